@@ -1,0 +1,130 @@
+// 128-NEA1/2/3 and 128-NIA1/2/3 (TS 33.501 Annex D, = 128-EEA/EIA of TS 33.401 Annex B) and
+// the null algorithms, with LENGTH in bits.
+//
+// A context holds one KEY with its key schedule for one algorithm and one backend. Build it once
+// per key (NRPEK/NRPIK install) and use it for every PDU. A context is used by one thread at a
+// time; the key schedule is wiped when the context is destroyed.
+//
+// Output convention: bits of the last output byte past LENGTH are set to zero.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "pc5sec/algorithms.hpp"
+#include "pc5sec/error.hpp"
+#include "pc5sec/keys.hpp"
+
+namespace pc5sec {
+
+// Which implementation runs the algorithm.
+//  - ipsec_mb: Intel ipsec-mb (default; all algorithms; any length up to kMaxPduBits).
+//  - openssl: OpenSSL 3 EVP, NEA2/NIA2 only (a second, independent implementation).
+//  - reference: pc5sec's portable ZUC, NEA3/NIA3 only (used by ipsec_mb past its 8188-byte limit).
+enum class Backend : std::uint8_t { ipsec_mb, openssl, reference };
+std::string_view name(Backend b) noexcept;
+
+// The largest PDU the algorithms accept: PDCP SDUs go up to 9000 bytes (TS 38.323 4.3.1).
+inline constexpr std::uint64_t kMaxPduBytes = 9000 + 64;
+inline constexpr std::uint64_t kMaxPduBits = kMaxPduBytes * 8;
+
+using MacI = std::array<std::uint8_t, 4>;  // 32-bit MAC-I, first transmitted octet first
+
+struct CipherState;
+struct IntegrityState;
+struct StateDeleter {
+    void operator()(CipherState* s) const noexcept;
+    void operator()(IntegrityState* s) const noexcept;
+};
+
+class CipheringContext {
+public:
+    // Errors: KEY not 128 bits ("key"), an algorithm the backend does not offer ("backend").
+    static Result<CipheringContext> create(CipheringAlgorithm alg,
+                                           std::span<const std::uint8_t> key,
+                                           Backend backend = Backend::ipsec_mb);
+    static Result<CipheringContext> create(CipheringAlgorithm alg, const Nrpek& key,
+                                           Backend backend = Backend::ipsec_mb) {
+        return create(alg, key.reveal(), backend);
+    }
+
+    // Ciphers (or deciphers: NEA is its own inverse) LENGTH bits of `in` into `out`.
+    // `in` and `out` may be the same buffer. Errors name "bearer", "direction", "length"
+    // (longer than the data, or past kMaxPduBits) or "output".
+    Status apply(const SecurityInput& input, std::span<const std::uint8_t> in,
+                 std::span<std::uint8_t> out, std::uint64_t length_bits) const;
+
+    CipheringAlgorithm algorithm() const noexcept { return alg_; }
+    Backend backend() const noexcept { return backend_; }
+
+private:
+    CipheringContext(CipheringAlgorithm a, Backend b, std::unique_ptr<CipherState, StateDeleter> s)
+        : alg_(a), backend_(b), state_(std::move(s)) {}
+    friend struct BurstAccess;
+    CipheringAlgorithm alg_;
+    Backend backend_;
+    std::unique_ptr<CipherState, StateDeleter> state_;
+};
+
+class IntegrityContext {
+public:
+    static Result<IntegrityContext> create(IntegrityAlgorithm alg,
+                                           std::span<const std::uint8_t> key,
+                                           Backend backend = Backend::ipsec_mb);
+    static Result<IntegrityContext> create(IntegrityAlgorithm alg, const Nrpik& key,
+                                           Backend backend = Backend::ipsec_mb) {
+        return create(alg, key.reveal(), backend);
+    }
+
+    // MAC-I over LENGTH bits of `message`. NIA0 gives 32 zero bits (TS 33.501 D.1).
+    Result<MacI> compute(const SecurityInput& input, std::span<const std::uint8_t> message,
+                         std::uint64_t length_bits) const;
+    // Computes and compares in constant time; Errc::verification_failed names "MAC-I".
+    Status verify(const SecurityInput& input, std::span<const std::uint8_t> message,
+                  std::uint64_t length_bits, const MacI& mac) const;
+
+    IntegrityAlgorithm algorithm() const noexcept { return alg_; }
+    Backend backend() const noexcept { return backend_; }
+
+private:
+    IntegrityContext(IntegrityAlgorithm a, Backend b,
+                     std::unique_ptr<IntegrityState, StateDeleter> s)
+        : alg_(a), backend_(b), state_(std::move(s)) {}
+    friend struct BurstAccess;
+    IntegrityAlgorithm alg_;
+    Backend backend_;
+    std::unique_ptr<IntegrityState, StateDeleter> state_;
+};
+
+// --- Bursts: many PDUs in one call, through ipsec-mb's multi-buffer job API. ---
+// Every job is validated before any is run: a bad job fails the whole call and nothing is
+// written. Jobs may use different contexts and algorithms. Contexts with another backend are
+// run one at a time.
+
+struct CipherJob {
+    const CipheringContext* context = nullptr;
+    SecurityInput input;
+    const std::uint8_t* in = nullptr;
+    std::uint8_t* out = nullptr;  // may equal `in`
+    std::uint64_t length_bits = 0;
+    std::size_t in_size = 0;   // bytes available at `in`
+    std::size_t out_size = 0;  // bytes available at `out`
+};
+
+struct IntegrityJob {
+    const IntegrityContext* context = nullptr;
+    SecurityInput input;
+    const std::uint8_t* message = nullptr;
+    std::uint64_t length_bits = 0;
+    std::size_t message_size = 0;
+    MacI mac{};  // output
+};
+
+// Errors name the job ("jobs[3].length") that was at fault.
+Status cipher_burst(std::span<CipherJob> jobs);
+Status integrity_burst(std::span<IntegrityJob> jobs);
+
+}  // namespace pc5sec

@@ -1,0 +1,119 @@
+#include "bench/harness.hpp"
+
+#include <chrono>
+#include <map>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "pc5sec/rng.hpp"
+
+namespace pc5sec::bench {
+
+PayloadPool::PayloadPool(std::size_t bytes) : pool_(bytes) { system_rng().fill(pool_); }
+
+std::uint8_t* PayloadPool::next(std::size_t size) {
+    if (size > pool_.size()) throw std::invalid_argument("payload larger than the pool");
+    if (offset_ + size > pool_.size()) offset_ = 0;
+    std::uint8_t* p = pool_.data() + offset_;
+    // Step by size plus an odd amount so that slices do not align on the same boundaries.
+    offset_ += size + 64;
+    return p;
+}
+
+namespace {
+
+double measure(const Workload& w, double min_seconds) {
+    using clock = std::chrono::steady_clock;
+    w.run_batch();  // warm up: first-touch, key schedules, lazy managers
+    double work = 0;
+    const auto start = clock::now();
+    double elapsed = 0;
+    do {
+        work += w.run_batch();
+        elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    } while (elapsed < min_seconds);
+    return work / elapsed * w.unit_scale;
+}
+
+}  // namespace
+
+std::optional<bool> target_met(const std::string& target, double value) {
+    if (target.size() < 3) return std::nullopt;
+    const std::string op = target.substr(0, 2);
+    double bound = 0;
+    try {
+        bound = std::stod(target.substr(2));
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (op == ">=") return value >= bound;
+    if (op == "<=") return value <= bound;
+    return std::nullopt;
+}
+
+std::vector<Row> run(const std::vector<Workload>& workloads, const Options& options,
+                     const std::function<void(const Row&)>& on_row) {
+    std::map<std::string, const Workload*> by_name;
+    for (const auto& w : workloads) by_name[w.name] = &w;
+    std::map<std::string, double> measured;
+    auto value_of = [&](const Workload& w) {
+        auto it = measured.find(w.name);
+        if (it != measured.end()) return it->second;
+        const double v = measure(w, options.min_seconds);
+        measured[w.name] = v;
+        return v;
+    };
+    std::vector<Row> rows;
+    for (const auto& w : workloads) {
+        const bool wanted = options.filter.empty() || w.name.find(options.filter) != std::string::npos;
+        if (!wanted) continue;
+        Row row;
+        row.name = w.name;
+        row.unit = w.unit;
+        row.note = w.note;
+        row.value = value_of(w);
+        row.target = w.target;
+        if (!w.baseline.empty()) {
+            auto base = by_name.find(w.baseline);
+            if (base == by_name.end())
+                throw std::logic_error("benchmark " + w.name + " names unknown baseline " + w.baseline);
+            const double b = value_of(*base->second);
+            row.ratio_of = w.baseline;
+            row.ratio = w.ratio_is_inverse ? b / row.value : row.value / b;
+            if (!w.target.empty()) row.met = target_met(w.target, *row.ratio);
+        } else if (!w.target.empty()) {
+            row.met = target_met(w.target, row.value);
+        }
+        if (on_row) on_row(row);
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
+nlohmann::json to_json(const Row& row) {
+    nlohmann::json j{{"name", row.name}, {"value", row.value}, {"unit", row.unit}};
+    if (row.ratio) {
+        j["ratio"] = *row.ratio;
+        j["ratio_of"] = row.ratio_of;
+    }
+    if (!row.target.empty()) j["target"] = row.target;
+    if (row.met) j["met"] = *row.met;
+    if (!row.note.empty()) j["note"] = row.note;
+    return j;
+}
+
+std::string format_table(const std::vector<Row>& rows) {
+    std::string out = fmt::format("{:<40} {:>14} {:<8} {:>7}  {:<36} {}\n", "name", "value", "unit",
+                                  "ratio", "ratio of", "target");
+    for (const auto& r : rows) {
+        const std::string ratio = r.ratio ? fmt::format("{:.2f}", *r.ratio) : "";
+        std::string target = r.target;
+        if (r.met) target += *r.met ? "  met" : "  MISSED";
+        out += fmt::format("{:<40} {:>14.2f} {:<8} {:>7}  {:<36} {}\n", r.name, r.value, r.unit,
+                           ratio, r.ratio_of, target);
+    }
+    return out;
+}
+
+}  // namespace pc5sec::bench
