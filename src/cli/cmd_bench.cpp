@@ -8,6 +8,7 @@
 
 namespace pc5sec::cli {
 
+namespace {
 void register_bench(CLI::App& app) {
     struct Args {
         bool json = false;
@@ -48,5 +49,9 @@ void register_bench(CLI::App& app) {
         std::cout << "\n" << rows.size() << " rows, " << missed << " targets missed\n";
     });
 }
+
+}  // namespace
+
+const CommandRegistrar kRegistrar{90, register_bench};
 
 }  // namespace pc5sec::cli

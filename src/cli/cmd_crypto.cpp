@@ -90,6 +90,7 @@ Parsed parse_algorithm_args(const AlgorithmArgs& a) {
 
 }  // namespace
 
+namespace {
 void register_crypto(CLI::App& app) {
     auto* crypto = app.add_subcommand("crypto", "compute PC5 keys, NEA and NIA by hand");
     crypto->require_subcommand(1);
@@ -150,5 +151,9 @@ void register_crypto(CLI::App& app) {
         std::cout << to_hex(mac) << "\n";
     });
 }
+
+}  // namespace
+
+const CommandRegistrar kRegistrar{60, register_crypto};
 
 }  // namespace pc5sec::cli

@@ -93,11 +93,16 @@ void run_demo(std::uint64_t seed, bool use_seed) {
 
 }  // namespace
 
+namespace {
 void register_demo(CLI::App& app) {
     auto seed = std::make_shared<std::uint64_t>(0);
     auto* sub = app.add_subcommand("demo", "a walk-through of one PC5 link's key hierarchy");
     auto* opt = sub->add_option("--seed", *seed, "reproducible run from this seed (simulation only)");
     sub->callback([seed, opt] { run_demo(*seed, opt->count() > 0); });
 }
+
+}  // namespace
+
+const CommandRegistrar kRegistrar{10, register_demo};
 
 }  // namespace pc5sec::cli

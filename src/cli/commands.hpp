@@ -38,8 +38,12 @@ inline void take(Status s) {
     if (!s) throw CommandError(s.error());
 }
 
-void register_crypto(CLI::App& app);
-void register_bench(CLI::App& app);
-void register_demo(CLI::App& app);
+// Each cmd_*.cpp defines one `const CommandRegistrar` at namespace scope; main() adds the
+// subcommands in `order` (the order `pc5sec --help` lists them).
+using RegisterFn = void (*)(CLI::App&);
+struct CommandRegistrar {
+    CommandRegistrar(int order, RegisterFn fn);
+};
+void register_all(CLI::App& app);
 
 }  // namespace pc5sec::cli

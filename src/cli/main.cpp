@@ -1,7 +1,26 @@
 // pc5sec: 5G ProSe UE-to-UE relay PC5 link security (TR 33.740 Key Issue #2).
+#include <algorithm>
 #include <iostream>
+#include <utility>
+#include <vector>
 
 #include "cli/commands.hpp"
+
+namespace pc5sec::cli {
+namespace {
+std::vector<std::pair<int, RegisterFn>>& registry() {
+    static std::vector<std::pair<int, RegisterFn>> r;
+    return r;
+}
+}  // namespace
+CommandRegistrar::CommandRegistrar(int order, RegisterFn fn) { registry().emplace_back(order, fn); }
+void register_all(CLI::App& app) {
+    auto& r = registry();
+    std::stable_sort(r.begin(), r.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [order, fn] : r) fn(app);
+}
+}  // namespace pc5sec::cli
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -10,9 +29,7 @@ int main(int argc, char** argv) {
         "pc5sec"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "pc5sec 0.1.0");
-    pc5sec::cli::register_demo(app);
-    pc5sec::cli::register_crypto(app);
-    pc5sec::cli::register_bench(app);
+    pc5sec::cli::register_all(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

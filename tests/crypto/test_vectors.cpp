@@ -25,6 +25,9 @@ struct MacCase {
     std::size_t expected_sets;
 };
 
+void PrintTo(const CipherCase& c, std::ostream* os) { *os << c.file; }
+void PrintTo(const MacCase& c, std::ostream* os) { *os << c.file; }
+
 class NeaVectors : public ::testing::TestWithParam<CipherCase> {};
 class NiaVectors : public ::testing::TestWithParam<MacCase> {};
 
