@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
     for (const auto& w : workloads) {
         benchmark::RegisterBenchmark(w.name.c_str(), [&w](benchmark::State& state) {
             double work = 0;
-            for (auto _ : state) work += w.run_batch();
+            for (auto _ : state)
+                work += w.run_batch();
             state.counters[w.unit == "MB/s" ? "bytes_per_second" : "items_per_second"] =
                 benchmark::Counter(work, benchmark::Counter::kIsRate);
         });

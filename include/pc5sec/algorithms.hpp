@@ -20,7 +20,8 @@ Result<IntegrityAlgorithm> integrity_algorithm_from_id(std::uint64_t id,
 std::string_view name(CipheringAlgorithm a) noexcept;  // "128-NEA2", "NEA0"
 std::string_view name(IntegrityAlgorithm a) noexcept;  // "128-NIA2", "NIA0"
 
-// The KDF's "algorithm identity" parameter: one octet, identifier in the low nibble (TS 33.501 A.8).
+// The KDF's "algorithm identity" parameter: one octet, identifier in the low nibble (TS 33.501
+// A.8).
 constexpr std::uint8_t algorithm_identity_octet(CipheringAlgorithm a) {
     return static_cast<std::uint8_t>(a);
 }

@@ -28,7 +28,7 @@ struct PkeyDeleter {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
 class PublicKey {
-public:
+  public:
     // Wire encoding: P-256 as an uncompressed SEC1 point (65 octets, 0x04||X||Y);
     // Ed25519 and X25519 as their 32 raw octets (RFC 8032, RFC 7748).
     static Result<PublicKey> from_encoded(KeyType type, std::span<const std::uint8_t> bytes);
@@ -44,7 +44,7 @@ public:
         return a.type_ == b.type_ && a.encoded_ == b.encoded_;
     }
 
-private:
+  private:
     PublicKey(KeyType t, std::shared_ptr<EVP_PKEY> k, std::vector<std::uint8_t> e)
         : type_(t), key_(std::move(k)), encoded_(std::move(e)) {}
     KeyType type_;
@@ -53,7 +53,7 @@ private:
 };
 
 class PrivateKey {
-public:
+  public:
     // A fresh key from `rng` (system_rng() unless a simulation passes a DeterministicRng).
     static Result<PrivateKey> generate(KeyType type, Rng& rng = system_rng());
     // Raw private key: a 32-octet P-256 scalar (big-endian) or 32-octet Ed25519/X25519 seed.
@@ -70,7 +70,7 @@ public:
         return os << "<redacted>";
     }
 
-private:
+  private:
     PrivateKey(KeyType t, std::shared_ptr<EVP_PKEY> k, PublicKey pub)
         : type_(t), key_(std::move(k)), public_(std::move(pub)) {}
     KeyType type_;
@@ -80,7 +80,8 @@ private:
 
 // ECDSA P-256 with SHA-256 (DER signature, at most 72 octets) or Ed25519 (64 octets).
 // An X25519 key cannot sign: Errc::invalid_argument naming "key".
-Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, std::span<const std::uint8_t> message);
+Result<std::vector<std::uint8_t>> sign(const PrivateKey& key,
+                                       std::span<const std::uint8_t> message);
 // Errc::verification_failed naming "signature" when the signature does not match.
 Status verify(const PublicKey& key, std::span<const std::uint8_t> message,
               std::span<const std::uint8_t> signature);

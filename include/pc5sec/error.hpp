@@ -13,14 +13,14 @@
 namespace pc5sec {
 
 enum class Errc : std::uint8_t {
-    invalid_argument,  // a caller-supplied value is out of range (key size, BEARER, ...)
-    malformed,         // bytes on the wire or in a file do not parse
-    unsupported,       // a well-formed value that pc5sec does not implement
+    invalid_argument,     // a caller-supplied value is out of range (key size, BEARER, ...)
+    malformed,            // bytes on the wire or in a file do not parse
+    unsupported,          // a well-formed value that pc5sec does not implement
     verification_failed,  // a signature, MAC or certificate check failed
-    crypto_failure,    // the crypto library itself reported an error
-    io,                // a file or socket could not be read or written
-    state,             // the call is not legal in the current state
-    policy,            // a security policy or authorisation check said no
+    crypto_failure,       // the crypto library itself reported an error
+    io,                   // a file or socket could not be read or written
+    state,                // the call is not legal in the current state
+    policy,               // a security policy or authorisation check said no
 };
 
 const char* errc_name(Errc code) noexcept;
@@ -42,19 +42,19 @@ inline Error make_error(Errc code, std::string field, std::string message,
 
 // Thrown only by Result::value() on misuse; library code returns errors, it does not throw them.
 class BadResultAccess : public std::logic_error {
-public:
+  public:
     explicit BadResultAccess(const Error& e) : std::logic_error(e.describe()), error_(e) {}
     const Error& error() const noexcept { return error_; }
 
-private:
+  private:
     Error error_;
 };
 
 // A small std::expected stand-in (C++20 has none): a value or an Error.
 template <class T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+  public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(implicit)
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(implicit)
 
     bool ok() const noexcept { return v_.index() == 0; }
@@ -81,7 +81,7 @@ public:
     const Error& error() const& { return std::get<1>(v_); }
     Error&& error() && { return std::get<1>(std::move(v_)); }
 
-private:
+  private:
     void check() const {
         if (!ok()) throw BadResultAccess(std::get<1>(v_));
     }
@@ -90,7 +90,7 @@ private:
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
     Result(Error error) : error_(std::move(error)) {}  // NOLINT(implicit)
 
@@ -102,16 +102,16 @@ public:
     const Error& error() const& { return *error_; }
     Error&& error() && { return std::move(*error_); }
 
-private:
+  private:
     std::optional<Error> error_;
 };
 
 using Status = Result<void>;
 
 // Propagate an error from an expression returning Result<...>.
-#define PC5SEC_TRY(expr)                                       \
-    do {                                                       \
-        auto pc5sec_try_r_ = (expr);                           \
+#define PC5SEC_TRY(expr)                                             \
+    do {                                                             \
+        auto pc5sec_try_r_ = (expr);                                 \
         if (!pc5sec_try_r_) return std::move(pc5sec_try_r_).error(); \
     } while (0)
 

@@ -24,8 +24,8 @@ KdfOutput kdf(std::span<const std::uint8_t> key, std::uint8_t fc,
 // FC values. Source: 3gpp-facts.md §1 (confirmed), TS 33.536 A.2-A.3. pc5sec's own values for
 // solution B are in sigauth and marked there.
 namespace fc {
-inline constexpr std::uint8_t kKnrpSess = 0x7F;        // TS 33.536 A.2
-inline constexpr std::uint8_t kNrpekNrpik = 0x7E;      // TS 33.536 A.3
+inline constexpr std::uint8_t kKnrpSess = 0x7F;    // TS 33.536 A.2
+inline constexpr std::uint8_t kNrpekNrpik = 0x7E;  // TS 33.536 A.3
 }  // namespace fc
 
 // Algorithm type distinguishers of the NRPEK/NRPIK derivation (TS 33.536 A.3, P0).

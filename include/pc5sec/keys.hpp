@@ -10,25 +10,43 @@
 namespace pc5sec {
 
 namespace tags {
-struct Knrp { static constexpr const char* kName = "KNRP"; };
-struct KnrpSess { static constexpr const char* kName = "KNRP-sess"; };
-struct Nrpek { static constexpr const char* kName = "NRPEK"; };
-struct Nrpik { static constexpr const char* kName = "NRPIK"; };
-struct Kd { static constexpr const char* kName = "KD"; };
-struct KdSess { static constexpr const char* kName = "KD-sess"; };
-struct SharedSecret { static constexpr const char* kName = "shared secret"; };
-struct Key128 { static constexpr const char* kName = "KEY"; };
-struct KdfOutput { static constexpr const char* kName = "KDF output"; };
+struct Knrp {
+    static constexpr const char* kName = "KNRP";
+};
+struct KnrpSess {
+    static constexpr const char* kName = "KNRP-sess";
+};
+struct Nrpek {
+    static constexpr const char* kName = "NRPEK";
+};
+struct Nrpik {
+    static constexpr const char* kName = "NRPIK";
+};
+struct Kd {
+    static constexpr const char* kName = "KD";
+};
+struct KdSess {
+    static constexpr const char* kName = "KD-sess";
+};
+struct SharedSecret {
+    static constexpr const char* kName = "shared secret";
+};
+struct Key128 {
+    static constexpr const char* kName = "KEY";
+};
+struct KdfOutput {
+    static constexpr const char* kName = "KDF output";
+};
 }  // namespace tags
 
-using Knrp = SecretKey<32, tags::Knrp>;          // 256-bit long-term PC5 root key
-using KnrpSess = SecretKey<32, tags::KnrpSess>;  // 256-bit session key
-using Nrpek = SecretKey<16, tags::Nrpek>;        // 128-bit ciphering key
-using Nrpik = SecretKey<16, tags::Nrpik>;        // 128-bit integrity key
-using Kd = SecretKey<32, tags::Kd>;              // solution B (seed 001) source-target key
-using KdSess = SecretKey<32, tags::KdSess>;      // solution B session key (pc5sec's own FC)
+using Knrp = SecretKey<32, tags::Knrp>;                  // 256-bit long-term PC5 root key
+using KnrpSess = SecretKey<32, tags::KnrpSess>;          // 256-bit session key
+using Nrpek = SecretKey<16, tags::Nrpek>;                // 128-bit ciphering key
+using Nrpik = SecretKey<16, tags::Nrpik>;                // 128-bit integrity key
+using Kd = SecretKey<32, tags::Kd>;                      // solution B (seed 001) source-target key
+using KdSess = SecretKey<32, tags::KdSess>;              // solution B session key (pc5sec's own FC)
 using SharedSecret = SecretKey<32, tags::SharedSecret>;  // raw (EC)DH output
-using Key128 = SecretKey<16, tags::Key128>;      // a 128-bit KEY input of NEA/NIA
+using Key128 = SecretKey<16, tags::Key128>;              // a 128-bit KEY input of NEA/NIA
 using KdfOutput = SecretKey<32, tags::KdfOutput>;
 
 // Nonce_1 / Nonce_2 are 128 bits and sent in clear (TS 33.536 5.3.3.1.2); not secret.

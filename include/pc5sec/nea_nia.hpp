@@ -41,7 +41,7 @@ struct StateDeleter {
 };
 
 class CipheringContext {
-public:
+  public:
     // Errors: KEY not 128 bits ("key"), an algorithm the backend does not offer ("backend").
     static Result<CipheringContext> create(CipheringAlgorithm alg,
                                            std::span<const std::uint8_t> key,
@@ -60,7 +60,7 @@ public:
     CipheringAlgorithm algorithm() const noexcept { return alg_; }
     Backend backend() const noexcept { return backend_; }
 
-private:
+  private:
     CipheringContext(CipheringAlgorithm a, Backend b, std::unique_ptr<CipherState, StateDeleter> s)
         : alg_(a), backend_(b), state_(std::move(s)) {}
     friend struct BurstAccess;
@@ -70,7 +70,7 @@ private:
 };
 
 class IntegrityContext {
-public:
+  public:
     static Result<IntegrityContext> create(IntegrityAlgorithm alg,
                                            std::span<const std::uint8_t> key,
                                            Backend backend = Backend::ipsec_mb);
@@ -89,7 +89,7 @@ public:
     IntegrityAlgorithm algorithm() const noexcept { return alg_; }
     Backend backend() const noexcept { return backend_; }
 
-private:
+  private:
     IntegrityContext(IntegrityAlgorithm a, Backend b,
                      std::unique_ptr<IntegrityState, StateDeleter> s)
         : alg_(a), backend_(b), state_(std::move(s)) {}
@@ -121,6 +121,11 @@ struct IntegrityJob {
     std::uint64_t length_bits = 0;
     std::size_t message_size = 0;
     MacI mac{};  // output
+    // 128-NIA2 hashes COUNT||BEARER||DIRECTION||0^26 before the message (TS 33.401 B.2.3).
+    // With headroom = true the caller grants the 8 octets just before `message` (they belong to
+    // no other job of the burst): pc5sec writes the prefix there, and restores the octets before
+    // the call returns, instead of copying the message. The user plane lays PDUs out this way.
+    bool headroom = false;
 };
 
 // Errors name the job ("jobs[3].length") that was at fault.

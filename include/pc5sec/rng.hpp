@@ -10,7 +10,7 @@
 namespace pc5sec {
 
 class Rng {
-public:
+  public:
     virtual ~Rng() = default;
     virtual void fill(std::span<std::uint8_t> out) = 0;
     virtual bool deterministic() const noexcept = 0;
@@ -27,7 +27,7 @@ public:
 
 // OpenSSL RAND_priv_bytes. Thread-safe. Throws CryptoLibraryError if OpenSSL cannot seed.
 class SystemRng final : public Rng {
-public:
+  public:
     void fill(std::span<std::uint8_t> out) override;
     bool deterministic() const noexcept override { return false; }
 };
@@ -35,7 +35,7 @@ public:
 // A seeded generator: AES-128-CTR keystream under a key derived from the seed with SHA-256.
 // Same seed, same bytes, on every machine. NOT for real keys outside simulations.
 class DeterministicRng final : public Rng {
-public:
+  public:
     explicit DeterministicRng(std::uint64_t seed);
     ~DeterministicRng() override;
     DeterministicRng(const DeterministicRng&) = delete;
@@ -43,7 +43,7 @@ public:
     void fill(std::span<std::uint8_t> out) override;
     bool deterministic() const noexcept override { return true; }
 
-private:
+  private:
     struct State;
     std::unique_ptr<State> state_;
 };

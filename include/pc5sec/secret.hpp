@@ -18,19 +18,20 @@
 namespace pc5sec {
 
 namespace detail {
-void secure_wipe(void* p, std::size_t n) noexcept;                         // OPENSSL_cleanse
+void secure_wipe(void* p, std::size_t n) noexcept;                               // OPENSSL_cleanse
 bool constant_time_equal(const void* a, const void* b, std::size_t n) noexcept;  // CRYPTO_memcmp
 std::string key_fingerprint(std::span<const std::uint8_t> key);
 }  // namespace detail
 
 template <std::size_t N, class Tag>
 class SecretKey {
-public:
+  public:
     static constexpr std::size_t kSize = N;
 
     SecretKey() noexcept = default;
     explicit SecretKey(std::span<const std::uint8_t, N> bytes) noexcept {
-        for (std::size_t i = 0; i < N; ++i) bytes_[i] = bytes[i];
+        for (std::size_t i = 0; i < N; ++i)
+            bytes_[i] = bytes[i];
     }
     // The error names `field` when the size is wrong.
     static Result<SecretKey> from_bytes(std::span<const std::uint8_t> bytes,
@@ -60,7 +61,7 @@ public:
         return os << "<redacted>";
     }
 
-private:
+  private:
     std::array<std::uint8_t, N> bytes_{};
 };
 

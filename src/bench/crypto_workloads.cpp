@@ -52,17 +52,27 @@ enum class Alg { nea1, nea2, nea3, nia1, nia2, nia3 };
 constexpr Alg kAlgs[] = {Alg::nea1, Alg::nea2, Alg::nea3, Alg::nia1, Alg::nia2, Alg::nia3};
 const char* alg_name(Alg a) {
     switch (a) {
-        case Alg::nea1: return "nea1";
-        case Alg::nea2: return "nea2";
-        case Alg::nea3: return "nea3";
-        case Alg::nia1: return "nia1";
-        case Alg::nia2: return "nia2";
-        case Alg::nia3: return "nia3";
+        case Alg::nea1:
+            return "nea1";
+        case Alg::nea2:
+            return "nea2";
+        case Alg::nea3:
+            return "nea3";
+        case Alg::nia1:
+            return "nia1";
+        case Alg::nia2:
+            return "nia2";
+        case Alg::nia3:
+            return "nia3";
     }
     return "?";
 }
-bool is_cipher(Alg a) { return a == Alg::nea1 || a == Alg::nea2 || a == Alg::nea3; }
-bool is_zuc(Alg a) { return a == Alg::nea3 || a == Alg::nia3; }
+bool is_cipher(Alg a) {
+    return a == Alg::nea1 || a == Alg::nea2 || a == Alg::nea3;
+}
+bool is_zuc(Alg a) {
+    return a == Alg::nea3 || a == Alg::nia3;
+}
 
 void raw_fill(IMB_JOB* job, Alg a, const RawKeys& k, const std::uint8_t* src, std::uint8_t* dst,
               std::size_t bytes, std::uint8_t* iv, std::uint8_t* tag, std::size_t i) {
@@ -106,7 +116,8 @@ void raw_fill(IMB_JOB* job, Alg a, const RawKeys& k, const std::uint8_t* src, st
             job->msg_len_to_cipher_in_bytes = bytes;
             break;
         case Alg::nia1:
-            snow3g_f9_iv_gen(in.count, static_cast<std::uint32_t>(in.bearer) << 27, in.direction, iv);
+            snow3g_f9_iv_gen(in.count, static_cast<std::uint32_t>(in.bearer) << 27, in.direction,
+                             iv);
             job->hash_alg = IMB_AUTH_SNOW3G_UIA2_BITLEN;
             job->u.SNOW3G_UIA2._key = &k.snow3g;
             job->u.SNOW3G_UIA2._iv = iv;
@@ -215,15 +226,31 @@ struct Contexts {
     std::optional<IntegrityContext> integrity;
 };
 
-std::shared_ptr<Contexts> make_contexts(Alg a, const Fixture& fx, Backend backend = Backend::ipsec_mb) {
+std::shared_ptr<Contexts> make_contexts(Alg a, const Fixture& fx,
+                                        Backend backend = Backend::ipsec_mb) {
     auto c = std::make_shared<Contexts>();
     switch (a) {
-        case Alg::nea1: c->cipher.emplace(*CipheringContext::create(CipheringAlgorithm::nea1, fx.key, backend)); break;
-        case Alg::nea2: c->cipher.emplace(*CipheringContext::create(CipheringAlgorithm::nea2, fx.key, backend)); break;
-        case Alg::nea3: c->cipher.emplace(*CipheringContext::create(CipheringAlgorithm::nea3, fx.key, backend)); break;
-        case Alg::nia1: c->integrity.emplace(*IntegrityContext::create(IntegrityAlgorithm::nia1, fx.key, backend)); break;
-        case Alg::nia2: c->integrity.emplace(*IntegrityContext::create(IntegrityAlgorithm::nia2, fx.key, backend)); break;
-        case Alg::nia3: c->integrity.emplace(*IntegrityContext::create(IntegrityAlgorithm::nia3, fx.key, backend)); break;
+        case Alg::nea1:
+            c->cipher.emplace(*CipheringContext::create(CipheringAlgorithm::nea1, fx.key, backend));
+            break;
+        case Alg::nea2:
+            c->cipher.emplace(*CipheringContext::create(CipheringAlgorithm::nea2, fx.key, backend));
+            break;
+        case Alg::nea3:
+            c->cipher.emplace(*CipheringContext::create(CipheringAlgorithm::nea3, fx.key, backend));
+            break;
+        case Alg::nia1:
+            c->integrity.emplace(
+                *IntegrityContext::create(IntegrityAlgorithm::nia1, fx.key, backend));
+            break;
+        case Alg::nia2:
+            c->integrity.emplace(
+                *IntegrityContext::create(IntegrityAlgorithm::nia2, fx.key, backend));
+            break;
+        case Alg::nia3:
+            c->integrity.emplace(
+                *IntegrityContext::create(IntegrityAlgorithm::nia3, fx.key, backend));
+            break;
     }
     return c;
 }
@@ -275,9 +302,10 @@ Workload ours_burst(Alg a, std::size_t size, std::shared_ptr<Fixture> fx) {
                 auto& j = (*ijobs)[i];
                 j.context = &*ctx->integrity;
                 j.input = input_for(i);
-                j.message = fx->pool.next(size);
+                j.message = fx->pool.next(size + 8) + 8;  // PDUs laid out with 8 octets of headroom
                 j.message_size = size;
                 j.length_bits = size * 8;
+                j.headroom = true;
             }
             (void)integrity_burst(*ijobs);
         }

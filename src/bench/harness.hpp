@@ -14,8 +14,8 @@
 namespace pc5sec::bench {
 
 struct Workload {
-    std::string name;   // "nea2-burst-1500"
-    std::string unit;   // "MB/s", "ops/s", "msgs/s"
+    std::string name;  // "nea2-burst-1500"
+    std::string unit;  // "MB/s", "ops/s", "msgs/s"
     // Runs one batch and returns the work it did, in the unit's numerator (bytes, operations).
     std::function<double()> run_batch;
     double unit_scale = 1.0;  // multiplies work-per-second into `unit` (1e-6 for MB/s)
@@ -54,12 +54,12 @@ std::optional<bool> target_met(const std::string& target, double value);
 // A pool of random bytes that payloads rotate through, so no one buffer stays hot in the branch
 // predictor or the cache (a repeated buffer flatters bit-serial code by up to 4x).
 class PayloadPool {
-public:
+  public:
     explicit PayloadPool(std::size_t bytes = 1 << 20);
     // The next `size`-byte slice; successive calls walk through the pool.
     std::uint8_t* next(std::size_t size);
 
-private:
+  private:
     std::vector<std::uint8_t> pool_;
     std::size_t offset_ = 0;
 };

@@ -17,7 +17,8 @@ void register_bench(CLI::App& app) {
         bool list = false;
     };
     auto args = std::make_shared<Args>();
-    auto* sub = app.add_subcommand("bench", "run the benchmark rows (ratios against baselines of the same run)");
+    auto* sub = app.add_subcommand(
+        "bench", "run the benchmark rows (ratios against baselines of the same run)");
     sub->add_flag("--json", args->json, "one JSON array of rows on stdout");
     sub->add_option("--filter", args->filter, "only rows whose name contains TEXT");
     sub->add_option("--min-time", args->min_time, "seconds per row (default 0.15)")
@@ -26,14 +27,16 @@ void register_bench(CLI::App& app) {
     sub->callback([args] {
         const auto workloads = bench::all_workloads();
         if (args->list) {
-            for (const auto& w : workloads) std::cout << w.name << "\n";
+            for (const auto& w : workloads)
+                std::cout << w.name << "\n";
             return;
         }
         bench::Options opts{args->min_time, args->filter};
         if (args->json) {
             const auto rows = bench::run(workloads, opts);
             nlohmann::json out = nlohmann::json::array();
-            for (const auto& r : rows) out.push_back(bench::to_json(r));
+            for (const auto& r : rows)
+                out.push_back(bench::to_json(r));
             std::cout << out.dump(2) << "\n";
             return;
         }
@@ -45,7 +48,8 @@ void register_bench(CLI::App& app) {
             rows.push_back(r);
         });
         int missed = 0;
-        for (const auto& r : rows) missed += r.met.has_value() && !*r.met;
+        for (const auto& r : rows)
+            missed += r.met.has_value() && !*r.met;
         std::cout << "\n" << rows.size() << " rows, " << missed << " targets missed\n";
     });
 }

@@ -25,8 +25,9 @@ Key key_arg(const std::string& text, const char* field) {
 Nonce nonce_arg(const std::string& text, const char* field) {
     const auto bytes = hex_arg(text, field);
     if (bytes.size() != 16)
-        throw CommandError(kExitBadInput, fmt::format("{}: a nonce is 128 bits (16 bytes), got {} bytes",
-                                                      field, bytes.size()));
+        throw CommandError(
+            kExitBadInput,
+            fmt::format("{}: a nonce is 128 bits (16 bytes), got {} bytes", field, bytes.size()));
     Nonce n{};
     std::copy(bytes.begin(), bytes.end(), n.begin());
     return n;
@@ -36,8 +37,9 @@ Backend backend_arg(const std::string& text) {
     if (text == "ipsec-mb" || text == "ipsecmb") return Backend::ipsec_mb;
     if (text == "openssl") return Backend::openssl;
     if (text == "reference") return Backend::reference;
-    throw CommandError(kExitBadInput,
-                       fmt::format("--backend: '{}' is not one of ipsec-mb, openssl, reference", text));
+    throw CommandError(
+        kExitBadInput,
+        fmt::format("--backend: '{}' is not one of ipsec-mb, openssl, reference", text));
 }
 
 struct AlgorithmArgs {
@@ -52,7 +54,8 @@ void add_algorithm_options(CLI::App* sub, AlgorithmArgs& a) {
     sub->add_option("--direction", a.direction, "DIRECTION, 0 or 1")->required();
     sub->add_option("--bits", a.bits, "LENGTH in bits (default: all of --data)");
     sub->add_option("--data", a.data, "the message in hex")->required();
-    sub->add_option("--backend", a.backend, "ipsec-mb (default), openssl (alg 2), reference (alg 3)");
+    sub->add_option("--backend", a.backend,
+                    "ipsec-mb (default), openssl (alg 2), reference (alg 3)");
 }
 
 struct Parsed {
@@ -70,7 +73,8 @@ Parsed parse_algorithm_args(const AlgorithmArgs& a) {
     p.input.count = static_cast<std::uint32_t>(take(parse_uint(a.count, "--count", 0xffffffff)));
     // Range errors come from validate() so the message names the 3GPP field.
     p.input.bearer = static_cast<std::uint8_t>(take(parse_uint(a.bearer, "--bearer", 255)));
-    p.input.direction = static_cast<std::uint8_t>(take(parse_uint(a.direction, "--direction", 255)));
+    p.input.direction =
+        static_cast<std::uint8_t>(take(parse_uint(a.direction, "--direction", 255)));
     if (auto st = validate(p.input); !st) {
         Error e = st.error();
         e.field = "--" + e.field;
@@ -79,12 +83,14 @@ Parsed parse_algorithm_args(const AlgorithmArgs& a) {
     p.data = hex_arg(a.data, "--data");
     p.bits = a.bits.empty() ? p.data.size() * 8 : take(parse_uint(a.bits, "--bits", kMaxPduBits));
     if (p.key.size() != 16)
-        throw CommandError(kExitBadInput, fmt::format("--key: KEY must be 128 bits (16 bytes), got {} bytes",
-                                                      p.key.size()));
+        throw CommandError(
+            kExitBadInput,
+            fmt::format("--key: KEY must be 128 bits (16 bytes), got {} bytes", p.key.size()));
     if ((p.bits + 7) / 8 > p.data.size())
-        throw CommandError(kExitBadInput,
-                           fmt::format("--bits: LENGTH {} bits is longer than --data ({} bytes = {} bits)",
-                                       p.bits, p.data.size(), p.data.size() * 8));
+        throw CommandError(
+            kExitBadInput,
+            fmt::format("--bits: LENGTH {} bits is longer than --data ({} bytes = {} bits)", p.bits,
+                        p.data.size(), p.data.size() * 8));
     return p;
 }
 
@@ -110,9 +116,8 @@ void register_crypto(CLI::App& app) {
     for (const bool enc : {true, false}) {
         auto args = std::make_shared<std::array<std::string, 2>>();
         auto* sub = crypto->add_subcommand(
-            enc ? "nrpek" : "nrpik",
-            enc ? "NRPEK = KDF(KNRP-sess, 0x7E, 0x00, alg) [128 LSBs]"
-                : "NRPIK = KDF(KNRP-sess, 0x7E, 0x01, alg) [128 LSBs]");
+            enc ? "nrpek" : "nrpik", enc ? "NRPEK = KDF(KNRP-sess, 0x7E, 0x00, alg) [128 LSBs]"
+                                         : "NRPIK = KDF(KNRP-sess, 0x7E, 0x01, alg) [128 LSBs]");
         sub->add_option("--knrp-sess", (*args)[0], "256-bit KNRP-sess in hex")->required();
         sub->add_option("--alg", (*args)[1], "algorithm id (0..3)")->required();
         sub->callback([args, enc] {
@@ -129,7 +134,8 @@ void register_crypto(CLI::App& app) {
     }
 
     auto nea_args = std::make_shared<AlgorithmArgs>();
-    auto* nea = crypto->add_subcommand("nea", "cipher or decipher LENGTH bits (NEA is its own inverse)");
+    auto* nea =
+        crypto->add_subcommand("nea", "cipher or decipher LENGTH bits (NEA is its own inverse)");
     add_algorithm_options(nea, *nea_args);
     nea->callback([nea_args] {
         Parsed p = parse_algorithm_args(*nea_args);

@@ -42,7 +42,8 @@ void run_demo(std::uint64_t seed, bool use_seed) {
     std::uint8_t lsb = rng->next_u8();
     if (msb == 0 && lsb == 0) lsb = 1;  // KNRP-sess ID 0 means "no security" in the PDCP header
     const auto sess_id = KnrpSessId::from_parts(msb, lsb);
-    fmt::print("    Nonce_2       {}\n    KNRP-sess ID  0x{:04x}\n", to_hex(nonce_2), sess_id.value);
+    fmt::print("    Nonce_2       {}\n    KNRP-sess ID  0x{:04x}\n", to_hex(nonce_2),
+               sess_id.value);
 
     step(4, "KNRP-sess = KDF(KNRP, FC=0x7F, Nonce_1, Nonce_2)  [TS 33.536 A.2]");
     const KnrpSess sess = derive_knrp_sess(knrp, nonce_1, nonce_2);
@@ -65,15 +66,15 @@ void run_demo(std::uint64_t seed, bool use_seed) {
     std::vector<std::uint8_t> air(pdu.size());
     take(enc.apply(in, pdu, air, pdu.size() * 8));
     fmt::print("    COUNT=7 BEARER=2 DIRECTION=0 (sent by the initiator)\n");
-    fmt::print("    plaintext     {}\n    on air        {}\n    MAC-I         {}\n",
-               to_hex(pdu), to_hex(air), to_hex(mac));
+    fmt::print("    plaintext     {}\n    on air        {}\n    MAC-I         {}\n", to_hex(pdu),
+               to_hex(air), to_hex(mac));
 
     step(7, "The peer derives the same keys, deciphers and verifies");
     const KnrpSess peer_sess = derive_knrp_sess(knrp, nonce_1, nonce_2);
-    const auto peer_enc =
-        take(CipheringContext::create(CipheringAlgorithm::nea2, derive_nrpek(peer_sess, CipheringAlgorithm::nea2)));
-    const auto peer_integ =
-        take(IntegrityContext::create(IntegrityAlgorithm::nia2, derive_nrpik(peer_sess, IntegrityAlgorithm::nia2)));
+    const auto peer_enc = take(CipheringContext::create(
+        CipheringAlgorithm::nea2, derive_nrpek(peer_sess, CipheringAlgorithm::nea2)));
+    const auto peer_integ = take(IntegrityContext::create(
+        IntegrityAlgorithm::nia2, derive_nrpik(peer_sess, IntegrityAlgorithm::nia2)));
     std::vector<std::uint8_t> back(air.size());
     take(peer_enc.apply(in, air, back, air.size() * 8));
     const bool ok = peer_integ.verify(in, back, back.size() * 8, mac).ok();
@@ -85,10 +86,12 @@ void run_demo(std::uint64_t seed, bool use_seed) {
     air[3] ^= 0x10;
     take(peer_enc.apply(in, air, back, air.size() * 8));
     const auto tampered = peer_integ.verify(in, back, back.size() * 8, mac);
-    fmt::print("    MAC-I check   {}\n", tampered ? "pass (UNEXPECTED)" : tampered.error().describe());
+    fmt::print("    MAC-I check   {}\n",
+               tampered ? "pass (UNEXPECTED)" : tampered.error().describe());
     if (!ok || tampered) throw CommandError(kExitCheckFailed, "the demo's checks did not hold");
-    fmt::print("\nNext: `pc5sec crypto --help` to compute these values by hand, `pc5sec bench` to "
-               "measure them.\n");
+    fmt::print(
+        "\nNext: `pc5sec crypto --help` to compute these values by hand, `pc5sec bench` to "
+        "measure them.\n");
 }
 
 }  // namespace
@@ -97,7 +100,8 @@ namespace {
 void register_demo(CLI::App& app) {
     auto seed = std::make_shared<std::uint64_t>(0);
     auto* sub = app.add_subcommand("demo", "a walk-through of one PC5 link's key hierarchy");
-    auto* opt = sub->add_option("--seed", *seed, "reproducible run from this seed (simulation only)");
+    auto* opt =
+        sub->add_option("--seed", *seed, "reproducible run from this seed (simulation only)");
     sub->callback([seed, opt] { run_demo(*seed, opt->count() > 0); });
 }
 

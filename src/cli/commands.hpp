@@ -16,7 +16,7 @@ inline constexpr int kExitCheckFailed = 1;
 inline constexpr int kExitBadInput = 2;
 
 class CommandError : public std::runtime_error {
-public:
+  public:
     CommandError(int exit_code, const std::string& message)
         : std::runtime_error(message), exit_code_(exit_code) {}
     explicit CommandError(const Error& e)
@@ -24,7 +24,7 @@ public:
           exit_code_(e.code == Errc::verification_failed ? kExitCheckFailed : kExitBadInput) {}
     int exit_code() const noexcept { return exit_code_; }
 
-private:
+  private:
     int exit_code_;
 };
 

@@ -13,12 +13,15 @@ std::vector<std::pair<int, RegisterFn>>& registry() {
     return r;
 }
 }  // namespace
-CommandRegistrar::CommandRegistrar(int order, RegisterFn fn) { registry().emplace_back(order, fn); }
+CommandRegistrar::CommandRegistrar(int order, RegisterFn fn) {
+    registry().emplace_back(order, fn);
+}
 void register_all(CLI::App& app) {
     auto& r = registry();
     std::stable_sort(r.begin(), r.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [order, fn] : r) fn(app);
+    for (const auto& [order, fn] : r)
+        fn(app);
 }
 }  // namespace pc5sec::cli
 

@@ -18,7 +18,9 @@
 
 namespace pc5sec {
 
-void PkeyDeleter::operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
+void PkeyDeleter::operator()(EVP_PKEY* p) const noexcept {
+    EVP_PKEY_free(p);
+}
 
 namespace {
 
@@ -37,7 +39,9 @@ std::string openssl_error() {
     return buf;
 }
 
-std::shared_ptr<EVP_PKEY> share(EVP_PKEY* p) { return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free); }
+std::shared_ptr<EVP_PKEY> share(EVP_PKEY* p) {
+    return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free);
+}
 
 struct BioDeleter {
     void operator()(BIO* b) const noexcept { BIO_free(b); }
@@ -60,7 +64,8 @@ Result<KeyType> type_of(EVP_PKEY* key) {
                                            &len) == 1 &&
             std::string_view(group) == kP256Group)
             return KeyType::p256;
-        return make_error(Errc::unsupported, "key", fmt::format("EC curve '{}' is not P-256", group));
+        return make_error(Errc::unsupported, "key",
+                          fmt::format("EC curve '{}' is not P-256", group));
     }
     return make_error(Errc::unsupported, "key", "the key is not P-256, Ed25519 or X25519");
 }
@@ -68,11 +73,10 @@ Result<KeyType> type_of(EVP_PKEY* key) {
 Result<std::vector<std::uint8_t>> encode_public(EVP_PKEY* key, KeyType type) {
     std::vector<std::uint8_t> out(type == KeyType::p256 ? 65 : 32);
     std::size_t len = out.size();
-    const bool ok =
-        type == KeyType::p256
-            ? EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out.data(),
-                                              out.size(), &len) == 1
-            : EVP_PKEY_get_raw_public_key(key, out.data(), &len) == 1;
+    const bool ok = type == KeyType::p256
+                        ? EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                          out.data(), out.size(), &len) == 1
+                        : EVP_PKEY_get_raw_public_key(key, out.data(), &len) == 1;
     if (!ok || len != out.size())
         return make_error(Errc::crypto_failure, "public key", "cannot encode: " + openssl_error());
     return out;
@@ -85,9 +89,9 @@ Result<std::vector<std::uint8_t>> encode_public(EVP_PKEY* key, KeyType type) {
 bool p256_public_from_scalar(const BIGNUM* scalar, std::uint8_t out[65]) {
     EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
     EC_POINT* point = group ? EC_POINT_new(group) : nullptr;
-    const bool ok = point && EC_POINT_mul(group, point, scalar, nullptr, nullptr, nullptr) == 1 &&
-                    EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, out, 65,
-                                       nullptr) == 65;
+    const bool ok =
+        point && EC_POINT_mul(group, point, scalar, nullptr, nullptr, nullptr) == 1 &&
+        EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, out, 65, nullptr) == 65;
     EC_POINT_free(point);
     EC_GROUP_free(group);
     return ok;
@@ -109,9 +113,12 @@ Result<std::shared_ptr<EVP_PKEY>> fromdata(const char* type, int selection, OSSL
 
 std::string_view name(KeyType t) noexcept {
     switch (t) {
-        case KeyType::p256: return "P-256";
-        case KeyType::ed25519: return "Ed25519";
-        case KeyType::x25519: return "X25519";
+        case KeyType::p256:
+            return "P-256";
+        case KeyType::ed25519:
+            return "Ed25519";
+        case KeyType::x25519:
+            return "X25519";
     }
     return "?";
 }
@@ -134,14 +141,14 @@ Result<PublicKey> PublicKey::from_encoded(KeyType type, std::span<const std::uin
     if (type == KeyType::p256) {
         // Uncompressed SEC1 point only (0x04 || X || Y); the point must lie on the curve.
         if (bytes.size() != 65 || bytes[0] != 0x04)
-            return make_error(Errc::malformed, "public key",
-                              fmt::format("a P-256 key is 65 octets starting 0x04, got {} octets",
-                                          bytes.size()));
+            return make_error(
+                Errc::malformed, "public key",
+                fmt::format("a P-256 key is 65 octets starting 0x04, got {} octets", bytes.size()));
         char group[] = "prime256v1";
         OSSL_PARAM params[] = {
             OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
-                                              const_cast<std::uint8_t*>(bytes.data()), bytes.size()),
+            OSSL_PARAM_construct_octet_string(
+                OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(bytes.data()), bytes.size()),
             OSSL_PARAM_construct_end()};
         auto key = fromdata("EC", EVP_PKEY_PUBLIC_KEY, params, "public key");
         if (!key) return std::move(key).error();
@@ -150,14 +157,15 @@ Result<PublicKey> PublicKey::from_encoded(KeyType type, std::span<const std::uin
         EVP_PKEY_CTX_free(check);
         if (!on_curve)
             return make_error(Errc::malformed, "public key", "the point is not on P-256");
-        return PublicKey(type, std::move(*key), std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+        return PublicKey(type, std::move(*key),
+                         std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
     }
     if (bytes.size() != 32)
         return make_error(Errc::malformed, "public key",
                           fmt::format("an {} key is 32 octets, got {}", name(type), bytes.size()));
-    EVP_PKEY* key = EVP_PKEY_new_raw_public_key(
-        type == KeyType::ed25519 ? EVP_PKEY_ED25519 : EVP_PKEY_X25519, nullptr, bytes.data(),
-        bytes.size());
+    EVP_PKEY* key =
+        EVP_PKEY_new_raw_public_key(type == KeyType::ed25519 ? EVP_PKEY_ED25519 : EVP_PKEY_X25519,
+                                    nullptr, bytes.data(), bytes.size());
     if (key == nullptr) return make_error(Errc::malformed, "public key", openssl_error());
     return PublicKey(type, share(key), std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 }
@@ -175,7 +183,8 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     EVP_PKEY* key = bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr;
     if (key == nullptr)
-        return make_error(Errc::malformed, "public key", "not a PEM public key: " + openssl_error());
+        return make_error(Errc::malformed, "public key",
+                          "not a PEM public key: " + openssl_error());
     return from_evp(PkeyPtr(key));
 }
 
@@ -204,9 +213,9 @@ Result<PrivateKey> PrivateKey::generate(KeyType type, Rng& rng) {
 
 Result<PrivateKey> PrivateKey::from_raw(KeyType type, std::span<const std::uint8_t> raw) {
     if (raw.size() != 32)
-        return make_error(Errc::invalid_argument, "private key",
-                          fmt::format("a raw {} private key is 32 octets, got {}", name(type),
-                                      raw.size()));
+        return make_error(
+            Errc::invalid_argument, "private key",
+            fmt::format("a raw {} private key is 32 octets, got {}", name(type), raw.size()));
     std::shared_ptr<EVP_PKEY> key;
     if (type == KeyType::p256) {
         if (std::memcmp(raw.data(), kP256Order, 32) >= 0 ||
@@ -275,7 +284,8 @@ std::string PrivateKey::to_pem_secret() const {
 
 // --- Operations -----------------------------------------------------------------------------
 
-Result<std::vector<std::uint8_t>> sign(const PrivateKey& key, std::span<const std::uint8_t> message) {
+Result<std::vector<std::uint8_t>> sign(const PrivateKey& key,
+                                       std::span<const std::uint8_t> message) {
     if (key.type() == KeyType::x25519)
         return make_error(Errc::invalid_argument, "key", "an X25519 key cannot sign");
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();

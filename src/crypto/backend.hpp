@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include <intel-ipsec-mb.h>
@@ -17,7 +18,7 @@ struct CipherState {
     CipheringAlgorithm alg{};
     Backend backend{};
     alignas(64) std::uint8_t key[16]{};
-    alignas(64) snow3g_key_schedule_t snow3g{};  // NEA1
+    alignas(64) snow3g_key_schedule_t snow3g{};   // NEA1
     alignas(64) std::uint8_t aes_enc[16 * 15]{};  // NEA2 expanded key (ipsec-mb)
     alignas(64) std::uint8_t aes_dec[16 * 15]{};
     EVP_CIPHER_CTX* evp = nullptr;  // NEA2 on OpenSSL: AES-128-CTR with the key set
@@ -27,13 +28,13 @@ struct IntegrityState {
     IntegrityAlgorithm alg{};
     Backend backend{};
     alignas(64) std::uint8_t key[16]{};
-    alignas(64) snow3g_key_schedule_t snow3g{};  // NIA1
+    alignas(64) snow3g_key_schedule_t snow3g{};   // NIA1
     alignas(64) std::uint8_t aes_enc[16 * 15]{};  // NIA2 expanded key (ipsec-mb)
     alignas(64) std::uint8_t aes_dec[16 * 15]{};
     alignas(16) std::uint8_t cmac_k1[16]{};
     alignas(16) std::uint8_t cmac_k2[16]{};
-    EVP_MAC_CTX* cmac = nullptr;      // NIA2 on OpenSSL, whole-byte lengths
-    EVP_CIPHER_CTX* ecb = nullptr;    // NIA2 on OpenSSL, bit lengths (CMAC by SP 800-38B)
+    EVP_MAC_CTX* cmac = nullptr;    // NIA2 on OpenSSL, whole-byte lengths
+    EVP_CIPHER_CTX* ecb = nullptr;  // NIA2 on OpenSSL, bit lengths (CMAC by SP 800-38B)
 };
 
 // Bits of the final byte past `length_bits` are cleared (the output convention of nea_nia.hpp).
@@ -41,9 +42,12 @@ inline void clear_trailing_bits(std::uint8_t* out, std::uint64_t length_bits) {
     if (length_bits % 8 != 0)
         out[length_bits / 8] &= static_cast<std::uint8_t>(0xff00u >> (length_bits % 8));
 }
-inline std::size_t bytes_for_bits(std::uint64_t bits) { return static_cast<std::size_t>((bits + 7) / 8); }
+inline std::size_t bytes_for_bits(std::uint64_t bits) {
+    return static_cast<std::size_t>((bits + 7) / 8);
+}
 
-// The 128-EIA2 / 128-NIA2 CMAC input prefix: COUNT || BEARER || DIRECTION || 0^26 (TS 33.401 B.2.3).
+// The 128-EIA2 / 128-NIA2 CMAC input prefix: COUNT || BEARER || DIRECTION || 0^26 (TS 33.401
+// B.2.3).
 inline void nia2_prefix(const SecurityInput& in, std::uint8_t out[8]) {
     out[0] = static_cast<std::uint8_t>(in.count >> 24);
     out[1] = static_cast<std::uint8_t>(in.count >> 16);
@@ -52,10 +56,18 @@ inline void nia2_prefix(const SecurityInput& in, std::uint8_t out[8]) {
     out[4] = static_cast<std::uint8_t>(in.bearer << 3 | in.direction << 2);
     out[5] = out[6] = out[7] = 0;
 }
+// Writes prefix || message (8 + ceil(LENGTH/8) octets) to `out`: the NIA2 CMAC input.
+inline void nia2_build_input(const SecurityInput& in, const std::uint8_t* msg,
+                             std::uint64_t length_bits, std::uint8_t* out) {
+    nia2_prefix(in, out);
+    const std::size_t bytes = (length_bits + 7) / 8;
+    if (bytes) std::memcpy(out + 8, msg, bytes);
+}
 // The 128-EEA2 / 128-NEA2 counter block: COUNT || BEARER || DIRECTION || 0^26 || 0^64 (B.1.3).
 inline void nea2_iv(const SecurityInput& in, std::uint8_t out[16]) {
     nia2_prefix(in, out);
-    for (int i = 8; i < 16; ++i) out[i] = 0;
+    for (int i = 8; i < 16; ++i)
+        out[i] = 0;
 }
 
 // ipsec-mb ------------------------------------------------------------------------------------
@@ -69,14 +81,14 @@ bool ipsecmb_cipher(const CipherState& s, const SecurityInput& in, const std::ui
 bool ipsecmb_mac(const IntegrityState& s, const SecurityInput& in, const std::uint8_t* msg,
                  std::uint64_t length_bits, MacI& mac);
 // Job builders shared by the one-PDU calls and the bursts. `iv` (16 octets) and, for NIA2,
-// `cmac_input` (8 + message octets) must stay alive until the job completes.
+// `cmac_input` (the prefix and message, see nia2_build_input) must stay alive until the job
+// completes.
 void ipsecmb_fill_cipher_job(IMB_JOB* job, const CipherState& s, const SecurityInput& in,
-                             const std::uint8_t* src, std::uint8_t* dst,
-                             std::uint64_t length_bits, std::uint8_t iv[16]);
+                             const std::uint8_t* src, std::uint8_t* dst, std::uint64_t length_bits,
+                             std::uint8_t iv[16]);
 void ipsecmb_fill_integrity_job(IMB_JOB* job, const IntegrityState& s, const SecurityInput& in,
                                 const std::uint8_t* msg, std::uint64_t length_bits,
-                                std::uint8_t iv[16], std::uint8_t* cmac_input,
-                                std::uint8_t* tag);
+                                std::uint8_t iv[16], std::uint8_t* cmac_input, std::uint8_t* tag);
 // ipsec-mb refuses ZUC buffers longer than this; past it the reference ZUC runs.
 inline constexpr std::uint64_t kIpsecMbZucMaxBits = 65504;
 // ipsec-mb 1.3 refuses AES-CMAC bit-length jobs of 65535 bits or more (measured); NIA2 adds a

@@ -20,7 +20,9 @@ struct MbManager {
     ~MbManager() { free_mb_mgr(mgr); }
 };
 
-MacI tag_to_mac(const std::uint8_t tag[4]) { return MacI{tag[0], tag[1], tag[2], tag[3]}; }
+MacI tag_to_mac(const std::uint8_t tag[4]) {
+    return MacI{tag[0], tag[1], tag[2], tag[3]};
+}
 
 // Thread-local scratch for NIA2: the CMAC input is the 8-octet prefix followed by the message.
 std::uint8_t* nia2_scratch(std::size_t bytes) {
@@ -29,21 +31,26 @@ std::uint8_t* nia2_scratch(std::size_t bytes) {
     return scratch.data();
 }
 
-// Runs one job to completion on an otherwise idle manager; false if ipsec-mb refused it.
+// Runs the one job just filled to completion on an otherwise idle manager (so the job that
+// comes back is that job, and the manager is idle again); false if ipsec-mb refused it.
 bool run_single_job(IMB_MGR* mgr) {
     IMB_JOB* done = IMB_SUBMIT_JOB(mgr);
-    while (done == nullptr) done = IMB_FLUSH_JOB(mgr);
-    const bool ok = done->status == IMB_STATUS_COMPLETED;
-    while (IMB_FLUSH_JOB(mgr) != nullptr) {
-    }
-    return ok;
+    while (done == nullptr)
+        done = IMB_FLUSH_JOB(mgr);
+    return done->status == IMB_STATUS_COMPLETED;
 }
 
 }  // namespace
 
 IMB_MGR* thread_mb_manager() {
-    thread_local MbManager manager;
-    return manager.mgr;
+    // A plain pointer in thread-local storage is read on every PDU without a guard check; the
+    // owning object is touched once per thread, to create the manager and free it at exit.
+    thread_local IMB_MGR* mgr = nullptr;
+    if (mgr == nullptr) [[unlikely]] {
+        thread_local MbManager owner;
+        mgr = owner.mgr;
+    }
+    return mgr;
 }
 
 bool ipsecmb_prepare(CipherState& s) {
@@ -79,8 +86,8 @@ bool ipsecmb_prepare(IntegrityState& s) {
 
 // Fills a job for one NEA PDU. `iv` must stay alive until the job completes.
 void ipsecmb_fill_cipher_job(IMB_JOB* job, const CipherState& s, const SecurityInput& in,
-                             const std::uint8_t* src, std::uint8_t* dst,
-                             std::uint64_t length_bits, std::uint8_t iv[16]) {
+                             const std::uint8_t* src, std::uint8_t* dst, std::uint64_t length_bits,
+                             std::uint8_t iv[16]) {
     job->chain_order = IMB_ORDER_CIPHER_HASH;
     job->cipher_direction = IMB_DIR_ENCRYPT;
     job->hash_alg = IMB_AUTH_NULL;
@@ -123,8 +130,7 @@ void ipsecmb_fill_cipher_job(IMB_JOB* job, const CipherState& s, const SecurityI
 // Fills a job for one NIA PDU. For NIA2, `cmac_input` holds prefix||message.
 void ipsecmb_fill_integrity_job(IMB_JOB* job, const IntegrityState& s, const SecurityInput& in,
                                 const std::uint8_t* msg, std::uint64_t length_bits,
-                                std::uint8_t iv[16], std::uint8_t* cmac_input,
-                                std::uint8_t* tag) {
+                                std::uint8_t iv[16], std::uint8_t* cmac_input, std::uint8_t* tag) {
     job->chain_order = IMB_ORDER_HASH_CIPHER;
     job->cipher_mode = IMB_CIPHER_NULL;
     job->cipher_direction = IMB_DIR_ENCRYPT;
@@ -141,9 +147,7 @@ void ipsecmb_fill_integrity_job(IMB_JOB* job, const IntegrityState& s, const Sec
             job->u.SNOW3G_UIA2._iv = iv;
             job->msg_len_to_hash_in_bits = length_bits;
             break;
-        case IntegrityAlgorithm::nia2: {  // CMAC over COUNT||BEARER||DIRECTION||0^26||M (B.2.3)
-            nia2_prefix(in, cmac_input);
-            std::memcpy(cmac_input + 8, msg, bytes_for_bits(length_bits));
+        case IntegrityAlgorithm::nia2:  // CMAC over COUNT||BEARER||DIRECTION||0^26||M (B.2.3)
             job->src = cmac_input;
             job->hash_alg = IMB_AUTH_AES_CMAC_BITLEN;
             job->u.CMAC._key_expanded = s.aes_enc;
@@ -151,7 +155,6 @@ void ipsecmb_fill_integrity_job(IMB_JOB* job, const IntegrityState& s, const Sec
             job->u.CMAC._skey2 = s.cmac_k2;
             job->msg_len_to_hash_in_bits = length_bits + 64;
             break;
-        }
         case IntegrityAlgorithm::nia3:
             zuc_eia3_iv_gen(in.count, in.bearer, in.direction, iv);
             job->hash_alg = IMB_AUTH_ZUC_EIA3_BITLEN;
@@ -190,7 +193,7 @@ bool ipsecmb_cipher(const CipherState& s, const SecurityInput& in, const std::ui
             return false;  // not an ipsec-mb job (ipsecmb_takes)
     }
     clear_trailing_bits(dst, length_bits);
-    return ok && imb_get_errno(mgr) == 0;
+    return ok;
 }
 
 bool ipsecmb_mac(const IntegrityState& s, const SecurityInput& in, const std::uint8_t* msg,
@@ -212,6 +215,7 @@ bool ipsecmb_mac(const IntegrityState& s, const SecurityInput& in, const std::ui
             break;
         case IntegrityAlgorithm::nia2: {
             std::uint8_t* scratch = nia2_scratch(bytes_for_bits(length_bits) + 8);
+            nia2_build_input(in, msg, length_bits, scratch);
             IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
             ipsecmb_fill_integrity_job(job, s, in, msg, length_bits, iv, scratch, tag);
             ok = run_single_job(mgr);
@@ -221,7 +225,7 @@ bool ipsecmb_mac(const IntegrityState& s, const SecurityInput& in, const std::ui
             return false;  // not an ipsec-mb job (ipsecmb_takes)
     }
     mac = tag_to_mac(tag);
-    return ok && imb_get_errno(mgr) == 0;
+    return ok;
 }
 
 }  // namespace pc5sec

@@ -14,7 +14,8 @@ KdfOutput kdf(std::span<const std::uint8_t> key, std::uint8_t fc,
     std::vector<std::uint8_t> s;
     s.push_back(fc);
     for (const auto& p : params) {
-        if (p.size() > 0xffff) throw std::invalid_argument("KDF parameter longer than 65535 octets");
+        if (p.size() > 0xffff)
+            throw std::invalid_argument("KDF parameter longer than 65535 octets");
         s.insert(s.end(), p.begin(), p.end());
         s.push_back(static_cast<std::uint8_t>(p.size() >> 8));
         s.push_back(static_cast<std::uint8_t>(p.size()));

@@ -14,7 +14,8 @@ namespace pc5sec {
 namespace {
 
 void xor_block(std::uint8_t* a, const std::uint8_t* b) {
-    for (int i = 0; i < 16; ++i) a[i] ^= b[i];
+    for (int i = 0; i < 16; ++i)
+        a[i] ^= b[i];
 }
 
 // Doubling in GF(2^128) with the CMAC polynomial (SP 800-38B 6.1).
@@ -92,9 +93,8 @@ bool openssl_prepare(IntegrityState& s) {
     s.cmac = EVP_MAC_CTX_new(mac);
     EVP_MAC_free(mac);
     char cipher_name[] = "AES-128-CBC";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher_name, 0),
-        OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher_name, 0),
+                           OSSL_PARAM_construct_end()};
     if (s.cmac == nullptr || EVP_MAC_init(s.cmac, s.key, 16, params) != 1) return false;
     return prepare_cmac_block_cipher(s);
 }

@@ -17,7 +17,9 @@ std::uint32_t Rng::next_u32() {
            static_cast<std::uint32_t>(b[2]) << 8 | b[3];
 }
 
-std::uint8_t Rng::next_u8() { return bytes<1>()[0]; }
+std::uint8_t Rng::next_u8() {
+    return bytes<1>()[0];
+}
 
 void SystemRng::fill(std::span<std::uint8_t> out) {
     std::size_t done = 0;

@@ -6,7 +6,9 @@
 
 namespace pc5sec::detail {
 
-void secure_wipe(void* p, std::size_t n) noexcept { OPENSSL_cleanse(p, n); }
+void secure_wipe(void* p, std::size_t n) noexcept {
+    OPENSSL_cleanse(p, n);
+}
 
 bool constant_time_equal(const void* a, const void* b, std::size_t n) noexcept {
     return CRYPTO_memcmp(a, b, n) == 0;

@@ -31,29 +31,40 @@ Result<IntegrityAlgorithm> integrity_algorithm_from_id(std::uint64_t id, std::st
 
 std::string_view name(CipheringAlgorithm a) noexcept {
     switch (a) {
-        case CipheringAlgorithm::nea0: return "NEA0";
-        case CipheringAlgorithm::nea1: return "128-NEA1";
-        case CipheringAlgorithm::nea2: return "128-NEA2";
-        case CipheringAlgorithm::nea3: return "128-NEA3";
+        case CipheringAlgorithm::nea0:
+            return "NEA0";
+        case CipheringAlgorithm::nea1:
+            return "128-NEA1";
+        case CipheringAlgorithm::nea2:
+            return "128-NEA2";
+        case CipheringAlgorithm::nea3:
+            return "128-NEA3";
     }
     return "?";
 }
 
 std::string_view name(IntegrityAlgorithm a) noexcept {
     switch (a) {
-        case IntegrityAlgorithm::nia0: return "NIA0";
-        case IntegrityAlgorithm::nia1: return "128-NIA1";
-        case IntegrityAlgorithm::nia2: return "128-NIA2";
-        case IntegrityAlgorithm::nia3: return "128-NIA3";
+        case IntegrityAlgorithm::nia0:
+            return "NIA0";
+        case IntegrityAlgorithm::nia1:
+            return "128-NIA1";
+        case IntegrityAlgorithm::nia2:
+            return "128-NIA2";
+        case IntegrityAlgorithm::nia3:
+            return "128-NIA3";
     }
     return "?";
 }
 
 std::string_view name(Backend b) noexcept {
     switch (b) {
-        case Backend::ipsec_mb: return "ipsec-mb";
-        case Backend::openssl: return "openssl";
-        case Backend::reference: return "reference";
+        case Backend::ipsec_mb:
+            return "ipsec-mb";
+        case Backend::openssl:
+            return "openssl";
+        case Backend::reference:
+            return "reference";
     }
     return "?";
 }
@@ -71,9 +82,9 @@ Status validate(const SecurityInput& in) {
 
 namespace {
 
-Status validate_lengths(std::string_view prefix, std::uint64_t length_bits, std::size_t in_size,
-                        std::size_t out_size, bool has_output) {
-    const auto field = [&](const char* f) { return fmt::format("{}{}", prefix, f); };
+Status validate_lengths(std::uint64_t length_bits, std::size_t in_size, std::size_t out_size,
+                        bool has_output) {
+    const auto field = [](const char* f) { return std::string(f); };
     if (length_bits > kMaxPduBits)
         return make_error(Errc::invalid_argument, field("length"),
                           fmt::format("LENGTH {} bits is past the largest PDU ({} bits)",
@@ -90,9 +101,9 @@ Status validate_lengths(std::string_view prefix, std::uint64_t length_bits, std:
 }
 
 // 128-NIA1 (SNOW 3G f9) is defined for LENGTH >= 1 (TS 35.215 4.4); ipsec-mb refuses 0.
-Status check_integrity_length(IntegrityAlgorithm alg, std::string_view prefix, std::uint64_t bits) {
+Status check_integrity_length(IntegrityAlgorithm alg, std::uint64_t bits) {
     if (alg == IntegrityAlgorithm::nia1 && bits == 0)
-        return make_error(Errc::invalid_argument, fmt::format("{}length", prefix),
+        return make_error(Errc::invalid_argument, "length",
                           "128-NIA1 needs LENGTH of at least 1 bit");
     return {};
 }
@@ -119,7 +130,7 @@ bool offered(Backend b, IntegrityAlgorithm a) {
 bool run_cipher(const CipherState& s, const SecurityInput& in, const std::uint8_t* src,
                 std::uint8_t* dst, std::uint64_t length_bits) {
     const std::size_t bytes = bytes_for_bits(length_bits);
-    if (bytes == 0) return true;  // nothing to cipher
+    if (bytes == 0) return true;              // nothing to cipher
     if (s.alg == CipheringAlgorithm::nea0) {  // NEA0: the output is the input (TS 33.501 D.1)
         if (dst != src) std::memmove(dst, src, bytes);
         clear_trailing_bits(dst, length_bits);
@@ -127,11 +138,15 @@ bool run_cipher(const CipherState& s, const SecurityInput& in, const std::uint8_
     }
     switch (s.backend) {
         case Backend::ipsec_mb:
-            if (ipsecmb_takes(s.alg, length_bits)) return ipsecmb_cipher(s, in, src, dst, length_bits);
+            if (ipsecmb_takes(s.alg, length_bits))
+                return ipsecmb_cipher(s, in, src, dst, length_bits);
             zuc_eea3(s.key, in, src, dst, length_bits);  // ZUC past ipsec-mb's limit
             return true;
-        case Backend::openssl: return openssl_cipher(s, in, src, dst, length_bits);
-        case Backend::reference: zuc_eea3(s.key, in, src, dst, length_bits); return true;
+        case Backend::openssl:
+            return openssl_cipher(s, in, src, dst, length_bits);
+        case Backend::reference:
+            zuc_eea3(s.key, in, src, dst, length_bits);
+            return true;
     }
     return false;
 }
@@ -146,12 +161,19 @@ bool run_mac(const IntegrityState& s, const SecurityInput& in, const std::uint8_
         case Backend::ipsec_mb:
             if (ipsecmb_takes(s.alg, length_bits)) return ipsecmb_mac(s, in, msg, length_bits, mac);
             switch (s.alg) {  // past ipsec-mb's limits, or LENGTH 0
-                case IntegrityAlgorithm::nia2: return nia2_cmac_bits(s, in, msg, length_bits, mac);
-                case IntegrityAlgorithm::nia3: mac = zuc_eia3(s.key, in, msg, length_bits); return true;
-                default: return false;
+                case IntegrityAlgorithm::nia2:
+                    return nia2_cmac_bits(s, in, msg, length_bits, mac);
+                case IntegrityAlgorithm::nia3:
+                    mac = zuc_eia3(s.key, in, msg, length_bits);
+                    return true;
+                default:
+                    return false;
             }
-        case Backend::openssl: return openssl_mac(s, in, msg, length_bits, mac);
-        case Backend::reference: mac = zuc_eia3(s.key, in, msg, length_bits); return true;
+        case Backend::openssl:
+            return openssl_mac(s, in, msg, length_bits, mac);
+        case Backend::reference:
+            mac = zuc_eia3(s.key, in, msg, length_bits);
+            return true;
     }
     return false;
 }
@@ -175,9 +197,9 @@ Result<CipheringContext> CipheringContext::create(CipheringAlgorithm alg,
     PC5SEC_TRY(check_key(key));
     PC5SEC_TRY(ciphering_algorithm_from_id(static_cast<std::uint8_t>(alg)));
     if (!offered(backend, alg))
-        return make_error(Errc::unsupported, "backend",
-                          fmt::format("{} is not offered by the {} backend", name(alg),
-                                      name(backend)));
+        return make_error(
+            Errc::unsupported, "backend",
+            fmt::format("{} is not offered by the {} backend", name(alg), name(backend)));
     std::unique_ptr<CipherState, StateDeleter> s(new CipherState);
     s->alg = alg;
     s->backend = backend;
@@ -193,7 +215,7 @@ Result<CipheringContext> CipheringContext::create(CipheringAlgorithm alg,
 Status CipheringContext::apply(const SecurityInput& input, std::span<const std::uint8_t> in,
                                std::span<std::uint8_t> out, std::uint64_t length_bits) const {
     PC5SEC_TRY(validate(input));
-    PC5SEC_TRY(validate_lengths("", length_bits, in.size(), out.size(), true));
+    PC5SEC_TRY(validate_lengths(length_bits, in.size(), out.size(), true));
     if (!run_cipher(*state_, input, in.data(), out.data(), length_bits))
         return make_error(Errc::crypto_failure, std::string(name(alg_)), "the cipher failed");
     return {};
@@ -205,9 +227,9 @@ Result<IntegrityContext> IntegrityContext::create(IntegrityAlgorithm alg,
     PC5SEC_TRY(check_key(key));
     PC5SEC_TRY(integrity_algorithm_from_id(static_cast<std::uint8_t>(alg)));
     if (!offered(backend, alg))
-        return make_error(Errc::unsupported, "backend",
-                          fmt::format("{} is not offered by the {} backend", name(alg),
-                                      name(backend)));
+        return make_error(
+            Errc::unsupported, "backend",
+            fmt::format("{} is not offered by the {} backend", name(alg), name(backend)));
     std::unique_ptr<IntegrityState, StateDeleter> s(new IntegrityState);
     s->alg = alg;
     s->backend = backend;
@@ -224,8 +246,8 @@ Result<MacI> IntegrityContext::compute(const SecurityInput& input,
                                        std::span<const std::uint8_t> message,
                                        std::uint64_t length_bits) const {
     PC5SEC_TRY(validate(input));
-    PC5SEC_TRY(validate_lengths("", length_bits, message.size(), 0, false));
-    PC5SEC_TRY(check_integrity_length(alg_, "", length_bits));
+    PC5SEC_TRY(validate_lengths(length_bits, message.size(), 0, false));
+    PC5SEC_TRY(check_integrity_length(alg_, length_bits));
     MacI mac{};
     if (!run_mac(*state_, input, message.data(), length_bits, mac))
         return make_error(Errc::crypto_failure, std::string(name(alg_)), "the MAC failed");
@@ -254,6 +276,7 @@ namespace {
 struct alignas(16) JobSlot {
     std::uint8_t iv[16];
     std::uint8_t tag[4];
+    std::uint8_t saved[8];  // the caller's headroom octets, for NIA2 jobs with headroom
     std::size_t index;
 };
 
@@ -263,7 +286,17 @@ std::vector<JobSlot>& thread_slots(std::size_t n) {
     return slots;
 }
 
-bool job_failed(const IMB_JOB* j) { return j->status != IMB_STATUS_COMPLETED; }
+// Names the job in an error's field ("jobs[3].length"); formats only when there is an error.
+Status in_job(Status st, std::size_t index) {
+    if (st) return st;
+    Error e = std::move(st).error();
+    e.field = fmt::format("jobs[{}].{}", index, e.field);
+    return e;
+}
+
+bool job_failed(const IMB_JOB* j) {
+    return j->status != IMB_STATUS_COMPLETED;
+}
 
 std::string job_failure(IMB_MGR* mgr, const IMB_JOB* j, std::size_t index) {
     return fmt::format("ipsec-mb failed job {} (status {}, {})", index, static_cast<int>(j->status),
@@ -276,16 +309,12 @@ Status cipher_burst(std::span<CipherJob> jobs) {
     // Validate every job first: a bad job fails the call before anything is written.
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         const auto& j = jobs[i];
-        const std::string prefix = fmt::format("jobs[{}].", i);
         if (j.context == nullptr)
-            return make_error(Errc::invalid_argument, prefix + "context", "no context");
-        if (auto st = validate(j.input); !st) {
-            Error e = std::move(st).error();
-            e.field = prefix + e.field;
-            return e;
-        }
-        PC5SEC_TRY(validate_lengths(prefix, j.length_bits, j.in ? j.in_size : 0,
-                                    j.out ? j.out_size : 0, true));
+            return in_job(make_error(Errc::invalid_argument, "context", "no context"), i);
+        PC5SEC_TRY(in_job(validate(j.input), i));
+        PC5SEC_TRY(in_job(
+            validate_lengths(j.length_bits, j.in ? j.in_size : 0, j.out ? j.out_size : 0, true),
+            i));
     }
     IMB_MGR* mgr = thread_mb_manager();
     auto& slots = thread_slots(jobs.size());
@@ -314,7 +343,8 @@ Status cipher_burst(std::span<CipherJob> jobs) {
         for (IMB_JOB* done = IMB_SUBMIT_JOB(mgr); done; done = IMB_GET_COMPLETED_JOB(mgr))
             finish(done);
     }
-    while (IMB_JOB* done = IMB_FLUSH_JOB(mgr)) finish(done);
+    while (IMB_JOB* done = IMB_FLUSH_JOB(mgr))
+        finish(done);
     if (failed) return make_error(Errc::crypto_failure, "jobs", failure);
     return {};
 }
@@ -323,18 +353,13 @@ Status integrity_burst(std::span<IntegrityJob> jobs) {
     std::size_t scratch_bytes = 0;
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         const auto& j = jobs[i];
-        const std::string prefix = fmt::format("jobs[{}].", i);
         if (j.context == nullptr)
-            return make_error(Errc::invalid_argument, prefix + "context", "no context");
-        if (auto st = validate(j.input); !st) {
-            Error e = std::move(st).error();
-            e.field = prefix + e.field;
-            return e;
-        }
-        PC5SEC_TRY(validate_lengths(prefix, j.length_bits, j.message ? j.message_size : 0, 0,
-                                    false));
-        PC5SEC_TRY(check_integrity_length(j.context->algorithm(), prefix, j.length_bits));
-        if (j.context->algorithm() == IntegrityAlgorithm::nia2 &&
+            return in_job(make_error(Errc::invalid_argument, "context", "no context"), i);
+        PC5SEC_TRY(in_job(validate(j.input), i));
+        PC5SEC_TRY(
+            in_job(validate_lengths(j.length_bits, j.message ? j.message_size : 0, 0, false), i));
+        PC5SEC_TRY(in_job(check_integrity_length(j.context->algorithm(), j.length_bits), i));
+        if (j.context->algorithm() == IntegrityAlgorithm::nia2 && !j.headroom &&
             ipsecmb_takes(IntegrityAlgorithm::nia2, j.length_bits))
             scratch_bytes += 8 + bytes_for_bits(j.length_bits);
     }
@@ -363,18 +388,32 @@ Status integrity_burst(std::span<IntegrityJob> jobs) {
         JobSlot& slot = slots[i];
         slot.index = i;
         std::uint8_t* cmac_input = nullptr;
-        if (s.alg == IntegrityAlgorithm::nia2) {
+        if (s.alg == IntegrityAlgorithm::nia2 && j.headroom) {
+            // Borrow the caller's headroom for the prefix; restored after the flush below.
+            cmac_input = const_cast<std::uint8_t*>(j.message) - 8;
+            std::memcpy(slot.saved, cmac_input, 8);
+            nia2_prefix(j.input, cmac_input);
+        } else if (s.alg == IntegrityAlgorithm::nia2) {
             cmac_input = scratch.data() + scratch_used;
             scratch_used += 8 + bytes_for_bits(j.length_bits);
+            nia2_build_input(j.input, j.message, j.length_bits, cmac_input);
         }
         IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
-        ipsecmb_fill_integrity_job(job, s, j.input, j.message, j.length_bits, slot.iv,
-                                   cmac_input, slot.tag);
+        ipsecmb_fill_integrity_job(job, s, j.input, j.message, j.length_bits, slot.iv, cmac_input,
+                                   slot.tag);
         job->user_data = &slot;
         for (IMB_JOB* done = IMB_SUBMIT_JOB(mgr); done; done = IMB_GET_COMPLETED_JOB(mgr))
             finish(done);
     }
-    while (IMB_JOB* done = IMB_FLUSH_JOB(mgr)) finish(done);
+    while (IMB_JOB* done = IMB_FLUSH_JOB(mgr))
+        finish(done);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        const IntegrityJob& j = jobs[i];
+        if (j.headroom && j.context->algorithm() == IntegrityAlgorithm::nia2 &&
+            j.context->backend() == Backend::ipsec_mb &&
+            ipsecmb_takes(IntegrityAlgorithm::nia2, j.length_bits))
+            std::memcpy(const_cast<std::uint8_t*>(j.message) - 8, slots[i].saved, 8);
+    }
     if (failed) return make_error(Errc::crypto_failure, "jobs", failure);
     return {};
 }

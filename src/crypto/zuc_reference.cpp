@@ -51,7 +51,9 @@ constexpr std::uint8_t kS1[256] = {
 constexpr std::uint32_t kD[16] = {0x44D7, 0x26BC, 0x626B, 0x135E, 0x5789, 0x35E2, 0x7135, 0x09AF,
                                   0x4D78, 0x2F13, 0x6BC4, 0x1AF1, 0x5E26, 0x3C4D, 0x789A, 0x47AC};
 
-constexpr std::uint32_t rotl32(std::uint32_t x, int k) { return x << k | x >> (32 - k); }
+constexpr std::uint32_t rotl32(std::uint32_t x, int k) {
+    return x << k | x >> (32 - k);
+}
 // Addition modulo 2^31 - 1 (Document 2, 3.2).
 constexpr std::uint32_t add_m(std::uint32_t a, std::uint32_t b) {
     const std::uint32_t c = a + b;
@@ -74,7 +76,7 @@ constexpr std::uint32_t sbox(std::uint32_t x) {
 }
 
 class Zuc {
-public:
+  public:
     Zuc(const std::uint8_t key[16], const std::uint8_t iv[16]) {
         // Key loading (3.5.1): s_i = k_i || d_i || iv_i.
         for (int i = 0; i < 16; ++i)
@@ -99,7 +101,7 @@ public:
         return z;
     }
 
-private:
+  private:
     std::uint32_t feedback() const {
         std::uint32_t v = s_[0];
         v = add_m(v, mul_pow2(s_[0], 8));
@@ -111,7 +113,8 @@ private:
     }
     void shift_in(std::uint32_t s16) {
         if (s16 == 0) s16 = 0x7fffffff;  // the LFSR never holds 0 (3.2)
-        for (int i = 0; i < 15; ++i) s_[i] = s_[i + 1];
+        for (int i = 0; i < 15; ++i)
+            s_[i] = s_[i + 1];
         s_[15] = s16;
     }
     void lfsr_with_initialisation_mode(std::uint32_t u) { shift_in(add_m(feedback(), u)); }
@@ -143,7 +146,8 @@ void zuc_eea3(const std::uint8_t key[16], const SecurityInput& in, const std::ui
     // IV of 128-EEA3 (Document 1, 3.3): COUNT || BEARER || DIRECTION || 0 || repeated.
     std::uint8_t iv[16]{};
     nea2_iv(in, iv);
-    for (int i = 0; i < 8; ++i) iv[8 + i] = iv[i];
+    for (int i = 0; i < 8; ++i)
+        iv[8 + i] = iv[i];
     Zuc zuc(key, iv);
     const std::size_t bytes = bytes_for_bits(length_bits);
     std::uint32_t z = 0;
@@ -173,7 +177,8 @@ MacI zuc_eia3(const std::uint8_t key[16], const SecurityInput& in, const std::ui
     // Keystream of L = ceil(LENGTH/32) + 2 words (4.4); z_i is the 32 bits starting at bit i.
     const std::size_t words = static_cast<std::size_t>((length_bits + 31) / 32 + 2);
     std::vector<std::uint32_t> ks(words);
-    for (auto& w : ks) w = zuc.next();
+    for (auto& w : ks)
+        w = zuc.next();
     auto word_at_bit = [&](std::uint64_t i) -> std::uint32_t {
         const std::size_t j = static_cast<std::size_t>(i / 32);
         const int t = static_cast<int>(i % 32);

@@ -4,14 +4,22 @@ namespace pc5sec {
 
 const char* errc_name(Errc code) noexcept {
     switch (code) {
-        case Errc::invalid_argument: return "invalid argument";
-        case Errc::malformed: return "malformed";
-        case Errc::unsupported: return "unsupported";
-        case Errc::verification_failed: return "verification failed";
-        case Errc::crypto_failure: return "crypto failure";
-        case Errc::io: return "i/o error";
-        case Errc::state: return "wrong state";
-        case Errc::policy: return "refused by policy";
+        case Errc::invalid_argument:
+            return "invalid argument";
+        case Errc::malformed:
+            return "malformed";
+        case Errc::unsupported:
+            return "unsupported";
+        case Errc::verification_failed:
+            return "verification failed";
+        case Errc::crypto_failure:
+            return "crypto failure";
+        case Errc::io:
+            return "i/o error";
+        case Errc::state:
+            return "wrong state";
+        case Errc::policy:
+            return "refused by policy";
     }
     return "unknown error";
 }

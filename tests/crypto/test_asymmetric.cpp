@@ -8,7 +8,9 @@
 namespace pc5sec {
 namespace {
 
-std::vector<std::uint8_t> h(const char* s) { return from_hex(s).value(); }
+std::vector<std::uint8_t> h(const char* s) {
+    return from_hex(s).value();
+}
 
 TEST(Ed25519, Rfc8032Section7_1Tests1And2) {
     const struct {
@@ -52,7 +54,8 @@ TEST(X25519, Rfc7748Section6_1) {
     const auto k2 = key_agreement(bob, alice.public_key());
     ASSERT_TRUE(k1);
     ASSERT_TRUE(k2);
-    EXPECT_EQ(to_hex(k1->reveal()), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+    EXPECT_EQ(to_hex(k1->reveal()),
+              "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
     EXPECT_TRUE(*k1 == *k2);
 }
 
@@ -126,7 +129,8 @@ TEST(Keys, MalformedPublicKeysAreRefused) {
     EXPECT_EQ(r.error().field, "public key");
     EXPECT_FALSE(PublicKey::from_encoded(KeyType::p256, std::vector<std::uint8_t>(33, 2)));
     EXPECT_FALSE(PublicKey::from_encoded(KeyType::ed25519, std::vector<std::uint8_t>(31, 0)));
-    EXPECT_FALSE(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n"));
+    EXPECT_FALSE(
+        PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n"));
     EXPECT_FALSE(PrivateKey::from_pem("garbage"));
     EXPECT_FALSE(PrivateKey::from_raw(KeyType::p256, std::vector<std::uint8_t>(32, 0xff)));
     EXPECT_FALSE(PrivateKey::from_raw(KeyType::p256, std::vector<std::uint8_t>(32, 0x00)));

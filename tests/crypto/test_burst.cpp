@@ -67,14 +67,19 @@ TEST(Burst, IntegrityBurstMatchesSingleCallsAcrossMixedAlgorithms) {
     auto pdus = random_pdus(rng, 200, 9000);
     std::vector<IntegrityJob> jobs;
     for (std::size_t i = 0; i < pdus.size(); ++i)
-        jobs.push_back(IntegrityJob{&contexts[i % contexts.size()], pdus[i].input,
-                                    pdus[i].data.data(), pdus[i].bits, pdus[i].data.size(), {}});
+        jobs.push_back(IntegrityJob{&contexts[i % contexts.size()],
+                                    pdus[i].input,
+                                    pdus[i].data.data(),
+                                    pdus[i].bits,
+                                    pdus[i].data.size(),
+                                    {}});
     {
         const auto st = integrity_burst(jobs);
         ASSERT_TRUE(st) << st.error().describe();
     }
     for (std::size_t i = 0; i < pdus.size(); ++i) {
-        const auto single = contexts[i % contexts.size()].compute(pdus[i].input, pdus[i].data, pdus[i].bits);
+        const auto single =
+            contexts[i % contexts.size()].compute(pdus[i].input, pdus[i].data, pdus[i].bits);
         ASSERT_TRUE(single);
         ASSERT_EQ(jobs[i].mac, *single) << "pdu " << i;
     }
@@ -138,13 +143,43 @@ TEST(CrossBackend, ZucPastIpsecMbLimitRoundTripsAndDependsOnEveryBit) {
 
 TEST(Directions, TheTwoDirectionsNeverShareAKeystream) {
     const std::vector<std::uint8_t> key(16, 0x42), zeros(64, 0);
-    for (auto alg : {CipheringAlgorithm::nea1, CipheringAlgorithm::nea2, CipheringAlgorithm::nea3}) {
+    for (auto alg :
+         {CipheringAlgorithm::nea1, CipheringAlgorithm::nea2, CipheringAlgorithm::nea3}) {
         const auto c = *CipheringContext::create(alg, key);
         std::vector<std::uint8_t> up(64), down(64);
         ASSERT_TRUE(c.apply({100, 1, 0}, zeros, up, 512));
         ASSERT_TRUE(c.apply({100, 1, 1}, zeros, down, 512));
         EXPECT_NE(up, down) << name(alg);
     }
+}
+
+}  // namespace
+}  // namespace pc5sec
+
+namespace pc5sec {
+namespace {
+
+TEST(Burst, Nia2HeadroomGivesTheSameMacAndRestoresTheOctets) {
+    DeterministicRng rng(12);
+    const auto key = rng.bytes<16>();
+    const auto ctx = *IntegrityContext::create(IntegrityAlgorithm::nia2, key);
+    // Three PDUs packed one after another, each with its own 8 octets of headroom before it.
+    std::vector<std::uint8_t> buffer(3 * (8 + 300));
+    rng.fill(buffer);
+    const auto original = buffer;
+    std::vector<IntegrityJob> jobs;
+    for (std::size_t i = 0; i < 3; ++i)
+        jobs.push_back(IntegrityJob{&ctx,
+                                    {static_cast<std::uint32_t>(i), 3, 1},
+                                    buffer.data() + i * 308 + 8,
+                                    300 * 8 - i,
+                                    300,
+                                    {},
+                                    true});
+    ASSERT_TRUE(integrity_burst(jobs));
+    EXPECT_EQ(buffer, original) << "the headroom octets were not restored";
+    for (const auto& j : jobs)
+        EXPECT_EQ(j.mac, *ctx.compute(j.input, {j.message, j.message_size}, j.length_bits));
 }
 
 }  // namespace

@@ -41,8 +41,10 @@ TEST(Kdf, NrpekNrpikCrossCheckVectors) {
     };
     for (const auto& e : expected) {
         SCOPED_TRACE(e.alg);
-        EXPECT_EQ(to_hex(derive_nrpek(sess, static_cast<CipheringAlgorithm>(e.alg)).reveal()), e.nrpek);
-        EXPECT_EQ(to_hex(derive_nrpik(sess, static_cast<IntegrityAlgorithm>(e.alg)).reveal()), e.nrpik);
+        EXPECT_EQ(to_hex(derive_nrpek(sess, static_cast<CipheringAlgorithm>(e.alg)).reveal()),
+                  e.nrpek);
+        EXPECT_EQ(to_hex(derive_nrpik(sess, static_cast<IntegrityAlgorithm>(e.alg)).reveal()),
+                  e.nrpik);
     }
 }
 

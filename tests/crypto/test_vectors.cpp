@@ -25,8 +25,12 @@ struct MacCase {
     std::size_t expected_sets;
 };
 
-void PrintTo(const CipherCase& c, std::ostream* os) { *os << c.file; }
-void PrintTo(const MacCase& c, std::ostream* os) { *os << c.file; }
+void PrintTo(const CipherCase& c, std::ostream* os) {
+    *os << c.file;
+}
+void PrintTo(const MacCase& c, std::ostream* os) {
+    *os << c.file;
+}
 
 class NeaVectors : public ::testing::TestWithParam<CipherCase> {};
 class NiaVectors : public ::testing::TestWithParam<MacCase> {};
@@ -60,10 +64,12 @@ TEST_P(NeaVectors, AllOfficialSetsInOneBurst) {
     const auto sets = load_vectors(c.file, false);
     std::vector<CipheringContext> contexts;
     contexts.reserve(sets.size());
-    for (const auto& v : sets) contexts.push_back(*CipheringContext::create(c.alg, v.key));
+    for (const auto& v : sets)
+        contexts.push_back(*CipheringContext::create(c.alg, v.key));
     std::vector<std::vector<std::uint8_t>> outs;
     std::vector<CipherJob> jobs;
-    for (const auto& v : sets) outs.emplace_back(v.in.size(), 0xee);
+    for (const auto& v : sets)
+        outs.emplace_back(v.in.size(), 0xee);
     for (std::size_t i = 0; i < sets.size(); ++i)
         jobs.push_back(CipherJob{&contexts[i], sets[i].input, sets[i].in.data(), outs[i].data(),
                                  sets[i].length, sets[i].in.size(), outs[i].size()});
@@ -105,11 +111,12 @@ TEST_P(NiaVectors, AllOfficialSetsInOneBurst) {
     const auto sets = load_vectors(c.file, true);
     std::vector<IntegrityContext> contexts;
     contexts.reserve(sets.size());
-    for (const auto& v : sets) contexts.push_back(*IntegrityContext::create(c.alg, v.key));
+    for (const auto& v : sets)
+        contexts.push_back(*IntegrityContext::create(c.alg, v.key));
     std::vector<IntegrityJob> jobs;
     for (std::size_t i = 0; i < sets.size(); ++i)
-        jobs.push_back(IntegrityJob{&contexts[i], sets[i].input, sets[i].in.data(), sets[i].length,
-                                    sets[i].in.size(), {}});
+        jobs.push_back(IntegrityJob{
+            &contexts[i], sets[i].input, sets[i].in.data(), sets[i].length, sets[i].in.size(), {}});
     ASSERT_TRUE(integrity_burst(jobs));
     for (std::size_t i = 0; i < sets.size(); ++i) {
         SCOPED_TRACE(sets[i].name);
@@ -119,20 +126,19 @@ TEST_P(NiaVectors, AllOfficialSetsInOneBurst) {
 
 INSTANTIATE_TEST_SUITE_P(
     Official, NeaVectors,
-    ::testing::Values(CipherCase{"nea1.toml", CipheringAlgorithm::nea1, {Backend::ipsec_mb}, 6},
-                      CipherCase{"nea2.toml", CipheringAlgorithm::nea2,
-                                 {Backend::ipsec_mb, Backend::openssl}, 6},
-                      CipherCase{"nea3.toml", CipheringAlgorithm::nea3,
-                                 {Backend::ipsec_mb, Backend::reference}, 5}),
+    ::testing::Values(
+        CipherCase{"nea1.toml", CipheringAlgorithm::nea1, {Backend::ipsec_mb}, 6},
+        CipherCase{"nea2.toml", CipheringAlgorithm::nea2, {Backend::ipsec_mb, Backend::openssl}, 6},
+        CipherCase{
+            "nea3.toml", CipheringAlgorithm::nea3, {Backend::ipsec_mb, Backend::reference}, 5}),
     [](const auto& info) { return std::string(info.param.file).substr(0, 4); });
 
 INSTANTIATE_TEST_SUITE_P(
     Official, NiaVectors,
-    ::testing::Values(MacCase{"nia1.toml", IntegrityAlgorithm::nia1, {Backend::ipsec_mb}, 7},
-                      MacCase{"nia2.toml", IntegrityAlgorithm::nia2,
-                              {Backend::ipsec_mb, Backend::openssl}, 8},
-                      MacCase{"nia3.toml", IntegrityAlgorithm::nia3,
-                              {Backend::ipsec_mb, Backend::reference}, 5}),
+    ::testing::Values(
+        MacCase{"nia1.toml", IntegrityAlgorithm::nia1, {Backend::ipsec_mb}, 7},
+        MacCase{"nia2.toml", IntegrityAlgorithm::nia2, {Backend::ipsec_mb, Backend::openssl}, 8},
+        MacCase{"nia3.toml", IntegrityAlgorithm::nia3, {Backend::ipsec_mb, Backend::reference}, 5}),
     [](const auto& info) { return std::string(info.param.file).substr(0, 4); });
 
 TEST(NullAlgorithms, Nea0CopiesAndNia0IsZero) {

@@ -33,7 +33,8 @@ inline std::vector<VectorSet> load_vectors(const std::string& file, bool integri
         v.input.bearer = static_cast<std::uint8_t>(t["bearer"].value<std::int64_t>().value());
         v.input.direction = static_cast<std::uint8_t>(t["direction"].value<std::int64_t>().value());
         v.length = static_cast<std::uint64_t>(t["length"].value<std::int64_t>().value());
-        v.in = from_hex(t[integrity ? "message" : "plaintext"].value<std::string>().value()).value();
+        v.in =
+            from_hex(t[integrity ? "message" : "plaintext"].value<std::string>().value()).value();
         v.out = from_hex(t[integrity ? "mac" : "ciphertext"].value<std::string>().value()).value();
         sets.push_back(std::move(v));
     }
