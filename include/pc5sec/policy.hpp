@@ -1,0 +1,74 @@
+// A UE's security policy file (policy.toml), provisioned next to its credentials: signalling
+// and user-plane security policies, algorithms in order of preference, and optional pre-shared
+// group keys for a PSK mode. Group keys are secrets: SecretKey, never printed.
+//
+//   [signalling]                 # PC5 signalling security policy
+//   integrity = "required"       # "not-needed" | "preferred" | "required"
+//   ciphering = "preferred"
+//   [user_plane]
+//   integrity = "preferred"
+//   ciphering = "preferred"
+//   [algorithms]                 # most preferred first
+//   ciphering = ["nea2", "nea3", "nea1", "nea0"]
+//   integrity = ["nia2", "nia3", "nia1"]
+//   [group_keys]                 # optional: name = 256-bit key in hex
+//   fleet-a = "00112233..."
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pc5sec/algorithms.hpp"
+#include "pc5sec/error.hpp"
+#include "pc5sec/secret.hpp"
+
+namespace pc5sec {
+
+namespace tags {
+struct GroupKey {
+    static constexpr const char* kName = "group key";
+};
+}  // namespace tags
+using GroupKey = SecretKey<32, tags::GroupKey>;  // a pre-shared 256-bit group key (PSK mode)
+
+enum class PolicyLevel : std::uint8_t { not_needed = 0, preferred = 1, required = 2 };
+std::string_view name(PolicyLevel p) noexcept;  // "not-needed", "preferred", "required"
+Result<PolicyLevel> policy_level_from_name(std::string_view text, std::string_view field);
+
+struct SecurityPolicy {
+    PolicyLevel integrity = PolicyLevel::required;
+    PolicyLevel ciphering = PolicyLevel::preferred;
+    friend bool operator==(const SecurityPolicy&, const SecurityPolicy&) = default;
+};
+
+Result<CipheringAlgorithm> ciphering_algorithm_from_name(std::string_view text,
+                                                         std::string_view field);  // "nea2"
+Result<IntegrityAlgorithm> integrity_algorithm_from_name(std::string_view text,
+                                                         std::string_view field);  // "nia2"
+std::string_view short_name(CipheringAlgorithm a) noexcept;                        // "nea2"
+std::string_view short_name(IntegrityAlgorithm a) noexcept;                        // "nia2"
+
+struct PolicyFile {
+    SecurityPolicy signalling{PolicyLevel::required, PolicyLevel::preferred};
+    SecurityPolicy user_plane{PolicyLevel::preferred, PolicyLevel::preferred};
+    std::vector<CipheringAlgorithm> ciphering{CipheringAlgorithm::nea2, CipheringAlgorithm::nea3,
+                                              CipheringAlgorithm::nea1, CipheringAlgorithm::nea0};
+    std::vector<IntegrityAlgorithm> integrity{IntegrityAlgorithm::nia2, IntegrityAlgorithm::nia3,
+                                              IntegrityAlgorithm::nia1};
+    std::map<std::string, GroupKey> group_keys;
+
+    // `source` names the file in errors: "creds/alice/policy.toml: signalling.integrity".
+    // Unknown keys are refused (a typo must not silently weaken a policy). Group key values never
+    // appear in an error.
+    static Result<PolicyFile> parse(std::string_view toml_text, std::string_view source);
+    static Result<PolicyFile> load(const std::filesystem::path& file);
+    // The TOML text. Group keys are written only when `include_group_keys` (the provisioning
+    // function writing a UE's own file); otherwise they are left out.
+    std::string to_toml(bool include_group_keys) const;
+};
+
+}  // namespace pc5sec

@@ -1,0 +1,57 @@
+// OpenSSL helpers private to creds/.
+#pragma once
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+
+#include "pc5sec/creds.hpp"
+
+namespace pc5sec::creds::detail {
+
+template <class T, void (*Free)(T*)>
+struct Deleter {
+    void operator()(T* p) const noexcept { Free(p); }
+};
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using CrlPtr = std::unique_ptr<X509_CRL, Deleter<X509_CRL, X509_CRL_free>>;
+
+inline std::string openssl_error() {
+    const unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    if (e == 0) return "OpenSSL reported no detail";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    return buf;
+}
+
+inline std::string bio_string(BIO* bio) {
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    return std::string(data, static_cast<std::size_t>(len));
+}
+
+// "<source>: <field>"
+inline std::string at(std::string_view source, std::string_view field) {
+    std::string s(source);
+    s += ": ";
+    s += field;
+    return s;
+}
+
+// Wipes text that held a secret (a PEM private key, a hex group key).
+inline void secure_wipe_string(std::string& s) noexcept {
+    OPENSSL_cleanse(s.data(), s.size());
+    s.clear();
+}
+
+// ASN1_TIME <-> TimePoint.
+Result<TimePoint> from_asn1(const ASN1_TIME* t, std::string_view field);
+void set_asn1(ASN1_TIME* t, TimePoint tp);
+
+}  // namespace pc5sec::creds::detail

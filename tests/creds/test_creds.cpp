@@ -1,0 +1,529 @@
+// Long-term credentials: provisioning, verification, revocation, authorisation, expiry, cache.
+// Every bad credential must fail with a message naming the file and the field, and carry the
+// PC5 cause the link engines will send.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "pc5sec/creds.hpp"
+#include "pc5sec/pc5_cause.hpp"
+#include "pc5sec/provisioning.hpp"
+
+namespace pc5sec::creds {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::hours;
+using std::chrono::seconds;
+constexpr auto kDay = hours(24);
+
+class TempDir {
+  public:
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "pc5sec-creds-XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+UeProfile profile(const std::string& id, std::vector<Role> roles, std::vector<Rsc> rscs) {
+    return UeProfile{id, Authorisation{std::move(roles), std::move(rscs)}, KeyType::p256, {}};
+}
+
+// A provisioning function and three UEs: alice and bob (end UEs) and relay1, all for RSC 1.
+class Creds : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        pf_.emplace(ProvisioningFunction::create(now_ - kDay * 365, kDay * 3650).value());
+        alice_.emplace(
+            pf_->issue(profile("alice", {Role::end_ue}, {1}), now_ - kDay, kDay * 30).value());
+        bob_.emplace(
+            pf_->issue(profile("bob", {Role::end_ue}, {1}), now_ - kDay, kDay * 30).value());
+        relay_.emplace(
+            pf_->issue(profile("relay1", {Role::u2u_relay}, {1, 0xABCDEF}), now_ - kDay, kDay * 30)
+                .value());
+        trust_.emplace(TrustStore::create(pf_->ca_certificate()).value());
+    }
+    fs::path write(const std::string& name, const IssuedCredentials& c) {
+        const auto dir = tmp_.path() / name;
+        EXPECT_TRUE(pf_->write_bundle(dir, c, PolicyFile{}));
+        return dir;
+    }
+    static std::string field_of(const Error& e) { return e.field; }
+
+    TimePoint now_ = from_unix_seconds(to_unix_seconds(Clock::now()));
+    TempDir tmp_;
+    std::optional<ProvisioningFunction> pf_;
+    std::optional<IssuedCredentials> alice_, bob_, relay_;
+    std::optional<TrustStore> trust_;
+};
+
+// ---- the extension ----
+
+TEST(Authorisation, DerRoundTripAndExactBytes) {
+    const Authorisation a{{Role::end_ue, Role::u2u_relay}, {0x000001, 0xABCDEF}};
+    const auto der = encode_authorisation(a);
+    // SEQUENCE { INTEGER 1, SEQUENCE { ENUM 1, ENUM 2 }, SEQUENCE { INTEGER 1, INTEGER 0x00abcdef }
+    // }
+    const std::vector<std::uint8_t> expected = {0x30, 0x16, 0x02, 0x01, 0x01, 0x30, 0x06, 0x0a,
+                                                0x01, 0x01, 0x0a, 0x01, 0x02, 0x30, 0x09, 0x02,
+                                                0x01, 0x01, 0x02, 0x04, 0x00, 0xab, 0xcd, 0xef};
+    EXPECT_EQ(der, expected);
+    EXPECT_EQ(decode_authorisation(der, "x").value(), a);
+}
+
+TEST(Authorisation, StrictDecoderRefusesBadInput) {
+    auto der = encode_authorisation({{Role::end_ue}, {1}});
+    auto bad = der;
+    bad.push_back(0);  // trailing octet
+    EXPECT_EQ(decode_authorisation(bad, "f: ext").error().field, "f: ext");
+    bad = der;
+    bad[4] = 2;  // version 2
+    EXPECT_NE(decode_authorisation(bad, "f").error().message.find("version 2"), std::string::npos);
+    bad = der;
+    bad[9] = 7;  // unknown role
+    EXPECT_NE(decode_authorisation(bad, "f").error().message.find("unknown role 7"),
+              std::string::npos);
+    const std::vector<std::uint8_t> wide_rsc = {0x30, 0x0d, 0x02, 0x01, 0x01, 0x30, 0x00, 0x30,
+                                                0x06, 0x02, 0x04, 0x01, 0x00, 0x00, 0x00};
+    EXPECT_NE(decode_authorisation(wide_rsc, "f").error().message.find("above"), std::string::npos);
+    for (std::size_t n = 0; n < der.size(); ++n)  // every truncation fails, none crashes
+        EXPECT_FALSE(decode_authorisation(std::span(der).first(n), "f")) << n;
+}
+
+// ---- provisioning and bundles ----
+
+TEST_F(Creds, IssuedCertificateCarriesSubjectDatesAndAuthorisation) {
+    const Certificate& c = relay_->certificate;
+    EXPECT_EQ(c.subject(), "relay1");
+    EXPECT_EQ(c.not_before(), now_ - kDay);
+    EXPECT_EQ(c.not_after(), now_ + kDay * 29);
+    ASSERT_TRUE(c.has_authorisation());
+    EXPECT_EQ(c.authorisation(), (Authorisation{{Role::u2u_relay}, {1, 0xABCDEF}}));
+    EXPECT_EQ(c.public_key(), relay_->key.public_key());
+    EXPECT_FALSE(pf_->ca_certificate().has_authorisation());
+    const auto peer = trust_->verify(c, now_).value();
+    EXPECT_EQ(peer.user_info_id, "relay1");
+    EXPECT_EQ(peer.serial_hex, c.serial_hex());
+    EXPECT_NE(alice_->certificate.serial_hex(), bob_->certificate.serial_hex());
+}
+
+TEST_F(Creds, BundleWrittenAndLoaded) {
+    const auto dir = write("alice", *alice_);
+    EXPECT_EQ(fs::status(dir / "key.pem").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    const auto b = Bundle::load(dir).value();
+    EXPECT_EQ(b.certificate.subject(), "alice");
+    EXPECT_EQ(b.key.public_key(), alice_->key.public_key());
+    EXPECT_EQ(b.trust.anchor().digest(), pf_->ca_certificate().digest());
+    EXPECT_FALSE(b.trust.revocation_list().has_value());
+    EXPECT_EQ(b.policy.signalling.integrity, PolicyLevel::required);
+    EXPECT_TRUE(b.trust.verify(bob_->certificate, now_));
+}
+
+TEST_F(Creds, Ed25519UeKeyUnderP256Ca) {
+    auto p = profile("carol", {Role::end_ue}, {1});
+    p.key_type = KeyType::ed25519;
+    const auto carol = pf_->issue(p, now_, kDay).value();
+    EXPECT_EQ(carol.certificate.public_key().type(), KeyType::ed25519);
+    EXPECT_TRUE(trust_->verify(carol.certificate, now_ + hours(1)));
+    const auto b = Bundle::load(write("carol", carol)).value();
+    EXPECT_EQ(b.key.type(), KeyType::ed25519);
+}
+
+TEST_F(Creds, ProvisioningFunctionSavesAndReopensItsCa) {
+    const auto ca_dir = tmp_.path() / "ca";
+    ASSERT_TRUE(pf_->revoke(bob_->certificate, now_));
+    ASSERT_TRUE(pf_->save(ca_dir));
+    EXPECT_EQ(fs::status(ca_dir / "ca.key.pem").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    auto again = ProvisioningFunction::open(ca_dir).value();
+    EXPECT_EQ(again.ca_certificate().digest(), pf_->ca_certificate().digest());
+    ASSERT_TRUE(again.revocation_list().has_value());
+    EXPECT_EQ(again.revocation_list()->number(), 1u);
+    // A UE issued by the reopened CA verifies under the original anchor.
+    const auto dave = again.issue(profile("dave", {Role::end_ue}, {1}), now_, kDay).value();
+    EXPECT_TRUE(trust_->verify(dave.certificate, now_ + hours(1)));
+}
+
+TEST_F(Creds, BadProfilesAreRefusedNamingTheField) {
+    EXPECT_EQ(pf_->issue(profile("", {Role::end_ue}, {1}), now_, kDay).error().field,
+              "user info ID");
+    EXPECT_EQ(pf_->issue(profile("x", {}, {1}), now_, kDay).error().field, "role");
+    EXPECT_EQ(pf_->issue(profile("x", {Role::end_ue}, {0x1000000}), now_, kDay).error().field,
+              "rsc");
+    EXPECT_EQ(pf_->issue(profile("x", {Role::end_ue}, {1}), now_, seconds(-1)).error().field,
+              "validity");
+}
+
+// ---- each bad credential: file and field named ----
+
+TEST_F(Creds, UnreadableFileNamesTheFile) {
+    const auto dir = write("alice", *alice_);
+    fs::remove(dir / "cert.pem");
+    const auto e = Bundle::load(dir).error();
+    EXPECT_EQ(e.code, Errc::io);
+    EXPECT_EQ(e.field, (dir / "cert.pem").string());
+    EXPECT_NE(e.message.find("no such file"), std::string::npos);
+
+    std::ofstream(dir / "cert.pem") << "not a certificate\n";
+    const auto g = Bundle::load(dir).error();
+    EXPECT_EQ(g.code, Errc::malformed);
+    EXPECT_EQ(g.field, (dir / "cert.pem").string() + ": PEM");
+}
+
+TEST_F(Creds, KeyNotMatchingCertificate) {
+    const auto dir = write("alice", *alice_);
+    const auto bob_dir = write("bob", *bob_);
+    fs::copy_file(bob_dir / "key.pem", dir / "key.pem", fs::copy_options::overwrite_existing);
+    const auto e = Bundle::load(dir).error();
+    EXPECT_EQ(e.code, Errc::verification_failed);
+    EXPECT_EQ(e.field, (dir / "key.pem").string() + ": key");
+    EXPECT_NE(e.message.find("cert.pem"), std::string::npos);
+    EXPECT_NE(e.message.find("alice"), std::string::npos);
+}
+
+TEST_F(Creds, CertificateFromAnotherCa) {
+    auto other = ProvisioningFunction::create(now_ - kDay, kDay * 365, "rogue CA").value();
+    auto mallory =
+        other
+            .issue(profile("mallory", {Role::end_ue, Role::u2u_relay}, {1}), now_ - kDay, kDay * 30)
+            .value();
+    const auto e = trust_->verify(mallory.certificate, now_).error();
+    EXPECT_EQ(e.code, Errc::verification_failed);
+    EXPECT_EQ(e.field, "mallory/cert.pem: issuer");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+    EXPECT_NE(e.message.find("pc5sec provisioning CA"), std::string::npos);
+
+    // In a bundle: cert.pem from the rogue CA next to the real ca.pem.
+    const auto dir = write("alice", *alice_);
+    std::ofstream(dir / "cert.pem") << mallory.certificate.to_pem();
+    std::string key_pem = mallory.key.to_pem_secret();
+    std::ofstream(dir / "key.pem") << key_pem;
+    const auto b = Bundle::load(dir).error();
+    EXPECT_EQ(b.field, (dir / "cert.pem").string() + ": issuer");
+}
+
+TEST_F(Creds, ExpiredCertificate) {
+    const auto old =
+        pf_->issue(profile("olga", {Role::end_ue}, {1}), now_ - kDay * 10, kDay).value();
+    const auto e = trust_->verify(old.certificate, now_).error();
+    EXPECT_EQ(e.field, "olga/cert.pem: notAfter");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+    EXPECT_NE(e.message.find("expired at " + format_time(now_ - kDay * 9)), std::string::npos);
+    // Simulated time inside its window: valid.
+    EXPECT_TRUE(trust_->verify(old.certificate, now_ - kDay * 9 - hours(1)));
+    // A time before the CA itself was valid: the anchor is named, not the UE's certificate.
+    const auto before_ca = trust_->verify(old.certificate, now_ - kDay * 400).error();
+    EXPECT_EQ(before_ca.field, "ca/ca.pem: notBefore");
+    // --valid-days 0: expired one second after issue.
+    const auto zero = pf_->issue(profile("zed", {Role::end_ue}, {1}), now_, seconds(0)).value();
+    EXPECT_EQ(trust_->verify(zero.certificate, now_ + seconds(1)).error().field,
+              "zed/cert.pem: notAfter");
+}
+
+TEST_F(Creds, NotYetValidCertificate) {
+    const auto early = pf_->issue(profile("nina", {Role::end_ue}, {1}), now_ + kDay, kDay).value();
+    const auto e = trust_->verify(early.certificate, now_).error();
+    EXPECT_EQ(e.field, "nina/cert.pem: notBefore");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+    EXPECT_TRUE(trust_->verify(early.certificate, now_ + kDay + hours(1)));
+}
+
+TEST_F(Creds, RevokedCertificate) {
+    ASSERT_TRUE(pf_->revoke(relay_->certificate, now_));
+    ASSERT_TRUE(trust_->set_revocation_list(*pf_->revocation_list()));
+    const auto e = trust_->verify(relay_->certificate, now_).error();
+    EXPECT_EQ(e.field, "relay1/cert.pem: serialNumber");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+    EXPECT_NE(e.message.find("revoked"), std::string::npos);
+    EXPECT_TRUE(trust_->verify(alice_->certificate, now_));  // others unaffected
+
+    // A bundle written after revocation carries crl.pem, and its UE applies it.
+    const auto b = Bundle::load(write("alice", *alice_)).value();
+    ASSERT_TRUE(b.trust.revocation_list().has_value());
+    EXPECT_EQ(b.trust.verify(relay_->certificate, now_).error().field,
+              "relay1/cert.pem: serialNumber");
+
+    // Revoking again is a no-op; revoking another raises the CRL Number; an old list is refused.
+    ASSERT_TRUE(pf_->revoke(relay_->certificate, now_));
+    EXPECT_EQ(pf_->revocation_list()->number(), 1u);
+    const RevocationList first = *pf_->revocation_list();
+    ASSERT_TRUE(pf_->revoke(bob_->certificate, now_));
+    EXPECT_EQ(pf_->revocation_list()->number(), 2u);
+    EXPECT_EQ(pf_->revocation_list()->revoked_serials_hex().size(), 2u);
+    ASSERT_TRUE(trust_->set_revocation_list(*pf_->revocation_list()));
+    EXPECT_EQ(trust_->set_revocation_list(first).error().field, "ca/crl.pem: crlNumber");
+}
+
+TEST_F(Creds, RevocationListFromAnotherCaIsRefused) {
+    auto other = ProvisioningFunction::create(now_ - kDay, kDay * 365, "rogue CA").value();
+    auto m = other.issue(profile("m", {Role::end_ue}, {1}), now_, kDay).value();
+    ASSERT_TRUE(other.revoke(m.certificate, now_));
+    const auto e = trust_->set_revocation_list(*other.revocation_list()).error();
+    EXPECT_EQ(e.field, "ca/crl.pem: issuer");
+}
+
+TEST_F(Creds, TamperedSignature) {
+    auto der = alice_->certificate.der();
+    der.back() ^= 0x01;  // last octet of the signature's s
+    const auto bad = Certificate::from_der(der, "alice/cert.pem").value();
+    const auto e = trust_->verify(bad, now_).error();
+    EXPECT_EQ(e.field, "alice/cert.pem: signature");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+}
+
+TEST_F(Creds, TamperedTbs) {
+    // Turn the subject "alice" into "blice" inside the signed part: a forged identity.
+    auto der = alice_->certificate.der();
+    const std::string needle = "alice";
+    auto it = std::search(der.begin(), der.end(), needle.begin(), needle.end());
+    ASSERT_NE(it, der.end());
+    *it = 'b';
+    const auto bad = Certificate::from_der(der, "alice/cert.pem").value();
+    EXPECT_EQ(bad.subject(), "blice");
+    const auto e = trust_->verify(bad, now_).error();
+    EXPECT_EQ(e.field, "alice/cert.pem: signature");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+}
+
+TEST_F(Creds, GarbageDerNamesTheFile) {
+    const std::vector<std::uint8_t> junk = {0x30, 0x03, 0x02, 0x01};
+    EXPECT_EQ(Certificate::from_der(junk, "x.der").error().field, "x.der: DER");
+}
+
+// ---- authorisation decisions ----
+
+TEST_F(Creds, WrongRole) {
+    const auto alice = trust_->verify(alice_->certificate, now_).value();
+    const auto relay = trust_->verify(relay_->certificate, now_).value();
+    // An end UE cannot act as a relay.
+    const auto e = may_act_as_relay(alice, 1, "alice/cert.pem").error();
+    EXPECT_EQ(e.code, Errc::policy);
+    EXPECT_EQ(e.field, "alice/cert.pem: prose-authorisation.roles");
+    EXPECT_EQ(e.pc5_cause, cause::kRequiredServiceNotAllowed);
+    // A relay-only certificate is not a peer UE.
+    const auto p = may_be_peer(relay, "relay1/cert.pem").error();
+    EXPECT_EQ(p.field, "relay1/cert.pem: prose-authorisation.roles");
+    EXPECT_EQ(p.pc5_cause, cause::kDirectCommunicationToTargetUeNotAllowed);
+    // A relay cannot use another relay as if it were an end UE.
+    EXPECT_EQ(may_use_relay(relay, relay, 1, "relay1/cert.pem").error().pc5_cause,
+              cause::kRequiredServiceNotAllowed);
+    // The good answers.
+    EXPECT_TRUE(may_act_as_relay(relay, 1));
+    EXPECT_TRUE(may_act_as_relay(relay, 0xABCDEF));
+    EXPECT_TRUE(may_use_relay(alice, relay, 1));
+    EXPECT_TRUE(may_be_peer(alice));
+}
+
+TEST_F(Creds, WrongRsc) {
+    const auto alice = trust_->verify(alice_->certificate, now_).value();
+    const auto relay = trust_->verify(relay_->certificate, now_).value();
+    const auto e = may_act_as_relay(relay, 2, "relay1/cert.pem").error();
+    EXPECT_EQ(e.field, "relay1/cert.pem: prose-authorisation.rscs");
+    EXPECT_EQ(e.pc5_cause, cause::kRequiredServiceNotAllowed);
+    EXPECT_NE(e.message.find("0x000002"), std::string::npos);
+    // The relay serves 0xABCDEF but alice may not use it.
+    const auto u =
+        may_use_relay(alice, relay, 0xABCDEF, "alice/cert.pem", "relay1/cert.pem").error();
+    EXPECT_EQ(u.field, "alice/cert.pem: prose-authorisation.rscs");
+    EXPECT_EQ(u.pc5_cause, cause::kRequiredServiceNotAllowed);
+}
+
+TEST_F(Creds, TargetUserInfoMustBeTheSubject) {
+    const auto bob = trust_->verify(bob_->certificate, now_).value();
+    EXPECT_TRUE(check_target_user_info(bob, "bob"));
+    const auto e = check_target_user_info(bob, "alice", "bob/cert.pem").error();
+    EXPECT_EQ(e.field, "bob/cert.pem: subject");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+}
+
+// ---- the cache ----
+
+TEST_F(Creds, CacheHitsAndStaysCorrect) {
+    VerificationCache cache;
+    EXPECT_TRUE(cache.verify(*trust_, alice_->certificate, now_));
+    EXPECT_TRUE(cache.verify(*trust_, alice_->certificate, now_ + hours(1)));
+    EXPECT_EQ(cache.misses(), 1u);
+    EXPECT_EQ(cache.hits(), 1u);
+    EXPECT_EQ(cache.size(), 1u);
+    // Past the window: verified again, and fails.
+    const auto late = cache.verify(*trust_, alice_->certificate, now_ + kDay * 40);
+    EXPECT_EQ(late.error().field, "alice/cert.pem: notAfter");
+    EXPECT_EQ(cache.misses(), 2u);
+    // The cache forgot the stale entry; a new revocation list invalidates the rest.
+    EXPECT_TRUE(cache.verify(*trust_, relay_->certificate, now_));
+    ASSERT_TRUE(pf_->revoke(relay_->certificate, now_));
+    ASSERT_TRUE(trust_->set_revocation_list(*pf_->revocation_list()));
+    EXPECT_EQ(cache.verify(*trust_, relay_->certificate, now_).error().field,
+              "relay1/cert.pem: serialNumber");
+}
+
+TEST_F(Creds, CacheNeverStoresFailures) {
+    VerificationCache cache;
+    auto der = alice_->certificate.der();
+    der.back() ^= 0x01;
+    const auto bad = Certificate::from_der(der, "alice/cert.pem").value();
+    for (int i = 0; i < 3; ++i)
+        EXPECT_FALSE(cache.verify(*trust_, bad, now_));
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_EQ(cache.hits(), 0u);
+    EXPECT_EQ(cache.misses(), 3u);
+}
+
+TEST_F(Creds, CacheEntryIsBoundToItsTrustAnchor) {
+    VerificationCache cache;
+    ASSERT_TRUE(cache.verify(*trust_, alice_->certificate, now_));
+    auto other = ProvisioningFunction::create(now_ - kDay, kDay * 365, "other CA").value();
+    const auto other_trust = TrustStore::create(other.ca_certificate()).value();
+    EXPECT_EQ(cache.verify(other_trust, alice_->certificate, now_).error().field,
+              "alice/cert.pem: issuer");
+}
+
+TEST_F(Creds, CacheCapacityIsBounded) {
+    VerificationCache cache(2);
+    EXPECT_TRUE(cache.verify(*trust_, alice_->certificate, now_));
+    EXPECT_TRUE(cache.verify(*trust_, bob_->certificate, now_));
+    EXPECT_TRUE(cache.verify(*trust_, relay_->certificate, now_));
+    EXPECT_EQ(cache.size(), 2u);
+}
+
+// ---- expiry: CredentialManager ----
+
+TEST_F(Creds, ExpiredInCoverageFetchesNewCredentials) {
+    auto old = pf_->issue(profile("erin", {Role::end_ue}, {1}), now_ - kDay * 10, kDay).value();
+    CredentialManager m(old.key, old.certificate, *trust_);
+    std::vector<std::string> log;
+    m.set_logger([&](std::string_view l) { log.emplace_back(l); });
+    m.set_provisioning_function(&*pf_);
+    ASSERT_TRUE(m.ensure_fresh(now_, true));
+    EXPECT_EQ(m.renewals(), 1u);
+    EXPECT_EQ(m.certificate().subject(), "erin");
+    EXPECT_EQ(m.certificate().authorisation(), old.certificate.authorisation());
+    EXPECT_NE(m.certificate().serial_hex(), old.certificate.serial_hex());
+    EXPECT_FALSE(m.key().public_key() == old.key.public_key());
+    EXPECT_TRUE(check_key_matches(m.key(), m.certificate(), "key"));
+    EXPECT_TRUE(trust_->verify(m.certificate(), now_));
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_NE(log[0].find("expired"), std::string::npos);
+    EXPECT_NE(log[0].find("fetched new credentials"), std::string::npos);
+    // Fresh now: nothing more to do.
+    ASSERT_TRUE(m.ensure_fresh(now_, false));
+    EXPECT_EQ(m.renewals(), 1u);
+}
+
+TEST_F(Creds, ExpiringWithinMarginIsRenewedInCoverageOnly) {
+    auto c = pf_->issue(profile("finn", {Role::end_ue}, {1}), now_ - kDay, kDay + hours(2)).value();
+    CredentialManager m(c.key, c.certificate, *trust_, hours(24));
+    std::vector<std::string> log;
+    m.set_logger([&](std::string_view l) { log.emplace_back(l); });
+    m.set_provisioning_function(&*pf_);
+    ASSERT_TRUE(m.ensure_fresh(now_, false));  // still valid: keep it out of coverage
+    EXPECT_EQ(m.renewals(), 0u);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_NE(log[0].find("out of coverage"), std::string::npos);
+    ASSERT_TRUE(m.ensure_fresh(now_, true));
+    EXPECT_EQ(m.renewals(), 1u);
+}
+
+TEST_F(Creds, ExpiredOutOfCoverageFailsWithCauseAndLog) {
+    auto old = pf_->issue(profile("gus", {Role::end_ue}, {1}), now_ - kDay * 10, kDay).value();
+    CredentialManager m(old.key, old.certificate, *trust_);
+    std::vector<std::string> log;
+    m.set_logger([&](std::string_view l) { log.emplace_back(l); });
+    m.set_provisioning_function(&*pf_);
+    const auto e = m.ensure_fresh(now_, false).error();
+    EXPECT_EQ(e.code, Errc::policy);
+    EXPECT_EQ(e.field, "gus/cert.pem: notAfter");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+    EXPECT_NE(e.message.find("out of coverage"), std::string::npos);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0], e.message);
+    EXPECT_EQ(m.renewals(), 0u);
+    // In coverage but no provisioning function reachable: same failure.
+    m.set_provisioning_function(nullptr);
+    EXPECT_EQ(m.ensure_fresh(now_, true).error().field, "gus/cert.pem: notAfter");
+}
+
+TEST_F(Creds, RevokedUeIsNotRenewed) {
+    auto old = pf_->issue(profile("hal", {Role::end_ue}, {1}), now_ - kDay * 10, kDay).value();
+    ASSERT_TRUE(pf_->revoke(old.certificate, now_));
+    CredentialManager m(old.key, old.certificate, *trust_);
+    m.set_logger([](std::string_view) {});
+    m.set_provisioning_function(&*pf_);
+    const auto e = m.ensure_fresh(now_, true).error();
+    EXPECT_EQ(e.field, "hal/cert.pem: serialNumber");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+}
+
+TEST_F(Creds, ManagerFromBundle) {
+    auto m = CredentialManager::from_bundle(Bundle::load(write("alice", *alice_)).value()).value();
+    m.set_logger([](std::string_view) {});
+    EXPECT_TRUE(m.ensure_fresh(now_, false));
+    EXPECT_EQ(m.certificate().subject(), "alice");
+}
+
+// ---- policy.toml ----
+
+TEST(Policy, DefaultsRoundTrip) {
+    PolicyFile p;
+    const auto back = PolicyFile::parse(p.to_toml(false), "policy.toml").value();
+    EXPECT_EQ(back.signalling, p.signalling);
+    EXPECT_EQ(back.user_plane, p.user_plane);
+    EXPECT_EQ(back.ciphering, p.ciphering);
+    EXPECT_EQ(back.integrity, p.integrity);
+}
+
+TEST(Policy, ParsesLevelsAlgorithmsAndGroupKeys) {
+    const std::string key_hex(64, 'a');
+    const auto p = PolicyFile::parse(
+                       "[signalling]\nintegrity = \"required\"\nciphering = \"not-needed\"\n"
+                       "[user_plane]\nintegrity = \"not-needed\"\nciphering = \"required\"\n"
+                       "[algorithms]\nciphering = [\"nea3\", \"nea2\"]\nintegrity = [\"nia3\"]\n"
+                       "[group_keys]\nfleet = \"" +
+                           key_hex + "\"\n",
+                       "alice/policy.toml")
+                       .value();
+    EXPECT_EQ(p.signalling.ciphering, PolicyLevel::not_needed);
+    EXPECT_EQ(p.user_plane.ciphering, PolicyLevel::required);
+    EXPECT_EQ(p.ciphering, (std::vector{CipheringAlgorithm::nea3, CipheringAlgorithm::nea2}));
+    EXPECT_EQ(p.integrity, (std::vector{IntegrityAlgorithm::nia3}));
+    ASSERT_EQ(p.group_keys.count("fleet"), 1u);
+    EXPECT_EQ(p.group_keys.at("fleet").reveal()[0], 0xaa);
+    std::ostringstream printed;
+    printed << p.group_keys.at("fleet");
+    EXPECT_EQ(printed.str(), "<redacted>");
+    EXPECT_EQ(p.to_toml(false).find(key_hex), std::string::npos);
+    EXPECT_NE(p.to_toml(true).find(key_hex), std::string::npos);
+}
+
+TEST(Policy, ErrorsNameFileAndField) {
+    auto field = [](const std::string& text) {
+        return PolicyFile::parse(text, "p.toml").error().field;
+    };
+    EXPECT_EQ(field("[signalling]\nintegrity = \"maybe\"\n"), "p.toml: signalling.integrity");
+    EXPECT_EQ(field("[signalling]\nintegrty = \"required\"\n"), "p.toml: signalling.integrty");
+    EXPECT_EQ(field("[algorithms]\nciphering = [\"nea9\"]\n"), "p.toml: algorithms.ciphering");
+    EXPECT_EQ(field("[algorithms]\nintegrity = [\"nia2\", \"nia2\"]\n"),
+              "p.toml: algorithms.integrity");
+    EXPECT_EQ(field("[algorithms]\nintegrity = [\"nia0\"]\n"), "p.toml: algorithms.integrity");
+    EXPECT_EQ(field("[signalling\n"), "p.toml: line 1");
+    // A short group key: the field is named, the key's value is not shown.
+    const auto e = PolicyFile::parse("[group_keys]\ng = \"00112233\"\n", "p.toml").error();
+    EXPECT_EQ(e.field, "p.toml: group_keys.g");
+    EXPECT_EQ(e.message.find("00112233"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pc5sec::creds
