@@ -27,6 +27,10 @@ namespace {
 using detail::at;
 using detail::X509Ptr;
 
+// std::chrono::system_clock counts nanoseconds in 64 bits and ends in 2262: keep dates well inside.
+constexpr std::int64_t kMaxUnixSeconds = 7258118400;  // 2200-01-01T00:00:00Z
+constexpr std::chrono::seconds kMaxValidity = std::chrono::hours(24 * 365 * 50);
+
 // Writes `text` to `file` with `mode`, creating it with that mode (no window where a key is
 // readable by others).
 Status write_file(const std::filesystem::path& file, std::string_view text, mode_t mode) {
@@ -166,8 +170,12 @@ Status check_profile(const UeProfile& p) {
 Result<ProvisioningFunction> ProvisioningFunction::create(TimePoint not_before,
                                                           std::chrono::seconds validity,
                                                           std::string name, Rng& rng) {
-    if (validity.count() <= 0)
-        return make_error(Errc::invalid_argument, "validity", "the CA's validity must be positive");
+    if (validity.count() <= 0 || validity > kMaxValidity)
+        return make_error(Errc::invalid_argument, "validity",
+                          "the CA's validity must be 1 s to 50 years");
+    if (not_before < TimePoint{} || to_unix_seconds(not_before) > kMaxUnixSeconds)
+        return make_error(Errc::invalid_argument, "not before",
+                          "must lie in 1970-01-01 .. 2200-01-01");
     auto key = PrivateKey::generate(KeyType::p256, rng);
     if (!key) return std::move(key).error();
     auto cert = build_certificate(CertSpec{std::move(name), nullptr, not_before, validity},
@@ -219,8 +227,11 @@ Status ProvisioningFunction::save(const std::filesystem::path& ca_dir) const {
 Result<Certificate> ProvisioningFunction::sign_certificate(
     const std::string& subject, const Authorisation& auth, const PublicKey& key,
     TimePoint not_before, std::chrono::seconds validity, Rng& rng) const {
-    if (validity.count() < 0)
-        return make_error(Errc::invalid_argument, "validity", "must not be negative");
+    if (validity.count() < 0 || validity > kMaxValidity)
+        return make_error(Errc::invalid_argument, "validity", "must be 0 to 50 years");
+    if (not_before < TimePoint{} || to_unix_seconds(not_before) > kMaxUnixSeconds)
+        return make_error(Errc::invalid_argument, "not before",
+                          "must lie in 1970-01-01 .. 2200-01-01");
     return build_certificate(CertSpec{subject, &auth, not_before, validity}, key, ca_cert_.x509(),
                              ca_key_, rng, subject + "/cert.pem");
 }
