@@ -1,0 +1,246 @@
+#include "pc5sec/code_points.hpp"
+
+#include <fmt/format.h>
+
+namespace pc5sec::codec {
+namespace {
+
+using K = CodePointKind;
+using S = CodePointStatus;
+
+constexpr const char* kFacts3 = "3gpp-facts.md §3";
+constexpr const char* kMsgConfirmed = "3gpp-facts.md §3 (TS 38.508-1 4.7.4)";
+constexpr const char* kNs3 = "3gpp-facts.md §3 (ns-3 ProSe model)";
+constexpr const char* kCause = "3gpp-facts.md §3 (ns-3, TS 24.554 Table 11.3.8.1)";
+constexpr const char* kPc5sec = "pc5sec choice (3gpp-facts.md §3: provisional)";
+constexpr const char* kAlg = "3gpp-facts.md §5 (TS 33.501 A.8, D)";
+constexpr const char* kOwn = "pc5sec container format (docs/code-points.md)";
+
+#define MT(v, n, t, s, src)              \
+    CodePoint {                          \
+        K::message_type, v, n, t, s, src \
+    }
+#define IE(v, n, t, s, src)     \
+    CodePoint {                 \
+        K::iei, v, n, t, s, src \
+    }
+#define CA(v, n, t)                             \
+    CodePoint {                                 \
+        K::cause, v, n, t, S::code_only, kCause \
+    }
+
+constexpr CodePoint kTable[] = {
+    MT(0x00, "reserved", "reserved", S::provisional, kPc5sec),
+    MT(0x01, "establishment_request", "PROSE DIRECT LINK ESTABLISHMENT REQUEST", S::confirmed,
+       kMsgConfirmed),
+    MT(0x02, "establishment_accept", "PROSE DIRECT LINK ESTABLISHMENT ACCEPT", S::confirmed,
+       kMsgConfirmed),
+    MT(0x03, "establishment_reject", "PROSE DIRECT LINK ESTABLISHMENT REJECT", S::code_only, kNs3),
+    MT(0x04, "modification_request", "PROSE DIRECT LINK MODIFICATION REQUEST (not implemented)",
+       S::code_only, kNs3),
+    MT(0x05, "modification_accept", "PROSE DIRECT LINK MODIFICATION ACCEPT (not implemented)",
+       S::code_only, kNs3),
+    MT(0x06, "modification_reject", "PROSE DIRECT LINK MODIFICATION REJECT (not implemented)",
+       S::code_only, kNs3),
+    MT(0x07, "release_request", "PROSE DIRECT LINK RELEASE REQUEST", S::code_only, kNs3),
+    MT(0x08, "release_accept", "PROSE DIRECT LINK RELEASE ACCEPT", S::code_only, kNs3),
+    MT(0x09, "authentication_request", "PROSE DIRECT LINK AUTHENTICATION REQUEST", S::provisional,
+       kPc5sec),
+    MT(0x0a, "authentication_response", "PROSE DIRECT LINK AUTHENTICATION RESPONSE", S::provisional,
+       kPc5sec),
+    MT(0x0b, "authentication_reject", "PROSE DIRECT LINK AUTHENTICATION REJECT", S::provisional,
+       kPc5sec),
+    MT(0x0c, "authentication_failure", "PROSE DIRECT LINK AUTHENTICATION FAILURE", S::provisional,
+       kPc5sec),
+    MT(0x0d, "security_mode_command", "PROSE DIRECT LINK SECURITY MODE COMMAND", S::provisional,
+       kPc5sec),
+    MT(0x0e, "security_mode_complete", "PROSE DIRECT LINK SECURITY MODE COMPLETE", S::provisional,
+       kPc5sec),
+    MT(0x0f, "security_mode_reject", "PROSE DIRECT LINK SECURITY MODE REJECT", S::provisional,
+       kPc5sec),
+    MT(0x10, "rekeying_request", "PROSE DIRECT LINK RE-KEYING REQUEST", S::provisional, kPc5sec),
+    MT(0x11, "rekeying_response", "PROSE DIRECT LINK RE-KEYING RESPONSE", S::provisional, kPc5sec),
+    MT(0x12, "keepalive_request", "PROSE DIRECT LINK KEEPALIVE REQUEST", S::provisional, kPc5sec),
+    MT(0x13, "keepalive_response", "PROSE DIRECT LINK KEEPALIVE RESPONSE", S::provisional, kPc5sec),
+    MT(0x20, "u2u_relay_discovery_announcement", "UE-to-UE relay discovery announcement (Model A)",
+       S::provisional, kPc5sec),
+    MT(0x21, "u2u_relay_discovery_solicitation", "UE-to-UE relay discovery solicitation (Model B)",
+       S::provisional, kPc5sec),
+    MT(0x22, "u2u_relay_discovery_response", "UE-to-UE relay discovery response (Model B)",
+       S::provisional, kPc5sec),
+
+    IE(0x28, "target_user_info", "Target user info (TLV)", S::confirmed, kFacts3),
+    IE(0x29, "u2u_relay_ue_user_info", "UE-to-UE relay UE user info (TLV)", S::provisional,
+       kFacts3),
+    IE(0x2a, "target_end_ue_l2_id", "Target end UE layer-2 ID (TV, 4)", S::provisional, kFacts3),
+    IE(0x2b, "relay_service_code", "Relay service code (TV, 4)", S::provisional, kFacts3),
+    IE(0x2c, "multi_hop_path_info", "Multi-hop path info (TLV)", S::provisional, kFacts3),
+    IE(0x2e, "end_ue_user_info_list", "End UE user info list (TLV)", S::provisional, kPc5sec),
+    IE(0x52, "knrp_id", "KNRP ID (TV, 5)", S::provisional, kFacts3),
+    IE(0x53, "nonce_1", "Nonce_1 (TV, 17)", S::provisional, kFacts3),
+    IE(0x54, "msb_knrp_sess_id", "MSB of KNRP-sess ID (TV, 2)", S::provisional, kFacts3),
+    IE(0x57, "msb_knrp_id", "MSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
+    IE(0x58, "lsb_knrp_id", "LSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
+    IE(0x5b, "max_inactivity_period", "Maximum inactivity period (TV, 5)", S::provisional, kPc5sec),
+    IE(0x74, "key_est_info", "Key establishment information container (TLV-E)", S::provisional,
+       kFacts3),
+    IE(0x75, "authentication_info", "Authentication_Info (solution B, TLV-E)", S::provisional,
+       kPc5sec),
+    IE(0x76, "relay_authentication_info", "Relay Authentication_Info (solution B, TLV-E)",
+       S::provisional, kPc5sec),
+    IE(0xa1, "reauth_indication", "Re-authentication indication (type 2, T)", S::provisional,
+       kPc5sec),
+    IE(0xb0, "relay_indication", "Relay indication (type 1, TV half octet; IEI B)", S::provisional,
+       kFacts3),
+
+    CodePoint{K::cause, 0, "reserved", "reserved", S::provisional, kPc5sec},
+    CA(1, "direct_communication_not_allowed", "direct communication to the target UE not allowed"),
+    CA(2, "direct_communication_no_longer_needed",
+       "direct communication to the target UE no longer needed"),
+    CA(3, "l2_id_conflict", "conflict of layer-2 ID for unicast communication is detected"),
+    CA(4, "direct_connection_not_available", "direct connection is not available anymore"),
+    CA(5, "lack_of_resources", "lack of resources for PC5 unicast link"),
+    CA(6, "authentication_failure", "authentication failure"),
+    CA(7, "integrity_failure", "integrity failure"),
+    CA(8, "ue_security_capabilities_mismatch", "UE security capabilities mismatch"),
+    CA(9, "lsb_knrp_sess_id_conflict", "LSB of KNRP-sess ID conflict"),
+    CA(10, "signalling_security_policy_mismatch",
+       "UE PC5 unicast signalling security policy mismatch"),
+    CA(11, "required_service_not_allowed", "required service not allowed"),
+    CA(12, "security_policy_not_aligned", "security policy not aligned"),
+    CA(13, "congestion", "congestion situation"),
+    CA(14, "authentication_synchronisation_error", "authentication synchronisation error"),
+    CA(111, "protocol_error_unspecified", "protocol error, unspecified"),
+
+    CodePoint{K::algorithm, 0, "nea0_nia0", "NEA0 / NIA0 (null)", S::confirmed, kAlg},
+    CodePoint{K::algorithm, 1, "nea1_nia1", "128-NEA1 / 128-NIA1 (SNOW 3G)", S::confirmed, kAlg},
+    CodePoint{K::algorithm, 2, "nea2_nia2", "128-NEA2 / 128-NIA2 (AES)", S::confirmed, kAlg},
+    CodePoint{K::algorithm, 3, "nea3_nia3", "128-NEA3 / 128-NIA3 (ZUC)", S::confirmed, kAlg},
+
+    CodePoint{K::signalling_policy, 0, "not_needed",
+              "not needed (3 bits; integrity bits 1-3, ciphering bits 5-7)", S::confirmed, kFacts3},
+    CodePoint{K::signalling_policy, 1, "preferred", "preferred", S::provisional, kFacts3},
+    CodePoint{K::signalling_policy, 2, "required", "required", S::provisional, kFacts3},
+
+    CodePoint{K::relay_indication, 0, "direct", "direct link, no relay", S::provisional, kPc5sec},
+    CodePoint{K::relay_indication, 1, "via_layer2_relay", "through a layer-2 UE-to-UE relay",
+              S::provisional, kPc5sec},
+    CodePoint{K::relay_indication, 2, "via_layer3_relay", "through a layer-3 UE-to-UE relay",
+              S::provisional, kPc5sec},
+
+    CodePoint{K::container_version, 1, "v1", "version 1 of Key_Est_Info and of Authentication_Info",
+              S::provisional, kOwn},
+
+    CodePoint{K::key_est_method, 1, "certificate", "certificate + signed ephemeral (EC)DH",
+              S::provisional, kOwn},
+    CodePoint{K::key_est_method, 2, "psk", "pre-shared key", S::provisional, kOwn},
+
+    CodePoint{K::key_est_tag, 0x01, "certificate", "certificate (DER)", S::provisional, kOwn},
+    CodePoint{K::key_est_tag, 0x02, "ephemeral_public_key", "ephemeral public key", S::provisional,
+              kOwn},
+    CodePoint{K::key_est_tag, 0x03, "signature", "signature", S::provisional, kOwn},
+    CodePoint{K::key_est_tag, 0x04, "psk_identity", "PSK identity", S::provisional, kOwn},
+    CodePoint{K::key_est_tag, 0x05, "nonce", "nonce (16 octets)", S::provisional, kOwn},
+    CodePoint{K::key_est_tag, 0x06, "user_info_id", "user info ID", S::provisional, kOwn},
+
+    CodePoint{K::auth_info_tag, 0x01, "user_info_id", "User Info ID", S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x02, "public_key", "public key", S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x03, "certificate", "certificate (DER)", S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x04, "signature", "signature", S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x05, "signature_algorithm", "signature algorithm (1 octet)",
+              S::provisional, kOwn},
+
+    CodePoint{K::signature_algorithm, 1, "ecdsa_p256_sha256", "ECDSA P-256 with SHA-256",
+              S::provisional, kOwn},
+    CodePoint{K::signature_algorithm, 2, "ed25519", "Ed25519", S::provisional, kOwn},
+};
+
+#undef MT
+#undef IE
+#undef CA
+
+}  // namespace
+
+const char* status_name(CodePointStatus s) noexcept {
+    switch (s) {
+        case S::confirmed:
+            return "confirmed";
+        case S::code_only:
+            return "code-only";
+        case S::provisional:
+            return "provisional";
+    }
+    return "?";
+}
+
+const char* kind_name(CodePointKind k) noexcept {
+    switch (k) {
+        case K::message_type:
+            return "message type";
+        case K::iei:
+            return "IEI";
+        case K::cause:
+            return "PC5 signalling cause";
+        case K::algorithm:
+            return "algorithm identity";
+        case K::signalling_policy:
+            return "signalling security policy value";
+        case K::relay_indication:
+            return "relay indication";
+        case K::container_version:
+            return "container version";
+        case K::key_est_method:
+            return "Key_Est_Info method";
+        case K::key_est_tag:
+            return "Key_Est_Info tag";
+        case K::auth_info_tag:
+            return "Authentication_Info tag";
+        case K::signature_algorithm:
+            return "signature algorithm";
+    }
+    return "?";
+}
+
+std::span<const CodePoint> code_point_table() noexcept {
+    return kTable;
+}
+
+const CodePoint* find_code_point(CodePointKind kind, std::uint8_t value) noexcept {
+    for (const auto& row : kTable)
+        if (row.kind == kind && row.value == value) return &row;
+    return nullptr;
+}
+
+const char* code_point_name(CodePointKind kind, std::uint8_t value) noexcept {
+    const CodePoint* row = find_code_point(kind, value);
+    return row ? row->name : "unknown";
+}
+
+std::string code_points_markdown() {
+    std::string out =
+        "# PC5 signalling code points\n\n"
+        "Generated by `pc5sec decode --code-points` from the one table in "
+        "`src/codec/code_points.cpp`; do not edit by hand.\n\n"
+        "- **confirmed**: read in the 3GPP text.\n"
+        "- **code-only**: read in open-source code that follows the spec.\n"
+        "- **provisional**: chosen by pc5sec; a later release can correct it in one place.\n\n"
+        "IE formats follow TS 24.007: V, LV, LV-E, TV, TLV, TLV-E. When a decoder meets an IEI it "
+        "does not know in the optional part of a message it skips it by this rule: an IEI with "
+        "bit 8 set is a type 1 or type 2 IE, one octet long; an IEI 0x70..0x7F is TLV-E (2-octet "
+        "length); any other IEI is TLV (1-octet length).\n";
+    std::optional<CodePointKind> current;
+    for (const auto& row : kTable) {
+        if (row.kind != current) {
+            current = row.kind;
+            out += fmt::format(
+                "\n## {}\n\n| value | name | meaning | status | source |\n"
+                "|---|---|---|---|---|\n",
+                kind_name(row.kind));
+        }
+        out += fmt::format("| 0x{:02x} ({}) | `{}` | {} | {} | {} |\n", row.value, row.value,
+                           row.name, row.title, status_name(row.status), row.source);
+    }
+    return out;
+}
+
+}  // namespace pc5sec::codec
