@@ -117,6 +117,8 @@ class RevocationList {
     const std::string& source() const noexcept { return source_; }
     // The CRL Number extension (RFC 5280 5.2.3); grows with every update. 0 if absent.
     std::uint64_t number() const noexcept { return number_; }
+    // SHA-256 of the list's DER: identifies this exact list.
+    const std::array<std::uint8_t, 32>& digest() const noexcept { return digest_; }
     bool is_revoked(const Certificate& cert) const;
     std::vector<std::string> revoked_serials_hex() const;
     std::string to_pem() const;
@@ -127,6 +129,7 @@ class RevocationList {
     std::shared_ptr<X509_CRL> crl_;
     std::string source_;
     std::uint64_t number_ = 0;
+    std::array<std::uint8_t, 32> digest_{};
 };
 
 // ---- verification ----
@@ -150,8 +153,10 @@ class TrustStore {
 
     const Certificate& anchor() const noexcept { return anchor_; }
     const std::optional<RevocationList>& revocation_list() const noexcept { return crl_; }
-    // The version the cache compares against: the CRL Number, or 0 without a list.
-    std::uint64_t revocation_version() const noexcept { return crl_ ? crl_->number() + 1 : 0; }
+    // What the cache compares against: the loaded list's SHA-256, all zero without a list.
+    std::array<std::uint8_t, 32> revocation_version() const noexcept {
+        return crl_ ? crl_->digest() : std::array<std::uint8_t, 32>{};
+    }
 
     // Checks chain (issuer and signature), validity at `now`, and revocation. Each failure is
     // Errc::verification_failed with PC5 cause #6 (authentication failure) and names
@@ -184,7 +189,7 @@ class VerificationCache {
   private:
     struct Entry {
         VerifiedPeer peer;
-        std::uint64_t revocation_version;
+        std::array<std::uint8_t, 32> revocation_version;
         std::array<std::uint8_t, 32> anchor;  // never used under another trust anchor
     };
     struct DigestHash {

@@ -80,7 +80,8 @@ class ProvisioningFunction {
 //   - valid for longer than `renew_margin`: OK;
 //   - expired, not yet valid, or expiring within the margin, and in coverage with a
 //     provisioning function reachable: fetch new credentials (ProvisioningFunction::reissue),
-//     install them, log why, OK;
+//     install them together with the function's latest revocation list, log why, OK. A manager
+//     made from a bundle also writes the new key.pem, cert.pem and crl.pem into the bundle dir;
 //   - expired or not yet valid and out of coverage: Errc::policy, cause #6 (authentication
 //     failure: the peer could not verify us), naming "<cert file>: notAfter" (or notBefore),
 //     logged. Expiring within the margin but still valid out of coverage: OK, logged as a warning.
@@ -118,6 +119,7 @@ class CredentialManager {
     ProvisioningFunction* pf_ = nullptr;
     Logger logger_;
     std::uint64_t renewals_ = 0;
+    std::optional<std::filesystem::path> bundle_dir_;  // set by from_bundle: renewals persist
 };
 
 }  // namespace pc5sec::creds

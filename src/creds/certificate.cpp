@@ -377,6 +377,15 @@ Result<RevocationList> RevocationList::adopt(X509_CRL* crl, std::string_view sou
             return make_error(Errc::malformed, detail::at(source, "crlNumber"), "out of range");
         r.number_ = v;
     }
+    unsigned char* der = nullptr;
+    const int der_len = i2d_X509_CRL(crl, &der);
+    if (der_len <= 0)
+        return make_error(Errc::malformed, std::string(source), detail::openssl_error());
+    unsigned int md_len = 0;
+    const int ok = EVP_Digest(der, static_cast<std::size_t>(der_len), r.digest_.data(), &md_len,
+                              EVP_sha256(), nullptr);
+    OPENSSL_free(der);
+    if (ok != 1) throw CryptoLibraryError("SHA-256 failed");
     r.crl_ = std::shared_ptr<X509_CRL>(owned.release(), X509_CRL_free);
     return r;
 }

@@ -340,8 +340,10 @@ CredentialManager::CredentialManager(PrivateKey key, Certificate certificate, Tr
 
 Result<CredentialManager> CredentialManager::from_bundle(Bundle bundle,
                                                          std::chrono::seconds renew_margin) {
-    return CredentialManager(std::move(bundle.key), std::move(bundle.certificate),
-                             std::move(bundle.trust), renew_margin);
+    CredentialManager m(std::move(bundle.key), std::move(bundle.certificate),
+                        std::move(bundle.trust), renew_margin);
+    m.bundle_dir_ = bundle.dir;
+    return m;
 }
 
 void CredentialManager::log(std::string_view line) const {
@@ -372,7 +374,27 @@ Status CredentialManager::ensure_fresh(TimePoint now, bool in_coverage) {
             Error e = std::move(fresh).error();
             return e;
         }
-        // The new certificate's serial replaces the old; the old key is dropped.
+        // The provisioning function's latest revocation list comes with the new credentials.
+        if (const auto& crl = pf_->revocation_list())
+            if (auto st = trust_.set_revocation_list(*crl); !st)
+                log(fmt::format("revocation list from the provisioning function refused: {}",
+                                st.error().describe()));
+        if (bundle_dir_) {
+            // Persist, so that the renewed credentials survive a restart; names follow the bundle.
+            std::string key_pem = fresh->key.to_pem_secret();
+            auto st = write_file(*bundle_dir_ / "key.pem", key_pem, 0600);
+            detail::secure_wipe_string(key_pem);
+            PC5SEC_TRY(std::move(st));
+            const auto cert_file = *bundle_dir_ / "cert.pem";
+            PC5SEC_TRY(write_file(cert_file, fresh->certificate.to_pem(), 0644));
+            if (trust_.revocation_list())
+                PC5SEC_TRY(
+                    write_file(*bundle_dir_ / "crl.pem", trust_.revocation_list()->to_pem(), 0644));
+            auto named = Certificate::from_der(fresh->certificate.der(), cert_file.string());
+            if (!named) return std::move(named).error();
+            fresh->certificate = std::move(*named);
+        }
+        // The new certificate replaces the old; the old key is dropped.
         key_ = std::move(fresh->key);
         cert_ = std::move(fresh->certificate);
         ++renewals_;

@@ -167,6 +167,7 @@ Result<VerifiedPeer> VerificationCache::verify(const TrustStore& store, const Ce
         }
         ++misses_;
     }
+    const auto version = store.revocation_version();  // the list this verification uses
     auto result = store.verify(cert, now);
     if (!result) return result;  // failures are never cached
     std::lock_guard lock(mutex_);
@@ -175,8 +176,7 @@ Result<VerifiedPeer> VerificationCache::verify(const TrustStore& store, const Ce
             it = secs > it->second.peer.not_after ? entries_.erase(it) : std::next(it);
         if (entries_.size() >= capacity_) entries_.erase(entries_.begin());
     }
-    entries_.insert_or_assign(cert.digest(),
-                              Entry{*result, store.revocation_version(), store.anchor().digest()});
+    entries_.insert_or_assign(cert.digest(), Entry{*result, version, store.anchor().digest()});
     return result;
 }
 

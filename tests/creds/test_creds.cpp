@@ -467,6 +467,24 @@ TEST_F(Creds, RevokedUeIsNotRenewed) {
     EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
 }
 
+TEST_F(Creds, RenewalFromBundlePersistsAndBringsTheRevocationList) {
+    auto old = pf_->issue(profile("ivy", {Role::end_ue}, {1}), now_ - kDay * 10, kDay).value();
+    const auto dir = write("ivy", old);
+    ASSERT_TRUE(pf_->revoke(relay_->certificate, now_));  // after ivy's bundle was written
+    auto m = CredentialManager::from_bundle(Bundle::load(dir).value()).value();
+    EXPECT_FALSE(m.trust().revocation_list().has_value());
+    m.set_logger([](std::string_view) {});
+    m.set_provisioning_function(&*pf_);
+    ASSERT_TRUE(m.ensure_fresh(now_, true));
+    EXPECT_EQ(m.certificate().source(), (dir / "cert.pem").string());
+    EXPECT_EQ(m.trust().verify(relay_->certificate, now_).error().field,
+              "relay1/cert.pem: serialNumber");
+    const auto reloaded = Bundle::load(dir).value();  // what a restarted UE reads
+    EXPECT_EQ(reloaded.certificate.digest(), m.certificate().digest());
+    EXPECT_TRUE(reloaded.trust.verify(reloaded.certificate, now_));
+    EXPECT_TRUE(reloaded.trust.revocation_list().has_value());
+}
+
 TEST_F(Creds, ManagerFromBundle) {
     auto m = CredentialManager::from_bundle(Bundle::load(write("alice", *alice_)).value()).value();
     m.set_logger([](std::string_view) {});
