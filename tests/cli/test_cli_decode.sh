@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# `pc5sec decode` as a user runs it: readable and JSON output, pcaps, bad input of every kind,
+# thousands of malformed messages (never a crash), and tshark with the shipped dissector agreeing
+# with `pc5sec decode --json` field by field.
+set -u
+bin="$1"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+check_contains() {  # name needle command...
+    local name="$1" needle="$2"; shift 2
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ $rc -eq 0 ] && [[ "$out" == *"$needle"* ]]; then ok; else bad "$name: rc=$rc out='${out:0:300}'"; fi
+}
+check_error() {  # name needle command...
+    local name="$1" needle="$2"; shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [[ "$err" == *"$needle"* ]]; then ok; else
+        bad "$name: rc=$rc stderr='$err' (wanted non-zero and '$needle')"; fi
+}
+
+REQ=01010675652d737263040000100102f07012
+check_contains readable "PROSE DIRECT LINK ESTABLISHMENT REQUEST" "$bin" decode $REQ
+check_contains readable-policy "integrity required, ciphering preferred" "$bin" decode $REQ
+check_contains json-hex "\"hex\":\"$REQ\"" "$bin" decode --json $REQ
+check_contains json-type '"msg_type":1' "$bin" decode --json $REQ
+check_contains two-messages "seq 8" "$bin" decode $REQ 0d082202f07012202122232425262728292a2b2c2d2e2fa5
+n=$("$bin" decode --json $REQ 080c 03030a | wc -l)
+[ "$n" -eq 3 ] && ok || bad "json-lines: $n lines"
+check_contains provisional "provisional" "$bin" decode 0e09580c0d
+
+check_error no-input "give a message" "$bin" decode
+check_error bad-hex "hex" "$bin" decode 0g
+check_error truncated "truncated message" "$bin" decode 01
+check_error unknown-type "unknown message type 0x7f" "$bin" decode 7f01
+check_error reserved-type "reserved value" "$bin" decode 0001
+check_error missing-ie "establishment_request.source_user_info" "$bin" decode 0101
+check_error past-end "length past the end" "$bin" decode 0e09580c0d3f09aa
+check_error duplicate "duplicate IE" "$bin" decode 0e09580001580002
+check_error second-bad "message 2" "$bin" decode 080c 0101
+check_error no-pcap "cannot open" "$bin" decode --pcap "$tmp/none.pcap"
+printf 'not a pcap file at all, no' > "$tmp/garbage.pcap"
+check_error garbage-pcap "pcap header" "$bin" decode --pcap "$tmp/garbage.pcap"
+
+# Samples capture: every message type with all optional IEs, then with none.
+"$bin" decode --write-samples "$tmp/s.pcap" && ok || bad "write-samples"
+frames=$("$bin" decode --pcap "$tmp/s.pcap" --json | wc -l)
+[ "$frames" -eq 38 ] && ok || bad "pcap frames: $frames"
+check_contains pcap-readable "frame 38: 000a01 -> 000b02" "$bin" decode --pcap "$tmp/s.pcap"
+head -c 300 "$tmp/s.pcap" > "$tmp/cut.pcap"
+check_error cut-pcap "length past the end" "$bin" decode --pcap "$tmp/cut.pcap"
+
+# Malformed messages: truncations and single-octet mutations of each sample (about 1800 runs;
+# tests/codec runs far more in process, and fuzz/fuzz_decode.cpp more still).
+# Each must decode or exit 2 with a message; never a crash (rc >= 128) or another exit code.
+"$bin" decode --pcap "$tmp/s.pcap" --json | python3 -c '
+import json, random, sys
+random.seed(7)
+out = []
+for line in sys.stdin:
+    h = json.loads(line)["hex"]
+    b = bytes.fromhex(h)
+    for n in range(0, len(b), max(1, len(b) // 20)):
+        out.append(b[:n].hex())
+    for _ in range(30):
+        m = bytearray(b)
+        i = random.randrange(len(m))
+        m[i] = random.randrange(256)
+        out.append(m.hex())
+print("\n".join(x for x in out if x))
+' > "$tmp/mutants.txt"
+count=0; crashes=0; odd=0
+while read -r chunk; do
+    # shellcheck disable=SC2086
+    "$bin" decode $chunk >/dev/null 2>"$tmp/err"; rc=$?
+    count=$((count + 1))
+    if [ $rc -ge 128 ]; then crashes=$((crashes + 1)); echo "CRASH rc=$rc on $chunk"; fi
+    if [ $rc -ne 0 ] && [ $rc -ne 2 ] && [ $rc -lt 128 ]; then odd=$((odd + 1)); fi
+    if [ $rc -eq 2 ] && ! [ -s "$tmp/err" ]; then odd=$((odd + 1)); echo "no message for $chunk"; fi
+done < "$tmp/mutants.txt"
+[ $count -gt 1500 ] && [ $crashes -eq 0 ] && [ $odd -eq 0 ] && ok || bad "mutants: $count run, $crashes crashes, $odd odd"
+
+# tshark with the shipped dissector agrees with pc5sec field by field.
+if command -v tshark >/dev/null; then
+    if python3 "$here/compare_tshark.py" "$bin" "$root/tools/wireshark/pc5s.lua" "$tmp/s.pcap"; then ok; else bad "tshark comparison"; fi
+else
+    echo "SKIP tshark comparison: tshark not installed"
+fi
+
+echo "cli decode: $pass passed, $fail failed"
+[ $fail -eq 0 ]
