@@ -34,6 +34,9 @@ using TimePoint = Clock::time_point;
 TimePoint from_unix_seconds(std::int64_t seconds);
 std::int64_t to_unix_seconds(TimePoint t);
 std::string format_time(TimePoint t);  // "2026-11-22T09:18:58Z"
+// Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC), from 1970 up to 2200-01-01
+// (std::chrono::system_clock counts nanoseconds and ends in 2262). The error names `field`.
+Result<TimePoint> parse_time(std::string_view text, std::string_view field);
 
 // ---- ProSe authorisations carried in the certificate ----
 
@@ -54,6 +57,9 @@ struct Authorisation {
     bool has_rsc(Rsc rsc) const noexcept;
     friend bool operator==(const Authorisation&, const Authorisation&) = default;
 };
+
+// "end-ue+u2u-relay; rsc 0x000001,0xabcdef" (roles only when there is no RSC).
+std::string to_string(const Authorisation& a);
 
 // The certificate extension, pc5sec's own private-arc OID (1.3.6.1.4.1.55555 is pc5sec's
 // placeholder enterprise arc, not registered with IANA; .5.1 = "ProSe authorisation", v1):

@@ -89,38 +89,6 @@ UeSpec parse_ue(const std::string& text) {
     return spec;
 }
 
-// Unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
-// Years up to 2200: std::chrono::system_clock counts nanoseconds and ends in 2262.
-TimePoint parse_time(const std::string& text, const char* field) {
-    constexpr std::uint64_t kMax = 7258118400;  // 2200-01-01T00:00:00Z
-    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos)
-        return creds::from_unix_seconds(
-            static_cast<std::int64_t>(take(parse_uint(text, field, kMax))));
-    for (const char* format : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"}) {
-        std::tm tm{};
-        const char* end = strptime(text.c_str(), format, &tm);
-        if (end == nullptr || *end != '\0') continue;
-        const auto t = timegm(&tm);
-        if (t < 0 || static_cast<std::uint64_t>(t) > kMax)
-            throw CommandError(
-                kExitBadInput,
-                fmt::format("{}: '{}' is outside 1970-01-01 .. 2200-01-01", field, text));
-        return creds::from_unix_seconds(t);
-    }
-    throw CommandError(kExitBadInput, fmt::format("{}: '{}' is not unix seconds, YYYY-MM-DD or "
-                                                  "YYYY-MM-DDTHH:MM:SSZ",
-                                                  field, text));
-}
-
-std::string describe(const creds::Authorisation& a) {
-    std::string roles, rscs;
-    for (auto r : a.roles)
-        roles += (roles.empty() ? "" : "+") + std::string(creds::name(r));
-    for (auto c : a.rscs)
-        rscs += fmt::format("{}0x{:06x}", rscs.empty() ? "" : ",", c);
-    return rscs.empty() ? roles : roles + "; rsc " + rscs;
-}
-
 void run_provision(const ProvisionArgs& a) {
     if (a.ues.empty() && a.revoke.empty())
         throw CommandError(kExitBadInput, "--ue/--revoke: nothing to do (give at least one)");
@@ -135,7 +103,7 @@ void run_provision(const ProvisionArgs& a) {
         throw CommandError(kExitBadInput, "--key-type: X25519 cannot sign; use p256 or ed25519");
     const TimePoint now = creds::from_unix_seconds(creds::to_unix_seconds(creds::Clock::now()));
     const TimePoint not_before =
-        a.not_before.empty() ? now : parse_time(a.not_before, "--not-before");
+        a.not_before.empty() ? now : take(creds::parse_time(a.not_before, "--not-before"));
 
     // Check every argument before anything is written.
     std::vector<UeSpec> specs;
@@ -179,7 +147,7 @@ void run_provision(const ProvisionArgs& a) {
         const auto issued = take(pf->issue(profile, not_before, std::chrono::hours(24 * days)));
         take(pf->write_bundle(out / s.name, issued, profile.policy));
         std::cout << fmt::format(
-            "issued {} ({}) valid {} to {}: {}\n", s.name, describe(s.authorisation),
+            "issued {} ({}) valid {} to {}: {}\n", s.name, creds::to_string(s.authorisation),
             creds::format_time(issued.certificate.not_before()),
             creds::format_time(issued.certificate.not_after()), (out / s.name).string());
     }

@@ -38,6 +38,28 @@ std::string format_time(TimePoint t) {
     return buf;
 }
 
+Result<TimePoint> parse_time(std::string_view text, std::string_view field) {
+    constexpr std::int64_t kMax = 7258118400;  // 2200-01-01T00:00:00Z
+    const std::string t(text);
+    if (!t.empty() && t.size() <= 12 && t.find_first_not_of("0123456789") == std::string::npos) {
+        const auto v = std::stoll(t);
+        if (v <= kMax) return from_unix_seconds(v);
+    } else {
+        for (const char* format : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"}) {
+            std::tm tm{};
+            const char* end = strptime(t.c_str(), format, &tm);
+            if (end == nullptr || *end != '\0') continue;
+            const auto secs = static_cast<std::int64_t>(timegm(&tm));
+            if (secs >= 0 && secs <= kMax) return from_unix_seconds(secs);
+            break;
+        }
+    }
+    return make_error(Errc::invalid_argument, std::string(field),
+                      fmt::format("'{}' is not unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ "
+                                  "between 1970-01-01 and 2200-01-01",
+                                  text));
+}
+
 namespace detail {
 
 Result<TimePoint> from_asn1(const ASN1_TIME* t, std::string_view field) {
@@ -78,6 +100,15 @@ bool Authorisation::has_role(Role r) const noexcept {
 }
 bool Authorisation::has_rsc(Rsc rsc) const noexcept {
     return std::find(rscs.begin(), rscs.end(), rsc) != rscs.end();
+}
+
+std::string to_string(const Authorisation& a) {
+    std::string roles, rscs;
+    for (auto r : a.roles)
+        roles += (roles.empty() ? "" : "+") + std::string(name(r));
+    for (auto c : a.rscs)
+        rscs += fmt::format("{}0x{:06x}", rscs.empty() ? "" : ",", c);
+    return rscs.empty() ? roles : roles + "; rsc " + rscs;
 }
 
 // ---- the extension's DER ----

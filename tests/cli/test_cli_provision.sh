@@ -84,6 +84,31 @@ future="$tmp/future"
 "$bin" provision --out "$future" --ue nina:end-ue:rsc=1 --not-before 2100-01-01T00:00:00Z --valid-days 1 >/dev/null 2>&1
 check_contains not-yet-valid "$(openssl verify -CAfile "$future/ca/ca.pem" "$future/nina/cert.pem" 2>&1)" "not yet valid"
 
+# `pc5sec creds check`: the decisions a UE takes from these files (exit 1 on "no", with the cause).
+check_fail() {  # name needle command...
+    local name="$1" needle="$2"; shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -eq 1 ] && [[ "$err" == *"$needle"* ]]; then ok; else
+        bad "$name: rc=$rc stderr='$err' (wanted 1 and '$needle')"; fi
+}
+msg=$("$bin" creds check --bundle "$out/alice" --peer "$out/carol/cert.pem" --relay-rsc 0xabcdef --use-relay 1 --as-peer --target carol 2>&1)
+check_contains check-ok "$msg" "alice may use relay carol for RSC 0x000001: yes"
+check_fail check-revoked "serialNumber: certificate of 'relay1'" "$bin" creds check --bundle "$out/alice" --peer "$out/relay1/cert.pem"
+check_fail check-revoked-cause "(PC5 cause #6)" "$bin" creds check --bundle "$out/alice" --peer "$out/relay1/cert.pem"
+check_fail check-wrong-rsc "carol/cert.pem: prose-authorisation.rscs" "$bin" creds check --bundle "$out/alice" --peer "$out/carol/cert.pem" --relay-rsc 2
+check_fail check-wrong-rsc-cause "(PC5 cause #11)" "$bin" creds check --bundle "$out/alice" --peer "$out/carol/cert.pem" --relay-rsc 2
+check_fail check-wrong-role "dave/cert.pem: prose-authorisation.roles" "$bin" creds check --bundle "$out/alice" --peer "$out/dave/cert.pem" --relay-rsc 1
+check_fail check-target "subject: the target user info is 'bob'" "$bin" creds check --bundle "$out/alice" --peer "$out/dave/cert.pem" --target bob
+check_fail check-other-ca "olga/cert.pem: issuer" "$bin" creds check --bundle "$out/alice" --peer "$old/olga/cert.pem"
+check_fail check-own-expired "olga/cert.pem: notAfter" "$bin" creds check --bundle "$old/olga"
+check_fail check-not-yet "nina/cert.pem: notBefore" "$bin" creds check --bundle "$future/nina"
+if "$bin" creds check --bundle "$old/olga" --at 2020-01-01T12:00:00Z >/dev/null 2>&1; then ok; else bad "olga at a simulated time"; fi
+cp "$out/bob/key.pem" "$tmp/bobkey.pem"; mkdir -p "$tmp/mixed"; cp "$out/alice/"*.pem "$out/alice/policy.toml" "$tmp/mixed/"; cp "$tmp/bobkey.pem" "$tmp/mixed/key.pem"
+check_fail check-key-mismatch "mixed/key.pem: key" "$bin" creds check --bundle "$tmp/mixed"
+check_error check-missing "nobody/key.pem" "$bin" creds check --bundle "$out/nobody"
+check_error check-bad-at "--at" "$bin" creds check --bundle "$out/alice" --at never
+
 # Bad input: exit 2, the field named.
 check_error no-action "--ue/--revoke" "$bin" provision --out "$tmp/x"
 check_error bad-spec "--ue" "$bin" provision --out "$tmp/x" --ue alice

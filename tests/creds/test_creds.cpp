@@ -102,6 +102,24 @@ TEST(Authorisation, StrictDecoderRefusesBadInput) {
         EXPECT_FALSE(decode_authorisation(std::span(der).first(n), "f")) << n;
 }
 
+TEST(Authorisation, ToString) {
+    EXPECT_EQ(to_string({{Role::end_ue, Role::u2u_relay}, {1, 0xABCDEF}}),
+              "end-ue+u2u-relay; rsc 0x000001,0xabcdef");
+    EXPECT_EQ(to_string({{Role::end_ue}, {}}), "end-ue");
+}
+
+TEST(Time, ParseTimeFormsAndRange) {
+    EXPECT_EQ(to_unix_seconds(parse_time("0", "t").value()), 0);
+    EXPECT_EQ(to_unix_seconds(parse_time("2020-01-01", "t").value()), 1577836800);
+    EXPECT_EQ(to_unix_seconds(parse_time("2020-01-01T00:00:10Z", "t").value()), 1577836810);
+    EXPECT_EQ(format_time(from_unix_seconds(1577836810)), "2020-01-01T00:00:10Z");
+    EXPECT_EQ(parse_time("2999-01-01", "--at").error().field, "--at");
+    EXPECT_FALSE(parse_time("99999999999", "t"));
+    EXPECT_FALSE(parse_time("yesterday", "t"));
+    EXPECT_FALSE(parse_time("2020-01-01T00:00:10", "t"));
+    EXPECT_FALSE(parse_time("", "t"));
+}
+
 // ---- provisioning and bundles ----
 
 TEST_F(Creds, IssuedCertificateCarriesSubjectDatesAndAuthorisation) {
