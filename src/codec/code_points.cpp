@@ -1,5 +1,7 @@
 #include "pc5sec/code_points.hpp"
 
+#include <array>
+
 #include <fmt/format.h>
 
 namespace pc5sec::codec {
@@ -206,9 +208,16 @@ std::span<const CodePoint> code_point_table() noexcept {
 }
 
 const CodePoint* find_code_point(CodePointKind kind, std::uint8_t value) noexcept {
-    for (const auto& row : kTable)
-        if (row.kind == kind && row.value == value) return &row;
-    return nullptr;
+    // An index built once: the codec looks names up for every IE it handles.
+    static constexpr std::size_t kKinds = static_cast<std::size_t>(K::signature_algorithm) + 1;
+    static const auto index = [] {
+        std::array<std::array<const CodePoint*, 256>, kKinds> idx{};
+        for (const auto& row : kTable)
+            idx[static_cast<std::size_t>(row.kind)][row.value] = &row;
+        return idx;
+    }();
+    const auto k = static_cast<std::size_t>(kind);
+    return k < kKinds ? index[k][value] : nullptr;
 }
 
 const char* code_point_name(CodePointKind kind, std::uint8_t value) noexcept {

@@ -135,12 +135,13 @@ std::optional<Error> read_value(Reader& r, std::size_t len, T& out, const char* 
     return std::nullopt;
 }
 
-// Reads a 1- or 2-octet length and checks it against what is left.
-std::optional<Error> read_length(Reader& r, std::size_t octets, std::size_t& len,
-                                 const std::string& field) {
-    if (r.remaining() < octets) return truncated(field, octets, r.remaining());
+// Reads a 1- or 2-octet length and checks it against what is left. `field()` names it; it is
+// called only on error, so a good message costs no string building.
+template <class FieldFn>
+std::optional<Error> read_length(Reader& r, std::size_t octets, std::size_t& len, FieldFn&& field) {
+    if (r.remaining() < octets) return truncated(field(), octets, r.remaining());
     len = octets == 1 ? *r.u8("") : *r.u16("");
-    if (len > r.remaining()) return past_end(field, len, r.remaining());
+    if (len > r.remaining()) return past_end(field(), len, r.remaining());
     return std::nullopt;
 }
 
@@ -170,7 +171,7 @@ struct MandatoryDecoder {
             return;
         }
         std::size_t len = 0;
-        err = read_length(r, octets, len, path(msg, name) + ".length");
+        err = read_length(r, octets, len, [&] { return path(msg, name) + ".length"; });
         if (!err) err = read_value(r, len, x, msg, name);
     }
     template <class T>
@@ -233,7 +234,7 @@ struct OptionalDecoder {
     void prefixed(Iei id, std::optional<T>& x, std::size_t octets) {
         if (!take(iei == u8_of(id), id)) return;
         std::size_t len = 0;
-        err = read_length(r, octets, len, path(msg, iei_name(id)) + ".length");
+        err = read_length(r, octets, len, [&] { return path(msg, iei_name(id)) + ".length"; });
         if (err) return;
         x.emplace();
         err = read_value(r, len, *x, msg, iei_name(id));
@@ -265,8 +266,9 @@ std::optional<Error> skip_unknown(Reader& r, std::uint8_t iei, const char* msg) 
     if (iei & 0x80) return std::nullopt;  // type 1 or 2: the IEI octet was the whole IE
     const std::size_t octets = (iei & 0xf0) == 0x70 ? 2 : 1;
     std::size_t len = 0;
-    const auto field = fmt::format("{}.ie 0x{:02x} length", msg, iei);
-    if (auto e = read_length(r, octets, len, field)) return e;
+    if (auto e = read_length(r, octets, len,
+                             [&] { return fmt::format("{}.ie 0x{:02x} length", msg, iei); }))
+        return e;
     (void)r.bytes(len, "");
     return std::nullopt;
 }
