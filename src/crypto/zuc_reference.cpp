@@ -3,6 +3,7 @@
 // 128-EIA3", Document 1 (EEA3/EIA3) and Document 2 (ZUC), = TS 35.221 / TS 35.222).
 // It exists because ipsec-mb refuses buffers past 65504 bits, while PDCP allows 9000-byte SDUs;
 // the tests run every official set through it as well.
+#include <algorithm>
 #include <vector>
 
 #include "backend.hpp"
@@ -184,9 +185,19 @@ MacI zuc_eia3(const std::uint8_t key[16], const SecurityInput& in, const std::ui
         const int t = static_cast<int>(i % 32);
         return t == 0 ? ks[j] : (ks[j] << t | ks[j + 1] >> (32 - t));
     };
+    // T = XOR of z_i over the message bits i that are 1 (Document 1, 4.5). Walk a 64-bit window
+    // of keystream word by word; z_i is its top 32 bits after shifting left by i mod 32.
     std::uint32_t t = 0;
-    for (std::uint64_t i = 0; i < length_bits; ++i)
-        if ((msg[i / 8] >> (7 - i % 8)) & 1) t ^= word_at_bit(i);
+    for (std::size_t j = 0; 32 * static_cast<std::uint64_t>(j) < length_bits; ++j) {
+        const std::uint64_t window = static_cast<std::uint64_t>(ks[j]) << 32 | ks[j + 1];
+        const std::uint64_t first = 32 * static_cast<std::uint64_t>(j);
+        const int bits = static_cast<int>(std::min<std::uint64_t>(32, length_bits - first));
+        for (int b = 0; b < bits; ++b) {
+            const std::uint64_t i = first + static_cast<std::uint64_t>(b);
+            const std::uint32_t bit = (msg[i / 8] >> (7 - i % 8)) & 1;  // branch-free select
+            t ^= static_cast<std::uint32_t>((window << b) >> 32) & (0u - bit);
+        }
+    }
     t ^= word_at_bit(length_bits);
     t ^= ks[words - 1];
     detail::secure_wipe(ks.data(), ks.size() * sizeof(std::uint32_t));
