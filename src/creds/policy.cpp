@@ -119,6 +119,23 @@ Status read_algorithms(const toml::table& t, std::string_view key, std::vector<A
     return {};
 }
 
+// A TOML basic string: quotes, backslashes and control characters escaped.
+std::string toml_quoted(std::string_view text) {
+    std::string out = "\"";
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20 || c == 0x7f) {
+            out += fmt::format("\\u{:04x}", c);
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
 }  // namespace
 
 Result<PolicyFile> PolicyFile::parse(std::string_view toml_text, std::string_view source) {
@@ -205,7 +222,7 @@ std::string PolicyFile::to_toml(bool include_group_keys) const {
     if (include_group_keys && !group_keys.empty()) {
         out << "\n[group_keys]  # pre-shared 256-bit group keys (PSK mode): secret\n";
         for (const auto& [n, k] : group_keys)
-            out << '"' << n << "\" = \"" << to_hex(k.reveal()) << "\"\n";
+            out << toml_quoted(n) << " = \"" << to_hex(k.reveal()) << "\"\n";
     }
     return out.str();
 }

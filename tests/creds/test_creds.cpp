@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "pc5sec/creds.hpp"
 #include "pc5sec/pc5_cause.hpp"
@@ -417,6 +419,24 @@ TEST_F(Creds, CacheCapacityIsBounded) {
     EXPECT_EQ(cache.size(), 2u);
 }
 
+TEST_F(Creds, CacheIsSafeAcrossThreads) {
+    VerificationCache cache(8);
+    std::vector<Certificate> certs{alice_->certificate, bob_->certificate, relay_->certificate};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i)
+                if (!cache.verify(*trust_, certs[(i + t) % certs.size()], now_)) ++failures;
+        });
+    for (auto& th : threads)
+        th.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(cache.hits() + cache.misses(), 800u);
+    EXPECT_GE(cache.hits(), 800u - 3u * 4u);  // at most one miss per certificate per thread
+    EXPECT_EQ(cache.size(), 3u);
+}
+
 // ---- expiry: CredentialManager ----
 
 TEST_F(Creds, ExpiredInCoverageFetchesNewCredentials) {
@@ -542,6 +562,17 @@ TEST(Policy, ParsesLevelsAlgorithmsAndGroupKeys) {
     EXPECT_EQ(printed.str(), "<redacted>");
     EXPECT_EQ(p.to_toml(false).find(key_hex), std::string::npos);
     EXPECT_NE(p.to_toml(true).find(key_hex), std::string::npos);
+}
+
+TEST(Policy, GroupKeyNamesAreQuotedWhenWritten) {
+    PolicyFile p;
+    std::array<std::uint8_t, 32> raw{};
+    raw[31] = 7;
+    p.group_keys.emplace("we\"ird\\name\t", GroupKey(raw));
+    const auto back = PolicyFile::parse(p.to_toml(true), "p.toml").value();
+    ASSERT_EQ(back.group_keys.size(), 1u);
+    EXPECT_EQ(back.group_keys.begin()->first, "we\"ird\\name\t");
+    EXPECT_EQ(back.group_keys.begin()->second, GroupKey(raw));
 }
 
 TEST(Policy, ErrorsNameFileAndField) {
