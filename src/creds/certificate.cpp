@@ -285,6 +285,9 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
 
     const X509_NAME* subject = X509_get_subject_name(x509);
     const int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    if (idx >= 0 && X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0)
+        return make_error(Errc::malformed, detail::at(source, "subject"),
+                          "more than one CN: the user info ID would be ambiguous");
     if (idx >= 0) {
         const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
         unsigned char* utf8 = nullptr;
@@ -294,6 +297,10 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
                               "CN is not a valid string");
         c.subject_.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
         OPENSSL_free(utf8);
+        if (std::any_of(c.subject_.begin(), c.subject_.end(),
+                        [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+            return make_error(Errc::malformed, detail::at(source, "subject"),
+                              "the CN holds control characters");
     }
 
     auto nb = detail::from_asn1(X509_get0_notBefore(x509), detail::at(source, "notBefore"));
@@ -318,6 +325,13 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
     ASN1_OBJECT* oid = OBJ_txt2obj(kProSeAuthorisationOid, 1);
     if (!oid) throw CryptoLibraryError("OBJ_txt2obj failed");
     const int ext_idx = X509_get_ext_by_OBJ(x509, oid, -1);
+    if (ext_idx >= 0 && X509_get_ext_by_OBJ(x509, oid, ext_idx) >= 0) {
+        ASN1_OBJECT_free(oid);
+        return make_error(
+            Errc::malformed,
+            detail::at(source, fmt::format("prose-authorisation ({})", kProSeAuthorisationOid)),
+            "the extension appears twice");
+    }
     ASN1_OBJECT_free(oid);
     if (ext_idx >= 0) {
         const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(x509, ext_idx));

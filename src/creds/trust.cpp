@@ -130,6 +130,13 @@ Result<VerifiedPeer> TrustStore::verify(const Certificate& cert, TimePoint now) 
             detail::at(src, "serialNumber"),
             fmt::format("certificate of '{}' (serial {}) is revoked by {} (number {})",
                         cert.subject(), cert.serial_hex(), crl_->source(), crl_->number()));
+    // A UE certificate is an end-entity certificate that may sign (the handshake signatures).
+    if (X509_check_ca(cert.x509()) != 0)
+        return auth_failure(detail::at(src, "basicConstraints"),
+                            "a CA certificate is not a UE certificate");
+    if ((X509_get_extension_flags(cert.x509()) & EXFLAG_KUSAGE) != 0 &&
+        (X509_get_key_usage(cert.x509()) & KU_DIGITAL_SIGNATURE) == 0)
+        return auth_failure(detail::at(src, "keyUsage"), "digitalSignature is not allowed");
     if (cert.subject().empty())
         return auth_failure(detail::at(src, "subject"), "the certificate has no CN (user info ID)");
     if (!cert.has_authorisation())

@@ -2,6 +2,7 @@
 // Every bad credential must fail with a message naming the file and the field, and carry the
 // PC5 cause the link engines will send.
 #include <gtest/gtest.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -316,6 +317,59 @@ TEST_F(Creds, TamperedTbs) {
     const auto e = trust_->verify(bad, now_).error();
     EXPECT_EQ(e.field, "alice/cert.pem: signature");
     EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+}
+
+TEST_F(Creds, CaCertificateIsNotAUeCertificate) {
+    const auto e = trust_->verify(pf_->ca_certificate(), now_).error();
+    EXPECT_EQ(e.field, "ca/ca.pem: basicConstraints");
+    EXPECT_EQ(e.pc5_cause, cause::kAuthenticationFailure);
+}
+
+// A certificate built by hand with OpenSSL, self-signed by `key`, with the given CNs and a number
+// of ProSe authorisation extensions.
+Result<Certificate> hand_made(const PrivateKey& key, std::vector<std::string> cns, int extensions) {
+    X509* x = X509_new();
+    X509_set_version(x, X509_VERSION_3);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    for (const auto& cn : cns)
+        X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(cn.data()),
+                                   static_cast<int>(cn.size()), -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key.evp());
+    const auto der = encode_authorisation({{Role::end_ue}, {1}});
+    for (int i = 0; i < extensions; ++i) {
+        ASN1_OBJECT* oid = OBJ_txt2obj(kProSeAuthorisationOid, 1);
+        ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+        ASN1_OCTET_STRING_set(data, der.data(), static_cast<int>(der.size()));
+        X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, oid, 0, data);
+        X509_add_ext(x, ext, -1);
+        X509_EXTENSION_free(ext);
+        ASN1_OCTET_STRING_free(data);
+        ASN1_OBJECT_free(oid);
+    }
+    X509_sign(x, key.evp(), EVP_sha256());
+    return Certificate::adopt(x, "hand.pem");
+}
+
+TEST_F(Creds, AmbiguousCertificatesAreRefused) {
+    const auto key = PrivateKey::generate(KeyType::p256).value();
+    EXPECT_TRUE(hand_made(key, {"alice"}, 1));
+    EXPECT_EQ(hand_made(key, {"alice", "bob"}, 1).error().field, "hand.pem: subject");
+    EXPECT_EQ(hand_made(key,
+                        {std::string("ali\x01"
+                                     "ce")},
+                        1)
+                  .error()
+                  .field,
+              "hand.pem: subject");
+    EXPECT_EQ(hand_made(key, {"alice"}, 2).error().field,
+              std::string("hand.pem: prose-authorisation (") + kProSeAuthorisationOid + ")");
+    // Self-signed, so not from the trust anchor; and without the extension it is not a UE's.
+    EXPECT_EQ(trust_->verify(hand_made(key, {"alice"}, 1).value(), now_).error().field,
+              "hand.pem: issuer");
 }
 
 TEST_F(Creds, GarbageDerNamesTheFile) {
