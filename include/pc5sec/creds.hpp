@@ -260,5 +260,8 @@ Status check_key_matches(const PrivateKey& key, const Certificate& cert,
 
 // Reads a whole file; the error (Errc::io) names the file.
 Result<std::string> read_file(const std::filesystem::path& file);
+// Writes a whole file, created with `mode` (0600 for secrets: never readable by others, not even
+// for a moment). The error (Errc::io) names the file.
+Status write_file(const std::filesystem::path& file, std::string_view text, unsigned mode);
 
 }  // namespace pc5sec::creds

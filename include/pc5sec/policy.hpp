@@ -69,6 +69,8 @@ struct PolicyFile {
     // The TOML text. Group keys are written only when `include_group_keys` (the provisioning
     // function writing a UE's own file); otherwise they are left out.
     std::string to_toml(bool include_group_keys) const;
+    // Only the [group_keys] table (secret: the caller writes it with mode 0600); "" if none.
+    std::string group_keys_toml() const;
 };
 
 }  // namespace pc5sec

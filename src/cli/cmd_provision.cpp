@@ -1,6 +1,8 @@
 // `pc5sec provision`: the network's provisioning function (PCF / ProSe key management role).
 // Creates a root CA in OUT/ca/ (or reuses the one there), writes one credential bundle per UE in
 // OUT/<name>/, and revokes UEs into OUT/ca/crl.pem (copied to every UE directory).
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <ctime>
 #include <fstream>
@@ -27,6 +29,8 @@ struct ProvisionArgs {
     std::string valid_days = "365";
     std::string not_before;
     std::string key_type = "p256";
+    std::string policy;
+    std::vector<std::string> group_keys;
 };
 
 struct UeSpec {
@@ -105,6 +109,13 @@ void run_provision(const ProvisionArgs& a) {
     const TimePoint not_before =
         a.not_before.empty() ? now : take(creds::parse_time(a.not_before, "--not-before"));
 
+    PolicyFile policy;
+    if (!a.policy.empty()) policy = take(PolicyFile::load(a.policy));
+    for (const auto& g : a.group_keys)
+        check_name(g, "--group-key");
+    if (!a.group_keys.empty() && a.ues.empty())
+        throw CommandError(kExitBadInput, "--group-key: give it with the --ue that receive it");
+
     // Check every argument before anything is written.
     std::vector<UeSpec> specs;
     for (const auto& u : a.ues) {
@@ -142,8 +153,37 @@ void run_provision(const ProvisionArgs& a) {
         std::cout << "created CA " << (ca_dir / "ca.pem").string() << " (ECDSA P-256)\n";
     }
 
+    if (!a.group_keys.empty()) {
+        // The CA directory keeps every group key, so that UEs added later can be given it too.
+        const auto store_file = ca_dir / "group_keys.toml";
+        PolicyFile store;
+        if (fs::exists(store_file)) store = take(PolicyFile::load(store_file));
+        bool added = false;
+        for (const auto& g : a.group_keys) {
+            auto it = store.group_keys.find(g);
+            const bool is_new = it == store.group_keys.end();
+            if (is_new) {
+                GroupKey k;
+                system_rng().fill(k.reveal_mut());
+                it = store.group_keys.emplace(g, k).first;
+                added = true;
+            }
+            policy.group_keys.insert_or_assign(g, it->second);
+            std::cout << fmt::format("group key {}: {} (fingerprint {})\n", g,
+                                     is_new ? "new" : "from " + store_file.string(),
+                                     it->second.fingerprint());
+        }
+        if (added) {
+            std::string text = "# pc5sec: the provisioning function's group keys (secret)\n" +
+                               store.group_keys_toml();
+            auto st = creds::write_file(store_file, text, 0600);
+            OPENSSL_cleanse(text.data(), text.size());
+            take(std::move(st));
+        }
+    }
+
     for (const auto& s : specs) {
-        creds::UeProfile profile{s.name, s.authorisation, key_type, PolicyFile{}};
+        creds::UeProfile profile{s.name, s.authorisation, key_type, policy};
         const auto issued = take(pf->issue(profile, not_before, std::chrono::hours(24 * days)));
         take(pf->write_bundle(out / s.name, issued, profile.policy));
         std::cout << fmt::format(
@@ -194,6 +234,13 @@ void register_provision(CLI::App& app) {
                     "start of validity: unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ "
                     "(default now)");
     sub->add_option("--key-type", args->key_type, "UE key: p256 (default) or ed25519");
+    sub->add_option("--policy", args->policy,
+                    "policy.toml template for the UEs issued now (default: signalling integrity "
+                    "required, ciphering preferred; user plane preferred; nea2,nea3,nea1,nea0 and "
+                    "nia2,nia3,nia1)");
+    sub->add_option("--group-key", args->group_keys,
+                    "give the UEs issued now the pre-shared group key NAME (PSK mode); created "
+                    "once, kept in OUT/ca/group_keys.toml (repeatable)");
     sub->callback([args] { run_provision(*args); });
 }
 

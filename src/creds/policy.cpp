@@ -219,12 +219,23 @@ std::string PolicyFile::to_toml(bool include_group_keys) const {
     for (std::size_t i = 0; i < integrity.size(); ++i)
         out << (i ? ", " : "") << '"' << short_name(integrity[i]) << '"';
     out << "]\n";
-    if (include_group_keys && !group_keys.empty()) {
-        out << "\n[group_keys]  # pre-shared 256-bit group keys (PSK mode): secret\n";
-        for (const auto& [n, k] : group_keys)
-            out << toml_quoted(n) << " = \"" << to_hex(k.reveal()) << "\"\n";
-    }
+    if (include_group_keys) out << group_keys_toml();
     return out.str();
+}
+
+std::string PolicyFile::group_keys_toml() const {
+    if (group_keys.empty()) return {};
+    std::string out = "\n[group_keys]  # pre-shared 256-bit group keys (PSK mode): secret\n";
+    out.reserve(out.size() + group_keys.size() * 128);  // one buffer: fewer stale copies
+    for (const auto& [n, k] : group_keys) {
+        std::string hex = to_hex(k.reveal());
+        out += toml_quoted(n);
+        out += " = \"";
+        out += hex;
+        out += "\"\n";
+        creds::detail::secure_wipe_string(hex);
+    }
+    return out;
 }
 
 }  // namespace pc5sec

@@ -31,31 +31,6 @@ using detail::X509Ptr;
 constexpr std::int64_t kMaxUnixSeconds = 7258118400;  // 2200-01-01T00:00:00Z
 constexpr std::chrono::seconds kMaxValidity = std::chrono::hours(24 * 365 * 50);
 
-// Writes `text` to `file` with `mode`, creating it with that mode (no window where a key is
-// readable by others).
-Status write_file(const std::filesystem::path& file, std::string_view text, mode_t mode) {
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return make_error(Errc::io, file.string(),
-                          fmt::format("cannot be written: {}", std::strerror(errno)));
-    bool ok = ::fchmod(fd, mode) == 0;
-    std::size_t done = 0;
-    while (ok && done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            ok = false;
-        else
-            done += static_cast<std::size_t>(n);
-    }
-    const int saved = errno;
-    if (::close(fd) != 0) ok = false;
-    if (!ok)
-        return make_error(Errc::io, file.string(),
-                          fmt::format("cannot be written: {}", std::strerror(saved)));
-    return {};
-}
-
 Status make_dir(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -164,6 +139,32 @@ Status check_profile(const UeProfile& p) {
 }
 
 }  // namespace
+
+// Writes `text` to `file` with `mode`, creating it with that mode (no window where a key is
+// readable by others).
+Status write_file(const std::filesystem::path& file, std::string_view text, unsigned mode) {
+    const int fd =
+        ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
+    if (fd < 0)
+        return make_error(Errc::io, file.string(),
+                          fmt::format("cannot be written: {}", std::strerror(errno)));
+    bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
+    std::size_t done = 0;
+    while (ok && done < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0)
+            ok = false;
+        else
+            done += static_cast<std::size_t>(n);
+    }
+    const int saved = errno;
+    if (::close(fd) != 0) ok = false;
+    if (!ok)
+        return make_error(Errc::io, file.string(),
+                          fmt::format("cannot be written: {}", std::strerror(saved)));
+    return {};
+}
 
 // ---- ProvisioningFunction ----
 

@@ -109,6 +109,35 @@ check_fail check-key-mismatch "mixed/key.pem: key" "$bin" creds check --bundle "
 check_error check-missing "nobody/key.pem" "$bin" creds check --bundle "$out/nobody"
 check_error check-bad-at "--at" "$bin" creds check --bundle "$out/alice" --at never
 
+# Group keys (PSK mode) and a policy template.
+gk="$tmp/gk"
+cat >"$tmp/policy.toml" <<'TOML'
+[signalling]
+integrity = "required"
+ciphering = "required"
+[algorithms]
+ciphering = ["nea3", "nea2"]
+integrity = ["nia3"]
+TOML
+msg=$("$bin" provision --out "$gk" --ue p1:end-ue:rsc=1 --ue p2:end-ue:rsc=1 --group-key fleet --policy "$tmp/policy.toml" 2>&1)
+check_contains gk-new "$msg" "group key fleet: new (fingerprint"
+k1=$(grep '^"fleet"' "$gk/p1/policy.toml"); k2=$(grep '^"fleet"' "$gk/p2/policy.toml")
+if [ -n "$k1" ] && [ "$k1" == "$k2" ]; then ok; else bad "group key differs: '$k1' '$k2'"; fi
+hex=$(echo "$k1" | sed 's/.*= "\(.*\)"/\1/')
+if [ ${#hex} -eq 64 ] && [[ "$msg" != *"$hex"* ]]; then ok; else bad "group key length ${#hex} or printed"; fi
+for f in p1/policy.toml ca/group_keys.toml; do
+    mode=$(stat -c %a "$gk/$f")
+    if [ "$mode" == "600" ]; then ok; else bad "$f mode $mode, wanted 600"; fi
+done
+check_contains policy-template "$(cat "$gk/p1/policy.toml")" 'ciphering = ["nea3", "nea2"]'
+msg=$("$bin" provision --out "$gk" --ue p3:end-ue:rsc=1 --group-key fleet 2>&1)
+check_contains gk-reuse "$msg" "group key fleet: from"
+if [ "$(grep '^"fleet"' "$gk/p3/policy.toml")" == "$k1" ]; then ok; else bad "p3 has another fleet key"; fi
+if "$bin" creds check --bundle "$gk/p3" >/dev/null 2>&1; then ok; else bad "p3 bundle loads"; fi
+echo 'integrity = "sometimes"' >"$tmp/badpolicy.toml"
+check_error bad-policy "badpolicy.toml: integrity" "$bin" provision --out "$tmp/x" --ue a:end-ue:rsc=1 --policy "$tmp/badpolicy.toml"
+check_error bad-group-name "--group-key" "$bin" provision --out "$tmp/x" --ue a:end-ue:rsc=1 --group-key "a b"
+
 # Bad input: exit 2, the field named.
 check_error no-action "--ue/--revoke" "$bin" provision --out "$tmp/x"
 check_error bad-spec "--ue" "$bin" provision --out "$tmp/x" --ue alice
