@@ -225,7 +225,6 @@ TEST(CodecEncodeErrors, RefusesInvalidMessagesAndLeavesOutputAlone) {
     EXPECT_EQ(encode(Message{ann}).error().field,
               "u2u_relay_discovery_announcement.authentication_info.public_key");
 
-    DirectLinkKeepaliveRequest ka;
     std::vector<std::uint8_t> huge(9100, 2);
     DirectLinkEstablishmentRequest r3 =
         std::get<DirectLinkEstablishmentRequest>(sample_messages(false)[0]);
