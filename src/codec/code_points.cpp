@@ -236,7 +236,15 @@ std::string code_points_markdown() {
         "IE formats follow TS 24.007: V, LV, LV-E, TV, TLV, TLV-E. When a decoder meets an IEI it "
         "does not know in the optional part of a message it skips it by this rule: an IEI with "
         "bit 8 set is a type 1 or type 2 IE, one octet long; an IEI 0x70..0x7F is TLV-E (2-octet "
-        "length); any other IEI is TLV (1-octet length).\n";
+        "length); any other IEI is TLV (1-octet length).\n\n"
+        "Choices behind the provisional rows: message types without a public number follow "
+        "ns-3's 1..8 in the order of TS 24.554 (0x09..0x13); the UE-to-UE relay discovery "
+        "messages use 0x20..0x22 and the same two-octet header (type, sequence number); an IEI "
+        "already named in 3gpp-facts.md §3 keeps that number, others take free numbers of the "
+        "right format range (0x7x for TLV-E containers, 0xAx type 2, 0xBx type 1). A cause value "
+        "not in the table is kept as it is (TS 24.007 lets a receiver treat it as #111); 0 is "
+        "reserved. Containers (Key_Est_Info, Authentication_Info) start with a version octet; a "
+        "version-1 reader skips item tags it does not know.\n";
     std::optional<CodePointKind> current;
     for (const auto& row : kTable) {
         if (row.kind != current) {
