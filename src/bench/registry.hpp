@@ -8,8 +8,8 @@
 namespace pc5sec::bench {
 
 std::vector<Workload> crypto_workloads();  // NEA/NIA single and burst, raw baselines, asymmetric
-std::vector<Workload> creds_workloads();  // certificate verification, cold and cached
-std::vector<Workload> codec_workloads();  // encode + decode of a full establishment request
+std::vector<Workload> creds_workloads();   // certificate verification, cold and cached
+std::vector<Workload> codec_workloads();   // encode + decode of a full establishment request
 std::vector<Workload> all_workloads();
 
 }  // namespace pc5sec::bench
