@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include "pc5sec/pc5_cause.hpp"
 
 namespace pc5sec::codec {
 
@@ -81,23 +83,24 @@ enum class Iei : std::uint8_t {
     relay_indication = 0xb0,   // type 1, IEI in the high nibble
 };
 
-// PC5 signalling protocol causes (TS 24.554 Table 11.3.8.1 via ns-3). 0 is reserved.
+// PC5 signalling protocol causes (TS 24.554 Table 11.3.8.1 via ns-3), numbered from
+// pc5_cause.hpp. 0 is reserved.
 enum class Cause : std::uint8_t {
-    direct_communication_not_allowed = 1,
-    direct_communication_no_longer_needed = 2,
-    l2_id_conflict = 3,
-    direct_connection_not_available = 4,
-    lack_of_resources = 5,
-    authentication_failure = 6,
-    integrity_failure = 7,
-    ue_security_capabilities_mismatch = 8,
-    lsb_knrp_sess_id_conflict = 9,
-    signalling_security_policy_mismatch = 10,
-    required_service_not_allowed = 11,
-    security_policy_not_aligned = 12,
-    congestion = 13,
-    authentication_synchronisation_error = 14,
-    protocol_error_unspecified = 111,
+    direct_communication_not_allowed = cause::kDirectCommunicationToTargetUeNotAllowed,
+    direct_communication_no_longer_needed = cause::kDirectCommunicationToTargetUeNoLongerNeeded,
+    l2_id_conflict = cause::kConflictOfLayer2Id,
+    direct_connection_not_available = cause::kDirectConnectionNotAvailableAnymore,
+    lack_of_resources = cause::kLackOfResourcesForPc5UnicastLink,
+    authentication_failure = cause::kAuthenticationFailure,
+    integrity_failure = cause::kIntegrityFailure,
+    ue_security_capabilities_mismatch = cause::kUeSecurityCapabilitiesMismatch,
+    lsb_knrp_sess_id_conflict = cause::kLsbOfKnrpSessIdConflict,
+    signalling_security_policy_mismatch = cause::kSignallingSecurityPolicyMismatch,
+    required_service_not_allowed = cause::kRequiredServiceNotAllowed,
+    security_policy_not_aligned = cause::kSecurityPolicyNotAligned,
+    congestion = cause::kCongestionSituation,
+    authentication_synchronisation_error = cause::kAuthenticationSynchronisationError,
+    protocol_error_unspecified = cause::kProtocolErrorUnspecified,
 };
 
 // 4-bit algorithm identities (TS 33.501 A.8 / D): NEA0..3 and NIA0..3. 4..15 are reserved.

@@ -8,6 +8,7 @@
 #include "backend.hpp"
 #include "pc5sec/algorithms.hpp"
 #include "pc5sec/nea_nia.hpp"
+#include "pc5sec/pc5_cause.hpp"
 
 namespace pc5sec {
 
@@ -260,7 +261,8 @@ Status IntegrityContext::verify(const SecurityInput& input, std::span<const std:
     if (!computed) return std::move(computed).error();
     if (!detail::constant_time_equal(computed->data(), mac.data(), mac.size()))
         return make_error(Errc::verification_failed, "MAC-I",
-                          "the MAC-I does not match (integrity check failed)", 7);
+                          "the MAC-I does not match (integrity check failed)",
+                          cause::kIntegrityFailure);
     return {};
 }
 
