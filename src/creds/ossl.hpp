@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "crypto/openssl_util.hpp"
 #include "pc5sec/creds.hpp"
 
 namespace pc5sec::creds::detail {
@@ -21,19 +22,9 @@ using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using CrlPtr = std::unique_ptr<X509_CRL, Deleter<X509_CRL, X509_CRL_free>>;
 
+using ossl::bio_string;
 inline std::string openssl_error() {
-    const unsigned long e = ERR_get_error();
-    ERR_clear_error();
-    if (e == 0) return "OpenSSL reported no detail";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
-}
-
-inline std::string bio_string(BIO* bio) {
-    char* data = nullptr;
-    const long len = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<std::size_t>(len));
+    return ossl::last_error();
 }
 
 // "<source>: <field>"

@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "openssl_util.hpp"
 #include "pc5sec/kdf.hpp"
 
 namespace pc5sec {
@@ -30,13 +31,9 @@ constexpr std::uint8_t kP256Order[32] = {
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
 
+using ossl::bio_string;
 std::string openssl_error() {
-    const unsigned long e = ERR_get_error();
-    ERR_clear_error();
-    if (e == 0) return "OpenSSL reported no detail";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
+    return ossl::last_error();
 }
 
 std::shared_ptr<EVP_PKEY> share(EVP_PKEY* p) {
@@ -47,12 +44,6 @@ struct BioDeleter {
     void operator()(BIO* b) const noexcept { BIO_free(b); }
 };
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-
-std::string bio_string(BIO* bio) {
-    char* data = nullptr;
-    const long len = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<std::size_t>(len));
-}
 
 Result<KeyType> type_of(EVP_PKEY* key) {
     if (EVP_PKEY_is_a(key, "ED25519")) return KeyType::ed25519;
