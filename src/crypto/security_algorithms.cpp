@@ -85,18 +85,17 @@ namespace {
 
 Status validate_lengths(std::uint64_t length_bits, std::size_t in_size, std::size_t out_size,
                         bool has_output) {
-    const auto field = [](const char* f) { return std::string(f); };
     if (length_bits > kMaxPduBits)
-        return make_error(Errc::invalid_argument, field("length"),
+        return make_error(Errc::invalid_argument, "length",
                           fmt::format("LENGTH {} bits is past the largest PDU ({} bits)",
                                       length_bits, kMaxPduBits));
     const std::size_t need = bytes_for_bits(length_bits);
     if (need > in_size)
-        return make_error(Errc::invalid_argument, field("length"),
+        return make_error(Errc::invalid_argument, "length",
                           fmt::format("LENGTH {} bits is longer than the data ({} bytes = {} bits)",
                                       length_bits, in_size, in_size * std::uint64_t{8}));
     if (has_output && need > out_size)
-        return make_error(Errc::invalid_argument, field("output"),
+        return make_error(Errc::invalid_argument, "output",
                           fmt::format("output has {} bytes, {} needed", out_size, need));
     return {};
 }
@@ -279,6 +278,7 @@ struct alignas(16) JobSlot {
     std::uint8_t iv[16];
     std::uint8_t tag[4];
     std::uint8_t saved[8];  // the caller's headroom octets, for NIA2 jobs with headroom
+    bool borrowed;          // saved[] must go back before the burst returns
     std::size_t index;
 };
 
@@ -382,6 +382,7 @@ Status integrity_burst(std::span<IntegrityJob> jobs) {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
         IntegrityJob& j = jobs[i];
         const IntegrityState& s = BurstAccess::state(*j.context);
+        slots[i].borrowed = false;
         const bool on_mb = s.backend == Backend::ipsec_mb && ipsecmb_takes(s.alg, j.length_bits);
         if (!on_mb) {
             failed |= !run_mac(s, j.input, j.message, j.length_bits, j.mac);
@@ -394,6 +395,7 @@ Status integrity_burst(std::span<IntegrityJob> jobs) {
             // Borrow the caller's headroom for the prefix; restored after the flush below.
             cmac_input = const_cast<std::uint8_t*>(j.message) - 8;
             std::memcpy(slot.saved, cmac_input, 8);
+            slot.borrowed = true;
             nia2_prefix(j.input, cmac_input);
         } else if (s.alg == IntegrityAlgorithm::nia2) {
             cmac_input = scratch.data() + scratch_used;
@@ -409,13 +411,9 @@ Status integrity_burst(std::span<IntegrityJob> jobs) {
     }
     while (IMB_JOB* done = IMB_FLUSH_JOB(mgr))
         finish(done);
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-        const IntegrityJob& j = jobs[i];
-        if (j.headroom && j.context->algorithm() == IntegrityAlgorithm::nia2 &&
-            j.context->backend() == Backend::ipsec_mb &&
-            ipsecmb_takes(IntegrityAlgorithm::nia2, j.length_bits))
-            std::memcpy(const_cast<std::uint8_t*>(j.message) - 8, slots[i].saved, 8);
-    }
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+        if (slots[i].borrowed)
+            std::memcpy(const_cast<std::uint8_t*>(jobs[i].message) - 8, slots[i].saved, 8);
     if (failed) return make_error(Errc::crypto_failure, "jobs", failure);
     return {};
 }
