@@ -8,7 +8,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <regex>
 
 #include <fmt/format.h>
 
@@ -39,8 +38,13 @@ struct UeSpec {
 };
 
 void check_name(const std::string& name, const std::string& field) {
-    static const std::regex kName("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-    if (!std::regex_match(name, kName) || name == "ca")
+    // [A-Za-z0-9][A-Za-z0-9._-]{0,63}: a directory name under OUT/, never "ca".
+    const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    const bool usable = !name.empty() && name.size() <= 64 && alnum(name[0]) &&
+                        std::all_of(name.begin(), name.end(), [&](char c) {
+                            return alnum(c) || c == '.' || c == '_' || c == '-';
+                        });
+    if (!usable || name == "ca")
         throw CommandError(
             kExitBadInput,
             fmt::format("{}: '{}' is not a usable UE name (1-64 of A-Z a-z 0-9 . _ -, "
