@@ -1,0 +1,80 @@
+// The key log: the ONE way key material leaves pc5sec (issue [solution-a] item 4). An engine
+// reports each established link's keys to a KeyLogSink only when the driver gave it one. The
+// simulator and the daemon write it as text, one line per item:
+//
+//   # comment
+//   KNRP <link-id> <hex>
+//   NONCE_1 <link-id> <hex>
+//   NONCE_2 <link-id> <hex>
+//   KNRP_SESS <link-id> <hex>
+//   KNRP_SESS_ID <link-id> <4 hex digits>      pc5sec's addition: the PDCP header's key selector
+//   ALGS <link-id> <ciphering-id> <integrity-id>
+//   NRPEK <link-id> <hex>
+//   NRPIK <link-id> <hex>
+//   KD <link-id> <hex>                          solution B
+//   KD_SESS <link-id> <hex>                     solution B
+//
+// A re-keyed link repeats NONCE_1 .. NRPIK under the same link id; the newest lines win for new
+// PDUs, KNRP_SESS_ID tells old PDUs apart. See docs/keylog.md.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pc5sec/error.hpp"
+
+namespace pc5sec::pc5 {
+
+struct KeyLogRecord {
+    std::string label;    // "KNRP", "ALGS", ...
+    std::string link_id;  // no spaces
+    std::string value;    // lower-case hex, or "<c> <i>" for ALGS
+    friend bool operator==(const KeyLogRecord&, const KeyLogRecord&) = default;
+};
+
+class KeyLogSink {
+  public:
+    virtual ~KeyLogSink() = default;
+    virtual void record(const KeyLogRecord& record) = 0;
+    // Helpers for the engines: a key's bytes (SecretKey::reveal()) or public bytes, as hex.
+    void bytes(std::string_view label, std::string_view link_id,
+               std::span<const std::uint8_t> value);
+    void algorithms(std::string_view link_id, unsigned ciphering_id, unsigned integrity_id);
+};
+
+// Writes text lines to a stream (a file the driver opened with mode 0600). Thread-safe.
+class KeyLogWriter final : public KeyLogSink {
+  public:
+    explicit KeyLogWriter(std::ostream& out, bool header = true);
+    void record(const KeyLogRecord& record) override;
+    void comment(std::string_view text);
+
+  private:
+    std::mutex mutex_;
+    std::ostream& out_;
+};
+
+// Keeps the records in memory (tests, the simulator's own checks). Thread-safe.
+class KeyLogCollector final : public KeyLogSink {
+  public:
+    void record(const KeyLogRecord& record) override;
+    std::vector<KeyLogRecord> records() const;
+    // The newest value of `label` for `link_id`, or "" if none.
+    std::string latest(std::string_view label, std::string_view link_id) const;
+
+  private:
+    mutable std::mutex mutex_;
+    std::vector<KeyLogRecord> records_;
+};
+
+std::string format_key_log_line(const KeyLogRecord& record);
+// Parses key-log text: comments and blank lines are skipped; anything else must be
+// "<LABEL> <link-id> <value...>". Errors (Errc::malformed) name "line N".
+Result<std::vector<KeyLogRecord>> parse_key_log(std::string_view text);
+
+}  // namespace pc5sec::pc5
