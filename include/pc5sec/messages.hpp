@@ -67,7 +67,8 @@ struct KnrpIdHalf {
 // ---- containers ----
 
 // Solution A Key_Est_Info (seed 000 steps 2-3): version octet, method octet, then TLVs of tag (1),
-// length (2), value. `certificate` requires certificate, ephemeral_public_key and signature;
+// length (2), value. `certificate` requires a signature, and certificate and
+// ephemeral_public_key together (an offer) or neither (the initiator's transcript signature);
 // `psk` requires psk_identity and nonce.
 struct KeyEstInfo {
     std::uint8_t version = kKeyEstInfoVersion;

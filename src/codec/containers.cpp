@@ -78,10 +78,14 @@ Status Traits<KeyEstInfo>::check(const KeyEstInfo& v) {
     PC5SEC_TRY(check_octets(v.user_info_id, "user_info_id"));
     switch (v.method) {
         case KeyEstMethod::certificate:
-            if (!v.certificate) return missing("certificate", "method certificate");
-            if (!v.ephemeral_public_key)
-                return missing("ephemeral_public_key", "method certificate");
+            // An offer (establishment request, authentication request) carries the certificate
+            // and the ephemeral key; the initiator's final transcript signature (authentication
+            // response) carries only the signature. Every certificate Key_Est_Info is signed.
             if (!v.signature) return missing("signature", "method certificate");
+            if (v.certificate && !v.ephemeral_public_key)
+                return missing("ephemeral_public_key", "method certificate with a certificate");
+            if (v.ephemeral_public_key && !v.certificate)
+                return missing("certificate", "method certificate with an ephemeral key");
             return {};
         case KeyEstMethod::psk:
             if (!v.psk_identity) return missing("psk_identity", "method psk");

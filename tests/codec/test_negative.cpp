@@ -97,6 +97,15 @@ TEST(CodecDecodeErrors, MissingMandatoryIe) {
                         "06000175"),
            Errc::malformed, "authentication_request.key_est_info.signature",
            "missing mandatory IE");
+    // A certificate without its ephemeral key (an offer must carry both).
+    expect(decode_error("0904"
+                        "000e"
+                        "0101"
+                        "010001c0"
+                        "03000102"
+                        "06000175"),
+           Errc::malformed, "authentication_request.key_est_info.ephemeral_public_key",
+           "missing mandatory IE");
     // Authentication_Info without a public key or certificate.
     expect(decode_error("2011abcdef0172"
                         "75000d"
