@@ -138,6 +138,10 @@ enum class AuthInfoTag : std::uint8_t {
     certificate = 0x03,
     signature = 0x04,
     signature_algorithm = 0x05,
+    // Solution B hardened mode (docs/solution-b.md): pc5sec's own, provisional.
+    nonce = 0x06,                 // 16 octets: the signer's nonce (Nonce_2 in the accept)
+    ephemeral_public_key = 0x07,  // X25519, 32 octets: the signer's ephemeral ECDH key
+    selected_algorithms = 0x08,   // 1 octet: NEA id (high nibble), NIA id (low nibble)
 };
 enum class SignatureAlgorithm : std::uint8_t { ecdsa_p256_sha256 = 1, ed25519 = 2 };
 

@@ -84,7 +84,8 @@ struct KeyEstInfo {
 
 // Solution B Authentication_Info (seed 001 steps 1, 3, 5, 7): version octet, then TLVs of tag (1),
 // length (2), value. user_info_id, signature_algorithm and signature are mandatory; exactly one of
-// public_key and certificate.
+// public_key and certificate. nonce, ephemeral_public_key and selected_algorithms are optional
+// (solution B: the hardened mode's nonce and ephemeral key, the target's algorithm choice).
 struct AuthenticationInfo {
     std::uint8_t version = kAuthInfoVersion;
     Octets user_info_id;
@@ -92,6 +93,9 @@ struct AuthenticationInfo {
     std::optional<Octets> certificate;
     SignatureAlgorithm signature_algorithm = SignatureAlgorithm::ecdsa_p256_sha256;
     Octets signature;
+    std::optional<Nonce> nonce;
+    std::optional<Octets> ephemeral_public_key;
+    std::optional<SecurityAlgorithms> selected_algorithms;
     friend bool operator==(const AuthenticationInfo&, const AuthenticationInfo&) = default;
 };
 

@@ -161,6 +161,13 @@ constexpr CodePoint kTable[] = {
     CodePoint{K::auth_info_tag, 0x04, "signature", "signature", S::provisional, kOwn},
     CodePoint{K::auth_info_tag, 0x05, "signature_algorithm", "signature algorithm (1 octet)",
               S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x06, "nonce", "nonce (16 octets; solution B hardened)",
+              S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x07, "ephemeral_public_key",
+              "ephemeral X25519 public key (solution B hardened)", S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x08, "selected_algorithms",
+              "selected security algorithms (1 octet, NEA high nibble, NIA low nibble)",
+              S::provisional, kOwn},
 
     CodePoint{K::signature_algorithm, 1, "ecdsa_p256_sha256", "ECDSA P-256 with SHA-256",
               S::provisional, kOwn},

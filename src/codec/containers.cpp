@@ -206,6 +206,11 @@ Status Traits<AuthenticationInfo>::check(const AuthenticationInfo& v) {
     if (!find_code_point(CodePointKind::signature_algorithm, u8_of(v.signature_algorithm)))
         return reserved("signature_algorithm", u8_of(v.signature_algorithm),
                         "a signature algorithm");
+    PC5SEC_TRY(check_octets(v.ephemeral_public_key, "ephemeral_public_key"));
+    if (v.selected_algorithms) {
+        if (auto st = Traits<SecurityAlgorithms>::check(*v.selected_algorithms); !st)
+            return relabel(std::move(st).error(), "selected_algorithms");
+    }
     return {};
 }
 
@@ -222,6 +227,15 @@ Status Traits<AuthenticationInfo>::write_checked(Writer& w, const Authentication
     const std::uint8_t alg = u8_of(v.signature_algorithm);
     put_item(w, u8_of(AuthInfoTag::signature_algorithm), std::span<const std::uint8_t>(&alg, 1));
     put_item(w, u8_of(AuthInfoTag::signature), v.signature.bytes);
+    if (v.nonce) put_item(w, u8_of(AuthInfoTag::nonce), *v.nonce);
+    if (v.ephemeral_public_key)
+        put_item(w, u8_of(AuthInfoTag::ephemeral_public_key), v.ephemeral_public_key->bytes);
+    if (v.selected_algorithms) {
+        const std::uint8_t algs = static_cast<std::uint8_t>(v.selected_algorithms->ciphering << 4 |
+                                                            v.selected_algorithms->integrity);
+        put_item(w, u8_of(AuthInfoTag::selected_algorithms),
+                 std::span<const std::uint8_t>(&algs, 1));
+    }
     return {};
 }
 
@@ -256,6 +270,26 @@ Result<AuthenticationInfo> Traits<AuthenticationInfo>::read(Reader& r) {
                 out.signature_algorithm = static_cast<SignatureAlgorithm>(it.value[0]);
                 have_alg = true;
                 break;
+            case AuthInfoTag::nonce: {
+                if (it.value.size() != 16)
+                    return make_error(Errc::malformed, "nonce.length",
+                                      fmt::format("a nonce is 16 octets, got {}", it.value.size()));
+                Nonce n{};
+                std::copy(it.value.begin(), it.value.end(), n.begin());
+                out.nonce = n;
+                break;
+            }
+            case AuthInfoTag::ephemeral_public_key:
+                out.ephemeral_public_key = Octets{it.value};
+                break;
+            case AuthInfoTag::selected_algorithms:
+                if (it.value.size() != 1)
+                    return make_error(Errc::malformed, "selected_algorithms.length",
+                                      fmt::format("is 1 octet, got {}", it.value.size()));
+                out.selected_algorithms =
+                    SecurityAlgorithms{static_cast<std::uint8_t>(it.value[0] >> 4),
+                                       static_cast<std::uint8_t>(it.value[0] & 0x0f)};
+                break;
             default:
                 break;  // unknown tag: skipped
         }
@@ -273,6 +307,10 @@ json Traits<AuthenticationInfo>::to_json(const AuthenticationInfo& v) {
            {"signature", to_hex(v.signature.bytes)}};
     if (v.public_key) j["public_key"] = to_hex(v.public_key->bytes);
     if (v.certificate) j["certificate"] = to_hex(v.certificate->bytes);
+    if (v.nonce) j["nonce"] = to_hex(*v.nonce);
+    if (v.ephemeral_public_key) j["ephemeral_public_key"] = to_hex(v.ephemeral_public_key->bytes);
+    if (v.selected_algorithms)
+        j["selected_algorithms"] = Traits<SecurityAlgorithms>::to_json(*v.selected_algorithms);
     return j;
 }
 
@@ -285,6 +323,12 @@ std::string Traits<AuthenticationInfo>::text(const AuthenticationInfo& v) {
         "\n      signature_algorithm: {}",
         code_point_name(CodePointKind::signature_algorithm, u8_of(v.signature_algorithm)));
     out += "\n      signature: " + Traits<Octets>::text(v.signature);
+    if (v.nonce) out += fmt::format("\n      nonce: {}", to_hex(*v.nonce));
+    if (v.ephemeral_public_key)
+        out += "\n      ephemeral_public_key: " + Traits<Octets>::text(*v.ephemeral_public_key);
+    if (v.selected_algorithms)
+        out += "\n      selected_algorithms: " +
+               Traits<SecurityAlgorithms>::text(*v.selected_algorithms);
     return out;
 }
 

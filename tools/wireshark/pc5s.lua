@@ -210,6 +210,9 @@ local SCHEMA = {
       [3] = { name = "certificate", status = "provisional" },
       [4] = { name = "signature", status = "provisional" },
       [5] = { name = "signature_algorithm", status = "provisional" },
+      [6] = { name = "nonce", status = "provisional" },
+      [7] = { name = "ephemeral_public_key", status = "provisional" },
+      [8] = { name = "selected_algorithms", status = "provisional" },
     },
     ["signature algorithm"] = {
       [1] = { name = "ecdsa_p256_sha256", status = "provisional" },
@@ -267,6 +270,7 @@ local CONTAINER_FIELDS = {
   authentication_info = {
     { "version", "uint8" }, { "user_info_id", "bytes" }, { "public_key", "bytes" },
     { "certificate", "bytes" }, { "signature_algorithm", "uint8" }, { "signature", "bytes" },
+    { "nonce", "bytes" }, { "ephemeral_public_key", "bytes" }, { "selected_algorithms", "uint8" },
   },
 }
 
