@@ -5,6 +5,7 @@
 
 #include <numeric>
 
+#include "pc5sec/hash.hpp"
 #include "pc5sec/hex.hpp"
 #include "pc5sec/kdf.hpp"
 
@@ -84,3 +85,14 @@ TEST(KeyIds, KnrpIdAndSessIdHalves) {
 
 }  // namespace
 }  // namespace pc5sec
+
+TEST(Sha256, Fips180Vectors) {
+    // FIPS 180-2 Appendix B.1 ("abc") and the empty string, hashed in parts.
+    auto span_of = [](const std::string& s) {
+        return std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    };
+    EXPECT_EQ(pc5sec::to_hex(pc5sec::sha256({span_of("a"), span_of("bc")})),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(pc5sec::to_hex(pc5sec::sha256({})),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}

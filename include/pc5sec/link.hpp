@@ -1,0 +1,126 @@
+// Solution A (seed 000, TS 33.503 / TS 33.536 reuse): the sans-I/O PC5 unicast link security
+// engine of one UE — an end UE (source or target) or a UE-to-UE relay of layer 2 or 3.
+//
+//   step 0  credentials and policies: a creds::CredentialManager (renewed in coverage, refused
+//           when expired out of coverage) and a PolicyFile
+//   step 1  UE-to-UE relay discovery, Model A (the relay announces its RSC) or Model B (the
+//           source solicits); not protected (a known gap, docs/solution-a.md)
+//   step 2  PROSE DIRECT LINK ESTABLISHMENT REQUEST with Key_Est_Info, Nonce_1, the MSB of the
+//           KNRP-sess ID, the signalling policy and, when a KNRP exists for the peer, its KNRP ID
+//   step 3  Direct Authentication and Key Establishment (certificate-based authenticated
+//           ephemeral ECDH, or a pre-shared group key) giving a fresh 256-bit KNRP
+//   step 4  Direct Security Mode Command (Nonce_2, LSB of KNRP-sess ID, MSB of KNRP ID,
+//           algorithms, echoed capabilities and policy), integrity-protected, not ciphered
+//   step 5  Direct Security Mode Complete (LSB of KNRP ID), then the ESTABLISHMENT ACCEPT
+//
+// between source and relay, relay and target, and end to end through a layer-2 relay. The flow
+// of each side is one table (src/link/transitions.cpp). docs/solution-a.md describes it all.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pc5sec/creds.hpp"
+#include "pc5sec/keylog.hpp"
+#include "pc5sec/pc5.hpp"
+#include "pc5sec/policy.hpp"
+#include "pc5sec/provisioning.hpp"
+#include "pc5sec/rng.hpp"
+
+namespace pc5sec::link {
+
+using namespace std::chrono_literals;
+
+enum class UeRole : std::uint8_t { end_ue, relay };
+enum class DiscoveryModel : std::uint8_t { a, b };
+// Step 3 method: certificate-based (the default) or a pre-shared group key (policy.toml
+// [group_keys]).
+enum class AuthMethod : std::uint8_t { certificate, psk };
+
+// Timer names follow TS 24.554 where pc5sec knows them: T5080 (code-only, 8 s). The others are
+// pc5sec's own names and defaults (docs/solution-a.md, "Timers").
+struct Timers {
+    pc5::Time t5080 = 8s;               // establishment request
+    pc5::Time t_auth = 8s;              // authentication request / response
+    pc5::Time t_smc = 8s;               // security mode command / complete
+    pc5::Time t_release = 4s;           // release request
+    pc5::Time t_rekey = 8s;             // re-keying request
+    pc5::Time t_keepalive = 4s;         // keep-alive request
+    pc5::Time t_discovery = 1s;         // Model B solicitation retransmission; Model A wait
+    pc5::Time announce_interval = 1s;   // a relay's Model A announcements
+    pc5::Time keepalive_interval = 0s;  // 0: no keep-alive
+    pc5::Time relay_hold = 16s;         // how long a relay holds a first hop for its second
+    unsigned max_retransmissions = 3;
+};
+
+struct Config {
+    std::string user_info;  // this UE's user info ID (its certificate's CN)
+    pc5::L2Id l2_id = 0;
+    UeRole role = UeRole::end_ue;
+    // Step 0: the UE's key, certificate and trust store, with the renewal rule for expired
+    // credentials. Shared so that a simulator can hand the same manager to a restarted engine.
+    std::shared_ptr<creds::CredentialManager> credentials;
+    PolicyFile policy;
+    AuthMethod method = AuthMethod::certificate;
+    std::string psk_identity;  // the [group_keys] entry for AuthMethod::psk
+    DiscoveryModel discovery = DiscoveryModel::b;
+    bool in_coverage = true;
+    // Wall-clock time at the driver's Time 0: certificates are checked at wall_epoch + now.
+    creds::TimePoint wall_epoch = creds::Clock::now();
+    Rng* rng = nullptr;  // nullptr: system_rng()
+    pc5::KeyLogSink* keylog = nullptr;
+    // UEs this UE can hear, as PC5 discovery of end UEs tells a relay (user info -> L2 ID).
+    std::map<std::string, pc5::L2Id> directory;
+    Timers timers;
+    // Certificates verified once per peer (shared by engines of one process if given).
+    std::shared_ptr<creds::VerificationCache> verification_cache;
+};
+
+class Engine final : public pc5::Endpoint {
+  public:
+    // Errc::invalid_argument naming the Config field at fault (credentials, user_info, l2_id,
+    // psk_identity).
+    static Result<std::unique_ptr<Engine>> create(Config config);
+    ~Engine() override;
+
+    const std::string& user_info() const noexcept override;
+    pc5::L2Id l2_id() const noexcept override;
+    void connect(const pc5::ConnectRequest& request, pc5::Time now) override;
+    void receive(const pc5::Frame& frame, pc5::Time now) override;
+    void handle_timeout(pc5::Time now) override;
+    pc5::Time next_timeout() const noexcept override;
+    std::optional<pc5::Frame> poll_transmit() override;
+    std::optional<pc5::Event> poll_event() override;
+    void release_all(pc5::Time now) override;
+    const pc5::Counters& counters() const noexcept override;
+
+    // New nonces give a new KNRP-sess; `reauthenticate` also runs step 3 again for a new KNRP.
+    Status rekey(const std::string& link_id, bool reauthenticate, pc5::Time now);
+    // PROSE DIRECT LINK RELEASE; the keys are wiped when the peer accepts or the timer ends.
+    Status release(const std::string& link_id, pc5::Time now);
+    // One keep-alive exchange now.
+    Status keepalive(const std::string& link_id, pc5::Time now);
+    void set_in_coverage(bool in_coverage) noexcept;
+
+    // The established links.
+    std::vector<pc5::LinkSummary> links() const;
+    // The number of links in any state (established or in progress).
+    std::size_t link_count() const noexcept;
+    // KNRPs cached for reuse (peer user info, KNRP ID).
+    std::size_t cached_knrps() const noexcept;
+    // Forget every cached KNRP (a UE that lost its cache, for tests of the fallback).
+    void clear_knrp_cache() noexcept;
+
+    struct Impl;
+
+  private:
+    explicit Engine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pc5sec::link

@@ -1,0 +1,788 @@
+// link::Engine plumbing: frames in and out, protection on the way, timers, events, key log.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "link/impl.hpp"
+#include "pc5sec/hex.hpp"
+#include "pc5sec/srap.hpp"
+
+namespace pc5sec::link {
+
+namespace {
+
+using MT = codec::MessageType;
+
+bool is_security_mode(MT t) {
+    return t == MT::security_mode_command || t == MT::security_mode_complete ||
+           t == MT::security_mode_reject;
+}
+
+// On SL-SRB1 the command travels in clear and the complete (or reject) ciphered (3gpp-facts
+// §4). The receiver knows which one it may get from its state.
+bool srb1_ciphered(State s) {
+    return s == State::wait_smc_complete || s == State::rekey_wait_smc_complete ||
+           s == State::wait_second_hop || s == State::established;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- creation
+
+Result<std::unique_ptr<Engine>> Engine::create(Config config) {
+    if (!config.credentials)
+        return make_error(Errc::invalid_argument, "credentials",
+                          "a UE needs its long-term credentials (step 0)");
+    if (config.user_info.empty() || config.user_info.size() > 253)
+        return make_error(Errc::invalid_argument, "user_info", "1 to 253 octets");
+    if (config.user_info != config.credentials->certificate().subject())
+        return make_error(
+            Errc::invalid_argument, "user_info",
+            fmt::format("\"{}\" is not the certificate's subject \"{}\"", config.user_info,
+                        config.credentials->certificate().subject()));
+    if (config.l2_id == 0 || config.l2_id >= pc5::kBroadcastL2Id)
+        return make_error(Errc::invalid_argument, "l2_id", "a layer-2 ID is 1..0xfffffe");
+    if (config.method == AuthMethod::psk && !config.policy.group_keys.contains(config.psk_identity))
+        return make_error(Errc::invalid_argument, "psk_identity",
+                          fmt::format("no group key \"{}\" in the policy", config.psk_identity));
+    if (!config.verification_cache)
+        config.verification_cache = std::make_shared<creds::VerificationCache>();
+    auto impl = std::make_unique<Impl>();
+    impl->rng = config.rng ? config.rng : &system_rng();
+    impl->config = std::move(config);
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() {
+    for (auto& l : impl_->links)
+        impl_->wipe(*l);
+}
+
+const std::string& Engine::user_info() const noexcept {
+    return impl_->config.user_info;
+}
+pc5::L2Id Engine::l2_id() const noexcept {
+    return impl_->config.l2_id;
+}
+const pc5::Counters& Engine::counters() const noexcept {
+    return impl_->counters;
+}
+void Engine::set_in_coverage(bool c) noexcept {
+    impl_->config.in_coverage = c;
+}
+std::size_t Engine::link_count() const noexcept {
+    return impl_->links.size();
+}
+std::size_t Engine::cached_knrps() const noexcept {
+    return impl_->knrp_cache.size();
+}
+void Engine::clear_knrp_cache() noexcept {
+    impl_->knrp_cache.clear();
+}
+
+std::vector<pc5::LinkSummary> Engine::links() const {
+    std::vector<pc5::LinkSummary> out;
+    for (const auto& l : impl_->links)
+        if (l->state == State::established) out.push_back(impl_->summary(*l));
+    return out;
+}
+
+std::optional<pc5::Frame> Engine::poll_transmit() {
+    if (impl_->tx.empty()) return std::nullopt;
+    auto f = std::move(impl_->tx.front());
+    impl_->tx.pop_front();
+    return f;
+}
+
+std::optional<pc5::Event> Engine::poll_event() {
+    if (impl_->events.empty()) return std::nullopt;
+    auto e = std::move(impl_->events.front());
+    impl_->events.pop_front();
+    return e;
+}
+
+void Engine::connect(const pc5::ConnectRequest& request, pc5::Time now) {
+    impl_->connect_link(request, now);
+}
+
+// ---------------------------------------------------------------- receiving
+
+void Engine::receive(const pc5::Frame& frame, pc5::Time now) {
+    auto& d = *impl_;
+    ++d.counters.frames_received;
+    if (frame.dst != d.config.l2_id && frame.dst != pc5::kBroadcastL2Id) {
+        d.drop(nullptr, pc5::DropReason::not_for_us, "destination layer-2 ID is not ours");
+        return;
+    }
+    if (frame.src == d.config.l2_id) return;  // our own broadcast
+    if (frame.lcid == pc5::lcid::kDiscovery) {
+        d.on_discovery(frame, now);
+    } else if (frame.lcid == pc5::lcid::kEndToEnd) {
+        if (d.config.role == UeRole::relay) {
+            d.relay_forward(frame, now);
+            return;
+        }
+        auto h = srap::parse_header(frame.pdu);
+        if (!h) {
+            d.drop(nullptr, pc5::DropReason::malformed, h.error().describe());
+            return;
+        }
+        d.on_pdu(Route{frame.src, true, h->src_ue}, h->bearer,
+                 std::span(frame.pdu).subspan(srap::kHeaderSize), now);
+    } else if (frame.lcid <= pc5::lcid::kSrb2) {
+        d.on_pdu(Route{frame.src, false, 0}, frame.lcid, frame.pdu, now);
+    } else {
+        d.drop(nullptr, pc5::DropReason::malformed,
+               fmt::format("LCID {} carries no PC5 signalling", frame.lcid));
+    }
+}
+
+void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
+                          std::span<const std::uint8_t> pdu, pc5::Time now) {
+    Link* link = find_by_route(route);
+    if (bearer == pc5::lcid::kSrb0) {
+        auto msg = codec::decode(pdu);
+        if (!msg) {
+            drop(link, pc5::DropReason::malformed, msg.error().describe());
+            return;
+        }
+        count_rx(codec::message_type(*msg));
+        if (auto* req = std::get_if<codec::DirectLinkEstablishmentRequest>(&*msg)) {
+            on_request(route, *req, pdu, now);
+            return;
+        }
+        if (!link) {
+            drop(nullptr, pc5::DropReason::unexpected, "no link with this peer");
+            return;
+        }
+        if (link->security) {  // after activation every PC5-S message is protected (§4)
+            drop(link, pc5::DropReason::unexpected, "unprotected PC5-S on a secured link");
+            return;
+        }
+        on_message(*link, *msg, pdu, {}, now);
+        return;
+    }
+    if (bearer > pc5::lcid::kSrb2) {
+        drop(link, pc5::DropReason::malformed, fmt::format("bearer {} is not a PC5-S SRB", bearer));
+        return;
+    }
+    if (!link) {
+        drop(nullptr, pc5::DropReason::unknown_session, "protected PDU from a UE with no link");
+        return;
+    }
+    auto header = pdcp::peek_header(pdu);
+    if (!header) {
+        drop(link, pc5::DropReason::malformed, header.error().describe());
+        return;
+    }
+    pdcp::SecurityContext* ctx = nullptr;
+    for (auto* c : {&link->security, &link->next_security, &link->previous_security})
+        if (*c && (*c)->id() == header->knrp_sess_id) {
+            ctx = &**c;
+            break;
+        }
+    if (!ctx) {
+        // A new security mode command: its keys come from its own content (step 4).
+        const bool may_be_command =
+            bearer == pc5::lcid::kSrb1 &&
+            (link->state == State::wait_peer || link->state == State::wait_smc ||
+             link->state == State::rekey_wait_peer);
+        if (may_be_command && pdu.size() >= pdcp::kOverhead) {
+            auto inner = pdu.subspan(pdcp::kHeaderSize, pdu.size() - pdcp::kOverhead);
+            auto msg = codec::decode(inner);
+            if (msg && std::holds_alternative<codec::DirectLinkSecurityModeCommand>(*msg)) {
+                count_rx(MT::security_mode_command);
+                on_message(*link, *msg, inner, pdu, now);
+                return;
+            }
+        }
+        drop(link, pc5::DropReason::unknown_session,
+             fmt::format("KNRP-sess ID {:04x} names no key of this link",
+                         header->knrp_sess_id.value));
+        return;
+    }
+    const bool cipher = bearer == pc5::lcid::kSrb2 || srb1_ciphered(link->state);
+    auto opened = ctx->unprotect(bearer, pdu, cipher);
+    if (!opened) {
+        // TS 33.536 5.3.3.1.4: a PDU failing the integrity or replay check is discarded.
+        drop(link,
+             opened.error().field == "pdcp.count" ? pc5::DropReason::replay
+             : opened.error().field == "MAC-I"    ? pc5::DropReason::bad_mac
+                                                  : pc5::DropReason::malformed,
+             opened.error().describe());
+        return;
+    }
+    auto msg = codec::decode(*opened);
+    if (!msg) {
+        drop(link, pc5::DropReason::malformed, msg.error().describe());
+        return;
+    }
+    count_rx(codec::message_type(*msg));
+    on_message(*link, *msg, *opened, pdu, now);
+}
+
+void Engine::Impl::on_message(Link& link, const codec::Message& msg,
+                              std::span<const std::uint8_t> bytes,
+                              std::span<const std::uint8_t> pdu, pc5::Time now) {
+    const auto type = codec::message_type(msg);
+    const auto seq = codec::sequence_number(msg);
+    if (link.last_rx && link.last_rx->first == type && link.last_rx->second == seq) {
+        // TS 24.554: the same sequence number again is a retransmission: answer it again.
+        if (link.last_answer) resend(link, *link.last_answer);
+        drop(&link, pc5::DropReason::duplicate,
+             fmt::format("{} #{} again", codec::message_name(type), seq));
+        return;
+    }
+    if (!expected(link.side, link.state, type)) {
+        drop(&link, pc5::DropReason::unexpected,
+             fmt::format("{} in state {}", codec::message_name(type), name(link.state)));
+        return;
+    }
+    if (type != MT::security_mode_command)  // a command counts once its MAC-I verified
+        link.last_rx = std::make_pair(type, seq);
+    if (link.state == State::established && config.timers.keepalive_interval > pc5::Time{0} &&
+        !link.keepalive_outstanding)
+        link.deadline = now + config.timers.keepalive_interval;  // the link is alive
+    std::visit(
+        [&](const auto& m) {
+            using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, codec::DirectLinkAuthenticationRequest>) {
+                on_auth_request(link, m, bytes, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkAuthenticationResponse>) {
+                on_auth_response(link, m, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkSecurityModeCommand>) {
+                on_security_mode_command(link, m, pdu, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkSecurityModeComplete>) {
+                if (link.state == State::wait_smc_complete ||
+                    link.state == State::rekey_wait_smc_complete)
+                    on_security_mode_complete(link, m, now);
+                else if (link.last_answer)
+                    resend(link, *link.last_answer);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentAccept>) {
+                establish(link, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentReject> ||
+                                 std::is_same_v<M, codec::DirectLinkAuthenticationFailure>) {
+                fail(link, m.cause, fmt::format("{} from the peer", codec::message_name(type)),
+                     true, now, false);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkAuthenticationReject> ||
+                                 std::is_same_v<M, codec::DirectLinkSecurityModeReject>) {
+                if (link.state == State::rekey_wait_peer ||
+                    link.state == State::rekey_wait_smc_complete) {
+                    // A failed re-keying keeps the current keys (TS 33.536 5.3.3.2).
+                    link.next_security.reset();
+                    link.next_knrp.reset();
+                    link.next_knrp_sess.reset();
+                    link.state = State::established;
+                    link.deadline = pc5::kNever;
+                    drop(&link, pc5::DropReason::unexpected,
+                         fmt::format("re-keying refused by the peer: cause #{}",
+                                     static_cast<unsigned>(m.cause)));
+                } else {
+                    fail(link, m.cause, fmt::format("{} from the peer", codec::message_name(type)),
+                         true, now, false);
+                }
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkRekeyingRequest>) {
+                on_rekeying_request(link, m, bytes, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkRekeyingResponse>) {
+                link.state = State::established;
+                link.deadline = config.timers.keepalive_interval > pc5::Time{0}
+                                    ? now + config.timers.keepalive_interval
+                                    : pc5::kNever;
+                log_keys(link);
+                emit(pc5::LinkRekeyed{summary(link), link.hs.reauth});
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkKeepaliveRequest>) {
+                codec::DirectLinkKeepaliveResponse r;
+                r.keepalive_counter = m.keepalive_counter;
+                send(link, r, now, false);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkKeepaliveResponse>) {
+                if (m.keepalive_counter == link.keepalive_counter) {
+                    link.keepalive_outstanding = false;
+                    link.deadline = config.timers.keepalive_interval > pc5::Time{0}
+                                        ? now + config.timers.keepalive_interval
+                                        : pc5::kNever;
+                }
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkReleaseRequest>) {
+                codec::DirectLinkReleaseAccept a;
+                send(link, a, now, false);
+                released(link, m.cause, true, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkReleaseAccept>) {
+                released(link, codec::Cause::direct_communication_no_longer_needed, false, now);
+            } else {
+                drop(&link, pc5::DropReason::unexpected, codec::message_name(type));
+            }
+        },
+        msg);
+}
+
+// ---------------------------------------------------------------- sending
+
+void Engine::Impl::send(Link& link, codec::Message msg, pc5::Time now, bool is_request) {
+    (void)now;
+    std::visit([&](auto& m) { m.seq = link.tx_seq++; }, msg);
+    auto bytes = codec::encode(msg);
+    const auto type = codec::message_type(msg);
+    if (!bytes) {  // our own message did not encode: a bug, reported, never sent half-built
+        drop(&link, pc5::DropReason::malformed,
+             fmt::format("could not encode {}: {}", codec::message_name(type),
+                         bytes.error().describe()));
+        return;
+    }
+    Link::Pending p;
+    p.message = std::move(*bytes);
+    const bool next = type == MT::security_mode_command && link.next_security.has_value();
+    pdcp::SecurityContext* ctx = next            ? &*link.next_security
+                                 : link.security ? &*link.security
+                                                 : nullptr;
+    if (ctx) {
+        p.bearer = is_security_mode(type) ? pc5::lcid::kSrb1 : pc5::lcid::kSrb2;
+        p.cipher = type != MT::security_mode_command;  // step 4: integrity only
+        p.next_context = next;
+    }
+    ++counters.sent_messages[type];
+    const auto before = counters.bytes_sent;
+    send_with(link, ctx, p.bearer, p.cipher, p.message);
+    counters.sent_bytes[type] += counters.bytes_sent - before;
+    if (is_request)
+        link.last_request = std::move(p);
+    else
+        link.last_answer = std::move(p);
+}
+
+void Engine::Impl::resend(Link& link, const Link::Pending& p) {
+    pdcp::SecurityContext* ctx = nullptr;
+    if (p.bearer != 0) {
+        ctx = p.next_context && link.next_security ? &*link.next_security
+              : link.security                      ? &*link.security
+                                                   : nullptr;
+        if (!ctx) return;
+    }
+    ++counters.retransmissions;
+    send_with(link, ctx, p.bearer, p.cipher, p.message);
+}
+
+void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer,
+                             bool cipher, const std::vector<std::uint8_t>& message) {
+    if (!ctx) {
+        frame_out(link.route, bearer, false, message);
+        return;
+    }
+    auto pdu = ctx->protect(bearer, message, cipher);
+    if (!pdu) {  // COUNT exhausted: the link must be re-keyed; nothing goes out unprotected
+        drop(&link, pc5::DropReason::unexpected, pdu.error().describe());
+        return;
+    }
+    frame_out(link.route, bearer, true, std::move(*pdu));
+}
+
+void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, bool,
+                             std::vector<std::uint8_t> pdu) {
+    pc5::Frame f;
+    f.src = config.l2_id;
+    f.dst = r.neighbour;
+    if (r.end_to_end) {  // through a layer-2 relay: SRAP with the far end's local UE ID
+        std::vector<std::uint8_t> framed;
+        framed.reserve(srap::kHeaderSize + pdu.size());
+        (void)srap::append_header({bearer, srap::kUnknownUeId, r.remote_local_id}, framed);
+        framed.insert(framed.end(), pdu.begin(), pdu.end());
+        f.lcid = pc5::lcid::kEndToEnd;
+        f.pdu = std::move(framed);
+    } else {
+        f.lcid = bearer;
+        f.pdu = std::move(pdu);
+    }
+    ++counters.frames_sent;
+    counters.bytes_sent += f.pdu.size();
+    tx.push_back(std::move(f));
+}
+
+void Engine::Impl::count_rx(codec::MessageType t) {
+    ++counters.received_messages[t];
+}
+
+void Engine::Impl::drop(const Link* link, pc5::DropReason reason, std::string detail) {
+    ++counters.drops[static_cast<std::size_t>(reason)];
+    emit(pc5::PduDropped{link ? link->id : std::string{}, reason, std::move(detail)});
+}
+
+// ---------------------------------------------------------------- links
+
+Link* Engine::Impl::find(const std::string& id) {
+    for (auto& l : links)
+        if (l->id == id) return l.get();
+    return nullptr;
+}
+
+Link* Engine::Impl::find_by_route(const Route& r) {
+    for (auto& l : links)
+        if (l->route.neighbour == r.neighbour && l->route.end_to_end == r.end_to_end &&
+            (!r.end_to_end || l->route.remote_local_id == r.remote_local_id) &&
+            l->state != State::wait_discovery && l->state != State::wait_hop)
+            return l.get();
+    if (r.end_to_end)  // the first answer through a layer-2 relay tells us the far end's ID
+        for (auto& l : links)
+            if (l->route.end_to_end && l->route.neighbour == r.neighbour &&
+                l->route.remote_local_id == srap::kUnknownUeId && l->side == Side::initiator &&
+                l->state == State::wait_peer) {
+                l->route.remote_local_id = r.remote_local_id;
+                return l.get();
+            }
+    return nullptr;
+}
+
+Link& Engine::Impl::add_link(std::unique_ptr<Link> link) {
+    links.push_back(std::move(link));
+    return *links.back();
+}
+
+void Engine::Impl::remove_link(Link& link) {
+    std::erase_if(links, [&](const std::unique_ptr<Link>& l) { return l.get() == &link; });
+}
+
+creds::TimePoint Engine::Impl::wall(pc5::Time now) const {
+    return config.wall_epoch + std::chrono::duration_cast<creds::Clock::duration>(now);
+}
+
+void Engine::Impl::arm(Link& link, pc5::Time now, pc5::Time timeout) {
+    link.deadline = now + timeout;
+    link.retransmissions = 0;
+}
+
+void Engine::Impl::wipe(Link& link) {
+    link.knrp.reset();
+    link.knrp_sess.reset();
+    link.security.reset();
+    link.next_security.reset();
+    link.previous_security.reset();
+    link.next_knrp_sess.reset();
+    link.next_knrp.reset();
+    link.hs = Handshake{};
+    link.last_request.reset();
+    link.last_answer.reset();
+}
+
+void Engine::Impl::fail(Link& link, codec::Cause cause, std::string reason, bool by_peer,
+                        pc5::Time now, bool send_reject) {
+    if (send_reject) {
+        codec::DirectLinkEstablishmentReject r;
+        r.cause = cause;
+        send(link, r, now, false);
+    }
+    emit(pc5::LinkFailed{link.id, config.user_info, link.peer, link.kind, pc5::Solution::a, cause,
+                         reason, by_peer, now});
+    const bool relayed_hop =
+        link.kind == pc5::LinkKind::hop && link.relay_indication != codec::RelayIndication::direct;
+    if (relayed_hop && config.role == UeRole::relay && link.side == Side::initiator)
+        second_hop_done(link, false, cause, now);
+    if (relayed_hop && config.role == UeRole::end_ue && link.side == Side::initiator) {
+        std::vector<Link*> waiting;  // e2e links that needed this hop
+        for (auto& l : links)
+            if (l->state == State::wait_hop && l->target == link.target) waiting.push_back(l.get());
+        for (auto* w : waiting) {
+            emit(pc5::LinkFailed{w->id, config.user_info, w->peer, w->kind, pc5::Solution::a, cause,
+                                 "first hop to the relay failed: " + reason, by_peer, now});
+            wipe(*w);
+            remove_link(*w);
+        }
+    }
+    wipe(link);
+    remove_link(link);
+}
+
+void Engine::Impl::released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now) {
+    emit(pc5::LinkReleased{link.id, link.peer, cause, by_peer, now});
+    wipe(link);
+    remove_link(link);
+}
+
+void Engine::Impl::establish(Link& link, pc5::Time now) {
+    link.state = State::established;
+    link.established_at = now;
+    link.keepalive_outstanding = false;
+    link.deadline = config.timers.keepalive_interval > pc5::Time{0}
+                        ? now + config.timers.keepalive_interval
+                        : pc5::kNever;
+    link.hs.ephemeral.reset();  // forward secrecy: the ephemeral keys go now
+    link.hs.new_knrp.reset();
+    log_keys(link);
+    emit(pc5::LinkEstablished{summary(link)});
+    const bool relayed_hop =
+        link.kind == pc5::LinkKind::hop && link.relay_indication != codec::RelayIndication::direct;
+    if (relayed_hop && config.role == UeRole::relay && link.side == Side::initiator)
+        second_hop_done(link, true, codec::Cause::protocol_error_unspecified, now);
+    if (relayed_hop && config.role == UeRole::end_ue && link.side == Side::initiator) {
+        std::vector<Link*> waiting;  // through a layer-2 relay the end-to-end link starts now
+        for (auto& l : links)
+            if (l->state == State::wait_hop && l->target == link.target) waiting.push_back(l.get());
+        for (auto* w : waiting) {
+            w->route = Route{link.route.neighbour, true, srap::kUnknownUeId};
+            send_request(*w, now);
+        }
+    }
+}
+
+pc5::LinkSummary Engine::Impl::summary(const Link& link) const {
+    pc5::LinkSummary s;
+    s.id = link.id;
+    s.local = config.user_info;
+    s.peer = link.peer;
+    s.peer_l2 = link.route.neighbour;
+    s.kind = link.kind;
+    s.solution = pc5::Solution::a;
+    s.initiator = link.side == Side::initiator;
+    s.security_active = link.security_active;
+    s.knrp_reused = link.knrp_reused;
+    s.knrp_id = link.knrp_id;
+    s.knrp_sess_id = link.security ? link.security->id() : KnrpSessId{};
+    s.ciphering = link.ciphering;
+    s.integrity = link.integrity;
+    if (link.knrp) s.fingerprints["KNRP"] = link.knrp->fingerprint();
+    if (link.knrp_sess) {
+        s.fingerprints["KNRP-sess"] = link.knrp_sess->fingerprint();
+        s.fingerprints["NRPEK"] = derive_nrpek(*link.knrp_sess, link.ciphering).fingerprint();
+        s.fingerprints["NRPIK"] = derive_nrpik(*link.knrp_sess, link.integrity).fingerprint();
+    }
+    s.started = link.started;
+    s.established = link.established_at;
+    return s;
+}
+
+void Engine::Impl::log_keys(const Link& link) {
+    if (!config.keylog) return;
+    auto& k = *config.keylog;
+    // The key log is the one place keys leave pc5sec ([solution-a] item 4).
+    if (link.knrp) k.bytes("KNRP", link.id, link.knrp->reveal());
+    k.bytes("NONCE_1", link.id, link.hs.nonce_1);
+    k.bytes("NONCE_2", link.id, link.hs.nonce_2);
+    if (link.knrp_sess) k.bytes("KNRP_SESS", link.id, link.knrp_sess->reveal());
+    const std::uint16_t id = link.security ? link.security->id().value : 0;
+    const std::uint8_t id_bytes[] = {static_cast<std::uint8_t>(id >> 8),
+                                     static_cast<std::uint8_t>(id)};
+    k.bytes("KNRP_SESS_ID", link.id, id_bytes);
+    k.algorithms(link.id, algorithm_identity_octet(link.ciphering),
+                 algorithm_identity_octet(link.integrity));
+    if (link.knrp_sess) {
+        k.bytes("NRPEK", link.id, derive_nrpek(*link.knrp_sess, link.ciphering).reveal());
+        k.bytes("NRPIK", link.id, derive_nrpik(*link.knrp_sess, link.integrity).reveal());
+    }
+}
+
+// ---------------------------------------------------------------- timers
+
+pc5::Time Engine::next_timeout() const noexcept {
+    pc5::Time t = pc5::kNever;
+    for (const auto& l : impl_->links)
+        t = std::min(t, l->deadline);
+    if (impl_->config.role == UeRole::relay && impl_->config.discovery == DiscoveryModel::a)
+        t = std::min(t, impl_->next_announce);
+    return t;
+}
+
+void Engine::handle_timeout(pc5::Time now) {
+    auto& d = *impl_;
+    if (d.config.role == UeRole::relay && d.config.discovery == DiscoveryModel::a &&
+        now >= d.next_announce) {
+        d.announce(now);
+        d.next_announce = now + d.config.timers.announce_interval;
+    }
+    std::vector<Link*> due;
+    for (auto& l : d.links)
+        if (l->deadline <= now) due.push_back(l.get());
+    for (auto* l : due)
+        if (std::any_of(d.links.begin(), d.links.end(),
+                        [&](const auto& p) { return p.get() == l; }))
+            d.on_timeout(*l, now);
+}
+
+void Engine::Impl::on_timeout(Link& link, pc5::Time now) {
+    const auto& t = config.timers;
+    switch (link.state) {
+        case State::wait_discovery:
+            if (link.retransmissions++ < t.max_retransmissions) {
+                if (config.discovery == DiscoveryModel::b) {
+                    codec::U2uRelayDiscoverySolicitation s;
+                    s.relay_service_code = codec::RelayServiceCode{link.rsc};
+                    s.discoverer_user_info = codec::Octets{
+                        std::span(reinterpret_cast<const std::uint8_t*>(config.user_info.data()),
+                                  config.user_info.size())};
+                    s.target_user_info = codec::Octets{
+                        std::span(reinterpret_cast<const std::uint8_t*>(link.target.data()),
+                                  link.target.size())};
+                    if (auto b = codec::encode(s)) {
+                        ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
+                        ++counters.retransmissions;
+                        frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery,
+                                  false, std::move(*b));
+                    }
+                }
+                link.deadline = now + t.t_discovery;
+                return;
+            }
+            fail(link, codec::Cause::direct_connection_not_available,
+                 fmt::format("step 1: no UE-to-UE relay for RSC 0x{:06x} answered", link.rsc),
+                 false, now, false);
+            return;
+        case State::wait_hop:
+            link.deadline = pc5::kNever;
+            return;
+        case State::wait_second_hop:
+            fail(link, codec::Cause::direct_connection_not_available,
+                 "relay: the second hop did not come up in time", false, now, true);
+            return;
+        case State::releasing:
+            released(link, codec::Cause::direct_communication_no_longer_needed, false, now);
+            return;
+        case State::established:
+            if (!link.keepalive_outstanding) {
+                codec::DirectLinkKeepaliveRequest k;
+                k.keepalive_counter = ++link.keepalive_counter;
+                link.keepalive_outstanding = true;
+                send(link, k, now, true);
+                arm(link, now, t.t_keepalive);
+                return;
+            }
+            if (link.retransmissions < t.max_retransmissions && link.last_request) {
+                ++link.retransmissions;
+                resend(link, *link.last_request);
+                link.deadline = now + t.t_keepalive;
+                return;
+            }
+            // Keep-alive unanswered: the peer is gone (TS 24.554 keep-alive procedure).
+            released(link, codec::Cause::direct_connection_not_available, false, now);
+            return;
+        case State::rekey_wait_peer:
+        case State::rekey_wait_smc_complete:
+            if (link.retransmissions < t.max_retransmissions && link.last_request) {
+                ++link.retransmissions;
+                resend(link, *link.last_request);
+                link.deadline = now + t.t_rekey;
+                return;
+            }
+            link.next_security.reset();  // give up re-keying, keep the current keys
+            link.next_knrp.reset();
+            link.next_knrp_sess.reset();
+            link.state = State::established;
+            link.deadline = pc5::kNever;
+            drop(&link, pc5::DropReason::unexpected, "re-keying timed out; current keys kept");
+            return;
+        case State::wait_smc:
+        case State::wait_accept:  // supervision only: the peer retransmits its command
+            fail(link, codec::Cause::direct_connection_not_available,
+                 fmt::format("no answer in state {}", name(link.state)), false, now, false);
+            return;
+        default:
+            break;
+    }
+    // A request waiting for its answer: T5080 and the others (Timers).
+    if (link.retransmissions < t.max_retransmissions && link.last_request) {
+        ++link.retransmissions;
+        resend(link, *link.last_request);
+        const auto timeout = link.state == State::wait_peer            ? t.t5080
+                             : link.state == State::wait_auth_response ? t.t_auth
+                                                                       : t.t_smc;
+        link.deadline = now + timeout;
+        return;
+    }
+    fail(link, codec::Cause::direct_connection_not_available,
+         fmt::format("no answer in state {} after {} retransmissions", name(link.state),
+                     t.max_retransmissions),
+         false, now, false);
+}
+
+// ---------------------------------------------------------------- public procedures
+
+Status Engine::rekey(const std::string& link_id, bool reauthenticate, pc5::Time now) {
+    Link* l = impl_->find(link_id);
+    if (!l) return make_error(Errc::invalid_argument, "link_id", "no such link: " + link_id);
+    return impl_->start_rekey(*l, reauthenticate, now);
+}
+
+Status Engine::Impl::start_rekey(Link& l, bool reauth, pc5::Time now) {
+    if (l.state != State::established)
+        return make_error(Errc::state, "link_id", "only an established link can be re-keyed");
+    if (!l.security_active)
+        return make_error(Errc::state, "link_id", "null security: there are no keys to renew");
+    auto& hs = l.hs;
+    hs = Handshake{};
+    hs.reauth = reauth;
+    hs.nonce_1 = rng->bytes<16>();
+    do
+        hs.msb_sess = rng->next_u8();
+    while (hs.msb_sess == 0);
+    hs.sent_caps = capabilities_of(config.policy);
+    l.rekey_initiator = true;
+    codec::DirectLinkRekeyingRequest r;
+    r.ue_security_capabilities = hs.sent_caps;
+    r.nonce_1 = hs.nonce_1;
+    r.msb_knrp_sess_id = hs.msb_sess;
+    r.reauth_indication = reauth;
+    std::vector<std::uint8_t> signature;
+    if (reauth) {
+        if (config.method == AuthMethod::certificate) {
+            auto eph = PrivateKey::generate(KeyType::x25519, *rng);
+            if (!eph) return eph.error();
+            ++counters.crypto.keygen;
+            hs.ephemeral = std::move(*eph);
+        }
+        auto signed_part =
+            config.method == AuthMethod::certificate
+                ? offer_signed_part(config.user_info, l.peer, hs.nonce_1,
+                                    hs.ephemeral->public_key().encoded(), hs.sent_caps,
+                                    codec::SignallingSecurityPolicy{}, hs.msb_sess, 0)
+                : std::vector<std::uint8_t>{};
+        auto offer = make_offer(l, signature, signed_part);
+        if (!offer) return offer.error();
+        r.key_est_info = *offer;
+    }
+    l.state = State::rekey_wait_peer;
+    send(l, r, now, true);
+    if (l.last_request) hs.request_bytes = l.last_request->message;
+    arm(l, now, config.timers.t_rekey);
+    return {};
+}
+
+Status Engine::release(const std::string& link_id, pc5::Time now) {
+    Link* l = impl_->find(link_id);
+    if (!l) return make_error(Errc::invalid_argument, "link_id", "no such link: " + link_id);
+    if (l->state != State::established)
+        return make_error(Errc::state, "link_id", "only an established link can be released");
+    codec::DirectLinkReleaseRequest r;
+    r.cause = codec::Cause::direct_communication_no_longer_needed;
+    l->state = State::releasing;
+    impl_->send(*l, r, now, true);
+    impl_->arm(*l, now, impl_->config.timers.t_release);
+    return {};
+}
+
+Status Engine::keepalive(const std::string& link_id, pc5::Time now) {
+    Link* l = impl_->find(link_id);
+    if (!l || l->state != State::established)
+        return make_error(Errc::state, "link_id", "no established link " + link_id);
+    codec::DirectLinkKeepaliveRequest k;
+    k.keepalive_counter = ++l->keepalive_counter;
+    l->keepalive_outstanding = true;
+    impl_->send(*l, k, now, true);
+    impl_->arm(*l, now, impl_->config.timers.t_keepalive);
+    return {};
+}
+
+void Engine::release_all(pc5::Time now) {
+    auto& d = *impl_;
+    while (!d.links.empty()) {
+        Link& l = *d.links.back();
+        if (l.state == State::established) {
+            codec::DirectLinkReleaseRequest r;
+            r.cause = codec::Cause::direct_communication_no_longer_needed;
+            d.send(l, r, now, true);
+            d.released(l, r.cause, false, now);
+        } else {
+            d.emit(pc5::LinkFailed{l.id, d.config.user_info, l.peer, l.kind, pc5::Solution::a,
+                                   codec::Cause::direct_communication_no_longer_needed,
+                                   "released before it was established", false, now});
+            d.wipe(l);
+            d.remove_link(l);
+        }
+    }
+}
+
+}  // namespace pc5sec::link

@@ -1,0 +1,246 @@
+// The inside of link::Engine: one UE's links, their states and timers. Private to src/link/.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pc5sec/codec.hpp"
+#include "pc5sec/hash.hpp"
+#include "pc5sec/kdf.hpp"
+#include "pc5sec/link.hpp"
+#include "pc5sec/pdcp.hpp"
+
+namespace pc5sec::link {
+
+// Where a link's PDUs travel: a PC5 hop to a neighbour, or end to end through a layer-2 relay's
+// adaptation layer (LCID 55, SRAP local UE IDs).
+struct Route {
+    pc5::L2Id neighbour = 0;           // the peer, or the layer-2 relay in between
+    bool end_to_end = false;           // via a layer-2 relay
+    std::uint8_t remote_local_id = 0;  // the far end's SRAP local UE ID (0: not known yet)
+};
+
+// The states of one link. Which message may come next in each is the transitions table.
+enum class State : std::uint8_t {
+    wait_discovery,      // source: waiting for a relay (step 1)
+    wait_hop,            // source through an l2 relay: waiting for the first hop (e2e link)
+    wait_peer,           // initiator: request sent (T5080)
+    wait_smc,            // initiator: authentication response sent (step 3 done on our side)
+    wait_accept,         // initiator: security mode complete sent
+    wait_auth_response,  // responder: authentication request sent
+    wait_smc_complete,   // responder: security mode command sent
+    wait_second_hop,     // relay: first hop secured, its ESTABLISHMENT ACCEPT waits for hop 2
+    established,
+    rekey_wait_peer,  // re-keying request sent (by either end)
+    rekey_wait_smc_complete,
+    releasing,  // release request sent
+};
+const char* name(State s) noexcept;
+
+enum class Side : std::uint8_t { initiator, responder };
+
+// May `type` arrive in `state` on this side? (src/link/transitions.cpp)
+bool expected(Side side, State state, codec::MessageType type) noexcept;
+
+// The signed or MACed handshake bytes, kept until the keys are derived.
+struct Handshake {
+    Nonce nonce_1{}, nonce_2{};
+    std::uint8_t msb_sess = 0, lsb_sess = 0;
+    std::optional<PrivateKey> ephemeral;  // ours (certificate method)
+    std::optional<PublicKey> peer_ephemeral;
+    std::vector<std::uint8_t> request_bytes;       // the establishment / re-keying request
+    std::vector<std::uint8_t> auth_request_bytes;  // the authentication request
+    std::optional<creds::VerifiedPeer> peer;       // from its certificate
+    std::optional<Knrp> new_knrp;                  // step 3 result, before step 5 confirms it
+    Nonce psk_nonce_peer{}, psk_nonce_ours{};
+    bool reauth = false;
+    codec::UeSecurityCapabilities sent_caps;  // what we sent (initiator): echo check
+    codec::SignallingSecurityPolicy sent_policy;
+    codec::UeSecurityCapabilities peer_caps;  // what the initiator sent (responder)
+    codec::SignallingSecurityPolicy peer_policy;
+    bool offered_knrp_id = false;
+    std::optional<KnrpId> requested_knrp_id;  // the KNRP ID the initiator sent
+};
+
+struct Link {
+    std::string id;
+    Side side = Side::initiator;
+    pc5::LinkKind kind = pc5::LinkKind::hop;
+    codec::RelayIndication relay_indication = codec::RelayIndication::direct;
+    std::string peer;    // user info ID of the far end
+    std::string target;  // Target User Info the request named (relays: the end target)
+    std::uint32_t rsc = 0;
+    Route route;
+    State state = State::wait_peer;
+    bool security_active = false;
+    bool knrp_reused = false;
+    pc5::Time started{}, established_at{};
+    pc5::Time deadline = pc5::kNever;
+    unsigned retransmissions = 0;
+
+    // PC5 signalling sequence numbers (TS 24.554 octet 2): ours, and the peer's last.
+    std::uint8_t tx_seq = 0;
+    std::optional<std::pair<codec::MessageType, std::uint8_t>> last_rx;
+    // The last request we sent (retransmitted on its timer) and the last answer (sent again
+    // when the peer retransmits): plaintext message bytes, the bearer, and whether ciphered.
+    struct Pending {
+        std::vector<std::uint8_t> message;
+        std::uint8_t bearer = 0;  // 0: SL-SRB0 unprotected
+        bool cipher = true;
+        bool next_context = false;  // protected with the context being activated (re-keying)
+    };
+    std::optional<Pending> last_request, last_answer;
+
+    Handshake hs;
+    std::optional<Knrp> knrp;
+    KnrpId knrp_id;
+    std::optional<KnrpSess> knrp_sess;
+    CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;
+    IntegrityAlgorithm integrity = IntegrityAlgorithm::nia0;
+    std::optional<pdcp::SecurityContext> security;           // current
+    std::optional<pdcp::SecurityContext> next_security;      // being activated by re-keying
+    std::optional<pdcp::SecurityContext> previous_security;  // grace after re-keying
+    std::optional<KnrpSess> next_knrp_sess;
+    std::optional<Knrp> next_knrp;
+    KnrpId next_knrp_id;
+    CipheringAlgorithm next_ciphering = CipheringAlgorithm::nea0;
+    IntegrityAlgorithm next_integrity = IntegrityAlgorithm::nia0;
+    bool rekey_initiator = false;
+
+    // Relays: the local UE ID this relay gave the far end (SRAP), and for a first hop the id of
+    // the second hop it waits for.
+    std::uint8_t local_id = 0;
+    std::string waiting_for;
+    // Keep-alive.
+    std::uint32_t keepalive_counter = 0;
+    pc5::Time next_keepalive = pc5::kNever;
+    bool keepalive_outstanding = false;
+
+    // Whether this UE sent the request of the key establishment under way: the link's
+    // establishment request, or a re-keying request.
+    bool requested_by_us() const noexcept {
+        return hs.reauth || state == State::rekey_wait_peer ||
+                       state == State::rekey_wait_smc_complete
+                   ? rekey_initiator
+                   : side == Side::initiator;
+    }
+};
+
+// Signed parts of step 3 (key_establishment.cpp).
+std::vector<std::uint8_t> offer_signed_part(std::string_view initiator, std::string_view target,
+                                            const Nonce& nonce_1,
+                                            std::span<const std::uint8_t> ephemeral,
+                                            codec::UeSecurityCapabilities caps,
+                                            codec::SignallingSecurityPolicy policy,
+                                            std::uint8_t msb_sess, std::uint32_t rsc);
+std::vector<std::uint8_t> peer_signed_part(std::span<const std::uint8_t> request,
+                                           std::span<const std::uint8_t> ephemeral,
+                                           std::string_view initiator, std::string_view peer);
+std::vector<std::uint8_t> initiator_signed_part(std::span<const std::uint8_t> request,
+                                                std::span<const std::uint8_t> auth_request,
+                                                std::string_view initiator, std::string_view peer);
+codec::SignatureAlgorithm signature_algorithm_of(KeyType t);
+
+struct Engine::Impl {
+    Config config;
+    Rng* rng = nullptr;
+    pc5::Counters counters;
+    std::deque<pc5::Frame> tx;
+    std::deque<pc5::Event> events;
+    std::vector<std::unique_ptr<Link>> links;
+    std::uint8_t next_local_id = 1;
+    pc5::Time next_announce = pc5::Time{0};
+
+    // KNRPs kept for reuse (seed 000 step 2): (peer user info, KNRP ID) -> KNRP.
+    std::map<std::pair<std::string, std::uint32_t>, Knrp> knrp_cache;
+    // Relays heard in discovery (step 1): RSC -> (relay user info, L2 ID).
+    std::map<std::uint32_t, std::pair<std::string, pc5::L2Id>> relays_heard;
+    // Parsed certificates by the SHA-256 of their DER.
+    std::map<Sha256Digest, creds::Certificate> certificates;
+
+    // --- engine.cpp: plumbing ---
+    Link* find(const std::string& id);
+    Link* find_by_route(const Route& r);
+    Link& add_link(std::unique_ptr<Link> link);
+    void remove_link(Link& link);
+    creds::TimePoint wall(pc5::Time now) const;
+    void emit(pc5::Event e) { events.push_back(std::move(e)); }
+    void frame_out(const Route& r, std::uint8_t lcid_or_bearer, bool protected_pdu,
+                   std::vector<std::uint8_t> pdu);
+    // Encodes and sends `msg` on `link`, protected when its security is active (SRB1 for the
+    // security mode messages, SRB2 otherwise), plain on SRB0 before.
+    void send(Link& link, codec::Message msg, pc5::Time now, bool is_request);
+    void send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer, bool cipher,
+                   const std::vector<std::uint8_t>& message);
+    void connect_link(const pc5::ConnectRequest& req, pc5::Time now);
+    Status start_rekey(Link& link, bool reauth, pc5::Time now);
+    void released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now);
+    void resend(Link& link, const Link::Pending& p);
+    void arm(Link& link, pc5::Time now, pc5::Time timeout);
+    void fail(Link& link, codec::Cause cause, std::string reason, bool by_peer, pc5::Time now,
+              bool send_reject);
+    void establish(Link& link, pc5::Time now);
+    void log_keys(const Link& link);
+    pc5::LinkSummary summary(const Link& link) const;
+    void drop(const Link* link, pc5::DropReason reason, std::string detail);
+    void wipe(Link& link);
+    void count_rx(codec::MessageType t);
+
+    // --- handshake.cpp: the steps ---
+    void start_link(std::unique_ptr<Link> link, pc5::Time now);
+    void send_request(Link& link, pc5::Time now);
+    void on_pdu(const Route& route, std::uint8_t bearer, std::span<const std::uint8_t> pdu,
+                pc5::Time now);
+    // `bytes`: the message's plaintext encoding; `pdu`: the protected PDU it came in, if any.
+    void on_message(Link& link, const codec::Message& msg, std::span<const std::uint8_t> bytes,
+                    std::span<const std::uint8_t> pdu, pc5::Time now);
+    void on_request(const Route& route, const codec::DirectLinkEstablishmentRequest& m,
+                    std::span<const std::uint8_t> bytes, pc5::Time now);
+    void on_auth_request(Link& link, const codec::DirectLinkAuthenticationRequest& m,
+                         std::span<const std::uint8_t> bytes, pc5::Time now);
+    void on_auth_response(Link& link, const codec::DirectLinkAuthenticationResponse& m,
+                          pc5::Time now);
+    void send_security_mode_command(Link& link, pc5::Time now);
+    void on_security_mode_command(Link& link, const codec::DirectLinkSecurityModeCommand& m,
+                                  std::span<const std::uint8_t> pdu, pc5::Time now);
+    void on_security_mode_complete(Link& link, const codec::DirectLinkSecurityModeComplete& m,
+                                   pc5::Time now);
+    void on_rekeying_request(Link& link, const codec::DirectLinkRekeyingRequest& m,
+                             std::span<const std::uint8_t> bytes, pc5::Time now);
+    void finish_responder(Link& link, pc5::Time now);
+    void second_hop_done(const Link& hop2, bool ok, codec::Cause cause, pc5::Time now);
+    void on_timeout(Link& link, pc5::Time now);
+
+    // --- key_establishment.cpp: step 3 ---
+    // The Key_Est_Info an initiator offers in its request (certificate or PSK).
+    Result<codec::KeyEstInfo> make_offer(Link& link, std::vector<std::uint8_t>& storage,
+                                         const std::vector<std::uint8_t>& signed_part);
+    Result<creds::VerifiedPeer> verify_certificate(std::span<const std::uint8_t> der,
+                                                   pc5::Time now);
+    Result<void> authorise(const Link& link, const creds::VerifiedPeer& peer);
+    Result<Knrp> derive_knrp_certificate(Link& link);
+    Result<Knrp> derive_knrp_psk(std::string_view identity, const Nonce& initiator_nonce,
+                                 const Nonce& responder_nonce, const std::string& initiator,
+                                 const std::string& responder);
+    const PrivateKey& key() const { return config.credentials->key(); }
+    const creds::Certificate& certificate() const { return config.credentials->certificate(); }
+
+    // --- relay.cpp: relay roles and discovery ---
+    void on_discovery(const pc5::Frame& f, pc5::Time now);
+    void announce(pc5::Time now);
+    void relay_forward(const pc5::Frame& f, pc5::Time now);
+    void start_second_hop(Link& first, pc5::Time now);
+    void on_first_hop_up(Link& hop, pc5::Time now);
+    std::uint8_t assign_local_id();
+    void relay_found(std::uint32_t rsc, const std::string& relay, pc5::L2Id l2, pc5::Time now);
+    bool may_relay(std::uint32_t rsc) const;
+};
+
+// Capabilities this UE advertises: the algorithms of its policy, plus EA0/IA0.
+codec::UeSecurityCapabilities capabilities_of(const PolicyFile& p);
+codec::SignallingSecurityPolicy policy_of(const PolicyFile& p);
+
+}  // namespace pc5sec::link
