@@ -1,0 +1,188 @@
+// Solution B (seed 001, TR 33.740 KI#2): signature-based establishment of a source-to-target
+// link through a UE-to-UE relay, as a sans-I/O engine (pc5::Endpoint). See docs/solution-b.md.
+//
+//   source --DCR + Auth_Info(S)-------------------> relay        steps 1-2
+//   relay  --DCR + Auth_Info(S) + Auth_Info(R)----> target       steps 3-4  (target derives KD)
+//   target --Accept + Auth_Info(T)----------------> relay        steps 5-6
+//   relay  --Accept + Auth_Info(T) + Auth_Info(R)-> source       steps 7-8  (source derives KD)
+//
+// Two modes, per UE:
+//   literal   exactly the seed: raw public keys, signatures over the messages, KD = static ECDH.
+//   hardened  (default) certificates bind keys to identities and ProSe authorisations;
+//             signatures cover both nonces, the three identities, the RSC and the message type;
+//             an ephemeral X25519 exchange on top of the static ECDH gives forward secrecy; the
+//             target keeps a replay cache.
+// After KD both ends derive KD-sess (pc5sec's own FC 0xB1) and NRPEK/NRPIK from it with the
+// TS 33.536 A.3 derivation, and protect PC5-S end to end (pdcp::SecurityContext) through the
+// relay, which routes by L2 ID and KNRP-sess ID and never holds KD.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pc5sec/asymmetric.hpp"
+#include "pc5sec/creds.hpp"
+#include "pc5sec/error.hpp"
+#include "pc5sec/keylog.hpp"
+#include "pc5sec/keys.hpp"
+#include "pc5sec/messages.hpp"
+#include "pc5sec/pc5.hpp"
+#include "pc5sec/rng.hpp"
+
+namespace pc5sec::sigauth {
+
+enum class Mode : std::uint8_t { literal, hardened };
+const char* name(Mode m) noexcept;  // "literal", "hardened"
+Result<Mode> mode_from_name(std::string_view text, std::string_view field = "mode");
+pc5::Solution solution_of(Mode m) noexcept;
+
+enum class Role : std::uint8_t { end_ue, relay };
+
+// pc5sec's own FC values for solution B, provisional (the seed defines no derivation past KD).
+// The ONE place they are written; docs/solution-b.md lists them. Never 0x69, 0x7E, 0x7F, 0x88,
+// 0x8A (3gpp-facts §1); solution A uses 0xA0/0xA1.
+namespace fc {
+inline constexpr std::uint8_t kKd = 0xB0;      // hardened KD from the static and ephemeral ECDH
+inline constexpr std::uint8_t kKdSess = 0xB1;  // KD-sess from KD and the two freshness values
+}  // namespace fc
+
+// The ephemeral key type of the hardened mode.
+inline constexpr KeyType kEphemeralKeyType = KeyType::x25519;
+
+// A relay's misbehaviour, for attack tests and the simulator's attack scenarios. An honest relay
+// leaves both empty. The hooks run after the relay verified the incoming message: `before_sign`
+// edits what the relay then signs honestly (only the end UE's signature can catch it);
+// `after_sign` edits the message after the relay signed it (the relay's signature catches it).
+// Octets the hooks put in must point to storage that outlives the engine's call.
+struct Tamper {
+    enum class Phase : std::uint8_t { before_sign, after_sign };
+    Phase phase = Phase::before_sign;
+    std::function<void(codec::DirectLinkEstablishmentRequest&)> on_request;
+    std::function<void(codec::DirectLinkEstablishmentAccept&)> on_accept;
+    // Forward requests whatever the certificates say about the RSC (a relay lying about its
+    // authorisation: the end UEs must catch it, cause #11).
+    bool ignore_authorisation = false;
+};
+
+struct Config {
+    Role role = Role::end_ue;
+    std::string user_info;  // this UE's User Info ID (the certificate subject in hardened mode)
+    pc5::L2Id l2_id = 0;
+    Mode mode = Mode::hardened;
+    // Long-term credentials (seed 001 step 0). An end UE's key must be P-256: KD comes from ECDH
+    // with it (step 4). Hardened mode also needs the certificate and the trust store.
+    std::optional<PrivateKey> key;
+    std::optional<creds::Certificate> certificate;
+    std::optional<creds::TrustStore> trust;
+    creds::VerificationCache* cache = nullptr;  // optional, may be shared between engines
+    // Relay: the RSCs it serves. End UE: the RSCs it may use (empty: any its certificate allows).
+    std::vector<std::uint32_t> rscs;
+    Rng* rng = nullptr;                 // nullptr: system_rng()
+    pc5::KeyLogSink* keylog = nullptr;  // where established keys are reported, if anywhere
+    // The UEs this UE can hear, as PC5 discovery told it (user info ID -> L2 ID). A relay finds
+    // the target named by the Target User Info here.
+    std::map<std::string, pc5::L2Id> directory;
+    // The wall-clock time at pc5::Time 0, for certificate validity (engines read no clock).
+    creds::TimePoint wall_clock_at_zero{};
+    pc5::Time t5080 = std::chrono::seconds(8);  // retransmission of the request (3gpp-facts §3)
+    unsigned max_retransmissions = 3;
+    // Hardened target: how long and how many request nonces the replay cache keeps.
+    pc5::Time replay_cache_lifetime = std::chrono::hours(1);
+    std::size_t replay_cache_capacity = 4096;
+    // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
+    // frame to forward; the relay cannot read the end-to-end release.
+    pc5::Time route_idle_timeout = std::chrono::minutes(30);
+    // Algorithms, most preferred first. The source advertises them as its UE security
+    // capabilities; the target picks the first of its own list that the source supports.
+    std::vector<CipheringAlgorithm> ciphering{CipheringAlgorithm::nea2, CipheringAlgorithm::nea3,
+                                              CipheringAlgorithm::nea1, CipheringAlgorithm::nea0};
+    std::vector<IntegrityAlgorithm> integrity{IntegrityAlgorithm::nia2, IntegrityAlgorithm::nia3,
+                                              IntegrityAlgorithm::nia1};
+    Tamper tamper;  // relays only; see Tamper
+};
+
+class Engine final : public pc5::Endpoint {
+  public:
+    // Checks the configuration: errors name the field ("key", "certificate", "trust", ...).
+    static Result<std::unique_ptr<Engine>> create(Config config);
+    ~Engine() override;
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    const std::string& user_info() const noexcept override;
+    pc5::L2Id l2_id() const noexcept override;
+    // Source: `request.relay_l2` is required (this solution always goes through a relay);
+    // hardened mode also needs `request.relay` (the relay's identity is signed).
+    void connect(const pc5::ConnectRequest& request, pc5::Time now) override;
+    void receive(const pc5::Frame& frame, pc5::Time now) override;
+    void handle_timeout(pc5::Time now) override;
+    pc5::Time next_timeout() const noexcept override;
+    std::optional<pc5::Frame> poll_transmit() override;
+    std::optional<pc5::Event> poll_event() override;
+    void release_all(pc5::Time now) override;
+    const pc5::Counters& counters() const noexcept override;
+
+    Mode mode() const noexcept;
+    // The established end-to-end links of this UE (a relay has none).
+    std::vector<pc5::LinkSummary> links() const;
+    // Sends a protected PROSE DIRECT LINK KEEPALIVE REQUEST end to end; the peer answers with a
+    // protected KEEPALIVE RESPONSE. Errc::state naming "link_id" if no such link.
+    Status send_keepalive(std::string_view link_id, pc5::Time now);
+
+  private:
+    struct Impl;
+    explicit Engine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// ---- what each signature covers (docs/solution-b.md), exposed for tests and tools ----
+namespace wire {
+
+enum class Signer : std::uint8_t { source = 1, relay = 2, target = 3 };
+
+// The message without either Authentication_Info IE, re-encoded: "the Authentication Request
+// (Response) message" that the seed's signatures cover. Errors are the codec's.
+Result<std::vector<std::uint8_t>> body(const codec::DirectLinkEstablishmentRequest& m);
+Result<std::vector<std::uint8_t>> body(const codec::DirectLinkEstablishmentAccept& m);
+// An Authentication_Info without its signature item: version, then every other item as on the
+// wire (tag, 2-octet length, value) in tag order.
+std::vector<std::uint8_t> unsigned_info(const codec::AuthenticationInfo& info);
+
+// The hardened mode's context, which every hardened signature covers.
+struct HardenedContext {
+    std::string source, target, relay;  // User Info IDs
+    std::uint32_t rsc = 0;
+    Nonce nonce_1{};
+    std::optional<Nonce> nonce_2;                   // accept only
+    std::array<std::uint8_t, 32> request_digest{};  // accept only: SHA-256(request body || info_S)
+};
+
+// To-be-signed octets.
+//   literal, end UE:  body || unsigned_info(own)
+//   literal, relay:   body || unsigned_info(end UE) || unsigned_info(relay)
+//   hardened:         "pc5sec/sigauth/hardened/v1" || message type || signer || context
+//                     || lv(body) || lv(unsigned_info(end UE)) [relay: || lv(end UE signature)
+//                     || lv(unsigned_info(relay))]
+// `end_ue_signature` and `relay_info` are used for the relay's signature only.
+std::vector<std::uint8_t> to_be_signed(Mode mode, codec::MessageType type, Signer signer,
+                                       std::span<const std::uint8_t> body,
+                                       const codec::AuthenticationInfo& end_ue_info,
+                                       const HardenedContext* context,
+                                       std::span<const std::uint8_t> end_ue_signature = {},
+                                       const codec::AuthenticationInfo* relay_info = nullptr);
+
+// SHA-256 of the request part the target's signature binds (hardened).
+std::array<std::uint8_t, 32> request_digest(std::span<const std::uint8_t> request_body,
+                                            const codec::AuthenticationInfo& source_info);
+
+}  // namespace wire
+
+}  // namespace pc5sec::sigauth

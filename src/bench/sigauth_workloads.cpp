@@ -1,0 +1,186 @@
+// Benchmark workloads of sigauth/ (solution B, seed 001): whole establishments source -> relay ->
+// target -> relay -> source, all three engines in one thread, frames shuttled in memory; and the
+// crypto floor of each mode: exactly the asymmetric operations one establishment needs, on the
+// same keys, measured in the same run. The establish-b-* ratio is CPU per establishment over
+// the floor (docs/solution-b.md "Operation counts").
+//
+//   literal : 4 ECDSA P-256 signatures, 6 verifications, 2 ECDH P-256
+//   hardened: the same, plus 6 certificate verifications (X509_verify_cert + CRL, cold),
+//             2 X25519 key pairs and 2 X25519 agreements
+#include <memory>
+#include <stdexcept>
+
+#include "bench/registry.hpp"
+#include "pc5sec/provisioning.hpp"
+#include "pc5sec/sigauth.hpp"
+
+namespace pc5sec::bench {
+namespace {
+
+using sigauth::Mode;
+constexpr pc5::L2Id kSource = 0x000a01, kRelay = 0x000b02, kTarget = 0x000c03;
+constexpr std::uint32_t kRsc = 1;
+
+struct Credentials {
+    creds::TimePoint now = creds::Clock::now();
+    std::optional<creds::ProvisioningFunction> pf;
+    std::optional<creds::TrustStore> trust;
+    std::vector<creds::IssuedCredentials> ues;  // source, relay, target
+
+    Credentials() {
+        using std::chrono::hours;
+        pf.emplace(creds::ProvisioningFunction::create(now - hours(24), hours(24 * 365)).value());
+        const std::pair<const char*, creds::Role> who[] = {{"alice", creds::Role::end_ue},
+                                                           {"relay-1", creds::Role::u2u_relay},
+                                                           {"bob", creds::Role::end_ue}};
+        for (const auto& [name, role] : who)
+            ues.push_back(pf->issue(creds::UeProfile{name, {{role}, {kRsc}}, KeyType::p256, {}},
+                                    now - hours(1), hours(24 * 30))
+                              .value());
+        // One unrelated revoked certificate, so the revocation list is really consulted.
+        auto other =
+            pf->issue(
+                  creds::UeProfile{"revoked", {{creds::Role::end_ue}, {kRsc}}, KeyType::p256, {}},
+                  now - hours(1), hours(24))
+                .value();
+        (void)pf->revoke(other.certificate, now);
+        trust.emplace(creds::TrustStore::create(pf->ca_certificate()).value());
+        if (!trust->set_revocation_list(*pf->revocation_list()))
+            throw std::runtime_error("bench: cannot install the revocation list");
+    }
+};
+
+// Three engines and a virtual clock; establish() runs one link up and releases it again.
+struct Establishments {
+    Mode mode;
+    std::shared_ptr<Credentials> c;
+    std::unique_ptr<sigauth::Engine> source, relay, target;
+    pc5::Time now{};
+
+    Establishments(Mode m, std::shared_ptr<Credentials> creds) : mode(m), c(std::move(creds)) {
+        const char* names[] = {"alice", "relay-1", "bob"};
+        const pc5::L2Id l2s[] = {kSource, kRelay, kTarget};
+        std::unique_ptr<sigauth::Engine>* slots[] = {&source, &relay, &target};
+        for (int i = 0; i < 3; ++i) {
+            sigauth::Config cfg;
+            cfg.role = i == 1 ? sigauth::Role::relay : sigauth::Role::end_ue;
+            cfg.user_info = names[i];
+            cfg.l2_id = l2s[i];
+            cfg.mode = m;
+            cfg.key = c->ues[i].key;
+            if (m == Mode::hardened) {
+                cfg.certificate = c->ues[i].certificate;
+                cfg.trust = c->trust;
+            }
+            cfg.rscs = {kRsc};
+            cfg.wall_clock_at_zero = c->now;
+            cfg.directory = {{"alice", kSource}, {"bob", kTarget}};
+            cfg.route_idle_timeout = std::chrono::seconds(1);
+            *slots[i] = sigauth::Engine::create(std::move(cfg)).value();
+        }
+    }
+
+    void shuttle() {
+        sigauth::Engine* all[] = {source.get(), relay.get(), target.get()};
+        for (bool any = true; any;) {
+            any = false;
+            for (auto* from : all)
+                while (auto f = from->poll_transmit()) {
+                    any = true;
+                    for (auto* to : all)
+                        if (to->l2_id() == f->dst) to->receive(*f, now);
+                }
+        }
+    }
+
+    void establish() {
+        pc5::ConnectRequest req;
+        req.target = "bob";
+        req.path = pc5::Path::l2;
+        req.rsc = kRsc;
+        req.relay = "relay-1";
+        req.relay_l2 = kRelay;
+        source->connect(req, now);
+        shuttle();
+        bool up = false;
+        while (auto e = source->poll_event())
+            up = up || std::holds_alternative<pc5::LinkEstablished>(*e);
+        while (target->poll_event()) {
+        }
+        if (!up) throw std::runtime_error("bench: solution B establishment failed");
+        source->release_all(now);
+        shuttle();
+        while (source->poll_event()) {
+        }
+        while (target->poll_event()) {
+        }
+        now += std::chrono::seconds(2);  // past the relay's route idle timeout
+        relay->handle_timeout(now);
+    }
+};
+
+// Exactly the asymmetric operations of one establishment (the issue's "crypto floor").
+struct Floor {
+    std::shared_ptr<Credentials> c;
+    std::vector<std::uint8_t> message = std::vector<std::uint8_t>(600, 0x5a);
+    std::vector<std::uint8_t> signature;
+
+    explicit Floor(std::shared_ptr<Credentials> creds) : c(std::move(creds)) {
+        signature = sign(c->ues[0].key, message).value();
+    }
+
+    void run(Mode mode) {
+        const auto& a = c->ues[0].key;
+        const auto& t = c->ues[2].key;
+        for (int i = 0; i < 4; ++i)
+            must(sign(a, message).ok());
+        for (int i = 0; i < 6; ++i)
+            must(verify(a.public_key(), message, signature).ok());
+        for (int i = 0; i < 2; ++i)
+            must(key_agreement(a, t.public_key()).ok());
+        if (mode == Mode::literal) return;
+        for (int i = 0; i < 6; ++i)
+            must(c->trust->verify(c->ues[i % 3].certificate, c->now).ok());
+        auto e1 = PrivateKey::generate(sigauth::kEphemeralKeyType);
+        auto e2 = PrivateKey::generate(sigauth::kEphemeralKeyType);
+        must(e1.ok() && e2.ok());
+        must(key_agreement(*e1, e2->public_key()).ok());
+        must(key_agreement(*e2, e1->public_key()).ok());
+    }
+    static void must(bool ok) {
+        if (!ok) throw std::runtime_error("bench: crypto floor operation failed");
+    }
+};
+
+}  // namespace
+
+std::vector<Workload> sigauth_workloads() {
+    auto creds = std::make_shared<Credentials>();
+    auto floor = std::make_shared<Floor>(creds);
+    std::vector<Workload> out;
+    for (Mode mode : {Mode::literal, Mode::hardened}) {
+        const std::string m = sigauth::name(mode);
+        auto est = std::make_shared<Establishments>(mode, creds);
+        out.push_back(Workload{"floor-b-" + m, "est/s",
+                               [floor, mode]() {
+                                   floor->run(mode);
+                                   return 1.0;
+                               },
+                               1.0, "", "", false,
+                               mode == Mode::literal
+                                   ? "crypto floor: 4 sign + 6 verify + 2 ECDH P-256"
+                                   : "crypto floor: 4 sign + 6 verify + 6 cert verify + 2 ECDH "
+                                     "P-256 + 2 X25519 keygen + 2 X25519"});
+        out.push_back(Workload{"establish-b-" + m, "est/s",
+                               [est]() {
+                                   est->establish();
+                                   return 1.0;
+                               },
+                               1.0, "floor-b-" + m, "<=1.3", true,
+                               "source->relay->target->relay->source, keys derived, link "
+                               "released; ratio = CPU per establishment / crypto floor"});
+    }
+    return out;
+}
+
+}  // namespace pc5sec::bench
