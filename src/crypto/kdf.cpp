@@ -4,9 +4,40 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <memory>
 #include <vector>
 
 namespace pc5sec {
+
+namespace {
+
+// An HMAC-SHA-256 context with its digest set and no key, one per thread.
+const EVP_MAC_CTX* hmac_sha256_prototype() {
+    struct Prototype {
+        EVP_MAC* mac = nullptr;
+        EVP_MAC_CTX* ctx = nullptr;
+        Prototype() {
+            mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+            ctx = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+            char digest[] = "SHA256";
+            const OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                OSSL_PARAM_construct_end()};
+            if (ctx && EVP_MAC_CTX_set_params(ctx, params) != 1) {
+                EVP_MAC_CTX_free(ctx);
+                ctx = nullptr;
+            }
+        }
+        ~Prototype() {
+            EVP_MAC_CTX_free(ctx);
+            EVP_MAC_free(mac);
+        }
+    };
+    thread_local Prototype p;
+    return p.ctx;
+}
+
+}  // namespace
 
 KdfOutput kdf(std::span<const std::uint8_t> key, std::uint8_t fc,
               std::initializer_list<std::span<const std::uint8_t>> params) {
@@ -22,10 +53,15 @@ KdfOutput kdf(std::span<const std::uint8_t> key, std::uint8_t fc,
     }
     std::uint8_t out[32];
     std::size_t out_len = 0;
-    // The KDF's PRF is HMAC-SHA-256 (TS 33.220 B.2.0).
-    const bool ok = EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                              s.data(), s.size(), out, sizeof out, &out_len) != nullptr &&
-                    out_len == 32;
+    // The KDF's PRF is HMAC-SHA-256 (TS 33.220 B.2.0). The MAC and its digest are fetched once
+    // per thread (a fetch by name costs more than the HMAC itself); each call duplicates that
+    // prototype and keys it.
+    const EVP_MAC_CTX* proto = hmac_sha256_prototype();
+    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
+        proto ? EVP_MAC_CTX_dup(proto) : nullptr, EVP_MAC_CTX_free);
+    const bool ok = ctx && EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr) == 1 &&
+                    EVP_MAC_update(ctx.get(), s.data(), s.size()) == 1 &&
+                    EVP_MAC_final(ctx.get(), out, &out_len, sizeof out) == 1 && out_len == 32;
     detail::secure_wipe(s.data(), s.size());
     if (!ok) throw CryptoLibraryError("HMAC-SHA-256 failed in the KDF");
     KdfOutput result{std::span<const std::uint8_t, 32>(out, 32)};

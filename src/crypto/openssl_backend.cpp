@@ -77,10 +77,24 @@ bool openssl_prepare(CipherState& s) {
     return s.evp && EVP_EncryptInit_ex(s.evp, EVP_aes_128_ctr(), nullptr, s.key, zero_iv) == 1;
 }
 
+namespace {
+// AES-128-ECB fetched once per thread: every key install would otherwise fetch it by name again
+// (an implicit fetch behind EVP_aes_128_ecb() costs more than the key expansion).
+const EVP_CIPHER* aes_128_ecb() {
+    struct Cipher {
+        EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+        ~Cipher() { EVP_CIPHER_free(c); }
+    };
+    thread_local Cipher c;
+    return c.c;
+}
+}  // namespace
+
 bool prepare_cmac_block_cipher(IntegrityState& s) {
     s.ecb = EVP_CIPHER_CTX_new();
-    if (s.ecb == nullptr ||
-        EVP_EncryptInit_ex(s.ecb, EVP_aes_128_ecb(), nullptr, s.key, nullptr) != 1)
+    const EVP_CIPHER* ecb = aes_128_ecb();
+    if (s.ecb == nullptr || ecb == nullptr ||
+        EVP_EncryptInit_ex(s.ecb, ecb, nullptr, s.key, nullptr) != 1)
         return false;
     EVP_CIPHER_CTX_set_padding(s.ecb, 0);
     return true;
