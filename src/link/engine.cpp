@@ -539,8 +539,8 @@ pc5::LinkSummary Engine::Impl::summary(const Link& link) const {
     if (link.knrp) s.fingerprints["KNRP"] = link.knrp->fingerprint();
     if (link.knrp_sess) {
         s.fingerprints["KNRP-sess"] = link.knrp_sess->fingerprint();
-        s.fingerprints["NRPEK"] = derive_nrpek(*link.knrp_sess, link.ciphering).fingerprint();
-        s.fingerprints["NRPIK"] = derive_nrpik(*link.knrp_sess, link.integrity).fingerprint();
+        s.fingerprints["NRPEK"] = link.fingerprints.nrpek;
+        s.fingerprints["NRPIK"] = link.fingerprints.nrpik;
     }
     s.started = link.started;
     s.established = link.established_at;
@@ -705,9 +705,9 @@ Status Engine::Impl::start_rekey(Link& l, bool reauth, pc5::Time now) {
     auto& hs = l.hs;
     hs = Handshake{};
     hs.reauth = reauth;
-    hs.nonce_1 = rng->bytes<16>();
+    hs.nonce_1 = random.bytes<16>();
     do
-        hs.msb_sess = rng->next_u8();
+        hs.msb_sess = random.next_u8();
     while (hs.msb_sess == 0);
     hs.sent_caps = capabilities_of(config.policy);
     l.rekey_initiator = true;

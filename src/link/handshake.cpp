@@ -71,9 +71,9 @@ void Engine::Impl::send_request(Link& link, pc5::Time now) {
     }
     auto& hs = link.hs;
     hs = Handshake{};
-    hs.nonce_1 = rng->bytes<16>();
+    hs.nonce_1 = random.bytes<16>();
     do
-        hs.msb_sess = rng->next_u8();
+        hs.msb_sess = random.next_u8();
     while (hs.msb_sess == 0);  // KNRP-sess ID 0 means "no security" (3gpp-facts §2)
     hs.sent_caps = capabilities_of(config.policy);
     hs.sent_policy = policy_of(config.policy);
@@ -278,7 +278,7 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
         if (!kei.psk_identity || !kei.nonce)
             return reject(codec::Cause::authentication_failure, "key_est_info: psk incomplete");
         l.hs.psk_nonce_peer = *kei.nonce;
-        l.hs.psk_nonce_ours = rng->bytes<16>();
+        l.hs.psk_nonce_ours = random.bytes<16>();
         auto knrp = derive_knrp_psk(string_of(*kei.psk_identity), l.hs.psk_nonce_peer,
                                     l.hs.psk_nonce_ours, l.peer, config.user_info);
         if (!knrp) return reject(codec::Cause::authentication_failure, knrp.error().describe());
@@ -424,11 +424,11 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     auto& hs = link.hs;
     const bool rekeying =
         link.state == State::established || link.state == State::rekey_wait_smc_complete;
-    hs.nonce_2 = rng->bytes<16>();
+    hs.nonce_2 = random.bytes<16>();
     // The LSB of the KNRP-sess ID: never giving 0, nor the ID in use (TS 33.536 5.3.3.1.3).
     const std::uint16_t current = link.security ? link.security->id().value : 0;
     do
-        hs.lsb_sess = rng->next_u8();
+        hs.lsb_sess = random.next_u8();
     while (KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess).value == 0 ||
            KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess).value == current);
     codec::DirectLinkSecurityModeCommand smc;
@@ -441,7 +441,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     if (hs.new_knrp) {  // seed 000 step 4: the peer chooses the MSB of the new KNRP ID
         std::uint16_t msb = 0;
         do
-            msb = static_cast<std::uint16_t>(rng->next_u8() << 8 | rng->next_u8());
+            msb = random.next_u16();
         while (msb == 0);
         smc.msb_knrp_id = codec::KnrpIdHalf{msb};
         knrp_id = KnrpId::from_parts(msb, 0);
@@ -463,6 +463,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     smc.selected_algorithms =
         codec::SecurityAlgorithms{algorithm_identity_octet(c), algorithm_identity_octet(i)};
     std::optional<KnrpSess> sess;
+    Link::KeyFingerprints fingerprints;
     Result<pdcp::SecurityContext> ctx = make_error(Errc::state, "security", "not built");
     if (link.security_active) {
         if (!knrp) {
@@ -474,6 +475,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
         auto ek = derive_nrpek(*sess, c);
         auto ik = derive_nrpik(*sess, i);
         counters.crypto.kdf += 3;
+        fingerprints = {ek.fingerprint(), ik.fingerprint()};
         ctx = pdcp::SecurityContext::create(id, c, i, &ek, &ik, link.side == Side::initiator);
     } else {
         ctx =
@@ -491,6 +493,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
         link.next_knrp_id = knrp_id;
         link.next_ciphering = c;
         link.next_integrity = i;
+        link.next_fingerprints = std::move(fingerprints);
         link.state = State::rekey_wait_smc_complete;
     } else {
         link.security = std::move(*ctx);
@@ -499,6 +502,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
         link.knrp_id = knrp_id;
         link.ciphering = c;
         link.integrity = i;
+        link.fingerprints = std::move(fingerprints);
         link.state = State::wait_smc_complete;
     }
     // Step 4: integrity-protected with the new NRPIK, not ciphered (3gpp-facts §4).
@@ -558,12 +562,14 @@ void Engine::Impl::on_security_mode_command(Link& link,
         return;
     }
     std::optional<KnrpSess> sess;
+    Link::KeyFingerprints fingerprints;
     Result<pdcp::SecurityContext> ctx = make_error(Errc::state, "security", "not built");
     if (!null_security) {
         sess = derive_knrp_sess(*knrp, hs.nonce_1, m.nonce_2);
         auto ek = derive_nrpek(*sess, c);
         auto ik = derive_nrpik(*sess, i);
         counters.crypto.kdf += 3;
+        fingerprints = {ek.fingerprint(), ik.fingerprint()};
         ctx = pdcp::SecurityContext::create(id, c, i, &ek, &ik, link.side == Side::initiator);
     } else {
         ctx =
@@ -626,7 +632,7 @@ void Engine::Impl::on_security_mode_command(Link& link,
     if (is_new) {
         std::uint16_t lsb = 0;
         do
-            lsb = static_cast<std::uint16_t>(rng->next_u8() << 8 | rng->next_u8());
+            lsb = random.next_u16();
         while (lsb == 0);
         knrp_id = KnrpId::from_parts(m.msb_knrp_id->value, lsb);
         done.lsb_knrp_id = codec::KnrpIdHalf{lsb};
@@ -645,6 +651,7 @@ void Engine::Impl::on_security_mode_command(Link& link,
     }
     link.ciphering = c;
     link.integrity = i;
+    link.fingerprints = std::move(fingerprints);
     link.knrp_id = knrp_id;
     if (is_new && link.knrp) {
         for (auto it = knrp_cache.begin(); it != knrp_cache.end();)
@@ -688,6 +695,7 @@ void Engine::Impl::on_security_mode_complete(Link& link,
         link.knrp_id = link.next_knrp_id;
         link.ciphering = link.next_ciphering;
         link.integrity = link.next_integrity;
+        link.fingerprints = std::move(link.next_fingerprints);
         codec::DirectLinkRekeyingResponse r;
         link.state = State::established;
         link.deadline = pc5::kNever;
@@ -742,7 +750,7 @@ void Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyi
         const auto& kei = *m.key_est_info;
         if (kei.method == codec::KeyEstMethod::psk && kei.nonce && kei.psk_identity) {
             hs.psk_nonce_peer = *kei.nonce;
-            hs.psk_nonce_ours = rng->bytes<16>();
+            hs.psk_nonce_ours = random.bytes<16>();
             auto k = derive_knrp_psk(string_of(*kei.psk_identity), hs.psk_nonce_peer,
                                      hs.psk_nonce_ours, link.peer, config.user_info);
             if (!k) {

@@ -109,6 +109,11 @@ struct Link {
     CipheringAlgorithm next_ciphering = CipheringAlgorithm::nea0;
     IntegrityAlgorithm next_integrity = IntegrityAlgorithm::nia0;
     bool rekey_initiator = false;
+    // Fingerprints of NRPEK and NRPIK, taken when they were derived (for events and metrics).
+    struct KeyFingerprints {
+        std::string nrpek, nrpik;
+    };
+    KeyFingerprints fingerprints, next_fingerprints;
 
     // Relays: the local UE ID this relay gave the far end (SRAP), and for a first hop the id of
     // the second hop it waits for.
@@ -144,9 +149,42 @@ std::vector<std::uint8_t> initiator_signed_part(std::span<const std::uint8_t> re
                                                 std::string_view initiator, std::string_view peer);
 codec::SignatureAlgorithm signature_algorithm_of(KeyType t);
 
+// Public random values (nonces, IDs) drawn from the engine's Rng in blocks: one generator call
+// per 256 octets instead of one per octet. Ephemeral keys are generated from the Rng directly.
+class RandomPool {
+  public:
+    explicit RandomPool(Rng*& rng) : rng_(rng) {}
+    void fill(std::span<std::uint8_t> out) {
+        for (auto& b : out) {
+            if (next_ == buf_.size()) {
+                rng_->fill(buf_);
+                next_ = 0;
+            }
+            b = buf_[next_++];
+        }
+    }
+    template <std::size_t N>
+    std::array<std::uint8_t, N> bytes() {
+        std::array<std::uint8_t, N> out{};
+        fill(out);
+        return out;
+    }
+    std::uint8_t next_u8() { return bytes<1>()[0]; }
+    std::uint16_t next_u16() {
+        auto b = bytes<2>();
+        return static_cast<std::uint16_t>(b[0] << 8 | b[1]);
+    }
+
+  private:
+    Rng*& rng_;
+    std::array<std::uint8_t, 256> buf_{};
+    std::size_t next_ = 256;
+};
+
 struct Engine::Impl {
     Config config;
     Rng* rng = nullptr;
+    RandomPool random{rng};
     pc5::Counters counters;
     std::deque<pc5::Frame> tx;
     std::deque<pc5::Event> events;

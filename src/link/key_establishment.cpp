@@ -104,7 +104,7 @@ Result<codec::KeyEstInfo> Engine::Impl::make_offer(Link& link, std::vector<std::
                                                    const std::vector<std::uint8_t>& signed_part) {
     codec::KeyEstInfo info;
     if (config.method == AuthMethod::psk) {
-        link.hs.psk_nonce_ours = rng->bytes<16>();
+        link.hs.psk_nonce_ours = random.bytes<16>();
         info.method = codec::KeyEstMethod::psk;
         info.psk_identity = codec::Octets{bytes_of(config.psk_identity)};
         info.nonce = link.hs.psk_nonce_ours;
@@ -146,14 +146,16 @@ Result<void> Engine::Impl::authorise(const Link& link, const creds::VerifiedPeer
     if (via_relay && config.role == UeRole::relay) {
         // TR 33.740 KI#3 (seed 000 step 3 FFS): the relay serves an end UE only for an RSC both
         // are authorised for; no: cause #11.
-        auto self = config.credentials->trust().verify(certificate(), wall(link.started));
+        auto self = config.verification_cache->verify(config.credentials->trust(), certificate(),
+                                                      wall(link.started));  // cached
         if (!self) return self.error();
         return creds::may_use_relay(peer, *self, link.rsc, "end UE " + peer.user_info_id,
                                     "relay " + config.user_info);
     }
     if (via_relay) {
         // The end UE asks of the relay: may it relay this RSC, and may we use it? (#11)
-        auto self = config.credentials->trust().verify(certificate(), wall(link.started));
+        auto self = config.verification_cache->verify(config.credentials->trust(), certificate(),
+                                                      wall(link.started));  // cached
         if (!self) return self.error();
         PC5SEC_TRY(creds::may_use_relay(*self, peer, link.rsc, "end UE " + config.user_info,
                                         "relay " + peer.user_info_id));
