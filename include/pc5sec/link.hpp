@@ -98,6 +98,7 @@ class Engine final : public pc5::Endpoint {
     std::optional<pc5::Event> poll_event() override;
     void release_all(pc5::Time now) override;
     const pc5::Counters& counters() const noexcept override;
+    std::optional<pc5::DataKeys> data_keys(const std::string& link_id) const override;
 
     // New nonces give a new KNRP-sess; `reauthenticate` also runs step 3 again for a new KNRP.
     Status rekey(const std::string& link_id, bool reauthenticate, pc5::Time now);

@@ -188,6 +188,22 @@ struct ConnectRequest {
     std::optional<L2Id> relay_l2;
 };
 
+// What a user plane needs to protect data on one established link (issue [userplane]): handed
+// over only by an explicit Endpoint::data_keys() call, never in an event. After LinkRekeyed, ask
+// again: the KNRP-sess ID tells PDUs under the old and the new keys apart.
+struct DataKeys {
+    std::string link_id;
+    LinkKind kind = LinkKind::hop;
+    L2Id peer_l2 = 0;                  // the neighbour the PDUs go to (the relay, end to end)
+    std::uint8_t remote_local_id = 0;  // end to end through a layer-2 relay: SRAP destination
+    bool initiator = false;            // DIRECTION 0 when sending (3gpp-facts §4)
+    KnrpSessId knrp_sess_id;
+    CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;
+    IntegrityAlgorithm integrity = IntegrityAlgorithm::nia0;
+    Nrpek nrpek;
+    Nrpik nrpik;
+};
+
 class Endpoint {
   public:
     virtual ~Endpoint() = default;
@@ -203,6 +219,11 @@ class Endpoint {
     // Releases every link (PROSE DIRECT LINK RELEASE) and wipes their keys.
     virtual void release_all(Time now) = 0;
     virtual const Counters& counters() const noexcept = 0;
+    // The current data keys of an established link, or nothing (no such link, not established).
+    virtual std::optional<DataKeys> data_keys(const std::string& link_id) const {
+        (void)link_id;
+        return std::nullopt;
+    }
 };
 
 }  // namespace pc5sec::pc5

@@ -88,6 +88,27 @@ std::vector<pc5::LinkSummary> Engine::links() const {
     return out;
 }
 
+std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const {
+    for (const auto& l : impl_->links) {
+        if (l->id != link_id || l->state != State::established) continue;
+        pc5::DataKeys k;
+        k.link_id = l->id;
+        k.kind = l->kind;
+        k.peer_l2 = l->route.neighbour;
+        k.remote_local_id = l->route.remote_local_id;
+        k.initiator = l->side == Side::initiator;
+        k.ciphering = l->ciphering;
+        k.integrity = l->integrity;
+        if (l->security_active && l->knrp_sess) {  // the same NRPEK/NRPIK as PC5-S (TS 33.536)
+            k.knrp_sess_id = l->security->id();
+            k.nrpek = derive_nrpek(*l->knrp_sess, l->ciphering);
+            k.nrpik = derive_nrpik(*l->knrp_sess, l->integrity);
+        }
+        return k;
+    }
+    return std::nullopt;
+}
+
 std::optional<pc5::Frame> Engine::poll_transmit() {
     if (impl_->tx.empty()) return std::nullopt;
     auto f = std::move(impl_->tx.front());

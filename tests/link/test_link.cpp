@@ -686,3 +686,20 @@ TEST(LinkConfig, BadConfigNamesTheField) {
     c.psk_identity = "none";
     EXPECT_EQ(link::Engine::create(c).error().field, "psk_identity");
 }
+
+TEST_F(LinkTest, DataKeysAreTheLinksKeysAndOnlyOnRequest) {
+    end_ue("bob", 0x0B);
+    end_ue("alice", 0x0A);
+    ue("alice").engine->connect(direct("bob"), net.now);
+    net.run();
+    auto id = established("alice").at(0).link.id;
+    auto a = ue("alice").engine->data_keys(id);
+    auto b = ue("bob").engine->data_keys(id);
+    ASSERT_TRUE(a && b);
+    EXPECT_TRUE(a->nrpek == b->nrpek);
+    EXPECT_TRUE(a->nrpik == b->nrpik);
+    EXPECT_NE(a->initiator, b->initiator);
+    EXPECT_EQ(to_hex(a->nrpek.reveal()), ue("alice").keylog.latest("NRPEK", id));
+    EXPECT_EQ(a->knrp_sess_id, established("alice").at(0).link.knrp_sess_id);
+    EXPECT_FALSE(ue("alice").engine->data_keys("no-such-link"));
+}
