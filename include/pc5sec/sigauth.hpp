@@ -129,6 +129,8 @@ class Engine final : public pc5::Endpoint {
     std::optional<pc5::Event> poll_event() override;
     void release_all(pc5::Time now) override;
     const pc5::Counters& counters() const noexcept override;
+    // The end-to-end NRPEK/NRPIK (from KD-sess) of an established link, for the user plane.
+    std::optional<pc5::DataKeys> data_keys(const std::string& link_id) const override;
 
     Mode mode() const noexcept;
     // The established end-to-end links of this UE (a relay has none).

@@ -182,6 +182,9 @@ struct Engine::Impl {
         pc5::L2Id relay_l2 = 0;
         std::uint8_t seq = 0;  // of the request that made it
         std::optional<pdcp::SecurityContext> ctx;
+        // NRPEK / NRPIK, handed to the user plane only by Engine::data_keys.
+        std::optional<Nrpek> nrpek;
+        std::optional<Nrpik> nrpik;
         bool used = false;  // a protected PDU has been received
         // Target: the accept it sent, re-sent for a retransmitted request (T5080).
         std::array<std::uint8_t, 32> request_digest{};
@@ -473,6 +476,8 @@ struct Engine::Impl {
         link.relay_l2 = relay_l2;
         link.seq = seq;
         link.ctx.emplace(std::move(*ctx));
+        link.nrpek.emplace(keys.nrpek);
+        link.nrpik.emplace(keys.nrpik);
         return link;
     }
 
@@ -1416,6 +1421,24 @@ std::vector<pc5::LinkSummary> Engine::links() const {
     for (const auto& l : impl_->links)
         if (!l.releasing) out.push_back(l.summary);
     return out;
+}
+std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const {
+    for (const auto& l : impl_->links) {
+        if (l.summary.id != link_id || l.releasing || !l.nrpek || !l.nrpik) continue;
+        pc5::DataKeys k;  // the end-to-end keys from KD-sess (docs/solution-b.md), via the relay
+        k.link_id = l.summary.id;
+        k.kind = pc5::LinkKind::e2e;
+        k.peer_l2 = l.relay_l2;
+        k.remote_local_id = 0;  // no SRAP: the relay routes by (sender L2 ID, KNRP-sess ID)
+        k.initiator = l.summary.initiator;
+        k.knrp_sess_id = l.summary.knrp_sess_id;
+        k.ciphering = l.summary.ciphering;
+        k.integrity = l.summary.integrity;
+        k.nrpek = *l.nrpek;
+        k.nrpik = *l.nrpik;
+        return k;
+    }
+    return std::nullopt;
 }
 Status Engine::send_keepalive(std::string_view link_id, Time) {
     auto* l = impl_->find_link(link_id);

@@ -1,0 +1,808 @@
+// The user plane: data PDUs protected with NEA/NIA under NRPEK/NRPIK, per link, key, bearer and
+// direction; the layer-3 relay's re-protection, the layer-2 relay's SRAP forwarding and
+// solution B's forwarding by KNRP-sess ID. Every check names its clause. docs/userplane.md.
+#include "pc5sec/userplane.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "pc5sec/pc5_cause.hpp"
+#include "pc5sec/secret.hpp"
+#include "pc5sec/srap.hpp"
+
+namespace pc5sec::userplane {
+
+// ------------------------------------------------------------------ header, COUNT, window
+
+Result<Header> parse_header(std::span<const std::uint8_t> pdu) {
+    if (pdu.size() < kHeaderSize)
+        return make_error(
+            Errc::malformed, "up.header",
+            fmt::format("a data PDU has at least {} octets, got {}", kHeaderSize, pdu.size()));
+    if ((pdu[2] & 0x80) == 0)  // TS 38.323 6.3.7: D/C = 1 for a data PDU
+        return make_error(Errc::malformed, "up.dc", "D/C must be 1 (data PDU)");
+    if ((pdu[2] & 0x7C) != 0)  // TS 38.323 6.3.8: reserved bits are zero
+        return make_error(Errc::malformed, "up.reserved", "reserved bits must be zero");
+    Header h;
+    h.knrp_sess_id = KnrpSessId{static_cast<std::uint16_t>(pdu[0] << 8 | pdu[1])};
+    h.sn = static_cast<std::uint32_t>(pdu[2] & 0x03) << 16 |
+           static_cast<std::uint32_t>(pdu[3]) << 8 | pdu[4];
+    return h;
+}
+
+void write_header(const Header& h, std::uint8_t* out) noexcept {
+    out[0] = static_cast<std::uint8_t>(h.knrp_sess_id.value >> 8);
+    out[1] = static_cast<std::uint8_t>(h.knrp_sess_id.value);
+    out[2] = static_cast<std::uint8_t>(0x80 | (h.sn >> 16 & 0x03));
+    out[3] = static_cast<std::uint8_t>(h.sn >> 8);
+    out[4] = static_cast<std::uint8_t>(h.sn);
+}
+
+std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint32_t sn) noexcept {
+    // TS 38.323 5.2.2.2: the HFN that puts RCVD_SN within Window_Size of SN(RX_DELIV).
+    const std::uint32_t deliv_sn = rx_deliv % kSnModulus;
+    std::uint32_t hfn = rx_deliv / kSnModulus;
+    if (static_cast<std::int64_t>(sn) < static_cast<std::int64_t>(deliv_sn) - kWindowSize) {
+        if (hfn < (kMaxCount >> kSnBits)) ++hfn;
+    } else if (sn >= deliv_sn + kWindowSize && hfn > 0) {
+        --hfn;
+    }
+    return hfn << kSnBits | sn;
+}
+
+bool ReplayWindow::check(std::uint32_t count) const noexcept {
+    if (!any_ || count > highest_) return true;
+    const std::uint32_t behind = highest_ - count;
+    if (behind >= kReplayWindow) return false;  // below the window: treated as a replay
+    return (seen_[behind / 64] >> (behind % 64) & 1u) == 0;
+}
+
+void ReplayWindow::accept(std::uint32_t count) noexcept {
+    if (!any_ || count > highest_) {
+        const std::uint32_t shift = any_ ? count - highest_ : kReplayWindow;
+        if (shift >= kReplayWindow) {
+            seen_.fill(0);
+        } else {
+            const std::size_t words = shift / 64, bits = shift % 64;
+            for (std::size_t i = kWords; i-- > 0;) {
+                std::uint64_t v = i >= words ? seen_[i - words] << bits : 0;
+                if (bits && i >= words + 1) v |= seen_[i - words - 1] >> (64 - bits);
+                seen_[i] = v;
+            }
+        }
+        seen_[0] |= 1;
+        highest_ = count;
+        any_ = true;
+        return;
+    }
+    const std::uint32_t behind = highest_ - count;
+    if (behind < kReplayWindow) seen_[behind / 64] |= std::uint64_t{1} << (behind % 64);
+}
+
+std::optional<std::uint32_t> ReplayWindow::highest() const noexcept {
+    if (!any_) return std::nullopt;
+    return highest_;
+}
+
+Result<Protection> resolve_policy(const SecurityPolicy& ours, const SecurityPolicy& peer,
+                                  CipheringAlgorithm ciphering, IntegrityAlgorithm integrity) {
+    auto one = [](PolicyLevel a, PolicyLevel b, std::string_view what) -> Result<bool> {
+        if ((a == PolicyLevel::required && b == PolicyLevel::not_needed) ||
+            (a == PolicyLevel::not_needed && b == PolicyLevel::required))
+            return make_error(Errc::verification_failed, std::string(what),
+                              "user-plane policy REQUIRED against NOT NEEDED (TS 33.536 5.3.3.1.2)",
+                              cause::kSecurityPolicyNotAligned);
+        return a != PolicyLevel::not_needed && b != PolicyLevel::not_needed;
+    };
+    auto i = one(ours.integrity, peer.integrity, "user_plane.integrity");
+    if (!i) return i.error();
+    auto c = one(ours.ciphering, peer.ciphering, "user_plane.ciphering");
+    if (!c) return c.error();
+    Protection p{*i, *c};
+    // NIA0 never protects a data bearer (3gpp-facts §5); NEA0 gives no confidentiality.
+    if (p.integrity && integrity == IntegrityAlgorithm::nia0) {
+        const bool required =
+            ours.integrity == PolicyLevel::required || peer.integrity == PolicyLevel::required;
+        if (required)
+            return make_error(Errc::verification_failed, "user_plane.integrity",
+                              "integrity REQUIRED but the link has no integrity algorithm",
+                              cause::kSecurityPolicyNotAligned);
+        p.integrity = false;
+    }
+    if (p.ciphering && ciphering == CipheringAlgorithm::nea0) {
+        const bool required =
+            ours.ciphering == PolicyLevel::required || peer.ciphering == PolicyLevel::required;
+        if (required)
+            return make_error(Errc::verification_failed, "user_plane.ciphering",
+                              "ciphering REQUIRED but the link has no ciphering algorithm",
+                              cause::kSecurityPolicyNotAligned);
+        p.ciphering = false;
+    }
+    return p;
+}
+
+bool carries_data(const pc5::Frame& f, bool lcid55_has_srap) noexcept {
+    if (f.lcid >= pc5::lcid::kFirstData && f.lcid <= pc5::lcid::kLastData) return true;
+    if (f.lcid != pc5::lcid::kEndToEnd || !lcid55_has_srap || f.pdu.empty()) return false;
+    return (f.pdu[0] & 0x80) != 0 && (f.pdu[0] & 0x1F) >= kFirstBearer;
+}
+
+std::uint64_t Counters::drops_total() const noexcept {
+    std::uint64_t t = 0;
+    for (auto d : drops)
+        t += d;
+    return t;
+}
+
+// ------------------------------------------------------------------ Burst
+
+Burst::Burst(std::size_t capacity, std::size_t max_payload)
+    : capacity_(capacity),
+      max_payload_(std::min<std::size_t>(max_payload, kMaxSdu)),
+      stride_((kHeadroom + kHeaderSize + max_payload_ + kMacSize + 63) / 64 * 64),
+      storage_(capacity * stride_),
+      length_(capacity),
+      verdict_(capacity),
+      count_(capacity),
+      ctx_(capacity) {}
+
+Status Burst::add_payload(std::span<const std::uint8_t> payload) {
+    if (size_ == capacity_) return make_error(Errc::invalid_argument, "burst", "burst is full");
+    if (payload.size() > max_payload_)
+        return make_error(
+            Errc::invalid_argument, "data",
+            fmt::format("{} octets: a data SDU has at most {} here", payload.size(), max_payload_));
+    if (!payload.empty()) std::memcpy(base(size_) + kHeaderSize, payload.data(), payload.size());
+    length_[size_] = kHeaderSize + payload.size();
+    verdict_[size_].reset();
+    ++size_;
+    return {};
+}
+
+Status Burst::add_pdu(std::span<const std::uint8_t> pdu) {
+    if (size_ == capacity_) return make_error(Errc::invalid_argument, "burst", "burst is full");
+    if (pdu.size() > kHeaderSize + max_payload_ + kMacSize)
+        return make_error(Errc::malformed, "up.length",
+                          fmt::format("a data PDU of {} octets is too long", pdu.size()));
+    if (!pdu.empty()) std::memcpy(base(size_), pdu.data(), pdu.size());
+    length_[size_] = pdu.size();
+    verdict_[size_].reset();
+    ++size_;
+    return {};
+}
+
+std::span<const std::uint8_t> Burst::payload(std::size_t i) const noexcept {
+    if (length_[i] < kHeaderSize) return {};
+    return {base(i) + kHeaderSize, length_[i] - kHeaderSize};
+}
+
+std::size_t Burst::passed() const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < size_; ++i)
+        n += !verdict_[i].has_value();
+    return n;
+}
+
+// ------------------------------------------------------------------ the endpoint
+
+namespace {
+
+struct BearerRx {
+    std::uint32_t deliv = 0;  // RX_DELIV (TS 38.323 7.1)
+    ReplayWindow window;
+};
+
+// The keys of one KNRP-sess ID and the COUNTs of every bearer under them.
+struct KeyContext {
+    KnrpSessId id;
+    std::optional<CipheringContext> cipher;
+    std::optional<IntegrityContext> integrity;
+    std::array<std::uint32_t, 32> tx_next{};  // TX_NEXT per bearer
+    std::array<BearerRx, 32> rx{};
+    pc5::Time expires = pc5::kNever;  // the previous context: end of its grace window
+    bool rekey_signalled = false;
+};
+
+struct Link {
+    std::string id;
+    std::string peer;
+    pc5::LinkKind kind = pc5::LinkKind::hop;
+    pc5::L2Id neighbour = 0;
+    bool srap = false;  // end to end through a layer-2 relay (LCID 55)
+    std::uint8_t remote_local_id = 0;
+    bool initiator = false;
+    Protection protection;
+    CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;
+    IntegrityAlgorithm integrity = IntegrityAlgorithm::nia0;
+    std::unique_ptr<KeyContext> current, previous;
+    std::string l3_next;  // a layer-3 relay: the link its PDUs go on to
+
+    std::uint8_t tx_direction() const { return initiator ? 0 : 1; }  // 3gpp-facts §4
+    std::uint8_t rx_direction() const { return initiator ? 1 : 0; }
+};
+
+// The far end's name from a link id "<initiator>><peer>#<tag>".
+std::string peer_of(const std::string& id, bool initiator) {
+    const auto gt = id.find('>');
+    const auto hash = id.rfind('#');
+    if (gt == std::string::npos || hash == std::string::npos || hash < gt) return {};
+    return initiator ? id.substr(gt + 1, hash - gt - 1) : id.substr(0, gt);
+}
+
+bool valid_bearer(const Link& l, std::uint8_t bearer) {
+    // 3gpp-facts §4: data LCIDs 4..19 on a hop; end to end the SRAP bearer ID 4..31.
+    return bearer >= kFirstBearer && bearer <= (l.srap ? kLastE2eBearer : kLastHopBearer);
+}
+
+}  // namespace
+
+struct Endpoint::Impl {
+    Config cfg;
+    Counters counters;
+    std::vector<std::unique_ptr<Link>> links;
+    std::deque<pc5::Frame> tx;
+    std::deque<pc5::Event> events;
+    std::deque<RekeyNeeded> rekeys;
+    // Layer-2 relay (learned from the engine's SRAP frames): local UE ID <-> neighbour L2 ID.
+    std::array<pc5::L2Id, 256> l2_of_local{};
+    std::unordered_map<pc5::L2Id, std::uint8_t> local_of_l2;
+    // Solution B relay: KNRP-sess ID -> the two end UEs (learned from forwarded PC5-S).
+    std::unordered_map<std::uint16_t, std::vector<pc5::L2Id>> b_routes;
+    // Scratch, reused.
+    std::vector<CipherJob> cjobs;
+    std::vector<IntegrityJob> ijobs;
+    std::vector<std::size_t> index;
+    Burst one{1};
+
+    explicit Impl(Config c) : cfg(c) {}
+
+    Link* find(const std::string& id) {
+        for (auto& l : links)
+            if (l->id == id) return l.get();
+        return nullptr;
+    }
+
+    void drop(const Link* l, pc5::DropReason r, std::string detail, bool emit) {
+        ++counters.drops[static_cast<std::size_t>(r)];
+        if (emit)
+            events.push_back(pc5::PduDropped{l ? l->id : std::string{}, r, std::move(detail)});
+    }
+
+    Status install(const pc5::DataKeys& k, Protection p, pc5::Time now) {
+        const bool keyed = p.integrity || p.ciphering;
+        if (p.integrity && k.integrity == IntegrityAlgorithm::nia0)
+            return make_error(Errc::invalid_argument, "protection",
+                              "integrity on with NIA0 (NIA0 never protects data, 3gpp-facts §5)");
+        if (p.ciphering && k.ciphering == CipheringAlgorithm::nea0)
+            return make_error(Errc::invalid_argument, "protection", "ciphering on with NEA0");
+        if (keyed && k.knrp_sess_id.value == 0)  // 3gpp-facts §2: 0 means no security
+            return make_error(Errc::invalid_argument, "knrp_sess_id",
+                              "a protected bearer needs a KNRP-sess ID other than 0");
+        const KnrpSessId id = keyed ? k.knrp_sess_id : KnrpSessId{0};
+        Link* l = find(k.link_id);
+        if (l && l->current && l->current->id == id && l->protection == p) return {};
+        auto ctx = std::make_unique<KeyContext>();
+        ctx->id = id;
+        if (p.ciphering) {
+            auto c = CipheringContext::create(k.ciphering, k.nrpek);
+            if (!c) return c.error();
+            ctx->cipher.emplace(std::move(*c));
+        }
+        if (p.integrity) {
+            auto i = IntegrityContext::create(k.integrity, k.nrpik);
+            if (!i) return i.error();
+            ctx->integrity.emplace(std::move(*i));
+        }
+        if (!l) {
+            links.push_back(std::make_unique<Link>());
+            l = links.back().get();
+            l->id = k.link_id;
+        }
+        l->peer = peer_of(k.link_id, k.initiator);
+        l->kind = k.kind;
+        l->neighbour = k.peer_l2;
+        l->srap = k.kind == pc5::LinkKind::e2e && k.remote_local_id != srap::kUnknownUeId;
+        l->remote_local_id = k.remote_local_id;
+        l->initiator = k.initiator;
+        l->protection = p;
+        l->ciphering = k.ciphering;
+        l->integrity = k.integrity;
+        if (l->current) {  // re-keying: the old keys still open PDUs for the grace window
+            l->previous = std::move(l->current);
+            l->previous->expires = now + cfg.grace;
+        }
+        l->current = std::move(ctx);
+        return {};
+    }
+
+    // The key context a received PDU names, or why none.
+    KeyContext* context_for(Link& l, KnrpSessId id, pc5::Time now, pc5::DropReason& why,
+                            std::string& detail, bool ask_source) {
+        if (l.current && l.current->id == id) return l.current.get();
+        if (l.previous && l.previous->id == id) {
+            if (now < l.previous->expires) return l.previous.get();
+            why = pc5::DropReason::unknown_session;
+            detail = fmt::format("KNRP-sess ID {:04x}: its grace window after re-keying is over",
+                                 id.value);
+            return nullptr;
+        }
+        if (ask_source && cfg.key_source && id.value != 0) {
+            // The peer switched to new keys before our driver handed them to us.
+            if (auto k = cfg.key_source->data_keys(l.id); k && k->knrp_sess_id == id)
+                if (install(*k, l.protection, now) && l.current && l.current->id == id)
+                    return l.current.get();
+        }
+        why = pc5::DropReason::unknown_session;
+        detail =
+            fmt::format("KNRP-sess ID {:04x} names no key of this link (3gpp-facts §4)", id.value);
+        return nullptr;
+    }
+
+    // ---- protect: the slots listed in `index` ----
+    Status protect(Link& l, std::uint8_t bearer, Burst& b, std::span<const std::size_t> slots) {
+        if (!valid_bearer(l, bearer))
+            return make_error(
+                Errc::invalid_argument, "bearer",
+                fmt::format("bearer {} is not a data bearer here (3gpp-facts §4)", bearer));
+        KeyContext& k = *l.current;
+        const std::uint32_t first = k.tx_next[bearer];
+        if (kMaxCount - first < slots.size())  // COUNT must never repeat under one key
+            return make_error(Errc::state, "pdcp.count",
+                              "COUNT would wrap: re-key the link first (TS 33.536 5.3.3.2)");
+        const std::uint8_t dir = l.tx_direction();
+        for (std::size_t n = 0; n < slots.size(); ++n) {
+            const std::size_t i = slots[n];
+            if (b.length_[i] < kHeaderSize || b.length_[i] - kHeaderSize > b.max_payload_)
+                return make_error(Errc::invalid_argument, "data", "slot holds no payload");
+            write_header(Header{k.id, (first + static_cast<std::uint32_t>(n)) % kSnModulus},
+                         b.base(i));
+        }
+        if (k.integrity) {  // TS 38.323 5.9: MAC-I over header and payload, before ciphering
+            ijobs.resize(slots.size());
+            for (std::size_t n = 0; n < slots.size(); ++n) {
+                const std::size_t i = slots[n];
+                auto& j = ijobs[n];
+                j.context = &*k.integrity;
+                j.input = SecurityInput{first + static_cast<std::uint32_t>(n), bearer, dir};
+                j.message = b.base(i);
+                j.message_size = b.length_[i];
+                j.length_bits = b.length_[i] * 8;
+                j.headroom = true;
+            }
+            PC5SEC_TRY(integrity_burst(ijobs));
+            for (std::size_t n = 0; n < slots.size(); ++n) {
+                const std::size_t i = slots[n];
+                std::memcpy(b.base(i) + b.length_[i], ijobs[n].mac.data(), kMacSize);
+                b.length_[i] += kMacSize;
+            }
+        }
+        if (k.cipher) {  // TS 38.323 5.8: payload and MAC-I ciphered, the header not
+            cjobs.resize(slots.size());
+            for (std::size_t n = 0; n < slots.size(); ++n) {
+                const std::size_t i = slots[n];
+                auto& j = cjobs[n];
+                j.context = &*k.cipher;
+                j.input = SecurityInput{first + static_cast<std::uint32_t>(n), bearer, dir};
+                j.in = j.out = b.base(i) + kHeaderSize;
+                j.in_size = j.out_size = b.length_[i] - kHeaderSize;
+                j.length_bits = j.in_size * 8;
+            }
+            if (auto st = cipher_burst(cjobs); !st) {
+                if (k.integrity)
+                    for (auto i : slots)
+                        b.length_[i] -= kMacSize;
+                return st;
+            }
+        }
+        k.tx_next[bearer] = first + static_cast<std::uint32_t>(slots.size());
+        counters.sent += slots.size();
+        if (k.tx_next[bearer] >= cfg.rekey_threshold && !k.rekey_signalled && k.id.value != 0) {
+            k.rekey_signalled = true;  // pc5sec's own threshold (docs/userplane.md)
+            rekeys.push_back(RekeyNeeded{l.id, k.tx_next[bearer]});
+        }
+        return {};
+    }
+
+    // ---- unprotect every slot in place; verdicts; returns nothing (drops are counted) ----
+    void unprotect(Link& l, std::uint8_t bearer, Burst& b, pc5::Time now, bool emit) {
+        const std::uint8_t dir = l.rx_direction();
+        const bool bearer_ok = valid_bearer(l, bearer);
+        const std::size_t mac = l.protection.integrity ? kMacSize : 0;
+        auto fail = [&](std::size_t i, pc5::DropReason r, std::string detail) {
+            b.verdict_[i] = r;
+            drop(&l, r, std::move(detail), emit);
+        };
+        // 1. header, key, COUNT and replay checks; no state changes yet. New keys are fetched
+        // from the key source only while no slot uses the previous context (installing them
+        // retires it).
+        bool previous_in_use = false;
+        for (std::size_t i = 0; i < b.size_; ++i) {
+            b.verdict_[i].reset();
+            b.ctx_[i] = nullptr;
+            if (!bearer_ok) {
+                fail(i, pc5::DropReason::malformed,
+                     fmt::format("bearer {} is not a data bearer (3gpp-facts §4)", bearer));
+                continue;
+            }
+            auto h = parse_header({b.base(i), b.length_[i]});
+            if (!h) {
+                fail(i, pc5::DropReason::malformed, h.error().describe());
+                continue;
+            }
+            if (b.length_[i] < kHeaderSize + mac) {
+                fail(i, pc5::DropReason::malformed, "data PDU shorter than header and MAC-I");
+                continue;
+            }
+            if (h->knrp_sess_id.value == 0 && (l.protection.integrity || l.protection.ciphering)) {
+                // 3gpp-facts §2: KNRP-sess ID 0 is "no security", refused on a protected bearer.
+                fail(i, pc5::DropReason::unexpected, "unprotected PDU on a protected bearer");
+                continue;
+            }
+            pc5::DropReason why{};
+            std::string detail;
+            KeyContext* k = context_for(l, h->knrp_sess_id, now, why, detail, !previous_in_use);
+            previous_in_use |= k && k == l.previous.get();
+            if (!k) {
+                fail(i, why, std::move(detail));
+                continue;
+            }
+            const std::uint32_t count = receive_count(k->rx[bearer].deliv, h->sn);
+            if (!k->rx[bearer].window.check(count)) {  // TS 33.536 5.3.3.1.4 replay protection
+                fail(i, pc5::DropReason::replay,
+                     fmt::format("COUNT {} already received or below the window", count));
+                continue;
+            }
+            b.ctx_[i] = k;
+            b.count_[i] = count;
+        }
+        // 2. deciphering of payload and MAC-I (TS 38.323 5.8), in place.
+        cjobs.clear();
+        for (std::size_t i = 0; i < b.size_; ++i) {
+            auto* k = static_cast<KeyContext*>(b.ctx_[i]);
+            if (b.verdict_[i] || !k->cipher || b.length_[i] == kHeaderSize) continue;
+            CipherJob j;
+            j.context = &*k->cipher;
+            j.input = SecurityInput{b.count_[i], bearer, dir};
+            j.in = j.out = b.base(i) + kHeaderSize;
+            j.in_size = j.out_size = b.length_[i] - kHeaderSize;
+            j.length_bits = j.in_size * 8;
+            cjobs.push_back(j);
+        }
+        if (!cjobs.empty())
+            if (auto st = cipher_burst(cjobs); !st)
+                for (std::size_t i = 0; i < b.size_; ++i)
+                    if (!b.verdict_[i]) fail(i, pc5::DropReason::malformed, st.error().describe());
+        // 3. MAC-I over header and payload (TS 38.323 5.9, TS 33.536 5.3.3.1.4).
+        ijobs.clear();
+        index.clear();
+        for (std::size_t i = 0; i < b.size_; ++i) {
+            auto* k = static_cast<KeyContext*>(b.ctx_[i]);
+            if (b.verdict_[i] || !k->integrity) continue;
+            IntegrityJob j;
+            j.context = &*k->integrity;
+            j.input = SecurityInput{b.count_[i], bearer, dir};
+            j.message = b.base(i);
+            j.message_size = b.length_[i] - kMacSize;
+            j.length_bits = j.message_size * 8;
+            j.headroom = true;
+            ijobs.push_back(j);
+            index.push_back(i);
+        }
+        if (!ijobs.empty()) {
+            if (auto st = integrity_burst(ijobs); !st) {
+                for (auto i : index)
+                    fail(i, pc5::DropReason::malformed, st.error().describe());
+            } else {
+                for (std::size_t n = 0; n < ijobs.size(); ++n) {
+                    const std::size_t i = index[n];
+                    const std::uint8_t* got = b.base(i) + b.length_[i] - kMacSize;
+                    if (!detail::constant_time_equal(got, ijobs[n].mac.data(), kMacSize))
+                        fail(i, pc5::DropReason::bad_mac,
+                             "MAC-I does not verify (TS 33.536 5.3.3.1.4, cause #7)");
+                }
+            }
+        }
+        // 4. accept in order; a second copy within the burst is a replay.
+        for (std::size_t i = 0; i < b.size_; ++i) {
+            if (b.verdict_[i]) continue;
+            auto* k = static_cast<KeyContext*>(b.ctx_[i]);
+            auto& rx = k->rx[bearer];
+            const std::uint32_t count = b.count_[i];
+            if (!rx.window.check(count)) {
+                fail(i, pc5::DropReason::replay, fmt::format("COUNT {} twice in a burst", count));
+                continue;
+            }
+            rx.window.accept(count);
+            if (count >= rx.deliv && count != kMaxCount) rx.deliv = count + 1;
+            b.length_[i] -= mac;
+            ++counters.delivered;
+            counters.bytes_delivered += b.length_[i] - kHeaderSize;
+        }
+    }
+
+    Link* find_rx(pc5::L2Id from, bool srap, std::uint8_t remote, KnrpSessId id) {
+        Link* any = nullptr;
+        for (auto& l : links) {
+            if (l->neighbour != from || l->srap != srap || (srap && l->remote_local_id != remote))
+                continue;
+            if (srap) return l.get();  // one end-to-end link per far end
+            if ((l->current && l->current->id == id) || (l->previous && l->previous->id == id))
+                return l.get();
+            if (!any) any = l.get();
+        }
+        // Several links share a neighbour only when each has its own KNRP-sess ID (solution B
+        // through one relay); a single candidate may have new keys the driver has not given us.
+        std::size_t n = 0;
+        for (auto& l : links)
+            n += l->neighbour == from && !l->srap;
+        return n == 1 ? any : nullptr;
+    }
+
+    void deliver_or_forward(Link& l, std::uint8_t bearer, pc5::Time now) {
+        Burst& b = one;
+        if (b.verdict_[0]) return;
+        if (!l.l3_next.empty()) {  // layer-3 relay: re-protect with the next hop's keys
+            Link* next = find(l.l3_next);
+            if (!next || !next->current || !valid_bearer(*next, bearer)) {
+                drop(&l, pc5::DropReason::not_for_us, "layer-3 route to a link that is gone", true);
+                return;
+            }
+            std::size_t slot = 0;
+            if (auto st = protect(*next, bearer, b, {&slot, 1}); !st) {
+                drop(&l, pc5::DropReason::unexpected, st.error().describe(), true);
+                return;
+            }
+            --counters.delivered;  // counted as forwarded, not delivered here
+            ++counters.forwarded_l3;
+            emit_frame(*next, bearer, b.pdu(0));
+            return;
+        }
+        auto p = b.payload(0);
+        events.push_back(pc5::DataReceived{l.id, l.peer, {p.begin(), p.end()}});
+        (void)now;
+    }
+
+    void emit_frame(const Link& l, std::uint8_t bearer, std::span<const std::uint8_t> pdu) {
+        pc5::Frame f;
+        f.src = cfg.l2_id;
+        f.dst = l.neighbour;
+        if (l.srap) {  // TS 38.351 via the layer-2 relay: SRAP with the far end's local UE ID
+            f.lcid = pc5::lcid::kEndToEnd;
+            f.pdu.reserve(srap::kHeaderSize + pdu.size());
+            (void)srap::append_header({bearer, srap::kUnknownUeId, l.remote_local_id}, f.pdu);
+        } else {
+            f.lcid = bearer;
+        }
+        f.pdu.insert(f.pdu.end(), pdu.begin(), pdu.end());
+        counters.bytes_sent += f.pdu.size();
+        tx.push_back(std::move(f));
+    }
+
+    bool forward_l2(pc5::Frame& f) noexcept {
+        // TS 38.351 / 3gpp-facts §4: by the SRAP header only; the PDU inside stays opaque.
+        if (f.lcid != pc5::lcid::kEndToEnd || f.pdu.size() < srap::kHeaderSize ||
+            (f.pdu[0] & 0xE0) != 0x80) {
+            ++counters.drops[static_cast<std::size_t>(pc5::DropReason::malformed)];
+            return false;
+        }
+        const auto from = local_of_l2.find(f.src);
+        const std::uint8_t dst = f.pdu[2];
+        const pc5::L2Id to = l2_of_local[dst];
+        // Only end UEs with a secured hop (learned) may use the relay, toward another one.
+        if (from == local_of_l2.end() || dst == srap::kUnknownUeId || to == 0 ||
+            from->second == dst) {
+            ++counters.drops[static_cast<std::size_t>(pc5::DropReason::not_for_us)];
+            return false;
+        }
+        f.pdu[1] = from->second;
+        f.src = cfg.l2_id;
+        f.dst = to;
+        ++counters.forwarded_l2;
+        return true;
+    }
+
+    void receive(const pc5::Frame& f, pc5::Time now) {
+        if (f.dst != cfg.l2_id)
+            return drop(nullptr, pc5::DropReason::not_for_us, "not our L2 ID", true);
+        std::span<const std::uint8_t> pdu = f.pdu;
+        std::uint8_t bearer = f.lcid;
+        bool srap_path = false;
+        std::uint8_t remote = 0;
+        if (f.lcid == pc5::lcid::kEndToEnd) {
+            auto h = srap::parse_header(pdu);
+            if (!h) return drop(nullptr, pc5::DropReason::malformed, h.error().describe(), true);
+            if (!local_of_l2.empty()) {  // a layer-2 relay
+                pc5::Frame out = f;
+                if (forward_l2(out)) {
+                    tx.push_back(std::move(out));
+                    return;
+                }
+                return emit_last_drop("SRAP PDU with no route through this relay");
+            }
+            bearer = h->bearer;
+            srap_path = true;
+            remote = h->src_ue;
+            pdu = pdu.subspan(srap::kHeaderSize);
+        } else if (f.lcid < pc5::lcid::kFirstData || f.lcid > pc5::lcid::kLastData) {
+            return drop(nullptr, pc5::DropReason::malformed,
+                        fmt::format("LCID {} carries no data (3gpp-facts §4)", f.lcid), true);
+        }
+        auto h = parse_header(pdu);
+        if (!h) return drop(nullptr, pc5::DropReason::malformed, h.error().describe(), true);
+        Link* l = find_rx(f.src, srap_path, remote, h->knrp_sess_id);
+        if (!l && !srap_path) {
+            // Solution B relay: forward by (sender, KNRP-sess ID) without opening.
+            if (auto r = b_routes.find(h->knrp_sess_id.value); r != b_routes.end()) {
+                const auto& ends = r->second;
+                if (ends.size() == 2 && (ends[0] == f.src || ends[1] == f.src)) {
+                    pc5::Frame out{cfg.l2_id, ends[0] == f.src ? ends[1] : ends[0], f.lcid, f.pdu};
+                    ++counters.forwarded_b;
+                    tx.push_back(std::move(out));
+                    return;
+                }
+                return drop(nullptr, pc5::DropReason::not_for_us,
+                            "KNRP-sess ID routed between other UEs", true);
+            }
+        }
+        if (!l)
+            return drop(nullptr, pc5::DropReason::unknown_session,
+                        fmt::format("no link from {:06x} with KNRP-sess ID {:04x}", f.src,
+                                    h->knrp_sess_id.value),
+                        true);
+        one.clear();
+        if (auto st = one.add_pdu(pdu); !st)
+            return drop(l, pc5::DropReason::malformed, st.error().describe(), true);
+        unprotect(*l, bearer, one, now, true);
+        deliver_or_forward(*l, bearer, now);
+    }
+
+    void emit_last_drop(std::string detail) {
+        // forward_l2 counted it; report it too.
+        events.push_back(pc5::PduDropped{"", pc5::DropReason::not_for_us, std::move(detail)});
+    }
+
+    void observe(const pc5::Frame& out, bool srap) {
+        if (out.lcid != pc5::lcid::kEndToEnd) return;
+        if (srap) {
+            auto h = srap::parse_header(out.pdu);
+            if (!h || h->dst_ue == srap::kUnknownUeId) return;
+            if (const auto old = l2_of_local[h->dst_ue]; old != 0 && old != out.dst)
+                local_of_l2.erase(old);  // the local UE ID was given to another UE
+            l2_of_local[h->dst_ue] = out.dst;
+            local_of_l2[out.dst] = h->dst_ue;
+            return;
+        }
+        if (out.pdu.size() < 2) return;
+        const auto id = static_cast<std::uint16_t>(out.pdu[0] << 8 | out.pdu[1]);
+        if (id == 0) return;
+        auto& ends = b_routes[id];
+        if (std::find(ends.begin(), ends.end(), out.dst) != ends.end()) return;
+        if (ends.size() == 2)
+            ends.erase(ends.begin());  // a new link reuses the ID: keep the newest
+        ends.push_back(out.dst);
+    }
+};
+
+Endpoint::Endpoint(Config config) : impl_(std::make_unique<Impl>(config)) {}
+Endpoint::~Endpoint() = default;
+Endpoint::Endpoint(Endpoint&&) noexcept = default;
+Endpoint& Endpoint::operator=(Endpoint&&) noexcept = default;
+
+Status Endpoint::install(const pc5::DataKeys& keys, Protection protection, pc5::Time now) {
+    return impl_->install(keys, protection, now);
+}
+
+void Endpoint::remove(const std::string& link_id) {
+    std::erase_if(impl_->links, [&](const auto& l) { return l->id == link_id; });
+    for (auto& l : impl_->links)
+        if (l->l3_next == link_id) l->l3_next.clear();
+}
+
+bool Endpoint::has_link(const std::string& link_id) const {
+    return impl_->find(link_id) != nullptr;
+}
+
+Status Endpoint::add_l3_route(const std::string& a, const std::string& b) {
+    Link* la = impl_->find(a);
+    Link* lb = impl_->find(b);
+    if (!la || !lb || la == lb)
+        return make_error(Errc::state, "link_id", "a layer-3 route joins two known links");
+    la->l3_next = b;
+    lb->l3_next = a;
+    return {};
+}
+
+void Endpoint::observe_relayed(const pc5::Frame& out, bool srap) {
+    impl_->observe(out, srap);
+}
+
+Status Endpoint::send(const std::string& link_id, std::uint8_t bearer,
+                      std::span<const std::uint8_t> data, pc5::Time) {
+    auto& d = *impl_;
+    Link* l = d.find(link_id);
+    if (!l || !l->current)
+        return make_error(Errc::state, "link_id", fmt::format("no link \"{}\"", link_id));
+    d.one.clear();
+    PC5SEC_TRY(d.one.add_payload(data));
+    const std::size_t slot = 0;
+    PC5SEC_TRY(d.protect(*l, bearer, d.one, {&slot, 1}));
+    d.emit_frame(*l, bearer, d.one.pdu(0));
+    return {};
+}
+
+void Endpoint::receive(const pc5::Frame& frame, pc5::Time now) {
+    impl_->receive(frame, now);
+}
+
+std::optional<pc5::Frame> Endpoint::poll_transmit() {
+    if (impl_->tx.empty()) return std::nullopt;
+    auto f = std::move(impl_->tx.front());
+    impl_->tx.pop_front();
+    return f;
+}
+
+std::optional<pc5::Event> Endpoint::poll_event() {
+    if (impl_->events.empty()) return std::nullopt;
+    auto e = std::move(impl_->events.front());
+    impl_->events.pop_front();
+    return e;
+}
+
+std::optional<RekeyNeeded> Endpoint::poll_rekey() {
+    if (impl_->rekeys.empty()) return std::nullopt;
+    auto r = std::move(impl_->rekeys.front());
+    impl_->rekeys.pop_front();
+    return r;
+}
+
+const Counters& Endpoint::counters() const noexcept {
+    return impl_->counters;
+}
+
+Status Endpoint::protect_burst(const std::string& link_id, std::uint8_t bearer, Burst& burst,
+                               pc5::Time) {
+    auto& d = *impl_;
+    Link* l = d.find(link_id);
+    if (!l || !l->current)
+        return make_error(Errc::state, "link_id", fmt::format("no link \"{}\"", link_id));
+    d.index.resize(burst.size());
+    for (std::size_t i = 0; i < burst.size(); ++i)
+        d.index[i] = i;
+    return d.protect(*l, bearer, burst, d.index);
+}
+
+Status Endpoint::unprotect_burst(const std::string& link_id, std::uint8_t bearer, Burst& burst,
+                                 pc5::Time now) {
+    auto& d = *impl_;
+    Link* l = d.find(link_id);
+    if (!l || !l->current)
+        return make_error(Errc::state, "link_id", fmt::format("no link \"{}\"", link_id));
+    d.unprotect(*l, bearer, burst, now, false);
+    return {};
+}
+
+Status Endpoint::forward_l3_burst(const std::string& from, const std::string& to,
+                                  std::uint8_t bearer, Burst& burst, pc5::Time now) {
+    auto& d = *impl_;
+    Link* a = d.find(from);
+    Link* b = d.find(to);
+    if (!a || !a->current || !b || !b->current)
+        return make_error(Errc::state, "link_id", "a layer-3 forward joins two known links");
+    d.unprotect(*a, bearer, burst, now, false);
+    d.index.clear();  // protect() reads the list, unprotect() is done with it
+    for (std::size_t i = 0; i < burst.size(); ++i)
+        if (!burst.verdict(i)) d.index.push_back(i);
+    d.counters.delivered -= d.index.size();
+    PC5SEC_TRY(d.protect(*b, bearer, burst, d.index));
+    d.counters.forwarded_l3 += d.index.size();
+    return {};
+}
+
+bool Endpoint::forward_l2(pc5::Frame& frame) noexcept {
+    return impl_->forward_l2(frame);
+}
+
+}  // namespace pc5sec::userplane

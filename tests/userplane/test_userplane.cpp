@@ -1,0 +1,386 @@
+// The user plane on its own: header, COUNT (TS 38.323 5.2.2.2), replay window, policy, protect /
+// unprotect with every algorithm, bursts, HFN wrap, re-keying threshold and grace window,
+// unprotected bearers. Two userplane::Endpoints with keys made here.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "pc5sec/pc5_cause.hpp"
+#include "pc5sec/rng.hpp"
+#include "pc5sec/userplane.hpp"
+
+using namespace pc5sec;
+using namespace pc5sec::userplane;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr pc5::L2Id kA = 0x0A, kB = 0x0B;
+
+pc5::DataKeys keys(std::uint16_t id, bool initiator,
+                   CipheringAlgorithm c = CipheringAlgorithm::nea2,
+                   IntegrityAlgorithm i = IntegrityAlgorithm::nia2, std::uint8_t seed = 1) {
+    pc5::DataKeys k;
+    k.link_id = "alice>bob#00000001";
+    k.kind = pc5::LinkKind::hop;
+    k.peer_l2 = initiator ? kB : kA;
+    k.initiator = initiator;
+    k.knrp_sess_id = KnrpSessId{id};
+    k.ciphering = c;
+    k.integrity = i;
+    std::array<std::uint8_t, 16> e{}, m{};
+    for (std::size_t n = 0; n < 16; ++n) {
+        e[n] = static_cast<std::uint8_t>(seed * 31 + n);
+        m[n] = static_cast<std::uint8_t>(seed * 17 + 3 * n);
+    }
+    k.nrpek = Nrpek(e);
+    k.nrpik = Nrpik(m);
+    return k;
+}
+
+struct Pair {
+    Endpoint a{Config{kA}}, b{Config{kB}};
+    std::vector<pc5::Frame> frames;  // a -> b, as sent
+    explicit Pair(std::uint16_t id = 0x1234, CipheringAlgorithm c = CipheringAlgorithm::nea2,
+                  IntegrityAlgorithm i = IntegrityAlgorithm::nia2, Protection p = {}) {
+        EXPECT_TRUE(a.install(keys(id, true, c, i), p, pc5::Time{0}));
+        EXPECT_TRUE(b.install(keys(id, false, c, i), p, pc5::Time{0}));
+    }
+    pc5::Frame send(std::span<const std::uint8_t> data, std::uint8_t bearer = 4) {
+        auto st = a.send("alice>bob#00000001", bearer, data, pc5::Time{0});
+        EXPECT_TRUE(st) << st.error().describe();
+        auto f = a.poll_transmit();
+        EXPECT_TRUE(f);
+        frames.push_back(*f);
+        return *f;
+    }
+    std::optional<pc5::Event> deliver(const pc5::Frame& f, pc5::Time now = pc5::Time{0}) {
+        b.receive(f, now);
+        return b.poll_event();
+    }
+};
+
+std::vector<std::uint8_t> bytes(std::size_t n, std::uint8_t seed = 7) {
+    std::vector<std::uint8_t> v(n);
+    for (std::size_t i = 0; i < n; ++i)
+        v[i] = static_cast<std::uint8_t>(seed + i * 13);
+    return v;
+}
+
+bool delivered(const std::optional<pc5::Event>& ev, std::span<const std::uint8_t> want) {
+    auto* d = ev ? std::get_if<pc5::DataReceived>(&*ev) : nullptr;
+    return d && std::equal(d->data.begin(), d->data.end(), want.begin(), want.end());
+}
+std::optional<pc5::DropReason> dropped(const std::optional<pc5::Event>& ev) {
+    auto* d = ev ? std::get_if<pc5::PduDropped>(&*ev) : nullptr;
+    if (!d) return std::nullopt;
+    return d->reason;
+}
+
+}  // namespace
+
+TEST(Header, RoundTripAndStrictParse) {
+    std::uint8_t h[kHeaderSize];
+    write_header(Header{KnrpSessId{0xBEEF}, 0x3FFFF}, h);
+    EXPECT_EQ(h[2], 0x83);  // D/C = 1, SN bits 17..16
+    auto p = parse_header(h);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->knrp_sess_id.value, 0xBEEF);
+    EXPECT_EQ(p->sn, 0x3FFFFu);
+    std::uint8_t control[kHeaderSize] = {0xBE, 0xEF, 0x03, 0, 0};  // D/C = 0
+    EXPECT_EQ(parse_header(control).error().field, "up.dc");
+    std::uint8_t reserved[kHeaderSize] = {0xBE, 0xEF, 0x84, 0, 0};
+    EXPECT_EQ(parse_header(reserved).error().field, "up.reserved");
+    EXPECT_EQ(parse_header(std::span(h, 4)).error().field, "up.header");
+}
+
+TEST(Count, HfnEstimateOfTs38323) {
+    EXPECT_EQ(receive_count(0, 0), 0u);
+    EXPECT_EQ(receive_count(5, 7), 7u);
+    // RX_DELIV just before the SN wraps: a small SN is the next HFN.
+    EXPECT_EQ(receive_count(kSnModulus - 2, 1), kSnModulus + 1);
+    // RX_DELIV just after the wrap: a large SN is the previous HFN.
+    EXPECT_EQ(receive_count(kSnModulus + 1, kSnModulus - 1), kSnModulus - 1);
+    EXPECT_EQ(receive_count(3 * kSnModulus + 10, 20), 3 * kSnModulus + 20);
+}
+
+TEST(ReplayWindow, RemembersTheLast1024CountsAcrossWords) {
+    ReplayWindow w;
+    EXPECT_TRUE(w.check(100));
+    w.accept(100);
+    EXPECT_FALSE(w.check(100));
+    w.accept(98);
+    EXPECT_FALSE(w.check(98));
+    EXPECT_TRUE(w.check(99));
+    w.accept(100 + 70);  // shifts by more than one word
+    EXPECT_FALSE(w.check(100));
+    EXPECT_FALSE(w.check(98));
+    EXPECT_TRUE(w.check(99));
+    EXPECT_TRUE(w.check(170 - 1023));
+    EXPECT_TRUE(w.check(0));  // 170 behind the top: inside the window, never seen
+    w.accept(5000);
+    EXPECT_FALSE(w.check(5000 - 1024));  // below the window: a replay
+    EXPECT_TRUE(w.check(5000 - 1023));
+    EXPECT_FALSE(w.check(170));
+    EXPECT_EQ(w.highest(), 5000u);
+}
+
+TEST(Policy, ResolvedFromBothEndsAsTs33536) {
+    using L = PolicyLevel;
+    const auto c = CipheringAlgorithm::nea2;
+    const auto i = IntegrityAlgorithm::nia2;
+    auto on = resolve_policy({L::preferred, L::required}, {L::required, L::preferred}, c, i);
+    ASSERT_TRUE(on);
+    EXPECT_EQ(*on, (Protection{true, true}));
+    auto off = resolve_policy({L::not_needed, L::not_needed}, {L::preferred, L::preferred}, c, i);
+    ASSERT_TRUE(off);
+    EXPECT_EQ(*off, (Protection{false, false}));
+    auto bad = resolve_policy({L::required, L::preferred}, {L::not_needed, L::preferred}, c, i);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().field, "user_plane.integrity");
+    EXPECT_EQ(bad.error().pc5_cause, cause::kSecurityPolicyNotAligned);
+    // NIA0 never protects data: REQUIRED integrity on a null-integrity link is refused.
+    EXPECT_FALSE(resolve_policy({L::required, L::preferred}, {L::required, L::preferred},
+                                CipheringAlgorithm::nea0, IntegrityAlgorithm::nia0));
+    auto weak = resolve_policy({L::preferred, L::preferred}, {L::preferred, L::preferred},
+                               CipheringAlgorithm::nea0, IntegrityAlgorithm::nia2);
+    ASSERT_TRUE(weak);
+    EXPECT_EQ(*weak, (Protection{true, false}));
+}
+
+class Algorithms
+    : public ::testing::TestWithParam<std::tuple<CipheringAlgorithm, IntegrityAlgorithm>> {};
+
+TEST_P(Algorithms, EverySizeArrivesIntactAndCiphered) {
+    auto [c, i] = GetParam();
+    const bool ciphered = c != CipheringAlgorithm::nea0;
+    Pair p(0x1234, c, i, Protection{true, ciphered});
+    for (std::size_t n : {0u, 1u, 17u, 1500u, 9000u}) {
+        auto data = bytes(n, static_cast<std::uint8_t>(n));
+        auto f = p.send(data);
+        ASSERT_EQ(f.lcid, 4);
+        ASSERT_EQ(f.pdu.size(), kHeaderSize + n + kMacSize);
+        EXPECT_EQ(f.pdu[0], 0x12);
+        EXPECT_EQ(f.pdu[1], 0x34);
+        if (n >= 16 && ciphered) {
+            EXPECT_FALSE(std::equal(data.begin(), data.end(), f.pdu.begin() + kHeaderSize));
+        }
+        EXPECT_TRUE(delivered(p.deliver(f), data)) << n;
+    }
+    EXPECT_EQ(p.b.counters().delivered, 5u);
+    EXPECT_EQ(p.b.counters().drops_total(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, Algorithms,
+    ::testing::Combine(::testing::Values(CipheringAlgorithm::nea0, CipheringAlgorithm::nea1,
+                                         CipheringAlgorithm::nea2, CipheringAlgorithm::nea3),
+                       ::testing::Values(IntegrityAlgorithm::nia1, IntegrityAlgorithm::nia2,
+                                         IntegrityAlgorithm::nia3)),
+    [](const auto& info) {
+        return std::string(short_name(std::get<0>(info.param))) +
+               std::string(short_name(std::get<1>(info.param)));
+    });
+
+TEST(Unprotect, HostilePdusAreDroppedCountedNeverDelivered) {
+    Pair p;
+    auto data = bytes(100);
+    auto f = p.send(data);
+    // Tampered payload, tampered header (SN), tampered MAC-I.
+    for (std::size_t at : {std::size_t{10}, std::size_t{4}, f.pdu.size() - 1}) {
+        auto t = f;
+        t.pdu[at] ^= 0x01;
+        EXPECT_EQ(dropped(p.deliver(t)), pc5::DropReason::bad_mac) << at;
+    }
+    EXPECT_TRUE(delivered(p.deliver(f), data));
+    EXPECT_EQ(dropped(p.deliver(f)), pc5::DropReason::replay);  // replayed
+    // Wrong key: the right KNRP-sess ID under other keys.
+    Endpoint forger{Config{kA}};
+    ASSERT_TRUE(
+        forger.install(keys(0x1234, true, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2, 99),
+                       {}, pc5::Time{0}));
+    ASSERT_TRUE(forger.send("alice>bob#00000001", 4, data, pc5::Time{0}));
+    auto forged = *forger.poll_transmit();
+    forged.pdu[4] = 50;  // a fresh SN
+    EXPECT_EQ(dropped(p.deliver(forged)), pc5::DropReason::bad_mac);
+    // Unknown KNRP-sess ID, wrong bearer (LCID 5 instead of 4), malformed, control PDU.
+    auto unknown = f;
+    unknown.pdu[1] = 0x35;
+    EXPECT_EQ(dropped(p.deliver(unknown)), pc5::DropReason::unknown_session);
+    auto other_bearer = p.send(data);
+    other_bearer.lcid = 5;  // BEARER enters the MAC-I (3gpp-facts §4)
+    EXPECT_EQ(dropped(p.deliver(other_bearer)), pc5::DropReason::bad_mac);
+    auto short_pdu = f;
+    short_pdu.pdu.resize(6);
+    EXPECT_EQ(dropped(p.deliver(short_pdu)), pc5::DropReason::malformed);
+    auto lcid3 = f;
+    lcid3.lcid = 3;
+    EXPECT_EQ(dropped(p.deliver(lcid3)), pc5::DropReason::malformed);
+    // Out of window: 2000 newer PDUs, then one of the first that was never delivered.
+    auto old = p.send(data);
+    for (int n = 0; n < 2000; ++n)
+        ASSERT_TRUE(delivered(p.deliver(p.send(data)), data));
+    EXPECT_EQ(dropped(p.deliver(old)), pc5::DropReason::replay);
+    const auto& c = p.b.counters();
+    EXPECT_EQ(c.delivered, 2001u);
+    EXPECT_EQ(c.drops_of(pc5::DropReason::bad_mac), 5u);
+    EXPECT_EQ(c.drops_of(pc5::DropReason::replay), 2u);
+    EXPECT_EQ(c.drops_of(pc5::DropReason::unknown_session), 1u);
+    EXPECT_EQ(c.drops_of(pc5::DropReason::malformed), 2u);
+    // The receiver still works after all of it.
+    EXPECT_TRUE(delivered(p.deliver(p.send(data)), data));
+}
+
+TEST(Unprotect, BothEndsAsInitiatorNeverShareAKeystream) {
+    Endpoint a{Config{kA}}, b{Config{kB}};
+    ASSERT_TRUE(a.install(keys(7, true), {}, pc5::Time{0}));
+    auto bk = keys(7, true);  // b wrongly believes it initiated: it expects DIRECTION 1
+    bk.peer_l2 = kA;
+    ASSERT_TRUE(b.install(bk, {}, pc5::Time{0}));
+    auto data = bytes(64);
+    ASSERT_TRUE(a.send("alice>bob#00000001", 4, data, pc5::Time{0}));
+    auto f = *a.poll_transmit();
+    b.receive(f, pc5::Time{0});
+    EXPECT_EQ(dropped(b.poll_event()), pc5::DropReason::bad_mac);  // DIRECTION enters the MAC-I
+}
+
+TEST(Burst, ProtectAndUnprotectInPlaceWithOneBadSlot) {
+    Pair p;
+    Burst burst(32, 1500);
+    std::vector<std::vector<std::uint8_t>> sent;
+    for (int i = 0; i < 32; ++i) {
+        sent.push_back(bytes(1500, static_cast<std::uint8_t>(i)));
+        ASSERT_TRUE(burst.add_payload(sent.back()));
+    }
+    ASSERT_TRUE(p.a.protect_burst("alice>bob#00000001", 6, burst, pc5::Time{0}));
+    Burst rx(32, 1500);
+    for (int i = 0; i < 32; ++i)
+        ASSERT_TRUE(rx.add_pdu(burst.pdu(i)));
+    rx.pdu(9)[100] ^= 0x80;
+    ASSERT_TRUE(rx.add_pdu(burst.pdu(0)).ok() == false);  // full
+    ASSERT_TRUE(p.b.unprotect_burst("alice>bob#00000001", 6, rx, pc5::Time{0}));
+    EXPECT_EQ(rx.passed(), 31u);
+    EXPECT_EQ(rx.verdict(9), pc5::DropReason::bad_mac);
+    for (int i = 0; i < 32; ++i)
+        if (i != 9) {
+            EXPECT_TRUE(std::ranges::equal(rx.payload(i), sent[i])) << i;
+        }
+    // The same burst again: every slot is a replay.
+    Burst again(32, 1500);
+    for (int i = 0; i < 32; ++i)
+        ASSERT_TRUE(again.add_pdu(burst.pdu(i)));
+    ASSERT_TRUE(p.b.unprotect_burst("alice>bob#00000001", 6, again, pc5::Time{0}));
+    EXPECT_EQ(again.passed(), 1u);  // only slot 9, which failed its MAC-I before
+    // A single PDU twice in one burst: the second copy is a replay.
+    Burst twice(2, 1500);
+    Burst one(1, 1500);
+    ASSERT_TRUE(one.add_payload(sent[0]));
+    ASSERT_TRUE(p.a.protect_burst("alice>bob#00000001", 6, one, pc5::Time{0}));
+    ASSERT_TRUE(twice.add_pdu(one.pdu(0)));
+    ASSERT_TRUE(twice.add_pdu(one.pdu(0)));
+    ASSERT_TRUE(p.b.unprotect_burst("alice>bob#00000001", 6, twice, pc5::Time{0}));
+    EXPECT_FALSE(twice.verdict(0));
+    EXPECT_EQ(twice.verdict(1), pc5::DropReason::replay);
+}
+
+TEST(Count, SnWrapsIntoTheNextHfnWithoutLoss) {
+    Pair p;
+    Burst tx(64, 8), rx(64, 8);
+    const std::uint8_t one_octet[1] = {0x5a};
+    std::uint64_t got = 0;
+    for (std::uint32_t sent = 0; sent < kSnModulus + 5000; sent += 64) {
+        tx.clear();
+        rx.clear();
+        for (int i = 0; i < 64; ++i)
+            ASSERT_TRUE(tx.add_payload(one_octet));
+        ASSERT_TRUE(p.a.protect_burst("alice>bob#00000001", 4, tx, pc5::Time{0}));
+        for (int i = 0; i < 64; ++i)
+            ASSERT_TRUE(rx.add_pdu(tx.pdu(i)));
+        ASSERT_TRUE(p.b.unprotect_burst("alice>bob#00000001", 4, rx, pc5::Time{0}));
+        got += rx.passed();
+    }
+    EXPECT_EQ(got, p.b.counters().delivered);
+    EXPECT_EQ(p.b.counters().drops_total(), 0u);
+    EXPECT_GT(got, kSnModulus);  // COUNT went past 2^18: HFN 1
+}
+
+TEST(Rekey, ThresholdAsksOnceAndGraceWindowKeepsTheOldKeys) {
+    Config ca{kA};
+    ca.rekey_threshold = 100;
+    ca.grace = 1s;
+    Endpoint a{ca}, b{Config{kB, 1s}};
+    ASSERT_TRUE(a.install(keys(0x0101, true), {}, pc5::Time{0}));
+    ASSERT_TRUE(b.install(keys(0x0101, false), {}, pc5::Time{0}));
+    auto data = bytes(20);
+    std::vector<pc5::Frame> old;
+    for (int i = 0; i < 120; ++i) {
+        ASSERT_TRUE(a.send("alice>bob#00000001", 4, data, pc5::Time{0}));
+        old.push_back(*a.poll_transmit());
+    }
+    auto r = a.poll_rekey();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->link_id, "alice>bob#00000001");
+    EXPECT_EQ(r->count, 100u);
+    EXPECT_FALSE(a.poll_rekey());  // once per key
+    // New keys at both ends (as after LinkRekeyed); sending switches at once.
+    ASSERT_TRUE(a.install(keys(0x0202, true, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2, 5),
+                          {}, 10ms));
+    ASSERT_TRUE(b.install(
+        keys(0x0202, false, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2, 5), {}, 10ms));
+    ASSERT_TRUE(a.send("alice>bob#00000001", 4, data, 10ms));
+    auto fresh = *a.poll_transmit();
+    EXPECT_EQ(fresh.pdu[0], 0x02);
+    EXPECT_EQ(fresh.pdu[3] << 8 | fresh.pdu[4], 0);  // COUNT starts again under new keys
+    b.receive(fresh, 20ms);
+    EXPECT_TRUE(std::holds_alternative<pc5::DataReceived>(*b.poll_event()));
+    // Old-key PDUs still in flight: accepted within the grace window, refused after it.
+    for (int i = 0; i < 60; ++i) {
+        b.receive(old[i], 500ms);
+        EXPECT_TRUE(std::holds_alternative<pc5::DataReceived>(*b.poll_event())) << i;
+    }
+    b.receive(old[60], 1100ms);
+    EXPECT_EQ(dropped(b.poll_event()), pc5::DropReason::unknown_session);
+    EXPECT_EQ(b.counters().delivered, 61u);
+}
+
+TEST(Protection, NotNeededBearersTravelInClearWithKeyIdZero) {
+    Pair p(0x1234, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2, Protection{false, false});
+    auto data = bytes(40);
+    auto f = p.send(data);
+    EXPECT_EQ(f.pdu.size(), kHeaderSize + 40);  // no MAC-I
+    EXPECT_EQ(f.pdu[0] | f.pdu[1], 0);          // KNRP-sess ID 0: no security (3gpp-facts §2)
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), f.pdu.begin() + kHeaderSize));
+    EXPECT_TRUE(delivered(p.deliver(f), data));
+    EXPECT_EQ(dropped(p.deliver(f)), pc5::DropReason::replay);  // duplicates still detected
+    // Integrity only.
+    Pair q(0x2222, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2, Protection{true, false});
+    auto g = q.send(data);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), g.pdu.begin() + kHeaderSize));
+    g.pdu[8] ^= 1;
+    EXPECT_EQ(dropped(q.deliver(g)), pc5::DropReason::bad_mac);
+    // A clear PDU (ID 0) sent to a protected bearer is refused.
+    Pair r;
+    auto clear = f;
+    EXPECT_EQ(dropped(r.deliver(clear)), pc5::DropReason::unexpected);
+    // Install refuses integrity with NIA0 and a protected bearer with ID 0.
+    Endpoint e{Config{kA}};
+    EXPECT_EQ(e.install(keys(0x1, true, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia0), {},
+                        pc5::Time{0})
+                  .error()
+                  .field,
+              "protection");
+    EXPECT_EQ(e.install(keys(0, true), {}, pc5::Time{0}).error().field, "knrp_sess_id");
+    EXPECT_FALSE(e.has_link("alice>bob#00000001"));
+}
+
+TEST(Send, RefusesBadBearersSizesAndLinks) {
+    Pair p;
+    auto data = bytes(10);
+    EXPECT_EQ(p.a.send("alice>bob#00000001", 3, data, pc5::Time{0}).error().field, "bearer");
+    EXPECT_EQ(p.a.send("alice>bob#00000001", 20, data, pc5::Time{0}).error().field, "bearer");
+    EXPECT_EQ(p.a.send("nobody", 4, data, pc5::Time{0}).error().field, "link_id");
+    auto big = bytes(kMaxSdu + 1);
+    EXPECT_EQ(p.a.send("alice>bob#00000001", 4, big, pc5::Time{0}).error().field, "data");
+    EXPECT_FALSE(p.a.poll_transmit());
+    EXPECT_EQ(p.a.counters().sent, 0u);
+}
