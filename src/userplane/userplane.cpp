@@ -545,6 +545,7 @@ struct Endpoint::Impl {
         Burst& b = one;
         if (b.verdict_[0]) return;
         if (!l.l3_next.empty()) {  // layer-3 relay: re-protect with the next hop's keys
+            --counters.delivered;  // opened here, but not delivered here
             Link* next = find(l.l3_next);
             if (!next || !next->current || !valid_bearer(*next, bearer)) {
                 drop(&l, pc5::DropReason::not_for_us, "layer-3 route to a link that is gone", true);
@@ -555,7 +556,6 @@ struct Endpoint::Impl {
                 drop(&l, pc5::DropReason::unexpected, st.error().describe(), true);
                 return;
             }
-            --counters.delivered;  // counted as forwarded, not delivered here
             ++counters.forwarded_l3;
             emit_frame(*next, bearer, b.pdu(0));
             return;
