@@ -1,0 +1,408 @@
+// `pc5sec establish`: one source, one target and (unless --path direct) one UE-to-UE relay,
+// provisioned in memory, establish a link with solution A or B on an in-process medium
+// (pc5::Loopback) — optionally under attack or with a misconfiguration that provokes a reject.
+// It prints every link both ends report (state, cause, KNRP ID, KNRP-sess ID, algorithms, key
+// fingerprints so that agreement shows without the keys), the messages and crypto operations,
+// and writes the key log on request. The simulator ([sim]) runs whole scenarios; this is the
+// quick look at one establishment.
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "pc5sec/codec.hpp"
+#include "pc5sec/hex.hpp"
+#include "pc5sec/keylog.hpp"
+#include "pc5sec/link.hpp"
+#include "pc5sec/loopback.hpp"
+#include "pc5sec/provisioning.hpp"
+#include "pc5sec/sigauth.hpp"
+
+namespace pc5sec::cli {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr pc5::L2Id kSource = 0x00000A, kRelay = 0x000050, kTarget = 0x00000B;
+constexpr creds::Rsc kRsc = 0x00A001;
+
+struct Args {
+    std::string solution = "A", path = "l3", attack = "none", keylog;
+    std::string source_integrity = "required", target_integrity = "required";
+    bool reuse = false, psk = false, out_of_coverage = false, json = false;
+    std::uint64_t seed = 0;
+};
+
+const char* const kAttacks[] = {"none",    "tamper-request",     "tamper-mac",
+                                "replay",  "foreign-ca",         "revoked",
+                                "expired", "unauthorised-relay", "tampering-relay"};
+
+struct Run {
+    Args a;
+    pc5::Solution solution = pc5::Solution::a;
+    pc5::Path path = pc5::Path::l3;
+    std::unique_ptr<Rng> seeded;
+    Rng* rng = &system_rng();
+    creds::TimePoint epoch = creds::from_unix_seconds(creds::to_unix_seconds(creds::Clock::now()));
+    std::optional<creds::ProvisioningFunction> pf, foreign;
+    pc5::Loopback net;
+    pc5::KeyLogCollector keylog;
+    std::vector<std::unique_ptr<pc5::Endpoint>> ues;
+    std::map<std::string, pc5::L2Id> directory{{"alice", kSource}, {"bob", kTarget}};
+    std::array<std::uint8_t, 32> group_key{};  // --psk: one key all three UEs share
+
+    creds::IssuedCredentials issue(const std::string& name, creds::Role role, creds::Rsc rsc,
+                                   bool expired = false, bool other_ca = false) {
+        creds::UeProfile p;
+        p.user_info_id = name;
+        p.authorisation = {{role}, {rsc}};
+        auto& ca = other_ca ? *foreign : *pf;
+        return take(expired ? ca.issue(p, epoch - 48h, 24h, *rng)
+                            : ca.issue(p, epoch - 1h, 24h * 30, *rng));
+    }
+
+    PolicyLevel level(const std::string& text, const char* field) {
+        return take(policy_level_from_name(text, field));
+    }
+
+    void add_ue(const std::string& name, pc5::L2Id l2, bool relay) {
+        const bool source = name == "alice";
+        const auto role = relay ? creds::Role::u2u_relay : creds::Role::end_ue;
+        const creds::Rsc rsc = relay && a.attack == "unauthorised-relay" ? 0x00B002 : kRsc;
+        auto issued = issue(name, role, rsc, source && a.attack == "expired",
+                            !source && !relay && a.attack == "foreign-ca");
+        auto trust = take(creds::TrustStore::create(pf->ca_certificate()));
+        if (a.attack == "revoked") {
+            if (source)
+                take(pf->revoke(issued.certificate, epoch));
+            else if (pf->revocation_list())
+                take(trust.set_revocation_list(*pf->revocation_list()));
+        }
+        if (solution == pc5::Solution::a) {
+            link::Config c;
+            c.user_info = name;
+            c.l2_id = l2;
+            c.role = relay ? link::UeRole::relay : link::UeRole::end_ue;
+            c.credentials =
+                std::make_shared<creds::CredentialManager>(issued.key, issued.certificate, trust);
+            c.credentials->set_logger([](std::string_view) {});
+            c.in_coverage = !a.out_of_coverage;
+            c.wall_epoch = epoch;
+            c.rng = rng;
+            c.keylog = &keylog;
+            c.directory = directory;
+            if (!relay)
+                c.policy.signalling.integrity =
+                    level(source ? a.source_integrity : a.target_integrity,
+                          source ? "--source-integrity" : "--target-integrity");
+            if (c.policy.signalling.integrity == PolicyLevel::not_needed)
+                c.policy.signalling.ciphering = PolicyLevel::not_needed;
+            if (!a.out_of_coverage)  // in coverage the provisioning function renews credentials
+                c.credentials->set_provisioning_function(&*pf);
+            if (a.psk) {
+                c.policy.group_keys.emplace("fleet", GroupKey(group_key));
+                c.method = link::AuthMethod::psk;
+                c.psk_identity = "fleet";
+            }
+            ues.push_back(take(link::Engine::create(std::move(c))));
+        } else {
+            sigauth::Config c;
+            c.role = relay ? sigauth::Role::relay : sigauth::Role::end_ue;
+            c.user_info = name;
+            c.l2_id = l2;
+            c.mode = solution == pc5::Solution::b_literal ? sigauth::Mode::literal
+                                                          : sigauth::Mode::hardened;
+            c.key = issued.key;
+            if (c.mode == sigauth::Mode::hardened) {  // literal: raw public keys (seed 001)
+                c.certificate = issued.certificate;
+                c.trust = trust;
+            }
+            c.rscs = {rsc};
+            c.rng = rng;
+            c.keylog = &keylog;
+            c.directory = directory;
+            c.wall_clock_at_zero = epoch;
+            if (relay && a.attack == "tampering-relay")
+                c.tamper.on_request = [](codec::DirectLinkEstablishmentRequest& m) {
+                    m.relay_service_code = codec::RelayServiceCode{0x00C003};
+                };
+            ues.push_back(take(sigauth::Engine::create(std::move(c))));
+        }
+        net.add(*ues.back());
+    }
+
+    void attacker() {
+        if (a.attack == "tamper-request") {
+            net.attacker = [](pc5::Frame& f) {
+                if (f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty() && f.pdu[0] == 0x01 &&
+                    f.src == kSource) {
+                    auto old = f.pdu;
+                    auto m = codec::decode(old);
+                    if (m)
+                        if (auto* r = std::get_if<codec::DirectLinkEstablishmentRequest>(&*m)) {
+                            r->ue_security_capabilities = {0x80, 0xC0};  // EA0, IA0/NIA1 only
+                            if (auto b = codec::encode(*r)) f.pdu = *b;
+                        }
+                }
+                return true;
+            };
+        } else if (a.attack == "tamper-mac") {
+            net.attacker = [](pc5::Frame& f) {
+                if (f.lcid == pc5::lcid::kSrb1 && f.dst == kSource && !f.pdu.empty())
+                    f.pdu.back() ^= 0x01;
+                return true;
+            };
+        }
+    }
+};
+
+std::string hex4(std::uint32_t v, int digits) {
+    return fmt::format("{:0{}x}", v, digits);
+}
+
+void run_establish(const Args& args) {
+    Run r;
+    r.a = args;
+    if (args.solution == "A")
+        r.solution = pc5::Solution::a;
+    else if (args.solution == "B-literal")
+        r.solution = pc5::Solution::b_literal;
+    else if (args.solution == "B-hardened")
+        r.solution = pc5::Solution::b_hardened;
+    else
+        throw CommandError(kExitBadInput, "--solution: A, B-literal or B-hardened");
+    if (args.path == "direct")
+        r.path = pc5::Path::direct;
+    else if (args.path == "l2")
+        r.path = pc5::Path::l2;
+    else if (args.path == "l3")
+        r.path = pc5::Path::l3;
+    else
+        throw CommandError(kExitBadInput, "--path: direct, l2 or l3");
+    const bool is_b = r.solution != pc5::Solution::a;
+    if (is_b && r.path == pc5::Path::direct)
+        throw CommandError(kExitBadInput, "--path: solution B runs through a relay (seed 001)");
+    if (std::find(std::begin(kAttacks), std::end(kAttacks), args.attack) == std::end(kAttacks))
+        throw CommandError(kExitBadInput,
+                           "--attack: one of none, tamper-request, tamper-mac, "
+                           "replay, foreign-ca, revoked, expired, "
+                           "unauthorised-relay, tampering-relay");
+    if ((args.attack == "tamper-request" || args.attack == "tamper-mac" ||
+         args.attack == "replay" || args.psk || args.reuse) &&
+        is_b)
+        throw CommandError(kExitBadInput,
+                           "--attack/--psk/--reuse: this option exercises solution A only");
+    if (args.attack == "tampering-relay" && !is_b)
+        throw CommandError(kExitBadInput, "--attack tampering-relay: solution B's relay re-signs");
+    if ((args.attack == "unauthorised-relay" || args.attack == "tampering-relay") &&
+        r.path == pc5::Path::direct)
+        throw CommandError(kExitBadInput, "--attack " + args.attack + " needs a relay path");
+    if (args.seed) {
+        r.seeded = std::make_unique<DeterministicRng>(args.seed);
+        r.rng = r.seeded.get();
+    }
+    r.rng->fill(r.group_key);
+    r.pf.emplace(
+        take(creds::ProvisioningFunction::create(r.epoch - 24h, 24h * 365, "pc5sec CA", *r.rng)));
+    if (args.attack == "foreign-ca")
+        r.foreign.emplace(take(
+            creds::ProvisioningFunction::create(r.epoch - 24h, 24h * 365, "foreign CA", *r.rng)));
+    r.add_ue("alice", kSource, false);  // first: --attack revoked revokes her before the others
+    r.add_ue("bob", kTarget, false);    // load the revocation list
+    if (r.path != pc5::Path::direct) r.add_ue("relay-1", kRelay, true);
+    r.attacker();
+
+    pc5::ConnectRequest req;
+    req.target = "bob";
+    req.path = r.path;
+    if (r.path == pc5::Path::direct) {
+        req.target_l2 = kTarget;
+    } else {
+        req.rsc = kRsc;
+        req.relay = "relay-1";
+        req.relay_l2 = kRelay;
+    }
+    pc5::Frame first_request;
+    auto record = r.net.attacker;
+    r.net.attacker = [&](pc5::Frame& f) {
+        if (first_request.pdu.empty() && f.lcid == pc5::lcid::kSrb0 && f.src == kSource)
+            first_request = f;
+        return record ? record(f) : true;
+    };
+    auto& source = *r.ues.front();
+    source.connect(req, r.net.now);
+    r.net.run(r.net.now + 120s);
+    if (args.reuse || args.attack == "replay") {
+        // Release everything, then: --reuse connects again (KNRP reuse, step 3 skipped);
+        // --attack replay has the attacker send alice's recorded request again.
+        for (auto& ue : r.ues)
+            ue->release_all(r.net.now);
+        r.net.run(r.net.now + 10s);
+        if (args.attack == "replay")
+            r.net.inject(first_request);
+        else
+            source.connect(req, r.net.now);
+        r.net.run(r.net.now + 120s);
+    }
+
+    // Report.
+    nlohmann::json out;
+    out["solution"] = pc5::name(r.solution);
+    out["path"] = pc5::name(r.path);
+    out["attack"] = args.attack;
+    out["links"] = nlohmann::json::array();
+    bool source_ok = false;
+    std::string table;
+    table += fmt::format("{:<30} {:<18} {:<4} {:<12} {:<6} {:<9} {:<5} {:<6} {}\n", "link", "ends",
+                         "kind", "state", "cause", "KNRP ID", "sess", "algs",
+                         "fingerprints (NRPEK/NRPIK/KD)");
+    for (const auto& [ue, events] : r.net.events)
+        for (const auto& e : events) {
+            nlohmann::json j;
+            if (const auto* up = std::get_if<pc5::LinkEstablished>(&e)) {
+                const auto& l = up->link;
+                if (ue == "alice") source_ok = true;
+                auto fp = [&](const char* k) {
+                    auto it = l.fingerprints.find(k);
+                    return it == l.fingerprints.end() ? std::string("-") : it->second;
+                };
+                const std::string algs =
+                    fmt::format("{}/{}", short_name(l.ciphering), short_name(l.integrity));
+                table += fmt::format(
+                    "{:<30} {:<18} {:<4} {:<12} {:<6} {:<9} {:<5} {:<6} {} {} {}{}\n", l.id,
+                    l.local + ">" + l.peer, pc5::name(l.kind), "established", "-",
+                    hex4(l.knrp_id.value, 8), hex4(l.knrp_sess_id.value, 4), algs, fp("NRPEK"),
+                    fp("NRPIK"), fp("KD"), l.knrp_reused ? "  (KNRP reused)" : "");
+                j = {{"id", l.id},
+                     {"ue", ue},
+                     {"peer", l.peer},
+                     {"kind", pc5::name(l.kind)},
+                     {"solution", pc5::name(l.solution)},
+                     {"state", "established"},
+                     {"knrp_id", hex4(l.knrp_id.value, 8)},
+                     {"knrp_sess_id", hex4(l.knrp_sess_id.value, 4)},
+                     {"knrp_reused", l.knrp_reused},
+                     {"algorithms", algs},
+                     {"latency_ms",
+                      std::chrono::duration<double, std::milli>(l.established - l.started).count()},
+                     {"fingerprints", l.fingerprints}};
+            } else if (const auto* f = std::get_if<pc5::LinkFailed>(&e)) {
+                table += fmt::format("{:<30} {:<18} {:<4} {:<12} #{:<5} {}\n",
+                                     f->id.empty() ? "-" : f->id, f->local + ">" + f->peer,
+                                     pc5::name(f->kind), f->by_peer ? "refused" : "failed",
+                                     static_cast<unsigned>(f->cause), f->reason);
+                j = {{"id", f->id},
+                     {"ue", ue},
+                     {"peer", f->peer},
+                     {"kind", pc5::name(f->kind)},
+                     {"state", "failed"},
+                     {"cause", static_cast<unsigned>(f->cause)},
+                     {"cause_name", codec::code_point_name(codec::CodePointKind::cause,
+                                                           static_cast<std::uint8_t>(f->cause))},
+                     {"by_peer", f->by_peer},
+                     {"reason", f->reason}};
+            } else if (const auto* rel = std::get_if<pc5::LinkReleased>(&e)) {
+                table += fmt::format("{:<30} {:<18} {:<4} {:<12} #{:<5} {}\n", rel->id,
+                                     ue + ">" + rel->peer, "", "released",
+                                     static_cast<unsigned>(rel->cause),
+                                     rel->by_peer ? "by the peer" : "by this UE");
+                j = {{"id", rel->id},
+                     {"ue", ue},
+                     {"peer", rel->peer},
+                     {"state", "released"},
+                     {"cause", static_cast<unsigned>(rel->cause)},
+                     {"by_peer", rel->by_peer}};
+            } else {
+                continue;
+            }
+            out["links"].push_back(j);
+        }
+    std::uint64_t messages = 0, bytes = 0, retx = 0, forwarded = 0;
+    pc5::CryptoOps ops;
+    nlohmann::json drops = nlohmann::json::object();
+    for (const auto& ue : r.ues) {
+        const auto& c = ue->counters();
+        for (const auto& [t, n] : c.sent_messages)
+            messages += n;
+        bytes += c.bytes_sent;
+        retx += c.retransmissions;
+        forwarded += c.frames_forwarded;
+        ops += c.crypto;
+        for (std::size_t i = 0; i < c.drops.size(); ++i)
+            if (c.drops[i])
+                drops[pc5::name(static_cast<pc5::DropReason>(i))] =
+                    drops.value(pc5::name(static_cast<pc5::DropReason>(i)), 0) + c.drops[i];
+    }
+    out["messages"] = messages;
+    out["bytes_on_air"] = bytes;
+    out["retransmissions"] = retx;
+    out["frames_forwarded"] = forwarded;
+    out["drops"] = drops;
+    out["crypto"] = {{"sign", ops.sign},
+                     {"verify", ops.verify},
+                     {"cert_verify", ops.cert_verify},
+                     {"key_agreement", ops.key_agreement},
+                     {"keygen", ops.keygen},
+                     {"kdf", ops.kdf}};
+    out["virtual_time_ms"] = std::chrono::duration<double, std::milli>(r.net.now).count();
+    if (!args.keylog.empty()) {
+        std::string text = "# pc5sec key log (docs/keylog.md): these lines are secret keys\n";
+        for (const auto& rec : r.keylog.records())
+            text += pc5::format_key_log_line(rec) + "\n";
+        take(creds::write_file(args.keylog, text, 0600));
+    }
+    if (args.json) {
+        std::cout << out.dump(2) << "\n";
+    } else {
+        std::cout << fmt::format("solution {} via {}, attack {}\n\n", pc5::name(r.solution),
+                                 pc5::name(r.path), args.attack)
+                  << table << "\n"
+                  << fmt::format(
+                         "{} messages, {} bytes on air, {} retransmissions, {} frames "
+                         "forwarded by the relay; drops {}\n",
+                         messages, bytes, retx, forwarded, drops.dump())
+                  << fmt::format(
+                         "crypto: {} signatures, {} verifications, {} certificate "
+                         "checks, {} key agreements, {} key pairs, {} KDF calls\n",
+                         ops.sign, ops.verify, ops.cert_verify, ops.key_agreement, ops.keygen,
+                         ops.kdf);
+        if (!args.keylog.empty()) std::cout << "key log: " << args.keylog << "\n";
+    }
+    if (!source_ok) throw CommandError(kExitCheckFailed, "the source has no established link");
+}
+
+void register_establish(CLI::App& app) {
+    auto args = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand(
+        "establish",
+        "establish one link (solution A or B) between in-memory UEs, optionally under attack");
+    cmd->add_option("--solution", args->solution, "A, B-literal or B-hardened")
+        ->capture_default_str();
+    cmd->add_option("--path", args->path, "direct, l2 or l3 (solution B: through the relay)")
+        ->capture_default_str();
+    cmd->add_option("--attack", args->attack,
+                    "none, tamper-request, tamper-mac, replay, foreign-ca, revoked, expired, "
+                    "unauthorised-relay, tampering-relay")
+        ->capture_default_str();
+    cmd->add_option("--source-integrity", args->source_integrity,
+                    "source's signalling integrity policy: not-needed, preferred, required")
+        ->capture_default_str();
+    cmd->add_option("--target-integrity", args->target_integrity, "target's, likewise")
+        ->capture_default_str();
+    cmd->add_flag("--reuse", args->reuse, "release, then establish again reusing the KNRP (A)");
+    cmd->add_flag("--psk", args->psk, "step 3 with a pre-shared group key instead of certificates");
+    cmd->add_flag("--out-of-coverage", args->out_of_coverage,
+                  "no provisioning function reachable (expired credentials are not renewed)");
+    cmd->add_option("--keylog", args->keylog, "write the key log (docs/keylog.md) to FILE");
+    cmd->add_option("--seed", args->seed, "deterministic keys and nonces (0: system RNG)");
+    cmd->add_flag("--json", args->json, "one JSON object");
+    cmd->callback([args] { run_establish(*args); });
+}
+
+}  // namespace
+
+const CommandRegistrar kRegistrar{40, register_establish};
+
+}  // namespace pc5sec::cli

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `pc5sec establish` as a user runs it: both solutions on every path, every reject the options can
+# provoke (with its cause), the key log recomputed independently with `pc5sec crypto`, bad input.
+set -u
+bin="$1"
+fail=0
+pass=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+jq_py() {  # json expression -> value, with python3
+    python3 -c "import json,sys; d=json.load(open('$1')); print($2)"
+}
+# name, expected exit code, python expression on the JSON that must print True, args...
+expect() {
+    local name="$1" rc_want="$2" cond="$3"; shift 3
+    "$bin" establish --json "$@" >"$tmp/out.json" 2>"$tmp/err"; local rc=$?
+    if [ $rc -ne "$rc_want" ]; then bad "$name: rc=$rc (wanted $rc_want) $(cat "$tmp/err")"; return; fi
+    local v; v=$(jq_py "$tmp/out.json" "$cond" 2>&1)
+    if [ "$v" == "True" ]; then ok; else bad "$name: $cond -> $v"; head -c 2000 "$tmp/out.json"; fi
+}
+up='lambda d,ue,kind: [l for l in d["links"] if l["ue"]==ue and l.get("kind")==kind and l["state"]=="established"]'
+cause='lambda d,ue: [l["cause"] for l in d["links"] if l["ue"]==ue and l["state"]=="failed"]'
+
+# Solution A: both ends of every link agree; keys differ between hops.
+for path in direct l3 l2; do
+    expect "A $path" 0 "all(l['state']=='established' for l in d['links']) and len(set(json.dumps(l['fingerprints'],sort_keys=True) for l in d['links'])) == len(d['links'])//2" --path $path
+done
+expect "A l2 e2e" 0 "len(($up)(d,'alice','e2e'))==1 and len(($up)(d,'relay-1','e2e'))==0" --path l2
+expect "A out of coverage" 0 "all(l['state']=='established' for l in d['links'])" --path l3 --out-of-coverage
+expect "A reuse" 0 "sum(1 for l in d['links'] if l.get('knrp_reused'))==4" --path l3 --reuse
+expect "A psk" 0 "d['crypto']['sign']==0 and len(d['links'])==2" --path direct --psk
+expect "A null integrity" 0 "all(l['algorithms']=='nea0/nia0' for l in d['links'])" --path direct --source-integrity not-needed --target-integrity not-needed
+# Solution B through the relay, both modes: one end-to-end link with one KD.
+for mode in B-literal B-hardened; do
+    expect "$mode" 0 "len(d['links'])==2 and d['links'][0]['fingerprints']['KD']==d['links'][1]['fingerprints']['KD']" --solution $mode --path l2
+done
+
+# Rejects, each with its cause (exit 1: the source has no link).
+expect "policy mismatch #10" 1 "($cause)(d,'alice')==[10] and ($cause)(d,'bob')==[10]" --path direct --source-integrity not-needed
+expect "tampered request #6" 1 "($cause)(d,'bob')==[6]" --path direct --attack tamper-request
+expect "bad MAC never installs keys" 1 "d['drops'].get('bad-mac')==4 and not any(l['state']=='established' for l in d['links'])" --path direct --attack tamper-mac
+expect "unauthorised relay #11" 1 "($cause)(d,'alice')==[11] and ($cause)(d,'relay-1')==[11]" --path l3 --attack unauthorised-relay
+expect "foreign CA #6" 1 "6 in ($cause)(d,'bob')" --path direct --attack foreign-ca
+expect "revoked #6" 1 "6 in ($cause)(d,'relay-1')" --path l3 --attack revoked
+expect "expired out of coverage #6" 1 "($cause)(d,'alice')==[6] and d['messages']==0" --attack expired --out-of-coverage
+expect "expired in coverage renewed" 0 "all(l['state']=='established' for l in d['links'])" --attack expired
+expect "replay leaves nothing" 0 "($cause)(d,'bob')==[4] and d['drops'].get('unexpected',0)>=1" --path direct --attack replay
+expect "B unauthorised relay #11" 1 "11 in ($cause)(d,'relay-1')" --solution B-hardened --attack unauthorised-relay
+expect "B tampering relay" 1 "len(($cause)(d,'bob'))==1" --solution B-hardened --attack tampering-relay
+expect "B foreign CA #6" 1 "6 in ($cause)(d,'relay-1')" --solution B-hardened --attack foreign-ca
+
+# The key log: NRPEK/NRPIK recomputed from KNRP and the nonces with `pc5sec crypto`.
+"$bin" establish --path direct --keylog "$tmp/keys.log" >/dev/null 2>&1 || bad "keylog run"
+mode=$(stat -c %a "$tmp/keys.log")
+[ "$mode" == "600" ] && ok || bad "key log mode $mode"
+id=$(awk '$1=="KNRP"{print $2; exit}' "$tmp/keys.log")
+get() { awk -v l="$1" -v i="$id" '$1==l && $2==i {print $3}' "$tmp/keys.log" | tail -1; }
+sess=$("$bin" crypto knrp-sess --knrp "$(get KNRP)" --nonce1 "$(get NONCE_1)" --nonce2 "$(get NONCE_2)")
+[ "$sess" == "$(get KNRP_SESS)" ] && ok || bad "KNRP-sess from the log: $sess vs $(get KNRP_SESS)"
+alg_c=$(awk -v i="$id" '$1=="ALGS" && $2==i {print $3}' "$tmp/keys.log" | tail -1)
+alg_i=$(awk -v i="$id" '$1=="ALGS" && $2==i {print $4}' "$tmp/keys.log" | tail -1)
+[ "$("$bin" crypto nrpek --knrp-sess "$sess" --alg "$alg_c")" == "$(get NRPEK)" ] && ok || bad "NRPEK from the log"
+[ "$("$bin" crypto nrpik --knrp-sess "$sess" --alg "$alg_i")" == "$(get NRPIK)" ] && ok || bad "NRPIK from the log"
+# The text output never shows a key: the fingerprints only.
+text=$("$bin" establish --path direct 2>&1)
+if [[ "$text" == *"$(get NRPEK)"* ]]; then bad "a key in the output"; else ok; fi
+
+# Bad input exits 2 naming the option.
+for args in "--solution C" "--path l4" "--attack nope" "--solution B-hardened --path direct" \
+            "--solution B-literal --attack tamper-mac" "--source-integrity maybe --path direct"; do
+    # shellcheck disable=SC2086
+    err=$("$bin" establish $args 2>&1 >/dev/null); rc=$?
+    if [ $rc -eq 2 ] && [[ "$err" == *"--"* ]]; then ok; else bad "bad input '$args': rc=$rc $err"; fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
