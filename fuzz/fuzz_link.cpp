@@ -6,7 +6,7 @@
 // Invariants: never a crash or a leak; every drop and failure says why; everything an engine
 // sends decodes (SRB0, discovery) or carries a PDCP header (SRB1/2) or an SRAP header (LCID 55);
 // no established link without keys when its security is active.
-// Corpus: fuzz/corpus/fuzz_link/ (genuine direct and layer-2 exchanges, written by running this
+// Corpus: fuzz/corpus/link/ (genuine direct and layer-2 exchanges, written by running this
 // target once with PC5SEC_FUZZ_LINK_SEEDS=DIR).
 #include <cstddef>
 #include <cstdint>

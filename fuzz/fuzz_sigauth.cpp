@@ -4,7 +4,7 @@
 //   2 octets length (big-endian), then the PDU.
 // Invariants: never a crash or a leak; every drop and failure says why; the relay never holds a
 // link or logs a key; everything an engine sends is a PC5 signalling message (SRB0) or a PDCP PDU.
-// Corpus: fuzz/corpus/fuzz_sigauth/ (genuine literal and hardened exchanges, written by running
+// Corpus: fuzz/corpus/sigauth/ (genuine literal and hardened exchanges, written by running
 // this target with PC5SEC_FUZZ_SIGAUTH_SEEDS=DIR once).
 #include <cstddef>
 #include <cstdint>
