@@ -113,6 +113,10 @@ class Burst {
     Status add_payload(std::span<const std::uint8_t> payload);
     // Appends a slot holding a received PDU (to unprotect or forward).
     Status add_pdu(std::span<const std::uint8_t> pdu);
+    // Zero copy: appends a slot that is the caller's own memory, `size` payload octets at
+    // `payload` with kHeadroom + kHeaderSize octets granted before it and kMacSize after it
+    // (protect writes the header and the MAC-I there). The memory must outlive the burst's use.
+    Status add_in_place(std::uint8_t* payload, std::size_t size);
     // The PDU (header first) of slot i: after protect, what goes on the air.
     std::span<std::uint8_t> pdu(std::size_t i) noexcept { return {base(i), length_[i]}; }
     // The payload of slot i after unprotect (valid only when verdict(i) is empty).
@@ -123,12 +127,12 @@ class Burst {
 
   private:
     friend class Endpoint;
-    std::uint8_t* base(std::size_t i) noexcept { return storage_.data() + i * stride_ + kHeadroom; }
-    const std::uint8_t* base(std::size_t i) const noexcept {
-        return storage_.data() + i * stride_ + kHeadroom;
-    }
+    std::uint8_t* base(std::size_t i) noexcept { return base_[i]; }
+    const std::uint8_t* base(std::size_t i) const noexcept { return base_[i]; }
+    std::uint8_t* own(std::size_t i) noexcept { return storage_.data() + i * stride_ + kHeadroom; }
     std::size_t capacity_, max_payload_, stride_, size_ = 0;
     std::vector<std::uint8_t> storage_;
+    std::vector<std::uint8_t*> base_;  // where slot i's header starts
     std::vector<std::size_t> length_;
     std::vector<std::optional<pc5::DropReason>> verdict_;
     std::vector<std::uint32_t> count_;  // COUNT of each slot (unprotect)

@@ -73,8 +73,13 @@ struct L3 {
     }
     double run() {
         burst.clear();
+        // Payloads laid out with headroom for the header (and NIA2's prefix) and room for the
+        // MAC-I, as an application hands them over without a copy.
         for (std::size_t i = 0; i < kBurst; ++i)
-            (void)burst.add_payload({pool.next(kSize), kSize});
+            (void)burst.add_in_place(pool.next(userplane::kHeadroom + userplane::kHeaderSize +
+                                               kSize + userplane::kMacSize) +
+                                         userplane::kHeadroom + userplane::kHeaderSize,
+                                     kSize);
         (void)a.protect_burst("a>r#1", kBearer, burst, pc5::Time{0});
         (void)r.forward_l3_burst("a>r#1", "r>b#2", kBearer, burst, pc5::Time{0});
         (void)b.unprotect_burst("r>b#2", kBearer, burst, pc5::Time{0});

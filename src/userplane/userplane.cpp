@@ -144,6 +144,7 @@ Burst::Burst(std::size_t capacity, std::size_t max_payload)
       max_payload_(std::min<std::size_t>(max_payload, kMaxSdu)),
       stride_((kHeadroom + kHeaderSize + max_payload_ + kMacSize + 63) / 64 * 64),
       storage_(capacity * stride_),
+      base_(capacity),
       length_(capacity),
       verdict_(capacity),
       count_(capacity),
@@ -155,6 +156,7 @@ Status Burst::add_payload(std::span<const std::uint8_t> payload) {
         return make_error(
             Errc::invalid_argument, "data",
             fmt::format("{} octets: a data SDU has at most {} here", payload.size(), max_payload_));
+    base_[size_] = own(size_);
     if (!payload.empty()) std::memcpy(base(size_) + kHeaderSize, payload.data(), payload.size());
     length_[size_] = kHeaderSize + payload.size();
     verdict_[size_].reset();
@@ -167,8 +169,22 @@ Status Burst::add_pdu(std::span<const std::uint8_t> pdu) {
     if (pdu.size() > kHeaderSize + max_payload_ + kMacSize)
         return make_error(Errc::malformed, "up.length",
                           fmt::format("a data PDU of {} octets is too long", pdu.size()));
+    base_[size_] = own(size_);
     if (!pdu.empty()) std::memcpy(base(size_), pdu.data(), pdu.size());
     length_[size_] = pdu.size();
+    verdict_[size_].reset();
+    ++size_;
+    return {};
+}
+
+Status Burst::add_in_place(std::uint8_t* payload, std::size_t size) {
+    if (size_ == capacity_) return make_error(Errc::invalid_argument, "burst", "burst is full");
+    if (payload == nullptr || size > max_payload_)
+        return make_error(
+            Errc::invalid_argument, "data",
+            fmt::format("{} octets: a data SDU has at most {} here", size, max_payload_));
+    base_[size_] = payload - kHeaderSize;
+    length_[size_] = kHeaderSize + size;
     verdict_[size_].reset();
     ++size_;
     return {};

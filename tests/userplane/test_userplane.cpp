@@ -283,6 +283,23 @@ TEST(Burst, ProtectAndUnprotectInPlaceWithOneBadSlot) {
     EXPECT_EQ(twice.verdict(1), pc5::DropReason::replay);
 }
 
+TEST(Burst, InPlaceSlotsUseTheCallersHeadroom) {
+    Pair p;
+    std::vector<std::uint8_t> buffer(kHeadroom + kHeaderSize + 100 + kMacSize, 0xEE);
+    auto data = bytes(100);
+    std::copy(data.begin(), data.end(), buffer.begin() + kHeadroom + kHeaderSize);
+    Burst burst(1, 100);
+    ASSERT_TRUE(burst.add_in_place(buffer.data() + kHeadroom + kHeaderSize, 100));
+    ASSERT_TRUE(p.a.protect_burst("alice>bob#00000001", 4, burst, pc5::Time{0}));
+    EXPECT_EQ(burst.pdu(0).data(), buffer.data() + kHeadroom);  // no copy
+    EXPECT_EQ(buffer[kHeadroom], 0x12);                         // the header, in place
+    EXPECT_TRUE(std::all_of(buffer.begin(), buffer.begin() + kHeadroom,
+                            [](std::uint8_t b) { return b == 0xEE; }));  // headroom restored
+    pc5::Frame f{kA, kB, 4, {burst.pdu(0).begin(), burst.pdu(0).end()}};
+    EXPECT_TRUE(delivered(p.deliver(f), data));
+    EXPECT_FALSE(burst.add_in_place(buffer.data(), 101));  // over max_payload (and full)
+}
+
 TEST(Count, SnWrapsIntoTheNextHfnWithoutLoss) {
     Pair p;
     Burst tx(64, 8), rx(64, 8);
