@@ -86,7 +86,12 @@ void write_seeds(const char* dir) {
             if (!alice.send(links[n], 4, data, pc5::Time{0})) continue;
             auto f = *alice.poll_transmit();
             const std::uint8_t lcid_index = f.lcid == 55 ? 3 : 0;
-            one.push_back(static_cast<std::uint8_t>(to[n] | lcid_index << 1));
+            std::uint8_t sender = 0;  // alice
+            if (f.lcid == 55) {       // as the relay forwards it to bob: alice's local UE ID 1
+                sender = 1;
+                f.pdu[1] = 1;
+            }
+            one.push_back(static_cast<std::uint8_t>(to[n] | lcid_index << 1 | sender << 4));
             one.push_back(static_cast<std::uint8_t>(f.pdu.size() >> 8));
             one.push_back(static_cast<std::uint8_t>(f.pdu.size()));
             one.insert(one.end(), f.pdu.begin(), f.pdu.end());
