@@ -52,13 +52,16 @@ Result<IntegrityAlgorithm> integrity_algorithm_from_name(std::string_view text,
 std::string_view short_name(CipheringAlgorithm a) noexcept;                        // "nea2"
 std::string_view short_name(IntegrityAlgorithm a) noexcept;                        // "nia2"
 
+std::vector<CipheringAlgorithm> default_ciphering_preference();
+std::vector<IntegrityAlgorithm> default_integrity_preference();
+
 struct PolicyFile {
     SecurityPolicy signalling{PolicyLevel::required, PolicyLevel::preferred};
     SecurityPolicy user_plane{PolicyLevel::preferred, PolicyLevel::preferred};
-    std::vector<CipheringAlgorithm> ciphering{CipheringAlgorithm::nea2, CipheringAlgorithm::nea3,
-                                              CipheringAlgorithm::nea1, CipheringAlgorithm::nea0};
-    std::vector<IntegrityAlgorithm> integrity{IntegrityAlgorithm::nia2, IntegrityAlgorithm::nia3,
-                                              IntegrityAlgorithm::nia1};
+    // nea2, nea3, nea1, nea0 and nia2, nia3, nia1. Built out of line: GCC 12 reports a false
+    // -Wmaybe-uninitialized when these initializer lists are inlined into callers.
+    std::vector<CipheringAlgorithm> ciphering = default_ciphering_preference();
+    std::vector<IntegrityAlgorithm> integrity = default_integrity_preference();
     std::map<std::string, GroupKey> group_keys;
 
     // `source` names the file in errors: "creds/alice/policy.toml: signalling.integrity".

@@ -13,6 +13,15 @@
 
 namespace pc5sec {
 
+std::vector<CipheringAlgorithm> default_ciphering_preference() {
+    return {CipheringAlgorithm::nea2, CipheringAlgorithm::nea3, CipheringAlgorithm::nea1,
+            CipheringAlgorithm::nea0};
+}
+
+std::vector<IntegrityAlgorithm> default_integrity_preference() {
+    return {IntegrityAlgorithm::nia2, IntegrityAlgorithm::nia3, IntegrityAlgorithm::nia1};
+}
+
 std::string_view name(PolicyLevel p) noexcept {
     switch (p) {
         case PolicyLevel::not_needed:
