@@ -8,7 +8,7 @@
 // Invariants: never a crash or a leak; every frame is delivered, forwarded or dropped exactly
 // once and every drop says why; what the relay sends is addressed to a known UE and, on LCID 55,
 // carries an SRAP header with both local UE IDs; bursts agree with the frame path.
-// Corpus: fuzz/corpus/fuzz_userplane/ (genuine PDUs of each link, written by running this target
+// Corpus: fuzz/corpus/userplane/ (genuine PDUs of each link, written by running this target
 // once with PC5SEC_FUZZ_UP_SEEDS=DIR).
 #include <algorithm>
 #include <cstddef>
