@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <span>
 
 #include <intel-ipsec-mb.h>
@@ -35,6 +36,10 @@ struct IntegrityState {
     alignas(16) std::uint8_t cmac_k2[16]{};
     EVP_MAC_CTX* cmac = nullptr;    // NIA2 on OpenSSL, whole-byte lengths
     EVP_CIPHER_CTX* ecb = nullptr;  // NIA2 on OpenSSL, bit lengths (CMAC by SP 800-38B)
+    // ipsec-mb NIA2 needs `ecb` only for messages past kIpsecMbNia2MaxBits: it is made on first
+    // such message, not on every key install (about as costly as the rest of the install).
+    std::once_flag ecb_once;
+    bool ecb_ok = false;
 };
 
 // Bits of the final byte past `length_bits` are cleared (the output convention of nea_nia.hpp).

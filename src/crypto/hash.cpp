@@ -24,7 +24,9 @@ const EVP_MD* sha256_md() {
 }  // namespace
 
 Sha256Digest sha256(std::initializer_list<std::span<const std::uint8_t>> parts) {
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    // One digest context per thread, re-initialised per call (no allocation per hash).
+    thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
+                                                                             EVP_MD_CTX_free);
     Sha256Digest out{};
     unsigned len = 0;
     const EVP_MD* md = sha256_md();

@@ -12,7 +12,7 @@ namespace pc5sec {
 namespace {
 
 // An HMAC-SHA-256 context with its digest set and no key, one per thread.
-const EVP_MAC_CTX* hmac_sha256_prototype() {
+EVP_MAC_CTX* hmac_sha256_context() {
     struct Prototype {
         EVP_MAC* mac = nullptr;
         EVP_MAC_CTX* ctx = nullptr;
@@ -54,14 +54,15 @@ KdfOutput kdf(std::span<const std::uint8_t> key, std::uint8_t fc,
     std::uint8_t out[32];
     std::size_t out_len = 0;
     // The KDF's PRF is HMAC-SHA-256 (TS 33.220 B.2.0). The MAC and its digest are fetched once
-    // per thread (a fetch by name costs more than the HMAC itself); each call duplicates that
-    // prototype and keys it.
-    const EVP_MAC_CTX* proto = hmac_sha256_prototype();
-    std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
-        proto ? EVP_MAC_CTX_dup(proto) : nullptr, EVP_MAC_CTX_free);
-    const bool ok = ctx && EVP_MAC_init(ctx.get(), key.data(), key.size(), nullptr) == 1 &&
-                    EVP_MAC_update(ctx.get(), s.data(), s.size()) == 1 &&
-                    EVP_MAC_final(ctx.get(), out, &out_len, sizeof out) == 1 && out_len == 32;
+    // per thread (a fetch by name costs more than the HMAC itself), into one context per thread
+    // that each call keys anew (EVP_MAC_init with a key restarts the MAC).
+    EVP_MAC_CTX* ctx = hmac_sha256_context();
+    const bool ok = ctx && EVP_MAC_init(ctx, key.data(), key.size(), nullptr) == 1 &&
+                    EVP_MAC_update(ctx, s.data(), s.size()) == 1 &&
+                    EVP_MAC_final(ctx, out, &out_len, sizeof out) == 1 && out_len == 32;
+    // Leave no key-derived HMAC state in the per-thread context: key it with a constant.
+    static constexpr std::uint8_t kScrub[1] = {0};
+    if (ctx) (void)EVP_MAC_init(ctx, kScrub, sizeof kScrub, nullptr);
     detail::secure_wipe(s.data(), s.size());
     if (!ok) throw CryptoLibraryError("HMAC-SHA-256 failed in the KDF");
     KdfOutput result{std::span<const std::uint8_t, 32>(out, 32)};

@@ -165,6 +165,11 @@ bool nia2_cmac_bits(const IntegrityState& s, const SecurityInput& in, const std:
     std::vector<std::uint8_t> m(8 + bytes);
     nia2_prefix(in, m.data());
     if (bytes) std::memcpy(m.data() + 8, msg, bytes);
+    if (s.ecb == nullptr) {  // ipsec-mb's long-message fallback: the block cipher on first use
+        auto& state = const_cast<IntegrityState&>(s);  // the object itself is never const
+        std::call_once(state.ecb_once, [&] { state.ecb_ok = prepare_cmac_block_cipher(state); });
+        if (!state.ecb_ok) return false;
+    }
     const bool ok = cmac_bits(s.ecb, m.data(), length_bits + 64, mac);
     OPENSSL_cleanse(m.data(), m.size());
     return ok;
