@@ -418,6 +418,22 @@ void Engine::Impl::on_auth_response(Link& link, const codec::DirectLinkAuthentic
     send_security_mode_command(link, now);
 }
 
+// Step 4 keys (TS 33.536 A.2-A.3): KNRP-sess from the link's Nonce_1 and `nonce_2`, NRPEK and
+// NRPIK for the selected algorithms, and the PDCP context they key. Without a KNRP (null
+// integrity) the context runs NEA0/NIA0 under KNRP-sess ID 0.
+Result<pdcp::SecurityContext> Engine::Impl::security_context(
+    const Link& link, KnrpSessId id, CipheringAlgorithm c, IntegrityAlgorithm i, const Knrp* knrp,
+    const Nonce& nonce_2, std::optional<KnrpSess>& sess, Link::KeyFingerprints& fingerprints) {
+    const bool initiator = link.side == Side::initiator;
+    if (!knrp) return pdcp::SecurityContext::create(id, c, i, nullptr, nullptr, initiator);
+    sess = derive_knrp_sess(*knrp, link.hs.nonce_1, nonce_2);
+    auto ek = derive_nrpek(*sess, c);
+    auto ik = derive_nrpik(*sess, i);
+    counters.crypto.kdf += 3;
+    fingerprints = {ek.fingerprint(), ik.fingerprint()};
+    return pdcp::SecurityContext::create(id, c, i, &ek, &ik, initiator);
+}
+
 // ---------------------------------------------------------------- responder, step 4
 
 void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
@@ -462,25 +478,15 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     IntegrityAlgorithm i = link.security_active ? link.integrity : IntegrityAlgorithm::nia0;
     smc.selected_algorithms =
         codec::SecurityAlgorithms{algorithm_identity_octet(c), algorithm_identity_octet(i)};
+    if (link.security_active && !knrp) {
+        fail(link, codec::Cause::protocol_error_unspecified, "no KNRP for step 4", false, now,
+             true);
+        return;
+    }
     std::optional<KnrpSess> sess;
     Link::KeyFingerprints fingerprints;
-    Result<pdcp::SecurityContext> ctx = make_error(Errc::state, "security", "not built");
-    if (link.security_active) {
-        if (!knrp) {
-            fail(link, codec::Cause::protocol_error_unspecified, "no KNRP for step 4", false, now,
-                 true);
-            return;
-        }
-        sess = derive_knrp_sess(*knrp, hs.nonce_1, hs.nonce_2);
-        auto ek = derive_nrpek(*sess, c);
-        auto ik = derive_nrpik(*sess, i);
-        counters.crypto.kdf += 3;
-        fingerprints = {ek.fingerprint(), ik.fingerprint()};
-        ctx = pdcp::SecurityContext::create(id, c, i, &ek, &ik, link.side == Side::initiator);
-    } else {
-        ctx =
-            pdcp::SecurityContext::create(id, c, i, nullptr, nullptr, link.side == Side::initiator);
-    }
+    auto ctx = security_context(link, id, c, i, link.security_active ? knrp : nullptr, hs.nonce_2,
+                                sess, fingerprints);
     if (!ctx) {
         fail(link, codec::Cause::protocol_error_unspecified, ctx.error().describe(), false, now,
              true);
@@ -563,18 +569,8 @@ void Engine::Impl::on_security_mode_command(Link& link,
     }
     std::optional<KnrpSess> sess;
     Link::KeyFingerprints fingerprints;
-    Result<pdcp::SecurityContext> ctx = make_error(Errc::state, "security", "not built");
-    if (!null_security) {
-        sess = derive_knrp_sess(*knrp, hs.nonce_1, m.nonce_2);
-        auto ek = derive_nrpek(*sess, c);
-        auto ik = derive_nrpik(*sess, i);
-        counters.crypto.kdf += 3;
-        fingerprints = {ek.fingerprint(), ik.fingerprint()};
-        ctx = pdcp::SecurityContext::create(id, c, i, &ek, &ik, link.side == Side::initiator);
-    } else {
-        ctx =
-            pdcp::SecurityContext::create(id, c, i, nullptr, nullptr, link.side == Side::initiator);
-    }
+    auto ctx = security_context(link, id, c, i, null_security ? nullptr : &*knrp, m.nonce_2, sess,
+                                fingerprints);
     if (!ctx) {
         drop(&link, pc5::DropReason::malformed, ctx.error().describe());
         return;

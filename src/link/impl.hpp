@@ -242,6 +242,11 @@ struct Engine::Impl {
     void on_auth_response(Link& link, const codec::DirectLinkAuthenticationResponse& m,
                           pc5::Time now);
     void send_security_mode_command(Link& link, pc5::Time now);
+    Result<pdcp::SecurityContext> security_context(const Link& link, KnrpSessId id,
+                                                   CipheringAlgorithm c, IntegrityAlgorithm i,
+                                                   const Knrp* knrp, const Nonce& nonce_2,
+                                                   std::optional<KnrpSess>& sess,
+                                                   Link::KeyFingerprints& fingerprints);
     void on_security_mode_command(Link& link, const codec::DirectLinkSecurityModeCommand& m,
                                   std::span<const std::uint8_t> pdu, pc5::Time now);
     void on_security_mode_complete(Link& link, const codec::DirectLinkSecurityModeComplete& m,
