@@ -66,17 +66,13 @@ Fixture& fixture() {
 
 void check_output(link::Engine& e) {
     while (auto f = e.poll_transmit()) {
-        if (f->pdu.empty())
-            std::abort();
+        if (f->pdu.empty()) std::abort();
         if (f->lcid == pc5::lcid::kSrb0 || f->lcid == pc5::lcid::kDiscovery) {
-            if (!codec::decode(f->pdu).ok())
-                std::abort();  // we sent something undecodable
+            if (!codec::decode(f->pdu).ok()) std::abort();  // we sent something undecodable
         } else if (f->lcid == pc5::lcid::kSrb1 || f->lcid == pc5::lcid::kSrb2) {
-            if (!pdcp::peek_header(f->pdu).ok())
-                std::abort();
+            if (!pdcp::peek_header(f->pdu).ok()) std::abort();
         } else if (f->lcid == pc5::lcid::kEndToEnd) {
-            if (!srap::parse_header(f->pdu).ok())
-                std::abort();
+            if (!srap::parse_header(f->pdu).ok()) std::abort();
         } else {
             std::abort();
         }
@@ -125,14 +121,11 @@ void write_seeds(const char* dir) {
                 while (auto f = from->poll_transmit()) {
                     any = true;
                     for (auto* to : all)
-                        if (to->l2_id() == f->dst)
-                            to->receive(*f, pc5::Time{});
-                    if (f->dst != kRelay && f->dst != kTarget)
-                        continue;
+                        if (to->l2_id() == f->dst) to->receive(*f, pc5::Time{});
+                    if (f->dst != kRelay && f->dst != kTarget) continue;
                     std::uint8_t lcid_index = 0;
                     for (std::uint8_t i = 0; i < 6; ++i)
-                        if (kLcids[i] == f->lcid)
-                            lcid_index = i;
+                        if (kLcids[i] == f->lcid) lcid_index = i;
                     std::vector<std::uint8_t> one{
                         static_cast<std::uint8_t>((f->dst == kTarget ? 1 : 0) | lcid_index << 1),
                         static_cast<std::uint8_t>(f->pdu.size() >> 8),
@@ -151,8 +144,7 @@ void write_seeds(const char* dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    if (const char* dir = std::getenv("PC5SEC_FUZZ_LINK_SEEDS"))
-        write_seeds(dir);
+    if (const char* dir = std::getenv("PC5SEC_FUZZ_LINK_SEEDS")) write_seeds(dir);
     return 0;
 }
 
@@ -177,8 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (to_target ? *target : *relay).receive(f, now);
         now += std::chrono::seconds(hdr >> 4);
         for (auto* e : {relay.get(), target.get()}) {
-            if (e->next_timeout() <= now)
-                e->handle_timeout(now);
+            if (e->next_timeout() <= now) e->handle_timeout(now);
             check_output(*e);
         }
     }

@@ -39,8 +39,7 @@ struct Topology {
         auto node = std::make_unique<Node>();
         c.keylog = &node->keylog;
         auto e = link::Engine::create(std::move(c));
-        if (!e)
-            throw std::runtime_error(e.error().describe());
+        if (!e) throw std::runtime_error(e.error().describe());
         node->engine = std::move(*e);
         net.add(*node->engine);
         auto& ref = *node->engine;
@@ -73,8 +72,7 @@ struct Topology {
 const pc5::LinkSummary* find(const std::vector<pc5::LinkSummary>& links, const std::string& peer,
                              pc5::LinkKind kind) {
     for (const auto& l : links)
-        if (l.peer == peer && l.kind == kind)
-            return &l;
+        if (l.peer == peer && l.kind == kind) return &l;
     return nullptr;
 }
 
@@ -133,8 +131,7 @@ TEST_P(RelayCoverage, Layer2RelayForwardsEndToEndWithoutTheEndToEndKeys) {
     // End-to-end PC5-S went on LCID 55 with SRAP, and all of it after the request protected.
     int e2e_frames = 0;
     for (const auto& f : t.net.delivered)
-        if (f.lcid == pc5::lcid::kEndToEnd)
-            ++e2e_frames;
+        if (f.lcid == pc5::lcid::kEndToEnd) ++e2e_frames;
     EXPECT_EQ(e2e_frames, 2 * 6);  // request, auth req, auth resp, command, complete, accept
     const auto* hop_a = find(a, "relay-1", pc5::LinkKind::hop);
     ASSERT_TRUE(hop_a);
@@ -278,7 +275,7 @@ TEST(Relay, SrapFromAStrangerIsNotForwarded) {
     t.net.inject(pc5::Frame{0x0D, kRelay, pc5::lcid::kEndToEnd, pdu});
     t.net.run();
     EXPECT_EQ(t.ue("relay-1").counters().frames_forwarded, 0u);
-    EXPECT_EQ(t.ue("relay-1").counters().drops[static_cast<std::size_t>(
-                  pc5::DropReason::not_for_us)],
-              1u);
+    EXPECT_EQ(
+        t.ue("relay-1").counters().drops[static_cast<std::size_t>(pc5::DropReason::not_for_us)],
+        1u);
 }
