@@ -385,7 +385,7 @@ void Engine::Impl::resend(Link& link, const Link::Pending& p) {
 void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer,
                              bool cipher, const std::vector<std::uint8_t>& message) {
     if (!ctx) {
-        frame_out(link.route, bearer, false, message);
+        frame_out(link.route, bearer, message);
         return;
     }
     auto pdu = ctx->protect(bearer, message, cipher);
@@ -393,11 +393,10 @@ void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_
         drop(&link, pc5::DropReason::unexpected, pdu.error().describe());
         return;
     }
-    frame_out(link.route, bearer, true, std::move(*pdu));
+    frame_out(link.route, bearer, std::move(*pdu));
 }
 
-void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, bool,
-                             std::vector<std::uint8_t> pdu) {
+void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, std::vector<std::uint8_t> pdu) {
     pc5::Frame f;
     f.src = config.l2_id;
     f.dst = r.neighbour;
@@ -621,20 +620,8 @@ void Engine::Impl::on_timeout(Link& link, pc5::Time now) {
         case State::wait_discovery:
             if (link.retransmissions++ < t.max_retransmissions) {
                 if (config.discovery == DiscoveryModel::b) {
-                    codec::U2uRelayDiscoverySolicitation s;
-                    s.relay_service_code = codec::RelayServiceCode{link.rsc};
-                    s.discoverer_user_info = codec::Octets{
-                        std::span(reinterpret_cast<const std::uint8_t*>(config.user_info.data()),
-                                  config.user_info.size())};
-                    s.target_user_info = codec::Octets{
-                        std::span(reinterpret_cast<const std::uint8_t*>(link.target.data()),
-                                  link.target.size())};
-                    if (auto b = codec::encode(s)) {
-                        ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
-                        ++counters.retransmissions;
-                        frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery,
-                                  false, std::move(*b));
-                    }
+                    ++counters.retransmissions;
+                    send_solicitation(link);
                 }
                 link.deadline = now + t.t_discovery;
                 return;

@@ -11,12 +11,6 @@ namespace {
 
 using MT = codec::MessageType;
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-std::string string_of(const codec::Octets& o) {
-    return {reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size()};
-}
 codec::Cause cause_of(const Error& e, codec::Cause fallback) {
     return e.pc5_cause ? static_cast<codec::Cause>(*e.pc5_cause) : fallback;
 }

@@ -15,6 +15,14 @@
 
 namespace pc5sec::link {
 
+// User info IDs travel as octet strings: views of a std::string, and back.
+inline std::span<const std::uint8_t> bytes_of(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+inline std::string string_of(const codec::Octets& o) {
+    return {reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size()};
+}
+
 // Where a link's PDUs travel: a PC5 hop to a neighbour, or end to end through a layer-2 relay's
 // adaptation layer (LCID 55, SRAP local UE IDs).
 struct Route {
@@ -206,8 +214,9 @@ struct Engine::Impl {
     void remove_link(Link& link);
     creds::TimePoint wall(pc5::Time now) const;
     void emit(pc5::Event e) { events.push_back(std::move(e)); }
-    void frame_out(const Route& r, std::uint8_t lcid_or_bearer, bool protected_pdu,
-                   std::vector<std::uint8_t> pdu);
+    void frame_out(const Route& r, std::uint8_t lcid_or_bearer, std::vector<std::uint8_t> pdu);
+    // Step 1, Model B: the solicitation for a link waiting for a relay (broadcast).
+    void send_solicitation(const Link& link);
     // Encodes and sends `msg` on `link`, protected when its security is active (SRB1 for the
     // security mode messages, SRB2 otherwise), plain on SRB0 before.
     void send(Link& link, codec::Message msg, pc5::Time now, bool is_request);

@@ -29,10 +29,6 @@ inline constexpr std::uint8_t kKnrpPsk = 0xA1;          // pc5sec's own, provisi
 
 namespace {
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 void append(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> b) {
     // Length-prefixed, so that no two field sequences give the same signed bytes.
     out.push_back(static_cast<std::uint8_t>(b.size() >> 8));

@@ -11,12 +11,6 @@ namespace {
 
 using MT = codec::MessageType;
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-std::string string_of(const codec::Octets& o) {
-    return {reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size()};
-}
 bool relayed(const Link& l) {
     return l.kind == pc5::LinkKind::hop && l.relay_indication != codec::RelayIndication::direct;
 }
@@ -120,16 +114,17 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
         relay_found(req.rsc, it->second.first, it->second.second, now);
         return;
     }
-    if (config.discovery == DiscoveryModel::b) {
-        codec::U2uRelayDiscoverySolicitation s;
-        s.relay_service_code = codec::RelayServiceCode{req.rsc};
-        s.discoverer_user_info = codec::Octets{bytes_of(config.user_info)};
-        s.target_user_info = codec::Octets{bytes_of(l.target)};
-        if (auto b = codec::encode(s)) {
-            ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
-            frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery, false,
-                      std::move(*b));
-        }
+    if (config.discovery == DiscoveryModel::b) send_solicitation(l);
+}
+
+void Engine::Impl::send_solicitation(const Link& link) {
+    codec::U2uRelayDiscoverySolicitation s;
+    s.relay_service_code = codec::RelayServiceCode{link.rsc};
+    s.discoverer_user_info = codec::Octets{bytes_of(config.user_info)};
+    s.target_user_info = codec::Octets{bytes_of(link.target)};
+    if (auto b = codec::encode(s)) {
+        ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
+        frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery, std::move(*b));
     }
 }
 
@@ -173,7 +168,7 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
         r.target_user_info = s->target_user_info;
         if (auto b = codec::encode(r)) {
             ++counters.sent_messages[MT::u2u_relay_discovery_response];
-            frame_out(Route{f.src, false, 0}, pc5::lcid::kDiscovery, false, std::move(*b));
+            frame_out(Route{f.src, false, 0}, pc5::lcid::kDiscovery, std::move(*b));
         }
     } else if (auto* r = std::get_if<codec::U2uRelayDiscoveryResponse>(&*msg)) {
         if (config.role != UeRole::end_ue) return;
@@ -193,8 +188,7 @@ void Engine::Impl::announce(pc5::Time) {
         a.relay_user_info = codec::Octets{bytes_of(config.user_info)};
         if (auto b = codec::encode(a)) {
             ++counters.sent_messages[MT::u2u_relay_discovery_announcement];
-            frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery, false,
-                      std::move(*b));
+            frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery, std::move(*b));
         }
     }
 }
