@@ -79,6 +79,9 @@ struct Config {
     Timers timers;
     // Certificates verified once per peer (shared by engines of one process if given).
     std::shared_ptr<creds::VerificationCache> verification_cache;
+    // Attach a pc5::FrameCapture (the PC5-S message before protection) to each frame sent, for
+    // a driver that writes a capture (trace::CaptureRecorder). Off: no copy is made.
+    bool capture = false;
 };
 
 class Engine final : public pc5::Endpoint {

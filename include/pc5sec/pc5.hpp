@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,12 +50,25 @@ inline constexpr std::uint8_t kDiscovery = 63;  // pc5sec's own: relay discovery
                                                 // is not carried on an SL logical channel)
 }  // namespace lcid
 
+// What a capture shows of a PC5 signalling frame (docs/pcap-format.md): the message before PDCP
+// protection and the link it belongs to. An engine attaches it only when its Config asks for it
+// (`capture = true`); what goes on the air is still Frame::pdu.
+struct FrameCapture {
+    std::string link_id;                // "" for discovery and other frames of no link
+    bool from_initiator = true;         // DIRECTION 0 (3gpp-facts §4)
+    bool integrity = false;             // the PDU carries a MAC-I
+    bool ciphered = false;              // the PDU's message is ciphered
+    bool via_relay = false;             // a hop or end-to-end link of a relayed path
+    std::vector<std::uint8_t> message;  // the PC5-S message as codec::encode made it
+};
+
 // One transmission on the sidelink, from `src` to `dst`.
 struct Frame {
     L2Id src = 0;
     L2Id dst = 0;
     std::uint8_t lcid = 0;
     std::vector<std::uint8_t> pdu;
+    std::shared_ptr<const FrameCapture> capture = nullptr;  // only with Config::capture
 };
 
 enum class Solution : std::uint8_t { a, b_literal, b_hardened };

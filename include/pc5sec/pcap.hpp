@@ -23,6 +23,9 @@ inline constexpr std::size_t kFrameHeaderSize = 12;
 inline constexpr std::uint8_t kFlagIntegrityProtected = 0x01;  // the link applied NIA
 inline constexpr std::uint8_t kFlagCiphered = 0x02;            // the link applied NEA
 inline constexpr std::uint8_t kFlagViaRelay = 0x04;            // the hop is one of a relayed path
+// The message is the PDU exactly as it went on the air (a data PDU, a frame a relay forwarded,
+// discovery), not a plaintext PC5-S message: LCID 4..19 a data PDU, 55 an SRAP-framed PDU.
+inline constexpr std::uint8_t kFlagOnAir = 0x08;
 
 struct FrameHeader {
     std::uint32_t sender_l2_id = 0;    // 24 bits

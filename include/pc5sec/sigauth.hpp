@@ -87,6 +87,9 @@ struct Config {
     std::vector<std::uint32_t> rscs;
     Rng* rng = nullptr;                 // nullptr: system_rng()
     pc5::KeyLogSink* keylog = nullptr;  // where established keys are reported, if anywhere
+    // Attach a pc5::FrameCapture (the PC5-S message before protection) to each protected frame
+    // sent, for a driver that writes a capture (trace::CaptureRecorder).
+    bool capture = false;
     // The UEs this UE can hear, as PC5 discovery told it (user info ID -> L2 ID). A relay finds
     // the target named by the Target User Info here.
     std::map<std::string, pc5::L2Id> directory;

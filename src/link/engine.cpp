@@ -385,7 +385,7 @@ void Engine::Impl::resend(Link& link, const Link::Pending& p) {
 void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer,
                              bool cipher, const std::vector<std::uint8_t>& message) {
     if (!ctx) {
-        frame_out(link.route, bearer, message);
+        frame_out(link.route, bearer, message, capture_of(link, ctx, cipher, message));
         return;
     }
     auto pdu = ctx->protect(bearer, message, cipher);
@@ -393,13 +393,30 @@ void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_
         drop(&link, pc5::DropReason::unexpected, pdu.error().describe());
         return;
     }
-    frame_out(link.route, bearer, std::move(*pdu));
+    frame_out(link.route, bearer, std::move(*pdu), capture_of(link, ctx, cipher, message));
 }
 
-void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, std::vector<std::uint8_t> pdu) {
+std::shared_ptr<const pc5::FrameCapture> Engine::Impl::capture_of(
+    const Link& link, const pdcp::SecurityContext* ctx, bool cipher,
+    const std::vector<std::uint8_t>& message) {
+    if (!config.capture) return nullptr;
+    auto c = std::make_shared<pc5::FrameCapture>();
+    c->link_id = link.id;
+    c->from_initiator = link.side == Side::initiator;
+    c->integrity = ctx && ctx->integrity() != IntegrityAlgorithm::nia0;
+    c->ciphered = ctx && cipher && ctx->ciphering() != CipheringAlgorithm::nea0;
+    c->via_relay = link.relay_indication != codec::RelayIndication::direct ||
+                   link.kind == pc5::LinkKind::e2e || config.role == UeRole::relay;
+    c->message = message;
+    return c;
+}
+
+void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, std::vector<std::uint8_t> pdu,
+                             std::shared_ptr<const pc5::FrameCapture> capture) {
     pc5::Frame f;
     f.src = config.l2_id;
     f.dst = r.neighbour;
+    f.capture = std::move(capture);
     if (r.end_to_end) {  // through a layer-2 relay: SRAP with the far end's local UE ID
         std::vector<std::uint8_t> framed;
         framed.reserve(srap::kHeaderSize + pdu.size());

@@ -214,7 +214,13 @@ struct Engine::Impl {
     void remove_link(Link& link);
     creds::TimePoint wall(pc5::Time now) const;
     void emit(pc5::Event e) { events.push_back(std::move(e)); }
-    void frame_out(const Route& r, std::uint8_t lcid_or_bearer, std::vector<std::uint8_t> pdu);
+    void frame_out(const Route& r, std::uint8_t lcid_or_bearer, std::vector<std::uint8_t> pdu,
+                   std::shared_ptr<const pc5::FrameCapture> capture = nullptr);
+    // What a capture shows of `message` sent on `link` (Config::capture), or nothing.
+    std::shared_ptr<const pc5::FrameCapture> capture_of(const Link& link,
+                                                        const pdcp::SecurityContext* ctx,
+                                                        bool cipher,
+                                                        const std::vector<std::uint8_t>& message);
     // Step 1, Model B: the solicitation for a link waiting for a relay (broadcast).
     void send_solicitation(const Link& link);
     // Encodes and sends `msg` on `link`, protected when its security is active (SRB1 for the

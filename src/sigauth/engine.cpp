@@ -1220,6 +1220,16 @@ struct Engine::Impl {
         auto pdu = l.ctx->protect(kE2eBearer, *bytes);
         if (!pdu) return;  // COUNT would wrap: nothing is sent
         send(l.relay_l2, pc5::lcid::kEndToEnd, codec::message_type(m), std::move(*pdu));
+        if (cfg.capture) {
+            auto c = std::make_shared<pc5::FrameCapture>();
+            c->link_id = l.summary.id;
+            c->from_initiator = l.summary.initiator;
+            c->integrity = l.ctx->integrity() != IntegrityAlgorithm::nia0;
+            c->ciphered = l.ctx->ciphering() != CipheringAlgorithm::nea0;
+            c->via_relay = true;
+            c->message = std::move(*bytes);
+            tx.back().capture = std::move(c);
+        }
     }
 
     void receive_protected(const pc5::Frame& f, Time now) {

@@ -1,0 +1,45 @@
+// What a driver writes down about a run (design.md "trace/"): the capture of every frame put on
+// the air (docs/pcap-format.md) and the sequence diagram of each establishment (SVG). The
+// simulator and the UDP daemon both use it; it never sees a key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pc5sec/error.hpp"
+#include "pc5sec/pc5.hpp"
+#include "pc5sec/pcap.hpp"
+
+namespace pc5sec::trace {
+
+// Records frames into a pcap as they go on the air.
+//   - A frame with a FrameCapture (its engine had Config::capture on) is written as its PC5-S
+//     message before protection, with the link's flags.
+//   - Any other frame (data PDUs, frames a relay forwards, discovery) is written as it is on the
+//     air, flagged pcap::kFlagOnAir: `pc5sec decode --pcap F --keylog K` deciphers its data PDUs.
+// Each link id gets the frame header's "hop" number in order of first appearance (1, 2, ...);
+// 0 is a frame of no known link.
+class CaptureRecorder {
+  public:
+    // `epoch_us`: unix microseconds of driver time 0 (the pcap's timestamps).
+    explicit CaptureRecorder(std::uint64_t epoch_us = 0) : epoch_us_(epoch_us) {}
+    // One frame put on the air at `now`. `link_id` names the link of a frame without a
+    // FrameCapture when the driver knows it (a data PDU it protected): it sets the hop number.
+    void record(pc5::Time now, const pc5::Frame& frame, const std::string& link_id = {});
+    std::size_t frames() const noexcept { return frames_; }
+    // The hop number given to each link id.
+    const std::map<std::string, std::uint8_t>& hops() const noexcept { return hops_; }
+    const std::vector<std::uint8_t>& bytes() const noexcept { return writer_.bytes(); }
+    Status save(const std::string& path) const { return writer_.save(path); }
+
+  private:
+    std::uint8_t hop_of(const std::string& link_id);
+    std::uint64_t epoch_us_;
+    pcap::PcapWriter writer_;
+    std::map<std::string, std::uint8_t> hops_;
+    std::size_t frames_ = 0;
+};
+
+}  // namespace pc5sec::trace

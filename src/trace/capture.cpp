@@ -1,0 +1,39 @@
+// The capture recorder (include/pc5sec/trace.hpp, docs/pcap-format.md).
+#include "pc5sec/trace.hpp"
+
+namespace pc5sec::trace {
+
+std::uint8_t CaptureRecorder::hop_of(const std::string& link_id) {
+    if (link_id.empty()) return 0;
+    if (auto it = hops_.find(link_id); it != hops_.end()) return it->second;
+    // The frame header has one octet for it; past 255 links the number wraps (1..255).
+    const auto n = static_cast<std::uint8_t>(hops_.size() % 255 + 1);
+    hops_.emplace(link_id, n);
+    return n;
+}
+
+void CaptureRecorder::record(pc5::Time now, const pc5::Frame& frame, const std::string& link_id) {
+    const auto us = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+    pcap::FrameHeader h;
+    h.sender_l2_id = frame.src & pc5::kMaxL2Id;
+    h.receiver_l2_id = frame.dst & pc5::kMaxL2Id;
+    h.lcid = frame.lcid;
+    if (const auto& c = frame.capture) {
+        h.hop = hop_of(c->link_id);
+        h.direction = c->from_initiator ? 0 : 1;
+        h.flags = static_cast<std::uint8_t>((c->integrity ? pcap::kFlagIntegrityProtected : 0) |
+                                            (c->ciphered ? pcap::kFlagCiphered : 0) |
+                                            (c->via_relay ? pcap::kFlagViaRelay : 0));
+        frames_ += writer_.add(epoch_us_ + us, h, c->message).ok();
+        return;
+    }
+    h.hop = hop_of(link_id);
+    // Discovery and SL-SRB0 frames carry their message unprotected: the PDU is the message.
+    const bool plain = frame.lcid == pc5::lcid::kSrb0 || frame.lcid == pc5::lcid::kDiscovery;
+    h.flags = plain ? 0 : pcap::kFlagOnAir;
+    // Only an L2 ID past 24 bits makes add() fail, and both are masked above.
+    frames_ += writer_.add(epoch_us_ + us, h, frame.pdu).ok();
+}
+
+}  // namespace pc5sec::trace
