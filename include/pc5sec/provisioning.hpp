@@ -29,17 +29,20 @@ struct IssuedCredentials {
     Certificate certificate;
 };
 
-// Holds the root CA (ECDSA P-256) and issues, re-issues and revokes UE certificates.
+// Holds the root CA (ECDSA P-256, or Ed25519) and issues, re-issues and revokes UE certificates.
 // On disk (`save` / `open`):
 //   ca/ca.key.pem  CA private key (mode 0600)
 //   ca/ca.pem      CA certificate (self-signed, basicConstraints CA:TRUE, keyUsage
 //   keyCertSign+cRLSign) ca/crl.pem     revocation list (written once something is revoked)
 class ProvisioningFunction {
   public:
-    // A fresh root CA named `name`, valid from `not_before` for `validity`.
+    // A fresh root CA named `name`, valid from `not_before` for `validity`. Its key is ECDSA
+    // P-256 by default; Ed25519 signs deterministically, so a simulation with a seed gives
+    // byte-identical certificates and CRLs (OpenSSL 3.0's ECDSA draws a random k).
     static Result<ProvisioningFunction> create(TimePoint not_before, std::chrono::seconds validity,
                                                std::string name = "pc5sec provisioning CA",
-                                               Rng& rng = system_rng());
+                                               Rng& rng = system_rng(),
+                                               KeyType key_type = KeyType::p256);
     // Loads ca/ from `ca_dir` (ca.key.pem, ca.pem, optional crl.pem).
     static Result<ProvisioningFunction> open(const std::filesystem::path& ca_dir);
     Status save(const std::filesystem::path& ca_dir) const;

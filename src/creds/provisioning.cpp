@@ -170,14 +170,17 @@ Status write_file(const std::filesystem::path& file, std::string_view text, unsi
 
 Result<ProvisioningFunction> ProvisioningFunction::create(TimePoint not_before,
                                                           std::chrono::seconds validity,
-                                                          std::string name, Rng& rng) {
+                                                          std::string name, Rng& rng,
+                                                          KeyType key_type) {
+    if (key_type != KeyType::p256 && key_type != KeyType::ed25519)
+        return make_error(Errc::invalid_argument, "key type", "a CA signs with P-256 or Ed25519");
     if (validity.count() <= 0 || validity > kMaxValidity)
         return make_error(Errc::invalid_argument, "validity",
                           "the CA's validity must be 1 s to 50 years");
     if (not_before < TimePoint{} || to_unix_seconds(not_before) > kMaxUnixSeconds)
         return make_error(Errc::invalid_argument, "not before",
                           "must lie in 1970-01-01 .. 2200-01-01");
-    auto key = PrivateKey::generate(KeyType::p256, rng);
+    auto key = PrivateKey::generate(key_type, rng);
     if (!key) return std::move(key).error();
     auto cert = build_certificate(CertSpec{std::move(name), nullptr, not_before, validity},
                                   key->public_key(), nullptr, *key, rng, "ca/ca.pem");
@@ -304,7 +307,8 @@ Status ProvisioningFunction::revoke(const Certificate& cert, TimePoint now) {
         throw CryptoLibraryError("cannot set the CRL number");
     ASN1_INTEGER_free(number);
     X509_CRL_sort(crl.get());
-    if (X509_CRL_sign(crl.get(), ca_key_.evp(), EVP_sha256()) <= 0)
+    const EVP_MD* md = ca_key_.type() == KeyType::ed25519 ? nullptr : EVP_sha256();
+    if (X509_CRL_sign(crl.get(), ca_key_.evp(), md) <= 0)
         throw CryptoLibraryError("X509_CRL_sign failed: " + detail::openssl_error());
     auto list = RevocationList::adopt(crl.release(), "ca/crl.pem");
     if (!list) return std::move(list).error();
