@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
 """Compares `pc5sec decode --pcap F --json` with tshark + tools/wireshark/pc5s.lua, field by field.
 
-usage: compare_tshark.py PC5SEC LUA PCAP
+usage: compare_tshark.py PC5SEC LUA PCAP [KEYLOG]
 Every value pc5sec prints must appear, equal, in tshark's field of the same name (pc5s.<path>),
 and every pc5s field tshark fills must be one pc5sec printed. Exit 0 when all agree.
+Works on on-air frames too (flag 0x08: pc5s.srap.*, pc5s.data.*, pc5s.pdcp.*); what pc5sec
+deciphered with a key log ("decrypted") has no tshark field and is not compared.
 """
 import json
 import subprocess
 import sys
 
 pc5sec, lua, pcap = sys.argv[1:4]
-SKIP = {"hex", "msg_name"}
+keylog = sys.argv[4:5]
+SKIP = {"hex", "msg_name", "on_air", "decrypted"}
+FLAG_BITS = {"integrity": 0x01, "ciphered": 0x02, "via_relay": 0x04, "on_air": 0x08}
 
 
 def flatten(obj, prefix, out):
@@ -22,6 +26,9 @@ def flatten(obj, prefix, out):
             for k, v in value.items():
                 if k in ("sender_l2_id", "receiver_l2_id", "hop", "direction", "lcid", "flags"):
                     out["hdr." + k] = str(v)
+                if k == "flags":  # the dissector shows each bit (pc5s.hdr.flags.on_air, ...)
+                    for bit, mask in FLAG_BITS.items():
+                        out["hdr.flags." + bit] = "1" if v & mask else "0"
             continue
         if isinstance(value, dict):
             flatten(value, name + ".", out)
@@ -31,7 +38,8 @@ def flatten(obj, prefix, out):
             out[name] = str(value)
 
 
-lines = subprocess.run([pc5sec, "decode", "--pcap", pcap, "--json"], check=True,
+lines = subprocess.run([pc5sec, "decode", "--pcap", pcap, "--json"] +
+                       (["--keylog", keylog[0]] if keylog else []), check=True,
                        capture_output=True, text=True).stdout.splitlines()
 expected = []
 for line in lines:

@@ -6,6 +6,10 @@
 -- Registered on wtap_encap USER0 (pcap link type 147). Each frame is pc5sec's 12-octet frame
 -- header, then one PC5 signalling message. Every message, IE and container field is filterable:
 -- pc5s.msg_type, pc5s.seq, pc5s.knrp_id, pc5s.nonce_1, pc5s.key_est_info.signature, ...
+-- A frame with flag 0x08 (pc5s.hdr.flags.on_air) holds the PDU as it went on the air: its SRAP
+-- header (pc5s.srap.*), data PDU header (pc5s.data.knrp_sess_id, .dc, .sn) or PDCP header of
+-- protected PC5-S (pc5s.pdcp.*), and the ciphered octets. `pc5sec decode --pcap F --keylog K`
+-- deciphers them (docs/pcap-format.md "Data PDUs and deciphering with the key log").
 -- Code points that pc5sec chose itself (not readable in any public 3GPP text) are marked
 -- "[provisional]" in the tree, raise an expert note, and are listed in pc5s.provisional.
 --
@@ -254,6 +258,22 @@ add("hdr.direction", ProtoField.uint8("pc5s.hdr.direction", "Direction", base.DE
     { [0] = "sent by the initiating UE", [1] = "sent by the peer UE" }))
 add("hdr.lcid", ProtoField.uint8("pc5s.hdr.lcid", "LCID", base.DEC))
 add("hdr.flags", ProtoField.uint8("pc5s.hdr.flags", "Flags", base.HEX))
+add("hdr.flags.integrity", ProtoField.uint8("pc5s.hdr.flags.integrity", "Integrity protected", base.DEC, nil, 0x01))
+add("hdr.flags.ciphered", ProtoField.uint8("pc5s.hdr.flags.ciphered", "Ciphered", base.DEC, nil, 0x02))
+add("hdr.flags.via_relay", ProtoField.uint8("pc5s.hdr.flags.via_relay", "Hop of a relayed path", base.DEC, nil, 0x04))
+add("hdr.flags.on_air", ProtoField.uint8("pc5s.hdr.flags.on_air", "PDU as on the air", base.DEC, nil, 0x08))
+-- on-air PDUs (flag 0x08): SRAP (TS 38.351), data PDU (docs/userplane.md), PDCP PC5-S PDU
+add("srap.dc", ProtoField.uint8("pc5s.srap.dc", "SRAP D/C", base.DEC, nil, 0x80))
+add("srap.bearer", ProtoField.uint8("pc5s.srap.bearer", "SRAP bearer ID", base.DEC, nil, 0x1F))
+add("srap.src_ue", ProtoField.uint8("pc5s.srap.src_ue", "Source local UE ID", base.DEC))
+add("srap.dst_ue", ProtoField.uint8("pc5s.srap.dst_ue", "Destination local UE ID", base.DEC))
+add("data.knrp_sess_id", ProtoField.uint16("pc5s.data.knrp_sess_id", "KNRP-sess ID", base.HEX))
+add("data.dc", ProtoField.uint8("pc5s.data.dc", "D/C", base.DEC, nil, 0x80))
+add("data.sn", ProtoField.uint24("pc5s.data.sn", "SN (18 bits)", base.DEC, nil, 0x03FFFF))
+add("data.ciphered", ProtoField.bytes("pc5s.data.ciphered", "Ciphered payload and MAC-I"))
+add("pdcp.knrp_sess_id", ProtoField.uint16("pc5s.pdcp.knrp_sess_id", "KNRP-sess ID", base.HEX))
+add("pdcp.sn", ProtoField.uint16("pc5s.pdcp.sn", "SN (12 bits)", base.DEC, nil, 0x0FFF))
+add("pdcp.ciphered", ProtoField.bytes("pc5s.pdcp.ciphered", "Protected PC5-S message and MAC-I"))
 -- message header
 add("msg_type", ProtoField.uint8("pc5s.msg_type", "Message type", base.DEC, valstring("message type")))
 add("msg_name", ProtoField.string("pc5s.msg_name", "Message name"))
@@ -391,24 +411,8 @@ local function dissect_value(ie, tvb, tree, label_item)
   end
 end
 
-function pc5s.dissector(tvb, pinfo, root)
-  pinfo.cols.protocol = "PC5-S"
-  local tree = root:add(pc5s, tvb())
-  if tvb:len() < 12 then return malformed(tree, "frame header truncated") end
-  local hlen = tvb(1, 1):uint()
-  local htree = tree:add(tvb(0, hlen), "pc5sec frame header")
-  htree:add(F["hdr.version"], tvb(0, 1))
-  htree:add(F["hdr.length"], tvb(1, 1))
-  htree:add(F["hdr.sender_l2_id"], tvb(2, 3))
-  htree:add(F["hdr.receiver_l2_id"], tvb(5, 3))
-  htree:add(F["hdr.hop"], tvb(8, 1))
-  htree:add(F["hdr.direction"], tvb(9, 1))
-  htree:add(F["hdr.lcid"], tvb(10, 1))
-  htree:add(F["hdr.flags"], tvb(11, 1))
-  pinfo.cols.src = string.format("%06x", tvb(2, 3):uint())
-  pinfo.cols.dst = string.format("%06x", tvb(5, 3):uint())
-
-  local m = tvb(hlen):tvb()
+-- One PC5 signalling message (octet 1 type, octet 2 sequence number, then the IEs).
+local function dissect_message(m, pinfo, tree)
   if m:len() < 2 then return malformed(tree, "message truncated") end
   local mt = m(0, 1):uint()
   local msg = SCHEMA.messages[mt]
@@ -479,6 +483,104 @@ function pc5s.dissector(tvb, pinfo, root)
         off = off + 1 + lo + m(off + 1, lo):uint()
       end
     end
+  end
+  return true
+end
+
+-- A data PDU (docs/userplane.md): KNRP-sess ID (16), D/C | R x5 | SN (18), then the payload and
+-- MAC-I, ciphered. `pc5sec decode --pcap F --keylog K` deciphers them.
+local function dissect_data(m, off, pinfo, tree, bearer)
+  local dtree = tree:add(m(off), string.format("Data PDU (bearer %d)", bearer))
+  if m:len() - off < 5 then return malformed(dtree, "data PDU header truncated") end
+  dtree:add(F["data.knrp_sess_id"], m(off, 2))
+  dtree:add(F["data.dc"], m(off + 2, 1))
+  dtree:add(F["data.sn"], m(off + 2, 3))
+  if m:len() > off + 5 then dtree:add(F["data.ciphered"], m(off + 5)) end
+  pinfo.cols.info = string.format("Data PDU bearer %d KNRP-sess ID 0x%04x SN %d", bearer,
+    m(off, 2):uint(), m(off + 2, 3):uint() % 0x40000)
+  return true
+end
+
+-- A PDCP-protected PC5-S PDU (include/pc5sec/pdcp.hpp): KNRP-sess ID (16), R x4 | SN (12), then
+-- the message and MAC-I (ciphered, except the security mode command).
+local function dissect_pdcp(m, off, pinfo, tree, bearer)
+  local ptree = tree:add(m(off), string.format("Protected PC5-S PDU (bearer %d)", bearer))
+  if m:len() - off < 8 then return malformed(ptree, "PDCP PDU truncated") end
+  ptree:add(F["pdcp.knrp_sess_id"], m(off, 2))
+  ptree:add(F["pdcp.sn"], m(off + 2, 2))
+  ptree:add(F["pdcp.ciphered"], m(off + 4))
+  pinfo.cols.info = string.format("Protected PC5-S bearer %d KNRP-sess ID 0x%04x SN %d", bearer,
+    m(off, 2):uint(), m(off + 2, 2):uint() % 0x1000)
+  return true
+end
+
+-- A PDU as it went on the air (frame header flag 0x08, docs/pcap-format.md).
+local function dissect_on_air(m, pinfo, tree, lcid)
+  if lcid >= 4 and lcid <= 19 then
+    return dissect_data(m, 0, pinfo, tree, lcid)
+  elseif lcid == 55 then
+    if m:len() < 1 then return malformed(tree, "LCID 55 PDU empty") end
+    local b0 = m(0, 1):uint()
+    if b0 >= 0x80 and (b0 % 0x80) < 0x20 and m:len() >= 3 then
+      -- SRAP (TS 38.351): D/C = 1, R R = 0, bearer ID, source and destination local UE IDs.
+      local bearer = b0 % 0x20
+      local stree = tree:add(m(0, 3), "SRAP header")
+      stree:add(F["srap.dc"], m(0, 1))
+      stree:add(F["srap.bearer"], m(0, 1))
+      stree:add(F["srap.src_ue"], m(1, 1))
+      stree:add(F["srap.dst_ue"], m(2, 1))
+      if bearer >= 4 then return dissect_data(m, 3, pinfo, tree, bearer) end
+      if bearer == 1 or bearer == 2 then return dissect_pdcp(m, 3, pinfo, tree, bearer) end
+      if bearer == 0 then
+        if m:len() < 5 then return malformed(tree, "SL-SRB0 message truncated") end
+        return dissect_message(m(3):tvb(), pinfo, tree)
+      end
+      if m:len() > 3 then tree:add(m(3), "PC5-RRC") end
+      return true
+    end
+    -- Solution B's end-to-end PC5-S has no SRAP header (BEARER 2).
+    return dissect_pdcp(m, 0, pinfo, tree, 2)
+  elseif lcid == 1 or lcid == 2 then
+    return dissect_pdcp(m, 0, pinfo, tree, lcid)
+  elseif lcid == 0 or lcid == 63 then
+    return dissect_message(m, pinfo, tree)
+  end
+  if m:len() > 0 then tree:add(m(), string.format("LCID %d PDU", lcid)) end
+  return true
+end
+
+function pc5s.dissector(tvb, pinfo, root)
+  pinfo.cols.protocol = "PC5-S"
+  local tree = root:add(pc5s, tvb())
+  if tvb:len() < 12 then return malformed(tree, "frame header truncated") end
+  local hlen = tvb(1, 1):uint()
+  if hlen < 12 or hlen > tvb:len() then return malformed(tree, "frame header length") end
+  local htree = tree:add(tvb(0, hlen), "pc5sec frame header")
+  htree:add(F["hdr.version"], tvb(0, 1))
+  htree:add(F["hdr.length"], tvb(1, 1))
+  htree:add(F["hdr.sender_l2_id"], tvb(2, 3))
+  htree:add(F["hdr.receiver_l2_id"], tvb(5, 3))
+  htree:add(F["hdr.hop"], tvb(8, 1))
+  htree:add(F["hdr.direction"], tvb(9, 1))
+  htree:add(F["hdr.lcid"], tvb(10, 1))
+  local ftree = htree:add(F["hdr.flags"], tvb(11, 1))
+  ftree:add(F["hdr.flags.integrity"], tvb(11, 1))
+  ftree:add(F["hdr.flags.ciphered"], tvb(11, 1))
+  ftree:add(F["hdr.flags.via_relay"], tvb(11, 1))
+  ftree:add(F["hdr.flags.on_air"], tvb(11, 1))
+  pinfo.cols.src = string.format("%06x", tvb(2, 3):uint())
+  pinfo.cols.dst = string.format("%06x", tvb(5, 3):uint())
+
+  local on_air = math.floor(tvb(11, 1):uint() / 8) % 2 == 1
+  if hlen == tvb:len() then
+    if on_air then return tvb:len() end
+    return malformed(tree, "message truncated")
+  end
+  local m = tvb(hlen):tvb()
+  if on_air then
+    dissect_on_air(m, pinfo, tree, tvb(10, 1):uint())
+  else
+    dissect_message(m, pinfo, tree)
   end
   return tvb:len()
 end
