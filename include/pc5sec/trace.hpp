@@ -42,4 +42,29 @@ class CaptureRecorder {
     std::size_t frames_ = 0;
 };
 
+// A sequence diagram of one establishment (seed 001 refers to such a figure): one lane per UE,
+// one arrow per frame, notes for what the UEs concluded. Rendered as a standalone SVG.
+struct DiagramArrow {
+    pc5::Time at{};
+    std::string from, to;  // lane names; `to` "*" for a broadcast
+    std::string label;     // "DIRECT_COMMUNICATION_REQUEST", "data SN 3", ...
+    std::string detail;    // a second, smaller line (LCID, size, protection)
+    enum class Fate : std::uint8_t { delivered, lost, corrupted } fate = Fate::delivered;
+    bool protected_pdu = false;  // integrity protected (drawn solid) or not (dashed)
+};
+struct DiagramNote {
+    pc5::Time at{};
+    std::string lane;
+    std::string text;
+    bool failure = false;
+};
+struct Diagram {
+    std::string title, subtitle;
+    std::vector<std::string> lanes;
+    std::vector<DiagramArrow> arrows;
+    std::vector<DiagramNote> notes;
+};
+// The SVG text (UTF-8, self-contained, no script). Names and labels are XML-escaped.
+std::string render_svg(const Diagram& diagram);
+
 }  // namespace pc5sec::trace

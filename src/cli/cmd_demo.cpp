@@ -1,108 +1,165 @@
-// `pc5sec demo`: a walk-through of the PC5 key hierarchy for one sample link, from KNRP to a
-// protected PC5-S message that the peer verifies and deciphers. Keys appear only as
-// fingerprints; the simulator (issue [sim]) replaces this with full scenarios.
+// `pc5sec demo`: what a new user runs first. It provisions credentials (step 0 of both seeds),
+// then runs the main built-in scenarios in the simulator: solution A through a layer-3 and a
+// layer-2 relay, solution B hardened through a relay, in and out of coverage, and attacks; each
+// sends protected data. It prints one table comparing them and writes, under --out (default
+// ./pc5sec-out): capture.pcap, keylog.txt and metrics.json of all scenarios, one SVG sequence
+// diagram per establishment, and a folder per scenario with its own files.
+#include <filesystem>
 #include <iostream>
-#include <memory>
+#include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "pc5sec/hex.hpp"
-#include "pc5sec/kdf.hpp"
-#include "pc5sec/nea_nia.hpp"
-#include "pc5sec/rng.hpp"
+#include "cli/sim_output.hpp"
+#include "pc5sec/creds.hpp"
+#include "pc5sec/pcap.hpp"
+#include "pc5sec/provisioning.hpp"
 
 namespace pc5sec::cli {
 namespace {
 
-void run_demo(std::uint64_t seed, bool use_seed) {
+using namespace std::chrono_literals;
+
+constexpr const char* kScenarios[] = {
+    "a-l3",
+    "a-l2",
+    "b-hardened",
+    "a-l3-ooc",
+    "b-hardened-ooc",
+    "attack-tamper-mac",
+    "attack-revoked",
+    "attack-tampering-relay-b-hardened",
+    "attack-foreign-ca-b-literal",
+    "attack-tamper-data",
+};
+
+// Step 0 for real: a CA and bundles that `pc5sec ue --bundle` and `pc5sec creds` take.
+void provision(const std::filesystem::path& dir, Rng& rng) {
+    const auto now = creds::Clock::now();
+    auto pf = take(creds::ProvisioningFunction::create(now - 1h, 24h * 365, "pc5sec demo CA", rng));
+    take(pf.save(dir / "ca"));
+    for (const auto& [name, relay] :
+         {std::pair{"alice", false}, {"relay-1", true}, {"bob", false}}) {
+        creds::UeProfile p;
+        p.user_info_id = name;
+        p.authorisation = {{relay ? creds::Role::u2u_relay : creds::Role::end_ue}, {0x00A001}};
+        auto c = take(pf.issue(p, now - 1h, 24h * 30, rng));
+        take(pf.write_bundle(dir / name, c, p.policy));
+    }
+}
+
+void run_demo(const std::string& out, std::uint64_t seed) {
     std::unique_ptr<Rng> owned;
     Rng* rng = &system_rng();
-    if (use_seed) {
+    if (seed) {
         owned = std::make_unique<DeterministicRng>(seed);
         rng = owned.get();
     }
-    auto step = [](int n, const std::string& text) { fmt::print("\n[{}] {}\n", n, text); };
-    fmt::print("pc5sec demo: the PC5 unicast key hierarchy of one link (TS 33.536, seed 000)\n");
-    fmt::print("Keys are shown as fingerprints (8 hex digits of a SHA-256), never in full.\n");
-
-    step(1, "KNRP: the 256-bit root of the link, from Direct Authentication and Key Establishment");
-    Knrp knrp;
-    rng->fill(knrp.reveal_mut());
-    fmt::print("    KNRP          fingerprint {}\n", knrp.fingerprint());
-
-    step(2, "Direct Communication Request carries Nonce_1 (128 bits) and the MSB of KNRP-sess ID");
-    const Nonce nonce_1 = rng->bytes<16>();
-    const std::uint8_t msb = rng->next_u8();
-    fmt::print("    Nonce_1       {}\n    KNRP-sess ID  MSB 0x{:02x} (chosen by the initiator)\n",
-               to_hex(nonce_1), msb);
-
-    step(3, "Direct Security Mode Command carries Nonce_2 and the LSB of KNRP-sess ID");
-    const Nonce nonce_2 = rng->bytes<16>();
-    std::uint8_t lsb = rng->next_u8();
-    if (msb == 0 && lsb == 0) lsb = 1;  // KNRP-sess ID 0 means "no security" in the PDCP header
-    const auto sess_id = KnrpSessId::from_parts(msb, lsb);
-    fmt::print("    Nonce_2       {}\n    KNRP-sess ID  0x{:04x}\n", to_hex(nonce_2),
-               sess_id.value);
-
-    step(4, "KNRP-sess = KDF(KNRP, FC=0x7F, Nonce_1, Nonce_2)  [TS 33.536 A.2]");
-    const KnrpSess sess = derive_knrp_sess(knrp, nonce_1, nonce_2);
-    fmt::print("    KNRP-sess     fingerprint {}\n", sess.fingerprint());
-
-    step(5, "NRPEK / NRPIK = 128 LSBs of KDF(KNRP-sess, FC=0x7E, 0x00|0x01, alg)  [TS 33.536 A.3]");
-    const Nrpek nrpek = derive_nrpek(sess, CipheringAlgorithm::nea2);
-    const Nrpik nrpik = derive_nrpik(sess, IntegrityAlgorithm::nia2);
-    fmt::print("    algorithms    128-NEA2 (AES-CTR), 128-NIA2 (AES-CMAC)\n");
-    fmt::print("    NRPEK         fingerprint {}\n    NRPIK         fingerprint {}\n",
-               nrpek.fingerprint(), nrpik.fingerprint());
-
-    step(6, "Protect a PC5-S message on LCID 2: MAC-I over the plaintext, then cipher");
-    const std::string text = "PROSE DIRECT LINK KEEPALIVE REQUEST (sample payload)";
-    std::vector<std::uint8_t> pdu(text.begin(), text.end());
-    const SecurityInput in{/*count=*/7, /*bearer=*/2, /*direction=*/0};
-    const auto enc = take(CipheringContext::create(CipheringAlgorithm::nea2, nrpek));
-    const auto integ = take(IntegrityContext::create(IntegrityAlgorithm::nia2, nrpik));
-    const MacI mac = take(integ.compute(in, pdu, pdu.size() * 8));
-    std::vector<std::uint8_t> air(pdu.size());
-    take(enc.apply(in, pdu, air, pdu.size() * 8));
-    fmt::print("    COUNT=7 BEARER=2 DIRECTION=0 (sent by the initiator)\n");
-    fmt::print("    plaintext     {}\n    on air        {}\n    MAC-I         {}\n", to_hex(pdu),
-               to_hex(air), to_hex(mac));
-
-    step(7, "The peer derives the same keys, deciphers and verifies");
-    const KnrpSess peer_sess = derive_knrp_sess(knrp, nonce_1, nonce_2);
-    const auto peer_enc = take(CipheringContext::create(
-        CipheringAlgorithm::nea2, derive_nrpek(peer_sess, CipheringAlgorithm::nea2)));
-    const auto peer_integ = take(IntegrityContext::create(
-        IntegrityAlgorithm::nia2, derive_nrpik(peer_sess, IntegrityAlgorithm::nia2)));
-    std::vector<std::uint8_t> back(air.size());
-    take(peer_enc.apply(in, air, back, air.size() * 8));
-    const bool ok = peer_integ.verify(in, back, back.size() * 8, mac).ok();
-    fmt::print("    keys agree    {}\n    deciphered    \"{}\"\n    MAC-I check   {}\n",
-               peer_sess == sess ? "yes" : "NO", std::string(back.begin(), back.end()),
-               ok ? "pass" : "FAIL");
-
-    step(8, "An attacker flips one bit on air; the peer's MAC-I check fails (PC5 cause #7)");
-    air[3] ^= 0x10;
-    take(peer_enc.apply(in, air, back, air.size() * 8));
-    const auto tampered = peer_integ.verify(in, back, back.size() * 8, mac);
-    fmt::print("    MAC-I check   {}\n",
-               tampered ? "pass (UNEXPECTED)" : tampered.error().describe());
-    if (!ok || tampered) throw CommandError(kExitCheckFailed, "the demo's checks did not hold");
     fmt::print(
-        "\nNext: `pc5sec crypto --help` to compute these values by hand, `pc5sec bench` to "
-        "measure them.\n");
+        "pc5sec demo: UE-to-UE relay PC5 link security, the two TR 33.740 KI#2 proposals\n"
+        "  solution A (seed 000): TS 33.536 unicast security per hop (layer 3) or end to "
+        "end (layer 2)\n"
+        "  solution B (seed 001): signatures that the relay verifies and re-signs, KD by "
+        "Diffie-Hellman\n\n");
+    const std::filesystem::path dir(out);
+    fmt::print(
+        "[1] Step 0, provisioning: a root CA and credentials for alice, relay-1 and bob\n"
+        "    written to {}/credentials/ (use them with `pc5sec ue --bundle`)\n",
+        out);
+    provision(dir / "credentials", *rng);
+
+    fmt::print(
+        "[2] The scenarios, in the simulator (virtual time, 2 ms radio delay), each with "
+        "20 protected data PDUs:\n\n");
+    const std::string head =
+        fmt::format("  {:<34} {:<10} {:<4} {:<5} {:<9} {:<7} {:>5} {:>7} {:>11} {:>9} {:>11}  {}\n",
+                    "scenario", "solution", "path", "cov.", "links", "causes", "msgs", "bytes",
+                    "sign/ver/dh", "latency", "data s/d/x", "expected?");
+    std::cout << head;
+    nlohmann::ordered_json all = nlohmann::ordered_json::array();
+    pcap::PcapWriter merged;
+    std::string keylog = "# pc5sec key log (docs/keylog.md): these lines are secret keys\n";
+    std::size_t svgs = 0, unmet = 0, index = 0;
+    for (const char* name : kScenarios) {
+        auto s = take(sim::builtin(name));
+        if (seed) s.seed = seed;
+        std::string stats;
+        const auto r = run_with_progress(s, {}, stats);
+        write_report((dir / name).string(), r);
+        const auto j = nlohmann::json::parse(r.json);
+        std::set<unsigned> causes;
+        for (const auto& l : j["links"])
+            if (l["state"] == "failed") causes.insert(l["cause"].get<unsigned>());
+        std::string cause_text;
+        for (auto c : causes)
+            cause_text += (cause_text.empty() ? "#" : ",#") + std::to_string(c);
+        const auto& c = j["crypto"];
+        const auto& d = j["data"];
+        const bool ooc =
+            std::string(name).find("ooc") != std::string::npos || s.attack == sim::Attack::expired;
+        std::cout << fmt::format(
+            "  {:<34} {:<10} {:<4} {:<5} {:<9} {:<7} {:>5} {:>7} {:>11} {:>7.1f}ms {:>11}  {}\n",
+            name, j["solution"].get<std::string>(), j["path"].get<std::string>(),
+            ooc ? "out" : "in", fmt::format("{} ok {} x", r.links_established, r.links_failed),
+            cause_text.empty() ? "-" : cause_text, j["messages_total"]["count"].get<int>(),
+            j["messages_total"]["bytes"].get<int>(),
+            fmt::format("{}/{}/{}", c["sign"].get<int>(), c["verify"].get<int>(),
+                        c["key_agreement"].get<int>()),
+            j["establishment"]["mean_latency_ms"].get<double>(),
+            fmt::format("{}/{}/{}", d["offered"].get<int>(), d["delivered"].get<int>(),
+                        d["dropped"].get<int>()),
+            r.expectations_met ? "yes" : "NO");
+        unmet += !r.expectations_met;
+        all.push_back(nlohmann::ordered_json::parse(r.json));
+        // One capture for all: each scenario a minute after the previous one.
+        for (const auto& f : take(pcap::parse(r.pcap)))
+            take(merged.add(f.timestamp_us + index * 60'000'000ull, f.header, f.message));
+        keylog += "# scenario " + std::string(name) + "\n";
+        for (std::size_t p = r.keylog.find('\n') + 1; p < r.keylog.size();) {
+            const auto e = r.keylog.find('\n', p);
+            keylog += r.keylog.substr(p, e - p + 1);
+            p = e + 1;
+        }
+        for (const auto& [file, svg] : r.diagrams) {
+            take(creds::write_file(dir / (std::string(name) + "-" + file), svg, 0644));
+            ++svgs;
+        }
+        ++index;
+    }
+    take(merged.save((dir / "capture.pcap").string()));
+    take(creds::write_file(dir / "keylog.txt", keylog, 0600));
+    take(creds::write_file(dir / "metrics.json",
+                           nlohmann::ordered_json{{"scenarios", all}}.dump(2) + "\n", 0644));
+    fmt::print(
+        "\n  links: established (ok) and failed (x); causes: PC5 causes of the failures (#6 "
+        "authentication failure,\n  #4 no answer, #11 not authorised); sign/ver/dh: signatures, "
+        "verifications, key agreements;\n  latency: request to link ready, virtual time; data "
+        "s/d/x: PDUs the source sent, delivered, dropped.\n\n");
+    fmt::print(
+        "[3] Written to {0}/: capture.pcap, keylog.txt, metrics.json, {1} SVG sequence diagrams, "
+        "and one folder per scenario.\n"
+        "    Read the capture:   tshark -X lua_script:tools/wireshark/pc5s.lua -r "
+        "{0}/capture.pcap\n"
+        "    Decipher its data:  pc5sec decode --pcap {0}/capture.pcap --keylog {0}/keylog.txt\n"
+        "    More scenarios:     pc5sec scenarios; pc5sec simulate builtin:NAME\n",
+        out, svgs);
+    if (unmet)
+        throw CommandError(kExitCheckFailed,
+                           fmt::format("{} scenario(s) did not end as expected", unmet));
 }
 
-}  // namespace
-
-namespace {
 void register_demo(CLI::App& app) {
+    auto out = std::make_shared<std::string>("pc5sec-out");
     auto seed = std::make_shared<std::uint64_t>(0);
-    auto* sub = app.add_subcommand("demo", "a walk-through of one PC5 link's key hierarchy");
-    auto* opt =
-        sub->add_option("--seed", *seed, "reproducible run from this seed (simulation only)");
-    sub->callback([seed, opt] { run_demo(*seed, opt->count() > 0); });
+    auto* sub = app.add_subcommand(
+        "demo",
+        "provision, then run the main scenarios of both solutions, with attacks; write "
+        "a capture, key log, metrics and sequence diagrams");
+    sub->add_option("--out", *out, "output directory")->capture_default_str();
+    sub->add_option("--seed", *seed, "reproducible run from this seed (default: each scenario's)");
+    sub->callback([out, seed] { run_demo(*out, *seed); });
 }
 
 }  // namespace

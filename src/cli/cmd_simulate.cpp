@@ -1,0 +1,143 @@
+// `pc5sec simulate FILE|builtin:NAME` runs one scenario in the simulator; `pc5sec scenarios`
+// lists the built-in ones (docs/scenarios.md). Also the helpers `pc5sec demo` shares
+// (cli/sim_output.hpp).
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/sim_output.hpp"
+#include "pc5sec/creds.hpp"
+
+namespace pc5sec::cli {
+
+double peak_memory_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
+}
+
+sim::Report run_with_progress(const sim::Scenario& scenario, const sim::Options& options,
+                              std::string& stats) {
+    sim::Options o = options;
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    if (tty)
+        o.progress = [&scenario](double f) {
+            const int width = 40, done = static_cast<int>(f * width);
+            std::cerr << fmt::format("\r{:<24} [{}{}] {:3.0f}%", scenario.name.substr(0, 24),
+                                     std::string(static_cast<std::size_t>(done), '#'),
+                                     std::string(static_cast<std::size_t>(width - done), '.'),
+                                     f * 100)
+                      << std::flush;
+        };
+    const auto start = std::chrono::steady_clock::now();
+    auto r = sim::run(scenario, o);
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r" << std::flush;
+    stats = fmt::format("wall {:.2f} s, peak memory {:.0f} MiB", wall, peak_memory_mib());
+    return take(std::move(r));
+}
+
+void write_report(const std::string& dir, const sim::Report& report) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw CommandError(kExitBadInput, fmt::format("--out {}: {}", dir, ec.message()));
+    const std::filesystem::path d(dir);
+    if (!report.pcap.empty())
+        take(creds::write_file(
+            d / "capture.pcap",
+            std::string_view(reinterpret_cast<const char*>(report.pcap.data()), report.pcap.size()),
+            0644));
+    if (!report.keylog.empty()) take(creds::write_file(d / "keylog.txt", report.keylog, 0600));
+    take(creds::write_file(d / "metrics.json", report.json, 0644));
+    for (const auto& [name, svg] : report.diagrams)
+        take(creds::write_file(d / name, svg, 0644));
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CommandError(kExitBadInput, path + ": cannot read the scenario file");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+struct SimulateArgs {
+    std::string scenario, out;
+    bool json = false, no_files = false;
+    std::uint64_t seed = 0;
+};
+
+void run_simulate(const SimulateArgs& a) {
+    sim::Scenario s = a.scenario.starts_with("builtin:")
+                          ? take(sim::builtin(a.scenario))
+                          : take(sim::parse_scenario(read_text(a.scenario), a.scenario));
+    if (a.seed) s.seed = a.seed;
+    std::string stats;
+    const auto r = run_with_progress(s, {}, stats);
+    const std::string out = a.out.empty() ? "pc5sec-out/" + s.name : a.out;
+    if (!a.no_files) write_report(out, r);
+    if (a.json) {
+        std::cout << r.json;
+    } else {
+        std::cout << r.summary << "\n";
+        if (!a.no_files)
+            std::cout << fmt::format(
+                "  wrote {0}/capture.pcap, {0}/keylog.txt, {0}/metrics.json and {1} sequence "
+                "diagram(s)\n",
+                out, r.diagrams.size());
+    }
+    std::cerr << stats << "\n";
+    if (!r.expectations_met)
+        throw CommandError(kExitCheckFailed, "the scenario's [expect] did not hold");
+}
+
+void register_simulate(CLI::App& app) {
+    auto a = std::make_shared<SimulateArgs>();
+    auto* cmd = app.add_subcommand(
+        "simulate", "run a scenario (TOML file or builtin:NAME) in the discrete-event simulator");
+    cmd->add_option("scenario", a->scenario, "a scenario file, or builtin:NAME (pc5sec scenarios)")
+        ->required();
+    cmd->add_option("--out", a->out,
+                    "where the capture, key log, metrics.json and diagrams go "
+                    "(default pc5sec-out/<scenario>)");
+    cmd->add_flag("--json", a->json,
+                  "print the metrics JSON (docs/metrics.md) instead of the table");
+    cmd->add_flag("--no-files", a->no_files, "write nothing to disk");
+    cmd->add_option("--seed", a->seed, "override the scenario's seed");
+    cmd->callback([a] { run_simulate(*a); });
+
+    auto show = std::make_shared<std::string>();
+    auto* list = app.add_subcommand("scenarios", "list the built-in scenarios");
+    list->add_option("--show", *show, "print the TOML of one built-in scenario");
+    list->callback([show] {
+        if (!show->empty()) {
+            for (const auto& b : sim::builtin_scenarios())
+                if (b.name == *show || "builtin:" + b.name == *show) {
+                    std::cout << b.toml;
+                    return;
+                }
+            throw CommandError(kExitBadInput, "--show: no built-in scenario " + *show);
+        }
+        for (const auto& b : sim::builtin_scenarios())
+            std::cout << fmt::format("  builtin:{:<36} {}\n", b.name, b.summary);
+        std::cout << "\nRun one: pc5sec simulate builtin:NAME; see its file: pc5sec scenarios "
+                     "--show NAME\n";
+    });
+}
+
+}  // namespace
+
+const CommandRegistrar kRegistrar{15, register_simulate};
+
+}  // namespace pc5sec::cli

@@ -1,0 +1,160 @@
+// The built-in scenarios (`pc5sec scenarios`). Each is TOML text, parsed like a user's file, so
+// `pc5sec scenarios --show NAME` gives a starting point for one's own.
+#include <fmt/format.h>
+
+#include "pc5sec/sim.hpp"
+
+namespace pc5sec::sim {
+namespace {
+
+struct Spec {
+    std::string name, summary;
+    std::string solution = "A", path = "l3";
+    std::string top;  // extra top-level keys
+    std::string ues;  // extra keys of alice's [[ue]] table / bob's / the relay's
+    std::string alice, bob, relay;
+    std::string relay_name = "relay-1";
+    std::string tables;  // [medium], [traffic], [expect] ...
+};
+
+constexpr const char* kTraffic = "[traffic]\npdus = 20\nsize = 200\ninterval_ms = 5\n";
+
+std::string render(const Spec& s) {
+    std::string t = fmt::format(
+        "name = \"{}\"\ndescription = \"{}\"\nsolution = \"{}\"\n"
+        "path = \"{}\"\nseed = 1\n{}\n",
+        s.name, s.summary, s.solution, s.path, s.top);
+    t += fmt::format("[[ue]]\nname = \"alice\"\nl2 = 0x00000A\n{}\n", s.alice);
+    t += fmt::format("[[ue]]\nname = \"bob\"\nl2 = 0x00000B\n{}\n", s.bob);
+    if (s.path != "direct")
+        t += fmt::format("[[ue]]\nname = \"relay-1\"\nl2 = 0x000050\nrelay = true\n{}\n", s.relay);
+    t += "[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\n";
+    if (s.path != "direct") t += fmt::format("relay = \"{}\"\n", s.relay_name);
+    t += "\n" + s.tables;
+    return t;
+}
+
+std::string ooc() {
+    return "in_coverage = false\n";
+}
+
+std::string expect_ok(int delivered = 20) {
+    return fmt::format("{}\n[expect]\nestablished = true\ndelivered_min = {}\n", kTraffic,
+                       delivered);
+}
+
+std::string expect_cause(int cause, bool established = false) {
+    return fmt::format("[expect]\nestablished = {}\ncause = {}\n", established ? "true" : "false",
+                       cause);
+}
+
+std::vector<Builtin> make() {
+    std::vector<Spec> specs;
+    auto add = [&](Spec s) { specs.push_back(std::move(s)); };
+    // Solution A (seed 000), every path, in and out of coverage.
+    add({"a-direct", "Solution A: a direct PC5 link (TS 33.536 as is)", "A", "direct", "", "", "",
+         "", "", "relay-1", expect_ok()});
+    add({"a-l3", "Solution A through a layer-3 UE-to-UE relay: two per-hop links", "A", "l3", "",
+         "", "", "", "", "relay-1", expect_ok()});
+    add({"a-l2", "Solution A through a layer-2 relay: two hops and an end-to-end link", "A", "l2",
+         "", "", "", "", "", "relay-1", expect_ok()});
+    add({"a-l3-ooc", "Solution A via a layer-3 relay, every UE out of coverage", "A", "l3", "", "",
+         ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"a-l2-ooc", "Solution A via a layer-2 relay, every UE out of coverage", "A", "l2", "", "",
+         ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"a-l3-discovery", "Solution A: the source finds its relay by discovery (step 1)", "A",
+         "l3", "", "", "", "", "", "auto", expect_ok()});
+    add({"a-l3-psk", "Solution A, step 3 with a pre-shared group key instead of certificates", "A",
+         "l3", "psk = true\n", "", "", "", "", "relay-1", expect_ok()});
+    add({"a-l3-reuse", "Solution A: release, then establish again reusing the KNRP (step 2)", "A",
+         "l3", "reuse = true\n", "", "", "", "", "relay-1", "[expect]\nestablished = true\n"});
+    add({"a-expired-renewed",
+         "Solution A: the source's certificate has expired; in coverage it is renewed", "A", "l3",
+         "", "", "credentials = \"expired\"\n", "", "", "relay-1", expect_ok()});
+    add({"a-l3-lossy", "Solution A via a layer-3 relay on a bad radio: 20% loss, reordering", "A",
+         "l3", "duration_s = 120\n", "", "", "", "", "relay-1",
+         "[medium]\nloss = 0.2\nreorder = 0.2\nduplicate = 0.05\njitter_ms = 3\n\n"
+         "[traffic]\npdus = 20\n"});
+    // Solution B (seed 001).
+    add({"b-literal", "Solution B as seed 001 writes it: raw keys, no certificates", "B-literal",
+         "l3", "", "", "", "", "", "relay-1", expect_ok()});
+    add({"b-hardened", "Solution B hardened: certificates, replay cache, relay identity signed",
+         "B-hardened", "l3", "", "", "", "", "", "relay-1", expect_ok()});
+    add({"b-hardened-ooc", "Solution B hardened, every UE out of coverage", "B-hardened", "l3", "",
+         "", ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"b-hardened-lossy", "Solution B hardened on a bad radio: 20% loss, reordering",
+         "B-hardened", "l3", "duration_s = 120\n", "", "", "", "", "relay-1",
+         "[medium]\nloss = 0.2\nreorder = 0.2\nduplicate = 0.05\njitter_ms = 3\n\n"
+         "[traffic]\npdus = 20\n"});
+    // One scenario per attack, with what each solution resists.
+    add({"attack-tamper-request",
+         "A: an attacker downgrades the request's security capabilities (bidding down)", "A", "l3",
+         "attack = \"tamper-request\"\n", "", "", "", "", "relay-1", expect_cause(6)});
+    add({"attack-tamper-mac", "A: one bit of the Security Mode Command's MAC-I flipped", "A", "l3",
+         "attack = \"tamper-mac\"\n", "", "", "", "", "relay-1", expect_cause(4)});
+    add({"attack-replay", "A: an old Direct Communication Request replayed after release", "A",
+         "l3", "attack = \"replay\"\n", "", "", "", "", "relay-1", expect_cause(4, true)});
+    add({"attack-foreign-ca", "A: the target's certificate comes from another CA", "A", "l3",
+         "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1", expect_cause(6)});
+    add({"attack-revoked", "A: the source's certificate is revoked", "A", "l3",
+         "attack = \"revoked\"\n", "", "", "", "", "relay-1", expect_cause(6)});
+    add({"attack-expired", "A: the source's certificate expired, out of coverage (no renewal)", "A",
+         "l3", "attack = \"expired\"\n", "", ooc(), ooc(), ooc(), "relay-1", expect_cause(6)});
+    add({"attack-unauthorised-relay", "A: the relay is not authorised for the service code", "A",
+         "l3", "attack = \"unauthorised-relay\"\n", "", "", "", "", "relay-1", expect_cause(11)});
+    add({"attack-tampering-relay-b-literal",
+         "B-literal: the relay changes the request it re-signs; only the source's signature "
+         "catches it",
+         "B-literal", "l3", "attack = \"tampering-relay\"\n", "", "", "", "", "relay-1",
+         expect_cause(6)});
+    add({"attack-tampering-relay-b-hardened",
+         "B-hardened: the relay changes the request it re-signs", "B-hardened", "l3",
+         "attack = \"tampering-relay\"\n", "", "", "", "", "relay-1", expect_cause(11)});
+    add({"attack-foreign-ca-b-literal",
+         "B-literal trusts any key: a UE of another CA gets a link (a gap of seed 001)",
+         "B-literal", "l3", "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1", expect_ok()});
+    add({"attack-foreign-ca-b-hardened", "B-hardened: a target of another CA is refused",
+         "B-hardened", "l3", "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1",
+         expect_cause(6)});
+    add({"attack-tamper-data", "A via l3: data PDUs with a bit flipped on the air are dropped", "A",
+         "l3", "attack = \"tamper-data\"\n", "", "", "", "", "relay-1",
+         std::string(kTraffic) +
+             "\n[expect]\nestablished = true\n[expect.drops_min]\nbad-mac = 1\n"});
+    add({"attack-replay-data", "A via l2: replayed data PDUs are dropped end to end", "A", "l2",
+         "attack = \"replay-data\"\n", "", "", "", "", "relay-1",
+         std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = "
+                                 "20\n[expect.drops_min]\nreplay = 1\n"});
+    add({"attack-inject-data",
+         "B-hardened: data under a KNRP-sess ID the attacker made up is dropped", "B-hardened",
+         "l3", "attack = \"inject-data\"\n", "", "", "", "", "relay-1",
+         std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = 20\n"
+                                 "[expect.drops_min]\nunknown-session = 5\n"});
+
+    std::vector<Builtin> out;
+    for (const auto& s : specs)
+        out.push_back({s.name, s.summary, render(s)});
+    // Scale: pairs through relays, each relay with its own zone (discovery stays local).
+    auto scale = [](const char* name, const char* summary, int pairs, int relays) {
+        return Builtin{name, summary,
+                       fmt::format("name = \"{}\"\ndescription = \"{}\"\nsolution = \"A\"\n"
+                                   "path = \"l3\"\nseed = 1\nduration_s = 60\n\n"
+                                   "[scale]\npairs = {}\nrelays = {}\n\n"
+                                   "[traffic]\npdus = 2\nsize = 100\n\n"
+                                   "[expect]\nestablished = true\n",
+                                   name, summary, pairs, relays)};
+    };
+    out.push_back(
+        scale("scale-1k", "1,000 end UEs (500 pairs) through 100 layer-3 relays", 500, 100));
+    out.push_back(scale("scale-10k", "10,000 end UEs (5,000 pairs) through 1,000 layer-3 relays",
+                        5000, 1000));
+    return out;
+}
+
+}  // namespace
+
+const std::vector<Builtin>& builtin_scenarios() {
+    static const std::vector<Builtin> all = make();
+    return all;
+}
+
+}  // namespace pc5sec::sim

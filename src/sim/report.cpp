@@ -1,0 +1,398 @@
+// What a simulation reports (docs/metrics.md): the JSON metrics, the readable summary, the
+// sequence diagrams, and whether the scenario's [expect] held. Nothing here depends on the wall
+// clock, so two runs of one seeded scenario give identical JSON.
+#include <fmt/format.h>
+
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "pc5sec/codec.hpp"
+#include "pc5sec/hex.hpp"
+#include "pc5sec/srap.hpp"
+#include "sim/seeded_openssl.hpp"
+#include "sim/world.hpp"
+
+namespace pc5sec::sim {
+
+namespace {
+
+double ms(pc5::Time t) {
+    return std::chrono::duration<double, std::milli>(t).count();
+}
+// Milliseconds rounded to the microsecond: stable text in JSON.
+double ms3(pc5::Time t) {
+    return std::round(ms(t) * 1000.0) / 1000.0;
+}
+
+const char* cause_name(std::uint8_t c) {
+    return codec::code_point_name(codec::CodePointKind::cause, c);
+}
+
+std::string label_of(const pc5::Frame& f, bool data) {
+    const std::vector<std::uint8_t>* m = nullptr;
+    if (f.capture && !f.capture->message.empty())
+        m = &f.capture->message;
+    else if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
+        m = &f.pdu;
+    if (m) {  // "establishment_request" -> "ESTABLISHMENT REQUEST", as the specs write them
+        std::string n = codec::message_name(static_cast<codec::MessageType>((*m)[0]));
+        for (auto& c : n)
+            c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return n;
+    }
+    if (data) {
+        const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
+        if (f.pdu.size() > at)
+            if (auto h = userplane::parse_header(std::span(f.pdu).subspan(at)))
+                return fmt::format("data SN {}", h->sn);
+        return "data PDU";
+    }
+    return f.lcid == pc5::lcid::kEndToEnd ? "end-to-end PDU (relayed)" : "protected PC5-S";
+}
+
+}  // namespace
+
+namespace {
+// A link id is "<initiator>><peer>#<tag>" (pc5::make_link_id): its two ends, initiator first.
+std::optional<std::pair<std::string, std::string>> ends_of(const std::string& id) {
+    const auto gt = id.find('>'), hash = id.rfind('#');
+    if (gt == std::string::npos || hash == std::string::npos || hash < gt) return std::nullopt;
+    return std::pair{id.substr(0, gt), id.substr(gt + 1, hash - gt - 1)};
+}
+}  // namespace
+
+void World::record_link(const Ue& u, const pc5::LinkSummary& l, bool rekeyed) {
+    auto& r = links[l.id];
+    r.id = l.id;
+    r.kind = l.kind;
+    r.solution = l.solution;
+    if (l.initiator) {
+        r.initiator = l.local;
+        r.peer = l.peer;
+        r.latency_ms = ms3(l.established - l.started);
+    } else if (r.initiator.empty()) {
+        r.initiator = l.peer;
+        r.peer = l.local;
+    }
+    r.established = true;
+    r.reused |= l.knrp_reused;
+    r.rekeys += rekeyed;
+    r.knrp_id = l.knrp_id;
+    r.knrp_sess_id = l.knrp_sess_id;
+    r.algorithms = fmt::format("{}/{}", short_name(l.ciphering), short_name(l.integrity));
+    r.fingerprints[u.spec.name] = l.fingerprints;
+    ues[by_name.at(u.spec.name)]->links_by_peer[l.peer] = l.id;
+}
+
+void World::record_failure(const Ue& u, const pc5::LinkFailed& f) {
+    const std::string id =
+        f.id.empty() ? fmt::format("{}>{}#failed-{}", f.local, f.peer, ++failures_without_id)
+                     : f.id;
+    auto& r = links[id];
+    r.id = id;
+    r.kind = f.kind;
+    r.solution = f.solution;
+    if (r.initiator.empty()) {
+        const auto ends = ends_of(f.id);
+        r.initiator = ends ? ends->first : f.local;
+        r.peer = ends ? ends->second : f.peer;
+    }
+    if (!r.failed) {  // the first failure is the cause; the peer's echo of it adds nothing
+        r.failed = true;
+        r.cause = static_cast<std::uint8_t>(f.cause);
+        r.reason = f.reason;
+        r.failed_at = u.spec.name;
+    }
+}
+
+void World::note(std::size_t ue, std::string text, bool failure) {
+    for (auto pi : ues[ue]->pairs) {
+        auto& p = pairs[pi];
+        if (!p.diagram || (p.settled && now > p.ready_at + std::chrono::seconds(1))) continue;
+        p.diagram->notes.push_back({now, ues[ue]->spec.name, text, failure});
+    }
+}
+
+void World::diagram_arrow(std::size_t from, std::optional<std::size_t> to, const pc5::Frame& f,
+                          DiagramArrow::Fate fate) {
+    const bool data = userplane::carries_data(f, scenario.solution == pc5::Solution::a);
+    for (auto pi : ues[from]->pairs) {
+        auto& p = pairs[pi];
+        if (!p.diagram || p.diagram->arrows.size() >= 80) continue;
+        // After the pair is ready: its first few data PDUs only.
+        if (p.settled &&
+            (!data || now > p.ready_at + std::chrono::milliseconds(static_cast<std::int64_t>(
+                                             scenario.traffic.interval_ms * 3 + 20))))
+            continue;
+        const auto& lanes = p.diagram->lanes;
+        if (to && std::find(lanes.begin(), lanes.end(), ues[*to]->spec.name) == lanes.end())
+            continue;
+        DiagramArrow a;
+        a.at = now;
+        a.from = ues[from]->spec.name;
+        a.to = to ? ues[*to]->spec.name : "*";
+        a.label = label_of(f, data);
+        a.detail = fmt::format("LCID {}, {} octets{}", f.lcid, f.pdu.size(),
+                               f.capture && f.capture->ciphered ? ", ciphered" : "");
+        a.fate = fate;
+        a.protected_pdu = (f.capture && f.capture->integrity) ||
+                          (data && scenario.solution != pc5::Solution::b_literal) ||
+                          f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2;
+        p.diagram->arrows.push_back(std::move(a));
+    }
+}
+
+Report World::report() const {
+    nlohmann::ordered_json j;
+    const auto& s = scenario;
+    j["scenario"] = s.name;
+    j["description"] = s.description;
+    j["solution"] = pc5::name(s.solution);
+    j["path"] = pc5::name(s.path);
+    j["attack"] = name(s.attack);
+    j["seed"] = s.seed;
+    std::size_t relays = 0;
+    for (const auto& u : ues)
+        relays += u->spec.relay;
+    j["ues"] = ues.size() - relays;
+    j["relays"] = relays;
+    j["virtual_time_ms"] = ms3(end_time);
+
+    Report out;
+    auto& jl = j["links"] = nlohmann::ordered_json::array();
+    for (const auto& [id, r] : links) {
+        nlohmann::ordered_json l;
+        l["id"] = id;
+        l["a"] = r.initiator;
+        l["b"] = r.peer;
+        l["kind"] = pc5::name(r.kind);
+        l["solution"] = pc5::name(r.solution);
+        const bool ok = r.established && !r.failed;
+        l["state"] = ok ? "established" : "failed";
+        l["cause"] = ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.cause);
+        if (!ok) {
+            l["cause_name"] = cause_name(r.cause);
+            l["reason"] = r.reason;
+            l["failed_at"] = r.failed_at;
+        }
+        l["knrp_id"] = fmt::format("{:08x}", r.knrp_id.value);
+        l["knrp_sess_id"] = fmt::format("{:04x}", r.knrp_sess_id.value);
+        l["algorithms"] = r.algorithms;
+        l["latency_ms"] = r.latency_ms;
+        l["knrp_reused"] = r.reused;
+        l["rekeys"] = r.rekeys;
+        l["released"] = r.released;
+        // Each end's key fingerprints: equal at both ends when they hold the same keys.
+        nlohmann::ordered_json fp = nlohmann::ordered_json::object();
+        for (const auto& [end, labels] : r.fingerprints)
+            fp[end] = labels;
+        l["fingerprints"] = fp;
+        bool agree = r.fingerprints.size() == 2;
+        if (agree) {
+            const auto& x = r.fingerprints.begin()->second;
+            const auto& y = std::next(r.fingerprints.begin())->second;
+            for (const auto& [label, v] : x)
+                if (auto it = y.find(label); it != y.end() && it->second != v) agree = false;
+        }
+        l["keys_agree"] = agree;
+        jl.push_back(std::move(l));
+        ok ? ++out.links_established : ++out.links_failed;
+    }
+
+    auto& je = j["establishments"] = nlohmann::ordered_json::array();
+    double latency_sum = 0;
+    std::size_t ready = 0;
+    std::uint64_t delivered_min = ~0ull;
+    for (const auto& p : pairs) {
+        nlohmann::ordered_json e;
+        e["source"] = ues[p.source]->spec.name;
+        e["target"] = ues[p.target]->spec.name;
+        e["relay"] = p.relay ? ues[*p.relay]->spec.name : "";
+        e["state"] = p.ready ? "established" : "failed";
+        e["latency_ms"] = p.settled ? ms3(p.ready_at - p.started) : 0.0;
+        e["delivered"] = p.delivered;
+        je.push_back(std::move(e));
+        if (p.ready) {
+            ++ready;
+            latency_sum += ms(p.ready_at - p.started);
+            delivered_min = std::min(delivered_min, p.delivered);
+        }
+    }
+
+    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> messages;
+    pc5::CryptoOps ops;
+    std::uint64_t retx = 0, forwarded = 0;
+    std::map<std::string, std::uint64_t> sig_drops, data_drops;
+    userplane::Counters up;
+    for (const auto& u : ues) {
+        const auto& c = u->engine->counters();
+        for (const auto& [t, n] : c.sent_messages) {
+            auto& m = messages[codec::message_name(t)];
+            m.first += n;
+            auto b = c.sent_bytes.find(t);
+            m.second += b == c.sent_bytes.end() ? 0 : b->second;
+        }
+        ops += c.crypto;
+        retx += c.retransmissions;
+        forwarded += c.frames_forwarded;
+        for (std::size_t i = 0; i < c.drops.size(); ++i)
+            if (c.drops[i]) sig_drops[pc5::name(static_cast<pc5::DropReason>(i))] += c.drops[i];
+        const auto& d = u->up->counters();
+        up.sent += d.sent;
+        up.delivered += d.delivered;
+        up.bytes_sent += d.bytes_sent;
+        up.bytes_delivered += d.bytes_delivered;
+        up.forwarded_l2 += d.forwarded_l2;
+        up.forwarded_l3 += d.forwarded_l3;
+        up.forwarded_b += d.forwarded_b;
+        for (std::size_t i = 0; i < d.drops.size(); ++i)
+            if (d.drops[i]) data_drops[pc5::name(static_cast<pc5::DropReason>(i))] += d.drops[i];
+    }
+    std::uint64_t msg_count = 0, msg_bytes = 0;
+    auto& jm = j["messages"] = nlohmann::ordered_json::object();
+    for (const auto& [n, cb] : messages) {
+        jm[n] = {{"count", cb.first}, {"bytes", cb.second}};
+        msg_count += cb.first;
+        msg_bytes += cb.second;
+    }
+    j["messages_total"] = {{"count", msg_count}, {"bytes", msg_bytes}};
+    j["retransmissions"] = retx;
+    j["signalling_frames_forwarded"] = forwarded;
+    j["signalling_drops"] = sig_drops;
+    j["crypto"] = {{"sign", ops.sign},
+                   {"verify", ops.verify},
+                   {"cert_verify", ops.cert_verify},
+                   {"key_agreement", ops.key_agreement},
+                   {"keygen", ops.keygen},
+                   {"kdf", ops.kdf}};
+    std::uint64_t dropped = 0;
+    for (const auto& [k, v] : data_drops)
+        dropped += v;
+    j["data"] = {{"offered", data_offered},
+                 {"sent", up.sent},
+                 {"delivered", data_delivered},
+                 {"delivered_garbled", data_garbled},
+                 {"echoes_received", data_echoed},
+                 {"dropped", dropped},
+                 {"drops", data_drops},
+                 {"forwarded_l2", up.forwarded_l2},
+                 {"forwarded_l3", up.forwarded_l3},
+                 {"forwarded_b", up.forwarded_b}};
+    j["medium"] = {{"frames", medium.frames},
+                   {"bytes", medium.bytes},
+                   {"lost", medium.lost},
+                   {"duplicated", medium.duplicated},
+                   {"reordered", medium.reordered},
+                   {"corrupted", medium.corrupted},
+                   {"undeliverable", medium.undeliverable},
+                   {"attacker_injected", medium.injected},
+                   {"attacker_tampered", medium.tampered}};
+    const double mean_latency = ready ? latency_sum / static_cast<double>(ready) : 0.0;
+    j["establishment"] = {{"pairs", pairs.size()},
+                          {"established", ready},
+                          {"failed", pairs.size() - ready},
+                          {"mean_latency_ms", std::round(mean_latency * 1000.0) / 1000.0}};
+
+    // [expect]
+    const auto& x = s.expect;
+    auto fail = [&](std::string why) {
+        out.expectations_met = false;
+        out.failed_expectations.push_back(std::move(why));
+    };
+    if (x.established) {
+        if (*x.established && ready != pairs.size())
+            fail(fmt::format("expected every source established, {} of {} are", ready,
+                             pairs.size()));
+        if (!*x.established && ready != 0)
+            fail(fmt::format("expected no source established, {} are", ready));
+    }
+    if (x.cause) {
+        bool seen = false;
+        for (const auto& [id, r] : links)
+            seen |= r.failed && r.cause == *x.cause;
+        if (!seen) fail(fmt::format("expected a link failed with cause #{}", *x.cause));
+    }
+    if (x.delivered_min && ready && delivered_min < *x.delivered_min)
+        fail(fmt::format("expected at least {} PDUs delivered per pair, one got {}",
+                         *x.delivered_min, delivered_min));
+    for (const auto& [reason, n] : x.drops_min) {
+        auto it = data_drops.find(reason);
+        const std::uint64_t got = it == data_drops.end() ? 0 : it->second;
+        if (got < n)
+            fail(fmt::format("expected at least {} data drops '{}', got {}", n, reason, got));
+    }
+    j["expectations"] = {{"met", out.expectations_met}, {"failed", out.failed_expectations}};
+    out.json = j.dump(2) + "\n";
+
+    // The readable summary.
+    std::string& t = out.summary;
+    t += fmt::format("scenario {}: solution {} via {}, attack {}, seed {}\n  {}\n\n", s.name,
+                     pc5::name(s.solution), pc5::name(s.path), name(s.attack), s.seed,
+                     s.description);
+    t += fmt::format("  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>8}  {}\n", "link",
+                     "ends", "kind", "state", "cause", "KNRP ID", "sess", "algs", "latency",
+                     "keys (NRPEK/NRPIK fingerprints)");
+    std::size_t shown = 0;
+    for (const auto& [id, r] : links) {
+        if (++shown > 12) break;
+        const bool ok = r.established && !r.failed;
+        std::string keys = "-";
+        if (!r.fingerprints.empty()) {
+            const auto& f = r.fingerprints.begin()->second;
+            auto get = [&](const char* k) {
+                auto it = f.find(k);
+                return it == f.end() ? std::string("-") : it->second;
+            };
+            keys = get("NRPEK") + "/" + get("NRPIK");
+            if (f.count("KD")) keys += " KD " + get("KD");
+        }
+        t += fmt::format(
+            "  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>6.1f}ms  {}\n",
+            id.size() > 34 ? id.substr(0, 34) : id, r.initiator + ">" + r.peer, pc5::name(r.kind),
+            ok ? "established" : "failed", ok ? "-" : fmt::format("#{}", r.cause),
+            fmt::format("{:08x}", r.knrp_id.value), fmt::format("{:04x}", r.knrp_sess_id.value),
+            r.algorithms, r.latency_ms, ok ? keys : r.reason.substr(0, 50));
+    }
+    if (links.size() > 12) t += fmt::format("  ... and {} more links\n", links.size() - 12);
+    t += fmt::format(
+        "\n  establishments {}/{} (mean {:.1f} ms virtual) | messages {} ({} bytes on air), "
+        "{} retransmissions\n  crypto: {} signatures, {} verifications, {} certificate checks, "
+        "{} key agreements, {} KDF calls\n  data: {} offered, {} delivered, {} dropped{} | medium: "
+        "{} frames, {} lost, {} corrupted, {} injected by the attacker\n",
+        ready, pairs.size(), mean_latency, msg_count, msg_bytes, retx, ops.sign, ops.verify,
+        ops.cert_verify, ops.key_agreement, ops.kdf, data_offered, data_delivered, dropped,
+        data_drops.empty() ? "" : " " + nlohmann::json(data_drops).dump(), medium.frames,
+        medium.lost, medium.corrupted, medium.injected);
+    t += out.expectations_met
+             ? "  expectations: met\n"
+             : "  expectations NOT met: " +
+                   fmt::format("{}", fmt::join(out.failed_expectations, "; ")) + "\n";
+
+    if (options.capture) out.pcap = capture.bytes();
+    if (options.keylog) {
+        out.keylog = "# pc5sec key log (docs/keylog.md): these lines are secret keys\n";
+        for (const auto& rec : keylog.records())
+            out.keylog += pc5::format_key_log_line(rec) + "\n";
+    }
+    std::size_t n = 0;
+    for (const auto& p : pairs)
+        if (p.diagram)
+            out.diagrams.emplace_back(
+                fmt::format("seq-{:02}-{}-{}.svg", ++n, ues[p.source]->spec.name,
+                            ues[p.target]->spec.name),
+                trace::render_svg(*p.diagram));
+    return out;
+}
+
+Result<Report> run(const Scenario& scenario, const Options& options) {
+    Scenario s = scenario;
+    expand_scale(s);  // no-op unless [scale] was set and not yet expanded
+    World w(s, options);
+    SeededOpenSslRandom seeded(w.rng);
+    PC5SEC_TRY(w.setup());
+    w.run();
+    return w.report();
+}
+
+}  // namespace pc5sec::sim

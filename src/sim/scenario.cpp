@@ -1,0 +1,380 @@
+// Scenario files (docs/scenarios.md): TOML read with toml++, every key checked, errors naming
+// "origin: table.key".
+#include <fmt/format.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "pc5sec/policy.hpp"
+#include "pc5sec/sim.hpp"
+
+namespace pc5sec::sim {
+namespace {
+
+constexpr std::array<std::pair<Attack, const char*>, 12> kAttacks{{
+    {Attack::none, "none"},
+    {Attack::tamper_request, "tamper-request"},
+    {Attack::tamper_mac, "tamper-mac"},
+    {Attack::replay, "replay"},
+    {Attack::foreign_ca, "foreign-ca"},
+    {Attack::revoked, "revoked"},
+    {Attack::expired, "expired"},
+    {Attack::unauthorised_relay, "unauthorised-relay"},
+    {Attack::tampering_relay, "tampering-relay"},
+    {Attack::tamper_data, "tamper-data"},
+    {Attack::replay_data, "replay-data"},
+    {Attack::inject_data, "inject-data"},
+}};
+
+struct Reader {
+    std::string origin;
+
+    Error bad(std::string_view key, std::string message) const {
+        return make_error(Errc::invalid_argument, fmt::format("{}: {}", origin, key),
+                          std::move(message));
+    }
+
+    Status only(const toml::table& t, std::string_view where,
+                std::initializer_list<std::string_view> keys) const {
+        for (const auto& [k, v] : t) {
+            (void)v;
+            if (std::find(keys.begin(), keys.end(), k.str()) == keys.end())
+                return bad(
+                    where.empty() ? std::string(k.str()) : fmt::format("{}.{}", where, k.str()),
+                    "unknown key (docs/scenarios.md lists the keys)");
+        }
+        return {};
+    }
+
+    template <typename T>
+    Status get(const toml::table& t, std::string_view where, std::string_view key, T& out) const {
+        const auto* node = t.get(key);
+        if (!node) return {};
+        const std::string full =
+            where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
+        if constexpr (std::is_same_v<T, bool>) {
+            if (!node->is_boolean()) return bad(full, "must be true or false");
+            out = node->as_boolean()->get();
+        } else if constexpr (std::is_same_v<T, std::string>) {
+            if (!node->is_string()) return bad(full, "must be a string");
+            out = node->as_string()->get();
+        } else if constexpr (std::is_same_v<T, double>) {
+            if (node->is_integer())
+                out = static_cast<double>(node->as_integer()->get());
+            else if (node->is_floating_point())
+                out = node->as_floating_point()->get();
+            else
+                return bad(full, "must be a number");
+            if (!(out >= 0)) return bad(full, "must not be negative");
+        } else {
+            if (!node->is_integer()) return bad(full, "must be an integer");
+            const auto v = node->as_integer()->get();
+            if (v < 0 || static_cast<std::uint64_t>(v) > std::numeric_limits<T>::max())
+                return bad(full, fmt::format("must be 0 .. {}", std::numeric_limits<T>::max()));
+            out = static_cast<T>(v);
+        }
+        return {};
+    }
+
+    Status probability(const toml::table& t, std::string_view key, double& out) const {
+        PC5SEC_TRY(get(t, "medium", key, out));
+        if (out > 1) return bad(fmt::format("medium.{}", key), "a probability is 0 .. 1");
+        return {};
+    }
+};
+
+Result<pc5::Solution> solution_from(std::string_view s) {
+    if (s == "A") return pc5::Solution::a;
+    if (s == "B-literal") return pc5::Solution::b_literal;
+    if (s == "B-hardened") return pc5::Solution::b_hardened;
+    return make_error(Errc::invalid_argument, "solution", "A, B-literal or B-hardened");
+}
+
+Result<pc5::Path> path_from(std::string_view s) {
+    if (s == "direct") return pc5::Path::direct;
+    if (s == "l2") return pc5::Path::l2;
+    if (s == "l3") return pc5::Path::l3;
+    return make_error(Errc::invalid_argument, "path", "direct, l2 or l3");
+}
+
+Result<Credentials> credentials_from(std::string_view s) {
+    if (s == "valid") return Credentials::valid;
+    if (s == "expired") return Credentials::expired;
+    if (s == "revoked") return Credentials::revoked;
+    if (s == "foreign-ca") return Credentials::foreign_ca;
+    return make_error(Errc::invalid_argument, "credentials",
+                      "valid, expired, revoked or foreign-ca");
+}
+
+// A named value from a string key: the error names the key.
+template <typename T, typename F>
+Status named(const Reader& r, const toml::table& t, std::string_view where, std::string_view key,
+             T& out, F from) {
+    std::string text;
+    if (!t.contains(key)) return {};
+    PC5SEC_TRY(r.get(t, where, key, text));
+    auto v = from(text);
+    if (!v)
+        return r.bad(where.empty() ? std::string(key) : fmt::format("{}.{}", where, key),
+                     fmt::format("'{}': expected {}", text, v.error().message));
+    out = *v;
+    return {};
+}
+
+Status read_ue(const Reader& r, const toml::table& t, std::size_t i, UeSpec& ue) {
+    const std::string where = fmt::format("ue[{}]", i);
+    PC5SEC_TRY(r.only(t, where,
+                      {"name", "l2", "relay", "in_coverage", "credentials", "rscs", "integrity",
+                       "ciphering", "zone"}));
+    PC5SEC_TRY(r.get(t, where, "name", ue.name));
+    if (ue.name.empty() || ue.name.size() > 64)
+        return r.bad(where + ".name", "a user info ID of 1 to 64 characters");
+    PC5SEC_TRY(r.get(t, where, "l2", ue.l2));
+    if (ue.l2 > 0xFFFFFE) return r.bad(where + ".l2", "a layer-2 ID is 24 bits (not 0xFFFFFF)");
+    PC5SEC_TRY(r.get(t, where, "relay", ue.relay));
+    PC5SEC_TRY(r.get(t, where, "in_coverage", ue.in_coverage));
+    PC5SEC_TRY(named(r, t, where, "credentials", ue.credentials, credentials_from));
+    PC5SEC_TRY(r.get(t, where, "integrity", ue.integrity));
+    PC5SEC_TRY(r.get(t, where, "ciphering", ue.ciphering));
+    for (auto* level : {&ue.integrity, &ue.ciphering})
+        if (!policy_level_from_name(*level, "policy"))
+            return r.bad(where + (level == &ue.integrity ? ".integrity" : ".ciphering"),
+                         "not-needed, preferred or required");
+    PC5SEC_TRY(r.get(t, where, "zone", ue.zone));
+    if (const auto* arr = t.get_as<toml::array>("rscs")) {
+        for (const auto& n : *arr) {
+            if (!n.is_integer() || n.as_integer()->get() < 0 || n.as_integer()->get() > 0xFFFFFF)
+                return r.bad(where + ".rscs", "relay service codes are 24-bit integers");
+            ue.rscs.push_back(static_cast<std::uint32_t>(n.as_integer()->get()));
+        }
+    } else if (t.contains("rscs")) {
+        return r.bad(where + ".rscs", "must be an array of integers");
+    }
+    return {};
+}
+
+}  // namespace
+
+const char* name(Attack a) noexcept {
+    for (const auto& [v, n] : kAttacks)
+        if (v == a) return n;
+    return "?";
+}
+
+Result<Attack> attack_from_name(std::string_view text) {
+    for (const auto& [v, n] : kAttacks)
+        if (text == n) return v;
+    std::string all;
+    for (const auto& [v, n] : kAttacks)
+        all += (all.empty() ? "" : ", ") + std::string(n);
+    return make_error(Errc::invalid_argument, "attack", all);
+}
+
+Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) {
+    Reader r{std::string(origin)};
+    toml::table root;
+    try {
+        root = toml::parse(text, std::string(origin));
+    } catch (const toml::parse_error& e) {
+        return make_error(
+            Errc::malformed,
+            fmt::format("{}:{}:{}", origin, e.source().begin.line, e.source().begin.column),
+            std::string(e.description()));
+    }
+    PC5SEC_TRY(r.only(
+        root, "",
+        {"name", "description", "solution", "path", "seed", "rsc", "key_type", "psk", "reuse",
+         "duration_s", "attack", "ue", "connect", "medium", "traffic", "expect", "scale"}));
+    Scenario s;
+    PC5SEC_TRY(r.get(root, "", "name", s.name));
+    PC5SEC_TRY(r.get(root, "", "description", s.description));
+    PC5SEC_TRY(named(r, root, "", "solution", s.solution, solution_from));
+    PC5SEC_TRY(named(r, root, "", "path", s.path, path_from));
+    PC5SEC_TRY(r.get(root, "", "seed", s.seed));
+    PC5SEC_TRY(r.get(root, "", "rsc", s.rsc));
+    if (s.rsc > 0xFFFFFF) return r.bad("rsc", "a relay service code is 24 bits");
+    PC5SEC_TRY(r.get(root, "", "key_type", s.key_type));
+    if (s.key_type != "p256" && s.key_type != "ed25519")
+        return r.bad("key_type", "p256 or ed25519");
+    PC5SEC_TRY(r.get(root, "", "psk", s.psk));
+    PC5SEC_TRY(r.get(root, "", "reuse", s.reuse));
+    PC5SEC_TRY(r.get(root, "", "duration_s", s.duration_s));
+    if (s.duration_s <= 0 || s.duration_s > 86400)
+        return r.bad("duration_s", "0 < duration_s <= 86400");
+    PC5SEC_TRY(named(r, root, "", "attack", s.attack, attack_from_name));
+
+    if (const auto* ues = root.get("ue")) {
+        const auto* arr = ues->as_array();
+        if (!arr) return r.bad("ue", "must be an array of tables ([[ue]])");
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+            const auto* t = (*arr)[i].as_table();
+            if (!t) return r.bad(fmt::format("ue[{}]", i), "must be a table");
+            UeSpec ue;
+            PC5SEC_TRY(read_ue(r, *t, i, ue));
+            s.ues.push_back(std::move(ue));
+        }
+    }
+    if (const auto* cs = root.get("connect")) {
+        const auto* arr = cs->as_array();
+        if (!arr) return r.bad("connect", "must be an array of tables ([[connect]])");
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+            const auto* t = (*arr)[i].as_table();
+            const std::string where = fmt::format("connect[{}]", i);
+            if (!t) return r.bad(where, "must be a table");
+            PC5SEC_TRY(r.only(*t, where, {"source", "target", "relay", "at_ms"}));
+            Connect c;
+            PC5SEC_TRY(r.get(*t, where, "source", c.source));
+            PC5SEC_TRY(r.get(*t, where, "target", c.target));
+            PC5SEC_TRY(r.get(*t, where, "relay", c.relay));
+            PC5SEC_TRY(r.get(*t, where, "at_ms", c.at_ms));
+            s.connects.push_back(std::move(c));
+        }
+    }
+    if (const auto* m = root.get_as<toml::table>("medium")) {
+        PC5SEC_TRY(r.only(*m, "medium",
+                          {"delay_ms", "jitter_ms", "loss", "duplicate", "reorder", "corrupt"}));
+        PC5SEC_TRY(r.get(*m, "medium", "delay_ms", s.medium.delay_ms));
+        PC5SEC_TRY(r.get(*m, "medium", "jitter_ms", s.medium.jitter_ms));
+        PC5SEC_TRY(r.probability(*m, "loss", s.medium.loss));
+        PC5SEC_TRY(r.probability(*m, "duplicate", s.medium.duplicate));
+        PC5SEC_TRY(r.probability(*m, "reorder", s.medium.reorder));
+        PC5SEC_TRY(r.probability(*m, "corrupt", s.medium.corrupt));
+        if (s.medium.loss >= 1) return r.bad("medium.loss", "must be below 1");
+    }
+    if (const auto* t = root.get_as<toml::table>("traffic")) {
+        PC5SEC_TRY(r.only(*t, "traffic", {"pdus", "size", "interval_ms", "bearer", "echo"}));
+        PC5SEC_TRY(r.get(*t, "traffic", "pdus", s.traffic.pdus));
+        PC5SEC_TRY(r.get(*t, "traffic", "size", s.traffic.size));
+        PC5SEC_TRY(r.get(*t, "traffic", "interval_ms", s.traffic.interval_ms));
+        PC5SEC_TRY(r.get(*t, "traffic", "bearer", s.traffic.bearer));
+        PC5SEC_TRY(r.get(*t, "traffic", "echo", s.traffic.echo));
+        if (s.traffic.size == 0 || s.traffic.size > 9000)
+            return r.bad("traffic.size", "1 .. 9000 octets (TS 38.323 4.3.1)");
+        if (s.traffic.bearer < 4 || s.traffic.bearer > 19)
+            return r.bad("traffic.bearer", "a data bearer, LCID 4 .. 19 (3gpp-facts §4)");
+    }
+    if (const auto* t = root.get_as<toml::table>("expect")) {
+        PC5SEC_TRY(r.only(*t, "expect", {"established", "cause", "delivered_min", "drops_min"}));
+        if (t->contains("established")) {
+            bool b = false;
+            PC5SEC_TRY(r.get(*t, "expect", "established", b));
+            s.expect.established = b;
+        }
+        if (t->contains("cause")) {
+            std::uint8_t c = 0;
+            PC5SEC_TRY(r.get(*t, "expect", "cause", c));
+            s.expect.cause = c;
+        }
+        if (t->contains("delivered_min")) {
+            std::uint64_t n = 0;
+            PC5SEC_TRY(r.get(*t, "expect", "delivered_min", n));
+            s.expect.delivered_min = n;
+        }
+        if (const auto* d = t->get_as<toml::table>("drops_min"))
+            for (const auto& [k, v] : *d) {
+                std::uint64_t n = 0;
+                PC5SEC_TRY(r.get(*d, "expect.drops_min", k.str(), n));
+                bool known = false;
+                for (std::size_t i = 0; i < pc5::kDropReasons; ++i)
+                    known |= k.str() == pc5::name(static_cast<pc5::DropReason>(i));
+                if (!known)
+                    return r.bad(fmt::format("expect.drops_min.{}", k.str()),
+                                 "a drop reason: malformed, bad-mac, replay, unknown-session, "
+                                 "unexpected, not-for-us or duplicate");
+                s.expect.drops_min[std::string(k.str())] = n;
+            }
+    }
+    if (const auto* t = root.get_as<toml::table>("scale")) {
+        PC5SEC_TRY(r.only(*t, "scale", {"pairs", "relays"}));
+        PC5SEC_TRY(r.get(*t, "scale", "pairs", s.scale_pairs));
+        PC5SEC_TRY(r.get(*t, "scale", "relays", s.scale_relays));
+        if (s.scale_pairs > 1'000'000 ||
+            (s.scale_pairs && !s.scale_relays && s.path != pc5::Path::direct))
+            return r.bad("scale", "pairs <= 1000000, and relays >= 1 unless the path is direct");
+        expand_scale(s);
+    }
+
+    // Cross-checks: the names a scenario uses exist, and the path suits the solution.
+    if (s.solution != pc5::Solution::a && s.path == pc5::Path::direct)
+        return r.bad("path", "solution B always runs through a relay (seed 001)");
+    std::set<std::string> names;
+    std::set<pc5::L2Id> l2s;
+    for (std::size_t i = 0; i < s.ues.size(); ++i) {
+        if (!names.insert(s.ues[i].name).second)
+            return r.bad(fmt::format("ue[{}].name", i), "'" + s.ues[i].name + "' twice");
+        if (s.ues[i].l2 && !l2s.insert(s.ues[i].l2).second)
+            return r.bad(fmt::format("ue[{}].l2", i), "this layer-2 ID is taken");
+    }
+    auto find = [&](const std::string& n) {
+        return std::find_if(s.ues.begin(), s.ues.end(),
+                            [&](const UeSpec& u) { return u.name == n; });
+    };
+    for (std::size_t i = 0; i < s.connects.size(); ++i) {
+        const auto& c = s.connects[i];
+        const std::string where = fmt::format("connect[{}]", i);
+        auto src = find(c.source), dst = find(c.target);
+        if (src == s.ues.end() || src->relay)
+            return r.bad(where + ".source", "'" + c.source + "' is no end UE of [[ue]]");
+        if (dst == s.ues.end() || dst->relay)
+            return r.bad(where + ".target", "'" + c.target + "' is no end UE of [[ue]]");
+        if (s.path == pc5::Path::direct && !c.relay.empty())
+            return r.bad(where + ".relay", "the direct path has no relay");
+        if (s.path != pc5::Path::direct) {
+            if (c.relay.empty()) return r.bad(where + ".relay", "a relay's name, or \"auto\"");
+            auto rel = find(c.relay);
+            if (c.relay != "auto" && (rel == s.ues.end() || !rel->relay))
+                return r.bad(where + ".relay", "'" + c.relay + "' is no relay of [[ue]]");
+            if (c.relay == "auto" && s.solution != pc5::Solution::a)
+                return r.bad(where + ".relay", "solution B names its relay (seed 001 step 1)");
+        }
+    }
+    if (s.connects.empty()) return r.bad("connect", "a scenario needs at least one [[connect]]");
+    return s;
+}
+
+void expand_scale(Scenario& s) {
+    if (!s.scale_pairs) return;
+    // Relays first, then each pair: source i and target i, through relay i % relays, in the
+    // relay's zone (its discovery broadcasts reach only its own zone).
+    const std::uint32_t relays = s.path == pc5::Path::direct ? 0 : s.scale_relays;
+    pc5::L2Id next = 0x100000;
+    for (std::uint32_t r = 0; r < relays; ++r) {
+        UeSpec u;
+        u.name = fmt::format("relay-{}", r + 1);
+        u.l2 = next++;
+        u.relay = true;
+        u.zone = r + 1;
+        s.ues.push_back(std::move(u));
+    }
+    for (std::uint32_t i = 0; i < s.scale_pairs; ++i) {
+        const std::uint32_t zone = relays ? i % relays + 1 : i + 1;
+        UeSpec src, dst;
+        src.name = fmt::format("src-{}", i + 1);
+        dst.name = fmt::format("dst-{}", i + 1);
+        src.l2 = next++;
+        dst.l2 = next++;
+        src.zone = dst.zone = zone;
+        s.ues.push_back(src);
+        s.ues.push_back(dst);
+        Connect c;
+        c.source = src.name;
+        c.target = dst.name;
+        if (relays) c.relay = fmt::format("relay-{}", zone);
+        // Spread the requests over the first second, 1 ms apart at most.
+        c.at_ms = static_cast<double>(i % 1000);
+        s.connects.push_back(std::move(c));
+    }
+    s.scale_pairs = 0;  // expanded: a second call adds nothing
+}
+
+Result<Scenario> builtin(std::string_view name) {
+    if (name.starts_with("builtin:")) name.remove_prefix(8);
+    for (const auto& b : builtin_scenarios())
+        if (b.name == name) return parse_scenario(b.toml, "builtin:" + b.name);
+    return make_error(Errc::invalid_argument, "scenario",
+                      fmt::format("no built-in scenario '{}' (pc5sec scenarios lists them)", name));
+}
+
+}  // namespace pc5sec::sim

@@ -1,0 +1,586 @@
+// The discrete-event simulator (include/pc5sec/sim.hpp, docs/scenarios.md).
+//
+// One event queue in virtual time: frame deliveries, engine timers, connects, data sends and
+// the attacker's actions. After anything touches a UE, the driver drains that UE's engine and
+// user plane (frames onto the medium, events into the report) and re-arms its timer, so the cost
+// of an event does not grow with the number of UEs. The medium applies the scenario's delay,
+// jitter, loss, duplication, reordering and corruption per frame with its own seeded generator.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <random>
+#include <unordered_map>
+
+#include "pc5sec/codec.hpp"
+#include "pc5sec/keylog.hpp"
+#include "pc5sec/link.hpp"
+#include "pc5sec/provisioning.hpp"
+#include "pc5sec/sigauth.hpp"
+#include "pc5sec/sim.hpp"
+#include "pc5sec/trace.hpp"
+#include "pc5sec/userplane.hpp"
+#include "sim/seeded_openssl.hpp"
+#include "sim/world.hpp"
+
+namespace pc5sec::sim {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+pc5::Time from_ms(double ms) {
+    return pc5::Time{static_cast<std::int64_t>(std::llround(ms * 1e6))};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- set-up
+
+World::World(const Scenario& s, const Options& o)
+    : scenario(s),
+      options(o),
+      rng(s.seed),
+      medium_rng(s.seed ^ 0x5eed5eed5eedull),
+      capture(static_cast<std::uint64_t>(creds::to_unix_seconds(kEpoch)) * 1'000'000) {}
+
+World::~World() = default;
+
+Status World::setup() {
+    const auto& s = scenario;
+    auto ca = creds::ProvisioningFunction::create(kEpoch - 24h, 24h * 365, "pc5sec CA", rng);
+    if (!ca) return std::move(ca).error();
+    pf.emplace(std::move(*ca));
+    const bool any_foreign = s.attack == Attack::foreign_ca ||
+                             std::any_of(s.ues.begin(), s.ues.end(), [](const UeSpec& u) {
+                                 return u.credentials == Credentials::foreign_ca;
+                             });
+    if (any_foreign) {
+        auto other =
+            creds::ProvisioningFunction::create(kEpoch - 24h, 24h * 365, "foreign CA", rng);
+        if (!other) return std::move(other).error();
+        foreign.emplace(std::move(*other));
+    }
+    rng.fill(group_key);
+
+    // Which UE each attack on credentials hits (as `pc5sec establish` stages them).
+    std::vector<UeSpec> specs = s.ues;
+    const std::string source = s.connects.front().source, target = s.connects.front().target;
+    for (auto& u : specs) {
+        if (s.attack == Attack::expired && u.name == source) u.credentials = Credentials::expired;
+        if (s.attack == Attack::revoked && u.name == source) u.credentials = Credentials::revoked;
+        if (s.attack == Attack::foreign_ca && u.name == target)
+            u.credentials = Credentials::foreign_ca;
+        if (s.attack == Attack::unauthorised_relay && u.relay) u.rscs = {0x00B002};
+        if (u.rscs.empty()) u.rscs = {s.rsc};
+    }
+    // Layer-2 IDs, zones and names first: directories need them.
+    pc5::L2Id next = 0x200000;
+    for (auto& u : specs) {
+        if (!u.l2) u.l2 = next++;
+        by_name[u.name] = ues.size();
+        by_l2[u.l2] = ues.size();
+        auto ue = std::make_unique<Ue>();
+        ue->spec = u;
+        ues.push_back(std::move(ue));
+        zones[u.zone].push_back(ues.size() - 1);
+    }
+    // Issue credentials; revoke before anyone loads the revocation list.
+    std::vector<creds::IssuedCredentials> issued;
+    issued.reserve(ues.size());
+    const auto key_type = s.key_type == "ed25519" ? KeyType::ed25519 : KeyType::p256;
+    for (auto& ue : ues) {
+        const auto& u = ue->spec;
+        creds::UeProfile p;
+        p.user_info_id = u.name;
+        p.authorisation = {{u.relay ? creds::Role::u2u_relay : creds::Role::end_ue}, u.rscs};
+        // Solution B's end UEs derive KD by ECDH with their long-term key: P-256 (seed 001).
+        p.key_type = s.solution != pc5::Solution::a && !u.relay ? KeyType::p256 : key_type;
+        auto& ca = u.credentials == Credentials::foreign_ca ? *foreign : *pf;
+        auto c = u.credentials == Credentials::expired ? ca.issue(p, kEpoch - 48h, 24h, rng)
+                                                       : ca.issue(p, kEpoch - 1h, 24h * 30, rng);
+        if (!c) return std::move(c).error();
+        if (u.credentials == Credentials::revoked) PC5SEC_TRY(pf->revoke(c->certificate, kEpoch));
+        issued.push_back(std::move(*c));
+    }
+    for (std::size_t i = 0; i < ues.size(); ++i)
+        PC5SEC_TRY(make_engine(*ues[i], std::move(issued[i])));
+
+    // Who each source connects to, and the pairs the relays join (layer 3).
+    for (const auto& c : s.connects) {
+        Pair p;
+        p.source = by_name.at(c.source);
+        p.target = by_name.at(c.target);
+        if (!c.relay.empty() && c.relay != "auto") p.relay = by_name.at(c.relay);
+        p.auto_relay = c.relay == "auto";
+        p.at = from_ms(c.at_ms);
+        pairs.push_back(p);
+        ues[p.source]->pairs.push_back(pairs.size() - 1);
+        ues[p.target]->pairs.push_back(pairs.size() - 1);
+        if (p.relay) ues[*p.relay]->pairs.push_back(pairs.size() - 1);
+        schedule(p.at, Kind::connect, pairs.size() - 1);
+    }
+    for (std::size_t i = 0; i < std::min(options.diagrams, pairs.size()); ++i) {
+        pairs[i].diagram.emplace();
+        auto& d = *pairs[i].diagram;
+        d.title = fmt::format("{}: {} to {}{}", s.name, ues[pairs[i].source]->spec.name,
+                              ues[pairs[i].target]->spec.name,
+                              pairs[i].relay ? " via " + ues[*pairs[i].relay]->spec.name : "");
+        d.subtitle = fmt::format("solution {}, path {}, attack {}", pc5::name(s.solution),
+                                 pc5::name(s.path), name(s.attack));
+        d.lanes.push_back(ues[pairs[i].source]->spec.name);
+        if (pairs[i].relay) d.lanes.push_back(ues[*pairs[i].relay]->spec.name);
+        d.lanes.push_back(ues[pairs[i].target]->spec.name);
+    }
+    return {};
+}
+
+Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
+    const auto& s = scenario;
+    const auto& u = ue.spec;
+    auto trust = creds::TrustStore::create(pf->ca_certificate());
+    if (!trust) return std::move(trust).error();
+    if (pf->revocation_list()) PC5SEC_TRY(trust->set_revocation_list(*pf->revocation_list()));
+    // What this UE hears: the UEs of its zone (discovery of end UEs, TS 23.304 6.3.2.3).
+    std::map<std::string, pc5::L2Id> directory;
+    for (auto i : zones[u.zone])
+        directory[ues[i]->spec.name] = ues[i]->spec.l2;
+    auto level = [](const std::string& text) { return *policy_level_from_name(text, "policy"); };
+    if (s.solution == pc5::Solution::a) {
+        link::Config c;
+        c.user_info = u.name;
+        c.l2_id = u.l2;
+        c.role = u.relay ? link::UeRole::relay : link::UeRole::end_ue;
+        c.credentials = std::make_shared<creds::CredentialManager>(
+            std::move(issued.key), std::move(issued.certificate), std::move(*trust));
+        c.credentials->set_logger([](std::string_view) {});
+        // Step 0: in coverage the provisioning function renews credentials (seed 000 FFS).
+        if (u.in_coverage) c.credentials->set_provisioning_function(&*pf);
+        c.in_coverage = u.in_coverage;
+        c.wall_epoch = kEpoch;
+        c.rng = &rng;
+        c.keylog = &keylog;
+        c.directory = std::move(directory);
+        c.capture = options.capture;
+        c.policy.signalling.integrity = level(u.integrity);
+        c.policy.signalling.ciphering = level(u.ciphering);
+        if (s.psk) {
+            c.policy.group_keys.emplace("fleet", GroupKey(group_key));
+            c.method = link::AuthMethod::psk;
+            c.psk_identity = "fleet";
+        }
+        auto e = link::Engine::create(std::move(c));
+        if (!e) return std::move(e).error();
+        ue.a = e->get();
+        ue.engine = std::move(*e);
+    } else {
+        sigauth::Config c;
+        c.role = u.relay ? sigauth::Role::relay : sigauth::Role::end_ue;
+        c.user_info = u.name;
+        c.l2_id = u.l2;
+        c.mode = s.solution == pc5::Solution::b_literal ? sigauth::Mode::literal
+                                                        : sigauth::Mode::hardened;
+        c.key = std::move(issued.key);
+        if (c.mode == sigauth::Mode::hardened) {  // literal: raw public keys (seed 001)
+            c.certificate = std::move(issued.certificate);
+            c.trust = std::move(*trust);
+        }
+        c.rscs = u.rscs;
+        c.rng = &rng;
+        c.keylog = &keylog;
+        c.capture = options.capture;
+        c.directory = std::move(directory);
+        c.wall_clock_at_zero = kEpoch;
+        if (u.relay && s.attack == Attack::tampering_relay)
+            c.tamper.on_request = [](codec::DirectLinkEstablishmentRequest& m) {
+                m.relay_service_code = codec::RelayServiceCode{0x00C003};
+            };
+        auto e = sigauth::Engine::create(std::move(c));
+        if (!e) return std::move(e).error();
+        ue.b = e->get();
+        ue.engine = std::move(*e);
+    }
+    userplane::Config uc;
+    uc.l2_id = u.l2;
+    uc.key_source = ue.engine.get();
+    ue.up = std::make_unique<userplane::Endpoint>(uc);
+    return {};
+}
+
+// ---------------------------------------------------------------- the event loop
+
+void World::schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame, std::uint32_t n) {
+    queue.push(Event{at, seq++, kind, who, n, std::move(frame)});
+}
+
+void World::arm(std::size_t i) {
+    Ue& u = *ues[i];
+    const pc5::Time t = u.engine->next_timeout();
+    if (t == pc5::kNever || t == u.armed) return;
+    u.armed = t;
+    schedule(std::max(t, now), Kind::timer, i);
+}
+
+void World::run() {
+    const pc5::Time end = from_ms(scenario.duration_s * 1000);
+    std::size_t settled_reported = 0;
+    while (!queue.empty()) {
+        Event e = std::move(const_cast<Event&>(queue.top()));
+        queue.pop();
+        if (e.at > end) break;
+        now = e.at;
+        switch (e.kind) {
+            case Kind::deliver:
+                deliver(e.who, std::move(e.frame));
+                break;
+            case Kind::timer: {
+                Ue& u = *ues[e.who];
+                if (u.armed != e.at) break;  // re-armed since: a stale entry
+                u.armed = pc5::kNever;
+                u.engine->handle_timeout(now);
+                break;
+            }
+            case Kind::connect:
+                connect(e.who);
+                break;
+            case Kind::send:
+                send_data(e.who, e.n);
+                break;
+            case Kind::release:
+                release(e.who);
+                break;
+            case Kind::attack:
+                attack_action(e.who, e.n);
+                break;
+            case Kind::probe:
+                probe_b_route(e.who, e.n);
+                break;
+        }
+        pump(e.kind == Kind::deliver || e.kind == Kind::timer ? e.who : touched);
+        if (options.progress && settled != settled_reported && settled % 64 == 0) {
+            settled_reported = settled;
+            options.progress(static_cast<double>(settled) / static_cast<double>(pairs.size()));
+        }
+    }
+    if (options.progress) options.progress(1.0);
+    end_time = now;
+}
+
+void World::connect(std::size_t pair_index) {
+    Pair& p = pairs[pair_index];
+    touched = p.source;
+    Ue& src = *ues[p.source];
+    pc5::ConnectRequest r;
+    r.target = ues[p.target]->spec.name;
+    r.path = scenario.path;
+    r.rsc = scenario.rsc;
+    if (scenario.path == pc5::Path::direct) {
+        r.target_l2 = ues[p.target]->spec.l2;
+    } else if (p.relay) {
+        r.relay = ues[*p.relay]->spec.name;
+        r.relay_l2 = ues[*p.relay]->spec.l2;
+    }  // "auto": the engine discovers a relay first (seed 000 step 1)
+    if (!p.settled) p.started = now;  // a second connect (reuse) is not the pair's latency
+    src.engine->connect(r, now);
+}
+
+void World::release(std::size_t who) {
+    touched = who;
+    ues[who]->engine->release_all(now);
+}
+
+// Drains one UE: frames onto the medium, events into the report, data keys into its user plane.
+void World::pump(std::size_t i) {
+    if (i >= ues.size()) return;
+    Ue& u = *ues[i];
+    const bool srap = scenario.solution == pc5::Solution::a;
+    for (int round = 0; round < 4; ++round) {
+        bool any = false;
+        while (auto f = u.engine->poll_transmit()) {
+            any = true;
+            if (u.spec.relay) {
+                u.up->observe_relayed(*f, srap);
+                if (!srap && f->lcid == pc5::lcid::kEndToEnd) learn_b_route(i, f->dst);
+            }
+            transmit(i, std::move(*f), {});
+        }
+        while (auto ev = u.engine->poll_event()) {
+            any = true;
+            on_event(i, std::move(*ev));
+        }
+        while (auto f = u.up->poll_transmit()) {
+            any = true;
+            transmit(i, std::move(*f), u.last_data_link);
+        }
+        while (auto ev = u.up->poll_event()) {
+            any = true;
+            on_data_event(i, std::move(*ev));
+        }
+        while (auto r = u.up->poll_rekey()) {
+            any = true;
+            if (u.a) (void)u.a->rekey(r->link_id, false, now);
+        }
+        if (!any) break;
+    }
+    arm(i);
+}
+
+void World::on_event(std::size_t i, pc5::Event ev) {
+    Ue& u = *ues[i];
+    if (auto* e = std::get_if<pc5::LinkEstablished>(&ev)) {
+        install(u, e->link.id);
+        record_link(u, e->link, false);
+        // Solution B's relay learns where a KNRP-sess ID's data goes only from protected PC5-S
+        // it forwards (docs/userplane.md): the source opens the route with a keep-alive.
+        if (u.b && !u.spec.relay && e->link.initiator) {
+            (void)u.b->send_keepalive(e->link.id, now);
+            for (auto pi : u.pairs)
+                if (pairs[pi].source == i) schedule(now + 1s, Kind::probe, pi, {}, 1);
+        }
+        if (u.spec.relay && e->link.kind == pc5::LinkKind::hop) {
+            u.hops_by_peer[e->link.peer] = e->link.id;
+            join_l3(i);
+        }
+        note(i,
+             fmt::format("{} established, KNRP-sess ID {:04x}", pc5::name(e->link.kind),
+                         e->link.knrp_sess_id.value),
+             false);
+        check_ready(i);
+    } else if (auto* r = std::get_if<pc5::LinkRekeyed>(&ev)) {
+        install(u, r->link.id);
+        record_link(u, r->link, true);
+    } else if (auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
+        record_failure(u, *f);
+        note(i,
+             fmt::format("failed, cause #{}: {}", static_cast<unsigned>(f->cause),
+                         f->reason.substr(0, 60)),
+             true);
+        for (auto pi : u.pairs)
+            if (pairs[pi].source == i && !pairs[pi].settled) settle(pi, false);
+    } else if (auto* rel = std::get_if<pc5::LinkReleased>(&ev)) {
+        u.up->remove(rel->id);
+        auto& l = links[rel->id];
+        l.released = true;
+    } else if (auto* d = std::get_if<pc5::RelayDiscovered>(&ev)) {
+        for (auto pi : u.pairs)
+            if (pairs[pi].source == i && pairs[pi].auto_relay && !pairs[pi].relay) {
+                auto it = by_l2.find(d->relay_l2);
+                if (it != by_l2.end()) {
+                    pairs[pi].relay = it->second;
+                    ues[it->second]->pairs.push_back(pi);
+                }
+            }
+    }
+}
+
+void World::install(Ue& u, const std::string& link_id) {
+    auto keys = u.engine->data_keys(link_id);
+    if (!keys) return;
+    userplane::Protection p;
+    p.integrity = keys->integrity != IntegrityAlgorithm::nia0;
+    p.ciphering = keys->ciphering != CipheringAlgorithm::nea0;
+    (void)u.up->install(*keys, p, now);
+}
+
+// A layer-3 relay joins a pair's two hops once both are up (it knows which hop leads on).
+void World::join_l3(std::size_t relay) {
+    if (scenario.path != pc5::Path::l3 || scenario.solution != pc5::Solution::a) return;
+    Ue& r = *ues[relay];
+    for (auto pi : r.pairs) {
+        Pair& p = pairs[pi];
+        if (p.routed || !p.relay || *p.relay != relay) continue;
+        auto a = r.hops_by_peer.find(ues[p.source]->spec.name);
+        auto b = r.hops_by_peer.find(ues[p.target]->spec.name);
+        if (a == r.hops_by_peer.end() || b == r.hops_by_peer.end()) continue;
+        p.routed = r.up->add_l3_route(a->second, b->second).ok();
+        if (p.routed) check_ready(p.source);
+    }
+}
+
+// Solution B: the relay forwarded protected PC5-S to `to`; both ways open the pair's route.
+void World::learn_b_route(std::size_t relay, pc5::L2Id to) {
+    for (auto pi : ues[relay]->pairs) {
+        Pair& p = pairs[pi];
+        if (!p.relay || *p.relay != relay) continue;
+        p.b_to_source |= ues[p.source]->spec.l2 == to;
+        p.b_to_target |= ues[p.target]->spec.l2 == to;
+        if (!p.routed && p.b_to_source && p.b_to_target) {
+            p.routed = true;
+            check_ready(p.source);
+        }
+    }
+}
+
+// The keep-alive that opens solution B's route may be lost: try again each second, 5 times.
+void World::probe_b_route(std::size_t pi, std::uint32_t attempt) {
+    Pair& p = pairs[pi];
+    touched = p.source;
+    if (p.routed || p.settled || attempt > 5) return;
+    Ue& src = *ues[p.source];
+    const auto it = src.links_by_peer.find(ues[p.target]->spec.name);
+    if (it == src.links_by_peer.end() || !src.b) return;
+    (void)src.b->send_keepalive(it->second, now);
+    schedule(now + 1s, Kind::probe, pi, {}, attempt + 1);
+}
+
+// The link a UE sends data on toward the other end of `pair`: the end-to-end link when there
+// is one (l2, solution B), else the direct link or the first hop (l3).
+std::string World::data_link(std::size_t i, const Pair& p) const {
+    const Ue& u = *ues[i];
+    const std::string& other = ues[p.source == i ? p.target : p.source]->spec.name;
+    auto it = u.links_by_peer.find(other);
+    if (it != u.links_by_peer.end()) return it->second;
+    if (p.relay) {
+        auto h = u.links_by_peer.find(ues[*p.relay]->spec.name);
+        if (h != u.links_by_peer.end() && scenario.path == pc5::Path::l3 &&
+            scenario.solution == pc5::Solution::a)
+            return h->second;
+    }
+    return {};
+}
+
+// A pair is ready for data when the source and the target both hold the link data goes on
+// (and a layer-3 relay has joined the hops).
+void World::check_ready(std::size_t i) {
+    for (auto pi : ues[i]->pairs) {
+        Pair& p = pairs[pi];
+        if (p.settled) continue;
+        const bool l3 = scenario.path == pc5::Path::l3 && scenario.solution == pc5::Solution::a;
+        if (data_link(p.source, p).empty() || data_link(p.target, p).empty()) continue;
+        if (l3 && !p.routed) continue;
+        if (scenario.solution != pc5::Solution::a && !p.routed) continue;
+        settle(pi, true);
+    }
+}
+
+void World::settle(std::size_t pi, bool ok) {
+    Pair& p = pairs[pi];
+    p.settled = true;
+    p.ready = ok;
+    p.ready_at = now;
+    ++settled;
+    if (!ok) return;
+    // Data starts once the pair is ready.
+    for (std::uint32_t n = 0; n < scenario.traffic.pdus; ++n)
+        schedule(now + 1ms + from_ms(scenario.traffic.interval_ms * n), Kind::send, pi, {}, n);
+    stage_attacks(pi);
+}
+
+std::vector<std::uint8_t> World::payload(const Pair& p, std::uint32_t n, bool echo) const {
+    std::string text = fmt::format("pc5sec {} {} -> {} #{} ", echo ? "echo" : "data",
+                                   ues[echo ? p.target : p.source]->spec.name,
+                                   ues[echo ? p.source : p.target]->spec.name, n);
+    std::vector<std::uint8_t> out(scenario.traffic.size);
+    for (std::size_t k = 0; k < out.size(); ++k)
+        out[k] =
+            static_cast<std::uint8_t>(k < text.size() ? text[k] : 'a' + (k - text.size()) % 26);
+    return out;
+}
+
+void World::send_data(std::size_t pi, std::uint32_t n) {
+    const Pair& p = pairs[pi];
+    touched = p.source;
+    Ue& src = *ues[p.source];
+    const std::string link = data_link(p.source, p);
+    if (link.empty()) return;
+    auto data = payload(p, n, false);
+    src.last_data_link = link;
+    if (src.up->send(link, scenario.traffic.bearer, data, now)) {
+        ++data_offered;
+        pump(p.source);
+    }
+}
+
+void World::on_data_event(std::size_t i, pc5::Event ev) {
+    Ue& u = *ues[i];
+    if (auto* d = std::get_if<pc5::DataReceived>(&ev)) {
+        for (auto pi : u.pairs) {
+            Pair& p = pairs[pi];
+            if (p.target == i && !u.spec.relay) {
+                // The payload says which PDU it was: delivered intact, or not at all.
+                const std::string head(d->data.begin(),
+                                       d->data.begin() + std::min<std::size_t>(d->data.size(), 7));
+                if (head == "pc5sec ") {
+                    ++p.delivered;
+                    ++data_delivered;
+                } else {
+                    ++data_garbled;
+                }
+                if (scenario.traffic.echo) {
+                    const std::string link = data_link(i, p);
+                    auto back = payload(p, p.delivered, true);
+                    u.last_data_link = link;
+                    (void)u.up->send(link, scenario.traffic.bearer, back, now);
+                }
+                break;
+            }
+            if (p.source == i) {
+                ++data_echoed;
+                break;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the medium
+
+void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hint) {
+    ++medium.frames;
+    medium.bytes += f.pdu.size();
+    if (options.capture) capture.record(now, f, link_hint);
+    if (f.dst == pc5::kBroadcastL2Id) {
+        for (auto j : zones[ues[from]->spec.zone])
+            if (j != from) carry(from, j, f, true);
+        diagram_arrow(from, std::nullopt, f, DiagramArrow::Fate::delivered);
+        return;
+    }
+    auto it = by_l2.find(f.dst);
+    if (it == by_l2.end()) {
+        ++medium.undeliverable;
+        return;
+    }
+    carry(from, it->second, std::move(f), false);
+}
+
+void World::carry(std::size_t from, std::size_t to, pc5::Frame f, bool broadcast) {
+    const auto& m = scenario.medium;
+    std::uniform_real_distribution<double> u01(0.0, 1.0);
+    pc5::Time delay = from_ms(m.delay_ms + m.jitter_ms * u01(medium_rng));
+    auto fate = DiagramArrow::Fate::delivered;
+    if (m.loss > 0 && u01(medium_rng) < m.loss) {
+        ++medium.lost;
+        if (!broadcast) diagram_arrow(from, to, f, DiagramArrow::Fate::lost);
+        return;
+    }
+    if (m.corrupt > 0 && u01(medium_rng) < m.corrupt && !f.pdu.empty()) {
+        ++medium.corrupted;
+        const auto bit =
+            std::uniform_int_distribution<std::size_t>(0, f.pdu.size() * 8 - 1)(medium_rng);
+        f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+        fate = DiagramArrow::Fate::corrupted;
+    }
+    if (m.reorder > 0 && u01(medium_rng) < m.reorder) {
+        ++medium.reordered;
+        delay += from_ms(m.delay_ms * (1 + 4 * u01(medium_rng)));
+    }
+    if (m.duplicate > 0 && u01(medium_rng) < m.duplicate) {
+        ++medium.duplicated;
+        schedule(now + delay + from_ms(m.delay_ms), Kind::deliver, to, f);
+    }
+    if (!broadcast) diagram_arrow(from, to, f, fate);
+    schedule(now + delay, Kind::deliver, to, std::move(f));
+}
+
+void World::deliver(std::size_t to, pc5::Frame f) {
+    if (!tamper(f)) return;
+    Ue& u = *ues[to];
+    if (userplane::carries_data(f, scenario.solution == pc5::Solution::a)) {
+        u.up->receive(f, now);
+        observe_data(f);
+    } else {
+        u.engine->receive(f, now);
+    }
+}
+
+}  // namespace pc5sec::sim

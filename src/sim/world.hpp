@@ -1,0 +1,160 @@
+// The simulator's inside (src/sim/): the UEs, the event queue, the medium, and what the report
+// is built from. simulator.cpp runs it, attacks.cpp stages the attacks, report.cpp writes the
+// JSON metrics, the summary and the diagrams.
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pc5sec/keylog.hpp"
+#include "pc5sec/link.hpp"
+#include "pc5sec/provisioning.hpp"
+#include "pc5sec/rng.hpp"
+#include "pc5sec/sigauth.hpp"
+#include "pc5sec/sim.hpp"
+#include "pc5sec/trace.hpp"
+#include "pc5sec/userplane.hpp"
+
+namespace pc5sec::sim {
+
+using trace::DiagramArrow;
+
+// Wall-clock time at virtual time 0: fixed, so certificates and reports do not depend on the
+// day a scenario runs (2026-11-01T00:00:00Z).
+inline const creds::TimePoint kEpoch = creds::from_unix_seconds(1'793'491'200);
+
+struct Ue {
+    UeSpec spec;
+    std::unique_ptr<pc5::Endpoint> engine;
+    link::Engine* a = nullptr;     // solution A's engine (re-keying), else nullptr
+    sigauth::Engine* b = nullptr;  // solution B's engine (keep-alive), else nullptr
+    std::unique_ptr<userplane::Endpoint> up;
+    pc5::Time armed = pc5::kNever;                     // the timer event in the queue
+    std::vector<std::size_t> pairs;                    // the pairs this UE takes part in
+    std::map<std::string, std::string> hops_by_peer;   // relay: its hop links by far end
+    std::map<std::string, std::string> links_by_peer;  // established links by peer name
+    std::string last_data_link;
+};
+
+struct Pair {
+    std::size_t source = 0, target = 0;
+    std::optional<std::size_t> relay;
+    bool auto_relay = false;
+    pc5::Time at{}, started{}, ready_at{};
+    bool settled = false, ready = false, routed = false;
+    bool b_to_source = false, b_to_target = false;  // B: the relay forwarded PC5-S each way
+    std::uint64_t delivered = 0;
+    std::optional<trace::Diagram> diagram;
+};
+
+// One link id, as its ends reported it.
+struct LinkRecord {
+    std::string id, initiator, peer;
+    pc5::LinkKind kind = pc5::LinkKind::hop;
+    pc5::Solution solution = pc5::Solution::a;
+    bool established = false, failed = false, released = false, reused = false;
+    unsigned rekeys = 0;
+    std::uint8_t cause = 0;
+    std::string reason, failed_at;
+    KnrpId knrp_id;
+    KnrpSessId knrp_sess_id;
+    std::string algorithms;
+    double latency_ms = 0;
+    std::map<std::string, std::map<std::string, std::string>> fingerprints;  // end -> label
+};
+
+struct MediumCounters {
+    std::uint64_t frames = 0, bytes = 0, lost = 0, duplicated = 0, reordered = 0, corrupted = 0,
+                  undeliverable = 0, injected = 0, tampered = 0;
+};
+
+enum class Kind : std::uint8_t { deliver, timer, connect, send, release, attack, probe };
+
+struct Event {
+    pc5::Time at;
+    std::uint64_t seq;
+    Kind kind;
+    std::size_t who;
+    std::uint32_t n;
+    pc5::Frame frame;
+    bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+class World {
+  public:
+    World(const Scenario& s, const Options& o);
+    ~World();
+    Status setup();
+    void run();
+    Report report() const;
+
+    // -------- state
+    const Scenario& scenario;
+    const Options& options;
+    DeterministicRng rng;
+    std::mt19937_64 medium_rng;
+    std::optional<creds::ProvisioningFunction> pf, foreign;
+    std::array<std::uint8_t, 32> group_key{};
+    pc5::KeyLogCollector keylog;
+    trace::CaptureRecorder capture;
+    std::vector<std::unique_ptr<Ue>> ues;
+    std::unordered_map<std::string, std::size_t> by_name;
+    std::unordered_map<pc5::L2Id, std::size_t> by_l2;
+    std::map<std::uint32_t, std::vector<std::size_t>> zones;
+    std::vector<Pair> pairs;
+    std::map<std::string, LinkRecord> links;
+    std::size_t failures_without_id = 0;
+    std::priority_queue<Event, std::vector<Event>, std::greater<>> queue;
+    std::uint64_t seq = 0;
+    pc5::Time now{}, end_time{};
+    std::size_t touched = 0, settled = 0;
+    MediumCounters medium;
+    std::uint64_t data_offered = 0, data_delivered = 0, data_garbled = 0, data_echoed = 0;
+    // Attacks on data: frames captured for replay, counters of what the attacker did.
+    std::vector<pc5::Frame> recorded_data;
+    std::optional<pc5::Frame> recorded_request;
+    std::uint32_t data_seen = 0;
+
+  private:
+    Status make_engine(Ue& ue, creds::IssuedCredentials issued);
+    void schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame = {},
+                  std::uint32_t n = 0);
+    void arm(std::size_t i);
+    void connect(std::size_t pair);
+    void release(std::size_t who);
+    void pump(std::size_t i);
+    void on_event(std::size_t i, pc5::Event ev);
+    void on_data_event(std::size_t i, pc5::Event ev);
+    void install(Ue& u, const std::string& link_id);
+    void join_l3(std::size_t relay);
+    void learn_b_route(std::size_t relay, pc5::L2Id to);
+    void probe_b_route(std::size_t pair, std::uint32_t attempt);
+    std::string data_link(std::size_t i, const Pair& p) const;
+    void check_ready(std::size_t i);
+    void settle(std::size_t pair, bool ok);
+    std::vector<std::uint8_t> payload(const Pair& p, std::uint32_t n, bool echo) const;
+    void send_data(std::size_t pair, std::uint32_t n);
+    void transmit(std::size_t from, pc5::Frame f, const std::string& link_hint);
+    void carry(std::size_t from, std::size_t to, pc5::Frame f, bool broadcast);
+    void deliver(std::size_t to, pc5::Frame f);
+    // attacks.cpp
+    bool tamper(pc5::Frame& f);
+    void observe_data(const pc5::Frame& f);
+    void stage_attacks(std::size_t pair);
+    void attack_action(std::size_t pair, std::uint32_t step);
+    // report.cpp
+    void record_link(const Ue& u, const pc5::LinkSummary& l, bool rekeyed);
+    void record_failure(const Ue& u, const pc5::LinkFailed& f);
+    void note(std::size_t ue, std::string text, bool failure);
+    void diagram_arrow(std::size_t from, std::optional<std::size_t> to, const pc5::Frame& f,
+                       DiagramArrow::Fate fate);
+};
+
+}  // namespace pc5sec::sim
