@@ -1,0 +1,107 @@
+// `pc5sec ue`: one UE as a real process, its PC5 frames carried over UDP (docs/udp.md). A source
+// sends each line of its stdin to --target, a target prints each line it receives on stdout, a
+// relay logs what it forwards; logs go to stderr and never show a key. SIGINT / SIGTERM release
+// the links and exit 0; a lost peer exits 3.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "pc5sec/hex.hpp"
+#include "pc5sec/net.hpp"
+
+namespace pc5sec::cli {
+namespace {
+
+struct Args {
+    std::string bundle, role, l2_id, bind, target, solution = "A", path, rsc, pcap, keylog;
+    std::vector<std::string> peers;
+    double keepalive = 2;
+};
+
+void run_ue(const Args& args) {
+    net::UeConfig c;
+    c.bundle = args.bundle;
+    c.role = take(net::ue_role_from_name(args.role, "--role"));
+    c.l2_id = take(net::parse_l2_id(args.l2_id, "--l2-id"));
+    c.bind = take(net::parse_address(args.bind, "--bind"));
+    for (const auto& p : args.peers)
+        c.peers.push_back(take(net::parse_peer(p, "--peer")));
+    c.target = args.target;
+    if (args.solution == "A")
+        c.solution = pc5::Solution::a;
+    else if (args.solution == "B-hardened")
+        c.solution = pc5::Solution::b_hardened;
+    else if (args.solution == "B-literal")
+        c.solution = pc5::Solution::b_literal;
+    else
+        throw CommandError(
+            kExitBadInput,
+            fmt::format("--solution: \"{}\": A, B-hardened or B-literal", args.solution));
+    if (args.path.empty() || args.path == "l3")
+        c.path = pc5::Path::l3;
+    else if (args.path == "l2")
+        c.path = pc5::Path::l2;
+    else if (args.path == "direct")
+        c.path = pc5::Path::direct;
+    else
+        throw CommandError(kExitBadInput,
+                           fmt::format("--path: \"{}\": l2 or l3 (or direct)", args.path));
+    if (c.solution != pc5::Solution::a && !args.path.empty() && args.path != "l2")
+        throw CommandError(kExitBadInput,
+                           "--path: solution B has one path, through its relay (seed 001; the "
+                           "relay forwards as a layer-2 relay does): leave --path out");
+    if (c.solution != pc5::Solution::a) c.path = pc5::Path::l2;
+    if (!args.rsc.empty())
+        c.rsc = static_cast<std::uint32_t>(take(parse_uint(args.rsc, "--rsc", 0xFFFFFF)));
+    if (!(args.keepalive >= 0 && args.keepalive <= 3600))
+        throw CommandError(kExitBadInput, "--keepalive: seconds, 0..3600 (0: never)");
+    c.keepalive =
+        std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(args.keepalive));
+    c.pcap = args.pcap;
+    c.keylog = args.keylog;
+    c.input_fd = c.role == net::UeRole::source ? 0 : -1;
+    auto ue = take(net::Ue::create(std::move(c)));
+    net::stop_on_signals(*ue);
+    const int rc = ue->run();
+    if (rc != 0) throw CommandError(rc, rc == net::kExitPeerLost ? "the peer is lost" : "failed");
+}
+
+void register_ue(CLI::App& app) {
+    auto args = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand(
+        "ue", "run one UE (source, relay or target) as a real process, PC5 over UDP (docs/udp.md)");
+    cmd->add_option("--bundle", args->bundle,
+                    "the UE's credentials, as `pc5sec provision` wrote "
+                    "them (OUT/<name>)")
+        ->required();
+    cmd->add_option("--role", args->role,
+                    "source (sends stdin lines to --target), relay, or target (prints lines)")
+        ->required();
+    cmd->add_option("--l2-id", args->l2_id, "this UE's layer-2 ID, hex (e.g. 0x00000a)")
+        ->required();
+    cmd->add_option("--bind", args->bind, "UDP address to listen on, e.g. 127.0.0.1:5001")
+        ->required();
+    cmd->add_option("--peer", args->peers,
+                    "a UE in range: [NAME:]L2ID=ADDR:PORT (repeat; a relay names the UEs it "
+                    "relays to)")
+        ->required();
+    cmd->add_option("--target", args->target, "source: the target's user info ID");
+    cmd->add_option("--solution", args->solution, "A, B-hardened or B-literal")
+        ->capture_default_str();
+    cmd->add_option("--path", args->path, "source, solution A: l3 (default) or l2 relay");
+    cmd->add_option("--rsc", args->rsc,
+                    "source: relay service code (default: the first in its certificate)");
+    cmd->add_option("--keepalive", args->keepalive,
+                    "seconds between keep-alive checks of each link (0: never)")
+        ->capture_default_str();
+    cmd->add_option("--pcap", args->pcap, "write what this UE puts on the air (pcap)");
+    cmd->add_option("--keylog", args->keylog, "write the key log (docs/keylog.md), mode 0600");
+    cmd->callback([args] { run_ue(*args); });
+}
+
+}  // namespace
+
+const CommandRegistrar kRegistrar{50, register_ue};
+
+}  // namespace pc5sec::cli

@@ -1,0 +1,1062 @@
+// One UE over UDP (docs/udp.md): a link engine (solution A or B), a user plane and a UDP socket
+// joined in one poll() loop with the monotonic clock, as tests/userplane/world.hpp joins them
+// in memory:
+//   - frames that carry data (userplane::carries_data) go to the user plane, the rest to the
+//     engine; on LinkEstablished / LinkRekeyed the driver installs engine.data_keys(id);
+//   - a relay's user plane observes the LCID-55 frames its engine forwards; a layer-3 relay
+//     joins its two hops (add_l3_route); RekeyNeeded makes it call link::Engine::rekey;
+//   - solution B's relay is found by Model B discovery here (discovery.hpp), and its links are
+//     watched with end-to-end keep-alives (solution A's engine runs its own).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "net/discovery.hpp"
+#include "pc5sec/codec.hpp"
+#include "pc5sec/keylog.hpp"
+#include "pc5sec/link.hpp"
+#include "pc5sec/net.hpp"
+#include "pc5sec/provisioning.hpp"
+#include "pc5sec/sigauth.hpp"
+#include "pc5sec/trace.hpp"
+#include "pc5sec/userplane.hpp"
+
+namespace pc5sec::net {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using pc5::Time;
+
+constexpr std::uint8_t kBearer = userplane::kFirstBearer;  // LCID 4: the one data bearer
+constexpr Time kKeepaliveAnswer = 1s;    // wait for a keep-alive response, then ask again
+constexpr unsigned kKeepaliveTries = 4;  // the first request and 3 retransmissions
+constexpr Time kDiscoveryInterval = 1s;
+constexpr unsigned kDiscoveryTries = 4;
+constexpr Time kE2eReleaseWait = 1500ms;  // end-to-end links go first (through the relay)
+constexpr Time kSaveInterval = 1s;
+constexpr std::size_t kMaxQueuedLines = 4096;
+constexpr std::size_t kLinesPerTurn = 64;
+constexpr int kDatagramsPerTurn = 256;
+constexpr unsigned kLoggedBadDatagrams = 20;
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::string fingerprints(const pc5::LinkSummary& l) {
+    std::string out;
+    for (const char* k : {"NRPEK", "NRPIK", "KD"})
+        if (auto it = l.fingerprints.find(k); it != l.fingerprints.end())
+            out += fmt::format(" {} {}", k, it->second);
+    return out;
+}
+
+std::string cause_text(codec::Cause c) {
+    return fmt::format(
+        "#{} {}", static_cast<unsigned>(c),
+        codec::code_point_name(codec::CodePointKind::cause, static_cast<std::uint8_t>(c)));
+}
+
+std::atomic<Ue*> g_stop_target{nullptr};
+
+extern "C" void on_stop_signal(int) {
+    if (Ue* ue = g_stop_target.load()) ue->request_stop();
+}
+
+}  // namespace
+
+struct Ue::Impl {
+    UeConfig cfg;
+    std::string user;
+    PolicyFile policy;
+    std::vector<std::uint32_t> rscs;  // the certificate's relay service codes
+    std::uint32_t rsc = 0;
+    std::map<std::string, pc5::L2Id> directory;  // named --peer entries
+
+    std::unique_ptr<std::ofstream> keylog_file;
+    std::unique_ptr<pc5::KeyLogWriter> keylog;
+    std::unique_ptr<link::Engine> a;
+    std::unique_ptr<sigauth::Engine> b;
+    pc5::Endpoint* engine = nullptr;
+    std::unique_ptr<userplane::Endpoint> up;
+    std::optional<UdpSocket> sock;
+    int wake[2] = {-1, -1};
+    std::atomic<bool> stop{false};
+    Clock::time_point t0 = Clock::now();
+    std::uint64_t epoch_us = 0;
+    Time now{0};
+
+    struct PeerEntry {
+        Address address;
+        std::string name;
+        bool configured = false;
+    };
+    std::map<pc5::L2Id, PeerEntry> peers;
+
+    std::optional<trace::CaptureRecorder> capture;
+    std::size_t capture_saved = 0;
+    Time next_save{0};
+
+    struct LinkState {
+        pc5::LinkSummary s;
+        Time last_alive{0};
+        Time next_keepalive{0};
+    };
+    std::map<std::string, LinkState> links;
+
+    // A layer-3 relay: the target each source asked for, and its hops towards targets.
+    std::map<pc5::L2Id, std::string> wanted_target;
+    std::map<std::string, std::string> hop_to;  // target user info -> link id
+    std::map<std::string, std::string> routes;  // a source's hop -> the hop to its target
+
+    // The source.
+    bool input_open = false;
+    std::string partial;
+    std::deque<std::string> queue;
+    std::uint64_t line_no = 0;
+    std::string data_link;
+    bool ready = false;
+    bool discovering = false;
+    unsigned discovery_tries = 0;
+    Time discovery_next{0};
+
+    // Shutdown.
+    enum class Phase { running, releasing_e2e, done } phase = Phase::running;
+    bool finishing = false;
+    Time e2e_deadline{0};
+    int exit_code = kExitOk;
+
+    std::uint64_t forwarded_mark = 0;
+    unsigned bad_datagrams_logged = 0;
+    std::vector<std::uint8_t> rx;
+    mutable std::mutex stats_mutex;
+    UeStats stats;
+
+    bool is_a() const { return cfg.solution == pc5::Solution::a; }
+    bool is_relay() const { return cfg.role == UeRole::relay; }
+    bool is_end() const { return cfg.role != UeRole::relay; }
+
+    Time clock() const { return std::chrono::duration_cast<Time>(Clock::now() - t0); }
+
+    template <class F>
+    void count(F f) {
+        std::lock_guard lock(stats_mutex);
+        f(stats);
+    }
+
+    // "13:45:14.557 relay relay1: ..." (UTC wall-clock time, to line up the logs of processes).
+    void log(std::string_view text) const {
+        const auto wall = std::chrono::system_clock::now();
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
+        const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+        std::tm tm{};
+        ::gmtime_r(&secs, &tm);
+        const auto line = fmt::format("{:02}:{:02}:{:02}.{:03} {} {}: {}", tm.tm_hour, tm.tm_min,
+                                      tm.tm_sec, ms % 1000, name(cfg.role), user, text);
+        if (cfg.log)
+            cfg.log(line);
+        else
+            std::cerr << line << std::endl;
+    }
+
+    std::string who(pc5::L2Id l2) const {
+        if (l2 == pc5::kBroadcastL2Id) return "broadcast";
+        auto it = peers.find(l2);
+        if (it != peers.end() && !it->second.name.empty())
+            return fmt::format("{} ({})", format_l2_id(l2), it->second.name);
+        return format_l2_id(l2);
+    }
+
+    // ------------------------------------------------------------ sending
+
+    void send_datagram(pc5::L2Id dst, std::span<const std::uint8_t> d) {
+        auto it = peers.find(dst);
+        if (it == peers.end()) {
+            log(
+                fmt::format("no address for layer-2 ID {} (add --peer {}=ADDR:PORT): frame "
+                            "dropped",
+                            format_l2_id(dst), format_l2_id(dst)));
+            return;
+        }
+        if (auto st = sock->send_to(it->second.address, d); !st) {
+            log(fmt::format("UDP: {}", st.error().describe()));
+            return;
+        }
+        count([](UeStats& s) { ++s.datagrams_sent; });
+    }
+
+    void transmit(const pc5::Frame& f, const std::string& link_id = {}) {
+        auto d = encode_frame(f);
+        if (!d) {
+            log(fmt::format("frame not sent: {}", d.error().describe()));
+            return;
+        }
+        if (capture) capture->record(now, f, link_id);
+        if (f.dst == pc5::kBroadcastL2Id) {
+            for (const auto& [l2, p] : peers)
+                send_datagram(l2, *d);
+        } else {
+            send_datagram(f.dst, *d);
+        }
+    }
+
+    // ------------------------------------------------------------ the loop
+
+    void pump() {
+        for (bool any = true; any;) {
+            any = false;
+            while (auto ev = engine->poll_event()) {
+                any = true;
+                on_engine_event(*ev);
+            }
+            while (auto f = engine->poll_transmit()) {
+                any = true;
+                if (is_relay()) {
+                    up->observe_relayed(*f, is_a());
+                    const auto fwd = engine->counters().frames_forwarded;
+                    if (fwd > forwarded_mark) {
+                        forwarded_mark = fwd;
+                        count([](UeStats& s) { ++s.frames_forwarded; });
+                        log(fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f->dst),
+                                        f->lcid, f->pdu.size(), describe_pc5s(*f)));
+                    }
+                }
+                transmit(*f);
+            }
+            while (auto f = up->poll_transmit()) {
+                any = true;
+                if (is_relay()) {
+                    count([](UeStats& s) { ++s.frames_forwarded; });
+                    log(fmt::format("forwarded data to {}: LCID {}, {} octets", who(f->dst),
+                                    f->lcid, f->pdu.size()));
+                }
+                transmit(*f);
+            }
+            while (auto ev = up->poll_event()) {
+                any = true;
+                on_up_event(*ev);
+            }
+            while (auto r = up->poll_rekey()) {
+                any = true;
+                log(fmt::format("link {}: COUNT 0x{:08x} reached the re-keying threshold",
+                                r->link_id, r->count));
+                if (a)
+                    if (auto st = a->rekey(r->link_id, false, now); !st)
+                        log(fmt::format("re-keying refused: {}", st.error().describe()));
+            }
+        }
+    }
+
+    static std::string describe_pc5s(const pc5::Frame& f) {
+        if (f.lcid != pc5::lcid::kSrb0) return " (protected)";
+        auto m = codec::decode(f.pdu);
+        if (!m) return "";
+        return fmt::format(" ({})", codec::message_name(codec::message_type(*m)));
+    }
+
+    Time next_deadline() const {
+        Time t = engine->next_timeout();
+        if (capture) t = std::min(t, next_save);
+        if (discovering) t = std::min(t, discovery_next);
+        if (phase == Phase::releasing_e2e) t = std::min(t, e2e_deadline);
+        if (ready && !queue.empty() && !finishing) t = std::min(t, now + 1ms);
+        if (!is_a())
+            for (const auto& [id, l] : links)
+                t = std::min(t, std::min(l.next_keepalive, loss_time(l)));
+        return t;
+    }
+
+    Time loss_time(const LinkState& l) const {
+        if (cfg.keepalive <= Time{0}) return pc5::kNever;
+        return l.last_alive + cfg.keepalive + kKeepaliveAnswer * kKeepaliveTries;
+    }
+
+    int run() {
+        now = clock();
+        start();
+        pump();
+        while (phase != Phase::done) {
+            now = clock();
+            const Time deadline = next_deadline();
+            int timeout_ms = -1;
+            if (deadline != pc5::kNever)
+                timeout_ms =
+                    deadline <= now
+                        ? 0
+                        : static_cast<int>(std::min<std::int64_t>(
+                              std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count(),
+                              60'000));
+            pollfd fds[3] = {{sock->fd(), POLLIN, 0}, {wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
+            const bool want_input =
+                input_open && !finishing && queue.size() < kMaxQueuedLines && cfg.input_fd >= 0;
+            if (want_input) fds[2].fd = cfg.input_fd;
+            const int n = ::poll(fds, 3, timeout_ms);
+            if (n < 0 && errno != EINTR) {
+                log(fmt::format("poll: {}", std::strerror(errno)));
+                finish(kExitFailed, "stopping");
+            }
+            now = clock();
+            if (n > 0 && (fds[1].revents & POLLIN)) {
+                char buf[64];
+                while (::read(wake[0], buf, sizeof buf) > 0) {
+                }
+            }
+            if (stop.load() && !finishing) finish(kExitOk, "stopping: releasing the links");
+            if (n > 0 && (fds[0].revents & POLLIN)) receive_datagrams();
+            if (n > 0 && want_input && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
+                read_input();
+            if (engine->next_timeout() <= now) engine->handle_timeout(now);
+            pump();
+            tick();
+            pump();
+        }
+        shutdown();
+        return exit_code;
+    }
+
+    void start() {
+        std::string heard;
+        for (const auto& [l2, p] : peers)
+            heard += fmt::format(" {}{}={}", p.name.empty() ? "" : p.name + ":", format_l2_id(l2),
+                                 p.address.to_string());
+        log(fmt::format("{} UE {}, solution {}, on {}; peers{}", name(cfg.role),
+                        format_l2_id(cfg.l2_id), pc5::name(cfg.solution), sock->local().to_string(),
+                        heard));
+        if (cfg.role != UeRole::source) return;
+        input_open = cfg.input_fd >= 0;
+        if (is_a()) {
+            pc5::ConnectRequest r;
+            r.target = cfg.target;
+            r.path = cfg.path;
+            r.rsc = rsc;
+            if (cfg.path == pc5::Path::direct) {
+                r.target_l2 = directory.at(cfg.target);
+                log(fmt::format("connecting to {} directly", cfg.target));
+            } else {
+                log(
+                    fmt::format("connecting to {} through a layer-{} relay for RSC 0x{:06x} "
+                                "(discovery first)",
+                                cfg.target, cfg.path == pc5::Path::l2 ? 2 : 3, rsc));
+            }
+            engine->connect(r, now);
+        } else {
+            discovering = true;
+            discovery_next = now;
+            log(fmt::format("connecting to {} through a relay for RSC 0x{:06x} (discovery first)",
+                            cfg.target, rsc));
+        }
+    }
+
+    void tick() {
+        if (discovering && now >= discovery_next) {
+            if (discovery_tries++ >= kDiscoveryTries) {
+                discovering = false;
+                finish(kExitFailed,
+                       fmt::format("no UE-to-UE relay answered the discovery for RSC 0x{:06x} "
+                                   "and target {}",
+                                   rsc, cfg.target));
+            } else if (auto f = discovery::solicitation(cfg.l2_id, rsc, user, cfg.target)) {
+                transmit(*f);
+                discovery_next = now + kDiscoveryInterval;
+            }
+        }
+        if (!is_a() && !finishing) watch_b_links();
+        send_lines();
+        if (cfg.role == UeRole::source && !finishing && ready && !input_open && queue.empty())
+            finish(kExitOk, fmt::format("input ended: {} lines sent; releasing the links",
+                                        stats_copy().lines_sent));
+        if (phase == Phase::releasing_e2e && (now >= e2e_deadline || !has_e2e_links()))
+            release_rest();
+        if (capture && now >= next_save) save_capture();
+    }
+
+    // Solution B: the driver watches each end-to-end link with keep-alives.
+    void watch_b_links() {
+        std::vector<std::string> lost;
+        for (auto& [id, l] : links) {
+            if (now >= loss_time(l)) {
+                lost.push_back(id);
+                continue;
+            }
+            if (now >= l.next_keepalive) {
+                (void)b->send_keepalive(id, now);
+                const bool overdue = now - l.last_alive >= cfg.keepalive;
+                l.next_keepalive = cfg.keepalive > Time{0}
+                                       ? now + (overdue ? kKeepaliveAnswer : cfg.keepalive)
+                                       : pc5::kNever;
+            }
+        }
+        for (const auto& id : lost) {
+            auto it = links.find(id);
+            if (it == links.end()) continue;
+            const auto peer = it->second.s.peer;
+            links.erase(it);
+            up->remove(id);
+            peer_lost(id, peer);
+        }
+    }
+
+    void peer_lost(const std::string& id, const std::string& peer) {
+        count([](UeStats& s) { ++s.peers_lost; });
+        log(fmt::format("peer {} lost: keep-alive unanswered on link {}", peer, id));
+        if (is_end()) finish(kExitPeerLost, "the peer is lost: stopping (exit 3)");
+    }
+
+    // ------------------------------------------------------------ receiving
+
+    void receive_datagrams() {
+        for (int i = 0; i < kDatagramsPerTurn; ++i) {
+            auto r = sock->receive(rx);
+            if (!r) return;
+            count([](UeStats& s) { ++s.datagrams_received; });
+            if (r->truncated) {
+                bad_datagram(r->from, fmt::format("udp.pdu: above {} octets", kMaxDatagram));
+                continue;
+            }
+            auto v = decode_frame(std::span<const std::uint8_t>(rx.data(), r->size));
+            if (!v) {
+                bad_datagram(r->from, v.error().describe());
+                continue;
+            }
+            if (v->src == cfg.l2_id) continue;  // our own broadcast, if a peer is ourselves
+            if (v->dst != cfg.l2_id && v->dst != pc5::kBroadcastL2Id) {
+                bad_datagram(r->from, fmt::format("udp.dst: {} is not this UE ({})",
+                                                  format_l2_id(v->dst), format_l2_id(cfg.l2_id)));
+                continue;
+            }
+            auto it = peers.find(v->src);
+            if (it == peers.end()) {
+                peers[v->src] = PeerEntry{r->from, "", false};
+                log(fmt::format("heard {} at {}", format_l2_id(v->src), r->from.to_string()));
+            } else if (it->second.address != r->from) {
+                if (it->second.configured) {
+                    bad_datagram(r->from,
+                                 fmt::format("udp.src: {} is at {} (--peer)", format_l2_id(v->src),
+                                             it->second.address.to_string()));
+                    continue;
+                }
+                it->second.address = r->from;
+            }
+            on_frame(v->to_frame());
+            // Everything one frame causes goes out before the next frame is read: a relay
+            // forwards data and the release that follows it in the order they came.
+            pump();
+        }
+    }
+
+    void bad_datagram(const Address& from, const std::string& why) {
+        count([](UeStats& s) { ++s.datagrams_dropped; });
+        if (bad_datagrams_logged++ < kLoggedBadDatagrams)
+            log(fmt::format("dropped a datagram from {}: {}{}", from.to_string(), why,
+                            bad_datagrams_logged == kLoggedBadDatagrams
+                                ? " (no more of these are logged)"
+                                : ""));
+    }
+
+    void on_frame(const pc5::Frame& f) {
+        if (!is_a() && f.lcid == pc5::lcid::kDiscovery) return on_b_discovery(f);
+        if (userplane::carries_data(f, is_a())) {
+            up->receive(f, now);
+            return;
+        }
+        if (is_relay() && is_a() && f.lcid == pc5::lcid::kSrb0) note_request(f);
+        forwarded_mark = engine->counters().frames_forwarded;
+        if (!is_a() && is_end() && f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() >= 2) {
+            const auto& rx_msgs = engine->counters().received_messages;
+            auto of = [&](codec::MessageType t) {
+                auto it = rx_msgs.find(t);
+                return it == rx_msgs.end() ? std::uint64_t{0} : it->second;
+            };
+            std::uint64_t before = 0;
+            for (const auto& [t, n] : rx_msgs)
+                before += n;
+            const auto answers = of(codec::MessageType::keepalive_response);
+            engine->receive(f, now);
+            std::uint64_t after = 0;
+            for (const auto& [t, n] : engine->counters().received_messages)
+                after += n;
+            // An authenticated end-to-end message (its MAC-I verified): the peer is there.
+            if (after > before)
+                alive(static_cast<std::uint16_t>(f.pdu[0] << 8 | f.pdu[1]),
+                      of(codec::MessageType::keepalive_response) > answers);
+            return;
+        }
+        engine->receive(f, now);
+    }
+
+    void alive(std::uint16_t knrp_sess_id, bool answer) {
+        for (auto& [id, l] : links)
+            if (l.s.knrp_sess_id.value == knrp_sess_id) {
+                l.last_alive = now;
+                if (l.next_keepalive < now + cfg.keepalive && cfg.keepalive > Time{0})
+                    l.next_keepalive = now + cfg.keepalive;
+                if (answer && id == data_link && !ready) {
+                    ready = true;
+                    log("the path through the relay answers: sending lines");
+                }
+            }
+    }
+
+    // A layer-3 relay reads which target each source asks for (the request is not protected).
+    void note_request(const pc5::Frame& f) {
+        auto m = codec::decode(f.pdu);
+        if (!m) return;
+        const auto* r = std::get_if<codec::DirectLinkEstablishmentRequest>(&*m);
+        if (!r || !r->target_user_info ||
+            r->relay_indication != codec::RelayIndication::via_layer3_relay)
+            return;
+        wanted_target[f.src] =
+            std::string(r->target_user_info->bytes.begin(), r->target_user_info->bytes.end());
+    }
+
+    void on_b_discovery(const pc5::Frame& f) {
+        if (is_relay()) {
+            if (auto r = discovery::answer(f, cfg.l2_id, user, rscs, directory)) {
+                log(fmt::format("discovery: answered {}", who(f.src)));
+                transmit(*r);
+            }
+            return;
+        }
+        if (!discovering) return;
+        auto relay = discovery::relay_of(f, rsc);
+        if (!relay) return;
+        discovering = false;
+        if (auto it = peers.find(f.src); it != peers.end() && it->second.name.empty())
+            it->second.name = *relay;
+        log(fmt::format("discovered relay {} at {} for RSC 0x{:06x}", *relay, format_l2_id(f.src),
+                        rsc));
+        pc5::ConnectRequest r;
+        r.target = cfg.target;
+        r.path = pc5::Path::l2;
+        r.rsc = rsc;
+        r.relay = *relay;
+        r.relay_l2 = f.src;
+        engine->connect(r, now);
+    }
+
+    // ------------------------------------------------------------ events
+
+    void install(const std::string& id) {
+        auto keys = engine->data_keys(id);
+        if (!keys) return;
+        auto protection = userplane::resolve_policy(policy.user_plane, policy.user_plane,
+                                                    keys->ciphering, keys->integrity);
+        if (!protection) {
+            log(fmt::format("link {}: no data: {}", id, protection.error().describe()));
+            return;
+        }
+        if (auto st = up->install(*keys, *protection, now); !st)
+            log(fmt::format("link {}: no data: {}", id, st.error().describe()));
+    }
+
+    bool is_data_link(const pc5::LinkSummary& s) const {
+        if (cfg.role != UeRole::source || !s.initiator) return false;
+        if (!is_a() || cfg.path == pc5::Path::l2) return s.kind == pc5::LinkKind::e2e;
+        return s.kind == pc5::LinkKind::hop;
+    }
+
+    bool has_e2e_links() const {
+        return std::any_of(links.begin(), links.end(),
+                           [](const auto& p) { return p.second.s.kind == pc5::LinkKind::e2e; });
+    }
+
+    void on_engine_event(const pc5::Event& ev) {
+        if (const auto* e = std::get_if<pc5::LinkEstablished>(&ev)) {
+            const auto& s = e->link;
+            links[s.id] = LinkState{s, now, now + cfg.keepalive};
+            if (cfg.keepalive <= Time{0}) links[s.id].next_keepalive = pc5::kNever;
+            count([](UeStats& st) { ++st.links_established; });
+            log(fmt::format("link {} established: {} {} {} {} ({}), {}/{}, KNRP-sess ID {:04x}{}",
+                            s.id, pc5::name(s.kind), s.local, s.initiator ? "->" : "<-", s.peer,
+                            format_l2_id(s.peer_l2), short_name(s.ciphering),
+                            short_name(s.integrity), s.knrp_sess_id.value, fingerprints(s)));
+            install(s.id);
+            if (is_relay() && is_a() && s.kind == pc5::LinkKind::hop) {
+                if (s.initiator) hop_to[s.peer] = s.id;
+                join_l3_hops();
+            }
+            if (is_data_link(s) && data_link.empty()) {
+                data_link = s.id;
+                if (is_a()) {
+                    ready = true;
+                    log(fmt::format("sending lines to {} on link {}", cfg.target, s.id));
+                } else {
+                    (void)b->send_keepalive(s.id, now);  // the relay learns the route both ways
+                }
+            }
+        } else if (const auto* r = std::get_if<pc5::LinkRekeyed>(&ev)) {
+            if (auto it = links.find(r->link.id); it != links.end()) it->second.s = r->link;
+            log(fmt::format("link {} re-keyed: KNRP-sess ID {:04x}{}", r->link.id,
+                            r->link.knrp_sess_id.value, fingerprints(r->link)));
+            install(r->link.id);
+        } else if (const auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
+            log(fmt::format("link {} {} -> {} failed: cause {}{}: {}", f->id.empty() ? "-" : f->id,
+                            f->local, f->peer, cause_text(f->cause),
+                            f->by_peer ? " (refused by the peer)" : "", f->reason));
+            if (cfg.role == UeRole::source && !ready && !finishing)
+                finish(kExitFailed, "the link to the target could not be established");
+        } else if (const auto* r = std::get_if<pc5::LinkReleased>(&ev)) {
+            on_released(*r);
+        } else if (const auto* d = std::get_if<pc5::PduDropped>(&ev)) {
+            log(fmt::format("dropped a PDU{}: {}: {}",
+                            d->link_id.empty() ? "" : " on link " + d->link_id,
+                            pc5::name(d->reason), d->detail));
+        } else if (const auto* rd = std::get_if<pc5::RelayDiscovered>(&ev)) {
+            if (auto it = peers.find(rd->relay_l2); it != peers.end() && it->second.name.empty())
+                it->second.name = rd->relay;
+            log(fmt::format("discovered relay {} at {} for RSC 0x{:06x}", rd->relay,
+                            format_l2_id(rd->relay_l2), rd->rsc));
+        }
+    }
+
+    void on_released(const pc5::LinkReleased& r) {
+        up->remove(r.id);
+        const bool known = links.erase(r.id) > 0;
+        std::erase_if(hop_to, [&](const auto& p) { return p.second == r.id; });
+        if (known) count([](UeStats& s) { ++s.links_released; });
+        const bool lost = is_a() && !r.by_peer &&
+                          r.cause == codec::Cause::direct_connection_not_available && !finishing;
+        if (lost) {
+            peer_lost(r.id, r.peer);
+        } else {
+            log(fmt::format("link {} with {} released {}, cause {}", r.id, r.peer,
+                            r.by_peer ? "by the peer" : "by this UE", cause_text(r.cause)));
+        }
+        release_route_of(r.id);
+        if (lost) return;
+        if (cfg.role == UeRole::source && r.by_peer && !finishing)
+            finish(kExitOk, "the peer released the link: stopping");
+    }
+
+    void on_up_event(const pc5::Event& ev) {
+        if (const auto* d = std::get_if<pc5::DataReceived>(&ev)) {
+            if (auto it = links.find(d->link_id); it != links.end()) it->second.last_alive = now;
+            if (cfg.role == UeRole::target) {
+                count([](UeStats& s) { ++s.lines_delivered; });
+                const std::string_view line(reinterpret_cast<const char*>(d->data.data()),
+                                            d->data.size());
+                if (cfg.deliver)
+                    cfg.deliver(line);
+                else
+                    std::cout << line << std::endl;
+            } else {
+                log(
+                    fmt::format("received {} octets from {} on link {} (only a target prints "
+                                "what it receives)",
+                                d->data.size(), d->peer, d->link_id));
+            }
+        } else if (const auto* p = std::get_if<pc5::PduDropped>(&ev)) {
+            log(fmt::format("dropped a data PDU{}: {}: {}",
+                            p->link_id.empty() ? "" : " on link " + p->link_id,
+                            pc5::name(p->reason), p->detail));
+        }
+    }
+
+    // A layer-3 relay: when one hop of a route goes, the other has no use left. The hop to a
+    // target goes when its last source has gone; a source's hop goes with the hop to its target.
+    void release_route_of(const std::string& gone) {
+        std::vector<std::string> orphans;
+        if (auto it = routes.find(gone); it != routes.end()) {
+            const auto hop2 = it->second;
+            routes.erase(it);
+            if (std::none_of(routes.begin(), routes.end(),
+                             [&](const auto& p) { return p.second == hop2; }))
+                orphans.push_back(hop2);
+        }
+        for (auto it = routes.begin(); it != routes.end();) {
+            if (it->second == gone) {
+                orphans.push_back(it->first);
+                it = routes.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (const auto& id : orphans)
+            if (links.contains(id) && !finishing) {
+                log(fmt::format("releasing link {}: the other hop of its layer-3 route is gone",
+                                id));
+                (void)a->release(id, now);
+            }
+    }
+
+    // A layer-3 relay joins each source's hop to the hop towards the target it asked for.
+    void join_l3_hops() {
+        for (const auto& [id, l] : links) {
+            if (l.s.initiator || l.s.kind != pc5::LinkKind::hop || routes.contains(id)) continue;
+            auto want = wanted_target.find(l.s.peer_l2);
+            if (want == wanted_target.end()) continue;
+            auto hop = hop_to.find(want->second);
+            if (hop == hop_to.end()) continue;
+            if (auto st = up->add_l3_route(id, hop->second); !st) {
+                log(fmt::format("layer-3 route {} <-> {}: {}", id, hop->second,
+                                st.error().describe()));
+                continue;
+            }
+            routes[id] = hop->second;
+            log(fmt::format("layer-3 route: {} (link {}) <-> {} (link {})", l.s.peer, id,
+                            want->second, hop->second));
+        }
+    }
+
+    // ------------------------------------------------------------ the source's lines
+
+    void read_input() {
+        char buf[65536];
+        const auto n = ::read(cfg.input_fd, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+        if (n <= 0) {
+            input_open = false;
+            if (!partial.empty()) queue_line(std::exchange(partial, {}));
+            log(fmt::format("input ended after {} lines", line_no));
+            return;
+        }
+        partial.append(buf, static_cast<std::size_t>(n));
+        for (std::size_t pos; (pos = partial.find('\n')) != std::string::npos;) {
+            queue_line(partial.substr(0, pos));
+            partial.erase(0, pos + 1);
+        }
+        if (partial.size() > userplane::kMaxSdu) {
+            queue_line(std::exchange(partial, {}));  // refused with its line number
+        }
+    }
+
+    void queue_line(std::string line) {
+        ++line_no;
+        if (line.size() > userplane::kMaxSdu) {
+            log(fmt::format("input line {}: {} octets, above {} (one PDCP SDU): not sent", line_no,
+                            line.size(), userplane::kMaxSdu));
+            return;
+        }
+        queue.push_back(std::move(line));
+    }
+
+    void send_lines() {
+        if (!ready || finishing) return;
+        for (std::size_t i = 0; i < kLinesPerTurn && !queue.empty(); ++i) {
+            const auto& line = queue.front();
+            if (auto st = up->send(data_link, kBearer, bytes_of(line), now); !st) {
+                log(fmt::format("line not sent: {}", st.error().describe()));
+            } else {
+                count([](UeStats& s) { ++s.lines_sent; });
+                while (auto f = up->poll_transmit())
+                    transmit(*f, data_link);
+            }
+            queue.pop_front();
+        }
+    }
+
+    UeStats stats_copy() const {
+        std::lock_guard lock(stats_mutex);
+        return stats;
+    }
+
+    // ------------------------------------------------------------ shutdown
+
+    void finish(int code, const std::string& why) {
+        if (finishing) return;
+        finishing = true;
+        exit_code = code;
+        discovering = false;
+        log(why);
+        // Solution A through a layer-2 relay: release the end-to-end links first, while the
+        // hop that carries their release still exists.
+        if (a && has_e2e_links()) {
+            for (const auto& [id, l] : links)
+                if (l.s.kind == pc5::LinkKind::e2e) (void)a->release(id, now);
+            phase = Phase::releasing_e2e;
+            e2e_deadline = now + kE2eReleaseWait;
+            return;
+        }
+        release_rest();
+    }
+
+    // Releases what is left (PROSE DIRECT LINK RELEASE); the loop sends the requests and ends.
+    void release_rest() {
+        engine->release_all(now);
+        phase = Phase::done;
+    }
+
+    void save_capture() {
+        next_save = now + kSaveInterval;
+        if (capture->frames() == capture_saved) return;
+        capture_saved = capture->frames();
+        if (auto st = capture->save(cfg.pcap); !st)
+            log(fmt::format("--pcap: {}", st.error().describe()));
+    }
+
+    void shutdown() {
+        now = clock();
+        pump();
+        for (const auto& [id, l] : links)
+            up->remove(id);
+        links.clear();
+        if (capture) {
+            capture_saved = static_cast<std::size_t>(-1);
+            save_capture();
+            log(fmt::format("capture: {} frames in {}", capture->frames(), cfg.pcap));
+        }
+        const auto s = stats_copy();
+        log(fmt::format(
+            "done: {} links established, {} released, {} peers lost; {} lines sent, "
+            "{} delivered, {} frames forwarded; {} datagrams sent, {} received, {} "
+            "dropped; keys wiped",
+            s.links_established, s.links_released, s.peers_lost, s.lines_sent, s.lines_delivered,
+            s.frames_forwarded, s.datagrams_sent, s.datagrams_received, s.datagrams_dropped));
+        // The engines wipe each link's keys on release; destroying them (and the user plane)
+        // wipes whatever remains.
+        up.reset();
+        a.reset();
+        b.reset();
+        engine = nullptr;
+    }
+
+    ~Impl() {
+        for (int fd : wake)
+            if (fd >= 0) ::close(fd);
+    }
+};
+
+// ---------------------------------------------------------------- create
+
+namespace {
+
+Status open_key_log(const std::string& path, std::unique_ptr<std::ofstream>& out) {
+    // Created with mode 0600 before anything is written: keys are never readable by others.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return make_error(Errc::io, "--keylog", fmt::format("{}: {}", path, std::strerror(errno)));
+    (void)::fchmod(fd, 0600);
+    ::close(fd);
+    out = std::make_unique<std::ofstream>(path, std::ios::out | std::ios::app);
+    if (!*out) return make_error(Errc::io, "--keylog", fmt::format("{}: cannot write", path));
+    return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
+    auto d = std::make_unique<Impl>();
+    d->cfg = std::move(config);
+    UeConfig& cfg = d->cfg;
+    // Checks of the command line first: they need no file.
+    if (cfg.l2_id == 0 || cfg.l2_id >= pc5::kBroadcastL2Id)
+        return make_error(Errc::invalid_argument, "--l2-id", "this UE's layer-2 ID is required");
+    std::map<pc5::L2Id, Impl::PeerEntry> peers;
+    std::map<std::string, pc5::L2Id> directory;
+    for (const auto& p : cfg.peers) {
+        if (p.l2 == cfg.l2_id)
+            return make_error(Errc::invalid_argument, "--peer",
+                              fmt::format("{} is this UE's own layer-2 ID", format_l2_id(p.l2)));
+        if (peers.contains(p.l2))
+            return make_error(Errc::invalid_argument, "--peer",
+                              fmt::format("layer-2 ID {} given twice", format_l2_id(p.l2)));
+        peers[p.l2] = Impl::PeerEntry{p.address, p.name, true};
+        if (!p.name.empty()) {
+            if (directory.contains(p.name))
+                return make_error(Errc::invalid_argument, "--peer",
+                                  fmt::format("name \"{}\" given twice", p.name));
+            directory[p.name] = p.l2;
+        }
+    }
+    if (cfg.role == UeRole::source) {
+        if (cfg.target.empty())
+            return make_error(Errc::invalid_argument, "--target",
+                              "a source needs the target's user info ID (its certificate's CN)");
+        if (cfg.solution != pc5::Solution::a && cfg.path == pc5::Path::direct)
+            return make_error(Errc::invalid_argument, "--path",
+                              "solution B runs through a relay (seed 001)");
+        if (cfg.path == pc5::Path::direct && !directory.contains(cfg.target))
+            return make_error(Errc::invalid_argument, "--peer",
+                              fmt::format("--path direct needs the target's address: --peer "
+                                          "{}:L2ID=ADDR:PORT",
+                                          cfg.target));
+    } else if (!cfg.target.empty()) {
+        return make_error(Errc::invalid_argument, "--target", "only a source names a target");
+    }
+    if (peers.empty())
+        return make_error(Errc::invalid_argument, "--peer",
+                          "at least one peer: [NAME:]L2ID=ADDR:PORT");
+
+    // The bundle: everything else a UE needs.
+    std::error_code ec;
+    if (!std::filesystem::is_directory(cfg.bundle, ec))
+        return make_error(Errc::io, "--bundle",
+                          fmt::format("{}: not a directory (pc5sec provision --out OUT writes "
+                                      "one bundle per UE, OUT/<name>/)",
+                                      cfg.bundle.string()));
+    auto bundle = creds::Bundle::load(cfg.bundle);
+    if (!bundle) return std::move(bundle).error();
+    const auto wall = creds::Clock::now();
+    if (auto own = bundle->trust.verify(bundle->certificate, wall); !own)
+        return std::move(own).error();
+    const creds::Authorisation auth = bundle->certificate.authorisation();
+    const std::string cert_file = bundle->certificate.source();
+    if (cfg.role == UeRole::relay && !auth.has_role(creds::Role::u2u_relay))
+        return make_error(Errc::policy, "--role",
+                          fmt::format("relay: {} does not authorise the u2u-relay role ({})",
+                                      cert_file, creds::to_string(auth)));
+    if (cfg.role != UeRole::relay && !auth.has_role(creds::Role::end_ue))
+        return make_error(Errc::policy, "--role",
+                          fmt::format("{}: {} does not authorise the end-ue role ({})",
+                                      name(cfg.role), cert_file, creds::to_string(auth)));
+    d->rscs = auth.rscs;
+    if (cfg.role == UeRole::source && cfg.path != pc5::Path::direct) {
+        if (cfg.rsc && !auth.has_rsc(*cfg.rsc))
+            return make_error(Errc::policy, "--rsc",
+                              fmt::format("0x{:06x} is not among the relay service codes of {} "
+                                          "({})",
+                                          *cfg.rsc, cert_file, creds::to_string(auth)));
+        if (!cfg.rsc && auth.rscs.empty())
+            return make_error(Errc::policy, "--rsc",
+                              fmt::format("{} allows no relay service code", cert_file));
+        d->rsc = cfg.rsc ? *cfg.rsc : auth.rscs.front();
+    }
+    if (cfg.role == UeRole::relay && directory.empty())
+        d->log(
+            "warning: no --peer has a NAME: this relay reaches no target (give "
+            "--peer NAME:L2ID=ADDR:PORT)");
+
+    d->user = bundle->certificate.subject();
+    d->policy = bundle->policy;
+    d->directory = directory;
+    d->peers = std::move(peers);
+    d->t0 = Clock::now();
+    d->epoch_us = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count());
+    const auto wall_epoch = wall;
+
+    if (!cfg.keylog.empty()) {
+        PC5SEC_TRY(open_key_log(cfg.keylog, d->keylog_file));
+        d->keylog = std::make_unique<pc5::KeyLogWriter>(*d->keylog_file);
+    }
+    if (!cfg.pcap.empty()) {
+        d->capture.emplace(d->epoch_us);
+        if (auto st = d->capture->save(cfg.pcap); !st)
+            return make_error(Errc::io, "--pcap", st.error().describe());
+    }
+
+    Impl* self = d.get();
+    if (cfg.solution == pc5::Solution::a) {
+        link::Config c;
+        c.user_info = d->user;
+        c.l2_id = cfg.l2_id;
+        c.role = cfg.role == UeRole::relay ? link::UeRole::relay : link::UeRole::end_ue;
+        c.policy = bundle->policy;
+        auto manager = creds::CredentialManager::from_bundle(std::move(*bundle));
+        if (!manager) return std::move(manager).error();
+        c.credentials = std::make_shared<creds::CredentialManager>(std::move(*manager));
+        c.credentials->set_logger(
+            [self](std::string_view line) { self->log(fmt::format("creds: {}", line)); });
+        c.in_coverage = false;  // no provisioning function is reachable from a UE process
+        c.wall_epoch = wall_epoch;
+        c.keylog = d->keylog.get();
+        c.directory = directory;
+        c.timers.keepalive_interval = cfg.keepalive;
+        c.timers.t_keepalive = kKeepaliveAnswer;
+        c.capture = d->capture.has_value();
+        auto e = link::Engine::create(std::move(c));
+        if (!e) return std::move(e).error();
+        d->a = std::move(*e);
+        d->engine = d->a.get();
+    } else {
+        sigauth::Config c;
+        c.role = cfg.role == UeRole::relay ? sigauth::Role::relay : sigauth::Role::end_ue;
+        c.user_info = d->user;
+        c.l2_id = cfg.l2_id;
+        c.mode = cfg.solution == pc5::Solution::b_literal ? sigauth::Mode::literal
+                                                          : sigauth::Mode::hardened;
+        c.key = bundle->key;
+        if (c.mode == sigauth::Mode::hardened) {
+            c.certificate = bundle->certificate;
+            c.trust = bundle->trust;
+        }
+        if (cfg.role == UeRole::relay) c.rscs = auth.rscs;
+        c.keylog = d->keylog.get();
+        c.capture = d->capture.has_value();
+        c.directory = directory;
+        c.wall_clock_at_zero = wall_epoch;
+        c.ciphering = bundle->policy.ciphering;
+        c.integrity = bundle->policy.integrity;
+        auto e = sigauth::Engine::create(std::move(c));
+        if (!e) return std::move(e).error();
+        d->b = std::move(*e);
+        d->engine = d->b.get();
+    }
+    userplane::Config uc;
+    uc.l2_id = cfg.l2_id;
+    uc.key_source = d->engine;
+    d->up = std::make_unique<userplane::Endpoint>(uc);
+
+    if (cfg.socket) {
+        d->sock = std::move(*cfg.socket);
+        cfg.socket.reset();
+    } else {
+        auto s = UdpSocket::bind(cfg.bind);
+        if (!s) return std::move(s).error();
+        d->sock = std::move(*s);
+    }
+    if (::pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+        return make_error(Errc::io, "pipe", std::strerror(errno));
+    d->rx.resize(kMaxDatagram);
+    return std::unique_ptr<Ue>(new Ue(std::move(d)));
+}
+
+Ue::Ue(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Ue::~Ue() {
+    Ue* self = this;
+    g_stop_target.compare_exchange_strong(self, nullptr);
+}
+
+int Ue::run() {
+    return impl_->run();
+}
+
+void Ue::request_stop() noexcept {
+    impl_->stop.store(true);
+    const char c = 's';
+    [[maybe_unused]] const auto n = ::write(impl_->wake[1], &c, 1);
+}
+
+const Address& Ue::local_address() const noexcept {
+    return impl_->sock->local();
+}
+
+const std::string& Ue::user_info() const noexcept {
+    return impl_->user;
+}
+
+UeStats Ue::stats() const {
+    return impl_->stats_copy();
+}
+
+void stop_on_signals(Ue& ue) {
+    g_stop_target.store(&ue);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+}  // namespace pc5sec::net

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# `pc5sec ue` as a user runs it (docs/udp.md): credentials from `pc5sec provision`, then a relay, a
+# target and a source as three processes on loopback. For solution A through a layer-3 and a
+# layer-2 relay and solution B (hardened): every line typed at the source is printed by the
+# target; the relay is killed with SIGKILL and both ends notice (keep-alive, exit 3). Solution A
+# again: the source's input ends (exit 0, links released), SIGTERM stops the target and the relay
+# (exit 0). The key log is private and no key appears in any output. Bad input exits 2 naming the
+# option. Every wait is bounded and every process is killed on exit.
+set -u
+bin="$1"
+fail=0
+pass=0
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# wait_until SECONDS COMMAND...: true once COMMAND succeeds, false after SECONDS.
+wait_until() {
+    local limit=$(($1 * 10)) i=0; shift
+    until "$@"; do
+        i=$((i + 1))
+        [ $i -ge $limit ] && return 1
+        sleep 0.1
+    done
+}
+running() { kill -0 "$1" 2>/dev/null; }
+stopped() { ! running "$1"; }
+# exit_status PID SECONDS: sets $status to the process's exit status, or "timeout" (not in a
+# subshell: only this shell can wait for its children).
+exit_status() {
+    if wait_until "$2" stopped "$1"; then
+        wait "$1"
+        status=$?
+    else
+        status=timeout
+    fi
+}
+lines_in() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
+
+"$bin" provision --out "$tmp/creds" --ue alice:end-ue:rsc=0x000001 --ue relay1:relay:rsc=0x000001 \
+    --ue bob:end-ue:rsc=0x000001 >/dev/null || { echo "FAIL provision"; exit 1; }
+
+# start NAME SOLUTION PATH: a relay, a target and a source (stdin from the fifo on fd $w).
+start() {
+    name=$1
+    d="$tmp/$name"
+    mkdir -p "$d"
+    local pr pt ps
+    pr=$(free_port); pt=$(free_port); ps=$(free_port)
+    local common=(--solution "$2" --keepalive 0.5)
+    local path=()
+    [ -n "$3" ] && path=(--path "$3")
+    "$bin" ue --bundle "$tmp/creds/relay1" --role relay --l2-id 0x000050 --bind "127.0.0.1:$pr" \
+        --peer "alice:0x00000a=127.0.0.1:$ps" --peer "bob:0x00000b=127.0.0.1:$pt" "${common[@]}" \
+        2>"$d/relay.err" &
+    relay=$!
+    "$bin" ue --bundle "$tmp/creds/bob" --role target --l2-id 0x00000b --bind "127.0.0.1:$pt" \
+        --peer "0x000050=127.0.0.1:$pr" "${common[@]}" >"$d/bob.out" 2>"$d/bob.err" &
+    target=$!
+    mkfifo "$d/in"
+    "$bin" ue --bundle "$tmp/creds/alice" --role source --l2-id 0x00000a --bind "127.0.0.1:$ps" \
+        --peer "0x000050=127.0.0.1:$pr" --target bob "${path[@]}" "${common[@]}" \
+        --keylog "$d/keys.log" --pcap "$d/alice.pcap" <"$d/in" 2>"$d/alice.err" &
+    source=$!
+    pids+=("$relay" "$target" "$source")
+    exec {w}>"$d/in"
+}
+
+# send N: N lines to the source; checks the target prints exactly them, in order.
+send_and_check() {
+    local n=$1 i
+    for i in $(seq 1 "$n"); do echo "$name line $i: hello through the relay" >&"$w"; done
+    if wait_until 60 lines_in "$d/bob.out" "$n"; then
+        if diff <(for i in $(seq 1 "$n"); do echo "$name line $i: hello through the relay"; done) \
+            "$d/bob.out" >/dev/null; then ok; else bad "$name: lines differ: $(head -5 "$d/bob.out")"; fi
+    else
+        bad "$name: the target printed $(wc -l <"$d/bob.out") of $n lines"
+        tail -5 "$d/alice.err" "$d/relay.err" "$d/bob.err"
+    fi
+}
+
+no_keys_in_output() {
+    local mode
+    mode=$(stat -c %a "$d/keys.log")
+    [ "$mode" == "600" ] && ok || bad "$name: key log mode $mode"
+    local keys
+    keys=$(awk '$1!="ALGS" && $1!="KNRP_SESS_ID" && $1 !~ /^#/ {print $3}' "$d/keys.log")
+    [ -n "$keys" ] && ok || bad "$name: empty key log"
+    local k leaked=0
+    for k in $keys; do
+        grep -q "$k" "$d"/*.err "$d"/*.out && leaked=1
+    done
+    [ $leaked -eq 0 ] && ok || bad "$name: a key appears in the output"
+    [ "$(stat -c %s "$d/alice.pcap")" -gt 40 ] && ok || bad "$name: empty capture"
+}
+
+# The relay is killed; both ends notice by keep-alive and exit 3.
+kill_relay_and_check() {
+    kill -9 "$relay"
+    wait "$relay" 2>/dev/null
+    local rs rt
+    exit_status "$source" 30; rs=$status
+    exit_status "$target" 30; rt=$status
+    [ "$rs" == "3" ] && ok || bad "$name: source exit $rs after the relay was killed"
+    [ "$rt" == "3" ] && ok || bad "$name: target exit $rt after the relay was killed"
+    grep -q "lost" "$d/alice.err" && ok || bad "$name: the source did not report the lost peer"
+    grep -q "lost" "$d/bob.err" && ok || bad "$name: the target did not report the lost peer"
+    exec {w}>&-
+}
+
+for run in "A-l3 A l3" "A-l2 A l2" "B-hardened B-hardened -"; do
+    # shellcheck disable=SC2086
+    set -- $run
+    p=$3; [ "$p" == "-" ] && p=""
+    start "$1" "$2" "$p"
+    send_and_check 20
+    grep -q "forwarded" "$d/relay.err" && ok || bad "$name: the relay logged no forwarding"
+    grep -q "established" "$d/alice.err" && ok || bad "$name: no link in the source's log"
+    kill_relay_and_check
+    no_keys_in_output
+done
+
+# Solution A, layer 3: the input ends, the source releases and exits 0; SIGTERM stops the target
+# and the relay with exit 0 (their links released).
+start "A-l3-eof" A l3
+send_and_check 5
+exec {w}>&-
+exit_status "$source" 30; rs=$status
+[ "$rs" == "0" ] && ok || bad "$name: source exit $rs at the end of its input"
+grep -q "released by this UE" "$d/alice.err" && ok || bad "$name: the source released nothing"
+grep -q "released by the peer" "$d/relay.err" && ok || bad "$name: the relay saw no release"
+running "$target" && ok || bad "$name: the target stopped with the source"
+kill -TERM "$target"
+exit_status "$target" 20; rt=$status
+[ "$rt" == "0" ] && ok || bad "$name: target exit $rt on SIGTERM"
+kill -TERM "$relay"
+exit_status "$relay" 20; rr=$status
+[ "$rr" == "0" ] && ok || bad "$name: relay exit $rr on SIGTERM"
+grep -q "keys wiped" "$d/relay.err" && ok || bad "$name: the relay's last line"
+no_keys_in_output
+
+# Bad input exits 2 naming the option.
+base=(--role source --l2-id 0x00000a --bind 127.0.0.1:0 --peer 0x000050=127.0.0.1:9 --target bob)
+expect_bad() {  # option-named-in-error, args...
+    local opt=$1; shift
+    local err rc
+    err=$("$bin" ue "$@" 2>&1 </dev/null >/dev/null); rc=$?
+    if [ $rc -eq 2 ] && [[ "$err" == *"$opt"* ]]; then ok; else bad "bad input ($*): rc=$rc $err"; fi
+}
+expect_bad --bundle --bundle "$tmp/nowhere" "${base[@]}"
+expect_bad --role --bundle "$tmp/creds/relay1" "${base[@]}"
+expect_bad --role --bundle "$tmp/creds/alice" --role server --l2-id 1 --bind 127.0.0.1:0 --peer 2=127.0.0.1:9
+expect_bad --l2-id --bundle "$tmp/creds/alice" --role source --l2-id zz --bind 127.0.0.1:0 --peer 2=127.0.0.1:9 --target bob
+expect_bad --peer --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127.0.0.1:0 --peer bogus --target bob
+expect_bad --bind --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127.0.0.1:99999 --peer 2=127.0.0.1:9 --target bob
+expect_bad --solution --bundle "$tmp/creds/alice" "${base[@]}" --solution C
+expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --path l4
+expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --solution B-hardened --path l3
+expect_bad --target --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127.0.0.1:0 --peer 2=127.0.0.1:9
+expect_bad --rsc --bundle "$tmp/creds/alice" "${base[@]}" --rsc 0x000002
+port=$(free_port)
+python3 -c "import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', $port)); time.sleep(5)" &
+pids+=($!)
+port_busy() { ! python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', $port))" 2>/dev/null; }
+wait_until 5 port_busy
+expect_bad --bind --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind "127.0.0.1:$port" --peer 2=127.0.0.1:9 --target bob
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
