@@ -778,8 +778,9 @@ struct Ue::Impl {
         discovering = false;
         log(why);
         // Solution A through a layer-2 relay: release the end-to-end links first, while the
-        // hop that carries their release still exists.
-        if (a && has_e2e_links()) {
+        // hop that carries their release still exists (not worth waiting for when a peer is
+        // lost: the path is gone).
+        if (a && has_e2e_links() && code != kExitPeerLost) {
             for (const auto& [id, l] : links)
                 if (l.s.kind == pc5::LinkKind::e2e) (void)a->release(id, now);
             phase = Phase::releasing_e2e;

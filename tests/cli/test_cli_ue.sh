@@ -13,6 +13,7 @@ pass=0
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
+    exec 2>/dev/null
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
     wait 2>/dev/null
     rm -rf "$tmp"
