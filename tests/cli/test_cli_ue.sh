@@ -51,16 +51,31 @@ lines_in() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 "$bin" provision --out "$tmp/creds" --ue alice:end-ue:rsc=0x000001 --ue relay1:relay:rsc=0x000001 \
     --ue bob:end-ue:rsc=0x000001 >/dev/null || { echo "FAIL provision"; exit 1; }
 
-# start NAME SOLUTION PATH: a relay, a target and a source (stdin from the fifo on fd $w).
+# start NAME SOLUTION PATH: a relay, a target and a source (stdin from the fifo on fd $w). The
+# free ports are picked before the processes bind them: if another program took one meanwhile
+# (a UE exits 2 naming --bind), start again on new ports.
 start() {
     name=$1
     d="$tmp/$name"
     mkdir -p "$d"
+    local attempt
+    for attempt in 1 2 3; do
+        launch "$2" "$3"
+        sleep 0.3
+        if running "$relay" && running "$target" && running "$source"; then return; fi
+        kill -9 "$relay" "$target" "$source" 2>/dev/null
+        wait "$relay" "$target" "$source" 2>/dev/null
+        exec {w}>&-
+        echo "note: $name: a UE did not start (attempt $attempt): $(cat "$d"/*.err | grep error)"
+    done
+}
+launch() {
     local pr pt ps
     pr=$(free_port); pt=$(free_port); ps=$(free_port)
-    local common=(--solution "$2" --keepalive 0.5)
+    local common=(--solution "$1" --keepalive 0.5)
     local path=()
-    [ -n "$3" ] && path=(--path "$3")
+    [ -n "$2" ] && path=(--path "$2")
+    rm -f "$d/in" "$d/bob.out"
     "$bin" ue --bundle "$tmp/creds/relay1" --role relay --l2-id 0x000050 --bind "127.0.0.1:$pr" \
         --peer "alice:0x00000a=127.0.0.1:$ps" --peer "bob:0x00000b=127.0.0.1:$pt" "${common[@]}" \
         2>"$d/relay.err" &
