@@ -311,7 +311,14 @@ void World::pump(std::size_t i) {
         }
         while (auto f = u.up->poll_transmit()) {
             any = true;
-            transmit(i, std::move(*f), u.last_data_link);
+            // A relay's re-protected PDU (layer 3) goes on its hop link to the frame's receiver.
+            std::string hint = u.spec.relay ? std::string() : u.last_data_link;
+            if (u.spec.relay && f->lcid != pc5::lcid::kEndToEnd)
+                if (auto to = by_l2.find(f->dst); to != by_l2.end())
+                    if (auto l = u.links_by_peer.find(ues[to->second]->spec.name);
+                        l != u.links_by_peer.end())
+                        hint = l->second;
+            transmit(i, std::move(*f), hint);
         }
         while (auto ev = u.up->poll_event()) {
             any = true;
