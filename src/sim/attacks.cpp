@@ -39,6 +39,7 @@ bool World::tamper(pc5::Frame& f) {
                         if (auto b = codec::encode(*r)) {
                             f.pdu = *b;
                             ++medium.tampered;
+                            record_altered(f);
                         }
                     }
             }
@@ -47,6 +48,7 @@ bool World::tamper(pc5::Frame& f) {
             if (f.lcid == pc5::lcid::kSrb1 && f.dst == source.spec.l2 && !f.pdu.empty()) {
                 f.pdu.back() ^= 0x01;
                 ++medium.tampered;
+                record_altered(f);
             }
             break;
         case Attack::replay:
@@ -59,6 +61,7 @@ bool World::tamper(pc5::Frame& f) {
             if (from_source && data && f.pdu.size() > 8 && data_seen++ % 4 == 0) {
                 f.pdu[f.pdu.size() / 2] ^= 0x10;
                 ++medium.tampered;
+                record_altered(f);
             }
             break;
         case Attack::replay_data:
@@ -70,7 +73,13 @@ bool World::tamper(pc5::Frame& f) {
     return true;
 }
 
-void World::observe_data(const pc5::Frame&) {}
+// What the attacker (or the radio) put on the air in place of, or besides, what a UE sent: the
+// capture shows it as on the air, so the key log proves its MAC-I bad or its COUNT replayed.
+void World::record_altered(const pc5::Frame& f) {
+    if (!options.capture) return;
+    pc5::Frame copy{f.src, f.dst, f.lcid, f.pdu};
+    capture.record(now, copy);
+}
 
 // Once the first pair is ready: the attacks that act later, and the scenario's reuse.
 void World::stage_attacks(std::size_t pi) {
@@ -102,6 +111,7 @@ void World::attack_action(std::size_t pi, std::uint32_t step) {
         case replay_request:
             if (recorded_request) {
                 ++medium.injected;
+                record_altered(*recorded_request);
                 carry(p.source, by_l2.at(recorded_request->dst), *recorded_request, false);
             }
             break;
@@ -112,6 +122,7 @@ void World::attack_action(std::size_t pi, std::uint32_t step) {
         case replay_data:
             for (const auto& f : recorded_data) {
                 ++medium.injected;
+                record_altered(f);
                 carry(p.source, by_l2.at(f.dst), f, false);
             }
             break;
@@ -129,6 +140,7 @@ void World::attack_action(std::size_t pi, std::uint32_t step) {
                 userplane::write_header({KnrpSessId{static_cast<std::uint16_t>(0xBAD0 + n)}, n},
                                         f.pdu.data());
                 ++medium.injected;
+                record_altered(f);
                 carry(p.source, by_l2.at(to), std::move(f), false);
             }
             break;

@@ -566,6 +566,7 @@ void World::carry(std::size_t from, std::size_t to, pc5::Frame f, bool broadcast
             std::uniform_int_distribution<std::size_t>(0, f.pdu.size() * 8 - 1)(medium_rng);
         f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
         fate = DiagramArrow::Fate::corrupted;
+        record_altered(f);
     }
     if (m.reorder > 0 && u01(medium_rng) < m.reorder) {
         ++medium.reordered;
@@ -584,7 +585,6 @@ void World::deliver(std::size_t to, pc5::Frame f) {
     Ue& u = *ues[to];
     if (userplane::carries_data(f, scenario.solution == pc5::Solution::a)) {
         u.up->receive(f, now);
-        observe_data(f);
     } else {
         u.engine->receive(f, now);
     }

@@ -146,7 +146,7 @@ class World {
     void deliver(std::size_t to, pc5::Frame f);
     // attacks.cpp
     bool tamper(pc5::Frame& f);
-    void observe_data(const pc5::Frame& f);
+    void record_altered(const pc5::Frame& f);
     void stage_attacks(std::size_t pair);
     void attack_action(std::size_t pair, std::uint32_t step);
     // report.cpp

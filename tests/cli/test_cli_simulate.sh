@@ -50,6 +50,15 @@ check "b-hardened KD" "$tmp/1.json" "any('KD' in fp for l in d['links'] for fp i
 "$bin" simulate builtin:attack-revoked --json --no-files >"$tmp/rev.json" 2>/dev/null && ok || bad "attack-revoked exit"
 check "revoked cause 6" "$tmp/rev.json" "any(l['state']=='failed' and l['cause']==6 for l in d['links'])"
 
+# The capture opened with the key log alone: the source's data in clear, the attacker's
+# tampered PDUs with a bad MAC-I, its made-up ones with no key.
+"$bin" simulate builtin:attack-tamper-data --out "$tmp/td" >/dev/null 2>&1
+"$bin" decode --pcap "$tmp/td/capture.pcap" --keylog "$tmp/td/keylog.txt" >"$tmp/td.txt" 2>&1
+grep -q '"pc5sec data alice -> bob #0' "$tmp/td.txt" && ok || bad "decode --keylog: no payload in clear"
+[ "$(grep -c 'MAC-I BAD' "$tmp/td.txt")" -eq 5 ] && ok || bad "decode --keylog: $(grep -c 'MAC-I BAD' "$tmp/td.txt") bad MAC-Is (wanted the 5 tampered)"
+"$bin" simulate builtin:attack-inject-data --out "$tmp/id" >/dev/null 2>&1
+[ "$("$bin" decode --pcap "$tmp/id/capture.pcap" --keylog "$tmp/id/keylog.txt" | grep -ci 'no key')" -eq 5 ] && ok || bad "decode --keylog: injected PDUs"
+
 # A user's own file: every example runs.
 for f in "$src"/examples/*.toml; do
     if "$bin" simulate "$f" --no-files >/dev/null 2>"$tmp/err"; then ok; else bad "example $f: $(cat "$tmp/err")"; fi
