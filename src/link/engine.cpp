@@ -794,7 +794,11 @@ Status Engine::keepalive(const std::string& link_id, pc5::Time now) {
 void Engine::release_all(pc5::Time now) {
     auto& d = *impl_;
     while (!d.links.empty()) {
-        Link& l = *d.links.back();
+        // End-to-end links first: through a layer-2 relay their release travels over the hop to
+        // the relay (SRAP on LCID 55), which must still be up when it goes.
+        const auto e2e = std::find_if(d.links.rbegin(), d.links.rend(),
+                                      [](const auto& p) { return p->kind == pc5::LinkKind::e2e; });
+        Link& l = e2e != d.links.rend() ? **e2e : *d.links.back();
         if (l.state == State::established) {
             codec::DirectLinkReleaseRequest r;
             r.cause = codec::Cause::direct_communication_no_longer_needed;

@@ -268,6 +268,34 @@ TEST(Relay, TwoSourcesShareTheSecondHop) {
     EXPECT_TRUE(find(b, "carol", pc5::LinkKind::e2e));
 }
 
+// release_all through a layer-2 relay: the end-to-end link goes first, while the hop that carries
+// its release is still up, so bob sees alice release it (not a lost peer later).
+TEST(Relay, ReleaseAllReleasesEndToEndBeforeTheHop) {
+    Topology t;
+    t.standard(true);
+    t.ue("alice").connect(Topology::via(pc5::Path::l2), t.net.now);
+    t.net.run();
+    ASSERT_EQ(t.ue("bob").links().size(), 2u);
+    t.ue("alice").release_all(t.net.now);
+    t.net.run();
+    std::vector<pc5::LinkKind> order;
+    for (const auto& e : t.net.events["alice"])
+        if (const auto* r = std::get_if<pc5::LinkReleased>(&e)) {
+            const auto gt = r->id.find('>');
+            order.push_back(r->id.substr(gt + 1, r->id.find('#') - gt - 1) == "bob"
+                                ? pc5::LinkKind::e2e
+                                : pc5::LinkKind::hop);
+        }
+    ASSERT_EQ(order.size(), 2u);
+    EXPECT_EQ(order[0], pc5::LinkKind::e2e);
+    bool bob_saw_e2e_release = false;
+    for (const auto& e : t.net.events["bob"])
+        if (const auto* r = std::get_if<pc5::LinkReleased>(&e))
+            bob_saw_e2e_release |= r->by_peer && r->peer == "alice";
+    EXPECT_TRUE(bob_saw_e2e_release);
+    EXPECT_TRUE(t.ue("bob").links().size() <= 1u);  // at most its hop to the relay
+}
+
 TEST(Relay, SrapFromAStrangerIsNotForwarded) {
     Topology t;
     t.standard(true);
