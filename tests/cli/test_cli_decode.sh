@@ -57,8 +57,9 @@ check_contains pcap-readable "frame 38: 000a01 -> 000b02" "$bin" decode --pcap "
 head -c 300 "$tmp/s.pcap" > "$tmp/cut.pcap"
 check_error cut-pcap "length past the end" "$bin" decode --pcap "$tmp/cut.pcap"
 
-# Malformed messages: truncations and single-octet mutations of each sample (about 1400 runs;
-# tests/codec runs far more in process, and fuzz/fuzz_decode.cpp more still).
+# Malformed messages: truncations and single-octet mutations of each sample, one process each
+# (about 280 runs: what is checked here is the command's exit status and message; tests/codec
+# runs far more mutants in process, and fuzz/fuzz_decode.cpp more still).
 # Each must decode or exit 2 with a message; never a crash (rc >= 128) or another exit code.
 "$bin" decode --pcap "$tmp/s.pcap" --json | python3 -c '
 import json, random, sys
@@ -67,9 +68,9 @@ out = []
 for line in sys.stdin:
     h = json.loads(line)["hex"]
     b = bytes.fromhex(h)
-    for n in range(0, len(b), max(1, len(b) // 20)):
+    for n in range(0, len(b), max(1, len(b) // 4)):
         out.append(b[:n].hex())
-    for _ in range(20):
+    for _ in range(4):
         m = bytearray(b)
         i = random.randrange(len(m))
         m[i] = random.randrange(256)
@@ -85,7 +86,7 @@ while read -r chunk; do
     if [ $rc -ne 0 ] && [ $rc -ne 2 ] && [ $rc -lt 128 ]; then odd=$((odd + 1)); fi
     if [ $rc -eq 2 ] && ! [ -s "$tmp/err" ]; then odd=$((odd + 1)); echo "no message for $chunk"; fi
 done < "$tmp/mutants.txt"
-[ $count -gt 1000 ] && [ $crashes -eq 0 ] && [ $odd -eq 0 ] && ok || bad "mutants: $count run, $crashes crashes, $odd odd"
+[ $count -gt 200 ] && [ $crashes -eq 0 ] && [ $odd -eq 0 ] && ok || bad "mutants: $count run, $crashes crashes, $odd odd"
 
 # tshark with the shipped dissector agrees with pc5sec field by field.
 if command -v tshark >/dev/null; then
