@@ -184,11 +184,12 @@ expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --path l4
 expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --solution B-hardened --path l3
 expect_bad --target --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127.0.0.1:0 --peer 2=127.0.0.1:9
 expect_bad --rsc --bundle "$tmp/creds/alice" "${base[@]}" --rsc 0x000002
-port=$(free_port)
-python3 -c "import socket,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', $port)); time.sleep(5)" &
+# A --bind address already taken: the holder binds port 0 itself and reports the port it holds, so
+# no other program can take the port between picking and holding it (a race that once failed CI).
+python3 -c "import socket,sys,time; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1], flush=True); time.sleep(10)" >"$tmp/held-port" &
 pids+=($!)
-port_busy() { ! python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', $port))" 2>/dev/null; }
-wait_until 5 port_busy
+wait_until 5 lines_in "$tmp/held-port" 1 || bad "the port holder did not start"
+port=$(head -n1 "$tmp/held-port")
 expect_bad --bind --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind "127.0.0.1:$port" --peer 2=127.0.0.1:9 --target bob
 
 echo "$pass passed, $fail failed"
