@@ -5,6 +5,7 @@
 //   octet   bit 0: to the end UE (0) or the relay (1); bits 1-3: LCID 4, 5, 19, 55, 3, 20, 7, 31;
 //           bits 4-5: sender (alice, relay, bob, a stranger); bits 6-7: 100 ms steps of the clock
 //   2 octets length (big-endian), then the PDU.
+// The raw input is also given to the layer-3 packet decoder (check_l3_packet).
 // Invariants: never a crash or a leak; every frame is delivered, forwarded or dropped exactly
 // once and every drop says why; what the relay sends is addressed to a known UE and, on LCID 55,
 // carries an SRAP header with both local UE IDs; bursts agree with the frame path.
@@ -111,12 +112,35 @@ void check(bool ok) {
 
 }  // namespace
 
+// The layer-3 relay's decoder (IPv6 + UDP, userplane::parse_l3_packet) on the raw input: what
+// it accepts lies inside the input, and built again from its fields parses to the same fields.
+static void check_l3_packet(std::span<const std::uint8_t> in) {
+    const auto p = userplane::parse_l3_packet(in);
+    if (!p) {
+        if (p.error().field.empty()) std::abort();  // every refusal names its field
+        return;
+    }
+    if (p->data.data() != in.data() + userplane::kL3Overhead ||
+        p->data.size() != in.size() - userplane::kL3Overhead)
+        std::abort();
+    const auto again = userplane::l3_packet(p->src, p->dst, p->data);
+    if (!again) {
+        if (in.size() <= userplane::kMaxSdu) std::abort();  // only too big for a data SDU
+        return;
+    }
+    const auto q = userplane::parse_l3_packet(*again);
+    if (!q || q->src != p->src || q->dst != p->dst ||
+        !std::equal(q->data.begin(), q->data.end(), p->data.begin(), p->data.end()))
+        std::abort();
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const bool seeded = [] {
         if (const char* dir = std::getenv("PC5SEC_FUZZ_UP_SEEDS")) write_seeds(dir);
         return true;
     }();
     (void)seeded;
+    check_l3_packet({data, size});
     Ues ues;
     pc5::Time now{0};
     std::size_t frames[2] = {0, 0}, bursts = 0;

@@ -21,6 +21,10 @@
 //   direct link or hop           LCID 4..19 = the bearer
 //   end to end via a l2 relay    LCID 55, SRAP header (bearer 4..31, local UE IDs), then the PDU
 //   solution B end to end        LCID 4..19 to the relay, which routes by (sender, KNRP-sess ID)
+//
+// Through a layer-3 relay the data are IPv6 packets (TS 23.304 layer-3 UE-to-UE relay: an IP
+// router between PC5 links), l3_packet below: the relay routes each one by its destination
+// address to one of the hops joined with the hop it came on.
 #pragma once
 
 #include <array>
@@ -32,6 +36,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pc5sec/error.hpp"
@@ -139,6 +144,36 @@ class Burst {
     std::vector<void*> ctx_;            // the key context of each slot (unprotect)
 };
 
+// --- What crosses a layer-3 relay: IPv6 (RFC 8200) carrying UDP (RFC 768) ---
+// An end UE's address behind a layer-3 relay. pc5sec's stand-in for the IP address configuration
+// that neither seed addresses: the ULA prefix fd50:c5ec::/64 (RFC 4193) followed by the first 8
+// octets of SHA-256 of the UE's user info ID, so each end knows its peer's address from the
+// identity it asked for, and the relay knows each hop's from the link (docs/userplane.md).
+using Ipv6Address = std::array<std::uint8_t, 16>;
+Ipv6Address l3_address(std::string_view user_info_id);
+std::string to_string(const Ipv6Address& a);  // RFC 5952 text, e.g. "fd50:c5ec::1234:..."
+
+inline constexpr std::size_t kIpv6HeaderSize = 40;
+inline constexpr std::size_t kUdpHeaderSize = 8;
+inline constexpr std::size_t kL3Overhead = kIpv6HeaderSize + kUdpHeaderSize;
+inline constexpr std::uint16_t kL3Port = 5085;  // pc5sec's data port (source and destination)
+inline constexpr std::uint8_t kL3HopLimit = 64;
+inline constexpr std::uint8_t kIpProtocolUdp = 17;  // IPv6 next header
+
+// One application datagram: IPv6 (next header UDP, hop limit 64) + UDP (port kL3Port, checksum
+// over the pseudo-header, RFC 8200 8.1) + data. Errc::invalid_argument naming "data" when it
+// does not fit a data SDU (kMaxSdu - kL3Overhead octets at most).
+Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Address& dst,
+                                            std::span<const std::uint8_t> data);
+struct L3Packet {
+    Ipv6Address src{}, dst{};
+    std::uint8_t hop_limit = 0;
+    std::span<const std::uint8_t> data;  // inside the parsed SDU
+};
+// Errc::malformed naming the field: "ipv6.header" (short), "ipv6.version", "ipv6.payload_length",
+// "ipv6.next_header" (not UDP), "udp.length", "udp.checksum".
+Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu);
+
 struct Config {
     pc5::L2Id l2_id = 0;
     // How long the previous KNRP-sess ID's keys still open PDUs after re-keying.
@@ -187,8 +222,13 @@ class Endpoint {
     void remove(const std::string& link_id);
     bool has_link(const std::string& link_id) const;
 
-    // Layer-3 relay: PDUs arriving on either link are opened with its keys and re-protected
-    // onto the other (the relay knows which hop leads to the target). Errc::state naming
+    // Layer-3 relay: joins two hops (the relay knows which hop leads to the target). A PDU
+    // arriving on a hop is opened with its keys, routed by its IPv6 destination address to one
+    // of the hops joined with it (l3_address of that hop's peer), and re-protected with that
+    // hop's keys. An IPv6 packet whose source address is not its sender's is dropped (ingress
+    // filtering, RFC 2827), and one for an address no joined hop leads to is dropped as
+    // not-for-us; so is an SDU that is not IPv6 unless its hop is joined with exactly one other.
+    // A hop may be joined with several (one target, several sources). Errc::state naming
     // "link_id" if either link is unknown.
     Status add_l3_route(const std::string& link_a, const std::string& link_b);
     // A relay: learns its forwarding tables from each frame its link engine sends on LCID 55:

@@ -7,8 +7,12 @@
 #include <cstring>
 #include <unordered_map>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <fmt/format.h>
 
+#include "pc5sec/hash.hpp"
 #include "pc5sec/pc5_cause.hpp"
 #include "pc5sec/secret.hpp"
 #include "pc5sec/srap.hpp"
@@ -39,6 +43,108 @@ void write_header(const Header& h, std::uint8_t* out) noexcept {
     out[2] = static_cast<std::uint8_t>(0x80 | (h.sn >> 16 & 0x03));
     out[3] = static_cast<std::uint8_t>(h.sn >> 8);
     out[4] = static_cast<std::uint8_t>(h.sn);
+}
+
+// ------------------------------------------------------------------ layer-3 packets
+
+Ipv6Address l3_address(std::string_view user_info_id) {
+    // docs/userplane.md: fd50:c5ec::/64 (RFC 4193 ULA), then SHA-256(user info ID)[0..7].
+    const auto digest = sha256({std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(user_info_id.data()), user_info_id.size())});
+    Ipv6Address a{0xfd, 0x50, 0xc5, 0xec};
+    std::copy_n(digest.begin(), 8, a.begin() + 8);
+    return a;
+}
+
+std::string to_string(const Ipv6Address& a) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (inet_ntop(AF_INET6, a.data(), text, sizeof text) == nullptr) return "?";
+    return text;
+}
+
+namespace {
+
+// RFC 768 / RFC 8200 8.1: the folded ones' complement sum over the IPv6 pseudo-header (source,
+// destination, upper-layer length, next header 17) and the UDP header and data.
+std::uint16_t udp_sum(const Ipv6Address& src, const Ipv6Address& dst,
+                      std::span<const std::uint8_t> udp) {
+    std::uint64_t sum = 0;
+    auto add = [&sum](std::span<const std::uint8_t> octets) {
+        for (std::size_t i = 0; i + 1 < octets.size(); i += 2)
+            sum += static_cast<std::uint32_t>(octets[i] << 8 | octets[i + 1]);
+        if (octets.size() % 2) sum += static_cast<std::uint32_t>(octets.back() << 8);
+    };
+    add(src);
+    add(dst);
+    sum += udp.size() + kIpProtocolUdp;
+    add(udp);
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return static_cast<std::uint16_t>(sum);
+}
+
+}  // namespace
+
+Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Address& dst,
+                                            std::span<const std::uint8_t> data) {
+    if (data.size() > kMaxSdu - kL3Overhead)
+        return make_error(Errc::invalid_argument, "data",
+                          fmt::format("{} octets: an IPv6/UDP data SDU carries at most {}",
+                                      data.size(), kMaxSdu - kL3Overhead));
+    const auto udp_length = static_cast<std::uint16_t>(kUdpHeaderSize + data.size());
+    std::vector<std::uint8_t> p(kL3Overhead + data.size());
+    p[0] = 0x60;  // RFC 8200 3: version 6, traffic class 0, flow label 0
+    p[4] = static_cast<std::uint8_t>(udp_length >> 8);  // payload length
+    p[5] = static_cast<std::uint8_t>(udp_length);
+    p[6] = kIpProtocolUdp;
+    p[7] = kL3HopLimit;
+    std::copy(src.begin(), src.end(), p.begin() + 8);
+    std::copy(dst.begin(), dst.end(), p.begin() + 24);
+    std::uint8_t* u = p.data() + kIpv6HeaderSize;
+    u[0] = u[2] = static_cast<std::uint8_t>(kL3Port >> 8);
+    u[1] = u[3] = static_cast<std::uint8_t>(kL3Port & 0xFF);
+    u[4] = static_cast<std::uint8_t>(udp_length >> 8);
+    u[5] = static_cast<std::uint8_t>(udp_length);
+    if (!data.empty()) std::memcpy(u + kUdpHeaderSize, data.data(), data.size());
+    auto c = static_cast<std::uint16_t>(~udp_sum(src, dst, {u, udp_length}));
+    if (c == 0) c = 0xFFFF;  // RFC 768: a computed 0 is sent as all ones
+    u[6] = static_cast<std::uint8_t>(c >> 8);
+    u[7] = static_cast<std::uint8_t>(c);
+    return p;
+}
+
+Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu) {
+    if (sdu.size() < kL3Overhead)
+        return make_error(
+            Errc::malformed, "ipv6.header",
+            fmt::format("{} octets: IPv6 and UDP headers take {}", sdu.size(), kL3Overhead));
+    if (sdu[0] >> 4 != 6)  // RFC 8200 3
+        return make_error(Errc::malformed, "ipv6.version",
+                          fmt::format("version {}, not 6", sdu[0] >> 4));
+    const std::size_t payload_length = static_cast<std::size_t>(sdu[4] << 8 | sdu[5]);
+    if (payload_length != sdu.size() - kIpv6HeaderSize)
+        return make_error(Errc::malformed, "ipv6.payload_length",
+                          fmt::format("says {} octets, the SDU has {} after the header",
+                                      payload_length, sdu.size() - kIpv6HeaderSize));
+    if (sdu[6] != kIpProtocolUdp)
+        return make_error(Errc::malformed, "ipv6.next_header",
+                          fmt::format("next header {}, not UDP (17)", sdu[6]));
+    const auto udp = sdu.subspan(kIpv6HeaderSize);
+    const std::size_t udp_length = static_cast<std::size_t>(udp[4] << 8 | udp[5]);
+    if (udp_length != udp.size())  // RFC 768
+        return make_error(
+            Errc::malformed, "udp.length",
+            fmt::format("says {} octets, the packet carries {}", udp_length, udp.size()));
+    L3Packet out;
+    std::copy_n(sdu.begin() + 8, 16, out.src.begin());
+    std::copy_n(sdu.begin() + 24, 16, out.dst.begin());
+    out.hop_limit = sdu[7];
+    // RFC 8200 8.1: a zero UDP checksum is invalid over IPv6; summed with the checksum in it,
+    // a good packet gives all ones.
+    if ((udp[6] == 0 && udp[7] == 0) || udp_sum(out.src, out.dst, udp) != 0xFFFF)
+        return make_error(Errc::malformed, "udp.checksum", "the UDP checksum does not verify");
+    out.data = udp.subspan(kUdpHeaderSize);
+    return out;
 }
 
 std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint32_t sn) noexcept {
@@ -234,7 +340,10 @@ struct Link {
     CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;
     IntegrityAlgorithm integrity = IntegrityAlgorithm::nia0;
     std::unique_ptr<KeyContext> current, previous;
-    std::string l3_next;  // a layer-3 relay: the link its PDUs go on to
+    // A layer-3 relay: the hops joined with this one (add_l3_route), and the address of this
+    // hop's peer (l3_address of its user info ID), which this hop's packets come from.
+    std::vector<std::string> l3_routes;
+    Ipv6Address l3_addr{};
 
     std::uint8_t tx_direction() const { return initiator ? 0 : 1; }  // 3gpp-facts §4
     std::uint8_t rx_direction() const { return initiator ? 1 : 0; }
@@ -318,6 +427,7 @@ struct Endpoint::Impl {
             l->id = k.link_id;
         }
         l->peer = peer_of(k.link_id, k.initiator);
+        l->l3_addr = l3_address(l->peer);
         l->kind = k.kind;
         l->neighbour = k.peer_l2;
         l->srap = k.kind == pc5::LinkKind::e2e && k.remote_local_id != srap::kUnknownUeId;
@@ -560,10 +670,11 @@ struct Endpoint::Impl {
     void deliver_or_forward(Link& l, std::uint8_t bearer, pc5::Time now) {
         Burst& b = one;
         if (b.verdict_[0]) return;
-        if (!l.l3_next.empty()) {  // layer-3 relay: re-protect with the next hop's keys
-            --counters.delivered;  // opened here, but not delivered here
-            Link* next = find(l.l3_next);
-            if (!next || !next->current || !valid_bearer(*next, bearer)) {
+        if (!l.l3_routes.empty()) {  // layer-3 relay: re-protect with the next hop's keys
+            --counters.delivered;    // opened here, but not delivered here
+            Link* next = route_l3(l, b.pdu(0).subspan(kHeaderSize));
+            if (!next) return;
+            if (!next->current || !valid_bearer(*next, bearer)) {
                 drop(&l, pc5::DropReason::not_for_us, "layer-3 route to a link that is gone", true);
                 return;
             }
@@ -579,6 +690,45 @@ struct Endpoint::Impl {
         auto p = b.payload(0);
         events.push_back(pc5::DataReceived{l.id, l.peer, {p.begin(), p.end()}});
         (void)now;
+    }
+
+    // TS 23.304 layer-3 UE-to-UE relay: an IP router between PC5 links. The hop a packet opened
+    // on `l` goes on to, or null (dropped and counted).
+    Link* route_l3(const Link& l, std::span<std::uint8_t> sdu) {
+        auto packet = parse_l3_packet(sdu);
+        if (!packet) {
+            // Not IPv6: only a hop joined with exactly one other says where it goes.
+            if (l.l3_routes.size() == 1) return find(l.l3_routes.front());
+            drop(&l, pc5::DropReason::not_for_us,
+                 fmt::format("not an IPv6 packet ({}), and this hop leads to {} others",
+                             packet.error().describe(), l.l3_routes.size()),
+                 true);
+            return nullptr;
+        }
+        // RFC 2827 ingress filtering: a packet from this hop comes from its peer's address, so
+        // no end UE can have its peer answer another one.
+        if (packet->src != l.l3_addr) {
+            drop(&l, pc5::DropReason::unexpected,
+                 fmt::format("source address {} is not {}'s {} (ingress filtering)",
+                             to_string(packet->src), l.peer, to_string(l.l3_addr)),
+                 true);
+            return nullptr;
+        }
+        // RFC 8200 3: a router does not forward a packet whose hop limit would reach 0.
+        if (packet->hop_limit <= 1) {
+            drop(&l, pc5::DropReason::not_for_us, "hop limit exceeded", true);
+            return nullptr;
+        }
+        for (const auto& id : l.l3_routes)
+            if (Link* n = find(id); n && n->l3_addr == packet->dst) {
+                // RFC 8200 3: the hop limit goes down by one at each forwarding node (it is
+                // outside the UDP checksum's pseudo-header).
+                --sdu[7];
+                return n;
+            }
+        drop(&l, pc5::DropReason::not_for_us,
+             fmt::format("no layer-3 route from {} to {}", l.peer, to_string(packet->dst)), true);
+        return nullptr;
     }
 
     void emit_frame(const Link& l, std::uint8_t bearer, std::span<const std::uint8_t> pdu) {
@@ -714,7 +864,7 @@ Status Endpoint::install(const pc5::DataKeys& keys, Protection protection, pc5::
 void Endpoint::remove(const std::string& link_id) {
     std::erase_if(impl_->links, [&](const auto& l) { return l->id == link_id; });
     for (auto& l : impl_->links)
-        if (l->l3_next == link_id) l->l3_next.clear();
+        std::erase(l->l3_routes, link_id);
 }
 
 bool Endpoint::has_link(const std::string& link_id) const {
@@ -726,8 +876,11 @@ Status Endpoint::add_l3_route(const std::string& a, const std::string& b) {
     Link* lb = impl_->find(b);
     if (!la || !lb || la == lb)
         return make_error(Errc::state, "link_id", "a layer-3 route joins two known links");
-    la->l3_next = b;
-    lb->l3_next = a;
+    // A hop may lead to several others (one target, several sources); joined once each way.
+    if (std::find(la->l3_routes.begin(), la->l3_routes.end(), b) == la->l3_routes.end())
+        la->l3_routes.push_back(b);
+    if (std::find(lb->l3_routes.begin(), lb->l3_routes.end(), a) == lb->l3_routes.end())
+        lb->l3_routes.push_back(a);
     return {};
 }
 

@@ -5,6 +5,7 @@
 
 #include <numeric>
 
+#include "pc5sec/hex.hpp"
 #include "pc5sec/pc5_cause.hpp"
 #include "pc5sec/rng.hpp"
 #include "pc5sec/userplane.hpp"
@@ -400,4 +401,205 @@ TEST(Send, RefusesBadBearersSizesAndLinks) {
     EXPECT_EQ(p.a.send("alice>bob#00000001", 4, big, pc5::Time{0}).error().field, "data");
     EXPECT_FALSE(p.a.poll_transmit());
     EXPECT_EQ(p.a.counters().sent, 0u);
+}
+
+// ------------------------------------------------------------------ layer-3 packets and routing
+
+namespace {
+
+// keys() for another link: its id names both ends ("<initiator>><peer>#tag", as the engines
+// make them), `peer` is the neighbour's L2 ID.
+pc5::DataKeys hop_keys(const std::string& link, std::uint16_t id, bool initiator, pc5::L2Id peer) {
+    auto k = keys(id, initiator, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2,
+                  static_cast<std::uint8_t>(id));
+    k.link_id = link;
+    k.peer_l2 = peer;
+    return k;
+}
+
+// alice and carol each have a hop to relay-1, which has one to bob; the relay joins both
+// sources' hops with bob's (two pairs, one target).
+struct L3Relay {
+    static constexpr pc5::L2Id kAlice = 0x0A, kCarol = 0x0C, kBob = 0x0B, kRelay = 0x50;
+    const std::string hop_a = "alice>relay-1#1", hop_c = "carol>relay-1#2", hop_b = "relay-1>bob#3";
+    Endpoint alice{Config{kAlice}}, carol{Config{kCarol}}, bob{Config{kBob}}, relay{Config{kRelay}};
+    L3Relay() {
+        const pc5::Time t{0};
+        EXPECT_TRUE(alice.install(hop_keys(hop_a, 0x1111, true, kRelay), {}, t));
+        EXPECT_TRUE(carol.install(hop_keys(hop_c, 0x2222, true, kRelay), {}, t));
+        EXPECT_TRUE(bob.install(hop_keys(hop_b, 0x3333, false, kRelay), {}, t));
+        EXPECT_TRUE(relay.install(hop_keys(hop_a, 0x1111, false, kAlice), {}, t));
+        EXPECT_TRUE(relay.install(hop_keys(hop_c, 0x2222, false, kCarol), {}, t));
+        EXPECT_TRUE(relay.install(hop_keys(hop_b, 0x3333, true, kBob), {}, t));
+        EXPECT_TRUE(relay.add_l3_route(hop_a, hop_b));
+        EXPECT_TRUE(relay.add_l3_route(hop_c, hop_b));
+    }
+    Endpoint& at(pc5::L2Id l2) {
+        return l2 == kAlice ? alice : l2 == kCarol ? carol : l2 == kBob ? bob : relay;
+    }
+    // Sends one SDU from `who` on `link`, then carries every frame until the air is quiet.
+    void send(Endpoint& who, const std::string& link, std::span<const std::uint8_t> sdu) {
+        ASSERT_TRUE(who.send(link, 4, sdu, pc5::Time{0}));
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (Endpoint* e : {&alice, &carol, &bob, &relay})
+                while (auto f = e->poll_transmit()) {
+                    at(f->dst).receive(*f, pc5::Time{0});
+                    moved = true;
+                }
+        }
+    }
+    static std::vector<pc5::DataReceived> received(Endpoint& e) {
+        std::vector<pc5::DataReceived> out;
+        while (auto ev = e.poll_event())
+            if (auto* d = std::get_if<pc5::DataReceived>(&*ev)) out.push_back(*d);
+        return out;
+    }
+    static std::vector<pc5::PduDropped> drops(Endpoint& e) {
+        std::vector<pc5::PduDropped> out;
+        while (auto ev = e.poll_event())
+            if (auto* d = std::get_if<pc5::PduDropped>(&*ev)) out.push_back(*d);
+        return out;
+    }
+};
+
+std::span<const std::uint8_t> bytes_of_text(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+std::vector<std::uint8_t> packet(const std::string& from, const std::string& to,
+                                 std::string_view text) {
+    return l3_packet(l3_address(from), l3_address(to), bytes_of_text(text)).value();
+}
+
+}  // namespace
+
+// The address plan of docs/userplane.md: fd50:c5ec::/64 and SHA-256(user info ID)[0..7].
+TEST(L3Packet, AddressesAndGoldenPacket) {
+    EXPECT_EQ(to_string(l3_address("alice")), "fd50:c5ec::2bd8:6c9:7f0e:af");
+    EXPECT_EQ(to_string(l3_address("bob")), "fd50:c5ec::81b6:37d8:fcd2:c6da");
+    // IPv6 (RFC 8200) + UDP (RFC 768) with the checksum over the pseudo-header, computed
+    // independently (Python's struct and hashlib).
+    const auto p = packet("alice", "bob", "hello bob");
+    EXPECT_EQ(to_hex(p),
+              "6000000000111140fd50c5ec000000002bd806c97f0e00affd50c5ec0000000081b637d8fcd2c6da"
+              "13dd13dd0011199a68656c6c6f20626f62");
+    const auto parsed = parse_l3_packet(p);
+    ASSERT_TRUE(parsed) << parsed.error().describe();
+    EXPECT_EQ(parsed->src, l3_address("alice"));
+    EXPECT_EQ(parsed->dst, l3_address("bob"));
+    EXPECT_EQ(parsed->hop_limit, kL3HopLimit);
+    EXPECT_EQ(std::string(parsed->data.begin(), parsed->data.end()), "hello bob");
+    // Empty data and the largest that fits a data SDU.
+    EXPECT_TRUE(parse_l3_packet(l3_packet(l3_address("a"), l3_address("b"), {}).value()));
+    const auto big = bytes(kMaxSdu - kL3Overhead);
+    EXPECT_EQ(l3_packet(l3_address("a"), l3_address("b"), big).value().size(), kMaxSdu);
+    const auto too_big = bytes(kMaxSdu - kL3Overhead + 1);
+    auto refused = l3_packet(l3_address("a"), l3_address("b"), too_big);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().field, "data");
+}
+
+TEST(L3Packet, EveryBadFieldIsNamed) {
+    const auto good = packet("alice", "bob", "hello bob");
+    auto field_of = [](std::vector<std::uint8_t> p) {
+        auto r = parse_l3_packet(p);
+        return r ? std::string("accepted") : r.error().field;
+    };
+    EXPECT_EQ(field_of({good.begin(), good.begin() + 47}), "ipv6.header");
+    auto p = good;
+    p[0] = 0x40;  // version 4
+    EXPECT_EQ(field_of(p), "ipv6.version");
+    p = good;
+    p[5] += 1;  // payload length
+    EXPECT_EQ(field_of(p), "ipv6.payload_length");
+    p = good;
+    p[6] = 6;  // TCP
+    EXPECT_EQ(field_of(p), "ipv6.next_header");
+    p = good;
+    p[45] += 1;  // UDP length
+    EXPECT_EQ(field_of(p), "udp.length");
+    p = good;
+    p.back() ^= 1;  // data changed under the checksum
+    EXPECT_EQ(field_of(p), "udp.checksum");
+    p = good;
+    p[46] = p[47] = 0;  // RFC 8200 8.1: no zero checksum over IPv6
+    EXPECT_EQ(field_of(p), "udp.checksum");
+    p = good;
+    p[24] ^= 0x80;  // the destination is in the pseudo-header
+    EXPECT_EQ(field_of(p), "udp.checksum");
+    p = good;
+    p[7] = 1;  // the hop limit is not
+    EXPECT_EQ(field_of(p), "accepted");
+}
+
+// TS 23.304 layer-3 UE-to-UE relay: two sources, one target, one relay. Each packet goes where
+// its destination address says, with its hop limit one lower; the target's answers reach only
+// the source they are for.
+TEST(L3Routing, TwoSourcesOneTargetEachGetsOnlyItsOwnAnswers) {
+    L3Relay w;
+    w.send(w.alice, w.hop_a, packet("alice", "bob", "from alice"));
+    w.send(w.carol, w.hop_c, packet("carol", "bob", "from carol"));
+    auto at_bob = L3Relay::received(w.bob);
+    ASSERT_EQ(at_bob.size(), 2u);
+    for (const auto& [d, from] : {std::pair{at_bob[0], "alice"}, std::pair{at_bob[1], "carol"}}) {
+        EXPECT_EQ(d.link_id, w.hop_b);
+        auto p = parse_l3_packet(d.data);
+        ASSERT_TRUE(p);
+        EXPECT_EQ(p->src, l3_address(from));
+        EXPECT_EQ(p->hop_limit, kL3HopLimit - 1);  // RFC 8200 3: one lower per router
+        EXPECT_EQ(std::string(p->data.begin(), p->data.end()), std::string("from ") + from);
+    }
+    // Answers: each to its own source, in either order; the newest pairing does not take all.
+    w.send(w.bob, w.hop_b, packet("bob", "alice", "to alice"));
+    w.send(w.bob, w.hop_b, packet("bob", "carol", "to carol"));
+    w.send(w.bob, w.hop_b, packet("bob", "alice", "to alice again"));
+    const auto at_alice = L3Relay::received(w.alice), at_carol = L3Relay::received(w.carol);
+    ASSERT_EQ(at_alice.size(), 2u);
+    ASSERT_EQ(at_carol.size(), 1u);
+    for (const auto& d : at_alice)
+        EXPECT_EQ(parse_l3_packet(d.data).value().dst, l3_address("alice"));
+    EXPECT_EQ(parse_l3_packet(at_carol[0].data).value().dst, l3_address("carol"));
+    EXPECT_EQ(w.relay.counters().forwarded_l3, 5u);
+    EXPECT_EQ(w.relay.counters().drops_total(), 0u);
+    EXPECT_EQ(w.relay.counters().delivered, 0u);  // nothing is delivered to the relay itself
+}
+
+// What the relay refuses, each counted with its reason and never delivered anywhere.
+TEST(L3Routing, SpoofedUnroutableAndExpiredPacketsAreDropped) {
+    L3Relay w;
+    auto refused = [&](Endpoint& who, const std::string& link, std::vector<std::uint8_t> sdu,
+                       pc5::DropReason want) {
+        w.send(who, link, sdu);
+        const auto drops = L3Relay::drops(w.relay);
+        ASSERT_EQ(drops.size(), 1u);
+        EXPECT_EQ(drops[0].reason, want) << drops[0].detail;
+        EXPECT_EQ(drops[0].link_id, link);
+        EXPECT_TRUE(L3Relay::received(w.alice).empty());
+        EXPECT_TRUE(L3Relay::received(w.bob).empty());
+        EXPECT_TRUE(L3Relay::received(w.carol).empty());
+    };
+    // RFC 2827 ingress filtering: carol claims alice's address to have bob answer her.
+    refused(w.carol, w.hop_c, packet("alice", "bob", "spoofed"), pc5::DropReason::unexpected);
+    // alice's hop is joined with bob's only: no way to carol through this relay.
+    refused(w.alice, w.hop_a, packet("alice", "carol", "hello carol"), pc5::DropReason::not_for_us);
+    // No address behind any joined hop.
+    refused(w.bob, w.hop_b, packet("bob", "dave", "hello dave"), pc5::DropReason::not_for_us);
+    // Bob's hop leads to two sources: an SDU that is not IPv6 names neither.
+    refused(w.bob, w.hop_b, bytes(100), pc5::DropReason::not_for_us);
+    // RFC 8200 3: a hop limit of 1 is not forwarded.
+    auto expiring = packet("alice", "bob", "last hop");
+    expiring[7] = 1;
+    refused(w.alice, w.hop_a, expiring, pc5::DropReason::not_for_us);
+    EXPECT_EQ(w.relay.counters().forwarded_l3, 0u);
+    EXPECT_EQ(w.relay.counters().drops_total(), 5u);
+    // A hop joined with exactly one other still carries what is not IPv6 (a point-to-point
+    // pairing, e.g. raw data between two UEs).
+    w.send(w.alice, w.hop_a, bytes(100));
+    const auto at_bob = L3Relay::received(w.bob);
+    ASSERT_EQ(at_bob.size(), 1u);
+    EXPECT_EQ(at_bob[0].data, bytes(100));
+    // A released hop's route goes with it.
+    w.relay.remove(w.hop_c);
+    refused(w.bob, w.hop_b, packet("bob", "carol", "gone"), pc5::DropReason::not_for_us);
 }
