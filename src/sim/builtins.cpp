@@ -10,9 +10,9 @@ namespace {
 struct Spec {
     std::string name, summary;
     std::string solution = "A", path = "l3";
-    std::string top;  // extra top-level keys
-    std::string ues;  // extra keys of alice's [[ue]] table / bob's / the relay's
-    std::string alice, bob, relay;
+    std::string top;                // extra top-level keys
+    std::string more;               // more [[ue]] and [[connect]] tables, after alice's connection
+    std::string alice, bob, relay;  // extra keys of alice's [[ue]] table / bob's / the relay's
     std::string relay_name = "relay-1";
     std::string tables;  // [medium], [traffic], [expect] ...
 };
@@ -30,7 +30,7 @@ std::string render(const Spec& s) {
         t += fmt::format("[[ue]]\nname = \"relay-1\"\nl2 = 0x000050\nrelay = true\n{}\n", s.relay);
     t += "[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\n";
     if (s.path != "direct") t += fmt::format("relay = \"{}\"\n", s.relay_name);
-    t += "\n" + s.tables;
+    t += "\n" + s.more + s.tables;
     return t;
 }
 
@@ -58,6 +58,17 @@ std::vector<Builtin> make() {
          "", "", "", "", "relay-1", expect_ok()});
     add({"a-l2", "Solution A through a layer-2 relay: two hops and an end-to-end link", "A", "l2",
          "", "", "", "", "", "relay-1", expect_ok()});
+    // Two sources, one target, one relay: the target's answers reach only the source they are
+    // for (layer 3: the relay routes IPv6 by address; layer 2: by SRAP local UE ID).
+    const std::string carol =
+        "[[ue]]\nname = \"carol\"\nl2 = 0x00000C\n\n"
+        "[[connect]]\nsource = \"carol\"\ntarget = \"bob\"\nrelay = \"relay-1\"\nat_ms = 100\n\n";
+    const std::string echo =
+        std::string(kTraffic) + "echo = true\n\n[expect]\nestablished = true\ndelivered_min = 20\n";
+    add({"a-l3-one-target", "Solution A: alice and carol reach bob through one layer-3 relay", "A",
+         "l3", "", carol, "", "", "", "relay-1", echo});
+    add({"a-l2-one-target", "Solution A: alice and carol reach bob through one layer-2 relay", "A",
+         "l2", "", carol, "", "", "", "relay-1", echo});
     add({"a-l3-ooc", "Solution A via a layer-3 relay, every UE out of coverage", "A", "l3", "", "",
          ooc(), ooc(), ooc(), "relay-1", expect_ok()});
     add({"a-l2-ooc", "Solution A via a layer-2 relay, every UE out of coverage", "A", "l2", "", "",

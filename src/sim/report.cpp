@@ -212,6 +212,7 @@ Report World::report() const {
         e["state"] = p.ready ? "established" : "failed";
         e["latency_ms"] = p.settled ? ms3(p.ready_at - p.started) : 0.0;
         e["delivered"] = p.delivered;
+        e["echoes"] = p.echoed;
         je.push_back(std::move(e));
         if (p.ready) {
             ++ready;
@@ -358,10 +359,12 @@ Report World::report() const {
     t += fmt::format(
         "\n  establishments {}/{} (mean {:.1f} ms virtual) | messages {} ({} bytes on air), "
         "{} retransmissions\n  crypto: {} signatures, {} verifications, {} certificate checks, "
-        "{} key agreements, {} KDF calls\n  data: {} offered, {} delivered, {} dropped{} | medium: "
+        "{} key agreements, {} KDF calls\n  data: {} offered, {} delivered{}, {} dropped{} | "
+        "medium: "
         "{} frames, {} lost, {} corrupted, {} injected by the attacker\n",
         ready, pairs.size(), mean_latency, msg_count, msg_bytes, retx, ops.sign, ops.verify,
-        ops.cert_verify, ops.key_agreement, ops.kdf, data_offered, data_delivered, dropped,
+        ops.cert_verify, ops.key_agreement, ops.kdf, data_offered, data_delivered,
+        scenario.traffic.echo ? fmt::format(" ({} echoes back)", data_echoed) : "", dropped,
         data_drops.empty() ? "" : " " + nlohmann::json(data_drops).dump(), medium.frames,
         medium.lost, medium.corrupted, medium.injected);
     t += out.expectations_met

@@ -9,6 +9,7 @@
 
 #include "pc5sec/policy.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/userplane.hpp"
 
 namespace pc5sec::sim {
 namespace {
@@ -299,6 +300,14 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     // Cross-checks: the names a scenario uses exist, and the path suits the solution.
     if (s.solution != pc5::Solution::a && s.path == pc5::Path::direct)
         return r.bad("path", "solution B always runs through a relay (seed 001)");
+    // Through a layer-3 relay the data are IPv6/UDP packets (docs/userplane.md).
+    if (s.solution == pc5::Solution::a && s.path == pc5::Path::l3 &&
+        s.traffic.size > userplane::kMaxSdu - userplane::kL3Overhead)
+        return r.bad("traffic.size",
+                     fmt::format("1 .. {} octets through a layer-3 relay: its IPv6 and UDP headers "
+                                 "take {} of the SDU's {}",
+                                 userplane::kMaxSdu - userplane::kL3Overhead,
+                                 userplane::kL3Overhead, userplane::kMaxSdu));
     std::set<std::string> names;
     std::set<pc5::L2Id> l2s;
     for (std::size_t i = 0; i < s.ues.size(); ++i) {

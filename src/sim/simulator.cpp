@@ -83,6 +83,7 @@ Status World::setup() {
         by_l2[u.l2] = ues.size();
         auto ue = std::make_unique<Ue>();
         ue->spec = u;
+        ue->l3_addr = userplane::l3_address(u.name);
         ues.push_back(std::move(ue));
         zones[u.zone].push_back(ues.size() - 1);
     }
@@ -475,14 +476,18 @@ void World::settle(std::size_t pi, bool ok) {
 }
 
 std::vector<std::uint8_t> World::payload(const Pair& p, std::uint32_t n, bool echo) const {
+    const Ue& from = *ues[echo ? p.target : p.source];
+    const Ue& to = *ues[echo ? p.source : p.target];
     std::string text = fmt::format("pc5sec {} {} -> {} #{} ", echo ? "echo" : "data",
-                                   ues[echo ? p.target : p.source]->spec.name,
-                                   ues[echo ? p.source : p.target]->spec.name, n);
+                                   from.spec.name, to.spec.name, n);
     std::vector<std::uint8_t> out(scenario.traffic.size);
     for (std::size_t k = 0; k < out.size(); ++k)
         out[k] =
             static_cast<std::uint8_t>(k < text.size() ? text[k] : 'a' + (k - text.size()) % 26);
-    return out;
+    if (!l3_data()) return out;
+    // The scenario check keeps the size within what an IPv6/UDP SDU carries.
+    auto packet = userplane::l3_packet(from.l3_addr, to.l3_addr, out);
+    return packet ? std::move(*packet) : std::vector<std::uint8_t>{};
 }
 
 void World::send_data(std::size_t pi, std::uint32_t n) {
@@ -501,33 +506,45 @@ void World::send_data(std::size_t pi, std::uint32_t n) {
 
 void World::on_data_event(std::size_t i, pc5::Event ev) {
     Ue& u = *ues[i];
-    if (auto* d = std::get_if<pc5::DataReceived>(&ev)) {
-        for (auto pi : u.pairs) {
-            Pair& p = pairs[pi];
-            if (p.target == i && !u.spec.relay) {
-                // The payload says which PDU it was: delivered intact, or not at all.
-                const std::string head(d->data.begin(),
-                                       d->data.begin() + std::min<std::size_t>(d->data.size(), 7));
-                if (head == "pc5sec ") {
-                    ++p.delivered;
-                    ++data_delivered;
-                } else {
-                    ++data_garbled;
-                }
-                if (scenario.traffic.echo) {
-                    const std::string link = data_link(i, p);
-                    auto back = payload(p, p.delivered, true);
-                    u.last_data_link = link;
-                    (void)u.up->send(link, scenario.traffic.bearer, back, now);
-                }
-                break;
-            }
-            if (p.source == i) {
-                ++data_echoed;
-                break;
-            }
+    auto* d = std::get_if<pc5::DataReceived>(&ev);
+    if (!d || u.spec.relay) return;
+    // Whose PDU it is: through a layer-3 relay the packet's source address says (one hop may
+    // carry several pairs' data); otherwise the link it came on.
+    std::span<const std::uint8_t> data = d->data;
+    std::optional<userplane::Ipv6Address> from;
+    if (l3_data()) {
+        if (auto packet = userplane::parse_l3_packet(d->data)) {
+            data = packet->data;
+            from = packet->src;
         }
     }
+    const auto sent_by = [&](std::size_t other, const Pair& p) {
+        return from ? *from == ues[other]->l3_addr : data_link(i, p) == d->link_id;
+    };
+    // The payload says which PDU it was: delivered intact, or not at all.
+    const bool intact = data.size() >= 7 && std::equal(data.begin(), data.begin() + 7, "pc5sec ");
+    for (auto pi : u.pairs) {
+        Pair& p = pairs[pi];
+        if (p.target == i && sent_by(p.source, p)) {
+            if (!intact) break;
+            ++p.delivered;
+            ++data_delivered;
+            if (scenario.traffic.echo) {
+                const std::string link = data_link(i, p);
+                auto back = payload(p, static_cast<std::uint32_t>(p.delivered), true);
+                u.last_data_link = link;
+                (void)u.up->send(link, scenario.traffic.bearer, back, now);
+            }
+            return;
+        }
+        if (p.source == i && sent_by(p.target, p)) {
+            if (!intact) break;
+            ++p.echoed;
+            ++data_echoed;
+            return;
+        }
+    }
+    ++data_garbled;  // not from its pair's other end, or not what was sent
 }
 
 // ---------------------------------------------------------------- the medium

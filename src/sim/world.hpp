@@ -36,8 +36,9 @@ struct Ue {
     link::Engine* a = nullptr;     // solution A's engine (re-keying), else nullptr
     sigauth::Engine* b = nullptr;  // solution B's engine (keep-alive), else nullptr
     std::unique_ptr<userplane::Endpoint> up;
-    pc5::Time armed = pc5::kNever;                     // the timer event in the queue
-    std::vector<std::size_t> pairs;                    // the pairs this UE takes part in
+    userplane::Ipv6Address l3_addr{};  // behind a layer-3 relay (userplane::l3_address)
+    pc5::Time armed = pc5::kNever;     // the timer event in the queue
+    std::vector<std::size_t> pairs;    // the pairs this UE takes part in
     std::map<std::string, std::string> hops_by_peer;   // relay: its hop links by far end
     std::map<std::string, std::string> links_by_peer;  // established links by peer name
     std::string last_data_link;
@@ -50,7 +51,7 @@ struct Pair {
     pc5::Time at{}, started{}, ready_at{};
     bool settled = false, ready = false, routed = false;
     bool b_to_source = false, b_to_target = false;  // B: the relay forwarded PC5-S each way
-    std::uint64_t delivered = 0;
+    std::uint64_t delivered = 0, echoed = 0;        // at the target; echoes back at the source
     std::optional<trace::Diagram> diagram;
 };
 
@@ -139,6 +140,10 @@ class World {
     std::string data_link(std::size_t i, const Pair& p) const;
     void check_ready(std::size_t i);
     void settle(std::size_t pair, bool ok);
+    // Through a layer-3 relay the data are IPv6 packets between the end UEs (docs/userplane.md).
+    bool l3_data() const {
+        return scenario.path == pc5::Path::l3 && scenario.solution == pc5::Solution::a;
+    }
     std::vector<std::uint8_t> payload(const Pair& p, std::uint32_t n, bool echo) const;
     void send_data(std::size_t pair, std::uint32_t n);
     void transmit(std::size_t from, pc5::Frame f, const std::string& link_hint);

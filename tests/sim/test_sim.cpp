@@ -59,6 +59,27 @@ INSTANTIATE_TEST_SUITE_P(All, Builtins, ::testing::ValuesIn(builtin_names()), []
     return n;
 });
 
+// Two sources, one target, one relay, the target answering every PDU: each source gets all its
+// own answers and none of the other's (layer 3: the relay routes IPv6 by destination address;
+// layer 2: by SRAP local UE ID), and nothing lands at the wrong UE.
+TEST(OneTarget, EachSourceGetsOnlyItsOwnAnswers) {
+    for (const std::string name : {"a-l3-one-target", "a-l2-one-target"}) {
+        const auto r = run_builtin(name);
+        EXPECT_TRUE(r.expectations_met) << r.summary;
+        const auto j = json::parse(r.json);
+        ASSERT_EQ(j["establishments"].size(), 2u) << name;
+        for (const auto& e : j["establishments"]) {
+            EXPECT_EQ(e["target"], "bob");
+            EXPECT_EQ(e["delivered"], 20) << name << " " << e.dump();
+            EXPECT_EQ(e["echoes"], 20) << name << " " << e.dump();
+        }
+        EXPECT_EQ(j["data"]["delivered_garbled"], 0) << name;
+        EXPECT_EQ(j["data"]["dropped"], 0) << name;
+        const std::string forwarded = name == "a-l3-one-target" ? "forwarded_l3" : "forwarded_l2";
+        EXPECT_EQ(j["data"][forwarded], 80) << name;  // 20 PDUs each way for each source
+    }
+}
+
 // Issue [sim] 6: with 20% loss and reordering, every link still ends established, or failed
 // with a cause; and every establishment settles one way or the other.
 TEST(Lossy, EveryLinkEndsEstablishedOrFailedWithACause) {
@@ -190,6 +211,10 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"[medium]\nwind = 3\n", "medium.wind"},
         Bad{"[traffic]\nbearer = 2\n", "traffic.bearer"},
         Bad{"[traffic]\nsize = 9001\n", "traffic.size"}, Bad{"attack = \"laser\"\n", "attack"},
+        // Through a layer-3 relay (the default path) IPv6 and UDP take 48 of the SDU's 9000.
+        Bad{"[traffic]\nsize = 8953\n[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = "
+            "\"r\"\n",
+            "traffic.size"},
         Bad{"[[connect]]\nsource = \"carol\"\ntarget = \"bob\"\nrelay = \"r\"\n",
             "connect[0].source"},
         Bad{"[[connect]]\nsource = \"alice\"\ntarget = \"r\"\nrelay = \"r\"\n",
@@ -201,6 +226,23 @@ INSTANTIATE_TEST_SUITE_P(
             "path"},
         Bad{"[expect.drops_min]\nbad_mac = 1\n", "expect.drops_min.bad_mac"},
         Bad{"seed = \"one\"\n", "seed"}, Bad{"rsc = 0x1000000\n", "rsc"}, Bad{"", "connect"}));
+
+// The largest data each path carries: 8952 octets in IPv6/UDP through a layer-3 relay, a whole
+// 9000-octet SDU otherwise; both arrive.
+TEST(Traffic, LargestSizeOfEachPathArrives) {
+    for (const auto& [path, size] : {std::pair{"l3", "8952"}, std::pair{"l2", "9000"}}) {
+        const std::string text = std::string("name = \"t\"\npath = \"") + path +
+                                 "\"\n[traffic]\npdus = 3\nsize = " + size +
+                                 "\n[[ue]]\nname = \"alice\"\n[[ue]]\nname = \"bob\"\n[[ue]]\n"
+                                 "name = \"r\"\nrelay = true\n[[connect]]\nsource = \"alice\"\n"
+                                 "target = \"bob\"\nrelay = \"r\"\n[expect]\ndelivered_min = 3\n";
+        auto parsed = parse_scenario(text, "t.toml");
+        ASSERT_TRUE(parsed) << parsed.error().describe();
+        auto r = run(*parsed, {});
+        ASSERT_TRUE(r) << r.error().describe();
+        EXPECT_TRUE(r->expectations_met) << path << ": " << r->summary;
+    }
+}
 
 TEST(BadScenarioSyntax, NamesTheLine) {
     auto r = parse_scenario("name = \"t\"\nsolution = \n", "t.toml");
