@@ -182,6 +182,16 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
         std::cout << fmt::format("  payload ({} octets): {}", o.payload.size(), to_hex(o.payload));
         if (auto s = printable(o.payload)) std::cout << " \"" << *s << "\"";
         std::cout << "\n";
+        // Through a layer-3 relay the data are IPv6/UDP packets (docs/userplane.md).
+        if (d.kind == trace::PduKind::data && o.mac != trace::MacCheck::bad) {
+            if (auto ip = userplane::parse_l3_packet(o.payload)) {
+                std::cout << fmt::format(
+                    "  IPv6 {} -> {}, hop limit {}, UDP {} octets", userplane::to_string(ip->src),
+                    userplane::to_string(ip->dst), ip->hop_limit, ip->data.size());
+                if (auto s = printable(ip->data)) std::cout << " \"" << *s << "\"";
+                std::cout << "\n";
+            }
+        }
         if (d.kind == trace::PduKind::pc5s && d.verdict == trace::Verdict::opened) {
             auto m = codec::decode(o.payload);
             if (m)
@@ -238,6 +248,15 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
                 {"mac", name(o.mac)},
                 {"payload", to_hex(o.payload)}};
             if (auto s = printable(o.payload)) oj["text"] = *s;
+            if (d.kind == trace::PduKind::data && o.mac != trace::MacCheck::bad) {
+                if (auto ip = userplane::parse_l3_packet(o.payload)) {
+                    oj["ipv6"] = {{"src", userplane::to_string(ip->src)},
+                                  {"dst", userplane::to_string(ip->dst)},
+                                  {"hop_limit", ip->hop_limit},
+                                  {"udp_length", ip->data.size() + userplane::kUdpHeaderSize}};
+                    if (auto s = printable(ip->data)) oj["ipv6"]["text"] = *s;
+                }
+            }
             if (d.kind == trace::PduKind::pc5s && d.verdict == trace::Verdict::opened) {
                 if (auto m = codec::decode(o.payload))
                     oj["message"] = codec::to_json(*m, o.payload);

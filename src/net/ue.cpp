@@ -651,9 +651,19 @@ struct Ue::Impl {
         if (const auto* d = std::get_if<pc5::DataReceived>(&ev)) {
             if (auto it = links.find(d->link_id); it != links.end()) it->second.last_alive = now;
             if (cfg.role == UeRole::target) {
+                // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
+                std::span<const std::uint8_t> data = d->data;
+                if (auto packet = userplane::parse_l3_packet(d->data)) {
+                    if (packet->dst != userplane::l3_address(user)) {
+                        log(fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
+                                        userplane::to_string(packet->dst)));
+                        return;
+                    }
+                    data = packet->data;
+                }
                 count([](UeStats& s) { ++s.lines_delivered; });
-                const std::string_view line(reinterpret_cast<const char*>(d->data.data()),
-                                            d->data.size());
+                const std::string_view line(reinterpret_cast<const char*>(data.data()),
+                                            data.size());
                 if (cfg.deliver)
                     cfg.deliver(line);
                 else
@@ -753,7 +763,22 @@ struct Ue::Impl {
         if (!ready || finishing) return;
         for (std::size_t i = 0; i < kLinesPerTurn && !queue.empty(); ++i) {
             const auto& line = queue.front();
-            if (auto st = up->send(data_link, kBearer, bytes_of(line), now); !st) {
+            // Through a layer-3 relay a line travels as an IPv6 packet to the target's address,
+            // which the relay routes by (docs/userplane.md).
+            std::vector<std::uint8_t> packet;
+            std::span<const std::uint8_t> sdu = bytes_of(line);
+            if (is_a() && cfg.path == pc5::Path::l3) {
+                auto p = userplane::l3_packet(userplane::l3_address(user),
+                                              userplane::l3_address(cfg.target), sdu);
+                if (!p) {
+                    log(fmt::format("line not sent: {}", p.error().describe()));
+                    queue.pop_front();
+                    continue;
+                }
+                packet = std::move(*p);
+                sdu = packet;
+            }
+            if (auto st = up->send(data_link, kBearer, sdu, now); !st) {
                 log(fmt::format("line not sent: {}", st.error().describe()));
             } else {
                 count([](UeStats& s) { ++s.lines_sent; });
