@@ -112,10 +112,14 @@ void check(bool ok) {
 
 }  // namespace
 
-// The layer-3 relay's decoder (IPv6 + UDP, userplane::parse_l3_packet) on the raw input: what
-// it accepts lies inside the input, and built again from its fields parses to the same fields.
+// The layer-3 decoders on the raw input: the relay's (userplane::parse_ipv6_header) and the end
+// UE's (IPv6 + UDP, parse_l3_packet). What the latter accepts the former does, lies inside the
+// input, and built again from its fields parses to the same fields.
 static void check_l3_packet(std::span<const std::uint8_t> in) {
+    const auto h = userplane::parse_ipv6_header(in);
+    if (!h && h.error().field.empty()) std::abort();
     const auto p = userplane::parse_l3_packet(in);
+    if (p && (!h || h->src != p->src || h->dst != p->dst)) std::abort();  // a UE reads more
     if (!p) {
         if (p.error().field.empty()) std::abort();  // every refusal names its field
         return;

@@ -165,13 +165,23 @@ inline constexpr std::uint8_t kIpProtocolUdp = 17;  // IPv6 next header
 // does not fit a data SDU (kMaxSdu - kL3Overhead octets at most).
 Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Address& dst,
                                             std::span<const std::uint8_t> data);
+// What a router reads (RFC 8200 3): addresses and hop limit, whatever the next header is.
+struct Ipv6Header {
+    Ipv6Address src{}, dst{};
+    std::uint8_t next_header = 0;
+    std::uint8_t hop_limit = 0;
+};
+// Errc::malformed naming "ipv6.header" (shorter than 40 octets), "ipv6.version" or
+// "ipv6.payload_length" (not the octets after the header).
+Result<Ipv6Header> parse_ipv6_header(std::span<const std::uint8_t> sdu);
+
 struct L3Packet {
     Ipv6Address src{}, dst{};
     std::uint8_t hop_limit = 0;
     std::span<const std::uint8_t> data;  // inside the parsed SDU
 };
-// Errc::malformed naming the field: "ipv6.header" (short), "ipv6.version", "ipv6.payload_length",
-// "ipv6.next_header" (not UDP), "udp.length", "udp.checksum".
+// What an end UE reads: parse_ipv6_header's errors, then "ipv6.next_header" (not UDP),
+// "udp.header" (short), "udp.length", "udp.checksum".
 Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu);
 
 struct Config {

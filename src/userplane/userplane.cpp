@@ -113,11 +113,11 @@ Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Ad
     return p;
 }
 
-Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu) {
-    if (sdu.size() < kL3Overhead)
+Result<Ipv6Header> parse_ipv6_header(std::span<const std::uint8_t> sdu) {
+    if (sdu.size() < kIpv6HeaderSize)
         return make_error(
             Errc::malformed, "ipv6.header",
-            fmt::format("{} octets: IPv6 and UDP headers take {}", sdu.size(), kL3Overhead));
+            fmt::format("{} octets: the IPv6 header takes {}", sdu.size(), kIpv6HeaderSize));
     if (sdu[0] >> 4 != 6)  // RFC 8200 3
         return make_error(Errc::malformed, "ipv6.version",
                           fmt::format("version {}, not 6", sdu[0] >> 4));
@@ -126,19 +126,34 @@ Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu) {
         return make_error(Errc::malformed, "ipv6.payload_length",
                           fmt::format("says {} octets, the SDU has {} after the header",
                                       payload_length, sdu.size() - kIpv6HeaderSize));
-    if (sdu[6] != kIpProtocolUdp)
+    Ipv6Header h;
+    std::copy_n(sdu.begin() + 8, 16, h.src.begin());
+    std::copy_n(sdu.begin() + 24, 16, h.dst.begin());
+    h.next_header = sdu[6];
+    h.hop_limit = sdu[7];
+    return h;
+}
+
+Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu) {
+    auto ip = parse_ipv6_header(sdu);
+    if (!ip) return ip.error();
+    if (ip->next_header != kIpProtocolUdp)
         return make_error(Errc::malformed, "ipv6.next_header",
-                          fmt::format("next header {}, not UDP (17)", sdu[6]));
+                          fmt::format("next header {}, not UDP (17)", ip->next_header));
     const auto udp = sdu.subspan(kIpv6HeaderSize);
+    if (udp.size() < kUdpHeaderSize)
+        return make_error(
+            Errc::malformed, "udp.header",
+            fmt::format("{} octets: the UDP header takes {}", udp.size(), kUdpHeaderSize));
     const std::size_t udp_length = static_cast<std::size_t>(udp[4] << 8 | udp[5]);
     if (udp_length != udp.size())  // RFC 768
         return make_error(
             Errc::malformed, "udp.length",
             fmt::format("says {} octets, the packet carries {}", udp_length, udp.size()));
     L3Packet out;
-    std::copy_n(sdu.begin() + 8, 16, out.src.begin());
-    std::copy_n(sdu.begin() + 24, 16, out.dst.begin());
-    out.hop_limit = sdu[7];
+    out.src = ip->src;
+    out.dst = ip->dst;
+    out.hop_limit = ip->hop_limit;
     // RFC 8200 8.1: a zero UDP checksum is invalid over IPv6; summed with the checksum in it,
     // a good packet gives all ones.
     if ((udp[6] == 0 && udp[7] == 0) || udp_sum(out.src, out.dst, udp) != 0xFFFF)
@@ -695,7 +710,7 @@ struct Endpoint::Impl {
     // TS 23.304 layer-3 UE-to-UE relay: an IP router between PC5 links. The hop a packet opened
     // on `l` goes on to, or null (dropped and counted).
     Link* route_l3(const Link& l, std::span<std::uint8_t> sdu) {
-        auto packet = parse_l3_packet(sdu);
+        auto packet = parse_ipv6_header(sdu);  // a router reads only the IPv6 header
         if (!packet) {
             // Not IPv6: only a hop joined with exactly one other says where it goes.
             if (l.l3_routes.size() == 1) return find(l.l3_routes.front());

@@ -506,7 +506,12 @@ TEST(L3Packet, EveryBadFieldIsNamed) {
         auto r = parse_l3_packet(p);
         return r ? std::string("accepted") : r.error().field;
     };
-    EXPECT_EQ(field_of({good.begin(), good.begin() + 47}), "ipv6.header");
+    EXPECT_EQ(field_of({good.begin(), good.begin() + 39}), "ipv6.header");
+    auto short_udp = std::vector<std::uint8_t>(good.begin(), good.begin() + 44);
+    short_udp[4] = 0;
+    short_udp[5] = 4;  // the payload length agrees: 4 octets cannot hold the UDP header
+    EXPECT_EQ(field_of(short_udp), "udp.header");
+    EXPECT_EQ(parse_ipv6_header(short_udp).value().next_header, kIpProtocolUdp);
     auto p = good;
     p[0] = 0x40;  // version 4
     EXPECT_EQ(field_of(p), "ipv6.version");
@@ -514,8 +519,9 @@ TEST(L3Packet, EveryBadFieldIsNamed) {
     p[5] += 1;  // payload length
     EXPECT_EQ(field_of(p), "ipv6.payload_length");
     p = good;
-    p[6] = 6;  // TCP
+    p[6] = 6;  // TCP: a router still reads it
     EXPECT_EQ(field_of(p), "ipv6.next_header");
+    EXPECT_TRUE(parse_ipv6_header(p));
     p = good;
     p[45] += 1;  // UDP length
     EXPECT_EQ(field_of(p), "udp.length");
@@ -560,7 +566,15 @@ TEST(L3Routing, TwoSourcesOneTargetEachGetsOnlyItsOwnAnswers) {
     for (const auto& d : at_alice)
         EXPECT_EQ(parse_l3_packet(d.data).value().dst, l3_address("alice"));
     EXPECT_EQ(parse_l3_packet(at_carol[0].data).value().dst, l3_address("carol"));
-    EXPECT_EQ(w.relay.counters().forwarded_l3, 5u);
+    // A router reads only the IPv6 header: another next header, or a UDP checksum the relay
+    // does not check, goes on too (the end UE's parse_l3_packet judges the rest).
+    auto tcp = packet("alice", "bob", "not udp");
+    tcp[6] = 6;
+    w.send(w.alice, w.hop_a, tcp);
+    const auto tcp_at_bob = L3Relay::received(w.bob);
+    ASSERT_EQ(tcp_at_bob.size(), 1u);
+    EXPECT_EQ(parse_ipv6_header(tcp_at_bob[0].data).value().next_header, 6);
+    EXPECT_EQ(w.relay.counters().forwarded_l3, 6u);
     EXPECT_EQ(w.relay.counters().drops_total(), 0u);
     EXPECT_EQ(w.relay.counters().delivered, 0u);  // nothing is delivered to the relay itself
 }
