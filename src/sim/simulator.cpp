@@ -393,7 +393,7 @@ void World::install(Ue& u, const std::string& link_id) {
 
 // A layer-3 relay joins a pair's two hops once both are up (it knows which hop leads on).
 void World::join_l3(std::size_t relay) {
-    if (scenario.path != pc5::Path::l3 || scenario.solution != pc5::Solution::a) return;
+    if (!l3_data()) return;
     Ue& r = *ues[relay];
     for (auto pi : r.pairs) {
         Pair& p = pairs[pi];
@@ -441,9 +441,7 @@ std::string World::data_link(std::size_t i, const Pair& p) const {
     if (it != u.links_by_peer.end()) return it->second;
     if (p.relay) {
         auto h = u.links_by_peer.find(ues[*p.relay]->spec.name);
-        if (h != u.links_by_peer.end() && scenario.path == pc5::Path::l3 &&
-            scenario.solution == pc5::Solution::a)
-            return h->second;
+        if (h != u.links_by_peer.end() && l3_data()) return h->second;
     }
     return {};
 }
@@ -454,9 +452,8 @@ void World::check_ready(std::size_t i) {
     for (auto pi : ues[i]->pairs) {
         Pair& p = pairs[pi];
         if (p.settled) continue;
-        const bool l3 = scenario.path == pc5::Path::l3 && scenario.solution == pc5::Solution::a;
         if (data_link(p.source, p).empty() || data_link(p.target, p).empty()) continue;
-        if (l3 && !p.routed) continue;
+        if (l3_data() && !p.routed) continue;
         if (scenario.solution != pc5::Solution::a && !p.routed) continue;
         settle(pi, true);
     }

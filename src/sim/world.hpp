@@ -140,7 +140,8 @@ class World {
     std::string data_link(std::size_t i, const Pair& p) const;
     void check_ready(std::size_t i);
     void settle(std::size_t pair, bool ok);
-    // Through a layer-3 relay the data are IPv6 packets between the end UEs (docs/userplane.md).
+    // Solution A through a layer-3 relay: per-hop links, which the relay joins; the data are
+    // IPv6 packets between the end UEs (docs/userplane.md).
     bool l3_data() const {
         return scenario.path == pc5::Path::l3 && scenario.solution == pc5::Solution::a;
     }

@@ -713,7 +713,11 @@ struct Endpoint::Impl {
         auto packet = parse_ipv6_header(sdu);  // a router reads only the IPv6 header
         if (!packet) {
             // Not IPv6: only a hop joined with exactly one other says where it goes.
-            if (l.l3_routes.size() == 1) return find(l.l3_routes.front());
+            if (l.l3_routes.size() == 1) {
+                if (Link* n = find(l.l3_routes.front())) return n;
+                drop(&l, pc5::DropReason::not_for_us, "layer-3 route to a link that is gone", true);
+                return nullptr;
+            }
             drop(&l, pc5::DropReason::not_for_us,
                  fmt::format("not an IPv6 packet ({}), and this hop leads to {} others",
                              packet.error().describe(), l.l3_routes.size()),
