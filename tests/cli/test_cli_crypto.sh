@@ -1,22 +1,11 @@
 #!/usr/bin/env bash
 # `pc5sec crypto` as a user runs it: official values, bad input of every kind.
-set -u
-bin="$1"
-fail=0
-pass=0
-check() {  # name expected command...
+source "$(dirname "$0")/lib.sh"
+check() {  # name expected command...: the command prints exactly `expected`
     local name="$1" expected="$2"; shift 2
     local got
     got=$("$@" 2>/dev/null)
-    if [ "$got" == "$expected" ]; then pass=$((pass + 1)); else
-        echo "FAIL $name: expected '$expected', got '$got'"; fail=$((fail + 1)); fi
-}
-check_error() {  # name field-substring command...
-    local name="$1" needle="$2"; shift 2
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [[ "$err" == *"$needle"* ]]; then pass=$((pass + 1)); else
-        echo "FAIL $name: rc=$rc stderr='$err' (wanted non-zero and '$needle')"; fail=$((fail + 1)); fi
+    if [ "$got" == "$expected" ]; then ok; else bad "$name: expected '$expected', got '$got'"; fi
 }
 
 K=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -57,5 +46,4 @@ check_error nrpek-alg "--alg" "$bin" crypto nrpek --knrp-sess $S --alg 7
 check_error backend "backend" "$bin" crypto nea --alg 1 --backend openssl --bearer 1 "${A[@]}"
 check_error missing "required" "$bin" crypto nea --alg 1
 
-echo "cli crypto: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "cli crypto"

@@ -2,29 +2,7 @@
 # `pc5sec decode` as a user runs it: readable and JSON output, pcaps, bad input of every kind,
 # thousands of malformed messages (never a crash), and tshark with the shipped dissector agreeing
 # with `pc5sec decode --json` field by field.
-set -u
-bin="$1"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check_contains() {  # name needle command...
-    local name="$1" needle="$2"; shift 2
-    local out rc
-    out=$("$@" 2>&1); rc=$?
-    if [ $rc -eq 0 ] && [[ "$out" == *"$needle"* ]]; then ok; else bad "$name: rc=$rc out='${out:0:300}'"; fi
-}
-check_error() {  # name needle command...
-    local name="$1" needle="$2"; shift 2
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [[ "$err" == *"$needle"* ]]; then ok; else
-        bad "$name: rc=$rc stderr='$err' (wanted non-zero and '$needle')"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 REQ=01010675652d737263040000100102f07012
 check_contains readable "PROSE DIRECT LINK ESTABLISHMENT REQUEST" "$bin" decode $REQ
@@ -117,5 +95,4 @@ else
     echo "SKIP tshark comparison: tshark not installed"
 fi
 
-echo "cli decode: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "cli decode"

@@ -4,30 +4,8 @@
 # the key log alone, MAC-I BAD on a tampered PDU, "no key" without the link's lines, hostile
 # frames never a crash, a bad key log named without its value, keys never printed, and tshark
 # with the shipped dissector showing the same SRAP / data / PDCP header fields.
-set -u
-bin="$1"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+source "$(dirname "$0")/lib.sh"
 lua="$root/tools/wireshark/pc5s.lua"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check_contains() {  # name needle command...
-    local name="$1" needle="$2"; shift 2
-    local out rc
-    out=$("$@" 2>&1); rc=$?
-    if [ $rc -eq 0 ] && [[ "$out" == *"$needle"* ]]; then ok; else bad "$name: rc=$rc out='${out:0:400}'"; fi
-}
-check_error() {  # name needle command...
-    local name="$1" needle="$2"; shift 2
-    local err rc
-    err=$("$@" 2>&1 >/dev/null); rc=$?
-    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [[ "$err" == *"$needle"* ]]; then ok; else
-        bad "$name: rc=$rc stderr='$err' (wanted non-zero and '$needle')"; fi
-}
 
 # A capture of protected data PDUs (LCID 4, SRAP end to end) and one protected PC5-S PDU, with
 # fresh random keys, and its key log (mode 0600).
@@ -172,5 +150,4 @@ else
     echo "SKIP tshark checks: tshark not installed"
 fi
 
-echo "cli decode --keylog: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "cli decode --keylog"

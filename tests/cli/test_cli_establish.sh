@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
 # `pc5sec establish` as a user runs it: both solutions on every path, every reject the options can
 # provoke (with its cause), the key log recomputed independently with `pc5sec crypto`, bad input.
-set -u
-bin="$1"
-fail=0
-pass=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+source "$(dirname "$0")/lib.sh"
 jq_py() {  # json expression -> value, with python3
     python3 -c "import json,sys; d=json.load(open('$1')); print($2)"
 }
@@ -75,5 +68,4 @@ for args in "--solution C" "--path l4" "--attack nope" "--solution B-hardened --
     if [ $rc -eq 2 ] && [[ "$err" == *"--"* ]]; then ok; else bad "bad input '$args': rc=$rc $err"; fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "cli establish"

@@ -2,15 +2,7 @@
 # `pc5sec scenarios`, `pc5sec simulate` and `pc5sec demo` as a new user runs them: the files they
 # write, the JSON schema of docs/metrics.md, a user's own scenario file (examples/), bad input,
 # and tshark reading the capture when tshark is installed.
-set -u
-bin="$1"
-src="$(cd "$(dirname "$0")/../.." && pwd)"
-fail=0
-pass=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+source "$(dirname "$0")/lib.sh"
 check() {  # name, python condition on the JSON file $2
     local v; v=$(python3 -c "import json,sys; d=json.load(open('$2')); print($3)" 2>&1)
     if [ "$v" == "True" ]; then ok; else bad "$1: $3 -> $v"; fi
@@ -60,7 +52,7 @@ grep -q '"pc5sec data alice -> bob #0' "$tmp/td.txt" && ok || bad "decode --keyl
 [ "$("$bin" decode --pcap "$tmp/id/capture.pcap" --keylog "$tmp/id/keylog.txt" | grep -ci 'no key')" -eq 5 ] && ok || bad "decode --keylog: injected PDUs"
 
 # A user's own file: every example runs.
-for f in "$src"/examples/*.toml; do
+for f in "$root"/examples/*.toml; do
     if "$bin" simulate "$f" --no-files >/dev/null 2>"$tmp/err"; then ok; else bad "example $f: $(cat "$tmp/err")"; fi
 done
 
@@ -88,11 +80,10 @@ python3 -c "import xml.dom.minidom,glob; [xml.dom.minidom.parse(f) for f in glob
 
 # tshark reads the capture with the dissector (when installed).
 if command -v tshark >/dev/null; then
-    frames=$(tshark -X lua_script:"$src/tools/wireshark/pc5s.lua" -r "$tmp/demo-out/capture.pcap" 2>/dev/null | wc -l)
+    frames=$(tshark -X lua_script:"$root/tools/wireshark/pc5s.lua" -r "$tmp/demo-out/capture.pcap" 2>/dev/null | wc -l)
     [ "$frames" -gt 100 ] && ok || bad "tshark read $frames frames"
-    n=$(tshark -X lua_script:"$src/tools/wireshark/pc5s.lua" -r "$tmp/a-l2/capture.pcap" -Y 'pc5s.msg_type' 2>/dev/null | wc -l)
+    n=$(tshark -X lua_script:"$root/tools/wireshark/pc5s.lua" -r "$tmp/a-l2/capture.pcap" -Y 'pc5s.msg_type' 2>/dev/null | wc -l)
     [ "$n" -ge 18 ] && ok || bad "tshark found $n PC5-S messages in a-l2"
 fi
 
-echo "simulate: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish "cli simulate"

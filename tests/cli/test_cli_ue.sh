@@ -6,21 +6,7 @@
 # again: the source's input ends (exit 0, links released), SIGTERM stops the target and the relay
 # (exit 0). The key log is private and no key appears in any output. Bad input exits 2 naming the
 # option. Every wait is bounded and every process is killed on exit.
-set -u
-bin="$1"
-fail=0
-pass=0
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    exec 2>/dev/null
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+source "$(dirname "$0")/lib.sh"
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -192,5 +178,4 @@ wait_until 5 lines_in "$tmp/held-port" 1 || bad "the port holder did not start"
 port=$(head -n1 "$tmp/held-port")
 expect_bad --bind --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind "127.0.0.1:$port" --peer 2=127.0.0.1:9 --target bob
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish "cli ue"

@@ -1,0 +1,59 @@
+# Sourced by each tests/cli/test_cli_*.sh (not a test itself): the binary under test ($bin, the
+# script's first argument), this folder ($here), the repository root ($root), a scratch folder
+# ($tmp) removed on exit together with every process listed in $pids, pass/fail counting and the
+# checks the scripts share. `finish NAME` prints the tally; its status is the script's.
+set -u
+bin="$1"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+tmp="$(mktemp -d)"
+pids=()
+fail=0
+pass=0
+cleanup() {
+    exec 2>/dev/null
+    for p in "${pids[@]}"; do kill -9 "$p"; done
+    wait
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+# check_contains NAME NEEDLE COMMAND...: the command succeeds and its output holds NEEDLE.
+check_contains() {
+    local name="$1" needle="$2"; shift 2
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ $rc -eq 0 ] && [[ "$out" == *"$needle"* ]]; then ok; else bad "$name: rc=$rc out='${out:0:400}'"; fi
+}
+
+# check_has NAME HAYSTACK NEEDLE: output already captured holds NEEDLE.
+check_has() {
+    if [[ "$2" == *"$3"* ]]; then ok; else bad "$1: '$3' not in output:"; echo "$2" | head -20; fi
+}
+
+# check_error NAME NEEDLE COMMAND...: the command fails as a program does (exit 1..127, not a
+# signal) and its stderr holds NEEDLE.
+check_error() {
+    local name="$1" needle="$2"; shift 2
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && [[ "$err" == *"$needle"* ]]; then ok; else
+        bad "$name: rc=$rc stderr='$err' (wanted non-zero and '$needle')"; fi
+}
+
+# check_exit CODE NAME NEEDLE COMMAND...: the command exits with CODE, NEEDLE on its stderr.
+check_exit() {
+    local code="$1" name="$2" needle="$3"; shift 3
+    local err rc
+    err=$("$@" 2>&1 >/dev/null); rc=$?
+    if [ $rc -eq "$code" ] && [[ "$err" == *"$needle"* ]]; then ok; else
+        bad "$name: rc=$rc stderr='$err' (wanted $code and '$needle')"; fi
+}
+
+finish() {
+    echo "$1: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}
