@@ -16,6 +16,8 @@
 #include "pc5sec/trace_decrypt.hpp"
 #include "pc5sec/userplane.hpp"
 
+#include "../support/data_keys.hpp"
+
 using namespace pc5sec;
 using namespace pc5sec::trace;
 using namespace std::chrono_literals;
@@ -30,23 +32,8 @@ pc5::DataKeys keys(const std::string& link, std::uint16_t id, bool initiator,
                    CipheringAlgorithm c = CipheringAlgorithm::nea2,
                    IntegrityAlgorithm i = IntegrityAlgorithm::nia2, std::uint8_t seed = 1,
                    pc5::LinkKind kind = pc5::LinkKind::hop, std::uint8_t remote_local_id = 0) {
-    pc5::DataKeys k;
-    k.link_id = link;
-    k.kind = kind;
-    k.peer_l2 = kind == pc5::LinkKind::e2e ? kRelay : (initiator ? kBob : kAlice);
-    k.remote_local_id = remote_local_id;
-    k.initiator = initiator;
-    k.knrp_sess_id = KnrpSessId{id};
-    k.ciphering = c;
-    k.integrity = i;
-    std::array<std::uint8_t, 16> e{}, m{};
-    for (std::size_t n = 0; n < 16; ++n) {
-        e[n] = static_cast<std::uint8_t>(seed * 31 + n);
-        m[n] = static_cast<std::uint8_t>(seed * 17 + 3 * n);
-    }
-    k.nrpek = Nrpek(e);
-    k.nrpik = Nrpik(m);
-    return k;
+    const pc5::L2Id peer = kind == pc5::LinkKind::e2e ? kRelay : (initiator ? kBob : kAlice);
+    return test::data_keys(link, id, initiator, peer, seed, c, i, kind, remote_local_id);
 }
 
 // The key-log lines one end writes for a link (docs/keylog.md).

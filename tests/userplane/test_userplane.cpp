@@ -10,6 +10,8 @@
 #include "pc5sec/rng.hpp"
 #include "pc5sec/userplane.hpp"
 
+#include "../support/data_keys.hpp"
+
 using namespace pc5sec;
 using namespace pc5sec::userplane;
 using namespace std::chrono_literals;
@@ -21,22 +23,7 @@ constexpr pc5::L2Id kA = 0x0A, kB = 0x0B;
 pc5::DataKeys keys(std::uint16_t id, bool initiator,
                    CipheringAlgorithm c = CipheringAlgorithm::nea2,
                    IntegrityAlgorithm i = IntegrityAlgorithm::nia2, std::uint8_t seed = 1) {
-    pc5::DataKeys k;
-    k.link_id = "alice>bob#00000001";
-    k.kind = pc5::LinkKind::hop;
-    k.peer_l2 = initiator ? kB : kA;
-    k.initiator = initiator;
-    k.knrp_sess_id = KnrpSessId{id};
-    k.ciphering = c;
-    k.integrity = i;
-    std::array<std::uint8_t, 16> e{}, m{};
-    for (std::size_t n = 0; n < 16; ++n) {
-        e[n] = static_cast<std::uint8_t>(seed * 31 + n);
-        m[n] = static_cast<std::uint8_t>(seed * 17 + 3 * n);
-    }
-    k.nrpek = Nrpek(e);
-    k.nrpik = Nrpik(m);
-    return k;
+    return test::data_keys("alice>bob#00000001", id, initiator, initiator ? kB : kA, seed, c, i);
 }
 
 struct Pair {
@@ -407,14 +394,10 @@ TEST(Send, RefusesBadBearersSizesAndLinks) {
 
 namespace {
 
-// keys() for another link: its id names both ends ("<initiator>><peer>#tag", as the engines
-// make them), `peer` is the neighbour's L2 ID.
+// Keys of another link: its id names both ends ("<initiator>><peer>#tag", as the engines make
+// them), `peer` is the neighbour's L2 ID.
 pc5::DataKeys hop_keys(const std::string& link, std::uint16_t id, bool initiator, pc5::L2Id peer) {
-    auto k = keys(id, initiator, CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2,
-                  static_cast<std::uint8_t>(id));
-    k.link_id = link;
-    k.peer_l2 = peer;
-    return k;
+    return test::data_keys(link, id, initiator, peer, static_cast<std::uint8_t>(id));
 }
 
 // alice and carol each have a hop to relay-1, which has one to bob; the relay joins both
