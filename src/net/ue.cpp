@@ -86,6 +86,8 @@ extern "C" void on_stop_signal(int) {
 struct Ue::Impl {
     UeConfig cfg;
     std::string user;
+    // Behind a layer-3 relay (docs/userplane.md): this UE's address and its target's.
+    userplane::Ipv6Address ip_address{}, target_ip_address{};
     PolicyFile policy;
     std::vector<std::uint32_t> rscs;  // the certificate's relay service codes
     std::uint32_t rsc = 0;
@@ -654,7 +656,7 @@ struct Ue::Impl {
                 // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
                 std::span<const std::uint8_t> data = d->data;
                 if (auto packet = userplane::parse_l3_packet(d->data)) {
-                    if (packet->dst != userplane::l3_address(user)) {
+                    if (packet->dst != ip_address) {
                         log(fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
                                         userplane::to_string(packet->dst)));
                         return;
@@ -768,8 +770,7 @@ struct Ue::Impl {
             std::vector<std::uint8_t> packet;
             std::span<const std::uint8_t> sdu = bytes_of(line);
             if (is_a() && cfg.path == pc5::Path::l3) {
-                auto p = userplane::l3_packet(userplane::l3_address(user),
-                                              userplane::l3_address(cfg.target), sdu);
+                auto p = userplane::l3_packet(ip_address, target_ip_address, sdu);
                 if (!p) {
                     log(fmt::format("line not sent: {}", p.error().describe()));
                     queue.pop_front();
@@ -962,6 +963,8 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
             "--peer NAME:L2ID=ADDR:PORT)");
 
     d->user = bundle->certificate.subject();
+    d->ip_address = userplane::l3_address(d->user);
+    d->target_ip_address = userplane::l3_address(cfg.target);
     d->policy = bundle->policy;
     d->directory = directory;
     d->peers = std::move(peers);
