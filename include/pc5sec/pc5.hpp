@@ -128,12 +128,19 @@ struct Counters {
 struct LinkSummary {
     std::string id;
     std::string local, peer;  // user info IDs
+    // The peer, or on a hop to or from a UE-to-UE relay the target user info its request named
+    // (one hop per target through a layer-3 relay).
+    std::string target;
     L2Id peer_l2 = 0;
     LinkKind kind = LinkKind::hop;
     Solution solution = Solution::a;
     bool initiator = false;
     bool security_active = false;  // false: both signalling integrity policies NOT NEEDED
     bool knrp_reused = false;      // solution A: KNRP ID matched, step 3 skipped
+    // Why the link has no integrity protection, when it has none: e.g. "no integrity: policy
+    // preferred, peer offered none" (TS 33.536 allows it; docs/solution-a.md says what it lets
+    // an attacker do). Empty otherwise.
+    std::string security_note;
     KnrpId knrp_id;
     KnrpSessId knrp_sess_id;
     CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;

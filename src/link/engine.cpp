@@ -161,65 +161,90 @@ void Engine::receive(const pc5::Frame& frame, pc5::Time now) {
 
 void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
                           std::span<const std::uint8_t> pdu, pc5::Time now) {
-    Link* link = find_by_route(route);
+    // Several links may share a route (one per target through a relay, a new establishment
+    // next to an old one): protected PDUs are told apart by their KNRP-sess ID, unprotected
+    // messages by which link's state expects them (route_busy keeps that unambiguous for ours).
+    Link* any_link = find_by_route(route);
     if (bearer == pc5::lcid::kSrb0) {
         auto msg = codec::decode(pdu);
         if (!msg) {
-            drop(link, pc5::DropReason::malformed, msg.error().describe());
+            drop(any_link, pc5::DropReason::malformed, msg.error().describe());
             return;
         }
-        count_rx(codec::message_type(*msg));
+        const auto type = codec::message_type(*msg);
+        count_rx(type);
         if (auto* req = std::get_if<codec::DirectLinkEstablishmentRequest>(&*msg)) {
             on_request(route, *req, pdu, now);
             return;
         }
+        Link* link = nullptr;
+        for (auto it = links.rbegin(); it != links.rend() && !link; ++it)
+            if (!(*it)->security && same_route((*it)->route, route) &&
+                row_for(**it, Input::of(type)))
+                link = it->get();
+        if (!link)  // learn the far end's SRAP local UE ID from its first answer (layer 2)
+            if (Link* l = find_by_route(route); l && !l->security) link = l;
         if (!link) {
-            drop(nullptr, pc5::DropReason::unexpected, "no link with this peer");
-            return;
-        }
-        if (link->security) {  // after activation every PC5-S message is protected (§4)
-            drop(link, pc5::DropReason::unexpected, "unprotected PC5-S on a secured link");
+            drop(any_link, pc5::DropReason::unexpected,
+                 any_link ? "unprotected PC5-S on a secured link" : "no link with this peer");
             return;
         }
         on_message(*link, *msg, pdu, {}, now);
         return;
     }
     if (bearer > pc5::lcid::kSrb2) {
-        drop(link, pc5::DropReason::malformed, fmt::format("bearer {} is not a PC5-S SRB", bearer));
+        drop(any_link, pc5::DropReason::malformed,
+             fmt::format("bearer {} is not a PC5-S SRB", bearer));
         return;
     }
-    if (!link) {
+    if (!any_link) {
         drop(nullptr, pc5::DropReason::unknown_session, "protected PDU from a UE with no link");
         return;
     }
     auto header = pdcp::peek_header(pdu);
     if (!header) {
-        drop(link, pc5::DropReason::malformed, header.error().describe());
+        drop(any_link, pc5::DropReason::malformed, header.error().describe());
         return;
     }
+    Link* link = nullptr;
     pdcp::SecurityContext* ctx = nullptr;
-    for (auto* c : {&link->security, &link->next_security, &link->previous_security})
-        if (*c && (*c)->id() == header->knrp_sess_id) {
-            ctx = &**c;
-            break;
-        }
+    for (auto& l : links) {
+        if (!same_route(l->route, route)) continue;
+        for (auto* c : {&l->security, &l->next_security, &l->previous_security})
+            if (*c && (*c)->id() == header->knrp_sess_id) {
+                ctx = &**c;
+                link = l.get();
+                break;
+            }
+        if (ctx) break;
+    }
     if (!ctx) {
-        // A new security mode command: its keys come from its own content (step 4).
-        const bool may_be_command =
-            bearer == pc5::lcid::kSrb1 &&
-            (link->state == State::wait_peer || link->state == State::wait_smc ||
-             link->state == State::rekey_wait_peer);
-        if (may_be_command && pdu.size() >= pdcp::kOverhead) {
+        // A new security mode command: its keys come from its own content (step 4), its
+        // KNRP-sess ID from our MSB (fresh_msb: unique among our establishments on the route).
+        Link* waiting = nullptr;
+        for (auto& l : links)
+            if (same_route(l->route, route) &&
+                (l->state == State::wait_peer || l->state == State::wait_smc ||
+                 l->state == State::rekey_wait_peer) &&
+                (l->hs.msb_sess == header->knrp_sess_id.msb() ||
+                 (header->knrp_sess_id.value == 0 && l->state == State::wait_peer)))
+                waiting = l.get();         // ID 0: a null-integrity command (TS 33.536 5.3.3.1.2)
+        if (!waiting && route.end_to_end)  // its first answer through a layer-2 relay
+            if (Link* l = find_by_route(route);
+                l && l->state == State::wait_peer &&
+                (l->hs.msb_sess == header->knrp_sess_id.msb() || header->knrp_sess_id.value == 0))
+                waiting = l;
+        if (waiting && bearer == pc5::lcid::kSrb1 && pdu.size() >= pdcp::kOverhead) {
             auto inner = pdu.subspan(pdcp::kHeaderSize, pdu.size() - pdcp::kOverhead);
             auto msg = codec::decode(inner);
             if (msg && std::holds_alternative<codec::DirectLinkSecurityModeCommand>(*msg)) {
                 count_rx(MT::security_mode_command);
-                on_message(*link, *msg, inner, pdu, now);
+                on_message(*waiting, *msg, inner, pdu, now);
                 return;
             }
         }
-        drop(link, pc5::DropReason::unknown_session,
-             fmt::format("KNRP-sess ID {:04x} names no key of this link",
+        drop(waiting ? waiting : any_link, pc5::DropReason::unknown_session,
+             fmt::format("KNRP-sess ID {:04x} names no key of a link with this peer",
                          header->knrp_sess_id.value));
         return;
     }
@@ -255,67 +280,74 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
              fmt::format("{} #{} again", codec::message_name(type), seq));
         return;
     }
-    if (!expected(link.side, link.state, type)) {
+    const FlowRow* row = row_for(link, Input::of(type));
+    if (!row) {  // not in the flow table for this state: dropped and counted
         drop(&link, pc5::DropReason::unexpected,
              fmt::format("{} in state {}", codec::message_name(type), name(link.state)));
         return;
     }
-    if (type != MT::security_mode_command)  // a command counts once its MAC-I verified
-        link.last_rx = std::make_pair(type, seq);
+    // Only what the handler took counts as the peer's last message (below): a forged copy,
+    // dropped, must not make the genuine one look like a retransmission.
+    const auto drops_before = total_drops();
     if (link.state == State::established && config.timers.keepalive_interval > pc5::Time{0} &&
-        !link.keepalive_outstanding)
+        !link.keepalive_outstanding && link.security)
         link.deadline = now + config.timers.keepalive_interval;  // the link is alive
-    std::visit(
-        [&](const auto& m) {
+    const Next next = std::visit(
+        [&](const auto& m) -> Next {
             using M = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<M, codec::DirectLinkAuthenticationRequest>) {
-                on_auth_request(link, m, bytes, now);
+                return on_auth_request(link, m, bytes, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkAuthenticationResponse>) {
-                on_auth_response(link, m, now);
+                return on_auth_response(link, m, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkSecurityModeCommand>) {
-                on_security_mode_command(link, m, pdu, now);
+                return on_security_mode_command(link, m, pdu, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkSecurityModeComplete>) {
                 if (link.state == State::wait_smc_complete ||
                     link.state == State::rekey_wait_smc_complete)
-                    on_security_mode_complete(link, m, now);
-                else if (link.last_answer)
-                    resend(link, *link.last_answer);
+                    return on_security_mode_complete(link, m, now);
+                if (link.last_answer) resend(link, *link.last_answer);  // answer_again
+                return stay();
             } else if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentAccept>) {
-                establish(link, now);
+                return move_to(State::established);  // on_accept: step 5 done
             } else if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentReject> ||
-                                 std::is_same_v<M, codec::DirectLinkAuthenticationFailure>) {
-                fail(link, m.cause, fmt::format("{} from the peer", codec::message_name(type)),
-                     true, now, false);
-            } else if constexpr (std::is_same_v<M, codec::DirectLinkAuthenticationReject> ||
+                                 std::is_same_v<M, codec::DirectLinkAuthenticationFailure> ||
+                                 std::is_same_v<M, codec::DirectLinkAuthenticationReject> ||
                                  std::is_same_v<M, codec::DirectLinkSecurityModeReject>) {
-                if (link.state == State::rekey_wait_peer ||
-                    link.state == State::rekey_wait_smc_complete) {
-                    // A failed re-keying keeps the current keys (TS 33.536 5.3.3.2).
+                constexpr bool refuses_rekeying =
+                    std::is_same_v<M, codec::DirectLinkAuthenticationReject> ||
+                    std::is_same_v<M, codec::DirectLinkSecurityModeReject>;
+                if (refuses_rekeying && (link.state == State::rekey_wait_peer ||
+                                         link.state == State::rekey_wait_smc_complete)) {
+                    // on_rekey_refused: a failed re-keying keeps the current keys (TS 33.536
+                    // 5.3.3.2).
                     link.next_security.reset();
                     link.next_knrp.reset();
                     link.next_knrp_sess.reset();
-                    link.state = State::established;
                     link.deadline = pc5::kNever;
                     drop(&link, pc5::DropReason::unexpected,
                          fmt::format("re-keying refused by the peer: cause #{}",
                                      static_cast<unsigned>(m.cause)));
-                } else {
-                    fail(link, m.cause, fmt::format("{} from the peer", codec::message_name(type)),
-                         true, now, false);
+                    return move_to(State::established);
                 }
+                if (pdu.empty()) return on_unprotected_reject(link, type, m.cause, now);
+                // on_reject: protected under the link's keys, so the peer's word.
+                fail(link, m.cause, fmt::format("{} from the peer", codec::message_name(type)),
+                     true, now, false);
+                return gone();
             } else if constexpr (std::is_same_v<M, codec::DirectLinkRekeyingRequest>) {
-                on_rekeying_request(link, m, bytes, now);
+                return on_rekeying_request(link, m, bytes, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkRekeyingResponse>) {
-                link.state = State::established;
                 link.deadline = config.timers.keepalive_interval > pc5::Time{0}
                                     ? now + config.timers.keepalive_interval
                                     : pc5::kNever;
                 log_keys(link);
                 emit(pc5::LinkRekeyed{summary(link), link.hs.reauth});
+                return move_to(State::established);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkKeepaliveRequest>) {
                 codec::DirectLinkKeepaliveResponse r;
                 r.keepalive_counter = m.keepalive_counter;
                 send(link, r, now, false);
+                return stay();
             } else if constexpr (std::is_same_v<M, codec::DirectLinkKeepaliveResponse>) {
                 if (m.keepalive_counter == link.keepalive_counter) {
                     link.keepalive_outstanding = false;
@@ -323,17 +355,48 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
                                         ? now + config.timers.keepalive_interval
                                         : pc5::kNever;
                 }
+                return stay();
             } else if constexpr (std::is_same_v<M, codec::DirectLinkReleaseRequest>) {
                 codec::DirectLinkReleaseAccept a;
                 send(link, a, now, false);
                 released(link, m.cause, true, now);
+                return gone();
             } else if constexpr (std::is_same_v<M, codec::DirectLinkReleaseAccept>) {
                 released(link, codec::Cause::direct_communication_no_longer_needed, false, now);
+                return gone();
             } else {
                 drop(&link, pc5::DropReason::unexpected, codec::message_name(type));
+                return stay();
             }
         },
         msg);
+    // A command counts once its MAC-I verified (its handler records it); a reject is never a
+    // retransmission (each one comes from a new attempt: on_unprotected_reject).
+    if (next.kind != Next::Kind::gone && total_drops() == drops_before &&
+        type != MT::security_mode_command && type != MT::establishment_reject &&
+        type != MT::authentication_reject && type != MT::authentication_failure)
+        link.last_rx = std::make_pair(type, seq);
+    apply(link, *row, next, now);
+}
+
+Next Engine::Impl::on_unprotected_reject(Link& link, codec::MessageType type, codec::Cause cause,
+                                         pc5::Time now) {
+    // Before security is active a reject cannot be authenticated (TS 24.554 sends it on
+    // SL-SRB0), so one forged frame must not end the establishment: the first makes us ask
+    // once more at once, and only a second (or the timer running out) ends the link with it.
+    if (!link.unconfirmed_reject) {
+        link.unconfirmed_reject = cause;
+        drop(&link, pc5::DropReason::unexpected,
+             fmt::format("{} #{} not protected: asking once more to confirm it",
+                         codec::message_name(type), static_cast<unsigned>(cause)));
+        if (link.last_request)
+            resend(link, *link.last_request);
+        else if (link.last_answer)
+            resend(link, *link.last_answer);
+        return stay();
+    }
+    fail(link, cause, fmt::format("{} from the peer", codec::message_name(type)), true, now, false);
+    return gone();
 }
 
 // ---------------------------------------------------------------- sending
@@ -433,6 +496,13 @@ void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, std::vector<st
     tx.push_back(std::move(f));
 }
 
+std::uint64_t Engine::Impl::total_drops() const {
+    std::uint64_t n = 0;
+    for (auto d : counters.drops)
+        n += d;
+    return n;
+}
+
 void Engine::Impl::count_rx(codec::MessageType t) {
     ++counters.received_messages[t];
 }
@@ -481,8 +551,14 @@ creds::TimePoint Engine::Impl::wall(pc5::Time now) const {
 }
 
 void Engine::Impl::arm(Link& link, pc5::Time now, pc5::Time timeout) {
-    link.deadline = now + timeout;
     link.retransmissions = 0;
+    arm_retransmission(link, now, timeout);
+}
+
+void Engine::Impl::arm_retransmission(Link& link, pc5::Time now, pc5::Time timeout) {
+    link.deadline = now + timeout;
+    if (link.side == Side::responder && !link.authenticated)  // Config::half_open_lifetime
+        link.deadline = std::min(link.deadline, link.started + config.half_open_lifetime);
 }
 
 void Engine::Impl::wipe(Link& link) {
@@ -498,6 +574,17 @@ void Engine::Impl::wipe(Link& link) {
     link.last_answer.reset();
 }
 
+std::unique_ptr<Link> Engine::Impl::take(Link& link) {
+    std::unique_ptr<Link> out;
+    for (auto it = links.begin(); it != links.end(); ++it)
+        if (it->get() == &link) {
+            out = std::move(*it);
+            links.erase(it);
+            break;
+        }
+    return out;
+}
+
 void Engine::Impl::fail(Link& link, codec::Cause cause, std::string reason, bool by_peer,
                         pc5::Time now, bool send_reject) {
     if (send_reject) {
@@ -507,14 +594,25 @@ void Engine::Impl::fail(Link& link, codec::Cause cause, std::string reason, bool
     }
     emit(pc5::LinkFailed{link.id, config.user_info, link.peer, link.kind, pc5::Solution::a, cause,
                          reason, by_peer, now});
-    const bool relayed_hop =
-        link.kind == pc5::LinkKind::hop && link.relay_indication != codec::RelayIndication::direct;
-    if (relayed_hop && config.role == UeRole::relay && link.side == Side::initiator)
-        second_hop_done(link, false, cause, now);
-    if (relayed_hop && config.role == UeRole::end_ue && link.side == Side::initiator) {
-        std::vector<Link*> waiting;  // e2e links that needed this hop
+    auto gone_link = take(link);  // no longer found by anything that follows
+    wipe(*gone_link);
+    const bool relayed_hop = gone_link->kind == pc5::LinkKind::hop &&
+                             gone_link->relay_indication != codec::RelayIndication::direct;
+    if (relayed_hop && config.role == UeRole::relay && gone_link->side == Side::initiator)
+        second_hop_done(*gone_link, false, cause, now);
+    if (relayed_hop && config.role == UeRole::end_ue && gone_link->side == Side::initiator &&
+        gone_link->relay_indication == codec::RelayIndication::via_layer2_relay) {
+        std::vector<Link*> waiting;  // end-to-end links that were waiting for this hop
+        bool other_hop = false;
         for (auto& l : links)
-            if (l->state == State::wait_hop && l->target == link.target) waiting.push_back(l.get());
+            other_hop =
+                other_hop || (l->kind == pc5::LinkKind::hop && l->side == Side::initiator &&
+                              l->relay_indication == codec::RelayIndication::via_layer2_relay &&
+                              l->rsc == gone_link->rsc);
+        for (auto& l : links)
+            if (l->kind == pc5::LinkKind::e2e && l->state == State::wait_hop && !other_hop &&
+                l->rsc == gone_link->rsc)
+                waiting.push_back(l.get());
         for (auto* w : waiting) {
             emit(pc5::LinkFailed{w->id, config.user_info, w->peer, w->kind, pc5::Solution::a, cause,
                                  "first hop to the relay failed: " + reason, by_peer, now});
@@ -522,20 +620,27 @@ void Engine::Impl::fail(Link& link, codec::Cause cause, std::string reason, bool
             remove_link(*w);
         }
     }
-    wipe(link);
-    remove_link(link);
+    forget_first_hop(gone_link->id, now);
+    start_waiting(now);
 }
 
 void Engine::Impl::released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now) {
     emit(pc5::LinkReleased{link.id, link.peer, cause, by_peer, now});
-    wipe(link);
-    remove_link(link);
+    auto gone_link = take(link);
+    wipe(*gone_link);
+    if (config.role == UeRole::relay && gone_link->side == Side::initiator &&
+        gone_link->kind == pc5::LinkKind::hop &&
+        gone_link->relay_indication != codec::RelayIndication::direct)
+        second_hop_done(*gone_link, false, codec::Cause::direct_connection_not_available, now);
+    forget_first_hop(gone_link->id, now);
+    start_waiting(now);
 }
 
+// Entering `established` (the flow table's one entry action, run by apply).
 void Engine::Impl::establish(Link& link, pc5::Time now) {
-    link.state = State::established;
     link.established_at = now;
     link.keepalive_outstanding = false;
+    link.unconfirmed_reject.reset();
     link.deadline = config.timers.keepalive_interval > pc5::Time{0}
                         ? now + config.timers.keepalive_interval
                         : pc5::kNever;
@@ -547,15 +652,132 @@ void Engine::Impl::establish(Link& link, pc5::Time now) {
         link.kind == pc5::LinkKind::hop && link.relay_indication != codec::RelayIndication::direct;
     if (relayed_hop && config.role == UeRole::relay && link.side == Side::initiator)
         second_hop_done(link, true, codec::Cause::protocol_error_unspecified, now);
-    if (relayed_hop && config.role == UeRole::end_ue && link.side == Side::initiator) {
-        std::vector<Link*> waiting;  // through a layer-2 relay the end-to-end link starts now
-        for (auto& l : links)
-            if (l->state == State::wait_hop && l->target == link.target) waiting.push_back(l.get());
-        for (auto* w : waiting) {
-            w->route = Route{link.route.neighbour, true, srap::kUnknownUeId};
-            send_request(*w, now);
+    start_waiting(now);
+}
+
+// ---------------------------------------------------------------- links on a route
+
+bool Engine::Impl::same_route(const Route& a, const Route& b) {
+    return a.neighbour == b.neighbour && a.end_to_end == b.end_to_end &&
+           (!a.end_to_end || a.remote_local_id == b.remote_local_id);
+}
+
+bool Engine::Impl::session_in_use(const Route& route, KnrpSessId id) const {
+    for (const auto& l : links)
+        if (same_route(l->route, route))
+            for (const auto* c : {&l->security, &l->next_security, &l->previous_security})
+                if (*c && (*c)->id() == id) return true;
+    return false;
+}
+
+std::uint8_t Engine::Impl::fresh_msb(const Link& link) {
+    for (int tries = 0;; ++tries) {
+        const std::uint8_t msb = random.next_u8();
+        if (msb == 0) continue;  // KNRP-sess ID 0 means "no security" (3gpp-facts §2)
+        bool used = false;
+        for (const auto& l : links)
+            used = used || (l.get() != &link && l->route.neighbour == link.route.neighbour &&
+                            l->hs.msb_sess == msb);
+        if (!used || tries > 1024) return msb;
+    }
+}
+
+void Engine::Impl::make_room_for_half_open(pc5::Time now) {
+    std::vector<Link*> half_open;
+    for (auto& l : links)
+        if (l->side == Side::responder && !l->authenticated && l->state != State::established)
+            half_open.push_back(l.get());
+    if (half_open.size() < config.max_half_open || half_open.empty()) return;
+    // The oldest goes: a flood pushes out only links nobody has authenticated.
+    Link* oldest = *std::min_element(half_open.begin(), half_open.end(),
+                                     [](auto* a, auto* b) { return a->started < b->started; });
+    fail(*oldest, codec::Cause::congestion,
+         "half-open link pushed out by a newer request (Config::max_half_open)", false, now, false);
+}
+
+bool Engine::Impl::route_busy(const Link& link) const {
+    for (const auto& o : links)
+        if (o.get() != &link && o->side == Side::initiator &&
+            o->route.neighbour == link.route.neighbour &&
+            o->route.end_to_end == link.route.end_to_end &&
+            (o->state == State::wait_peer || o->state == State::wait_smc) &&
+            (!link.route.end_to_end || o->route.remote_local_id == srap::kUnknownUeId))
+            return true;
+    return false;
+}
+
+void Engine::Impl::start_waiting(pc5::Time now) {
+    if (stopping) return;
+    for (bool again = true; again;) {
+        again = false;
+        for (auto& l : links) {
+            if (l->state != State::wait_hop) continue;
+            Link& w = *l;
+            if (w.kind == pc5::LinkKind::e2e) {
+                // Through a layer-2 relay: an established hop to a relay for the RSC carries it.
+                const Link* hop = nullptr;
+                for (auto& h : links)
+                    if (h->kind == pc5::LinkKind::hop && h->side == Side::initiator &&
+                        h->state == State::established &&
+                        h->relay_indication == codec::RelayIndication::via_layer2_relay &&
+                        h->rsc == w.rsc &&
+                        (w.route.neighbour == 0 || h->route.neighbour == w.route.neighbour))
+                        hop = h.get();
+                if (!hop) continue;
+                w.route = Route{hop->route.neighbour, true, srap::kUnknownUeId};
+            }
+            if (route_busy(w)) continue;
+            dispatch(w, Input::of(Local::hop_up), now, [&] { return send_request(w, now); });
+            again = true;  // `links` may have changed
+            break;
         }
     }
+}
+
+std::string Engine::Impl::null_integrity_note(PolicyLevel theirs) const {
+    return fmt::format("no integrity: policy {}, peer offered {}",
+                       name(config.policy.signalling.integrity),
+                       theirs == PolicyLevel::not_needed ? "none" : name(theirs));
+}
+
+bool Engine::Impl::refuses_null_integrity(const Link& link) const {
+    if (!config.refuse_null_integrity) return false;
+    // This UE holds credentials for the peer: on a direct link any; through a relay, for its
+    // RSC.
+    if (link.relay_indication == codec::RelayIndication::direct && link.kind == pc5::LinkKind::hop)
+        return true;
+    return certificate().authorisation().has_rsc(link.rsc) || link.kind == pc5::LinkKind::e2e;
+}
+
+void Engine::Impl::authenticated(Link& link, pc5::Time now) {
+    if (link.authenticated) return;
+    link.authenticated = true;
+    // TS 24.554 7.2.2.6.2: the old link of the same identity goes once the new one succeeds.
+    if (!link.replaces.empty()) {
+        const std::string old_id = std::exchange(link.replaces, std::string{});
+        for (auto& l : links)
+            if (l->id == old_id && l.get() != &link) {
+                released(*l, codec::Cause::direct_communication_no_longer_needed, true, now);
+                break;
+            }
+    }
+    // A relay sends nothing towards the target before the source is authenticated (and found
+    // authorised for the RSC, in on_request).
+    if (config.role == UeRole::relay && link.side == Side::responder &&
+        link.kind == pc5::LinkKind::hop && link.relay_indication != codec::RelayIndication::direct)
+        start_second_hop(link, link.target, now);
+}
+
+Next Engine::Impl::release_for(Link& link, const Error& why, pc5::Time now) {
+    for (auto it = knrp_cache.begin(); it != knrp_cache.end();)
+        it = it->first.first == link.peer ? knrp_cache.erase(it) : std::next(it);
+    codec::DirectLinkReleaseRequest r;
+    r.cause = codec::Cause::authentication_failure;
+    send(link, r, now, true);
+    drop(&link, pc5::DropReason::unexpected,
+         "the peer's credential no longer holds: " + why.describe());
+    released(link, codec::Cause::authentication_failure, false, now);
+    return gone();
 }
 
 pc5::LinkSummary Engine::Impl::summary(const Link& link) const {
@@ -563,12 +785,17 @@ pc5::LinkSummary Engine::Impl::summary(const Link& link) const {
     s.id = link.id;
     s.local = config.user_info;
     s.peer = link.peer;
+    s.target = link.relay_indication != codec::RelayIndication::direct &&
+                       link.kind == pc5::LinkKind::hop && !link.target.empty()
+                   ? link.target
+                   : link.peer;
     s.peer_l2 = link.route.neighbour;
     s.kind = link.kind;
     s.solution = pc5::Solution::a;
     s.initiator = link.side == Side::initiator;
     s.security_active = link.security_active;
     s.knrp_reused = link.knrp_reused;
+    s.security_note = link.security_note;
     s.knrp_id = link.knrp_id;
     s.knrp_sess_id = link.security ? link.security->id() : KnrpSessId{};
     s.ciphering = link.ciphering;
@@ -625,14 +852,25 @@ void Engine::handle_timeout(pc5::Time now) {
     std::vector<Link*> due;
     for (auto& l : d.links)
         if (l->deadline <= now) due.push_back(l.get());
-    for (auto* l : due)
+    for (auto* l : due)  // a timer may end other links: each must still be there
         if (std::any_of(d.links.begin(), d.links.end(),
-                        [&](const auto& p) { return p.get() == l; }))
-            d.on_timeout(*l, now);
+                        [&](const auto& p) { return p.get() == l; }) &&
+            l->deadline <= now)
+            d.dispatch(*l, Input::of(Local::timer), now, [&] { return d.on_timeout(*l, now); });
 }
 
-void Engine::Impl::on_timeout(Link& link, pc5::Time now) {
+Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
     const auto& t = config.timers;
+    // Config::half_open_lifetime: a link a peer asked for and never authenticated goes quietly.
+    if (link.side == Side::responder && !link.authenticated && establishing(link.state) &&
+        now >= link.started + config.half_open_lifetime) {
+        fail(link, codec::Cause::direct_connection_not_available,
+             fmt::format(
+                 "half-open for {} s without authentication (Config::half_open_lifetime)",
+                 std::chrono::duration_cast<std::chrono::seconds>(now - link.started).count()),
+             false, now, false);
+        return gone();
+    }
     switch (link.state) {
         case State::wait_discovery:
             if (link.retransmissions++ < t.max_retransmissions) {
@@ -641,22 +879,22 @@ void Engine::Impl::on_timeout(Link& link, pc5::Time now) {
                     send_solicitation(link);
                 }
                 link.deadline = now + t.t_discovery;
-                return;
+                return stay();
             }
             fail(link, codec::Cause::direct_connection_not_available,
                  fmt::format("step 1: no UE-to-UE relay for RSC 0x{:06x} answered", link.rsc),
                  false, now, false);
-            return;
+            return gone();
         case State::wait_hop:
             link.deadline = pc5::kNever;
-            return;
+            return stay();
         case State::wait_second_hop:
             fail(link, codec::Cause::direct_connection_not_available,
                  "relay: the second hop did not come up in time", false, now, true);
-            return;
+            return gone();
         case State::releasing:
             released(link, codec::Cause::direct_communication_no_longer_needed, false, now);
-            return;
+            return gone();
         case State::established:
             if (!link.keepalive_outstanding) {
                 codec::DirectLinkKeepaliveRequest k;
@@ -664,37 +902,39 @@ void Engine::Impl::on_timeout(Link& link, pc5::Time now) {
                 link.keepalive_outstanding = true;
                 send(link, k, now, true);
                 arm(link, now, t.t_keepalive);
-                return;
+                return stay();
             }
             if (link.retransmissions < t.max_retransmissions && link.last_request) {
                 ++link.retransmissions;
                 resend(link, *link.last_request);
                 link.deadline = now + t.t_keepalive;
-                return;
+                return stay();
             }
             // Keep-alive unanswered: the peer is gone (TS 24.554 keep-alive procedure).
             released(link, codec::Cause::direct_connection_not_available, false, now);
-            return;
+            return gone();
         case State::rekey_wait_peer:
         case State::rekey_wait_smc_complete:
             if (link.retransmissions < t.max_retransmissions && link.last_request) {
                 ++link.retransmissions;
                 resend(link, *link.last_request);
                 link.deadline = now + t.t_rekey;
-                return;
+                return stay();
             }
             link.next_security.reset();  // give up re-keying, keep the current keys
             link.next_knrp.reset();
             link.next_knrp_sess.reset();
-            link.state = State::established;
             link.deadline = pc5::kNever;
             drop(&link, pc5::DropReason::unexpected, "re-keying timed out; current keys kept");
-            return;
+            return move_to(State::established);
         case State::wait_smc:
         case State::wait_accept:  // supervision only: the peer retransmits its command
-            fail(link, codec::Cause::direct_connection_not_available,
-                 fmt::format("no answer in state {}", name(link.state)), false, now, false);
-            return;
+            fail(link,
+                 link.unconfirmed_reject.value_or(codec::Cause::direct_connection_not_available),
+                 link.refusal.empty() ? fmt::format("no answer in state {}", name(link.state))
+                                      : link.refusal,
+                 false, now, false);
+            return gone();
         default:
             break;
     }
@@ -705,35 +945,55 @@ void Engine::Impl::on_timeout(Link& link, pc5::Time now) {
         const auto timeout = link.state == State::wait_peer            ? t.t5080
                              : link.state == State::wait_auth_response ? t.t_auth
                                                                        : t.t_smc;
-        link.deadline = now + timeout;
-        return;
+        arm_retransmission(link, now, timeout);
+        return stay();
+    }
+    if (link.unconfirmed_reject) {
+        const bool refused_by_us = !link.refusal.empty();
+        fail(link, *link.unconfirmed_reject,
+             refused_by_us ? link.refusal
+                           : "refused by the peer (an unprotected reject, not contradicted "
+                             "before the timer ran out)",
+             !refused_by_us, now, false);
+        return gone();
     }
     fail(link, codec::Cause::direct_connection_not_available,
          fmt::format("no answer in state {} after {} retransmissions", name(link.state),
                      t.max_retransmissions),
          false, now, false);
+    return gone();
 }
 
 // ---------------------------------------------------------------- public procedures
 
 Status Engine::rekey(const std::string& link_id, bool reauthenticate, pc5::Time now) {
-    Link* l = impl_->find(link_id);
+    auto& d = *impl_;
+    Link* l = d.find(link_id);
     if (!l) return make_error(Errc::invalid_argument, "link_id", "no such link: " + link_id);
-    return impl_->start_rekey(*l, reauthenticate, now);
+    if (l->state != State::established)
+        return make_error(Errc::state, "link_id", "only an established link can be re-keyed");
+    if (!l->security_active)
+        return make_error(Errc::state, "link_id", "null security: there are no keys to renew");
+    // Re-keying checks the peer's credential again (CRL, validity, authorisation), as a reuse of
+    // its KNRP does: a revoked or expired peer loses the link (#6).
+    if (auto st = d.recheck_peer(*l, now); !st) {
+        d.release_for(*l, st.error(), now);
+        return st.error();
+    }
+    Status result;
+    d.dispatch(*l, Input::of(Local::rekey), now, [&] {
+        result = d.start_rekey(*l, reauthenticate, now);
+        return result ? move_to(State::rekey_wait_peer) : stay();
+    });
+    return result;
 }
 
 Status Engine::Impl::start_rekey(Link& l, bool reauth, pc5::Time now) {
-    if (l.state != State::established)
-        return make_error(Errc::state, "link_id", "only an established link can be re-keyed");
-    if (!l.security_active)
-        return make_error(Errc::state, "link_id", "null security: there are no keys to renew");
     auto& hs = l.hs;
     hs = Handshake{};
     hs.reauth = reauth;
     hs.nonce_1 = random.bytes<16>();
-    do
-        hs.msb_sess = random.next_u8();
-    while (hs.msb_sess == 0);
+    hs.msb_sess = fresh_msb(l);
     hs.sent_caps = capabilities_of(config.policy);
     l.rekey_initiator = true;
     codec::DirectLinkRekeyingRequest r;
@@ -759,7 +1019,6 @@ Status Engine::Impl::start_rekey(Link& l, bool reauth, pc5::Time now) {
         if (!offer) return offer.error();
         r.key_est_info = *offer;
     }
-    l.state = State::rekey_wait_peer;
     send(l, r, now, true);
     if (l.last_request) hs.request_bytes = l.last_request->message;
     arm(l, now, config.timers.t_rekey);
@@ -771,11 +1030,13 @@ Status Engine::release(const std::string& link_id, pc5::Time now) {
     if (!l) return make_error(Errc::invalid_argument, "link_id", "no such link: " + link_id);
     if (l->state != State::established)
         return make_error(Errc::state, "link_id", "only an established link can be released");
-    codec::DirectLinkReleaseRequest r;
-    r.cause = codec::Cause::direct_communication_no_longer_needed;
-    l->state = State::releasing;
-    impl_->send(*l, r, now, true);
-    impl_->arm(*l, now, impl_->config.timers.t_release);
+    impl_->dispatch(*l, Input::of(Local::release), now, [&] {
+        codec::DirectLinkReleaseRequest r;
+        r.cause = codec::Cause::direct_communication_no_longer_needed;
+        impl_->send(*l, r, now, true);
+        impl_->arm(*l, now, impl_->config.timers.t_release);
+        return move_to(State::releasing);
+    });
     return {};
 }
 
@@ -793,6 +1054,7 @@ Status Engine::keepalive(const std::string& link_id, pc5::Time now) {
 
 void Engine::release_all(pc5::Time now) {
     auto& d = *impl_;
+    d.stopping = true;  // nothing new starts while everything goes
     while (!d.links.empty()) {
         // End-to-end links first: through a layer-2 relay their release travels over the hop to
         // the relay (SRAP on LCID 55), which must still be up when it goes.
@@ -812,6 +1074,8 @@ void Engine::release_all(pc5::Time now) {
             d.remove_link(l);
         }
     }
+    d.held_frames.clear();
+    d.stopping = false;
 }
 
 }  // namespace pc5sec::link

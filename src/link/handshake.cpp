@@ -56,19 +56,17 @@ codec::SignallingSecurityPolicy policy_of(const PolicyFile& p) {
 
 // ---------------------------------------------------------------- initiator, step 2
 
-void Engine::Impl::send_request(Link& link, pc5::Time now) {
+Next Engine::Impl::send_request(Link& link, pc5::Time now) {
     // Step 0 FFS answered: credentials must be valid now; renewed in coverage, else no link (#6).
     if (auto st = config.credentials->ensure_fresh(wall(now), config.in_coverage); !st) {
         fail(link, cause_of(st.error(), codec::Cause::authentication_failure),
              st.error().describe(), false, now, false);
-        return;
+        return gone();
     }
     auto& hs = link.hs;
     hs = Handshake{};
     hs.nonce_1 = random.bytes<16>();
-    do
-        hs.msb_sess = random.next_u8();
-    while (hs.msb_sess == 0);  // KNRP-sess ID 0 means "no security" (3gpp-facts §2)
+    hs.msb_sess = fresh_msb(link);
     hs.sent_caps = capabilities_of(config.policy);
     hs.sent_policy = policy_of(config.policy);
     link.id = pc5::make_link_id(config.user_info, link.target, tag_of(hs.nonce_1));
@@ -95,10 +93,11 @@ void Engine::Impl::send_request(Link& link, pc5::Time now) {
     }
     std::vector<std::uint8_t> signature;
     if (config.policy.signalling.integrity != PolicyLevel::not_needed) {
-        // Seed 000 step 2: a KNRP ID when we hold a KNRP for the peer ...
-        for (const auto& [k, v] : knrp_cache)
-            if (k.first == link.peer && !link.peer.empty()) {
-                m.knrp_id = KnrpId{k.second};
+        // Seed 000 step 2: a KNRP ID when we hold a KNRP for the peer whose credential still
+        // holds (checked now: CRL, validity, authorisation; otherwise it is wiped).
+        if (!link.peer.empty())
+            if (auto* cached = usable_knrp(link, link.peer, std::nullopt, now)) {
+                m.knrp_id = KnrpId{cached->first.second};
                 hs.offered_knrp_id = true;
             }
         // ... and Key_Est_Info whenever the signalling integrity policy is not NOT NEEDED.
@@ -107,77 +106,93 @@ void Engine::Impl::send_request(Link& link, pc5::Time now) {
             if (!eph) {
                 fail(link, codec::Cause::protocol_error_unspecified, eph.error().describe(), false,
                      now, false);
-                return;
+                return gone();
             }
             ++counters.crypto.keygen;
             hs.ephemeral = std::move(*eph);
         }
-        auto signed_part =
-            config.method == AuthMethod::certificate
-                ? offer_signed_part(config.user_info, link.target, hs.nonce_1,
-                                    hs.ephemeral->public_key().encoded(), hs.sent_caps,
-                                    hs.sent_policy, hs.msb_sess, link.rsc)
-                : std::vector<std::uint8_t>{};
+        auto signed_part = config.method == AuthMethod::certificate
+                               ? offer_signed_part(config.user_info, link.target, hs.nonce_1,
+                                                   hs.ephemeral->public_key().encoded(),
+                                                   hs.sent_caps, hs.sent_policy, hs.msb_sess,
+                                                   link.kind == pc5::LinkKind::e2e ? 0 : link.rsc)
+                               : std::vector<std::uint8_t>{};
         auto offer = make_offer(link, signature, signed_part);
         if (!offer) {
             fail(link, codec::Cause::protocol_error_unspecified, offer.error().describe(), false,
                  now, false);
-            return;
+            return gone();
         }
         m.key_est_info = *offer;
     }
-    link.state = State::wait_peer;
     send(link, m, now, true);
     if (link.last_request) hs.request_bytes = link.last_request->message;
     arm(link, now, config.timers.t5080);  // T5080 (TS 24.554, code-only 8 s)
+    return move_to(State::wait_peer);
 }
 
 // ---------------------------------------------------------------- responder, step 2
 
 void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstablishmentRequest& m,
                               std::span<const std::uint8_t> bytes, pc5::Time now) {
-    if (Link* old = find_by_route(route)) {
-        if (old->side == Side::responder && m.nonce_1 && old->hs.nonce_1 == *m.nonce_1 &&
-            old->state != State::established) {
+    // A link is identified as TS 24.554 7.2.2.6.2 does: the peer's layer-2 ID and user info, and
+    // for pc5sec also the target user info and the RSC. A request is never allowed to touch a
+    // link before it is authenticated: a request for the same link starts a new one next to it,
+    // which replaces the old one only once it is authenticated ("after the new one succeeds");
+    // a request for another target is another link.
+    const std::string peer = string_of(m.source_user_info);
+    const std::string target =
+        m.target_user_info ? string_of(*m.target_user_info) : config.user_info;
+    const std::uint32_t rsc = m.relay_service_code ? m.relay_service_code->value : 0;
+    Link* same = nullptr;
+    for (auto& o : links) {
+        if (o->side != Side::responder || !same_route(o->route, route) || o->peer != peer ||
+            o->target != target || o->rsc != rsc)
+            continue;
+        if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1 && o->state != State::established) {
             // TS 24.554: a retransmitted request (T5080 ran out at the initiator): answer again.
-            drop(old, pc5::DropReason::duplicate, "establishment request retransmitted");
-            if (old->last_answer)
-                resend(*old, *old->last_answer);
-            else if (old->last_request)
-                resend(*old, *old->last_request);
+            drop(o.get(), pc5::DropReason::duplicate, "establishment request retransmitted");
+            if (o->last_answer)
+                resend(*o, *o->last_answer);
+            else if (o->last_request)
+                resend(*o, *o->last_request);
             return;
         }
-        if (old->state == State::established && m.nonce_1 && old->hs.nonce_1 == *m.nonce_1) {
-            drop(old, pc5::DropReason::replay, "establishment request of an existing link");
+        if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1) {
+            drop(o.get(), pc5::DropReason::replay, "establishment request of an existing link");
             return;
         }
-        // A new request from the same peer replaces the old link (its keys are wiped).
-        wipe(*old);
-        remove_link(*old);
+        if (!same || o->state == State::established) same = o.get();
     }
+    make_room_for_half_open(now);
     auto owned = std::make_unique<Link>();
-    Link& link = *owned;
-    link.side = Side::responder;
-    link.route = route;
-    link.kind = route.end_to_end ? pc5::LinkKind::e2e : pc5::LinkKind::hop;
-    link.peer = string_of(m.source_user_info);
-    link.target = m.target_user_info ? string_of(*m.target_user_info) : config.user_info;
-    link.relay_indication = m.relay_indication.value_or(codec::RelayIndication::direct);
-    link.rsc = m.relay_service_code ? m.relay_service_code->value : 0;
-    link.started = now;
-    link.state = State::wait_peer;
-    link.hs.request_bytes.assign(bytes.begin(), bytes.end());
-    if (m.nonce_1) link.hs.nonce_1 = *m.nonce_1;
-    link.id = pc5::make_link_id(link.peer, config.user_info, tag_of(link.hs.nonce_1));
-    if (link.kind == pc5::LinkKind::hop && config.role == UeRole::relay &&
-        link.relay_indication != codec::RelayIndication::direct)
-        link.local_id = assign_local_id();
+    owned->side = Side::responder;
+    owned->route = route;
+    owned->kind = route.end_to_end ? pc5::LinkKind::e2e : pc5::LinkKind::hop;
+    owned->peer = peer;
+    owned->target = target;
+    owned->relay_indication = m.relay_indication.value_or(codec::RelayIndication::direct);
+    owned->rsc = rsc;
+    owned->started = now;
+    owned->replaces = same ? same->id : std::string{};
+    owned->hs.request_bytes.assign(bytes.begin(), bytes.end());
+    if (m.nonce_1) owned->hs.nonce_1 = *m.nonce_1;
+    owned->id = pc5::make_link_id(owned->peer, config.user_info, tag_of(owned->hs.nonce_1));
+    if (owned->kind == pc5::LinkKind::hop && config.role == UeRole::relay &&
+        owned->relay_indication != codec::RelayIndication::direct)
+        owned->local_id = assign_local_id();
     Link& l = add_link(std::move(owned));
     l.last_rx = std::make_pair(MT::establishment_request, m.seq);
+    dispatch(l, Input::of(MT::establishment_request), now,
+             [&] { return accept_request(l, m, now); });
+}
+
+Next Engine::Impl::accept_request(Link& l, const codec::DirectLinkEstablishmentRequest& m,
+                                  pc5::Time now) {
     auto reject = [&](codec::Cause c, std::string why) {
         fail(l, c, std::move(why), false, now, true);
+        return gone();
     };
-
     // TS 24.554: Nonce_1 and the MSB of the KNRP-sess ID are mandatory for a secured link.
     if (!m.nonce_1 || !m.msb_knrp_sess_id || *m.msb_knrp_sess_id == 0)
         return reject(codec::Cause::protocol_error_unspecified,
@@ -187,15 +202,16 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     // (KI#3, #11); an end UE answers only for itself (#1).
     const bool relayed_hop =
         l.kind == pc5::LinkKind::hop && l.relay_indication != codec::RelayIndication::direct;
+    const bool relay_hop = relayed_hop && config.role == UeRole::relay;
     if (l.target != config.user_info) {
-        if (!(relayed_hop && config.role == UeRole::relay))
+        if (!relay_hop)
             return reject(codec::Cause::direct_communication_not_allowed,
                           fmt::format("target user info \"{}\" is not this UE", l.target));
         if (!may_relay(l.rsc))
             return reject(codec::Cause::required_service_not_allowed,
                           fmt::format("{}: prose-authorisation: not a relay for RSC 0x{:06x}",
                                       config.user_info, l.rsc));
-    } else if (relayed_hop && config.role == UeRole::relay) {
+    } else if (relay_hop) {
         return reject(codec::Cause::direct_communication_not_allowed,
                       "a relay is not the target of a relayed link");
     }
@@ -213,6 +229,18 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     l.hs.peer_caps = m.ue_security_capabilities;
     l.hs.peer_policy = theirs;
     l.security_active = active(mine.integrity, theirs.integrity);
+    if (!l.security_active) {
+        // Seed 000 step 3 / KI#3: a relay serves only sources it authenticated and found
+        // authorised for the RSC; null integrity authenticates nobody.
+        if (relay_hop)
+            return reject(codec::Cause::security_policy_not_aligned,
+                          "relay: null integrity authenticates no source (seed 000 step 3, KI#3)");
+        const auto note = null_integrity_note(static_cast<PolicyLevel>(theirs.integrity));
+        if (refuses_null_integrity(l))
+            return reject(codec::Cause::security_policy_not_aligned,
+                          note + "; refused (Config::refuse_null_integrity)");
+        l.security_note = note;
+    }
     // Step 4 preparation: algorithms by our preference among the peer's capabilities.
     l.integrity = IntegrityAlgorithm::nia0;
     l.ciphering = CipheringAlgorithm::nea0;
@@ -246,21 +274,30 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     if (auto st = config.credentials->ensure_fresh(wall(now), config.in_coverage); !st)
         return reject(cause_of(st.error(), codec::Cause::authentication_failure),
                       st.error().describe());
-    if (relayed_hop && config.role == UeRole::relay)
-        start_second_hop(l, now);  // the relay starts hop 2 when hop 1 names a target
-    if (!l.security_active) {      // null integrity: both policies allow it (TS 33.536 5.3.3.1.2)
-        send_security_mode_command(l, now);
-        return;
-    }
-    // Seed 000 step 2/3: a known KNRP ID for this peer skips step 3.
+    // Null integrity: both policies allow it (TS 33.536 5.3.3.1.2).
+    if (!l.security_active) return send_security_mode_command(l, now);
+    // Seed 000 step 2/3: a known KNRP ID for this peer skips step 3, if the credential that
+    // made it still holds now (CRL, validity, authorisation) and it is younger than
+    // Config::knrp_lifetime. A revoked or expired peer's KNRP is wiped and refused with #6.
     if (m.knrp_id) {
+        std::optional<std::span<const std::uint8_t>> offered_certificate;
+        if (m.key_est_info && m.key_est_info->certificate)
+            offered_certificate = m.key_est_info->certificate->bytes;
         auto it = knrp_cache.find({l.peer, m.knrp_id->value});
         if (it != knrp_cache.end()) {
-            l.knrp = it->second;
-            l.knrp_id = *m.knrp_id;
-            l.knrp_reused = true;
-            send_security_mode_command(l, now);
-            return;
+            Error why;
+            if (!recheck_knrp(l, it, offered_certificate, now, why)) {
+                if (why.pc5_cause)
+                    return reject(cause_of(why, codec::Cause::authentication_failure),
+                                  "cached KNRP: " + why.describe());
+                // A new certificate or an old KNRP: full authentication (step 3).
+            } else {
+                l.knrp = it->second.knrp;
+                l.knrp_id = *m.knrp_id;
+                l.knrp_reused = true;
+                l.peer_certificate = it->second.peer_certificate;
+                return send_security_mode_command(l, now);
+            }
         }
         // Unknown KNRP ID: fall back to full authentication (seed 000 step 3).
     }
@@ -277,8 +314,7 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
                                     l.hs.psk_nonce_ours, l.peer, config.user_info);
         if (!knrp) return reject(codec::Cause::authentication_failure, knrp.error().describe());
         l.hs.new_knrp = std::move(*knrp);
-        send_security_mode_command(l, now);
-        return;
+        return send_security_mode_command(l, now);
     }
     // Certificate method: verify the offer, then send our half (step 3).
     if (!kei.certificate || !kei.ephemeral_public_key || !kei.signature)
@@ -304,6 +340,7 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
                       "key_est_info.signature: the offer's signature does not verify");
     l.hs.peer = std::move(*peer);
     l.hs.peer_ephemeral = std::move(*eph);
+    l.peer_certificate.assign(kei.certificate->bytes.begin(), kei.certificate->bytes.end());
     auto mine_eph = PrivateKey::generate(KeyType::x25519, *rng);
     if (!mine_eph)
         return reject(codec::Cause::protocol_error_unspecified, mine_eph.error().describe());
@@ -320,29 +357,50 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     ar.key_est_info.ephemeral_public_key = codec::Octets{l.hs.ephemeral->public_key().encoded()};
     ar.key_est_info.signature = codec::Octets{*sig};
     ar.key_est_info.user_info_id = codec::Octets{bytes_of(config.user_info)};
-    l.state = State::wait_auth_response;
     send(l, ar, now, true);
     l.hs.auth_request_bytes = l.last_request->message;
     arm(l, now, config.timers.t_auth);
+    return move_to(State::wait_auth_response);
 }
 
 // ---------------------------------------------------------------- initiator, step 3
 
-void Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthenticationRequest& m,
+Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthenticationRequest& m,
                                    std::span<const std::uint8_t> bytes, pc5::Time now) {
+    // What does not verify under the key of the certificate it carries is not from a peer: it
+    // is dropped and counted, and the link waits for the genuine answer (an attacker's frame
+    // never ends it). A genuine answer from a peer we must refuse ends it with #6 or #11.
+    auto forged = [&](pc5::DropReason r, std::string why) {
+        drop(&link, r, "authentication_request." + why);
+        return stay();
+    };
     auto failure = [&](codec::Cause c, std::string why) {
         // TS 24.554: the initiator answers a failed authentication with AUTHENTICATION FAILURE.
         codec::DirectLinkAuthenticationFailure f;
         f.cause = c;
         send(link, f, now, false);
         fail(link, c, std::move(why), false, now, false);
+        return gone();
     };
     const auto& kei = m.key_est_info;
     if (config.method != AuthMethod::certificate ||
         kei.method != codec::KeyEstMethod::certificate || !kei.certificate ||
-        !kei.ephemeral_public_key || !link.hs.ephemeral)
-        return failure(codec::Cause::authentication_failure,
-                       "authentication_request.key_est_info: not a certificate offer");
+        !kei.ephemeral_public_key || !kei.signature || !link.hs.ephemeral)
+        return forged(pc5::DropReason::malformed, "key_est_info: not a certificate offer");
+    const creds::Certificate* cert = parse_certificate(kei.certificate->bytes);
+    if (!cert) return forged(pc5::DropReason::malformed, "key_est_info.certificate: not X.509");
+    auto eph = PublicKey::from_encoded(KeyType::x25519, kei.ephemeral_public_key->bytes);
+    if (!eph)
+        return forged(pc5::DropReason::malformed,
+                      "key_est_info.ephemeral_public_key: " + eph.error().message);
+    // Step 3: the peer's signature covers our whole request, its ephemeral key, both names.
+    ++counters.crypto.verify;
+    if (!verify(cert->public_key(),
+                peer_signed_part(link.hs.request_bytes, eph->encoded(), config.user_info,
+                                 cert->subject()),
+                kei.signature->bytes))
+        return forged(pc5::DropReason::bad_mac,
+                      "key_est_info.signature does not verify (not an answer to our request)");
     auto peer = verify_certificate(kei.certificate->bytes, now);
     if (!peer) return failure(codec::Cause::authentication_failure, peer.error().describe());
     if (link.requested_by_us() && link.state == State::rekey_wait_peer &&
@@ -352,22 +410,10 @@ void Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
         return failure(cause_of(st.error(), codec::Cause::authentication_failure),
                        st.error().describe());
     if (link.peer.empty()) link.peer = peer->user_info_id;  // a relay found by address only
-    auto eph = PublicKey::from_encoded(KeyType::x25519, kei.ephemeral_public_key->bytes);
-    if (!eph)
-        return failure(
-            codec::Cause::authentication_failure,
-            "authentication_request.key_est_info.ephemeral_public_key: " + eph.error().message);
-    // Step 3: the peer's signature covers our whole request, its ephemeral key, both names.
-    ++counters.crypto.verify;
-    if (!verify(peer->public_key,
-                peer_signed_part(link.hs.request_bytes, eph->encoded(), config.user_info,
-                                 peer->user_info_id),
-                kei.signature->bytes))
-        return failure(codec::Cause::authentication_failure,
-                       "authentication_request.key_est_info.signature does not verify");
     link.hs.peer = std::move(*peer);
     link.hs.peer_ephemeral = std::move(*eph);
     link.hs.auth_request_bytes.assign(bytes.begin(), bytes.end());
+    link.peer_certificate.assign(kei.certificate->bytes.begin(), kei.certificate->bytes.end());
     auto to_sign = initiator_signed_part(link.hs.request_bytes, link.hs.auth_request_bytes,
                                          config.user_info, link.peer);
     auto sig = sign(key(), to_sign);
@@ -376,40 +422,51 @@ void Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
     auto knrp = derive_knrp_certificate(link);
     if (!knrp) return failure(codec::Cause::authentication_failure, knrp.error().describe());
     link.hs.new_knrp = std::move(*knrp);
+    link.authenticated = link.state != State::rekey_wait_peer || link.authenticated;
     codec::DirectLinkAuthenticationResponse resp;
     resp.key_est_info.method = codec::KeyEstMethod::certificate;
     resp.key_est_info.signature = codec::Octets{*sig};
     resp.key_est_info.user_info_id = codec::Octets{bytes_of(config.user_info)};
-    if (link.state == State::wait_peer) link.state = State::wait_smc;
     send(link, resp, now, false);
     // The peer retransmits its command; we only supervise (on_timeout).
     arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    return move_to(link.state == State::rekey_wait_peer ? State::rekey_wait_peer : State::wait_smc);
 }
 
 // ---------------------------------------------------------------- responder, step 3
 
-void Engine::Impl::on_auth_response(Link& link, const codec::DirectLinkAuthenticationResponse& m,
+Next Engine::Impl::on_auth_response(Link& link, const codec::DirectLinkAuthenticationResponse& m,
                                     pc5::Time now) {
-    auto reject = [&](std::string why) {
-        codec::DirectLinkAuthenticationReject r;
-        r.cause = codec::Cause::authentication_failure;
-        send(link, r, now, false);
-        fail(link, codec::Cause::authentication_failure, std::move(why), false, now, false);
-    };
+    // Only the initiator's key can sign the transcript: anything else is dropped and counted,
+    // and the link waits for the genuine response (a forged one never ends it).
     if (!link.hs.peer || m.key_est_info.method != codec::KeyEstMethod::certificate ||
-        !m.key_est_info.signature)
-        return reject("authentication_response.key_est_info: no signature");
+        !m.key_est_info.signature) {
+        drop(&link, pc5::DropReason::malformed,
+             "authentication_response.key_est_info: no signature");
+        return stay();
+    }
     // Step 3: the initiator's signature over the whole transcript (request + our request).
     ++counters.crypto.verify;
     if (!verify(link.hs.peer->public_key,
                 initiator_signed_part(link.hs.request_bytes, link.hs.auth_request_bytes, link.peer,
                                       config.user_info),
-                m.key_est_info.signature->bytes))
-        return reject("authentication_response.key_est_info.signature does not verify");
+                m.key_est_info.signature->bytes)) {
+        drop(&link, pc5::DropReason::bad_mac,
+             "authentication_response.key_est_info.signature does not verify");
+        return stay();
+    }
     auto knrp = derive_knrp_certificate(link);
-    if (!knrp) return reject(knrp.error().describe());
+    if (!knrp) {
+        codec::DirectLinkAuthenticationReject r;
+        r.cause = codec::Cause::authentication_failure;
+        send(link, r, now, false);
+        fail(link, codec::Cause::authentication_failure, knrp.error().describe(), false, now,
+             false);
+        return gone();
+    }
     link.hs.new_knrp = std::move(*knrp);
-    send_security_mode_command(link, now);
+    authenticated(link, now);  // seed 000 step 3 done: the source is authenticated
+    return send_security_mode_command(link, now);
 }
 
 // Step 4 keys (TS 33.536 A.2-A.3): KNRP-sess from the link's Nonce_1 and `nonce_2`, NRPEK and
@@ -430,17 +487,19 @@ Result<pdcp::SecurityContext> Engine::Impl::security_context(
 
 // ---------------------------------------------------------------- responder, step 4
 
-void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
+Next Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     auto& hs = link.hs;
     const bool rekeying =
         link.state == State::established || link.state == State::rekey_wait_smc_complete;
     hs.nonce_2 = random.bytes<16>();
-    // The LSB of the KNRP-sess ID: never giving 0, nor the ID in use (TS 33.536 5.3.3.1.3).
-    const std::uint16_t current = link.security ? link.security->id().value : 0;
+    // The LSB of the KNRP-sess ID: never giving 0, nor an ID in use on this route (TS 33.536
+    // 5.3.3.1.3; several links to one peer are told apart by it).
+    int tries = 0;
     do
         hs.lsb_sess = random.next_u8();
-    while (KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess).value == 0 ||
-           KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess).value == current);
+    while ((KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess).value == 0 ||
+            session_in_use(link.route, KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess))) &&
+           ++tries < 1024);
     codec::DirectLinkSecurityModeCommand smc;
     smc.ue_security_capabilities = hs.peer_caps;  // echoed: bidding down is detected
     smc.signalling_security_policy = hs.peer_policy;
@@ -475,7 +534,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     if (link.security_active && !knrp) {
         fail(link, codec::Cause::protocol_error_unspecified, "no KNRP for step 4", false, now,
              true);
-        return;
+        return gone();
     }
     std::optional<KnrpSess> sess;
     Link::KeyFingerprints fingerprints;
@@ -484,7 +543,7 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
     if (!ctx) {
         fail(link, codec::Cause::protocol_error_unspecified, ctx.error().describe(), false, now,
              true);
-        return;
+        return gone();
     }
     if (rekeying) {
         link.next_security = std::move(*ctx);
@@ -494,7 +553,6 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
         link.next_ciphering = c;
         link.next_integrity = i;
         link.next_fingerprints = std::move(fingerprints);
-        link.state = State::rekey_wait_smc_complete;
     } else {
         link.security = std::move(*ctx);
         link.knrp_sess = std::move(sess);
@@ -503,16 +561,16 @@ void Engine::Impl::send_security_mode_command(Link& link, pc5::Time now) {
         link.ciphering = c;
         link.integrity = i;
         link.fingerprints = std::move(fingerprints);
-        link.state = State::wait_smc_complete;
     }
     // Step 4: integrity-protected with the new NRPIK, not ciphered (3gpp-facts §4).
     send(link, smc, now, true);
     arm(link, now, config.timers.t_smc);
+    return move_to(rekeying ? State::rekey_wait_smc_complete : State::wait_smc_complete);
 }
 
 // ---------------------------------------------------------------- initiator, step 4 -> 5
 
-void Engine::Impl::on_security_mode_command(Link& link,
+Next Engine::Impl::on_security_mode_command(Link& link,
                                             const codec::DirectLinkSecurityModeCommand& m,
                                             std::span<const std::uint8_t> pdu, pc5::Time now) {
     auto& hs = link.hs;
@@ -531,7 +589,7 @@ void Engine::Impl::on_security_mode_command(Link& link,
                                          *m.key_est_info->nonce, config.user_info, link.peer);
                 if (!k) {
                     drop(&link, pc5::DropReason::unexpected, k.error().describe());
-                    return;
+                    return stay();
                 }
                 knrp = std::move(*k);
             } else if (hs.new_knrp) {
@@ -543,14 +601,15 @@ void Engine::Impl::on_security_mode_command(Link& link,
         } else if (!rekeying && hs.offered_knrp_id) {
             for (const auto& [k, v] : knrp_cache)
                 if (k.first == link.peer) {
-                    knrp = v;
+                    knrp = v.knrp;
                     link.knrp_id = KnrpId{k.second};
+                    link.peer_certificate = v.peer_certificate;
                 }
             link.knrp_reused = knrp.has_value();
         }
         if (!knrp) {  // a command for keys we never agreed: not from our peer
             drop(&link, pc5::DropReason::unexpected, "security mode command names no known KNRP");
-            return;
+            return stay();
         }
     }
     const auto header = pdcp::peek_header(pdu);
@@ -559,7 +618,7 @@ void Engine::Impl::on_security_mode_command(Link& link,
     if (!header || header->knrp_sess_id != id) {
         drop(&link, pc5::DropReason::unknown_session,
              "KNRP-sess ID is not ours + the command's LSB");
-        return;
+        return stay();
     }
     std::optional<KnrpSess> sess;
     Link::KeyFingerprints fingerprints;
@@ -567,7 +626,7 @@ void Engine::Impl::on_security_mode_command(Link& link,
                                 fingerprints);
     if (!ctx) {
         drop(&link, pc5::DropReason::malformed, ctx.error().describe());
-        return;
+        return stay();
     }
     // Step 4: the MAC-I under the new NRPIK must verify; otherwise the command is dropped
     // (TS 33.536 5.3.3.1.4) and no key is installed.
@@ -576,12 +635,23 @@ void Engine::Impl::on_security_mode_command(Link& link,
              opened.error().field == "pdcp.count" ? pc5::DropReason::replay
                                                   : pc5::DropReason::bad_mac,
              opened.error().describe());
-        return;
+        return stay();
     }
     link.last_rx = std::make_pair(MT::security_mode_command, m.seq);
     hs.nonce_2 = m.nonce_2;
     hs.lsb_sess = m.lsb_knrp_sess_id;
-    auto reject = [&](codec::Cause cause, std::string why) {
+    auto reject = [&](codec::Cause cause, std::string why) -> Next {
+        if (null_security) {
+            // A command under NIA0 proves nothing: whoever sent it, it is dropped and counted,
+            // and the link waits for a command it can verify (an attacker's never ends it). If
+            // none comes, the link ends with this cause when its timer runs out.
+            if (!link.unconfirmed_reject) {
+                link.unconfirmed_reject = cause;
+                link.refusal = why;
+            }
+            drop(&link, pc5::DropReason::unexpected, "null-integrity command refused: " + why);
+            return stay();
+        }
         codec::DirectLinkSecurityModeReject r;
         r.cause = cause;
         r.seq = link.tx_seq++;
@@ -590,12 +660,12 @@ void Engine::Impl::on_security_mode_command(Link& link,
             ++counters.sent_messages[MT::security_mode_reject];
         }
         if (rekeying) {
-            link.state = State::established;
             link.deadline = pc5::kNever;
             drop(&link, pc5::DropReason::unexpected, why);
-            return;
+            return move_to(State::established);
         }
         fail(link, cause, std::move(why), false, now, false);
+        return gone();
     };
     // TS 33.536 5.3.3.1.3: the echo must be what we sent (bidding down), the algorithms ours.
     if (!(m.ue_security_capabilities == hs.sent_caps))
@@ -616,6 +686,15 @@ void Engine::Impl::on_security_mode_command(Link& link,
         config.policy.signalling.ciphering == PolicyLevel::required)
         return reject(codec::Cause::security_policy_not_aligned,
                       "ciphering REQUIRED but NEA0 selected");
+    if (null_security) {
+        const auto note = null_integrity_note(PolicyLevel::not_needed);
+        if (refuses_null_integrity(link))
+            return reject(codec::Cause::security_policy_not_aligned,
+                          note + "; refused (Config::refuse_null_integrity)");
+        link.security_note = note;
+    } else {
+        authenticated(link, now);  // the command verified under a KNRP only the peer holds
+    }
     // Step 5: choose the LSB of a new KNRP ID, keep the KNRP for reuse, answer.
     codec::DirectLinkSecurityModeComplete done;
     KnrpId knrp_id = link.knrp_id;
@@ -637,25 +716,22 @@ void Engine::Impl::on_security_mode_command(Link& link,
         link.knrp_sess = std::move(sess);
         link.knrp = std::move(knrp);
         link.security_active = !null_security;
-        link.state = State::wait_accept;
     }
     link.ciphering = c;
     link.integrity = i;
     link.fingerprints = std::move(fingerprints);
     link.knrp_id = knrp_id;
-    if (is_new && link.knrp) {
-        for (auto it = knrp_cache.begin(); it != knrp_cache.end();)
-            it = it->first.first == link.peer ? knrp_cache.erase(it) : std::next(it);
-        knrp_cache.insert_or_assign({link.peer, knrp_id.value}, *link.knrp);
-    }
+    if (is_new && link.knrp) cache_knrp(link, knrp_id, *link.knrp, now);
     send(link, done, now, false);
-    if (!rekeying)  // the peer repeats its command if our complete is lost; we supervise
-        arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    if (rekeying) return move_to(State::rekey_wait_peer);
+    // The peer repeats its command if our complete is lost; we supervise.
+    arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    return move_to(State::wait_accept);
 }
 
 // ---------------------------------------------------------------- responder, step 5
 
-void Engine::Impl::on_security_mode_complete(Link& link,
+Next Engine::Impl::on_security_mode_complete(Link& link,
                                              const codec::DirectLinkSecurityModeComplete& m,
                                              pc5::Time now) {
     const bool rekeying = link.state == State::rekey_wait_smc_complete;
@@ -665,14 +741,11 @@ void Engine::Impl::on_security_mode_complete(Link& link,
         if (!m.lsb_knrp_id || m.lsb_knrp_id->value == 0) {
             fail(link, codec::Cause::protocol_error_unspecified,
                  "security_mode_complete.lsb_knrp_id missing", false, now, !rekeying);
-            return;
+            return gone();
         }
         KnrpId& id = rekeying ? link.next_knrp_id : link.knrp_id;
         id = KnrpId::from_parts(id.msb(), m.lsb_knrp_id->value);
-        const Knrp& k = rekeying ? *link.next_knrp : *link.knrp;
-        for (auto it = knrp_cache.begin(); it != knrp_cache.end();)
-            it = it->first.first == link.peer ? knrp_cache.erase(it) : std::next(it);
-        knrp_cache.insert_or_assign({link.peer, id.value}, k);
+        cache_knrp(link, id, rekeying ? *link.next_knrp : *link.knrp, now);
     }
     link.hs.new_knrp.reset();
     if (rekeying) {
@@ -687,35 +760,38 @@ void Engine::Impl::on_security_mode_complete(Link& link,
         link.integrity = link.next_integrity;
         link.fingerprints = std::move(link.next_fingerprints);
         codec::DirectLinkRekeyingResponse r;
-        link.state = State::established;
         link.deadline = pc5::kNever;
         send(link, r, now, false);
         log_keys(link);
         emit(pc5::LinkRekeyed{summary(link), link.hs.reauth});
-        return;
+        return move_to(State::established);
     }
-    finish_responder(link, now);
+    // Step 5: the complete verified under the new keys (a reused KNRP or PSK authenticates the
+    // peer here; the certificate method did at step 3).
+    if (link.security_active) authenticated(link, now);
+    return finish_responder(link, now);
 }
 
-void Engine::Impl::finish_responder(Link& link, pc5::Time now) {
+Next Engine::Impl::finish_responder(Link& link, pc5::Time now) {
     const bool relayed_hop = link.kind == pc5::LinkKind::hop &&
                              link.relay_indication != codec::RelayIndication::direct &&
                              config.role == UeRole::relay;
-    if (relayed_hop) {
-        on_first_hop_up(link, now);  // holds the accept until hop 2 is up
-        return;
-    }
+    if (relayed_hop) return on_first_hop_up(link, now);  // the accept waits for hop 2
+    send_accept(link, now);
+    return move_to(State::established);
+}
+
+void Engine::Impl::send_accept(Link& link, pc5::Time now) {
     codec::DirectLinkEstablishmentAccept a;
     a.source_user_info = codec::Octets{bytes_of(config.user_info)};
     if (link.relay_indication != codec::RelayIndication::direct)
         a.relay_indication = link.relay_indication;
     send(link, a, now, false);
-    establish(link, now);
 }
 
 // ---------------------------------------------------------------- re-keying
 
-void Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyingRequest& m,
+Next Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyingRequest& m,
                                        std::span<const std::uint8_t> bytes, pc5::Time now) {
     auto& hs = link.hs;
     hs = Handshake{};
@@ -727,15 +803,16 @@ void Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyi
     link.rekey_initiator = false;
     if (m.msb_knrp_sess_id == 0) {
         drop(&link, pc5::DropReason::malformed, "rekeying_request.msb_knrp_sess_id is 0");
-        return;
+        return stay();
     }
+    // Re-keying checks the peer's credential again, as a reuse of its KNRP does: a revoked or
+    // expired peer loses the link (#6) and its KNRP.
+    if (auto st = recheck_peer(link, now); !st) return release_for(link, st.error(), now);
     if (m.reauth_indication) {
         hs.reauth = true;
-        link.state = State::rekey_wait_smc_complete;
         if (!m.key_est_info) {
             drop(&link, pc5::DropReason::malformed, "rekeying_request.key_est_info missing");
-            link.state = State::established;
-            return;
+            return stay();
         }
         const auto& kei = *m.key_est_info;
         if (kei.method == codec::KeyEstMethod::psk && kei.nonce && kei.psk_identity) {
@@ -745,12 +822,10 @@ void Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyi
                                      hs.psk_nonce_ours, link.peer, config.user_info);
             if (!k) {
                 drop(&link, pc5::DropReason::unexpected, k.error().describe());
-                link.state = State::established;
-                return;
+                return stay();
             }
             hs.new_knrp = std::move(*k);
-            send_security_mode_command(link, now);
-            return;
+            return send_security_mode_command(link, now);
         }
         auto peer = kei.certificate ? verify_certificate(kei.certificate->bytes, now)
                                     : Result<creds::VerifiedPeer>(make_error(
@@ -770,21 +845,20 @@ void Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyi
             // Re-authentication failed: the link keeps its current keys (TS 33.536 5.3.3.2).
             codec::DirectLinkAuthenticationReject r;
             r.cause = codec::Cause::authentication_failure;
-            link.state = State::established;
             send(link, r, now, false);
             drop(&link, pc5::DropReason::unexpected, "re-authentication offer refused");
-            return;
+            return stay();
         }
         hs.peer = std::move(*peer);
         hs.peer_ephemeral = std::move(*eph);
         auto mine = PrivateKey::generate(KeyType::x25519, *rng);
-        if (!mine) return;
+        if (!mine) return stay();
         ++counters.crypto.keygen;
         hs.ephemeral = std::move(*mine);
         auto sig =
             sign(key(), peer_signed_part(hs.request_bytes, hs.ephemeral->public_key().encoded(),
                                          link.peer, config.user_info));
-        if (!sig) return;
+        if (!sig) return stay();
         ++counters.crypto.sign;
         codec::DirectLinkAuthenticationRequest ar;
         ar.key_est_info.method = codec::KeyEstMethod::certificate;
@@ -795,10 +869,10 @@ void Engine::Impl::on_rekeying_request(Link& link, const codec::DirectLinkRekeyi
         send(link, ar, now, true);
         hs.auth_request_bytes = link.last_request->message;
         arm(link, now, config.timers.t_auth);
-        return;
+        return move_to(State::rekey_wait_smc_complete);
     }
     // New nonces, same KNRP: a new KNRP-sess (TS 33.536 5.3.3.2).
-    send_security_mode_command(link, now);
+    return send_security_mode_command(link, now);
 }
 
 }  // namespace pc5sec::link

@@ -1,9 +1,11 @@
 // The inside of link::Engine: one UE's links, their states and timers. Private to src/link/.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,8 +33,10 @@ struct Route {
     std::uint8_t remote_local_id = 0;  // the far end's SRAP local UE ID (0: not known yet)
 };
 
-// The states of one link. Which message may come next in each is the transitions table.
+// The states of one link. What may move a link from each, and to where, is the flow table
+// (src/link/flow.cpp).
 enum class State : std::uint8_t {
+    idle,                // a link just made, before its first input (connect or a request)
     wait_discovery,      // source: waiting for a relay (step 1)
     wait_hop,            // source through an l2 relay: waiting for the first hop (e2e link)
     wait_peer,           // initiator: request sent (T5080)
@@ -50,8 +54,66 @@ const char* name(State s) noexcept;
 
 enum class Side : std::uint8_t { initiator, responder };
 
-// May `type` arrive in `state` on this side? (src/link/transitions.cpp)
-bool expected(Side side, State state, codec::MessageType type) noexcept;
+// ---- the flow of solution A as one ordered table (src/link/flow.cpp, docs/solution-a.md) ----
+
+// What moves a link: a PC5 signalling message received on it, or a local event.
+enum class Local : std::uint8_t {
+    connect,            // the application asks for a link (seed 000 step 2 or step 1 first)
+    relay_found,        // step 1: discovery found a relay for the RSC
+    hop_up,             // layer 2: the hop to the relay is up, the end-to-end link may start
+    timer,              // the link's deadline passed (T5080 and the others of Timers)
+    rekey,              // Engine::rekey
+    release,            // Engine::release
+    second_hop_up,      // relay: the hop towards the target is established
+    second_hop_failed,  // relay: the hop towards the target failed or went away
+};
+const char* name(Local e) noexcept;
+
+struct Input {
+    bool local = false;
+    codec::MessageType message{};
+    Local event{};
+    static constexpr Input of(codec::MessageType m) { return {false, m, {}}; }
+    static constexpr Input of(Local e) { return {true, {}, e}; }
+};
+
+// Who the link's UE is on it. A relay's first hop (towards a source) is `relay`; its second hop
+// (towards the target) follows the initiator's rows.
+enum class FlowRole : std::uint8_t { initiator, responder, relay, any };
+// Where the link runs: a direct link, a hop to or from a layer-3 or layer-2 relay, or the
+// end-to-end link through a layer-2 relay.
+enum class Topology : std::uint8_t { direct, l3_hop, l2_hop, l2_e2e, any };
+
+struct FlowRow {
+    FlowRole role;
+    Topology topology;
+    State state;
+    Input input;
+    const char* step;     // the seed 000 step, or the TS clause, the row implements
+    const char* handler;  // the function that runs it
+    std::array<State, 3> next;
+    std::uint8_t next_count;  // 0: the link ends here (or stays where it is, see `stay`)
+    bool stay = false;        // the link may also stay in `state` (a refused or repeated input)
+};
+std::span<const FlowRow> flow_table() noexcept;
+// How often each row was taken in this process (for the test that walks the table).
+std::span<const std::uint64_t> flow_row_hits() noexcept;
+
+// What a handler asks of the dispatcher: stay, move to a state the row allows, or nothing more
+// because the link is gone (failed or released, its keys wiped).
+struct Next {
+    enum class Kind : std::uint8_t { stay, move, gone } kind = Kind::stay;
+    State state = State::idle;
+};
+inline Next stay() {
+    return {Next::Kind::stay, State::idle};
+}
+inline Next move_to(State s) {
+    return {Next::Kind::move, s};
+}
+inline Next gone() {
+    return {Next::Kind::gone, State::idle};
+}
 
 // The signed or MACed handshake bytes, kept until the keys are derived.
 struct Handshake {
@@ -82,8 +144,27 @@ struct Link {
     std::string target;  // Target User Info the request named (relays: the end target)
     std::uint32_t rsc = 0;
     Route route;
-    State state = State::wait_peer;
+    State state = State::idle;  // moved only by Engine::Impl::dispatch (flow table)
     bool security_active = false;
+    // Authenticated (seed 000 step 3 signatures verified, or the Security Mode Complete verified
+    // under the KNRP: PSK or a reused KNRP). A link with NIA0 never is.
+    bool authenticated = false;
+    // The peer's certificate (DER), kept to check it again when the KNRP is reused or the link
+    // re-keyed (CRL, validity, authorisation at the time of use).
+    std::vector<std::uint8_t> peer_certificate;
+    // A link of the same identity that this one replaces once it is authenticated (TS 24.554
+    // 7.2.2.6.2: the old link goes after the new one succeeds).
+    std::string replaces;
+    // A relay's hop towards a target: the first hops (link ids) it serves. It goes when none is
+    // left.
+    std::vector<std::string> serves;
+    // An unprotected reject heard once (its cause): the request went again to confirm it.
+    std::optional<codec::Cause> unconfirmed_reject;
+    // Why the link ends with `unconfirmed_reject` if the timer runs out first (when it was not
+    // a reject: a null-integrity command refused by Config::refuse_null_integrity).
+    std::string refusal;
+    // Why this link runs without integrity, when it does (reported with the link).
+    std::string security_note;
     bool knrp_reused = false;
     pc5::Time started{}, established_at{};
     pc5::Time deadline = pc5::kNever;
@@ -198,20 +279,37 @@ struct Engine::Impl {
     std::deque<pc5::Event> events;
     std::vector<std::unique_ptr<Link>> links;
     std::uint8_t next_local_id = 1;
+    bool stopping = false;  // release_all under way
     pc5::Time next_announce = pc5::Time{0};
 
-    // KNRPs kept for reuse (seed 000 step 2): (peer user info, KNRP ID) -> KNRP.
-    std::map<std::pair<std::string, std::uint32_t>, Knrp> knrp_cache;
+    // KNRPs kept for reuse (seed 000 step 2): (peer user info, KNRP ID) -> KNRP, tied to the
+    // peer's certificate that made it, and the time it was made (Config::knrp_lifetime).
+    struct CachedKnrp {
+        Knrp knrp;
+        std::vector<std::uint8_t> peer_certificate;  // DER
+        pc5::Time made{};
+    };
+    std::map<std::pair<std::string, std::uint32_t>, CachedKnrp> knrp_cache;
     // Relays heard in discovery (step 1): RSC -> (relay user info, L2 ID).
     std::map<std::uint32_t, std::pair<std::string, pc5::L2Id>> relays_heard;
     // Parsed certificates by the SHA-256 of their DER.
     std::map<Sha256Digest, creds::Certificate> certificates;
+
+    // --- flow.cpp: the one dispatcher ---
+    // Finds the row for `link` and `input`; none: the input is dropped and counted. Otherwise
+    // runs `handler` and moves the link to the state it asks for, if the row allows it. Entering
+    // `established` from an establishing state runs `establish`.
+    template <typename Handler>
+    void dispatch(Link& link, Input input, pc5::Time now, Handler&& handler);
+    const FlowRow* row_for(const Link& link, Input input) const;
+    void apply(Link& link, const FlowRow& row, Next next, pc5::Time now);
 
     // --- engine.cpp: plumbing ---
     Link* find(const std::string& id);
     Link* find_by_route(const Route& r);
     Link& add_link(std::unique_ptr<Link> link);
     void remove_link(Link& link);
+    std::unique_ptr<Link> take(Link& link);
     creds::TimePoint wall(pc5::Time now) const;
     void emit(pc5::Event e) { events.push_back(std::move(e)); }
     void frame_out(const Route& r, std::uint8_t lcid_or_bearer, std::vector<std::uint8_t> pdu,
@@ -233,6 +331,7 @@ struct Engine::Impl {
     void released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now);
     void resend(Link& link, const Link::Pending& p);
     void arm(Link& link, pc5::Time now, pc5::Time timeout);
+    void arm_retransmission(Link& link, pc5::Time now, pc5::Time timeout);
     void fail(Link& link, codec::Cause cause, std::string reason, bool by_peer, pc5::Time now,
               bool send_reject);
     void establish(Link& link, pc5::Time now);
@@ -241,10 +340,10 @@ struct Engine::Impl {
     void drop(const Link* link, pc5::DropReason reason, std::string detail);
     void wipe(Link& link);
     void count_rx(codec::MessageType t);
+    std::uint64_t total_drops() const;
 
-    // --- handshake.cpp: the steps ---
-    void start_link(std::unique_ptr<Link> link, pc5::Time now);
-    void send_request(Link& link, pc5::Time now);
+    // --- handshake.cpp: the steps (each handler returns where the flow table goes next) ---
+    Next send_request(Link& link, pc5::Time now);
     void on_pdu(const Route& route, std::uint8_t bearer, std::span<const std::uint8_t> pdu,
                 pc5::Time now);
     // `bytes`: the message's plaintext encoding; `pdu`: the protected PDU it came in, if any.
@@ -252,25 +351,49 @@ struct Engine::Impl {
                     std::span<const std::uint8_t> pdu, pc5::Time now);
     void on_request(const Route& route, const codec::DirectLinkEstablishmentRequest& m,
                     std::span<const std::uint8_t> bytes, pc5::Time now);
-    void on_auth_request(Link& link, const codec::DirectLinkAuthenticationRequest& m,
+    Next accept_request(Link& link, const codec::DirectLinkEstablishmentRequest& m, pc5::Time now);
+    Next on_auth_request(Link& link, const codec::DirectLinkAuthenticationRequest& m,
                          std::span<const std::uint8_t> bytes, pc5::Time now);
-    void on_auth_response(Link& link, const codec::DirectLinkAuthenticationResponse& m,
+    Next on_auth_response(Link& link, const codec::DirectLinkAuthenticationResponse& m,
                           pc5::Time now);
-    void send_security_mode_command(Link& link, pc5::Time now);
+    Next send_security_mode_command(Link& link, pc5::Time now);
     Result<pdcp::SecurityContext> security_context(const Link& link, KnrpSessId id,
                                                    CipheringAlgorithm c, IntegrityAlgorithm i,
                                                    const Knrp* knrp, const Nonce& nonce_2,
                                                    std::optional<KnrpSess>& sess,
                                                    Link::KeyFingerprints& fingerprints);
-    void on_security_mode_command(Link& link, const codec::DirectLinkSecurityModeCommand& m,
+    Next on_security_mode_command(Link& link, const codec::DirectLinkSecurityModeCommand& m,
                                   std::span<const std::uint8_t> pdu, pc5::Time now);
-    void on_security_mode_complete(Link& link, const codec::DirectLinkSecurityModeComplete& m,
+    Next on_security_mode_complete(Link& link, const codec::DirectLinkSecurityModeComplete& m,
                                    pc5::Time now);
-    void on_rekeying_request(Link& link, const codec::DirectLinkRekeyingRequest& m,
+    Next on_rekeying_request(Link& link, const codec::DirectLinkRekeyingRequest& m,
                              std::span<const std::uint8_t> bytes, pc5::Time now);
-    void finish_responder(Link& link, pc5::Time now);
-    void second_hop_done(const Link& hop2, bool ok, codec::Cause cause, pc5::Time now);
-    void on_timeout(Link& link, pc5::Time now);
+    // An unprotected reject (ESTABLISHMENT REJECT, AUTHENTICATION REJECT or FAILURE) proves
+    // nothing: the first is taken as a reason to ask once more, the second ends the link.
+    Next on_unprotected_reject(Link& link, codec::MessageType type, codec::Cause cause,
+                               pc5::Time now);
+    Next finish_responder(Link& link, pc5::Time now);
+    void send_accept(Link& link, pc5::Time now);
+    Next on_timeout(Link& link, pc5::Time now);
+    // The link's peer is authenticated now (step 3, or the KNRP proved): a link it replaces
+    // goes (TS 24.554 7.2.2.6.2), and a relay starts its hop towards the target.
+    void authenticated(Link& link, pc5::Time now);
+
+    // --- engine.cpp: links on a route ---
+    static bool same_route(const Route& a, const Route& b);
+    // Is `id` a security context of some link on `route`?
+    bool session_in_use(const Route& route, KnrpSessId id) const;
+    // An MSB of the KNRP-sess ID that no other establishment of ours on the route uses.
+    std::uint8_t fresh_msb(const Link& link);
+    // Config::max_half_open: the oldest unauthenticated responder link goes if there is no room.
+    void make_room_for_half_open(pc5::Time now);
+    // Could an unprotected answer on `link`'s route be for another establishment of ours?
+    bool route_busy(const Link& link) const;
+    // Links in wait-hop whose hop is up or whose route is free now start (Local::hop_up).
+    void start_waiting(pc5::Time now);
+    // TS 33.536 5.3.3.1.2 allows NIA0 under PREFERRED; what is reported, and whether refused.
+    std::string null_integrity_note(PolicyLevel theirs) const;
+    bool refuses_null_integrity(const Link& link) const;
 
     // --- key_establishment.cpp: step 3 ---
     // The Key_Est_Info an initiator offers in its request (certificate or PSK).
@@ -283,6 +406,24 @@ struct Engine::Impl {
     Result<Knrp> derive_knrp_psk(std::string_view identity, const Nonce& initiator_nonce,
                                  const Nonce& responder_nonce, const std::string& initiator,
                                  const std::string& responder);
+    // The peer's certificate, parsed (cached by digest), without any trust decision.
+    const creds::Certificate* parse_certificate(std::span<const std::uint8_t> der);
+    // The cached KNRP for `peer` if its credential still holds now (CRL, validity, authorisation
+    // for `link`, Config::knrp_lifetime); a stale one is wiped.
+    const std::pair<const std::pair<std::string, std::uint32_t>, CachedKnrp>* usable_knrp(
+        const Link& link, const std::string& peer,
+        std::optional<std::span<const std::uint8_t>> offered_certificate, pc5::Time now);
+    // Checks one cache entry for reuse on `link`; false with `why` (a PC5 cause when the peer
+    // must be refused: revoked, expired, not authorised) after wiping it.
+    bool recheck_knrp(const Link& link,
+                      std::map<std::pair<std::string, std::uint32_t>, CachedKnrp>::iterator it,
+                      std::optional<std::span<const std::uint8_t>> offered_certificate,
+                      pc5::Time now, Error& why);
+    void cache_knrp(const Link& link, KnrpId id, const Knrp& knrp, pc5::Time now);
+    // The peer's certificate checked again now (re-keying): CRL, validity, authorisation.
+    Status recheck_peer(const Link& link, pc5::Time now);
+    // Releases an established link whose peer no longer holds (#6) and wipes its KNRP.
+    Next release_for(Link& link, const Error& why, pc5::Time now);
     const PrivateKey& key() const { return config.credentials->key(); }
     const creds::Certificate& certificate() const { return config.credentials->certificate(); }
 
@@ -290,12 +431,41 @@ struct Engine::Impl {
     void on_discovery(const pc5::Frame& f, pc5::Time now);
     void announce(pc5::Time now);
     void relay_forward(const pc5::Frame& f, pc5::Time now);
-    void start_second_hop(Link& first, pc5::Time now);
-    void on_first_hop_up(Link& hop, pc5::Time now);
+    // The relay's hop towards `target` for the authenticated first hop `first` (made, or an
+    // existing one now also serving it). nullptr: the target is not reachable.
+    Link* start_second_hop(const Link& first, const std::string& target, pc5::Time now);
+    Next on_first_hop_up(Link& hop, pc5::Time now);
+    // The relay's hop towards a target came up or went: the first hops it serves follow.
+    void second_hop_done(const Link& hop2, bool ok, codec::Cause cause, pc5::Time now);
+    // A link went: the relay's hops towards targets that served only it go too.
+    void forget_first_hop(const std::string& id, pc5::Time now);
     std::uint8_t assign_local_id();
     void relay_found(std::uint32_t rsc, const std::string& relay, pc5::L2Id l2, pc5::Time now);
     bool may_relay(std::uint32_t rsc) const;
+    // Layer 2: end-to-end requests held by the relay until its hop to their target is up.
+    struct HeldFrame {
+        std::string first_hop, target;
+        pc5::Frame frame;
+    };
+    std::vector<HeldFrame> held_frames;
 };
+
+bool establishing(State s) noexcept;
+
+template <typename Handler>
+void Engine::Impl::dispatch(Link& link, Input input, pc5::Time now, Handler&& handler) {
+    const FlowRow* row = row_for(link, input);
+    if (!row) {
+        if (input.local) {  // a local event the state does not take: nothing to do
+            if (input.event == Local::timer) link.deadline = pc5::kNever;
+            return;
+        }
+        drop(&link, pc5::DropReason::unexpected,
+             std::string(codec::message_name(input.message)) + " in state " + name(link.state));
+        return;
+    }
+    apply(link, *row, handler(), now);
+}
 
 // Capabilities this UE advertises: the algorithms of its policy, plus EA0/IA0.
 codec::UeSecurityCapabilities capabilities_of(const PolicyFile& p);

@@ -119,19 +119,27 @@ Result<codec::KeyEstInfo> Engine::Impl::make_offer(Link& link, std::vector<std::
     return info;
 }
 
-Result<creds::VerifiedPeer> Engine::Impl::verify_certificate(std::span<const std::uint8_t> der,
-                                                             pc5::Time now) {
+const creds::Certificate* Engine::Impl::parse_certificate(std::span<const std::uint8_t> der) {
     const auto digest = sha256({der});
     auto it = certificates.find(digest);
     if (it == certificates.end()) {
         auto cert = creds::Certificate::from_der(der, "peer certificate");
-        if (!cert) return auth_failure("key_est_info.certificate", cert.error().describe());
+        if (!cert) return nullptr;
         if (certificates.size() >= 4096) certificates.clear();
         it = certificates.emplace(digest, std::move(*cert)).first;
     }
+    return &it->second;
+}
+
+Result<creds::VerifiedPeer> Engine::Impl::verify_certificate(std::span<const std::uint8_t> der,
+                                                             pc5::Time now) {
+    const creds::Certificate* cert = parse_certificate(der);
+    if (!cert)
+        return auth_failure(
+            "key_est_info.certificate",
+            creds::Certificate::from_der(der, "peer certificate").error().describe());
     const auto misses = config.verification_cache->misses();
-    auto peer =
-        config.verification_cache->verify(config.credentials->trust(), it->second, wall(now));
+    auto peer = config.verification_cache->verify(config.credentials->trust(), *cert, wall(now));
     if (config.verification_cache->misses() != misses) ++counters.crypto.cert_verify;
     return peer;  // failures carry cause #6 and name the certificate field (creds.hpp)
 }
@@ -164,6 +172,75 @@ Result<void> Engine::Impl::authorise(const Link& link, const creds::VerifiedPeer
     PC5SEC_TRY(creds::may_be_peer(peer, "peer " + peer.user_info_id));
     if (link.side == Side::initiator)
         PC5SEC_TRY(creds::check_target_user_info(peer, link.peer, "peer"));
+    return {};
+}
+
+// ---------------------------------------------------------------- the KNRP cache (step 2)
+
+// Seed 000 step 2 lets a KNRP ID skip step 3. pc5sec ties each cached KNRP to the certificate
+// of the peer that step 3 authenticated, and checks that certificate again at each reuse, at the
+// time of use: the CRL, its validity and its authorisation for this role and RSC. A KNRP older
+// than Config::knrp_lifetime is not reused. What fails is wiped.
+bool Engine::Impl::recheck_knrp(
+    const Link& link, std::map<std::pair<std::string, std::uint32_t>, CachedKnrp>::iterator it,
+    std::optional<std::span<const std::uint8_t>> offered_certificate, pc5::Time now, Error& why) {
+    const CachedKnrp& c = it->second;
+    auto refuse = [&](Error e) {
+        why = std::move(e);
+        knrp_cache.erase(it);  // the Knrp wipes itself
+        return false;
+    };
+    if (now - c.made > config.knrp_lifetime)
+        return refuse(make_error(Errc::state, "knrp", "older than Config::knrp_lifetime"));
+    if (c.peer_certificate.empty()) {  // made with a pre-shared group key
+        if (config.method != AuthMethod::psk)
+            return refuse(make_error(Errc::state, "knrp", "made by a group key no longer in use"));
+        return true;
+    }
+    if (offered_certificate && !std::equal(offered_certificate->begin(), offered_certificate->end(),
+                                           c.peer_certificate.begin(), c.peer_certificate.end()))
+        return refuse(make_error(Errc::state, "knrp", "the peer now holds another certificate"));
+    auto peer = verify_certificate(c.peer_certificate, now);
+    if (!peer) return refuse(peer.error());  // revoked or expired: #6
+    if (peer->user_info_id != it->first.first)
+        return refuse(auth_failure("knrp", "certificate of another UE"));
+    if (auto st = authorise(link, *peer); !st) {
+        Error e = st.error();
+        if (!e.pc5_cause) e.pc5_cause = cause::kAuthenticationFailure;
+        return refuse(std::move(e));
+    }
+    return true;
+}
+
+const std::pair<const std::pair<std::string, std::uint32_t>, Engine::Impl::CachedKnrp>*
+Engine::Impl::usable_knrp(const Link& link, const std::string& peer,
+                          std::optional<std::span<const std::uint8_t>> offered_certificate,
+                          pc5::Time now) {
+    for (auto it = knrp_cache.begin(); it != knrp_cache.end(); ++it) {
+        if (it->first.first != peer) continue;
+        Error why;
+        if (!recheck_knrp(link, it, offered_certificate, now, why)) return nullptr;
+        return &*it;
+    }
+    return nullptr;
+}
+
+void Engine::Impl::cache_knrp(const Link& link, KnrpId id, const Knrp& knrp, pc5::Time now) {
+    for (auto it = knrp_cache.begin(); it != knrp_cache.end();)
+        it = it->first.first == link.peer ? knrp_cache.erase(it) : std::next(it);
+    knrp_cache.insert_or_assign({link.peer, id.value},
+                                CachedKnrp{knrp, link.peer_certificate, now});
+}
+
+Status Engine::Impl::recheck_peer(const Link& link, pc5::Time now) {
+    if (link.peer_certificate.empty()) return {};  // PSK or null integrity: no certificate
+    auto peer = verify_certificate(link.peer_certificate, now);
+    if (!peer) return peer.error();
+    if (auto st = authorise(link, *peer); !st) {
+        Error e = st.error();
+        if (!e.pc5_cause) e.pc5_cause = cause::kAuthenticationFailure;
+        return e;
+    }
     return {};
 }
 

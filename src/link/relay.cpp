@@ -45,6 +45,18 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
     };
     if (req.target.empty() || req.target == config.user_info)
         return refuse(codec::Cause::direct_communication_not_allowed, "target: not another UE");
+    auto start = [&](std::unique_ptr<Link> owned, auto&& first_step) {
+        owned->side = Side::initiator;
+        owned->started = now;
+        Link& l = add_link(std::move(owned));
+        dispatch(l, Input::of(Local::connect), now, [&] { return first_step(l); });
+    };
+    // Our establishments on one route are made one at a time (route_busy): the peer's
+    // unprotected answers name no link.
+    auto request_or_wait = [&](Link& l) {
+        if (route_busy(l)) return move_to(State::wait_hop);
+        return send_request(l, now);
+    };
     if (req.path == pc5::Path::direct) {
         std::optional<pc5::L2Id> l2 = req.target_l2;
         if (!l2)
@@ -54,14 +66,10 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
             return refuse(codec::Cause::direct_connection_not_available,
                           fmt::format("target \"{}\" is not in range (no layer-2 ID)", req.target));
         auto link = std::make_unique<Link>();
-        link->side = Side::initiator;
         link->peer = req.target;
         link->target = req.target;
         link->route = Route{*l2, false, 0};
-        link->started = now;
-        Link& l = add_link(std::move(link));
-        send_request(l, now);
-        return;
+        return start(std::move(link), [&](Link& l) { return send_request(l, now); });
     }
     // Through a relay: our own certificate must allow the RSC as an end UE (KI#3, #11).
     const auto& auth = certificate().authorisation();
@@ -71,50 +79,49 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
                                   certificate().source(), req.rsc));
     const auto indication = req.path == pc5::Path::l2 ? codec::RelayIndication::via_layer2_relay
                                                       : codec::RelayIndication::via_layer3_relay;
-    // Layer 2: the end-to-end link waits for the first hop.
     if (req.path == pc5::Path::l2) {
+        // Layer 2: one end-to-end link per target, over one hop to the relay (TS 23.304): the
+        // end-to-end link waits for the hop; a hop to a relay for the RSC, up or on its way,
+        // serves every target.
+        bool hop_exists = false;
+        for (auto& l : links)
+            hop_exists =
+                hop_exists || (relayed(*l) && l->side == Side::initiator &&
+                               l->relay_indication == codec::RelayIndication::via_layer2_relay &&
+                               l->rsc == req.rsc &&
+                               (!req.relay_l2 || l->state == State::wait_discovery ||
+                                l->route.neighbour == *req.relay_l2));
         auto e2e = std::make_unique<Link>();
-        e2e->side = Side::initiator;
         e2e->kind = pc5::LinkKind::e2e;
         e2e->relay_indication = indication;
         e2e->peer = req.target;
         e2e->target = req.target;
-        e2e->route = Route{0, true, srap::kUnknownUeId};
-        e2e->state = State::wait_hop;
-        e2e->started = now;
-        Link& e = add_link(std::move(e2e));
-        // An established hop to the relay already serves (one hop, many end-to-end links).
-        for (auto& l : links)
-            if (relayed(*l.get()) && l->side == Side::initiator && l->state == State::established &&
-                l->relay_indication == codec::RelayIndication::via_layer2_relay &&
-                (!req.relay_l2 || l->route.neighbour == *req.relay_l2)) {
-                e.route = Route{l->route.neighbour, true, srap::kUnknownUeId};
-                send_request(e, now);
-                return;
-            }
+        e2e->rsc = req.rsc;
+        e2e->route = Route{req.relay_l2.value_or(0), true, srap::kUnknownUeId};
+        start(std::move(e2e), [&](Link&) { return move_to(State::wait_hop); });
+        if (hop_exists) {
+            start_waiting(now);  // an established hop carries it at once
+            return;
+        }
     }
     auto hop = std::make_unique<Link>();
-    hop->side = Side::initiator;
     hop->relay_indication = indication;
     hop->peer = req.relay.value_or("");
     hop->target = req.target;
     hop->rsc = req.rsc;
-    hop->started = now;
     if (req.relay_l2) {
         hop->route = Route{*req.relay_l2, false, 0};
-        Link& l = add_link(std::move(hop));
-        send_request(l, now);
-        return;
+        return start(std::move(hop), request_or_wait);
     }
     // Step 1: discovery. Model A: a relay already heard; otherwise wait. Model B: solicit.
-    hop->state = State::wait_discovery;
     hop->deadline = now + config.timers.t_discovery;
-    Link& l = add_link(std::move(hop));
-    if (auto it = relays_heard.find(req.rsc); it != relays_heard.end()) {
+    start(std::move(hop), [&](Link& l) {
+        if (config.discovery == DiscoveryModel::b && !relays_heard.contains(req.rsc))
+            send_solicitation(l);
+        return move_to(State::wait_discovery);
+    });
+    if (auto it = relays_heard.find(req.rsc); it != relays_heard.end())
         relay_found(req.rsc, it->second.first, it->second.second, now);
-        return;
-    }
-    if (config.discovery == DiscoveryModel::b) send_solicitation(l);
 }
 
 void Engine::Impl::send_solicitation(const Link& link) {
@@ -137,7 +144,8 @@ void Engine::Impl::relay_found(std::uint32_t rsc, const std::string& relay, pc5:
         l->peer = relay;  // the relay's certificate must then carry this name (#6)
         l->route = Route{l2, false, 0};
         emit(pc5::RelayDiscovered{relay, l2, rsc});
-        send_request(*l, now);
+        dispatch(*l, Input::of(Local::relay_found), now,
+                 [&] { return route_busy(*l) ? move_to(State::wait_hop) : send_request(*l, now); });
     }
 }
 
@@ -195,69 +203,131 @@ void Engine::Impl::announce(pc5::Time) {
 
 // ---------------------------------------------------------------- the relay
 
-void Engine::Impl::start_second_hop(Link& first, pc5::Time now) {
+Link* Engine::Impl::start_second_hop(const Link& first, const std::string& target, pc5::Time now) {
     for (auto& l : links)
-        if (relayed(*l) && l->side == Side::initiator && l->peer == first.target &&
-            l->relay_indication == first.relay_indication)
-            return;  // hop 2 exists or is on its way
-    auto it = config.directory.find(first.target);
-    if (it == config.directory.end()) return;  // on_first_hop_up refuses hop 1 (#1)
+        if (relayed(*l) && l->side == Side::initiator && l->peer == target &&
+            l->relay_indication == first.relay_indication) {  // hop 2 exists or is on its way
+            if (std::find(l->serves.begin(), l->serves.end(), first.id) == l->serves.end())
+                l->serves.push_back(first.id);
+            return l.get();
+        }
+    auto it = config.directory.find(target);
+    if (it == config.directory.end()) return nullptr;  // on_first_hop_up refuses hop 1 (#1)
     auto hop = std::make_unique<Link>();
     hop->side = Side::initiator;
     hop->relay_indication = first.relay_indication;
-    hop->peer = first.target;
-    hop->target = first.target;
+    hop->peer = target;
+    hop->target = target;
     hop->rsc = first.rsc;
     hop->route = Route{it->second, false, 0};
     hop->started = now;
     hop->local_id = assign_local_id();
+    hop->serves.push_back(first.id);
     Link& l = add_link(std::move(hop));
-    send_request(l, now);
+    dispatch(l, Input::of(Local::connect), now,
+             [&] { return route_busy(l) ? move_to(State::wait_hop) : send_request(l, now); });
+    for (auto& o : links)  // it may have failed at once (step 0)
+        if (o.get() == &l) return &l;
+    return nullptr;
 }
 
-void Engine::Impl::on_first_hop_up(Link& hop, pc5::Time now) {
+Next Engine::Impl::on_first_hop_up(Link& hop, pc5::Time now) {
     for (auto& l : links)
         if (relayed(*l) && l->side == Side::initiator && l->peer == hop.target &&
             l->relay_indication == hop.relay_indication) {
             if (l->state == State::established) {
-                codec::DirectLinkEstablishmentAccept a;
-                a.source_user_info = codec::Octets{bytes_of(config.user_info)};
-                a.relay_indication = hop.relay_indication;
-                send(hop, a, now, false);
-                establish(hop, now);
-            } else {
-                hop.state = State::wait_second_hop;  // the accept waits for hop 2
-                hop.deadline = now + config.timers.relay_hold;
+                send_accept(hop, now);
+                return move_to(State::established);
             }
-            return;
+            hop.deadline = now + config.timers.relay_hold;  // the accept waits for hop 2
+            return move_to(State::wait_second_hop);
         }
     fail(hop, codec::Cause::direct_communication_not_allowed,
          fmt::format("relay: target \"{}\" is not reachable", hop.target), false, now, true);
+    return gone();
 }
 
 void Engine::Impl::second_hop_done(const Link& hop2, bool ok, codec::Cause cause, pc5::Time now) {
-    std::vector<Link*> held;
+    std::vector<std::string> served;
     for (auto& l : links)
         if (relayed(*l) && l->side == Side::responder && l->target == hop2.peer &&
-            l->relay_indication == hop2.relay_indication && l->state != State::established)
-            held.push_back(l.get());
-    for (auto* l : held) {
-        if (ok && l->state == State::wait_second_hop) {
-            codec::DirectLinkEstablishmentAccept a;
-            a.source_user_info = codec::Octets{bytes_of(config.user_info)};
-            a.relay_indication = l->relay_indication;
-            send(*l, a, now, false);
-            establish(*l, now);
-        } else if (!ok) {
-            fail(*l, cause, fmt::format("relay: second hop to \"{}\" failed", hop2.peer), false,
-                 now, true);
+            l->relay_indication == hop2.relay_indication &&
+            (std::find(hop2.serves.begin(), hop2.serves.end(), l->id) != hop2.serves.end() ||
+             l->state == State::wait_second_hop))
+            served.push_back(l->id);
+    for (const auto& id : served) {
+        Link* l = find(id);
+        if (!l) continue;
+        if (ok) {
+            if (l->state != State::wait_second_hop) continue;
+            dispatch(*l, Input::of(Local::second_hop_up), now, [&] {
+                send_accept(*l, now);
+                return move_to(State::established);
+            });
+            continue;
+        }
+        // Through a layer-3 relay the source's hop exists for this target only: it goes too.
+        // Through a layer-2 relay an established hop may carry end-to-end links to others.
+        if (l->state == State::established &&
+            l->relay_indication != codec::RelayIndication::via_layer3_relay)
+            continue;
+        dispatch(*l, Input::of(Local::second_hop_failed), now, [&] {
+            if (l->state == State::established) {
+                codec::DirectLinkReleaseRequest r;
+                r.cause = codec::Cause::direct_connection_not_available;
+                send(*l, r, now, true);
+                released(*l, r.cause, false, now);
+            } else {
+                fail(*l, cause, fmt::format("relay: second hop to \"{}\" failed", hop2.peer), false,
+                     now, true);
+            }
+            return gone();
+        });
+    }
+    if (ok)  // layer 2: end-to-end requests held for this target go now
+        for (auto it = held_frames.begin(); it != held_frames.end();) {
+            if (it->target != hop2.peer) {
+                ++it;
+                continue;
+            }
+            auto f = std::move(it->frame);
+            it = held_frames.erase(it);
+            relay_forward(f, now);
+        }
+    else
+        std::erase_if(held_frames, [&](const HeldFrame& h) { return h.target == hop2.peer; });
+}
+
+void Engine::Impl::forget_first_hop(const std::string& id, pc5::Time now) {
+    if (config.role != UeRole::relay || stopping) return;
+    std::erase_if(held_frames, [&](const HeldFrame& h) { return h.first_hop == id; });
+    std::vector<std::string> unused;
+    for (auto& l : links) {
+        auto n = std::erase(l->serves, id);
+        if (n > 0 && l->serves.empty()) unused.push_back(l->id);
+    }
+    // A relay holds no hop towards a target for a source that is gone (or never authenticated).
+    for (const auto& hop_id : unused) {
+        Link* l = find(hop_id);
+        if (!l) continue;
+        if (l->state == State::established) {
+            dispatch(*l, Input::of(Local::release), now, [&] {
+                codec::DirectLinkReleaseRequest r;
+                r.cause = codec::Cause::direct_communication_no_longer_needed;
+                send(*l, r, now, true);
+                arm(*l, now, config.timers.t_release);
+                return move_to(State::releasing);
+            });
+        } else if (establishing(l->state)) {
+            fail(*l, codec::Cause::direct_communication_no_longer_needed,
+                 "relay: no source needs this hop any more", false, now, false);
         }
     }
 }
 
 // Layer-2 relaying (TS 38.351, 3gpp-facts §4): by the SRAP header only; the end-to-end PDCP
 // PDU inside is opaque. Only SL-SRB0's establishment request is read, for its target.
-void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time) {
+void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
     auto h = srap::parse_header(f.pdu);
     if (!h) {
         drop(nullptr, pc5::DropReason::malformed, h.error().describe());
@@ -289,6 +359,19 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time) {
         }
         const auto target = string_of(*req->target_user_info);
         to = l2_hop([&](const Link& l) { return l.peer == target && &l != from; });
+        if (!to && target != from->peer && from->authenticated && may_relay(from->rsc)) {
+            // Another target of the same source (one end-to-end link per target over its hop):
+            // the relay makes its hop to that target, for an authenticated source and the RSC
+            // of its hop, and holds this request (one per source and target) until it is up.
+            if (Link* hop2 = start_second_hop(*from, target, now); hop2) {
+                std::erase_if(held_frames, [&](const HeldFrame& x) {
+                    return x.first_hop == from->id && x.target == target;
+                });
+                if (held_frames.size() < config.max_half_open)
+                    held_frames.push_back(HeldFrame{from->id, target, f});
+                return;
+            }
+        }
     } else {
         to = l2_hop([&](const Link& l) { return l.local_id == h->dst_ue; });
     }
