@@ -180,7 +180,6 @@ struct Run {
             std::vector<sim::Attacker::Emit> out;
             const auto v = attacker->on_frame(net.now, f, out);
             send(out);
-            if (!v.deliver && v.rule) attacker->judged(*v.rule, nullptr);
             if (!v.deliver || !v.rule) return v.deliver;
             for (auto& [l2, e] : net.ues) {
                 if (f.dst != l2 && (f.dst != pc5::kBroadcastL2Id || l2 == f.src)) continue;

@@ -45,10 +45,7 @@ void World::intercept(std::size_t to, pc5::Frame f) {
             record_altered(f);
         }
         rule = v.rule;
-        if (!v.deliver) {
-            if (rule) attacker->judged(*rule, nullptr);  // the attacker took it: nothing to see
-            return;
-        }
+        if (!v.deliver) return;  // the attacker took it: no victim saw it
     }
     const auto drops = [&] { return data ? u.up->counters().drops : u.engine->counters().drops; };
     const auto before = rule ? drops() : decltype(drops()){};
