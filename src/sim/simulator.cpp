@@ -123,6 +123,7 @@ Status World::setup() {
         if (p.relay) ues[*p.relay]->pairs.push_back(pairs.size() - 1);
         schedule(p.at, Kind::connect, pairs.size() - 1);
     }
+    arm_attacker();  // rules timed from the start
     for (std::size_t i = 0; i < std::min(options.diagrams, pairs.size()); ++i) {
         pairs[i].diagram.emplace();
         auto& d = *pairs[i].diagram;
