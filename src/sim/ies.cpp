@@ -73,6 +73,15 @@ struct Access {
     Status status;
     std::optional<std::vector<std::uint8_t>> out;
 
+    // Sets `x` from `value`, or records why it cannot.
+    template <class T>
+    void take(T& x) {
+        auto v = read_value<T>(*value);
+        if (!v)
+            status = std::move(v).error();
+        else
+            x = *v;
+    }
     template <class T>
     void mandatory(const char* n, T& x) {
         if (want != n) return;
@@ -83,11 +92,7 @@ struct Access {
             status = make_error(Errc::invalid_argument, "", "a mandatory IE cannot be removed");
             return;
         }
-        auto v = read_value<T>(*value);
-        if (!v)
-            status = std::move(v).error();
-        else
-            x = *v;
+        take(x);
     }
     template <class T>
     void optional(Iei i, std::optional<T>& x) {
@@ -99,11 +104,9 @@ struct Access {
             x.reset();
             return;
         }
-        auto v = read_value<T>(*value);
-        if (!v)
-            status = std::move(v).error();
-        else
-            x = *v;
+        T v{};
+        take(v);
+        if (status) x = v;
     }
     template <class T>
     void v(const char* n, T& x) {

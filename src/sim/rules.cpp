@@ -34,22 +34,6 @@ constexpr std::array<std::pair<Outcome, const char*>, 4> kOutcomes{{
     {Outcome::undetected, "undetected"},
 }};
 
-template <class T, std::size_t N>
-std::optional<T> from_table(const std::array<std::pair<T, const char*>, N>& table,
-                            std::string_view text) {
-    for (const auto& [v, n] : table)
-        if (text == n) return v;
-    return std::nullopt;
-}
-
-template <class T, std::size_t N>
-std::string all_names(const std::array<std::pair<T, const char*>, N>& table) {
-    std::string out;
-    for (const auto& [v, n] : table)
-        out += (out.empty() ? "" : ", ") + std::string(n);
-    return out;
-}
-
 // One [[attacker]] table's reading context: its index, the scenario's names, what is known.
 struct RuleReader {
     const Reader& r;
@@ -379,11 +363,19 @@ struct RuleReader {
         return {};
     }
 
-    Status modify(const toml::table& t, AttackRule& rule) const {
-        const auto* n = t.get("modify");
+    // The action's own table ([attacker.modify], ...).
+    Result<const toml::table*> own(const toml::table& t, const char* action) const {
+        const auto* n = t.get(action);
         if (!n || !n->is_table())
-            return r.bad(key("modify"), "action = \"modify\" needs a [modify] table");
-        const auto& m = *n->as_table();
+            return r.bad(key(action),
+                         fmt::format("action = \"{0}\" needs an [attacker.{0}] table", action));
+        return n->as_table();
+    }
+
+    Status modify(const toml::table& t, AttackRule& rule) const {
+        auto table = own(t, "modify");
+        if (!table) return std::move(table).error();
+        const auto& m = **table;
         PC5SEC_TRY(r.only(m, key("modify"), {"set", "add", "remove", "flip_bits"}));
         if (m.contains("set") || m.contains("add") || m.contains("remove")) {
             if (!rule.message)
@@ -413,10 +405,9 @@ struct RuleReader {
     }
 
     Status replay(const toml::table& t, AttackRule& rule) const {
-        const auto* n = t.get("replay");
-        if (!n || !n->is_table())
-            return r.bad(key("replay"), "action = \"replay\" needs a [replay] table");
-        const auto& m = *n->as_table();
+        auto table = own(t, "replay");
+        if (!table) return std::move(table).error();
+        const auto& m = **table;
         PC5SEC_TRY(
             r.only(m, key("replay"), {"record", "at_ms", "count", "interval_ms", "to", "as"}));
         PC5SEC_TRY(r.get(m, key("replay"), "record", rule.record));
@@ -425,10 +416,9 @@ struct RuleReader {
     }
 
     Status inject(const toml::table& t, AttackRule& rule) const {
-        const auto* n = t.get("inject");
-        if (!n || !n->is_table())
-            return r.bad(key("inject"), "action = \"inject\" needs an [inject] table");
-        const auto& m = *n->as_table();
+        auto table = own(t, "inject");
+        if (!table) return std::move(table).error();
+        const auto& m = **table;
         PC5SEC_TRY(r.only(m, key("inject"),
                           {"message", "from_record", "set", "add", "remove", "data", "size",
                            "knrp_sess_id", "lcid", "at_ms", "count", "interval_ms", "to", "as"}));

@@ -112,12 +112,8 @@ const char* name(Attack a) noexcept {
 }
 
 Result<Attack> attack_from_name(std::string_view text) {
-    for (const auto& [v, n] : kAttacks)
-        if (text == n) return v;
-    std::string all;
-    for (const auto& [v, n] : kAttacks)
-        all += (all.empty() ? "" : ", ") + std::string(n);
-    return make_error(Errc::invalid_argument, "attack", all);
+    if (auto a = from_table(kAttacks, text)) return *a;
+    return make_error(Errc::invalid_argument, "attack", all_names(kAttacks));
 }
 
 Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) {

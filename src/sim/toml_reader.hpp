@@ -6,7 +6,9 @@
 
 #include <toml++/toml.h>
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +74,23 @@ struct Reader {
         return {};
     }
 };
+
+// Names of enum values by table (kAttacks, kActions, ...): the value of a name, and the list.
+template <class T, std::size_t N>
+std::optional<T> from_table(const std::array<std::pair<T, const char*>, N>& table,
+                            std::string_view text) {
+    for (const auto& [v, n] : table)
+        if (text == n) return v;
+    return std::nullopt;
+}
+
+template <class T, std::size_t N>
+std::string all_names(const std::array<std::pair<T, const char*>, N>& table) {
+    std::string out;
+    for (const auto& [v, n] : table)
+        out += (out.empty() ? "" : ", ") + std::string(n);
+    return out;
+}
 
 // [[attacker]] tables (rules.cpp): `node` is the root's "attacker" value, checked against the
 // scenario's UE names, solution and compromised UEs.
