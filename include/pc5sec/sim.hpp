@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "pc5sec/error.hpp"
+#include "pc5sec/messages.hpp"
 #include "pc5sec/pc5.hpp"
 
 namespace pc5sec::sim {
@@ -73,9 +75,161 @@ enum class Attack : std::uint8_t {
     tamper_data,         // a data PDU's payload bit flipped on the air
     replay_data,         // data PDUs captured and sent again
     inject_data,         // data PDUs under a key the attacker made up
+    // [a-state]: solution A's establishment under forged and flooded requests.
+    forged_request_on_live_link,  // a request with a live link's L2 IDs and a fresh Nonce_1
+    request_flood,                // many requests, fresh nonces, made-up L2 IDs, at a relay
+    revoked_with_cached_knrp,     // the source revoked after its first link; it reuses the KNRP
 };
 const char* name(Attack a) noexcept;
 Result<Attack> attack_from_name(std::string_view text);
+
+// ---------------------------------------------------------------- the attacker
+// A Dolev-Yao attacker on the medium, written as rules ([[attacker]], docs/scenarios.md). Each
+// rule matches frames as they reach their receiver and acts on them, or acts at a time. It
+// reads only what an eavesdropper reads (unprotected PC5-S, the integrity-only Security Mode
+// Command, the headers of everything else) unless a scenario gives it compromised UEs.
+
+enum class RuleAction : std::uint8_t {
+    drop,
+    delay,
+    duplicate,
+    record,
+    replay,
+    reflect,
+    modify,
+    inject
+};
+const char* name(RuleAction a) noexcept;
+enum class Plane : std::uint8_t { any, signalling, data };
+// What a rule's times count from: virtual time 0, the first establishment ready, or the
+// scenario's release of every link (after the data; staged when a rule needs it).
+enum class Anchor : std::uint8_t { start, ready, released };
+// What the victims did about a rule's frames: refused (a link failed with a cause after it
+// fired), detected (its frames dropped and counted), undetected (accepted), or never fired.
+enum class Outcome : std::uint8_t { never_fired, refused, detected, undetected };
+const char* name(Outcome o) noexcept;
+
+// A value for an IE: octets (hex, an integer or text in TOML), fresh random octets for each use
+// ("random"), or the same IE of a recorded frame ("record:NAME").
+struct IeValue {
+    enum class Kind : std::uint8_t { bytes, random, record } kind = Kind::bytes;
+    std::vector<std::uint8_t> bytes;
+    std::string record;
+};
+struct IeEdit {
+    enum class Op : std::uint8_t { set, add, remove } op = Op::set;
+    std::string ie;  // an IE's name in the code-point table, or a mandatory field's name
+    IeValue value;
+};
+
+struct AttackRule {
+    std::string name;  // "attacker[N]" unless the file names it
+    // ---- match (a frame reaching its receiver)
+    std::string from, to;  // UE names; empty: any
+    std::optional<std::uint8_t> lcid;
+    std::optional<codec::MessageType> message;  // PC5 signalling message type, by name
+    Plane plane = Plane::any;
+    std::uint32_t nth = 0;    // only the n-th match (1-based); 0: every match
+    std::uint32_t every = 1;  // every k-th match (the 1st, the k+1-th, ...)
+    std::uint32_t limit = 0;  // fires at most this often; 0: no limit
+    Anchor anchor = Anchor::start;
+    double from_ms = 0, until_ms = -1;  // the window after the anchor; until < 0: open
+    bool has_match = false;             // the rule acts on matches (else only at `at_ms`)
+    // ---- action
+    RuleAction action = RuleAction::drop;
+    double delay_ms = 0;                  // delay
+    std::string record;                   // record: its name; replay/inject: the record used
+    std::vector<IeEdit> edits;            // modify, inject
+    std::vector<std::int64_t> flip_bits;  // modify: bit offsets (MSB first; negative: from end)
+    std::optional<codec::MessageType> inject_message;  // inject: the message built
+    bool inject_data = false;                          // inject: data PDUs instead
+    std::size_t data_size = 40;                        // their payload octets
+    std::uint16_t knrp_sess_id = 0;                    // the KNRP-sess ID they claim (+1 each)
+    std::optional<std::uint8_t> send_lcid;             // inject: the LCID (default by type)
+    std::optional<double> at_ms;                       // replay/inject at this time after anchor
+    std::uint32_t count = 1;                           // replay/inject: how many times
+    double interval_ms = 0;                            // ... this far apart
+    std::string send_to;                               // replay/inject: the receiver UE
+    std::string as_ue;                                 // replay/inject: a UE's L2 ID as source
+    std::optional<pc5::L2Id> as_l2;                    // ... a given L2 ID
+    bool as_random = false;                            // ... a fresh random L2 ID each time
+    // ---- the expected outcome (checked like [expect])
+    std::optional<Outcome> expect;
+    std::optional<std::uint8_t> expect_cause;
+};
+
+// What the attacker holds at set-up.
+struct AttackerSetup {
+    pc5::Solution solution = pc5::Solution::a;
+    std::uint64_t seed = 1;
+    std::map<std::string, pc5::L2Id> ues;  // every UE by name
+    std::vector<std::string> compromised;  // UEs whose credentials it holds (rogue UEs)
+    std::uint8_t data_bearer = 4;          // injected data's LCID by default
+};
+
+// A rule's record: how often it fired and what the victims did about its frames.
+struct RuleStats {
+    std::uint64_t fired = 0, matched = 0;
+    std::optional<pc5::Time> first;
+    std::map<std::uint8_t, std::uint64_t> refused;  // link failures by cause after it fired
+    std::map<std::string, std::uint64_t> dropped;   // its frames dropped, by reason
+    std::uint64_t accepted = 0;                     // its frames taken without a drop
+    std::uint64_t edit_errors = 0;                  // edits the codec refused (frame sent raw)
+    Outcome outcome() const;
+};
+
+class Attacker {
+  public:
+    Attacker(std::vector<AttackRule> rules, AttackerSetup setup);
+
+    struct Emit {
+        pc5::Time at;
+        pc5::Frame frame;
+        std::size_t rule;
+    };
+    struct Verdict {
+        bool deliver = true;              // false: dropped (or held back: see the emits)
+        bool altered = false;             // the frame was changed in flight
+        std::optional<std::size_t> rule;  // the rule whose frame this is (judge the receiver)
+    };
+    // A frame reaching its receiver at `now`: the rules act on it; frames the attacker adds go
+    // to `out` (their own delivery does not run the rules again).
+    Verdict on_frame(pc5::Time now, pc5::Frame& f, std::vector<Emit>& out);
+    // Time-driven actions (replay and inject at a time).
+    void set_anchor(Anchor a, pc5::Time at);
+    bool uses(Anchor a) const;
+    pc5::Time next_due() const;
+    void due(pc5::Time now, std::vector<Emit>& out);
+    // Rules a rogue UE's own engine applies to the request it sends (solution B's hook): the
+    // engine then signs what the rules made. True if a rule fired.
+    bool rogue(const std::string& ue) const;
+    bool edit_own(pc5::Time now, const std::string& ue, codec::DirectLinkEstablishmentRequest& m);
+    // The victims' answers: the receiver of a rule's frame dropped it (`reason`) or took it;
+    // a link failed with `cause`.
+    void judged(std::size_t rule, const std::string* dropped_as);
+    void link_failed(pc5::Time now, std::uint8_t cause);
+
+    const std::vector<AttackRule>& rules() const noexcept { return rules_; }
+    const std::vector<RuleStats>& stats() const noexcept { return stats_; }
+    std::uint64_t injected() const noexcept { return injected_; }
+    std::uint64_t tampered() const noexcept { return tampered_; }
+    // metrics.json's "attacker" (docs/metrics.md), one line per rule for the summary, and
+    // what did not match the rules' expected outcomes.
+    std::string json() const;
+    std::string summary() const;
+    std::vector<std::string> failed_expectations() const;
+
+    ~Attacker();
+    Attacker(Attacker&&) noexcept;
+    Attacker& operator=(Attacker&&) noexcept;
+
+  private:
+    struct State;
+    std::vector<AttackRule> rules_;
+    std::vector<RuleStats> stats_;
+    std::unique_ptr<State> st_;
+    std::uint64_t injected_ = 0, tampered_ = 0;
+};
 
 // What the scenario's author expects; the test suite checks every built-in against it.
 struct Expect {
@@ -100,10 +254,29 @@ struct Scenario {
     Medium medium;
     Traffic traffic;
     Attack attack = Attack::none;
+    std::vector<AttackRule> attacker;      // [[attacker]]
+    std::vector<std::string> compromised;  // UEs whose credentials the attacker holds
     Expect expect;
     // Generated populations ([scale]): `sources` source/target pairs through `relays` relays.
     std::uint32_t scale_pairs = 0, scale_relays = 0;
 };
+
+// The rules of a named attack (the medium attacks of `attack = NAME`, also run by `pc5sec
+// establish --attack NAME`), for `source` reaching `target` through `relay` ("" direct), with
+// the UEs it compromises; empty for the credential set-ups (revoked, expired, foreign-ca,
+// unauthorised-relay). Written in TOML, parsed by parse_rules.
+struct NamedRules {
+    std::vector<AttackRule> rules;
+    std::vector<std::string> compromised;
+};
+NamedRules attack_rules(Attack a, const std::string& source, const std::string& target,
+                        const std::string& relay);
+// [[attacker]] tables alone (a TOML document), checked against the UE names and the solution:
+// errors name "origin: attacker[N].key".
+Result<std::vector<AttackRule>> parse_rules(std::string_view toml, std::string_view origin,
+                                            const std::vector<std::string>& ues,
+                                            pc5::Solution solution,
+                                            const std::vector<std::string>& compromised);
 
 // Parses a scenario file. Errors name the key: "scenario.toml: medium.loss".
 Result<Scenario> parse_scenario(std::string_view toml, std::string_view origin);

@@ -20,6 +20,7 @@
 #include "pc5sec/loopback.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
+#include "pc5sec/sim.hpp"
 
 namespace pc5sec::cli {
 namespace {
@@ -52,6 +53,10 @@ struct Run {
     std::vector<std::unique_ptr<pc5::Endpoint>> ues;
     std::map<std::string, pc5::L2Id> directory{{"alice", kSource}, {"bob", kTarget}};
     std::array<std::uint8_t, 32> group_key{};  // --psk: one key all three UEs share
+    // The medium attacks: the simulator's rules for --attack NAME (sim::attack_rules), run by
+    // the same sim::Attacker on this medium.
+    std::optional<sim::Attacker> attacker;
+    std::map<std::string, std::size_t> failures_seen;  // LinkFailed events told the attacker
 
     creds::IssuedCredentials issue(const std::string& name, creds::Role role, creds::Rsc rsc,
                                    bool expired = false, bool other_ca = false) {
@@ -124,37 +129,87 @@ struct Run {
             c.keylog = &keylog;
             c.directory = directory;
             c.wall_clock_at_zero = epoch;
-            if (relay && a.attack == "tampering-relay")
-                c.tamper.on_request = [](codec::DirectLinkEstablishmentRequest& m) {
-                    m.relay_service_code = codec::RelayServiceCode{0x00C003};
+            // A rogue UE: its own engine signs the request the attacker's rules made.
+            if (attacker && attacker->rogue(name))
+                c.tamper.on_request = [this, name](codec::DirectLinkEstablishmentRequest& m) {
+                    attacker->edit_own(net.now, name, m);
                 };
             ues.push_back(take(sigauth::Engine::create(std::move(c))));
         }
         net.add(*ues.back());
     }
 
-    void attacker() {
-        if (a.attack == "tamper-request") {
-            net.attacker = [](pc5::Frame& f) {
-                if (f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty() && f.pdu[0] == 0x01 &&
-                    f.src == kSource) {
-                    auto old = f.pdu;
-                    auto m = codec::decode(old);
-                    if (m)
-                        if (auto* r = std::get_if<codec::DirectLinkEstablishmentRequest>(&*m)) {
-                            r->ue_security_capabilities = {0x80, 0xC0};  // EA0, IA0/NIA1 only
-                            if (auto b = codec::encode(*r)) f.pdu = *b;
-                        }
-                }
-                return true;
-            };
-        } else if (a.attack == "tamper-mac") {
-            net.attacker = [](pc5::Frame& f) {
-                if (f.lcid == pc5::lcid::kSrb1 && f.dst == kSource && !f.pdu.empty())
-                    f.pdu.back() ^= 0x01;
-                return true;
-            };
+    void make_attacker() {
+        const auto attack = take(sim::attack_from_name(a.attack));
+        const bool direct = path == pc5::Path::direct;
+        auto named = sim::attack_rules(attack, "alice", "bob", direct ? "" : "relay-1");
+        if (named.rules.empty()) return;  // none, or a credential set-up
+        sim::AttackerSetup s;
+        s.solution = solution;
+        rng->fill(std::span(reinterpret_cast<std::uint8_t*>(&s.seed), sizeof s.seed));
+        s.ues = directory;
+        if (!direct) s.ues["relay-1"] = kRelay;
+        s.compromised = std::move(named.compromised);
+        attacker.emplace(std::move(named.rules), std::move(s));
+    }
+
+    // Link failures since the last look: the attacker judges its rules by them.
+    void tell_failures() {
+        if (!attacker) return;
+        for (const auto& [ue, events] : net.events) {
+            auto& seen = failures_seen[ue];
+            for (; seen < events.size(); ++seen)
+                if (const auto* f = std::get_if<pc5::LinkFailed>(&events[seen]))
+                    attacker->link_failed(net.now, static_cast<std::uint8_t>(f->cause));
         }
+    }
+
+    void send(std::vector<sim::Attacker::Emit>& out) {
+        for (auto& e : out)
+            net.in_flight.push_back(
+                {std::max(e.at, net.now) + net.delay, net.order++, std::move(e.frame)});
+        out.clear();
+    }
+
+    // The attacker on the medium: every frame passes its rules; a frame of a rule is delivered
+    // here so that the receiver's answer (a drop and its reason, or none) is judged.
+    void hook() {
+        if (!attacker) return;
+        net.attacker = [this](pc5::Frame& f) {
+            tell_failures();
+            std::vector<sim::Attacker::Emit> out;
+            const auto v = attacker->on_frame(net.now, f, out);
+            send(out);
+            if (!v.deliver || !v.rule) return v.deliver;
+            for (auto& [l2, e] : net.ues) {
+                if (f.dst != l2 && (f.dst != pc5::kBroadcastL2Id || l2 == f.src)) continue;
+                const auto before = e->counters().drops;
+                e->receive(f, net.now);
+                const auto after = e->counters().drops;
+                std::optional<std::string> why;
+                for (std::size_t i = 0; i < after.size() && !why; ++i)
+                    if (after[i] != before[i]) why = pc5::name(static_cast<pc5::DropReason>(i));
+                attacker->judged(*v.rule, why ? &*why : nullptr);
+            }
+            net.delivered.push_back(f);
+            return false;
+        };
+    }
+
+    // Runs the medium for `span`, with the attacker's timed actions when they are due.
+    void run_for(pc5::Time span) {
+        const pc5::Time limit = net.now + span;
+        for (;;) {
+            const pc5::Time due = attacker ? attacker->next_due() : pc5::kNever;
+            if (due > limit) break;
+            net.run(due);
+            net.now = std::max(net.now, due);
+            std::vector<sim::Attacker::Emit> out;
+            attacker->due(net.now, out);
+            send(out);
+        }
+        net.run(limit);
+        tell_failures();
     }
 };
 
@@ -209,10 +264,11 @@ void run_establish(const Args& args) {
     if (args.attack == "foreign-ca")
         r.foreign.emplace(take(
             creds::ProvisioningFunction::create(r.epoch - 24h, 24h * 365, "foreign CA", *r.rng)));
+    r.make_attacker();
     r.add_ue("alice", kSource, false);  // first: --attack revoked revokes her before the others
     r.add_ue("bob", kTarget, false);    // load the revocation list
     if (r.path != pc5::Path::direct) r.add_ue("relay-1", kRelay, true);
-    r.attacker();
+    r.hook();
 
     pc5::ConnectRequest req;
     req.target = "bob";
@@ -224,27 +280,19 @@ void run_establish(const Args& args) {
         req.relay = "relay-1";
         req.relay_l2 = kRelay;
     }
-    pc5::Frame first_request;
-    auto record = r.net.attacker;
-    r.net.attacker = [&](pc5::Frame& f) {
-        if (first_request.pdu.empty() && f.lcid == pc5::lcid::kSrb0 && f.src == kSource)
-            first_request = f;
-        return record ? record(f) : true;
-    };
     auto& source = *r.ues.front();
     source.connect(req, r.net.now);
-    r.net.run(r.net.now + 120s);
-    if (args.reuse || args.attack == "replay") {
+    r.run_for(120s);
+    if (r.attacker) r.attacker->set_anchor(sim::Anchor::ready, r.net.now);
+    if (args.reuse || (r.attacker && r.attacker->uses(sim::Anchor::released))) {
         // Release everything, then: --reuse connects again (KNRP reuse, step 3 skipped);
-        // --attack replay has the attacker send alice's recorded request again.
+        // --attack replay's rules send alice's recorded request again 2 s after the release.
         for (auto& ue : r.ues)
             ue->release_all(r.net.now);
-        r.net.run(r.net.now + 10s);
-        if (args.attack == "replay")
-            r.net.inject(first_request);
-        else
-            source.connect(req, r.net.now);
-        r.net.run(r.net.now + 120s);
+        if (r.attacker) r.attacker->set_anchor(sim::Anchor::released, r.net.now);
+        r.run_for(10s);
+        if (args.reuse) source.connect(req, r.net.now);
+        r.run_for(120s);
     }
 
     // Report.
@@ -347,6 +395,7 @@ void run_establish(const Args& args) {
                      {"keygen", ops.keygen},
                      {"kdf", ops.kdf}};
     out["virtual_time_ms"] = std::chrono::duration<double, std::milli>(r.net.now).count();
+    if (r.attacker) out["attacker"] = nlohmann::json::parse(r.attacker->json());
     if (!args.keylog.empty()) {
         std::string text = "# pc5sec key log (docs/keylog.md): these lines are secret keys\n";
         for (const auto& rec : r.keylog.records())
@@ -368,6 +417,7 @@ void run_establish(const Args& args) {
                          "checks, {} key agreements, {} key pairs, {} KDF calls\n",
                          ops.sign, ops.verify, ops.cert_verify, ops.key_agreement, ops.keygen,
                          ops.kdf);
+        if (r.attacker) std::cout << r.attacker->summary();
         if (!args.keylog.empty()) std::cout << "key log: " << args.keylog << "\n";
     }
     if (!source_ok) throw CommandError(kExitCheckFailed, "the source has no established link");

@@ -1,7 +1,8 @@
-// The attacker of the simulator's attack scenarios (docs/scenarios.md [attack]). It sits on the
-// medium: it edits frames in flight, records them and sends them again, or makes up its own.
-// Credential attacks (expired, revoked, foreign CA, unauthorised relay) are staged at set-up,
-// and the tampering relay is solution B's relay hook (sigauth::Tamper).
+// The simulator's attacker (docs/scenarios.md "The attacker"): the rules of [[attacker]] and of
+// the named attack (`attack = NAME`, sim::attack_rules) run by sim::Attacker on every frame as it
+// reaches its receiver, and at their times. Credential attacks (expired, revoked, foreign CA,
+// unauthorised relay, the revocation of revoked-with-cached-knrp) are set-ups; a compromised
+// UE of solution B is a rogue UE whose own engine applies the rules to what it sends.
 #include <fmt/format.h>
 
 #include "pc5sec/codec.hpp"
@@ -11,66 +12,94 @@ namespace pc5sec::sim {
 
 using namespace std::chrono_literals;
 
-namespace {
+void World::setup_attacker(const std::vector<UeSpec>& specs) {
+    const auto& s = scenario;
+    const auto& c = s.connects.front();
+    auto named = attack_rules(s.attack, c.source, c.target, c.relay == "auto" ? "" : c.relay);
+    std::vector<AttackRule> rules = std::move(named.rules);
+    rules.insert(rules.end(), s.attacker.begin(), s.attacker.end());
+    if (rules.empty()) return;
+    AttackerSetup a;
+    a.solution = s.solution;
+    a.seed = s.seed;
+    for (const auto& u : specs)
+        a.ues[u.name] = u.l2;
+    a.compromised = s.compromised;
+    a.compromised.insert(a.compromised.end(), named.compromised.begin(), named.compromised.end());
+    a.data_bearer = s.traffic.bearer;
+    attacker.emplace(std::move(rules), std::move(a));
+}
 
-enum Step : std::uint32_t {
-    release_all = 0,
-    replay_request = 1,
-    reconnect = 2,
-    replay_data = 3,
-    inject_data = 4
-};
-
-}  // namespace
-
-// Called for every frame about to be delivered; false drops it.
-bool World::tamper(pc5::Frame& f) {
-    if (pairs.empty()) return true;
-    const Ue& source = *ues[pairs.front().source];
-    const bool from_source = f.src == source.spec.l2;
+// A frame reaching UE `to`: the rules act on it, then the UE gets it (or not). The receiver's
+// answer to a rule's frame is judged: dropped (by reason, from its counters) or taken.
+void World::intercept(std::size_t to, pc5::Frame f) {
+    Ue& u = *ues[to];
     const bool data = userplane::carries_data(f, scenario.solution == pc5::Solution::a);
-    switch (scenario.attack) {
-        case Attack::tamper_request:
-            // Bidding down (TS 33.536 5.3.3.1.4): the capabilities the source sent, downgraded.
-            if (from_source && f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty() && f.pdu[0] == 0x01) {
-                if (auto m = codec::decode(f.pdu))
-                    if (auto* r = std::get_if<codec::DirectLinkEstablishmentRequest>(&*m)) {
-                        r->ue_security_capabilities = {0x80, 0xC0};  // EA0, IA0/NIA1 only
-                        if (auto b = codec::encode(*r)) {
-                            f.pdu = *b;
-                            ++medium.tampered;
-                            record_altered(f);
-                        }
-                    }
-            }
-            break;
-        case Attack::tamper_mac:
-            if (f.lcid == pc5::lcid::kSrb1 && f.dst == source.spec.l2 && !f.pdu.empty()) {
-                f.pdu.back() ^= 0x01;
-                ++medium.tampered;
-                record_altered(f);
-            }
-            break;
-        case Attack::replay:
-            if (!recorded_request && from_source && f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty() &&
-                f.pdu[0] == 0x01)
-                recorded_request = f;
-            break;
-        case Attack::tamper_data:
-            // Every fourth data PDU from the source gets one payload bit flipped.
-            if (from_source && data && f.pdu.size() > 8 && data_seen++ % 4 == 0) {
-                f.pdu[f.pdu.size() / 2] ^= 0x10;
-                ++medium.tampered;
-                record_altered(f);
-            }
-            break;
-        case Attack::replay_data:
-            if (from_source && data && recorded_data.size() < 5) recorded_data.push_back(f);
-            break;
-        default:
-            break;
+    std::optional<std::size_t> rule;
+    if (attacker) {
+        std::vector<Attacker::Emit> out;
+        const auto v = attacker->on_frame(now, f, out);
+        emit(out);
+        if (v.altered) {
+            ++medium.tampered;
+            record_altered(f);
+        }
+        rule = v.rule;
+        if (!v.deliver) return;  // the attacker took it: no victim saw it
     }
-    return true;
+    const auto drops = [&] { return data ? u.up->counters().drops : u.engine->counters().drops; };
+    const auto before = rule ? drops() : decltype(drops()){};
+    if (data)
+        u.up->receive(f, now);
+    else
+        u.engine->receive(f, now);
+    if (!rule) return;
+    const auto after = drops();
+    for (std::size_t i = 0; i < after.size(); ++i)
+        if (after[i] != before[i]) {
+            const std::string reason = pc5::name(static_cast<pc5::DropReason>(i));
+            attacker->judged(*rule, &reason);
+            return;
+        }
+    attacker->judged(*rule, nullptr);
+}
+
+// Frames the attacker adds: on the air at their time, through the medium like any other.
+void World::emit(std::vector<Attacker::Emit>& out) {
+    for (auto& e : out) {
+        auto it = by_l2.find(e.frame.dst);
+        if (it == by_l2.end()) {
+            ++medium.undeliverable;
+            continue;
+        }
+        ++medium.injected;
+        if (e.at > now) {
+            schedule(e.at, Kind::emit, it->second, std::move(e.frame));
+            continue;
+        }
+        record_altered(e.frame);
+        const auto from = by_l2.find(e.frame.src);
+        carry(from == by_l2.end() ? std::nullopt : std::optional<std::size_t>(from->second),
+              it->second, std::move(e.frame), false);
+    }
+    out.clear();
+    arm_attacker();
+}
+
+void World::arm_attacker() {
+    if (!attacker) return;
+    const pc5::Time t = attacker->next_due();
+    if (t == pc5::kNever || t == attacker_armed) return;
+    attacker_armed = t;
+    schedule(std::max(t, now), Kind::attacker, 0);
+}
+
+void World::attacker_due() {
+    if (!attacker || now != attacker_armed) return;  // re-armed since: a stale entry
+    attacker_armed = pc5::kNever;
+    std::vector<Attacker::Emit> out;
+    attacker->due(now, out);
+    emit(out);
 }
 
 // What the attacker (or the radio) put on the air in place of, or besides, what a UE sent: the
@@ -81,7 +110,8 @@ void World::record_altered(const pc5::Frame& f) {
     capture.record(now, copy);
 }
 
-// Once the first pair is ready: the attacks that act later, and the scenario's reuse.
+// Once the first pair is ready: the rules timed from "ready", the scenario's release (reuse, or
+// rules timed from "released") and what follows it.
 void World::stage_attacks(std::size_t pi) {
     if (pi != 0) return;
     const pc5::Time traffic_end =
@@ -89,65 +119,29 @@ void World::stage_attacks(std::size_t pi) {
         pc5::Time{static_cast<std::int64_t>(scenario.traffic.interval_ms * 1e6) *
                   (scenario.traffic.pdus + 1)} +
         100ms;
-    if (scenario.attack == Attack::replay || scenario.reuse) {
+    const bool cached_knrp = scenario.attack == Attack::revoked_with_cached_knrp;
+    if (attacker) attacker->set_anchor(Anchor::ready, now);
+    if (scenario.reuse || cached_knrp || (attacker && attacker->uses(Anchor::released))) {
         for (std::size_t i = 0; i < ues.size(); ++i)
             schedule(traffic_end + 1s, Kind::release, i);
-        schedule(traffic_end + 3s, Kind::attack, pi, {},
-                 scenario.attack == Attack::replay ? replay_request : reconnect);
+        if (attacker) attacker->set_anchor(Anchor::released, traffic_end + 1s);
+        if (cached_knrp) schedule(traffic_end + 2s, Kind::revoke, pi);
+        if (scenario.reuse || cached_knrp) schedule(traffic_end + 3s, Kind::reconnect, pi);
     }
-    if (scenario.attack == Attack::replay_data)
-        schedule(traffic_end, Kind::attack, pi, {}, replay_data);
-    if (scenario.attack == Attack::inject_data)
-        schedule(now + 1ms +
-                     pc5::Time{static_cast<std::int64_t>(scenario.traffic.interval_ms * 1e6 / 2)},
-                 Kind::attack, pi, {}, inject_data);
+    arm_attacker();
 }
 
-void World::attack_action(std::size_t pi, std::uint32_t step) {
-    const Pair& p = pairs[pi];
-    const Ue& source = *ues[p.source];
-    touched = ues.size();  // nothing to drain: the frames go straight onto the medium
-    switch (step) {
-        case replay_request:
-            if (recorded_request) {
-                ++medium.injected;
-                record_altered(*recorded_request);
-                carry(p.source, by_l2.at(recorded_request->dst), *recorded_request, false);
-            }
-            break;
-        case reconnect:
-            connect(pi);
-            touched = p.source;
-            break;
-        case replay_data:
-            for (const auto& f : recorded_data) {
-                ++medium.injected;
-                record_altered(f);
-                carry(p.source, by_l2.at(f.dst), f, false);
-            }
-            break;
-        case inject_data: {
-            // Five data PDUs under a KNRP-sess ID and keys the attacker made up, to the UE the
-            // source sends its data to, as if from the source.
-            const pc5::L2Id to = p.relay ? ues[*p.relay]->spec.l2 : ues[p.target]->spec.l2;
-            for (std::uint32_t n = 0; n < 5; ++n) {
-                pc5::Frame f;
-                f.src = source.spec.l2;
-                f.dst = to;
-                f.lcid = scenario.traffic.bearer;
-                f.pdu.resize(userplane::kHeaderSize + 40 + userplane::kMacSize);
-                rng.fill(f.pdu);
-                userplane::write_header({KnrpSessId{static_cast<std::uint16_t>(0xBAD0 + n)}, n},
-                                        f.pdu.data());
-                ++medium.injected;
-                record_altered(f);
-                carry(p.source, by_l2.at(to), std::move(f), false);
-            }
-            break;
-        }
-        default:
-            break;
-    }
+// revoked-with-cached-knrp: the source's certificate is revoked after its first link, and
+// every UE loads the new revocation list; the source still holds the KNRP it established.
+void World::revoke_source() {
+    touched = ues.size();
+    Ue& src = *ues[pairs.front().source];
+    if (!src.creds || !pf) return;
+    (void)pf->revoke(src.creds->certificate(),
+                     kEpoch + std::chrono::duration_cast<std::chrono::seconds>(now));
+    for (auto& u : ues)
+        if (u->creds && pf->revocation_list())
+            (void)u->creds->trust().set_revocation_list(*pf->revocation_list());
 }
 
 }  // namespace pc5sec::sim

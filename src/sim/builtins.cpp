@@ -141,6 +141,23 @@ std::vector<Builtin> make() {
          std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = 20\n"
                                  "[expect.drops_min]\nunknown-session = 5\n"});
 
+    // [a-state]'s attacks on solution A's establishment, as rule sets. Their [expect] holds only
+    // what today's engine does (the live link survives); whether each attempt is refused shows
+    // per rule in the summary and in metrics.json "attacker".
+    add({"attack-forged-request-on-live-link",
+         "A: a request with the live link's L2 IDs and a fresh Nonce_1, from no credentials", "A",
+         "l3", "attack = \"forged-request-on-live-link\"\n", "", "", "", "", "relay-1",
+         std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = 20\n"});
+    add({"attack-request-flood",
+         "A: 50 requests with fresh nonces from made-up L2 IDs at the relay", "A", "l3",
+         "attack = \"request-flood\"\n", "", "", "", "", "relay-1",
+         std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = 20\n"});
+    add({"attack-revoked-with-cached-knrp",
+         "A: the source is revoked after its first link and asks again with its cached KNRP ID "
+         "(today: accepted)",
+         "A", "l3", "attack = \"revoked-with-cached-knrp\"\n", "", "", "", "", "relay-1",
+         std::string(kTraffic)});
+
     std::vector<Builtin> out;
     for (const auto& s : specs)
         out.push_back({s.name, s.summary, render(s)});

@@ -323,6 +323,11 @@ Report World::report() const {
         if (got < n)
             fail(fmt::format("expected at least {} data drops '{}', got {}", n, reason, got));
     }
+    if (attacker) {
+        for (auto& why : attacker->failed_expectations())
+            fail(std::move(why));
+        j["attacker"] = nlohmann::ordered_json::parse(attacker->json());
+    }
     j["expectations"] = {{"met", out.expectations_met}, {"failed", out.failed_expectations}};
     out.json = j.dump(2) + "\n";
 
@@ -367,6 +372,7 @@ Report World::report() const {
         scenario.traffic.echo ? fmt::format(" ({} echoes back)", data_echoed) : "", dropped,
         data_drops.empty() ? "" : " " + nlohmann::json(data_drops).dump(), medium.frames,
         medium.lost, medium.corrupted, medium.injected);
+    if (attacker) t += attacker->summary();
     t += out.expectations_met
              ? "  expectations: met\n"
              : "  expectations NOT met: " +

@@ -10,11 +10,12 @@
 #include "pc5sec/policy.hpp"
 #include "pc5sec/sim.hpp"
 #include "pc5sec/userplane.hpp"
+#include "sim/toml_reader.hpp"
 
 namespace pc5sec::sim {
 namespace {
 
-constexpr std::array<std::pair<Attack, const char*>, 12> kAttacks{{
+constexpr std::array<std::pair<Attack, const char*>, 15> kAttacks{{
     {Attack::none, "none"},
     {Attack::tamper_request, "tamper-request"},
     {Attack::tamper_mac, "tamper-mac"},
@@ -27,64 +28,10 @@ constexpr std::array<std::pair<Attack, const char*>, 12> kAttacks{{
     {Attack::tamper_data, "tamper-data"},
     {Attack::replay_data, "replay-data"},
     {Attack::inject_data, "inject-data"},
+    {Attack::forged_request_on_live_link, "forged-request-on-live-link"},
+    {Attack::request_flood, "request-flood"},
+    {Attack::revoked_with_cached_knrp, "revoked-with-cached-knrp"},
 }};
-
-struct Reader {
-    std::string origin;
-
-    Error bad(std::string_view key, std::string message) const {
-        return make_error(Errc::invalid_argument, fmt::format("{}: {}", origin, key),
-                          std::move(message));
-    }
-
-    Status only(const toml::table& t, std::string_view where,
-                std::initializer_list<std::string_view> keys) const {
-        for (const auto& [k, v] : t) {
-            (void)v;
-            if (std::find(keys.begin(), keys.end(), k.str()) == keys.end())
-                return bad(
-                    where.empty() ? std::string(k.str()) : fmt::format("{}.{}", where, k.str()),
-                    "unknown key (docs/scenarios.md lists the keys)");
-        }
-        return {};
-    }
-
-    template <typename T>
-    Status get(const toml::table& t, std::string_view where, std::string_view key, T& out) const {
-        const auto* node = t.get(key);
-        if (!node) return {};
-        const std::string full =
-            where.empty() ? std::string(key) : fmt::format("{}.{}", where, key);
-        if constexpr (std::is_same_v<T, bool>) {
-            if (!node->is_boolean()) return bad(full, "must be true or false");
-            out = node->as_boolean()->get();
-        } else if constexpr (std::is_same_v<T, std::string>) {
-            if (!node->is_string()) return bad(full, "must be a string");
-            out = node->as_string()->get();
-        } else if constexpr (std::is_same_v<T, double>) {
-            if (node->is_integer())
-                out = static_cast<double>(node->as_integer()->get());
-            else if (node->is_floating_point())
-                out = node->as_floating_point()->get();
-            else
-                return bad(full, "must be a number");
-            if (!(out >= 0)) return bad(full, "must not be negative");
-        } else {
-            if (!node->is_integer()) return bad(full, "must be an integer");
-            const auto v = node->as_integer()->get();
-            if (v < 0 || static_cast<std::uint64_t>(v) > std::numeric_limits<T>::max())
-                return bad(full, fmt::format("must be 0 .. {}", std::numeric_limits<T>::max()));
-            out = static_cast<T>(v);
-        }
-        return {};
-    }
-
-    Status probability(const toml::table& t, std::string_view key, double& out) const {
-        PC5SEC_TRY(get(t, "medium", key, out));
-        if (out > 1) return bad(fmt::format("medium.{}", key), "a probability is 0 .. 1");
-        return {};
-    }
-};
 
 Result<pc5::Solution> solution_from(std::string_view s) {
     if (s == "A") return pc5::Solution::a;
@@ -165,12 +112,8 @@ const char* name(Attack a) noexcept {
 }
 
 Result<Attack> attack_from_name(std::string_view text) {
-    for (const auto& [v, n] : kAttacks)
-        if (text == n) return v;
-    std::string all;
-    for (const auto& [v, n] : kAttacks)
-        all += (all.empty() ? "" : ", ") + std::string(n);
-    return make_error(Errc::invalid_argument, "attack", all);
+    if (auto a = from_table(kAttacks, text)) return *a;
+    return make_error(Errc::invalid_argument, "attack", all_names(kAttacks));
 }
 
 Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) {
@@ -184,10 +127,10 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             fmt::format("{}:{}:{}", origin, e.source().begin.line, e.source().begin.column),
             std::string(e.description()));
     }
-    PC5SEC_TRY(r.only(
-        root, "",
-        {"name", "description", "solution", "path", "seed", "rsc", "key_type", "psk", "reuse",
-         "duration_s", "attack", "ue", "connect", "medium", "traffic", "expect", "scale"}));
+    PC5SEC_TRY(r.only(root, "",
+                      {"name", "description", "solution", "path", "seed", "rsc", "key_type", "psk",
+                       "reuse", "duration_s", "attack", "ue", "connect", "medium", "traffic",
+                       "expect", "scale", "attacker", "compromised"}));
     Scenario s;
     PC5SEC_TRY(r.get(root, "", "name", s.name));
     PC5SEC_TRY(r.get(root, "", "description", s.description));
@@ -340,6 +283,21 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         }
     }
     if (s.connects.empty()) return r.bad("connect", "a scenario needs at least one [[connect]]");
+    // The attacker: its compromised UEs, then its rules (checked against both).
+    std::vector<std::string> ue_names;
+    for (const auto& u : s.ues)
+        ue_names.push_back(u.name);
+    if (const auto* c = root.get("compromised")) {
+        const auto* arr = c->as_array();
+        if (!arr) return r.bad("compromised", "an array of UE names");
+        for (const auto& n : *arr) {
+            if (!n.is_string() || !names.count(n.as_string()->get()))
+                return r.bad("compromised", "an array of the names of [[ue]]");
+            s.compromised.push_back(n.as_string()->get());
+        }
+    }
+    if (const auto* a = root.get("attacker"))
+        PC5SEC_TRY(read_rules(r, *a, ue_names, s.solution, s.compromised, s.attacker));
     return s;
 }
 

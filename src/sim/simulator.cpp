@@ -87,6 +87,7 @@ Status World::setup() {
         ues.push_back(std::move(ue));
         zones[u.zone].push_back(ues.size() - 1);
     }
+    setup_attacker(specs);
     // Issue credentials; revoke before anyone loads the revocation list.
     std::vector<creds::IssuedCredentials> issued;
     issued.reserve(ues.size());
@@ -122,6 +123,7 @@ Status World::setup() {
         if (p.relay) ues[*p.relay]->pairs.push_back(pairs.size() - 1);
         schedule(p.at, Kind::connect, pairs.size() - 1);
     }
+    arm_attacker();  // rules timed from the start
     for (std::size_t i = 0; i < std::min(options.diagrams, pairs.size()); ++i) {
         pairs[i].diagram.emplace();
         auto& d = *pairs[i].diagram;
@@ -156,6 +158,7 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.credentials = std::make_shared<creds::CredentialManager>(
             std::move(issued.key), std::move(issued.certificate), std::move(*trust));
         c.credentials->set_logger([](std::string_view) {});
+        ue.creds = c.credentials;
         // Step 0: in coverage the provisioning function renews credentials (seed 000 FFS).
         if (u.in_coverage) c.credentials->set_provisioning_function(&*pf);
         c.in_coverage = u.in_coverage;
@@ -163,7 +166,7 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.rng = &rng;
         c.keylog = &keylog;
         c.directory = std::move(directory);
-        c.capture = options.capture;
+        c.capture = options.capture || compromised(u.name);
         c.policy.signalling.integrity = level(u.integrity);
         c.policy.signalling.ciphering = level(u.ciphering);
         if (s.psk) {
@@ -190,12 +193,13 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.rscs = u.rscs;
         c.rng = &rng;
         c.keylog = &keylog;
-        c.capture = options.capture;
+        c.capture = options.capture || compromised(u.name);
         c.directory = std::move(directory);
         c.wall_clock_at_zero = kEpoch;
-        if (u.relay && s.attack == Attack::tampering_relay)
-            c.tamper.on_request = [](codec::DirectLinkEstablishmentRequest& m) {
-                m.relay_service_code = codec::RelayServiceCode{0x00C003};
+        // A rogue UE: its own engine signs the request the attacker's rules made.
+        if (attacker && attacker->rogue(u.name))
+            c.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {
+                if (attacker->edit_own(now, name, m)) ++medium.tampered;
             };
         auto e = sigauth::Engine::create(std::move(c));
         if (!e) return std::move(e).error();
@@ -251,9 +255,24 @@ void World::run() {
             case Kind::release:
                 release(e.who);
                 break;
-            case Kind::attack:
-                attack_action(e.who, e.n);
+            case Kind::reconnect:
+                connect(e.who);
                 break;
+            case Kind::revoke:
+                revoke_source();
+                break;
+            case Kind::attacker:
+                touched = ues.size();  // its frames go straight onto the medium
+                attacker_due();
+                break;
+            case Kind::emit: {
+                touched = ues.size();
+                record_altered(e.frame);
+                const auto from = by_l2.find(e.frame.src);
+                carry(from == by_l2.end() ? std::nullopt : std::optional<std::size_t>(from->second),
+                      e.who, std::move(e.frame), false);
+                break;
+            }
             case Kind::probe:
                 probe_b_route(e.who, e.n);
                 break;
@@ -360,6 +379,7 @@ void World::on_event(std::size_t i, pc5::Event ev) {
         record_link(u, r->link, true);
     } else if (auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
         record_failure(u, *f);
+        if (attacker) attacker->link_failed(now, static_cast<std::uint8_t>(f->cause));
         note(i,
              fmt::format("failed, cause #{}: {}", static_cast<unsigned>(f->cause),
                          f->reason.substr(0, 60)),
@@ -564,14 +584,14 @@ void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hin
     carry(from, it->second, std::move(f), false);
 }
 
-void World::carry(std::size_t from, std::size_t to, pc5::Frame f, bool broadcast) {
+void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast) {
     const auto& m = scenario.medium;
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     pc5::Time delay = from_ms(m.delay_ms + m.jitter_ms * u01(medium_rng));
     auto fate = DiagramArrow::Fate::delivered;
     if (m.loss > 0 && u01(medium_rng) < m.loss) {
         ++medium.lost;
-        if (!broadcast) diagram_arrow(from, to, f, DiagramArrow::Fate::lost);
+        if (!broadcast && from) diagram_arrow(*from, to, f, DiagramArrow::Fate::lost);
         return;
     }
     if (m.corrupt > 0 && u01(medium_rng) < m.corrupt && !f.pdu.empty()) {
@@ -590,18 +610,12 @@ void World::carry(std::size_t from, std::size_t to, pc5::Frame f, bool broadcast
         ++medium.duplicated;
         schedule(now + delay + from_ms(m.delay_ms), Kind::deliver, to, f);
     }
-    if (!broadcast) diagram_arrow(from, to, f, fate);
+    if (!broadcast && from) diagram_arrow(*from, to, f, fate);
     schedule(now + delay, Kind::deliver, to, std::move(f));
 }
 
 void World::deliver(std::size_t to, pc5::Frame f) {
-    if (!tamper(f)) return;
-    Ue& u = *ues[to];
-    if (userplane::carries_data(f, scenario.solution == pc5::Solution::a)) {
-        u.up->receive(f, now);
-    } else {
-        u.engine->receive(f, now);
-    }
+    intercept(to, std::move(f));
 }
 
 }  // namespace pc5sec::sim

@@ -3,6 +3,7 @@
 // JSON metrics, the summary and the diagrams.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <memory>
@@ -33,6 +34,7 @@ inline const creds::TimePoint kEpoch = creds::from_unix_seconds(1'793'491'200);
 struct Ue {
     UeSpec spec;
     std::unique_ptr<pc5::Endpoint> engine;
+    std::shared_ptr<creds::CredentialManager> creds;  // solution A: its credentials and trust
     link::Engine* a = nullptr;     // solution A's engine (re-keying), else nullptr
     sigauth::Engine* b = nullptr;  // solution B's engine (keep-alive), else nullptr
     std::unique_ptr<userplane::Endpoint> up;
@@ -76,7 +78,18 @@ struct MediumCounters {
                   undeliverable = 0, injected = 0, tampered = 0;
 };
 
-enum class Kind : std::uint8_t { deliver, timer, connect, send, release, attack, probe };
+enum class Kind : std::uint8_t {
+    deliver,
+    timer,
+    connect,
+    send,
+    release,
+    reconnect,  // the scenario's reuse: connect again after the release
+    revoke,     // revoked-with-cached-knrp: the source's certificate revoked, the list pushed
+    attacker,   // the attacker's time-driven rules are due
+    emit,       // a frame the attacker puts on the air (`frame`, to `who`)
+    probe
+};
 
 struct Event {
     pc5::Time at;
@@ -118,10 +131,10 @@ class World {
     std::size_t touched = 0, settled = 0;
     MediumCounters medium;
     std::uint64_t data_offered = 0, data_delivered = 0, data_garbled = 0, data_echoed = 0;
-    // Attacks on data: frames captured for replay, counters of what the attacker did.
-    std::vector<pc5::Frame> recorded_data;
-    std::optional<pc5::Frame> recorded_request;
-    std::uint32_t data_seen = 0;
+    // The attacker's rules ([[attacker]] and the named attack's), and when its next
+    // time-driven action is queued.
+    std::optional<Attacker> attacker;
+    pc5::Time attacker_armed = pc5::kNever;
 
   private:
     Status make_engine(Ue& ue, creds::IssuedCredentials issued);
@@ -142,19 +155,29 @@ class World {
     void settle(std::size_t pair, bool ok);
     // Solution A through a layer-3 relay: per-hop links, which the relay joins; the data are
     // IPv6 packets between the end UEs (docs/userplane.md).
+    bool compromised(const std::string& ue) const {
+        return std::find(scenario.compromised.begin(), scenario.compromised.end(), ue) !=
+                   scenario.compromised.end() ||
+               (scenario.attack == Attack::tampering_relay && ues[by_name.at(ue)]->spec.relay);
+    }
     bool l3_data() const {
         return scenario.path == pc5::Path::l3 && scenario.solution == pc5::Solution::a;
     }
     std::vector<std::uint8_t> payload(const Pair& p, std::uint32_t n, bool echo) const;
     void send_data(std::size_t pair, std::uint32_t n);
     void transmit(std::size_t from, pc5::Frame f, const std::string& link_hint);
-    void carry(std::size_t from, std::size_t to, pc5::Frame f, bool broadcast);
+    // `from`: the sending UE when it is one (the attacker may send as an L2 ID no UE has).
+    void carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast);
     void deliver(std::size_t to, pc5::Frame f);
     // attacks.cpp
-    bool tamper(pc5::Frame& f);
+    void setup_attacker(const std::vector<UeSpec>& specs);
+    void intercept(std::size_t to, pc5::Frame f);
+    void emit(std::vector<Attacker::Emit>& out);
+    void arm_attacker();
+    void attacker_due();
+    void revoke_source();
     void record_altered(const pc5::Frame& f);
     void stage_attacks(std::size_t pair);
-    void attack_action(std::size_t pair, std::uint32_t step);
     // report.cpp
     void record_link(const Ue& u, const pc5::LinkSummary& l, bool rekeyed);
     void record_failure(const Ue& u, const pc5::LinkFailed& f);

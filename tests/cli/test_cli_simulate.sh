@@ -56,6 +56,20 @@ for f in "$root"/examples/*.toml; do
     if "$bin" simulate "$f" --no-files >/dev/null 2>"$tmp/err"; then ok; else bad "example $f: $(cat "$tmp/err")"; fi
 done
 
+# Every attack of examples/attacks/ runs, meets its expected outcome and says per rule how often
+# it fired and what came of it.
+for f in "$root"/examples/attacks/*.toml; do
+    if "$bin" simulate "$f" --no-files >"$tmp/out.txt" 2>"$tmp/err"; then ok; else bad "attack example $f: $(cat "$tmp/out.txt" "$tmp/err" | tail -5)"; fi
+    grep -q "attacker .*: fired [0-9]* times -> " "$tmp/out.txt" && ok || bad "attack example $f: no per-rule line"
+done
+n_attacks=$(ls "$root"/examples/attacks/*.toml | wc -l)
+[ "$n_attacks" -ge 8 ] && ok || bad "examples/attacks has $n_attacks files"
+"$bin" simulate builtin:attack-tamper-mac --json --no-files >"$tmp/tm.json" 2>/dev/null
+check "attacker in metrics" "$tmp/tm.json" "d['attacker'][0]['rule']=='tamper-mac' and d['attacker'][0]['fired']>=1 and d['attacker'][0]['outcome']=='refused' and d['attacker'][0]['victims']['dropped']['bad-mac']>=1"
+printf 'name = "x"\n[[ue]]\nname = "a"\n[[ue]]\nname = "b"\n[[connect]]\nsource = "a"\ntarget = "b"\nrelay = "auto"\n[[attacker]]\naction = "modify"\nmatch = { from = "a", message = "establishment_request" }\nmodify = { set = { foo = 1 } }\n' >"$tmp/badrule.toml"
+"$bin" simulate "$tmp/badrule.toml" >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q 'attacker\[0\].modify.set.foo' "$tmp/err" && grep -q 'unknown IE "foo"' "$tmp/err" && ok || bad "bad rule: rc=$rc $(cat "$tmp/err")"
+
 # Bad input: a clear error naming the key, exit 2.
 printf 'name = "x"\nsolution = "A"\n[medium]\nloss = 2\n' >"$tmp/bad.toml"
 "$bin" simulate "$tmp/bad.toml" >/dev/null 2>"$tmp/err"; rc=$?
