@@ -87,12 +87,6 @@ struct Config {
     // A cached KNRP (seed 000 step 2) is reused at most this long after step 3 made it, and
     // never after the peer's certificate expires or is revoked (checked again at each reuse).
     pc5::Time knrp_lifetime = std::chrono::hours(24);
-    // TS 33.536 lets a link come up with NIA0 when a policy says PREFERRED and the peer offers
-    // none. An on-path attacker can force that (docs/solution-a.md, "Downgrade under
-    // PREFERRED"). true: refuse NIA0 when this UE holds credentials for the peer (on a direct
-    // link, any; through a relay, for the RSC), with cause #5 (policy not aligned). This departs
-    // from TS 33.536: it makes PREFERRED behave as REQUIRED without saying so on the air.
-    bool refuse_null_integrity = false;
     // Attach a pc5::FrameCapture (the PC5-S message before protection) to each frame sent, for
     // a driver that writes a capture (trace::CaptureRecorder). Off: no copy is made.
     bool capture = false;

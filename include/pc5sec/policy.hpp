@@ -63,6 +63,10 @@ struct PolicyFile {
     std::vector<CipheringAlgorithm> ciphering = default_ciphering_preference();
     std::vector<IntegrityAlgorithm> integrity = default_integrity_preference();
     std::map<std::string, GroupKey> group_keys;
+    // [signalling] refuse_null_integrity = true: refuse NIA0 even where the policy says
+    // PREFERRED, when this UE holds credentials for the peer (docs/solution-a.md, "Downgrade
+    // under PREFERRED"). Departs from TS 33.536; off by default.
+    bool refuse_null_integrity = false;
 
     // `source` names the file in errors: "creds/alice/policy.toml: signalling.integrity".
     // Unknown keys are refused (a typo must not silently weaken a policy). Group key values never

@@ -36,9 +36,23 @@ struct Args {
     std::uint64_t seed = 0;
 };
 
-const char* const kAttacks[] = {"none",    "tamper-request",     "tamper-mac",
-                                "replay",  "foreign-ca",         "revoked",
-                                "expired", "unauthorised-relay", "tampering-relay"};
+const char* const kAttacks[] = {"none",
+                                "tamper-request",
+                                "tamper-mac",
+                                "replay",
+                                "foreign-ca",
+                                "revoked",
+                                "expired",
+                                "unauthorised-relay",
+                                "tampering-relay",
+                                "forged-request-on-live-link",
+                                "request-flood",
+                                "revoked-with-cached-knrp"};
+// The attacks of [a-state]: solution A only.
+bool a_state_attack(const std::string& a) {
+    return a == "forged-request-on-live-link" || a == "request-flood" ||
+           a == "revoked-with-cached-knrp";
+}
 
 struct Run {
     Args a;
@@ -57,6 +71,17 @@ struct Run {
     // the same sim::Attacker on this medium.
     std::optional<sim::Attacker> attacker;
     std::map<std::string, std::size_t> failures_seen;  // LinkFailed events told the attacker
+    // Solution A's credential managers, to load a new revocation list into every UE.
+    std::vector<std::shared_ptr<creds::CredentialManager>> managers;
+    std::optional<creds::Certificate> source_certificate;
+
+    // revoked-with-cached-knrp: the provisioning function revokes the source; every UE loads the
+    // new list (the source keeps the KNRP of its first link).
+    void revoke_source() {
+        take(pf->revoke(*source_certificate, epoch));
+        for (auto& m : managers)
+            take(m->trust().set_revocation_list(*pf->revocation_list()));
+    }
 
     creds::IssuedCredentials issue(const std::string& name, creds::Role role, creds::Rsc rsc,
                                    bool expired = false, bool other_ca = false) {
@@ -93,6 +118,8 @@ struct Run {
             c.credentials =
                 std::make_shared<creds::CredentialManager>(issued.key, issued.certificate, trust);
             c.credentials->set_logger([](std::string_view) {});
+            managers.push_back(c.credentials);
+            if (source) source_certificate = issued.certificate;
             c.in_coverage = !a.out_of_coverage;
             c.wall_epoch = epoch;
             c.rng = rng;
@@ -243,9 +270,12 @@ void run_establish(const Args& args) {
         throw CommandError(kExitBadInput,
                            "--attack: one of none, tamper-request, tamper-mac, "
                            "replay, foreign-ca, revoked, expired, "
-                           "unauthorised-relay, tampering-relay");
+                           "unauthorised-relay, tampering-relay, forged-request-on-live-link, "
+                           "request-flood, revoked-with-cached-knrp");
+    if (args.attack == "request-flood" && r.path == pc5::Path::direct)
+        throw CommandError(kExitBadInput, "--attack request-flood needs a relay path");
     if ((args.attack == "tamper-request" || args.attack == "tamper-mac" ||
-         args.attack == "replay" || args.psk || args.reuse) &&
+         args.attack == "replay" || a_state_attack(args.attack) || args.psk || args.reuse) &&
         is_b)
         throw CommandError(kExitBadInput,
                            "--attack/--psk/--reuse: this option exercises solution A only");
@@ -284,14 +314,26 @@ void run_establish(const Args& args) {
     source.connect(req, r.net.now);
     r.run_for(120s);
     if (r.attacker) r.attacker->set_anchor(sim::Anchor::ready, r.net.now);
-    if (args.reuse || (r.attacker && r.attacker->uses(sim::Anchor::released))) {
+    // Rules timed from "ready" (forged-request-on-live-link, request-flood) act now; then the
+    // links must still work: a keep-alive on each established link of the source.
+    if (r.attacker && r.attacker->uses(sim::Anchor::ready)) {
+        r.run_for(60s);
+        if (auto* a = dynamic_cast<link::Engine*>(r.ues.front().get()))
+            for (const auto& l : a->links())
+                (void)a->keepalive(l.id, r.net.now);
+        r.run_for(60s);
+    }
+    const bool cached_knrp = args.attack == "revoked-with-cached-knrp";
+    if (args.reuse || cached_knrp || (r.attacker && r.attacker->uses(sim::Anchor::released))) {
         // Release everything, then: --reuse connects again (KNRP reuse, step 3 skipped);
-        // --attack replay's rules send alice's recorded request again 2 s after the release.
+        // --attack replay's rules send alice's recorded request again 2 s after the release;
+        // revoked-with-cached-knrp revokes alice, then she asks again with her cached KNRP ID.
         for (auto& ue : r.ues)
             ue->release_all(r.net.now);
         if (r.attacker) r.attacker->set_anchor(sim::Anchor::released, r.net.now);
         r.run_for(10s);
-        if (args.reuse) source.connect(req, r.net.now);
+        if (cached_knrp) r.revoke_source();
+        if (args.reuse || cached_knrp) source.connect(req, r.net.now);
         r.run_for(120s);
     }
 
@@ -311,7 +353,7 @@ void run_establish(const Args& args) {
             nlohmann::json j;
             if (const auto* up = std::get_if<pc5::LinkEstablished>(&e)) {
                 const auto& l = up->link;
-                if (ue == "alice") source_ok = true;
+                if (ue == "alice") source_ok = true;  // its most recent outcome counts
                 auto fp = [&](const char* k) {
                     auto it = l.fingerprints.find(k);
                     return it == l.fingerprints.end() ? std::string("-") : it->second;
@@ -323,6 +365,8 @@ void run_establish(const Args& args) {
                     l.local + ">" + l.peer, pc5::name(l.kind), "established", "-",
                     hex4(l.knrp_id.value, 8), hex4(l.knrp_sess_id.value, 4), algs, fp("NRPEK"),
                     fp("NRPIK"), fp("KD"), l.knrp_reused ? "  (KNRP reused)" : "");
+                if (!l.security_note.empty())
+                    table += fmt::format("{:<30} {}\n", "", l.security_note);
                 j = {{"id", l.id},
                      {"ue", ue},
                      {"peer", l.peer},
@@ -336,7 +380,9 @@ void run_establish(const Args& args) {
                      {"latency_ms",
                       std::chrono::duration<double, std::milli>(l.established - l.started).count()},
                      {"fingerprints", l.fingerprints}};
+                if (!l.security_note.empty()) j["security_note"] = l.security_note;
             } else if (const auto* f = std::get_if<pc5::LinkFailed>(&e)) {
+                if (ue == "alice" && a_state_attack(args.attack)) source_ok = false;
                 table += fmt::format("{:<30} {:<18} {:<4} {:<12} #{:<5} {}\n",
                                      f->id.empty() ? "-" : f->id, f->local + ">" + f->peer,
                                      pc5::name(f->kind), f->by_peer ? "refused" : "failed",
@@ -434,7 +480,8 @@ void register_establish(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--attack", args->attack,
                     "none, tamper-request, tamper-mac, replay, foreign-ca, revoked, expired, "
-                    "unauthorised-relay, tampering-relay")
+                    "unauthorised-relay, tampering-relay, forged-request-on-live-link, "
+                    "request-flood, revoked-with-cached-knrp")
         ->capture_default_str();
     cmd->add_option("--source-integrity", args->source_integrity,
                     "source's signalling integrity policy: not-needed, preferred, required")

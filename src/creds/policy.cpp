@@ -85,12 +85,25 @@ Status only_keys(const toml::table& t, std::initializer_list<std::string_view> a
 }
 
 Status read_policy(const toml::table& root, std::string_view section, SecurityPolicy& out,
-                   std::string_view source) {
+                   std::string_view source, bool* refuse_null_integrity = nullptr) {
     const auto* node = root.get(section);
     if (!node) return {};  // defaults
     const auto* t = node->as_table();
     if (!t) return make_error(Errc::malformed, at(source, section), "must be a table");
-    PC5SEC_TRY(only_keys(*t, {"integrity", "ciphering"}, source, fmt::format("{}.", section)));
+    if (refuse_null_integrity) {
+        PC5SEC_TRY(only_keys(*t, {"integrity", "ciphering", "refuse_null_integrity"}, source,
+                             fmt::format("{}.", section)));
+        if (const auto* v = t->get("refuse_null_integrity")) {
+            const auto b = v->value<bool>();
+            if (!b || !v->is_boolean())
+                return make_error(Errc::malformed,
+                                  at(source, fmt::format("{}.refuse_null_integrity", section)),
+                                  "must be true or false");
+            *refuse_null_integrity = *b;
+        }
+    } else {
+        PC5SEC_TRY(only_keys(*t, {"integrity", "ciphering"}, source, fmt::format("{}.", section)));
+    }
     for (auto [key, level] :
          {std::pair{"integrity", &out.integrity}, std::pair{"ciphering", &out.ciphering}}) {
         const auto field = at(source, fmt::format("{}.{}", section, key));
@@ -159,7 +172,7 @@ Result<PolicyFile> PolicyFile::parse(std::string_view toml_text, std::string_vie
     PolicyFile p;
     PC5SEC_TRY(
         only_keys(root, {"signalling", "user_plane", "algorithms", "group_keys"}, source, ""));
-    PC5SEC_TRY(read_policy(root, "signalling", p.signalling, source));
+    PC5SEC_TRY(read_policy(root, "signalling", p.signalling, source, &p.refuse_null_integrity));
     PC5SEC_TRY(read_policy(root, "user_plane", p.user_plane, source));
     if (const auto* node = root.get("algorithms")) {
         const auto* t = node->as_table();
@@ -220,6 +233,7 @@ std::string PolicyFile::to_toml(bool include_group_keys) const {
         out << "ciphering = \"" << name(p.ciphering) << "\"\n";
     };
     policy("signalling", signalling);
+    if (refuse_null_integrity) out << "refuse_null_integrity = true  # departs from TS 33.536\n";
     policy("user_plane", user_plane);
     out << "\n[algorithms]  # most preferred first\nciphering = [";
     for (std::size_t i = 0; i < ciphering.size(); ++i)

@@ -302,11 +302,7 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
             } else if constexpr (std::is_same_v<M, codec::DirectLinkSecurityModeCommand>) {
                 return on_security_mode_command(link, m, pdu, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkSecurityModeComplete>) {
-                if (link.state == State::wait_smc_complete ||
-                    link.state == State::rekey_wait_smc_complete)
-                    return on_security_mode_complete(link, m, now);
-                if (link.last_answer) resend(link, *link.last_answer);  // answer_again
-                return stay();
+                return on_security_mode_complete(link, m, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentAccept>) {
                 return move_to(State::established);  // on_accept: step 5 done
             } else if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentReject> ||
@@ -741,7 +737,7 @@ std::string Engine::Impl::null_integrity_note(PolicyLevel theirs) const {
 }
 
 bool Engine::Impl::refuses_null_integrity(const Link& link) const {
-    if (!config.refuse_null_integrity) return false;
+    if (!config.policy.refuse_null_integrity) return false;
     // This UE holds credentials for the peer: on a direct link any; through a relay, for its
     // RSC.
     if (link.relay_indication == codec::RelayIndication::direct && link.kind == pc5::LinkKind::hop)
@@ -864,7 +860,8 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
     // Config::half_open_lifetime: a link a peer asked for and never authenticated goes quietly.
     if (link.side == Side::responder && !link.authenticated && establishing(link.state) &&
         now >= link.started + config.half_open_lifetime) {
-        fail(link, codec::Cause::direct_connection_not_available,
+        // An unprotected refusal heard on the way is the likelier reason; otherwise #4.
+        fail(link, link.unconfirmed_reject.value_or(codec::Cause::direct_connection_not_available),
              fmt::format(
                  "half-open for {} s without authentication (Config::half_open_lifetime)",
                  std::chrono::duration_cast<std::chrono::seconds>(now - link.started).count()),

@@ -6,6 +6,9 @@
 // counted as "unexpected". Rows are tried in order: a `relay` row comes before the `responder`
 // row it refines, and `responder` rows apply to a relay's first hop too.
 //
+// A message repeated with the same sequence number is a retransmission: it is answered again
+// before the table is consulted (TS 24.554), so the table has no rows for repeats.
+//
 // Read it next to seed 000 (docs/solution-a.md, "The flow table"):
 //   step 0  credentials (checked by send_request and on_request: ensure_fresh)
 //   step 1  discovery (connect, relay_found; the discovery messages themselves are link-less)
@@ -61,12 +64,10 @@ constexpr FlowRow kFlow[] = {
     {R::initiator, T::any, S::wait_peer, m(MT::establishment_reject), "TS 24.554: the peer refuses the request", "on_reject", none(), 0},
     {R::initiator, T::any, S::wait_peer, e(Local::timer), "T5080: the request again, then #4", "on_timeout", none(), 0, true},
     {R::initiator, T::any, S::wait_smc, m(MT::security_mode_command), "step 4: MAC-I under the new NRPIK, echoes, algorithms", "on_security_mode_command", to(S::wait_accept), 1, true},
-    {R::initiator, T::any, S::wait_smc, m(MT::authentication_request), "step 3 again: our response was lost", "on_auth_request", to(S::wait_smc), 1},
     {R::initiator, T::any, S::wait_smc, m(MT::authentication_reject), "step 3: the peer refused our signature", "on_reject", none(), 0},
     {R::initiator, T::any, S::wait_smc, m(MT::establishment_reject), "TS 24.554: the peer refuses", "on_reject", none(), 0},
     {R::initiator, T::any, S::wait_smc, e(Local::timer), "supervision: no command came", "on_timeout", none(), 0},
     {R::initiator, T::any, S::wait_accept, m(MT::establishment_accept), "step 5 done: ESTABLISHMENT ACCEPT", "on_accept", to(S::established), 1},
-    {R::initiator, T::any, S::wait_accept, m(MT::security_mode_command), "step 4 again: our complete was lost", "on_security_mode_command", to(S::wait_accept), 1, true},
     {R::initiator, T::any, S::wait_accept, m(MT::establishment_reject), "the relay's hop to the target failed", "on_reject", none(), 0},
     {R::initiator, T::any, S::wait_accept, e(Local::timer), "supervision: no accept came", "on_timeout", none(), 0},
     // ---- responder (and a relay's first hop): steps 2-5 --------------------------------
@@ -79,12 +80,10 @@ constexpr FlowRow kFlow[] = {
     {R::responder, T::any, S::wait_smc_complete, m(MT::security_mode_complete), "step 5: KNRP ID complete, ESTABLISHMENT ACCEPT", "on_security_mode_complete", to(S::established), 1},
     {R::responder, T::any, S::wait_smc_complete, m(MT::security_mode_reject), "step 4 refused by the initiator", "on_reject", none(), 0},
     {R::responder, T::any, S::wait_smc_complete, e(Local::timer), "step 4 command again, then #4", "on_timeout", none(), 0, true},
-    {R::relay, T::any, S::wait_second_hop, m(MT::security_mode_complete), "step 5 again (repeated complete)", "answer_again", none(), 0, true},
     {R::relay, T::any, S::wait_second_hop, e(Local::second_hop_up), "hop to the target up: ESTABLISHMENT ACCEPT", "on_second_hop_up", to(S::established), 1},
     {R::relay, T::any, S::wait_second_hop, e(Local::second_hop_failed), "hop to the target failed: refuse the source", "on_second_hop_failed", none(), 0},
     {R::relay, T::any, S::wait_second_hop, e(Local::timer), "the hop to the target did not come up in time (#4)", "on_timeout", none(), 0},
     // ---- an established link, either end ----------------------------------------------
-    {R::any, T::any, S::established, m(MT::security_mode_complete), "step 5 again: our ACCEPT was lost", "answer_again", none(), 0, true},
     {R::any, T::any, S::established, m(MT::rekeying_request), "TS 33.536 5.3.3.2: re-keying (step 3 again if re-authenticating), step 4", "on_rekeying_request", to(S::rekey_wait_smc_complete), 1, true},
     {R::any, T::any, S::established, m(MT::keepalive_request), "TS 24.554 keep-alive: answer", "on_keepalive_request", none(), 0, true},
     {R::any, T::any, S::established, m(MT::keepalive_response), "TS 24.554 keep-alive: the peer is alive", "on_keepalive_response", none(), 0, true},
@@ -98,7 +97,6 @@ constexpr FlowRow kFlow[] = {
     {R::any, T::any, S::rekey_wait_peer, m(MT::security_mode_command), "re-keying step 4: the new keys", "on_security_mode_command", to(S::rekey_wait_peer, S::established), 2, true},
     {R::any, T::any, S::rekey_wait_peer, m(MT::rekeying_response), "re-keying done: the new keys are in use", "on_rekeying_response", to(S::established), 1},
     {R::any, T::any, S::rekey_wait_peer, m(MT::authentication_reject), "re-keying refused: the current keys stay", "on_rekey_refused", to(S::established), 1},
-    {R::any, T::any, S::rekey_wait_peer, m(MT::security_mode_reject), "re-keying refused: the current keys stay", "on_rekey_refused", to(S::established), 1},
     {R::any, T::any, S::rekey_wait_peer, m(MT::keepalive_request), "keep-alive during re-keying", "on_keepalive_request", none(), 0, true},
     {R::any, T::any, S::rekey_wait_peer, m(MT::release_request), "release during re-keying", "on_release_request", none(), 0},
     {R::any, T::any, S::rekey_wait_peer, e(Local::timer), "re-keying request again; then the current keys stay", "on_timeout", to(S::established), 1, true},

@@ -591,6 +591,7 @@ struct Ue::Impl {
                             s.id, pc5::name(s.kind), s.local, s.initiator ? "->" : "<-", s.peer,
                             format_l2_id(s.peer_l2), short_name(s.ciphering),
                             short_name(s.integrity), s.knrp_sess_id.value, fingerprints(s)));
+            if (!s.security_note.empty()) log(fmt::format("link {}: {}", s.id, s.security_note));
             install(s.id);
             if (is_relay() && is_a() && s.kind == pc5::LinkKind::hop) {
                 if (s.initiator) hop_to[s.peer] = s.id;

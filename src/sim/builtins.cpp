@@ -69,6 +69,17 @@ std::vector<Builtin> make() {
          "l3", "", carol, "", "", "", "relay-1", echo});
     add({"a-l2-one-target", "Solution A: alice and carol reach bob through one layer-2 relay", "A",
          "l2", "", carol, "", "", "", "relay-1", echo});
+    // One source, two targets, one relay: each target gets its own links and keys (layer 3: one
+    // hop per target; layer 2: one end-to-end link per target over one hop), and each PDU
+    // reaches only the target it was sent to.
+    const std::string carol_target =
+        "[[ue]]\nname = \"carol\"\nl2 = 0x00000C\n\n"
+        "[[connect]]\nsource = \"alice\"\ntarget = \"carol\"\nrelay = \"relay-1\"\n"
+        "at_ms = 100\n\n";
+    add({"a-l3-two-targets", "Solution A: alice reaches bob and carol through one layer-3 relay",
+         "A", "l3", "", carol_target, "", "", "", "relay-1", echo});
+    add({"a-l2-two-targets", "Solution A: alice reaches bob and carol through one layer-2 relay",
+         "A", "l2", "", carol_target, "", "", "", "relay-1", echo});
     add({"a-l3-ooc", "Solution A via a layer-3 relay, every UE out of coverage", "A", "l3", "", "",
          ooc(), ooc(), ooc(), "relay-1", expect_ok()});
     add({"a-l2-ooc", "Solution A via a layer-2 relay, every UE out of coverage", "A", "l2", "", "",
@@ -153,10 +164,10 @@ std::vector<Builtin> make() {
          "attack = \"request-flood\"\n", "", "", "", "", "relay-1",
          std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = 20\n"});
     add({"attack-revoked-with-cached-knrp",
-         "A: the source is revoked after its first link and asks again with its cached KNRP ID "
-         "(today: accepted)",
+         "A: the source is revoked after its first link and asks again with its cached KNRP ID: "
+         "refused #6, the KNRP wiped",
          "A", "l3", "attack = \"revoked-with-cached-knrp\"\n", "", "", "", "", "relay-1",
-         std::string(kTraffic)});
+         std::string(kTraffic) + "\n[expect]\nestablished = true\ncause = 6\n"});
 
     std::vector<Builtin> out;
     for (const auto& s : specs)

@@ -82,7 +82,11 @@ void World::record_link(const Ue& u, const pc5::LinkSummary& l, bool rekeyed) {
     r.knrp_sess_id = l.knrp_sess_id;
     r.algorithms = fmt::format("{}/{}", short_name(l.ciphering), short_name(l.integrity));
     r.fingerprints[u.spec.name] = l.fingerprints;
-    ues[by_name.at(u.spec.name)]->links_by_peer[l.peer] = l.id;
+    auto& ue = *ues[by_name.at(u.spec.name)];
+    ue.links_by_peer[l.peer] = l.id;
+    if (l.kind == pc5::LinkKind::hop && !l.target.empty() && l.target != l.peer)
+        ue.hops_by_target[l.target] = l.id;
+    if (!l.security_note.empty()) r.security_note = l.security_note;
 }
 
 void World::record_failure(const Ue& u, const pc5::LinkFailed& f) {
@@ -181,6 +185,7 @@ Report World::report() const {
         l["algorithms"] = r.algorithms;
         l["latency_ms"] = r.latency_ms;
         l["knrp_reused"] = r.reused;
+        if (!r.security_note.empty()) l["security_note"] = r.security_note;
         l["rekeys"] = r.rekeys;
         l["released"] = r.released;
         // Each end's key fingerprints: equal at both ends when they hold the same keys.

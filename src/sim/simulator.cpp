@@ -366,13 +366,14 @@ void World::on_event(std::size_t i, pc5::Event ev) {
                 if (pairs[pi].source == i) schedule(now + 1s, Kind::probe, pi, {}, 1);
         }
         if (u.spec.relay && e->link.kind == pc5::LinkKind::hop) {
-            u.hops_by_peer[e->link.peer] = e->link.id;
+            u.hops_by_peer[{e->link.peer, e->link.target}] = e->link.id;
             join_l3(i);
         }
         note(i,
-             fmt::format("{} established, KNRP-sess ID {:04x}", pc5::name(e->link.kind),
-                         e->link.knrp_sess_id.value),
-             false);
+             fmt::format("{} established, KNRP-sess ID {:04x}{}", pc5::name(e->link.kind),
+                         e->link.knrp_sess_id.value,
+                         e->link.security_note.empty() ? "" : "; " + e->link.security_note),
+             !e->link.security_note.empty());
         check_ready(i);
     } else if (auto* r = std::get_if<pc5::LinkRekeyed>(&ev)) {
         install(u, r->link.id);
@@ -418,8 +419,9 @@ void World::join_l3(std::size_t relay) {
     for (auto pi : r.pairs) {
         Pair& p = pairs[pi];
         if (p.routed || !p.relay || *p.relay != relay) continue;
-        auto a = r.hops_by_peer.find(ues[p.source]->spec.name);
-        auto b = r.hops_by_peer.find(ues[p.target]->spec.name);
+        const auto& target = ues[p.target]->spec.name;
+        auto a = r.hops_by_peer.find({ues[p.source]->spec.name, target});
+        auto b = r.hops_by_peer.find({target, target});
         if (a == r.hops_by_peer.end() || b == r.hops_by_peer.end()) continue;
         p.routed = r.up->add_l3_route(a->second, b->second).ok();
         if (p.routed) check_ready(p.source);
@@ -459,9 +461,15 @@ std::string World::data_link(std::size_t i, const Pair& p) const {
     const std::string& other = ues[p.source == i ? p.target : p.source]->spec.name;
     auto it = u.links_by_peer.find(other);
     if (it != u.links_by_peer.end()) return it->second;
-    if (p.relay) {
+    if (p.relay && l3_data()) {
+        // Through a layer-3 relay: the source's hop for this target (one hop per target; not
+        // another target's, which the relay would not route), the target's hop from the relay.
+        if (i == p.source) {
+            auto t = u.hops_by_target.find(other);
+            return t != u.hops_by_target.end() ? t->second : std::string{};
+        }
         auto h = u.links_by_peer.find(ues[*p.relay]->spec.name);
-        if (h != u.links_by_peer.end() && l3_data()) return h->second;
+        if (h != u.links_by_peer.end()) return h->second;
     }
     return {};
 }

@@ -41,8 +41,11 @@ struct Ue {
     userplane::Ipv6Address l3_addr{};  // behind a layer-3 relay (userplane::l3_address)
     pc5::Time armed = pc5::kNever;     // the timer event in the queue
     std::vector<std::size_t> pairs;    // the pairs this UE takes part in
-    std::map<std::string, std::string> hops_by_peer;   // relay: its hop links by far end
+    // relay: its hop links by (far end, target): a source has one hop per target (layer 3)
+    std::map<std::pair<std::string, std::string>, std::string> hops_by_peer;
     std::map<std::string, std::string> links_by_peer;  // established links by peer name
+    // established hops to a relay by the target they lead to (one per target, layer 3)
+    std::map<std::string, std::string> hops_by_target;
     std::string last_data_link;
 };
 
@@ -69,6 +72,7 @@ struct LinkRecord {
     KnrpId knrp_id;
     KnrpSessId knrp_sess_id;
     std::string algorithms;
+    std::string security_note;  // e.g. "no integrity: policy preferred, peer offered none"
     double latency_ms = 0;
     std::map<std::string, std::map<std::string, std::string>> fingerprints;  // end -> label
 };

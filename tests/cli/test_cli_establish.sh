@@ -31,11 +31,19 @@ for mode in B-literal B-hardened; do
 done
 
 # Rejects, each with its cause (exit 1: the source has no link).
-expect "policy mismatch #10" 1 "($cause)(d,'alice')==[10] and ($cause)(d,'bob')==[10]" --path direct --source-integrity not-needed
-expect "tampered request #6" 1 "($cause)(d,'bob')==[6]" --path direct --attack tamper-request
+# An unprotected reject is confirmed by asking once more (docs/solution-a.md, invariant 1): the
+# refusing end may refuse twice, always with the same cause.
+expect "policy mismatch #10" 1 "($cause)(d,'alice')==[10] and set(($cause)(d,'bob'))=={10}" --path direct --source-integrity not-needed
+expect "tampered request #6" 1 "set(($cause)(d,'bob'))=={6}" --path direct --attack tamper-request
 expect "bad MAC never installs keys" 1 "d['drops'].get('bad-mac')==4 and not any(l['state']=='established' for l in d['links'])" --path direct --attack tamper-mac
-expect "unauthorised relay #11" 1 "($cause)(d,'alice')==[11] and ($cause)(d,'relay-1')==[11]" --path l3 --attack unauthorised-relay
+expect "unauthorised relay #11" 1 "($cause)(d,'alice')==[11] and set(($cause)(d,'relay-1'))=={11}" --path l3 --attack unauthorised-relay
 expect "foreign CA #6" 1 "6 in ($cause)(d,'bob')" --path direct --attack foreign-ca
+# [a-state]: a forged request on a live link leaves it working (the source keeps its link and
+# no link is released); a revoked source reusing its cached KNRP is refused #6; a flood of
+# requests at the relay makes no hop towards the target beyond the genuine one.
+expect "forged request on a live link" 0 "all(l['state']!='released' for l in d['links']) and set(($cause)(d,'bob'))=={6} and d['attacker'][-1]['fired']>=1" --path direct --attack forged-request-on-live-link
+expect "revoked with cached KNRP #6" 1 "6 in ($cause)(d,'bob') and ($cause)(d,'alice')[-1]==6" --path direct --attack revoked-with-cached-knrp
+expect "request flood" 0 "len([l for l in d['links'] if l['state']=='established' and l['ue']=='bob'])==1" --path l3 --attack request-flood
 expect "revoked #6" 1 "6 in ($cause)(d,'relay-1')" --path l3 --attack revoked
 expect "expired out of coverage #6" 1 "($cause)(d,'alice')==[6] and d['messages']==0" --attack expired --out-of-coverage
 expect "expired in coverage renewed" 0 "all(l['state']=='established' for l in d['links'])" --attack expired

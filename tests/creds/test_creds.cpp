@@ -633,6 +633,23 @@ TEST(Policy, DefaultsRoundTrip) {
     EXPECT_EQ(back.integrity, p.integrity);
 }
 
+// [signalling] refuse_null_integrity (docs/solution-a.md, "Downgrade under PREFERRED"): off by
+// default and not written then; read back when on; anything but a boolean is refused by name,
+// and it belongs to [signalling] only.
+TEST(Policy, RefuseNullIntegrityRoundTripsAndIsCheckedByName) {
+    EXPECT_FALSE(PolicyFile{}.refuse_null_integrity);
+    EXPECT_EQ(PolicyFile{}.to_toml(false).find("refuse_null_integrity"), std::string::npos);
+    PolicyFile p;
+    p.refuse_null_integrity = true;
+    EXPECT_TRUE(PolicyFile::parse(p.to_toml(false), "policy.toml").value().refuse_null_integrity);
+    auto bad = PolicyFile::parse("[signalling]\nrefuse_null_integrity = \"yes\"\n", "p.toml");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().field, "p.toml: signalling.refuse_null_integrity");
+    auto misplaced = PolicyFile::parse("[user_plane]\nrefuse_null_integrity = true\n", "p.toml");
+    ASSERT_FALSE(misplaced);
+    EXPECT_NE(misplaced.error().describe().find("refuse_null_integrity"), std::string::npos);
+}
+
 TEST(Policy, ParsesLevelsAlgorithmsAndGroupKeys) {
     const std::string key_hex(64, 'a');
     const auto p = PolicyFile::parse(

@@ -35,7 +35,7 @@ link::Config config(const std::string& name, pc5::L2Id l2,
 }
 
 class LinkTest : public ::testing::Test {
-  protected:
+  public:  // tests make more than one world at a time
     Net net;
     std::map<std::string, std::unique_ptr<Ue>> ues;
 

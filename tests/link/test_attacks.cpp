@@ -519,7 +519,7 @@ TEST_F(Downgrade, UnderPreferredTheLinkComesUpWithoutIntegrityAndSaysSo) {
 TEST_F(Downgrade, RefuseNullIntegrityRefusesTheDowngradeWithCause12) {
     auto refusing = [](link::Config& c) {
         preferred(c);
-        c.refuse_null_integrity = true;
+        c.policy.refuse_null_integrity = true;
     };
     end_ue("bob", kBob, refusing);
     end_ue("alice", kAlice, refusing);
@@ -539,7 +539,7 @@ TEST_F(Downgrade, AnInitiatorThatRefusesDropsTheNullCommandAndSaysWhy) {
     end_ue("bob", kBob, preferred);
     end_ue("alice", kAlice, [](link::Config& c) {
         preferred(c);
-        c.refuse_null_integrity = true;
+        c.policy.refuse_null_integrity = true;
     });
     attack();
     ue("alice").engine->connect(direct("bob"), net.now);

@@ -1,0 +1,305 @@
+// The rows of the flow table (src/link/flow.cpp) that the other tests do not take: the rarer
+// turns of steps 3-5, the relay's hold of a first hop, re-keying and release crossing other
+// procedures, and every timer. With test_link.cpp, test_relay.cpp and test_attacks.cpp they
+// take every row (link_flow_table_every_row_reached).
+#include <gtest/gtest.h>
+
+#include "fixture.hpp"
+
+using namespace pc5sec;
+using namespace pc5sec::testing;
+
+namespace {
+
+using MT = codec::MessageType;
+constexpr pc5::L2Id kAlice = 0x0A, kBob = 0x0B, kCarol = 0x0C, kRelay = 0x50;
+
+class Flow : public LinkTest {
+  public:
+    void TestBody() override {}  // a test may make more than one world
+    // A frame `from` could send on its established link `id`, protected under that link's keys
+    // (a peer that really sends it: the test holds its keys), COUNT ahead of what it used.
+    pc5::Frame as_peer(const std::string& from, const std::string& id, std::uint8_t bearer,
+                       codec::Message m) {
+        auto k = ue(from).engine->data_keys(id);
+        EXPECT_TRUE(k) << from << " " << id;
+        auto ctx = pdcp::SecurityContext::create(k->knrp_sess_id, k->ciphering, k->integrity,
+                                                 &k->nrpek, &k->nrpik, k->initiator);
+        const std::uint8_t filler[] = {0};
+        for (int i = 0; i < 40; ++i)
+            (void)ctx->protect(bearer, filler);
+        std::visit([](auto& x) { x.seq = 200; }, m);
+        auto pdu = ctx->protect(bearer, *codec::encode(m), true);
+        return pc5::Frame{ue(from).engine->l2_id(), k->peer_l2, bearer, *pdu, nullptr};
+    }
+    std::string only_link(const std::string& n) {
+        auto l = ue(n).engine->links();
+        EXPECT_EQ(l.size(), 1u) << n;
+        return l.empty() ? std::string{} : l[0].id;
+    }
+    void direct_pair() {
+        end_ue("bob", kBob);
+        end_ue("alice", kAlice);
+        ue("alice").engine->connect(direct("bob"), net.now);
+        net.run();
+    }
+    // Once a frame whose first octet is `type` from `src` passes, `then` runs (once).
+    void on_first(pc5::L2Id src, MT type, std::function<void()> then) {
+        auto done = std::make_shared<bool>(false);
+        net.attacker = [=, this](pc5::Frame& f) {
+            if (!*done && f.src == src && f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty() &&
+                f.pdu[0] == static_cast<std::uint8_t>(type)) {
+                *done = true;
+                then();
+            }
+            return true;
+        };
+    }
+    void forge_now(pc5::L2Id src, pc5::L2Id dst, std::vector<std::uint8_t> pdu) {
+        net.in_flight.push_back({net.now, net.order++,
+                                 pc5::Frame{src, dst, pc5::lcid::kSrb0, std::move(pdu), nullptr}});
+    }
+    static std::vector<std::uint8_t> reject_of(MT type) {
+        return {static_cast<std::uint8_t>(type), 0x07, 0x06};
+    }
+};
+
+pc5::ConnectRequest via_relay(const std::string& target, bool give_relay = true) {
+    pc5::ConnectRequest r;
+    r.target = target;
+    r.path = pc5::Path::l3;
+    r.rsc = 0x00A001;
+    if (give_relay) {
+        r.relay = "relay-1";
+        r.relay_l2 = kRelay;
+    }
+    return r;
+}
+
+}  // namespace
+
+// Unprotected rejects and failures at each step of the handshake: each is asked about once
+// more instead of believed, and the link comes up.
+TEST_F(Flow, ForgedRejectsAtStepsThreeAndFourAreNotBelieved) {
+    for (MT type : {MT::authentication_reject, MT::establishment_reject}) {
+        Flow t;
+        t.end_ue("bob", kBob);
+        t.end_ue("alice", kAlice);
+        // alice waits for the command (wait-security-mode-command) when the forgery arrives
+        t.on_first(kAlice, MT::authentication_response,
+                   [&t, type] { t.forge_now(kBob, kAlice, reject_of(type)); });
+        t.ue("alice").engine->connect(direct("bob"), t.net.now);
+        t.net.run();
+        EXPECT_EQ(t.ue("alice").engine->links().size(), 1u) << codec::message_name(type);
+        EXPECT_TRUE(t.failed("alice").empty());
+    }
+    Flow t;  // bob waits for the authentication response when alice's "failure" arrives
+    t.end_ue("bob", kBob);
+    t.end_ue("alice", kAlice);
+    t.on_first(kBob, MT::authentication_request,
+               [&t] { t.forge_now(kAlice, kBob, reject_of(MT::authentication_failure)); });
+    t.ue("alice").engine->connect(direct("bob"), t.net.now);
+    t.net.run();
+    EXPECT_EQ(t.ue("bob").engine->links().size(), 1u);
+    EXPECT_TRUE(t.failed("bob").empty());
+}
+
+// Bob falls silent after alice's complete: alice's supervision of wait-accept ends the link.
+TEST_F(Flow, NoAcceptEndsTheLinkWhenSupervisionRunsOut) {
+    end_ue("bob", kBob);
+    end_ue("alice", kAlice);
+    bool silent = false;
+    net.attacker = [&](pc5::Frame& f) {
+        if (f.src == kAlice && f.lcid == pc5::lcid::kSrb1) silent = true;  // the complete
+        return !(silent && f.src == kBob);
+    };
+    ue("alice").engine->connect(direct("bob"), net.now);
+    net.run();
+    ASSERT_EQ(failed("alice").size(), 1u);
+    EXPECT_EQ(failed("alice")[0].cause, codec::Cause::direct_connection_not_available);
+    EXPECT_NE(failed("alice")[0].reason.find("wait-accept"), std::string::npos);
+    expect_no_state("alice");
+}
+
+// Step 1 then one establishment at a time on the route: two targets found by discovery; the
+// second hop waits (wait-hop, its discovery timer running out there) and starts after the
+// first.
+TEST_F(Flow, SecondHopToTheSameRelayWaitsForTheFirst) {
+    end_ue("bob", kBob);
+    end_ue("carol", kCarol);
+    relay("relay-1", kRelay);
+    end_ue("alice", kAlice);
+    net.delay = std::chrono::milliseconds(300);  // the first hop outlasts the second's timer
+    ue("alice").engine->connect(via_relay("bob", false), net.now);
+    ue("alice").engine->connect(via_relay("carol", false), net.now);
+    net.run();
+    EXPECT_EQ(ue("alice").engine->links().size(), 2u);
+    EXPECT_EQ(ue("bob").engine->links().size(), 1u);
+    EXPECT_EQ(ue("carol").engine->links().size(), 1u);
+}
+
+// The relay's hop to the target fails while the source's hop is still at step 5: the relay
+// refuses the source.
+TEST_F(Flow, SecondHopFailingBeforeStepFiveRefusesTheSource) {
+    auto c = config("bob", kBob, Pki::instance().issue("bob", {Role::end_ue}, {0x00B002}));
+    add(std::move(c));
+    relay("relay-1", kRelay);
+    end_ue("alice", kAlice);
+    bool dropped = false;  // alice's first complete is lost: step 5 comes 8 s later
+    net.attacker = [&](pc5::Frame& f) {
+        if (!dropped && f.src == kAlice && f.lcid == pc5::lcid::kSrb1) {
+            dropped = true;
+            return false;
+        }
+        return true;
+    };
+    ue("alice").engine->connect(via_relay("bob"), net.now);
+    net.run();
+    ASSERT_FALSE(failed("alice").empty());
+    EXPECT_EQ(failed("alice").back().cause, codec::Cause::required_service_not_allowed);
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+    expect_no_state("alice");
+}
+
+// A target that never answers: the relay holds the source's accept for Timers::relay_hold,
+// then refuses it (#4) and drops the hop it was making.
+TEST_F(Flow, TheRelayHoldsTheSourceOnlyForRelayHold) {
+    relay("relay-1", kRelay, [](link::Config& c) { c.directory["ghost"] = 0x0F; });
+    end_ue("alice", kAlice);
+    ue("alice").engine->connect(via_relay("ghost"), net.now);
+    net.run();
+    ASSERT_FALSE(failed("alice").empty());
+    EXPECT_EQ(failed("alice").back().cause, codec::Cause::direct_connection_not_available);
+    EXPECT_TRUE(failed("alice").back().by_peer);
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+}
+
+// Layer 3: the target releases its hop; the relay releases the source's hop that led to it.
+TEST_F(Flow, TargetGoneReleasesTheSourcesLayer3Hop) {
+    end_ue("bob", kBob);
+    relay("relay-1", kRelay);
+    end_ue("alice", kAlice);
+    ue("alice").engine->connect(via_relay("bob"), net.now);
+    net.run();
+    ASSERT_EQ(ue("alice").engine->links().size(), 1u);
+    ue("bob").engine->release_all(net.now);
+    net.run();
+    EXPECT_EQ(net.of<pc5::LinkReleased>("alice").size(), 1u);
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+    expect_no_state("alice");
+}
+
+// Re-keying refused by the peer (AUTHENTICATION REJECT, protected): the current keys stay.
+TEST_F(Flow, RekeyingRefusedKeepsTheCurrentKeys) {
+    direct_pair();
+    const auto id = only_link("alice");
+    const auto keys = ue("alice").engine->links()[0].fingerprints;
+    codec::DirectLinkAuthenticationReject r;
+    r.cause = codec::Cause::authentication_failure;
+    auto refusal = as_peer("bob", only_link("bob"), pc5::lcid::kSrb2, r);
+    // bob's own answer is lost; the refusal made with his keys arrives
+    net.attacker = [&](pc5::Frame& f) { return f.src != kBob || f.pdu == refusal.pdu; };
+    ASSERT_TRUE(ue("alice").engine->rekey(id, false, net.now));
+    net.inject(refusal);
+    net.run(net.now + std::chrono::seconds(1));
+    net.attacker = nullptr;
+    ASSERT_EQ(ue("alice").engine->links().size(), 1u);
+    EXPECT_EQ(ue("alice").engine->links()[0].fingerprints, keys);
+}
+
+// The answering end's command is refused (SECURITY MODE REJECT, protected): it keeps its keys.
+TEST_F(Flow, RekeyingCommandRefusedKeepsTheCurrentKeys) {
+    direct_pair();
+    const auto keys = ue("bob").engine->links()[0].fingerprints;
+    codec::DirectLinkSecurityModeReject r;
+    r.cause = codec::Cause::ue_security_capabilities_mismatch;
+    auto refusal = as_peer("alice", only_link("alice"), pc5::lcid::kSrb1, r);
+    net.attacker = [&](pc5::Frame& f) {
+        return f.src != kAlice || f.lcid != pc5::lcid::kSrb1 || f.pdu == refusal.pdu;
+    };
+    ASSERT_TRUE(ue("alice").engine->rekey(only_link("alice"), false, net.now));
+    net.run(net.now + std::chrono::milliseconds(10));  // bob has sent his command
+    net.inject(refusal);
+    net.run(net.now + std::chrono::seconds(1));
+    ASSERT_EQ(ue("bob").engine->links().size(), 1u);
+    EXPECT_EQ(ue("bob").engine->links()[0].fingerprints, keys);
+}
+
+// Keep-alive and release cross a re-keying, at either end.
+TEST_F(Flow, KeepaliveAndReleaseCrossARekeying) {
+    {
+        Flow t;
+        t.direct_pair();
+        ASSERT_TRUE(t.ue("alice").engine->rekey(t.only_link("alice"), false, t.net.now));
+        ASSERT_TRUE(t.ue("bob").engine->keepalive(t.only_link("bob"), t.net.now));
+        t.net.run();
+        EXPECT_EQ(t.ue("alice").engine->links().size(), 1u);
+        EXPECT_EQ(t.net.of<pc5::LinkRekeyed>("alice").size(), 1u);
+    }
+    {
+        Flow t;  // the requester gets a release while it waits
+        t.direct_pair();
+        ASSERT_TRUE(t.ue("alice").engine->rekey(t.only_link("alice"), false, t.net.now));
+        ASSERT_TRUE(t.ue("bob").engine->release(t.only_link("bob"), t.net.now));
+        t.net.run();
+        t.expect_no_state("alice");
+        t.expect_no_state("bob");
+    }
+    {
+        Flow t;  // the answering end gets a release while it waits for the complete
+        t.direct_pair();
+        auto bye = t.as_peer("alice", t.only_link("alice"), pc5::lcid::kSrb2,
+                             codec::DirectLinkReleaseRequest{});
+        t.net.attacker = [&](pc5::Frame& f) {  // alice's complete is lost; her "release" comes
+            return f.src != kAlice || f.lcid != pc5::lcid::kSrb1 || f.pdu == bye.pdu;
+        };
+        ASSERT_TRUE(t.ue("alice").engine->rekey(t.only_link("alice"), false, t.net.now));
+        t.net.run(t.net.now + std::chrono::milliseconds(10));
+        t.net.inject(bye);
+        t.net.run(t.net.now + std::chrono::seconds(1));
+        t.expect_no_state("bob");
+    }
+}
+
+// Re-keying whose answers never come: each end gives up and keeps its current keys.
+TEST_F(Flow, RekeyingTimersKeepTheCurrentKeys) {
+    direct_pair();
+    const auto a_keys = ue("alice").engine->links()[0].fingerprints;
+    const auto b_keys = ue("bob").engine->links()[0].fingerprints;
+    // bob's command reaches alice, alice's complete never reaches bob: alice waits for the
+    // re-keying response, bob for the complete; both give up.
+    net.attacker = [](pc5::Frame& f) { return f.src != kAlice || f.lcid == pc5::lcid::kSrb2; };
+    ASSERT_TRUE(ue("alice").engine->rekey(only_link("alice"), false, net.now));
+    net.run(net.now + std::chrono::seconds(100));
+    EXPECT_EQ(ue("bob").engine->links()[0].fingerprints, b_keys);
+    EXPECT_EQ(ue("alice").engine->links().size(), 1u);
+    (void)a_keys;
+    Flow t;  // the requester hears nothing at all
+    t.direct_pair();
+    const auto keys = t.ue("alice").engine->links()[0].fingerprints;
+    t.net.attacker = [](pc5::Frame& f) { return f.src != kBob; };
+    ASSERT_TRUE(t.ue("alice").engine->rekey(t.only_link("alice"), false, t.net.now));
+    t.net.run(t.net.now + std::chrono::seconds(100));
+    ASSERT_EQ(t.ue("alice").engine->links().size(), 1u);
+    EXPECT_EQ(t.ue("alice").engine->links()[0].fingerprints, keys);
+}
+
+// Both ends release at once; and a release never accepted ends on its timer.
+TEST_F(Flow, ReleaseCrossingAndUnanswered) {
+    {
+        Flow t;
+        t.direct_pair();
+        ASSERT_TRUE(t.ue("alice").engine->release(t.only_link("alice"), t.net.now));
+        ASSERT_TRUE(t.ue("bob").engine->release(t.only_link("bob"), t.net.now));
+        t.net.run();
+        t.expect_no_state("alice");
+        t.expect_no_state("bob");
+    }
+    Flow t;
+    t.direct_pair();
+    t.net.attacker = [](pc5::Frame& f) { return f.src != kBob; };
+    ASSERT_TRUE(t.ue("alice").engine->release(t.only_link("alice"), t.net.now));
+    t.net.run();
+    t.expect_no_state("alice");
+    EXPECT_EQ(t.net.of<pc5::LinkReleased>("alice").size(), 1u);
+}
