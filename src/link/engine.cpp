@@ -704,8 +704,10 @@ bool Engine::Impl::route_busy(const Link& link) const {
 
 void Engine::Impl::start_waiting(pc5::Time now) {
     if (stopping) return;
-    for (bool again = true; again;) {
-        again = false;
+    // Each pass starts at most one link (starting it may change `links`); a pass that starts
+    // none ends the loop.
+    for (bool progress = true; progress;) {
+        progress = false;
         for (auto& l : links) {
             if (l->state != State::wait_hop) continue;
             Link& w = *l;
@@ -723,8 +725,9 @@ void Engine::Impl::start_waiting(pc5::Time now) {
                 w.route = Route{hop->route.neighbour, true, srap::kUnknownUeId};
             }
             if (route_busy(w)) continue;
+            const std::size_t before = links.size();
             dispatch(w, Input::of(Local::hop_up), now, [&] { return send_request(w, now); });
-            again = true;  // `links` may have changed
+            progress = links.size() != before || w.state != State::wait_hop;
             break;
         }
     }

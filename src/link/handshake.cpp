@@ -401,11 +401,21 @@ Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
                 kei.signature->bytes))
         return forged(pc5::DropReason::bad_mac,
                       "key_est_info.signature does not verify (not an answer to our request)");
+    // An answer signed by another UE than the one we asked (a UE in range with credentials of
+    // its own) is not our peer's: dropped, and the link waits; if nothing else comes, it ends
+    // with #6 and this reason.
+    if (!link.peer.empty() && cert->subject() != link.peer) {
+        if (!link.unconfirmed_reject) {
+            link.unconfirmed_reject = codec::Cause::authentication_failure;
+            link.refusal =
+                fmt::format("answered by \"{}\", not \"{}\" (#6)", cert->subject(), link.peer);
+        }
+        return forged(pc5::DropReason::unexpected,
+                      fmt::format("key_est_info.certificate: \"{}\" is not the peer \"{}\"",
+                                  cert->subject(), link.peer));
+    }
     auto peer = verify_certificate(kei.certificate->bytes, now);
     if (!peer) return failure(codec::Cause::authentication_failure, peer.error().describe());
-    if (link.requested_by_us() && link.state == State::rekey_wait_peer &&
-        peer->user_info_id != link.peer)
-        return failure(codec::Cause::authentication_failure, "re-authentication by another UE");
     if (auto st = authorise(link, *peer); !st)
         return failure(cause_of(st.error(), codec::Cause::authentication_failure),
                        st.error().describe());

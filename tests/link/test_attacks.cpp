@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "fixture.hpp"
+#include "link/impl.hpp"
+#include "pc5sec/asymmetric.hpp"
 #include "pc5sec/srap.hpp"
 
 using namespace pc5sec;
@@ -55,6 +57,28 @@ class AttackTest : public LinkTest {
         EXPECT_EQ(net.of<pc5::LinkReleased>(n).size(), released_before) << n;
         EXPECT_EQ(ue(n).engine->links().size(), links.size()) << n;
     }
+    // alice-SUFFIX and bob-SUFFIX with a direct link; then the provisioning function revokes
+    // alice and bob loads the new list. Returns alice's name.
+    std::string link_then_revoke_alice(const std::string& suffix) {
+        auto& pki = Pki::instance();
+        const std::string alice = "alice-" + suffix, bob = "bob-" + suffix;
+        auto alice_creds = pki.issue(alice, {Role::end_ue}, {kRsc});
+        auto bob_creds = pki.issue(bob, {Role::end_ue}, {kRsc});
+        add(config(bob, kBob, bob_creds));
+        auto a = config(alice, kAlice, alice_creds);
+        a.directory[bob] = kBob;
+        add(std::move(a));
+        ue(alice).engine->connect(direct(bob), net.now);
+        net.run();
+        EXPECT_EQ(ue(bob).engine->links().size(), 1u);
+        revoke = [alice_creds, bob_creds] {
+            auto& p = Pki::instance();
+            ASSERT_TRUE(p.pf.revoke(alice_creds->certificate(), p.epoch));
+            ASSERT_TRUE(bob_creds->trust().set_revocation_list(*p.pf.revocation_list()));
+        };
+        return alice;
+    }
+    std::function<void()> revoke;
     void inject(pc5::L2Id src, pc5::L2Id dst, std::uint8_t lcid, std::vector<std::uint8_t> pdu) {
         net.inject(pc5::Frame{src, dst, lcid, std::move(pdu), nullptr});
         net.run(net.now + std::chrono::seconds(60));
@@ -212,6 +236,46 @@ TEST_F(AttackTest, OneForgedRejectDoesNotEndAnEstablishment) {
     EXPECT_TRUE(failed("alice").empty());
 }
 
+// An insider: mallory holds valid credentials of her own. She hears alice's request to bob and
+// answers first with an AUTHENTICATION REQUEST that really verifies under her certificate. It
+// is not bob's answer: alice drops it and waits, and bob's genuine answer brings the link up.
+TEST_F(AttackTest, AnAnswerSignedByAnotherCredentialedUeIsNotBelieved) {
+    end_ue("bob", kBob);
+    end_ue("alice", kAlice);
+    auto mallory = Pki::instance().issue("mallory", {Role::end_ue}, {kRsc});
+    bool sent = false;
+    net.attacker = [&](pc5::Frame& f) {
+        if (sent || f.src != kAlice || f.pdu.empty() ||
+            f.pdu[0] != static_cast<std::uint8_t>(MT::establishment_request))
+            return true;
+        sent = true;
+        auto eph = PrivateKey::generate(KeyType::x25519).value();
+        auto sig = sign(mallory->key(), link::peer_signed_part(f.pdu, eph.public_key().encoded(),
+                                                               "alice", "mallory"))
+                       .value();
+        const std::string name = "mallory";
+        const auto der = mallory->certificate().der();
+        const auto e = eph.public_key().encoded();
+        codec::DirectLinkAuthenticationRequest ar;
+        ar.key_est_info.method = codec::KeyEstMethod::certificate;
+        ar.key_est_info.certificate = codec::Octets{der};
+        ar.key_est_info.ephemeral_public_key = codec::Octets{e};
+        ar.key_est_info.signature = codec::Octets{sig};
+        ar.key_est_info.user_info_id = codec::Octets{as_octets(name)};
+        net.in_flight.push_back(
+            {net.now, net.order++,
+             pc5::Frame{kBob, kAlice, pc5::lcid::kSrb0, *codec::encode(ar), nullptr}});
+        return true;
+    };
+    ue("alice").engine->connect(direct("bob"), net.now);
+    net.run();
+    EXPECT_TRUE(sent);
+    ASSERT_EQ(ue("alice").engine->links().size(), 1u);
+    EXPECT_EQ(ue("alice").engine->links()[0].peer, "bob");
+    EXPECT_TRUE(failed("alice").empty());
+    EXPECT_GE(drops("alice", pc5::DropReason::unexpected), 1u);
+}
+
 // ---------------------------------------------------------------- invariant 4: a cached KNRP
 // never outlives its credential
 
@@ -219,21 +283,11 @@ TEST_F(AttackTest, OneForgedRejectDoesNotEndAnEstablishment) {
 // bob learns it. Her second request names the cached KNRP ID: refused with #6, the KNRP wiped,
 // no key installed.
 TEST_F(AttackTest, RevokedPeerWithACachedKnrpIsRefusedWithCause6) {
-    auto& pki = Pki::instance();
-    auto alice_creds = pki.issue("alice-r", {Role::end_ue}, {kRsc});
-    auto bob_creds = pki.issue("bob-r", {Role::end_ue}, {kRsc});
-    add(config("bob-r", kBob, bob_creds));
-    auto a = config("alice-r", kAlice, alice_creds);
-    a.directory["bob-r"] = kBob;
-    add(std::move(a));
-    ue("alice-r").engine->connect(direct("bob-r"), net.now);
-    net.run();
-    ASSERT_EQ(ue("bob-r").engine->links().size(), 1u);
+    link_then_revoke_alice("r");
     ue("alice-r").engine->release_all(net.now);
     net.run();
     ASSERT_EQ(ue("bob-r").engine->cached_knrps(), 1u);
-    ASSERT_TRUE(pki.pf.revoke(alice_creds->certificate(), pki.epoch));
-    ASSERT_TRUE(bob_creds->trust().set_revocation_list(*pki.pf.revocation_list()));
+    revoke();
     ue("alice-r").engine->connect(direct("bob-r"), net.now);
     net.run();
     auto f = failed("bob-r");
@@ -249,19 +303,10 @@ TEST_F(AttackTest, RevokedPeerWithACachedKnrpIsRefusedWithCause6) {
 // An established link whose peer is revoked: the next re-keying checks the certificate again
 // and releases the link (#6) instead of renewing its keys.
 TEST_F(AttackTest, RekeyingARevokedPeerReleasesTheLink) {
-    auto& pki = Pki::instance();
-    auto alice_creds = pki.issue("alice-k", {Role::end_ue}, {kRsc});
-    auto bob_creds = pki.issue("bob-k", {Role::end_ue}, {kRsc});
-    add(config("bob-k", kBob, bob_creds));
-    auto a = config("alice-k", kAlice, alice_creds);
-    a.directory["bob-k"] = kBob;
-    add(std::move(a));
-    ue("alice-k").engine->connect(direct("bob-k"), net.now);
-    net.run();
+    link_then_revoke_alice("k");
     auto links = ue("bob-k").engine->links();
     ASSERT_EQ(links.size(), 1u);
-    ASSERT_TRUE(pki.pf.revoke(alice_creds->certificate(), pki.epoch));
-    ASSERT_TRUE(bob_creds->trust().set_revocation_list(*pki.pf.revocation_list()));
+    revoke();
     auto st = ue("bob-k").engine->rekey(links[0].id, false, net.now);
     EXPECT_FALSE(st);
     net.run();
