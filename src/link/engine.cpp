@@ -679,14 +679,15 @@ std::uint8_t Engine::Impl::fresh_msb(const Link& link) {
 }
 
 void Engine::Impl::make_room_for_half_open(pc5::Time now) {
-    std::vector<Link*> half_open;
+    std::size_t half_open = 0;
+    Link* oldest = nullptr;
     for (auto& l : links)
-        if (l->side == Side::responder && !l->authenticated && l->state != State::established)
-            half_open.push_back(l.get());
-    if (half_open.size() < config.max_half_open || half_open.empty()) return;
+        if (l->side == Side::responder && !l->authenticated && l->state != State::established) {
+            ++half_open;
+            if (!oldest || l->started < oldest->started) oldest = l.get();
+        }
+    if (half_open < config.max_half_open || !oldest) return;
     // The oldest goes: a flood pushes out only links nobody has authenticated.
-    Link* oldest = *std::min_element(half_open.begin(), half_open.end(),
-                                     [](auto* a, auto* b) { return a->started < b->started; });
     fail(*oldest, codec::Cause::congestion,
          "half-open link pushed out by a newer request (Config::max_half_open)", false, now, false);
 }

@@ -145,6 +145,23 @@ std::span<const std::uint64_t> flow_row_hits() noexcept {
     return g_hits_view;
 }
 
+// The rows of each state, in table order: a lookup scans only those (a handful), not all.
+static_assert(kRows < 256 && static_cast<unsigned>(State::releasing) < 16);
+struct RowsByState {
+    std::array<std::array<std::uint8_t, kRows>, 16> index{};
+    std::array<std::uint8_t, 16> count{};
+    RowsByState() {
+        for (std::size_t i = 0; i < kRows; ++i) {
+            const auto st = static_cast<std::size_t>(kFlow[i].state);
+            index[st][count[st]++] = static_cast<std::uint8_t>(i);
+        }
+    }
+};
+const RowsByState& rows_by_state() {
+    static const RowsByState r;
+    return r;
+}
+
 const FlowRow* Engine::Impl::row_for(const Link& link, Input input) const {
     const Topology topo = topology_of(link);
     const bool relay_hop = link.side == Side::responder && config.role == UeRole::relay &&
@@ -152,19 +169,21 @@ const FlowRow* Engine::Impl::row_for(const Link& link, Input input) const {
     const FlowRole role = link.side == Side::initiator ? FlowRole::initiator
                           : relay_hop                  ? FlowRole::relay
                                                        : FlowRole::responder;
-    for (const auto& row : kFlow) {
+    const auto& by_state = rows_by_state();
+    const auto st = static_cast<std::size_t>(link.state);
+    for (std::uint8_t k = 0; k < by_state.count[st]; ++k) {
+        const FlowRow& row = kFlow[by_state.index[st][k]];
         const bool role_ok = row.role == FlowRole::any || row.role == role ||
                              (row.role == FlowRole::responder && role == FlowRole::relay);
         if (role_ok && (row.topology == Topology::any || row.topology == topo) &&
-            row.state == link.state && same(row.input, input)) {
-            g_hits[static_cast<std::size_t>(&row - kFlow)].fetch_add(1, std::memory_order_relaxed);
+            same(row.input, input))
             return &row;
-        }
     }
     return nullptr;
 }
 
 void Engine::Impl::apply(Link& link, const FlowRow& row, Next next, pc5::Time now) {
+    g_hits[static_cast<std::size_t>(&row - kFlow)].fetch_add(1, std::memory_order_relaxed);
     if (next.kind != Next::Kind::move) return;  // stayed, or gone (the link no longer exists)
     bool allowed = row.stay && next.state == link.state;
     for (std::uint8_t i = 0; i < row.next_count; ++i)

@@ -340,7 +340,8 @@ Next Engine::Impl::accept_request(Link& l, const codec::DirectLinkEstablishmentR
                       "key_est_info.signature: the offer's signature does not verify");
     l.hs.peer = std::move(*peer);
     l.hs.peer_ephemeral = std::move(*eph);
-    l.peer_certificate.assign(kei.certificate->bytes.begin(), kei.certificate->bytes.end());
+    l.peer_certificate = std::make_shared<const std::vector<std::uint8_t>>(
+        kei.certificate->bytes.begin(), kei.certificate->bytes.end());
     auto mine_eph = PrivateKey::generate(KeyType::x25519, *rng);
     if (!mine_eph)
         return reject(codec::Cause::protocol_error_unspecified, mine_eph.error().describe());
@@ -423,7 +424,8 @@ Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
     link.hs.peer = std::move(*peer);
     link.hs.peer_ephemeral = std::move(*eph);
     link.hs.auth_request_bytes.assign(bytes.begin(), bytes.end());
-    link.peer_certificate.assign(kei.certificate->bytes.begin(), kei.certificate->bytes.end());
+    link.peer_certificate = std::make_shared<const std::vector<std::uint8_t>>(
+        kei.certificate->bytes.begin(), kei.certificate->bytes.end());
     auto to_sign = initiator_signed_part(link.hs.request_bytes, link.hs.auth_request_bytes,
                                          config.user_info, link.peer);
     auto sig = sign(key(), to_sign);

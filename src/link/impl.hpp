@@ -151,7 +151,7 @@ struct Link {
     bool authenticated = false;
     // The peer's certificate (DER), kept to check it again when the KNRP is reused or the link
     // re-keyed (CRL, validity, authorisation at the time of use).
-    std::vector<std::uint8_t> peer_certificate;
+    std::shared_ptr<const std::vector<std::uint8_t>> peer_certificate;  // null: none (PSK, NIA0)
     // A link of the same identity that this one replaces once it is authenticated (TS 24.554
     // 7.2.2.6.2: the old link goes after the new one succeeds).
     std::string replaces;
@@ -286,8 +286,14 @@ struct Engine::Impl {
     // peer's certificate that made it, and the time it was made (Config::knrp_lifetime).
     struct CachedKnrp {
         Knrp knrp;
-        std::vector<std::uint8_t> peer_certificate;  // DER
+        std::shared_ptr<const std::vector<std::uint8_t>> peer_certificate;  // DER; null: PSK
         pc5::Time made{};
+        // The last full check of the certificate (recheck_knrp): under which revocation list,
+        // until when it holds, and for which use. A reuse that matches them needs no other.
+        std::array<std::uint8_t, 32> checked_revocation_version{};
+        creds::TimePoint checked_not_after{};
+        std::uint32_t checked_rsc = 0;
+        std::uint8_t checked_use = 0xFF;  // relay indication + link kind of the checked link
     };
     std::map<std::pair<std::string, std::uint32_t>, CachedKnrp> knrp_cache;
     // Relays heard in discovery (step 1): RSC -> (relay user info, L2 ID).

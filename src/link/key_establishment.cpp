@@ -184,7 +184,7 @@ Result<void> Engine::Impl::authorise(const Link& link, const creds::VerifiedPeer
 bool Engine::Impl::recheck_knrp(
     const Link& link, std::map<std::pair<std::string, std::uint32_t>, CachedKnrp>::iterator it,
     std::optional<std::span<const std::uint8_t>> offered_certificate, pc5::Time now, Error& why) {
-    const CachedKnrp& c = it->second;
+    CachedKnrp& c = it->second;
     auto refuse = [&](Error e) {
         why = std::move(e);
         knrp_cache.erase(it);  // the Knrp wipes itself
@@ -192,15 +192,24 @@ bool Engine::Impl::recheck_knrp(
     };
     if (now - c.made > config.knrp_lifetime)
         return refuse(make_error(Errc::state, "knrp", "older than Config::knrp_lifetime"));
-    if (c.peer_certificate.empty()) {  // made with a pre-shared group key
+    if (!c.peer_certificate) {  // made with a pre-shared group key
         if (config.method != AuthMethod::psk)
             return refuse(make_error(Errc::state, "knrp", "made by a group key no longer in use"));
         return true;
     }
+    const auto& der = *c.peer_certificate;
     if (offered_certificate && !std::equal(offered_certificate->begin(), offered_certificate->end(),
-                                           c.peer_certificate.begin(), c.peer_certificate.end()))
+                                           der.begin(), der.end()))
         return refuse(make_error(Errc::state, "knrp", "the peer now holds another certificate"));
-    auto peer = verify_certificate(c.peer_certificate, now);
+    // Checked already under this revocation list, for this use, and still valid: nothing changed.
+    const auto version = config.credentials->trust().revocation_version();
+    const std::uint8_t use = static_cast<std::uint8_t>(
+        static_cast<unsigned>(link.side) << 5 | static_cast<unsigned>(link.relay_indication) << 2 |
+        static_cast<unsigned>(link.kind));
+    if (version == c.checked_revocation_version && wall(now) <= c.checked_not_after &&
+        link.rsc == c.checked_rsc && use == c.checked_use)
+        return true;
+    auto peer = verify_certificate(der, now);
     if (!peer) return refuse(peer.error());  // revoked or expired: #6
     if (peer->user_info_id != it->first.first)
         return refuse(auth_failure("knrp", "certificate of another UE"));
@@ -209,6 +218,10 @@ bool Engine::Impl::recheck_knrp(
         if (!e.pc5_cause) e.pc5_cause = cause::kAuthenticationFailure;
         return refuse(std::move(e));
     }
+    c.checked_revocation_version = version;
+    c.checked_not_after = peer->not_after;
+    c.checked_rsc = link.rsc;
+    c.checked_use = use;
     return true;
 }
 
@@ -233,8 +246,8 @@ void Engine::Impl::cache_knrp(const Link& link, KnrpId id, const Knrp& knrp, pc5
 }
 
 Status Engine::Impl::recheck_peer(const Link& link, pc5::Time now) {
-    if (link.peer_certificate.empty()) return {};  // PSK or null integrity: no certificate
-    auto peer = verify_certificate(link.peer_certificate, now);
+    if (!link.peer_certificate) return {};  // PSK or null integrity: no certificate
+    auto peer = verify_certificate(*link.peer_certificate, now);
     if (!peer) return peer.error();
     if (auto st = authorise(link, *peer); !st) {
         Error e = st.error();
