@@ -387,8 +387,16 @@ local function dissect_container(kind, name, tvb, tree)
   return true
 end
 
+-- Octets a value of each fixed-size type needs; a shorter value (a hostile LV or TLV length) is
+-- malformed, never read past its end.
+local VALUE_SIZE = { uesc = 2, policy = 1, algs = 1, cause = 1, u8 = 1, u16 = 2, u24 = 3, u32 = 4 }
+
 local function dissect_value(ie, tvb, tree, label_item)
   local n, t = ie.name, ie.type
+  local need = VALUE_SIZE[t]
+  if need and tvb:len() < need then
+    return malformed(tree, string.format("%s: %d octets, %d needed", n, tvb:len(), need))
+  end
   if t == "uesc" then
     tree:add(F[n .. ".ea"], tvb(0, 1))
     tree:add(F[n .. ".ia"], tvb(1, 1))
