@@ -142,6 +142,7 @@ enum class AuthInfoTag : std::uint8_t {
     nonce = 0x06,                 // 16 octets: the signer's nonce (Nonce_2 in the accept)
     ephemeral_public_key = 0x07,  // X25519, 32 octets: the signer's ephemeral ECDH key
     selected_algorithms = 0x08,   // 1 octet: NEA id (high nibble), NIA id (low nibble)
+    signing_time = 0x09,  // 8 octets: the signer's clock, ms since 1970-01-01 UTC (hardened)
 };
 enum class SignatureAlgorithm : std::uint8_t { ecdsa_p256_sha256 = 1, ed25519 = 2 };
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -86,6 +87,14 @@ struct KeyEstInfo {
 // length (2), value. user_info_id, signature_algorithm and signature are mandatory; exactly one of
 // public_key and certificate. nonce, ephemeral_public_key and selected_algorithms are optional
 // (solution B: the hardened mode's nonce and ephemeral key, the target's algorithm choice).
+// The signing_time item's 8 octets (big-endian), as sent and as signed.
+inline std::array<std::uint8_t, 8> signing_time_octets(std::uint64_t ms) {
+    std::array<std::uint8_t, 8> out{};
+    for (int i = 7; i >= 0; --i, ms >>= 8)
+        out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms);
+    return out;
+}
+
 struct AuthenticationInfo {
     std::uint8_t version = kAuthInfoVersion;
     Octets user_info_id;
@@ -96,6 +105,8 @@ struct AuthenticationInfo {
     std::optional<Nonce> nonce;
     std::optional<Octets> ephemeral_public_key;
     std::optional<SecurityAlgorithms> selected_algorithms;
+    // Solution B hardened: when the signer signed, by its own clock (ms since the Unix epoch).
+    std::optional<std::uint64_t> signing_time;
     friend bool operator==(const AuthenticationInfo&, const AuthenticationInfo&) = default;
 };
 

@@ -100,6 +100,20 @@ struct Config {
     // Hardened target: how long and how many request nonces the replay cache keeps.
     pc5::Time replay_cache_lifetime = std::chrono::hours(1);
     std::size_t replay_cache_capacity = 4096;
+    // Hardened freshness (docs/solution-b.md "Freshness"): every Authentication_Info carries its
+    // signer's clock (signing_time, signed). A request whose source or relay signed it more than
+    // `freshness_window` before or after this UE's clock is refused as stale (or from the
+    // future), however long ago it was recorded: a replay cannot be waited out past the replay
+    // cache, whose lifetime must be longer than the window. Clock assumption: out of coverage,
+    // UEs' clocks drift apart; the largest drift tolerated is freshness_window minus the
+    // request's time on the air (t5080 x max_retransmissions, its last retransmission): 4 min
+    // 36 s with the defaults.
+    pc5::Time freshness_window = std::chrono::minutes(5);
+    // Hardened key confirmation (docs/solution-b.md "Key confirmation"): the source confirms KD
+    // with a protected KEEPALIVE REQUEST as soon as it holds it (retransmitted on t5080); the
+    // target holds its link as establishing until a PDU from the source verifies under keys from
+    // KD, and wipes it if none does within this time.
+    pc5::Time key_confirmation_timeout = std::chrono::seconds(32);
     // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
     // frame to forward; the relay cannot read the end-to-end release.
     pc5::Time route_idle_timeout = std::chrono::minutes(30);

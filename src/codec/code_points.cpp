@@ -168,6 +168,9 @@ constexpr CodePoint kTable[] = {
     CodePoint{K::auth_info_tag, 0x08, "selected_algorithms",
               "selected security algorithms (1 octet, NEA high nibble, NIA low nibble)",
               S::provisional, kOwn},
+    CodePoint{K::auth_info_tag, 0x09, "signing_time",
+              "signing time (8 octets, ms since 1970-01-01 UTC; solution B hardened freshness)",
+              S::provisional, kOwn},
 
     CodePoint{K::signature_algorithm, 1, "ecdsa_p256_sha256", "ECDSA P-256 with SHA-256",
               S::provisional, kOwn},

@@ -236,6 +236,10 @@ Status Traits<AuthenticationInfo>::write_checked(Writer& w, const Authentication
         put_item(w, u8_of(AuthInfoTag::selected_algorithms),
                  std::span<const std::uint8_t>(&algs, 1));
     }
+    if (v.signing_time) {
+        const auto t = signing_time_octets(*v.signing_time);
+        put_item(w, u8_of(AuthInfoTag::signing_time), t);
+    }
     return {};
 }
 
@@ -290,6 +294,16 @@ Result<AuthenticationInfo> Traits<AuthenticationInfo>::read(Reader& r) {
                     SecurityAlgorithms{static_cast<std::uint8_t>(it.value[0] >> 4),
                                        static_cast<std::uint8_t>(it.value[0] & 0x0f)};
                 break;
+            case AuthInfoTag::signing_time: {
+                if (it.value.size() != 8)
+                    return make_error(Errc::malformed, "signing_time.length",
+                                      fmt::format("is 8 octets, got {}", it.value.size()));
+                std::uint64_t t = 0;
+                for (auto b : it.value)
+                    t = t << 8 | b;
+                out.signing_time = t;
+                break;
+            }
             default:
                 break;  // unknown tag: skipped
         }
@@ -329,6 +343,8 @@ std::string Traits<AuthenticationInfo>::text(const AuthenticationInfo& v) {
     if (v.selected_algorithms)
         out += "\n      selected_algorithms: " +
                Traits<SecurityAlgorithms>::text(*v.selected_algorithms);
+    if (v.signing_time)
+        out += fmt::format("\n      signing_time: {} ms since 1970-01-01 UTC", *v.signing_time);
     return out;
 }
 

@@ -173,6 +173,9 @@ struct Engine::Impl {
         std::optional<PrivateKey> ephemeral;
         Time started{}, next{};
         unsigned retransmissions = 0;
+        // An unprotected ESTABLISHMENT REJECT heard once: anyone can forge one, so the source
+        // asks once more at once and believes only a second reject (docs/solution-b.md).
+        std::optional<Cause> unconfirmed_reject;
     };
     std::vector<Pending> pending;
 
@@ -193,6 +196,16 @@ struct Engine::Impl {
         bool releasing = false;
         Time release_deadline = pc5::kNever;
         std::uint32_t keepalive_counter = 0;
+        // Hardened key confirmation. Target: established only once a PDU from the source
+        // verifies under keys from KD; wiped at `confirm_deadline` otherwise. Source: its
+        // confirming KEEPALIVE REQUEST (counter `confirm_counter`) is retransmitted at
+        // `confirm_next` until the response comes.
+        bool confirmed = true;
+        Time confirm_deadline = pc5::kNever;
+        std::optional<Cause> reject_heard;  // target: an unprotected reject, for the report
+        std::uint32_t confirm_counter = 0;
+        Time confirm_next = pc5::kNever;
+        unsigned confirm_tries = 0;
     };
     std::vector<Link> links;
 
@@ -208,6 +221,7 @@ struct Engine::Impl {
         std::array<std::uint8_t, 32> request_digest{};
         std::optional<wire::HardenedContext> context;
         std::vector<std::uint8_t> forwarded_request, forwarded_accept;
+        Time requested_at{};  // a copy of the request later than its retransmissions is a replay
         Time expires = pc5::kNever;
     };
     std::vector<Session> sessions;
@@ -220,11 +234,61 @@ struct Engine::Impl {
     std::deque<ReplayEntry> replay_order;
     std::map<std::string, Time> replay_cache;
 
+    // Target: requests it refused lately, so that a retransmission (or the source asking again
+    // to confirm an unprotected reject) gets the same reject without a second verification or
+    // a second report. Bounded: the oldest goes first.
+    struct RecentReject {
+        pc5::L2Id from = 0;
+        std::uint8_t seq = 0;
+        std::array<std::uint8_t, 32> digest{};
+        Cause cause = Cause::protocol_error_unspecified;
+        Time until{};
+    };
+    static constexpr std::size_t kRecentRejects = 64;
+    std::deque<RecentReject> recent_rejects;
+
     explicit Impl(Config c) : cfg(std::move(c)), rng(cfg.rng ? cfg.rng : &system_rng()) {}
 
     Time retransmission_window() const { return cfg.t5080 * (cfg.max_retransmissions + 1); }
     creds::TimePoint wall(Time now) const {
         return cfg.wall_clock_at_zero + std::chrono::duration_cast<creds::Clock::duration>(now);
+    }
+    // This UE's clock as the signing_time item carries it (ms since the Unix epoch).
+    std::uint64_t wall_ms(Time now) const {
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(wall(now).time_since_epoch());
+        return ms.count() < 0 ? 0 : static_cast<std::uint64_t>(ms.count());
+    }
+
+    // Hardened freshness (Config::freshness_window): the signer's clock within the window of
+    // ours. Refused as stale (#6) however long ago a replayed request was recorded.
+    bool check_fresh(const codec::AuthenticationInfo& info, Time now, Refusal& why,
+                     std::string_view who) const {
+        if (!info.signing_time) {
+            why = refuse(Cause::authentication_failure,
+                         fmt::format("{}: hardened Authentication_Info without signing_time", who));
+            return false;
+        }
+        const auto ours = static_cast<std::int64_t>(wall_ms(now));
+        const auto theirs = static_cast<std::int64_t>(
+            std::min<std::uint64_t>(*info.signing_time, std::uint64_t{1} << 62));
+        const auto window =
+            std::chrono::duration_cast<std::chrono::milliseconds>(cfg.freshness_window).count();
+        if (theirs < ours - window) {
+            why = refuse(Cause::authentication_failure,
+                         fmt::format("{}: stale, signed {} s before this UE's clock (freshness "
+                                     "window {} s)",
+                                     who, (ours - theirs) / 1000, window / 1000));
+            return false;
+        }
+        if (theirs > ours + window) {
+            why = refuse(Cause::authentication_failure,
+                         fmt::format("{}: signed {} s after this UE's clock, in the future "
+                                     "(freshness window {} s)",
+                                     who, (theirs - ours) / 1000, window / 1000));
+            return false;
+        }
+        return true;
     }
 
     // ---- output ----
@@ -584,6 +648,7 @@ struct Engine::Impl {
         // SIGN-Source.
         codec::AuthenticationInfo info = own_info();
         if (!eph_pub.empty()) info.ephemeral_public_key = octets(eph_pub);
+        if (cfg.mode == Mode::hardened) info.signing_time = wall_ms(now);
         std::optional<wire::HardenedContext> ctx;
         if (cfg.mode == Mode::hardened)
             ctx =
@@ -667,7 +732,8 @@ struct Engine::Impl {
             if (body) {
                 const auto digest = wire::request_digest(*body, *m.authentication_info);
                 for (auto& s : sessions) {
-                    if (s.source_l2 != f.src || s.seq != m.seq || s.request_digest != digest)
+                    if (s.source_l2 != f.src || s.seq != m.seq || s.request_digest != digest ||
+                        now - s.requested_at > retransmission_window())
                         continue;
                     counters.retransmissions++;
                     if (s.state == Session::State::pending)
@@ -718,6 +784,8 @@ struct Engine::Impl {
                                      "hardened request without Nonce_1 or ephemeral key"));
             if (!m.u2u_relay_ue_user_info || as_string(*m.u2u_relay_ue_user_info) != cfg.user_info)
                 return reject(refuse(Cause::authentication_failure, "request names another relay"));
+            // Hardened freshness: a request signed outside the window is stale (a replay).
+            if (!check_fresh(info, now, why, "source")) return reject(why);
             // docs/credentials.md: an end UE may use a relay for this RSC (#11 if not).
             if (!cfg.tamper.ignore_authorisation) {
                 if (auto st = creds::may_use_relay(*src->peer, *self, rsc, "source", "relay"); !st)
@@ -752,6 +820,7 @@ struct Engine::Impl {
         if (!out_body)
             return reject(refuse(out_body.error(), Cause::protocol_error_unspecified, "body"));
         codec::AuthenticationInfo rinfo = own_info();
+        if (cfg.mode == Mode::hardened) rinfo.signing_time = wall_ms(now);
         if (ctx) {
             // A tampering relay signs what it forwards.
             if (out.nonce_1) ctx->nonce_1 = *out.nonce_1;
@@ -786,6 +855,7 @@ struct Engine::Impl {
             s.context =
                 wire::HardenedContext{source, target, cfg.user_info, rsc, *m.nonce_1, {}, digest};
         s.forwarded_request = *pdu;
+        s.requested_at = now;
         s.expires = now + retransmission_window();
         counters.frames_forwarded++;
         send(s.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request, std::move(*pdu));
@@ -802,7 +872,7 @@ struct Engine::Impl {
         if (!m.target_user_info || as_string(*m.target_user_info) != cfg.user_info)
             return drop(pc5::DropReason::not_for_us, "Target User Info names another UE");
         std::string id;
-        auto reject = [&](Refusal r) {
+        std::function<void(Refusal)> reject = [&](Refusal r) {
             send_reject(f.src, m.seq, r.cause);
             failed(id, source, r, false, now);
         };
@@ -817,6 +887,20 @@ struct Engine::Impl {
         const auto digest = wire::request_digest(*body, sinfo);
         const std::uint32_t tag = link_tag(cfg.mode, sinfo.signature.bytes, m.nonce_1);
         id = pc5::make_link_id(source, cfg.user_info, tag);
+        std::erase_if(recent_rejects, [&](const RecentReject& r) { return r.until <= now; });
+        for (const auto& r : recent_rejects) {
+            if (r.from != f.src || r.seq != m.seq || r.digest != digest) continue;
+            counters.retransmissions++;
+            send_reject(f.src, m.seq, r.cause);
+            return drop(pc5::DropReason::duplicate, "retransmitted request: refused again", id);
+        }
+        reject = [&, digest](Refusal r) {
+            if (recent_rejects.size() >= kRecentRejects) recent_rejects.pop_front();
+            recent_rejects.push_back(
+                RecentReject{f.src, m.seq, digest, r.cause, now + retransmission_window()});
+            send_reject(f.src, m.seq, r.cause);
+            failed(id, source, r, false, now);
+        };
         // A retransmitted request (T5080) for a link we just made: send the same accept again.
         for (auto& l : links) {
             if (l.summary.id == id && l.request_digest == digest && !l.accept_pdu.empty() &&
@@ -866,6 +950,17 @@ struct Engine::Impl {
             if (auto st = creds::may_use_relay(*src->peer, *rel->peer, rsc, "source", "relay"); !st)
                 return reject(
                     refuse(st.error(), Cause::required_service_not_allowed, "authorisation"));
+            // ... and this UE itself is authorised for the RSC (#11), as solution A's target
+            // checks its own certificate.
+            if (!self->authorisation.has_rsc(rsc))
+                return reject(refuse(
+                    Cause::required_service_not_allowed,
+                    fmt::format("authorisation: own certificate: prose-authorisation.rscs: '{}' is "
+                                "not authorised to use relay service code 0x{:06x}",
+                                cfg.user_info, rsc)));
+            // Hardened freshness: the source and the relay signed within the window.
+            if (!check_fresh(sinfo, now, why, "source") || !check_fresh(rinfo, now, why, "relay"))
+                return reject(why);
             ctx = wire::HardenedContext{
                 source, cfg.user_info, rel->peer->user_info_id, rsc, *m.nonce_1, {}, {}};
         }
@@ -926,6 +1021,7 @@ struct Engine::Impl {
         if (!abody) return reject(refuse(abody.error(), Cause::protocol_error_unspecified, "body"));
         codec::AuthenticationInfo tinfo = own_info();
         tinfo.nonce = n2;
+        if (cfg.mode == Mode::hardened) tinfo.signing_time = wall_ms(now);
         if (!eph_pub.empty()) tinfo.ephemeral_public_key = octets(eph_pub);
         tinfo.selected_algorithms = codec::SecurityAlgorithms{static_cast<std::uint8_t>(*cipher),
                                                               static_cast<std::uint8_t>(*integ)};
@@ -955,11 +1051,17 @@ struct Engine::Impl {
         link->request_digest = digest;
         link->accept_pdu = *pdu;
         link->accepted_at = now;
+        if (cfg.mode == Mode::hardened) {
+            // Key confirmation: established once a PDU from the source verifies (seed 001 has
+            // no third message; docs/solution-b.md "Key confirmation").
+            link->confirmed = false;
+            link->confirm_deadline = now + cfg.key_confirmation_timeout;
+        }
 
         // Commit: the replay cache, the link (replacing one of the same id), the accept.
         if (!replay_key.empty()) remember_nonce(replay_key, now);
         log_keys(*link, *keys, m.nonce_1, n2);
-        events.push_back(pc5::LinkEstablished{link->summary});
+        if (link->confirmed) events.push_back(pc5::LinkEstablished{link->summary});
         std::erase_if(links, [&](const Link& l) { return l.summary.id == id; });
         links.push_back(std::move(*link));
         send(f.src, pc5::lcid::kSrb0, MessageType::establishment_accept, std::move(*pdu));
@@ -1019,6 +1121,16 @@ struct Engine::Impl {
             return reject(refuse(Cause::authentication_failure,
                                  "accept from another UE than the requested target"));
         std::optional<wire::HardenedContext> ctx = s.context;
+        if (ctx && !cfg.tamper.ignore_authorisation) {
+            // docs/credentials.md: the target must be an end UE (#1) that may be reached
+            // through this relay for the RSC (#11).
+            if (auto st = creds::may_be_peer(*tgt->peer, "target"); !st)
+                return reject(
+                    refuse(st.error(), Cause::direct_communication_not_allowed, "authorisation"));
+            if (auto st = creds::may_use_relay(*tgt->peer, *self, s.rsc, "target", "relay"); !st)
+                return reject(
+                    refuse(st.error(), Cause::required_service_not_allowed, "authorisation"));
+        }
         if (ctx) {
             if (!tinfo.nonce || !tinfo.ephemeral_public_key)
                 return reject(refuse(Cause::authentication_failure,
@@ -1043,6 +1155,7 @@ struct Engine::Impl {
         const auto& oinfo = out.authentication_info ? *out.authentication_info : tinfo;
         if (ctx && oinfo.nonce) ctx->nonce_2 = *oinfo.nonce;
         codec::AuthenticationInfo rinfo = own_info();
+        if (cfg.mode == Mode::hardened) rinfo.signing_time = wall_ms(now);
         const auto tbs = wire::to_be_signed(cfg.mode, MessageType::establishment_accept,
                                             wire::Signer::relay, *out_body, oinfo,
                                             ctx ? &*ctx : nullptr, oinfo.signature.bytes, &rinfo);
@@ -1056,7 +1169,11 @@ struct Engine::Impl {
         if (!pdu) return reject(refuse(pdu.error(), Cause::protocol_error_unspecified, "encode"));
         s.state = Session::State::established;
         s.forwarded_accept = *pdu;
-        s.expires = now + cfg.route_idle_timeout;  // refreshed by every frame it forwards
+        // Refreshed by every frame it forwards. Hardened: a route no protected frame has used
+        // goes with the target's key confirmation timeout (the source confirms at once).
+        s.expires = now + (cfg.mode == Mode::hardened
+                               ? cfg.key_confirmation_timeout + retransmission_window()
+                               : cfg.route_idle_timeout);
         counters.frames_forwarded++;
         send(s.source_l2, pc5::lcid::kSrb0, MessageType::establishment_accept, std::move(*pdu));
     }
@@ -1104,7 +1221,9 @@ struct Engine::Impl {
             if (rel->peer->user_info_id != p.relay)
                 return reject(refuse(Cause::authentication_failure,
                                      "accept signed by another relay than the one selected"));
-            if (auto st = creds::may_act_as_relay(*rel->peer, p.rsc, "relay"); !st)
+            // The relay serves the RSC, and the target may be reached through it for it (#11).
+            if (auto st = creds::may_use_relay(*tgt->peer, *rel->peer, p.rsc, "target", "relay");
+                !st)
                 return reject(
                     refuse(st.error(), Cause::required_service_not_allowed, "authorisation"));
             if (!tinfo.nonce || !tinfo.ephemeral_public_key)
@@ -1157,20 +1276,31 @@ struct Engine::Impl {
         std::erase_if(links, [&](const Link& l) { return l.summary.id == p.id; });
         links.push_back(std::move(*link));
         pending.erase(it);
+        // Hardened key confirmation: show the target at once that this UE holds KD.
+        if (cfg.mode == Mode::hardened) send_confirmation(links.back(), now);
     }
 
     // ---- rejects along the path ----
 
+    // An ESTABLISHMENT REJECT is unprotected: anyone on the air can send `03 <seq> <cause>`
+    // under any L2 ID. It never removes or changes anything by itself (docs/solution-b.md
+    // "Unprotected rejects"): the relay passes one on for a request still pending and keeps its
+    // state, an established route ignores it, the source believes only a reject it hears again
+    // after asking once more, and the target's unconfirmed link ends only by its timer.
     void relay_reject(const pc5::Frame& f, const codec::DirectLinkEstablishmentReject& m) {
         auto it = std::find_if(sessions.begin(), sessions.end(), [&](const Session& s) {
             return s.seq == m.seq && (s.target_l2 == f.src || s.source_l2 == f.src);
         });
         if (it == sessions.end())
             return drop(pc5::DropReason::unexpected, "reject for no request this relay forwarded");
+        if (it->state == Session::State::established)
+            return drop(pc5::DropReason::unexpected,
+                        "unprotected reject for an established route (ignored: anyone can forge "
+                        "one)",
+                        it->id);
         const pc5::L2Id to = it->target_l2 == f.src ? it->source_l2 : it->target_l2;
         counters.frames_forwarded++;
         send(to, pc5::lcid::kSrb0, MessageType::establishment_reject, f.pdu);
-        sessions.erase(it);
     }
 
     void end_reject(const pc5::Frame& f, const codec::DirectLinkEstablishmentReject& m, Time now) {
@@ -1178,21 +1308,35 @@ struct Engine::Impl {
             return p.relay_l2 == f.src && p.seq == m.seq;
         });
         if (it != pending.end()) {
+            if (!it->unconfirmed_reject) {
+                // Ask once more at once: a genuine refusal comes again, a forged one does not
+                // stop the genuine accept.
+                it->unconfirmed_reject = m.cause;
+                counters.retransmissions++;
+                send(it->relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, it->pdu);
+                return drop(pc5::DropReason::unexpected,
+                            fmt::format("unprotected reject #{}: asked again to confirm it",
+                                        static_cast<unsigned>(m.cause)),
+                            it->id);
+            }
             failed(it->id, it->target,
-                   refuse(m.cause,
-                          fmt::format("rejected with cause #{}", static_cast<unsigned>(m.cause))),
+                   refuse(m.cause, fmt::format("rejected with cause #{} (heard twice)",
+                                               static_cast<unsigned>(m.cause))),
                    true, now);
             pending.erase(it);
             return;
         }
-        // Target: the source (or relay) refused our accept; drop the link it would have used.
+        // Target: a reject of our accept. Hardened, the unconfirmed link ends by its timer (the
+        // reject's cause is reported then); literal, the link stays (the seed's weakness: the
+        // target cannot tell whether the source holds KD).
         auto lt = std::find_if(links.begin(), links.end(), [&](const Link& l) {
-            return !l.summary.initiator && !l.used && l.relay_l2 == f.src && l.seq == m.seq &&
-                   now - l.accepted_at <= retransmission_window();
+            return !l.summary.initiator && !l.confirmed && l.relay_l2 == f.src && l.seq == m.seq;
         });
-        if (lt == links.end()) return drop(pc5::DropReason::unexpected, "reject for no request");
-        events.push_back(pc5::LinkReleased{lt->summary.id, lt->summary.peer, m.cause, true, now});
-        links.erase(lt);
+        if (lt != links.end()) lt->reject_heard = m.cause;
+        return drop(pc5::DropReason::unexpected,
+                    "unprotected reject (ignored: anyone can forge one; an unconfirmed link ends "
+                    "by its key confirmation timer)",
+                    lt != links.end() ? lt->summary.id : std::string{});
     }
 
     // ---- protected PC5-S end to end ----
@@ -1256,6 +1400,13 @@ struct Engine::Impl {
                         fmt::format("{} not expected end to end", codec::message_name(type)),
                         it->summary.id);
         it->used = true;
+        if (!it->confirmed) {
+            // Key confirmation: the source holds KD. Now the link is established.
+            it->confirmed = true;
+            it->confirm_deadline = pc5::kNever;
+            it->summary.established = now;
+            events.push_back(pc5::LinkEstablished{it->summary});
+        }
         if (const auto* rr = std::get_if<codec::DirectLinkReleaseRequest>(&*decoded)) {
             // TS 24.554 release: answer, report, wipe.
             codec::DirectLinkReleaseAccept ra;
@@ -1271,8 +1422,23 @@ struct Engine::Impl {
             resp.seq = ka->seq;
             resp.keepalive_counter = ka->keepalive_counter;
             send_protected(*it, resp);
+        } else if (const auto* kr = std::get_if<codec::DirectLinkKeepaliveResponse>(&*decoded)) {
+            if (it->confirm_counter != 0 && kr->keepalive_counter == it->confirm_counter) {
+                it->confirm_counter = 0;  // the target confirmed: KD is shared
+                it->confirm_next = pc5::kNever;
+            }
         }
-        // A keep-alive response needs nothing more than its count.
+    }
+
+    // Hardened key confirmation, source side: a protected KEEPALIVE REQUEST end to end right
+    // after step 8 (TS 24.554 keep-alive, reused: no new message), retransmitted on t5080.
+    void send_confirmation(Link& l, Time now) {
+        codec::DirectLinkKeepaliveRequest ka;
+        ka.seq = rng->next_u8();
+        ka.keepalive_counter = ++l.keepalive_counter;
+        l.confirm_counter = ka.keepalive_counter;
+        l.confirm_next = now + cfg.t5080;
+        send_protected(l, ka);
     }
 
     // ---- timers ----
@@ -1283,8 +1449,10 @@ struct Engine::Impl {
             t = std::min(t, p.next);
         for (const auto& s : sessions)
             t = std::min(t, s.expires);
-        for (const auto& l : links)
+        for (const auto& l : links) {
             if (l.releasing) t = std::min(t, l.release_deadline);
+            t = std::min({t, l.confirm_deadline, l.confirm_next});
+        }
         return t;
     }
 
@@ -1313,6 +1481,37 @@ struct Engine::Impl {
         std::erase_if(sessions, [&](const Session& s) { return s.expires <= now; });
         std::erase_if(links,
                       [&](const Link& l) { return l.releasing && l.release_deadline <= now; });
+        for (auto it = links.begin(); it != links.end();) {
+            if (!it->confirmed && it->confirm_deadline <= now) {
+                // Target: no PDU from the source verified under keys from KD: wipe the link.
+                const Cause c = it->reject_heard.value_or(Cause::direct_connection_not_available);
+                failed(it->summary.id, it->summary.peer,
+                       refuse(c, fmt::format("key confirmation: no protected PDU from the source "
+                                             "within {} s{}",
+                                             std::chrono::duration_cast<std::chrono::seconds>(
+                                                 cfg.key_confirmation_timeout)
+                                                 .count(),
+                                             it->reject_heard ? " (an unprotected reject was heard)"
+                                                              : "")),
+                       false, now);
+                it = links.erase(it);
+                continue;
+            }
+            if (it->confirm_counter != 0 && it->confirm_next <= now) {
+                if (it->confirm_tries >= cfg.max_retransmissions) {
+                    // Source: the target never answered the confirmation: a lost peer.
+                    events.push_back(pc5::LinkReleased{it->summary.id, it->summary.peer,
+                                                       Cause::direct_connection_not_available,
+                                                       false, now});
+                    it = links.erase(it);
+                    continue;
+                }
+                it->confirm_tries++;
+                counters.retransmissions++;
+                send_confirmation(*it, now);
+            }
+            ++it;
+        }
     }
 
     void release_all(Time now) {
@@ -1353,6 +1552,13 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
                                       name(config.key->type())));
     if (config.t5080 <= Time::zero())
         return make_error(Errc::invalid_argument, "t5080", "must be positive");
+    if (config.freshness_window <= Time::zero() ||
+        config.freshness_window >= config.replay_cache_lifetime)
+        return make_error(Errc::invalid_argument, "freshness_window",
+                          "must be positive and shorter than replay_cache_lifetime (a replay "
+                          "older than the window is refused as stale, a newer one by the cache)");
+    if (config.key_confirmation_timeout <= Time::zero())
+        return make_error(Errc::invalid_argument, "key_confirmation_timeout", "must be positive");
     if (config.role == Role::relay && config.rscs.empty())
         return make_error(Errc::invalid_argument, "rscs", "a relay serves at least one RSC");
     for (auto r : config.rscs)
@@ -1429,12 +1635,13 @@ Mode Engine::mode() const noexcept {
 std::vector<pc5::LinkSummary> Engine::links() const {
     std::vector<pc5::LinkSummary> out;
     for (const auto& l : impl_->links)
-        if (!l.releasing) out.push_back(l.summary);
+        if (!l.releasing && l.confirmed) out.push_back(l.summary);
     return out;
 }
 std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const {
     for (const auto& l : impl_->links) {
-        if (l.summary.id != link_id || l.releasing || !l.nrpek || !l.nrpik) continue;
+        if (l.summary.id != link_id || l.releasing || !l.confirmed || !l.nrpek || !l.nrpik)
+            continue;
         pc5::DataKeys k;  // the end-to-end keys from KD-sess (docs/solution-b.md), via the relay
         k.link_id = l.summary.id;
         k.kind = pc5::LinkKind::e2e;

@@ -79,6 +79,10 @@ std::vector<std::uint8_t> unsigned_info(const codec::AuthenticationInfo& info) {
                                                     info.selected_algorithms->integrity);
         put_item(w, T::selected_algorithms, std::span<const std::uint8_t>(&algs, 1));
     }
+    if (info.signing_time) {
+        const auto t = codec::signing_time_octets(*info.signing_time);
+        put_item(w, T::signing_time, t);
+    }
     return out;
 }
 

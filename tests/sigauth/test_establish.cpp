@@ -79,7 +79,8 @@ TEST_P(Establish, BothEndsAgreeThroughTheRelay) {
     EXPECT_TRUE(w.relay->links().empty());
     EXPECT_TRUE(w.log_relay.records().empty());
     EXPECT_EQ(w.relay->counters().crypto.key_agreement, 0u);
-    EXPECT_EQ(w.relay->counters().frames_forwarded, 2u);
+    // Request and accept; hardened adds the key confirmation (KEEPALIVE REQUEST and RESPONSE).
+    EXPECT_EQ(w.relay->counters().frames_forwarded, hardened ? 4u : 2u);
     EXPECT_TRUE(w.radio.events(*w.relay).empty());
 }
 
@@ -128,11 +129,13 @@ TEST_P(Establish, ProtectedSignallingRoundTripsEndToEndThroughTheRelay) {
     const auto id = s[0].link.id;
     const auto forwarded = w.relay->counters().frames_forwarded;
 
+    // Hardened: the source's key confirmation was the first keep-alive.
+    using MT = codec::MessageType;
+    const auto before = GetParam() == Mode::hardened ? 1u : 0u;
     ASSERT_TRUE(w.source->send_keepalive(id, w.radio.now));
     w.radio.run();
-    using MT = codec::MessageType;
-    EXPECT_EQ(w.target->counters().received_messages.at(MT::keepalive_request), 1u);
-    EXPECT_EQ(w.source->counters().received_messages.at(MT::keepalive_response), 1u);
+    EXPECT_EQ(w.target->counters().received_messages.at(MT::keepalive_request), before + 1);
+    EXPECT_EQ(w.source->counters().received_messages.at(MT::keepalive_response), before + 1);
     EXPECT_EQ(w.relay->counters().frames_forwarded, forwarded + 2);
     // The relay saw only ciphertext: the keep-alive frames it forwarded are PDCP PDUs whose
     // payload is not the plain encoding, and it could not open them (it has no key).
@@ -173,8 +176,10 @@ TEST_P(Establish, TamperedProtectedPduIsDroppedNotDelivered) {
     auto drops = w.radio.events_of<pc5::PduDropped>(*w.target);
     ASSERT_EQ(drops.size(), 1u);
     EXPECT_EQ(drops[0].reason, pc5::DropReason::bad_mac);
+    // Hardened: only the source's key confirmation, sent before the tampering, got through.
+    const auto before = GetParam() == Mode::hardened ? 1u : 0u;
     EXPECT_EQ(w.target->counters().received_messages.count(codec::MessageType::keepalive_request),
-              0u);
+              before);
 }
 
 TEST_P(Establish, LostRequestIsRetransmittedOnT5080) {

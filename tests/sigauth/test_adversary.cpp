@@ -1,0 +1,314 @@
+// Solution B under an attacker on the air with one unauthenticated frame (issue [b-complete]):
+// forged ESTABLISHMENT REJECTs at the relay and at each end, during and after establishment;
+// a replay recorded 62 minutes earlier; clocks that drift; a target that is not authorised for
+// the RSC; a target that never sees the source's key confirmation.
+#include <gtest/gtest.h>
+
+#include "pc5sec/codec.hpp"
+#include "world.hpp"
+
+namespace pc5sec::sigauth::test {
+namespace {
+
+using codec::Cause;
+using MT = codec::MessageType;
+
+class Adversary : public ::testing::TestWithParam<Mode> {};
+
+// `03 <seq> <cause>`: three octets anyone can send under any L2 ID.
+pc5::Frame forged_reject(pc5::L2Id from, pc5::L2Id to, std::uint8_t seq,
+                         Cause cause = Cause::authentication_failure) {
+    codec::DirectLinkEstablishmentReject r;
+    r.seq = seq;
+    r.cause = cause;
+    return pc5::Frame{from, to, pc5::lcid::kSrb0, codec::encode(r).value()};
+}
+
+std::uint8_t request_seq(World& w) {
+    for (const auto& f : w.radio.sent)
+        if (f.src == kSourceL2 && f.lcid == pc5::lcid::kSrb0) return f.pdu.at(1);
+    ADD_FAILURE() << "no request";
+    return 0;
+}
+
+// The link still carries protected signalling end to end, both ways.
+void expect_link_works(World& w, const std::string& id) {
+    const auto before = w.source->counters().received_messages.count(MT::keepalive_response)
+                            ? w.source->counters().received_messages.at(MT::keepalive_response)
+                            : 0u;
+    ASSERT_TRUE(w.source->send_keepalive(id, w.radio.now));
+    w.radio.run(1s);
+    EXPECT_EQ(w.source->counters().received_messages.at(MT::keepalive_response), before + 1);
+    EXPECT_TRUE(w.source->data_keys(id).has_value());
+    EXPECT_TRUE(w.target->data_keys(id).has_value());
+}
+
+TEST_P(Adversary, ForgedRejectsAfterEstablishmentChangeNothing) {
+    World w(GetParam());
+    w.build();
+    w.connect();
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    ASSERT_EQ(w.established(*w.target).size(), 1u);
+    const auto id = w.established(*w.source)[0].link.id;
+    // Every sequence number, under every end's L2 ID, at the relay and at both ends.
+    for (int seq = 0; seq < 256; ++seq) {
+        const auto s = static_cast<std::uint8_t>(seq);
+        w.radio.inject(forged_reject(kSourceL2, kRelayL2, s));
+        w.radio.inject(forged_reject(kTargetL2, kRelayL2, s));
+        w.radio.inject(forged_reject(kRelayL2, kSourceL2, s));
+        w.radio.inject(forged_reject(kRelayL2, kTargetL2, s));
+    }
+    EXPECT_EQ(w.source->links().size(), 1u);
+    EXPECT_EQ(w.target->links().size(), 1u);
+    EXPECT_TRUE(w.failures(*w.source).empty());
+    EXPECT_TRUE(w.failures(*w.target).empty());
+    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.source).empty());
+    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.target).empty());
+    // Nothing was forwarded for them: an established route ignores unprotected rejects.
+    for (const auto& f : w.radio.sent)
+        EXPECT_FALSE(f.src == kRelayL2 && f.pdu.size() == 3 && f.pdu[0] == 0x03);
+    expect_link_works(w, id);
+    // Long after: the route was kept alive by the traffic, not ended by the rejects.
+    w.radio.advance(std::chrono::minutes(5));
+    expect_link_works(w, id);
+}
+
+TEST_P(Adversary, ForgedRejectDuringEstablishmentDoesNotStopIt) {
+    World w(GetParam());
+    w.build();
+    // The attacker hears the request and answers first, in the relay's name, with #6.
+    bool forged = false;
+    w.radio.on_air = [&](pc5::Frame& f) {
+        if (!forged && f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) {
+            forged = true;
+            w.source->receive(forged_reject(kRelayL2, kSourceL2, f.pdu.at(1)), w.radio.now);
+        }
+        return true;
+    };
+    w.connect();
+    ASSERT_TRUE(forged);
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    ASSERT_EQ(w.established(*w.target).size(), 1u);
+    EXPECT_TRUE(w.failures(*w.source).empty());
+    expect_link_works(w, w.established(*w.source)[0].link.id);
+}
+
+TEST_P(Adversary, ForgedRejectAtTheRelayWhileTheRequestIsPendingDoesNotStopIt) {
+    World w(GetParam());
+    w.build();
+    // The forged reject reaches the relay, in the target's name, before the target's accept.
+    bool forged = false;
+    w.radio.on_air = [&](pc5::Frame& f) {
+        if (!forged && f.src == kTargetL2 && f.lcid == pc5::lcid::kSrb0) {
+            forged = true;
+            w.relay->receive(forged_reject(kTargetL2, kRelayL2, f.pdu.at(1)), w.radio.now);
+        }
+        return true;
+    };
+    w.connect();
+    ASSERT_TRUE(forged);
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    ASSERT_EQ(w.established(*w.target).size(), 1u);
+    expect_link_works(w, w.established(*w.source)[0].link.id);
+}
+
+TEST_P(Adversary, AGenuineRejectIsBelievedWhenHeardTwice) {
+    World w(GetParam());
+    w.relay_cfg.directory.erase(kTarget);  // the relay cannot reach bob: #5, every time
+    w.build();
+    w.connect();
+    auto f = w.failures(*w.source);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].cause, Cause::direct_connection_not_available);
+    EXPECT_TRUE(f[0].by_peer);
+    EXPECT_NE(f[0].reason.find("heard twice"), std::string::npos) << f[0].reason;
+    // One request, asked once more: two requests, two rejects.
+    EXPECT_EQ(w.source->counters().sent_messages.at(MT::establishment_request), 2u);
+    (void)request_seq(w);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Adversary, ::testing::Values(Mode::literal, Mode::hardened),
+                         [](const auto& i) { return std::string(name(i.param)); });
+
+pc5::Frame forwarded_request(World& w) {
+    for (const auto& f : w.radio.sent)
+        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) return f;
+    ADD_FAILURE() << "no forwarded request";
+    return {};
+}
+
+TEST(Freshness, AReplayRecordedAnHourAgoIsRefusedAsStale) {
+    World w(Mode::hardened);
+    w.build();
+    w.connect();
+    ASSERT_EQ(w.established(*w.target).size(), 1u);
+    const auto id = w.established(*w.source)[0].link.id;
+    const auto at_target = forwarded_request(w);
+    pc5::Frame at_relay;
+    for (const auto& f : w.radio.sent)
+        if (f.src == kSourceL2 && f.lcid == pc5::lcid::kSrb0) at_relay = f;
+    // 62 minutes later the replay cache (1 h) has forgotten Nonce_1; the link is still in use.
+    for (int minute = 0; minute < 62; ++minute) {
+        w.radio.advance(std::chrono::minutes(1));
+        if (minute % 10 == 0) expect_link_works(w, id);
+    }
+    w.radio.inject(at_target);
+    w.radio.inject(at_relay);
+    // No second link, the live one untouched, and each refusal says why.
+    EXPECT_EQ(w.established(*w.target).size(), 1u);
+    EXPECT_EQ(w.target->links().size(), 1u);
+    auto tf = w.failures(*w.target);
+    ASSERT_EQ(tf.size(), 1u);
+    EXPECT_EQ(tf[0].cause, Cause::authentication_failure);
+    EXPECT_NE(tf[0].reason.find("stale"), std::string::npos) << tf[0].reason;
+    auto rf = w.failures(*w.relay);
+    ASSERT_EQ(rf.size(), 1u);
+    EXPECT_NE(rf[0].reason.find("stale"), std::string::npos) << rf[0].reason;
+    expect_link_works(w, id);
+}
+
+// Out of coverage the UEs' clocks drift. The window (5 min) tolerates a drift of 4 min 36 s:
+// the window less the request's time on the air (its last retransmission, 3 x t5080 = 24 s).
+TEST(Freshness, ClocksDriftingByTheToleratedDriftStillEstablishEvenOnTheLastRetransmission) {
+    const auto drift = std::chrono::minutes(4) + std::chrono::seconds(36);
+    for (int sign : {+1, -1}) {
+        SCOPED_TRACE(sign);
+        World w(Mode::hardened);
+        w.source_cfg.wall_clock_at_zero += sign * drift;
+        w.build();
+        int lost = 0;
+        w.radio.on_air = [&](pc5::Frame& f) {
+            // The first three tries of the request are lost: the fourth (24 s later) arrives.
+            if (f.src == kSourceL2 && f.lcid == pc5::lcid::kSrb0 && lost < 3) return ++lost, false;
+            return true;
+        };
+        w.connect();
+        ASSERT_EQ(w.established(*w.source).size(), 1u);
+        ASSERT_EQ(w.established(*w.target).size(), 1u);
+    }
+}
+
+TEST(Freshness, ASourceClockOutsideTheWindowIsRefusedBothWays) {
+    for (auto skew : {std::chrono::seconds(301), std::chrono::seconds(-301)}) {
+        World w(Mode::hardened);
+        w.source_cfg.wall_clock_at_zero += skew;
+        w.build();
+        w.connect();
+        EXPECT_TRUE(w.established(*w.source).empty());
+        auto f = w.failures(*w.source);
+        ASSERT_EQ(f.size(), 1u);
+        EXPECT_EQ(f[0].cause, Cause::authentication_failure);
+        auto rf = w.failures(*w.relay);
+        ASSERT_FALSE(rf.empty());
+        EXPECT_NE(rf[0].reason.find(skew.count() > 0 ? "in the future" : "stale"),
+                  std::string::npos)
+            << rf[0].reason;
+    }
+}
+
+TEST(Freshness, ASigningTimeIsRequiredAndSigned) {
+    // The attacker moves the source's signing time on the air, or removes it. The target
+    // refuses the altered copy by name; the source asks again and the genuine copy gets through.
+    for (bool remove : {false, true}) {
+        SCOPED_TRACE(remove);
+        World w(Mode::hardened);
+        w.build();
+        bool altered = false;
+        w.radio.on_air = [&](pc5::Frame& f) {
+            if (altered || f.src != kRelayL2 || f.dst != kTargetL2 || f.lcid != pc5::lcid::kSrb0)
+                return true;
+            altered = true;
+            auto m = std::get<codec::DirectLinkEstablishmentRequest>(codec::decode(f.pdu).value());
+            if (remove)
+                m.authentication_info->signing_time.reset();
+            else
+                m.authentication_info->signing_time = *m.authentication_info->signing_time + 1000;
+            f.pdu = codec::encode(m).value();
+            return true;
+        };
+        w.connect();
+        ASSERT_TRUE(altered);
+        auto tf = w.failures(*w.target);
+        ASSERT_EQ(tf.size(), 1u);
+        EXPECT_NE(tf[0].reason.find(remove ? "signing_time" : "SIGN-Source"), std::string::npos)
+            << tf[0].reason;
+        EXPECT_EQ(w.established(*w.source).size(), 1u);
+        EXPECT_EQ(w.established(*w.target).size(), 1u);
+    }
+}
+
+TEST(Freshness, TheWindowMustBeShorterThanTheReplayCache) {
+    World w(Mode::hardened);
+    auto c = w.target_cfg;
+    c.freshness_window = c.replay_cache_lifetime;
+    auto e = Engine::create(c);
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().field, "freshness_window");
+}
+
+TEST(KeyConfirmation, TheTargetIsEstablishedOnlyOnceTheSourceProvesKd) {
+    World w(Mode::hardened);
+    w.build();
+    // Every protected frame from the source is lost: its key confirmation never arrives.
+    w.radio.on_air = [](pc5::Frame& f) {
+        return !(f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kEndToEnd);
+    };
+    w.source->connect(w.request(), w.radio.now);
+    w.radio.run(5s);
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    const auto id = w.established(*w.source)[0].link.id;
+    // The target holds keys but no established link, and gives the user plane no key.
+    EXPECT_TRUE(w.established(*w.target).empty());
+    EXPECT_TRUE(w.target->links().empty());
+    EXPECT_FALSE(w.target->data_keys(id).has_value());
+    // An unprotected reject changes nothing at the target either.
+    w.radio.inject(forged_reject(kRelayL2, kTargetL2, request_seq(w)));
+    EXPECT_TRUE(w.failures(*w.target).empty());
+    // The timer wipes it, with the reason; the source gives up its unanswered confirmation.
+    w.radio.run(120s);
+    auto tf = w.failures(*w.target);
+    ASSERT_EQ(tf.size(), 1u);
+    EXPECT_NE(tf[0].reason.find("key confirmation"), std::string::npos) << tf[0].reason;
+    EXPECT_NE(tf[0].reason.find("unprotected reject"), std::string::npos) << tf[0].reason;
+    EXPECT_TRUE(w.established(*w.target).empty());
+    auto sr = w.radio.events_of<pc5::LinkReleased>(*w.source);
+    ASSERT_EQ(sr.size(), 1u);
+    EXPECT_EQ(sr[0].cause, Cause::direct_connection_not_available);
+    EXPECT_TRUE(w.source->links().empty());
+}
+
+TEST(KeyConfirmation, ALostConfirmationIsRetransmitted) {
+    World w(Mode::hardened);
+    w.build();
+    int lost = 0;
+    w.radio.on_air = [&](pc5::Frame& f) {
+        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kEndToEnd && lost < 2)
+            return ++lost, false;
+        return true;
+    };
+    w.connect();
+    ASSERT_EQ(w.established(*w.target).size(), 1u);
+    EXPECT_EQ(lost, 2);
+    EXPECT_GE(w.source->counters().retransmissions, 2u);
+    expect_link_works(w, w.established(*w.source)[0].link.id);
+}
+
+TEST(Authorisation, ATargetNotAuthorisedForTheRscRefusesWith11) {
+    World w(Mode::hardened);
+    w.set_credentials(w.target_cfg, w.issue(kTarget, {creds::Role::end_ue}, {kRsc + 1}));
+    w.build();
+    w.connect();
+    EXPECT_TRUE(w.established(*w.source).empty());
+    EXPECT_TRUE(w.established(*w.target).empty());
+    auto f = w.failures(*w.source);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].cause, Cause::required_service_not_allowed);
+    EXPECT_TRUE(f[0].by_peer);
+    auto tf = w.failures(*w.target);
+    ASSERT_EQ(tf.size(), 1u);  // asked twice, refused and reported once
+    EXPECT_NE(tf[0].reason.find("prose-authorisation.rscs"), std::string::npos) << tf[0].reason;
+    EXPECT_TRUE(w.log_target.records().empty());
+}
+
+}  // namespace
+}  // namespace pc5sec::sigauth::test
