@@ -54,6 +54,14 @@ inline constexpr std::uint8_t kKd = 0xB0;      // hardened KD from the static an
 inline constexpr std::uint8_t kKdSess = 0xB1;  // KD-sess from KD and the two freshness values
 }  // namespace fc
 
+// What literal mode leaves out on purpose (seed 001 as written), said wherever it runs
+// (`pc5sec establish`, `pc5sec simulate`), not only in docs/solution-b.md.
+inline constexpr std::string_view kLiteralModeNote =
+    "B-literal is seed 001 as written, its gaps kept on purpose: raw public keys (no certificate: "
+    "no identity binding, no authorisation of any party, a key from anyone is trusted), no "
+    "freshness (a recorded request is accepted again), no key confirmation (the target reports "
+    "the link established at step 5)";
+
 // The ephemeral key type of the hardened mode.
 inline constexpr KeyType kEphemeralKeyType = KeyType::x25519;
 

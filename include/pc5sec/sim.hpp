@@ -79,6 +79,11 @@ enum class Attack : std::uint8_t {
     forged_request_on_live_link,  // a request with a live link's L2 IDs and a fresh Nonce_1
     request_flood,                // many requests, fresh nonces, made-up L2 IDs, at a relay
     revoked_with_cached_knrp,     // the source revoked after its first link; it reuses the KNRP
+    // [b-complete]: unprotected rejects, stale replays, authorisation, key confirmation.
+    forged_reject,          // `03 <seq> 06` in others' names: during and after establishment
+    stale_replay,           // the relay's forwarded request sent again 62 minutes later
+    target_not_authorised,  // the target's certificate does not authorise the RSC
+    unconfirmed_target,     // B: the source's protected PC5-S never reaches the target
 };
 const char* name(Attack a) noexcept;
 Result<Attack> attack_from_name(std::string_view text);
@@ -146,13 +151,19 @@ struct AttackRule {
     std::size_t data_size = 40;                        // their payload octets
     std::uint16_t knrp_sess_id = 0;                    // the KNRP-sess ID they claim (+1 each)
     std::optional<std::uint8_t> send_lcid;             // inject: the LCID (default by type)
-    std::optional<double> at_ms;                       // replay/inject at this time after anchor
-    std::uint32_t count = 1;                           // replay/inject: how many times
-    double interval_ms = 0;                            // ... this far apart
-    std::string send_to;                               // replay/inject: the receiver UE
-    std::string as_ue;                                 // replay/inject: a UE's L2 ID as source
-    std::optional<pc5::L2Id> as_l2;                    // ... a given L2 ID
-    bool as_random = false;                            // ... a fresh random L2 ID each time
+    // inject: the PC5 signalling sequence number (octet 2): a value, every value in turn
+    // ("sweep": copy n gets n mod 256), or a recorded frame's ("record:NAME"); default 0 (or
+    // the recorded message's).
+    std::optional<std::uint8_t> inject_seq;
+    bool inject_seq_sweep = false;
+    std::string inject_seq_record;
+    std::optional<double> at_ms;     // replay/inject at this time after anchor
+    std::uint32_t count = 1;         // replay/inject: how many times
+    double interval_ms = 0;          // ... this far apart
+    std::string send_to;             // replay/inject: the receiver UE
+    std::string as_ue;               // replay/inject: a UE's L2 ID as source
+    std::optional<pc5::L2Id> as_l2;  // ... a given L2 ID
+    bool as_random = false;          // ... a fresh random L2 ID each time
     // ---- the expected outcome (checked like [expect])
     std::optional<Outcome> expect;
     std::optional<std::uint8_t> expect_cause;

@@ -30,7 +30,7 @@ constexpr pc5::L2Id kSource = 0x00000A, kRelay = 0x000050, kTarget = 0x00000B;
 constexpr creds::Rsc kRsc = 0x00A001;
 
 struct Args {
-    std::string solution = "A", path = "l3", attack = "none", keylog;
+    std::string solution = "A", path, attack = "none", keylog;  // path: l3 for A, l2 for B
     std::string source_integrity = "required", target_integrity = "required";
     bool reuse = false, psk = false, out_of_coverage = false, json = false;
     std::uint64_t seed = 0;
@@ -47,7 +47,11 @@ const char* const kAttacks[] = {"none",
                                 "tampering-relay",
                                 "forged-request-on-live-link",
                                 "request-flood",
-                                "revoked-with-cached-knrp"};
+                                "revoked-with-cached-knrp",
+                                "forged-reject",
+                                "stale-replay",
+                                "target-not-authorised",
+                                "unconfirmed-target"};
 // The attacks of [a-state]: solution A only.
 bool a_state_attack(const std::string& a) {
     return a == "forged-request-on-live-link" || a == "request-flood" ||
@@ -100,7 +104,9 @@ struct Run {
     void add_ue(const std::string& name, pc5::L2Id l2, bool relay) {
         const bool source = name == "alice";
         const auto role = relay ? creds::Role::u2u_relay : creds::Role::end_ue;
-        const creds::Rsc rsc = relay && a.attack == "unauthorised-relay" ? 0x00B002 : kRsc;
+        const bool unauthorised = relay ? a.attack == "unauthorised-relay"
+                                        : name == "bob" && a.attack == "target-not-authorised";
+        const creds::Rsc rsc = unauthorised ? 0x00B002 : kRsc;
         auto issued = issue(name, role, rsc, source && a.attack == "expired",
                             !source && !relay && a.attack == "foreign-ca");
         auto trust = take(creds::TrustStore::create(pf->ca_certificate()));
@@ -255,23 +261,33 @@ void run_establish(const Args& args) {
         r.solution = pc5::Solution::b_hardened;
     else
         throw CommandError(kExitBadInput, "--solution: A, B-literal or B-hardened");
-    if (args.path == "direct")
+    const bool is_b = r.solution != pc5::Solution::a;
+    const std::string path = args.path.empty() ? (is_b ? "l2" : "l3") : args.path;
+    if (path == "direct")
         r.path = pc5::Path::direct;
-    else if (args.path == "l2")
+    else if (path == "l2")
         r.path = pc5::Path::l2;
-    else if (args.path == "l3")
+    else if (path == "l3")
         r.path = pc5::Path::l3;
     else
         throw CommandError(kExitBadInput, "--path: direct, l2 or l3");
-    const bool is_b = r.solution != pc5::Solution::a;
     if (is_b && r.path == pc5::Path::direct)
         throw CommandError(kExitBadInput, "--path: solution B runs through a relay (seed 001)");
+    if (is_b && r.path == pc5::Path::l3)
+        throw CommandError(kExitBadInput,
+                           "--path l3: solution B runs through a layer-2 relay (--path l2); its "
+                           "layer-3 path is not built yet (docs/solution-b.md)");
     if (std::find(std::begin(kAttacks), std::end(kAttacks), args.attack) == std::end(kAttacks))
         throw CommandError(kExitBadInput,
                            "--attack: one of none, tamper-request, tamper-mac, "
                            "replay, foreign-ca, revoked, expired, "
                            "unauthorised-relay, tampering-relay, forged-request-on-live-link, "
-                           "request-flood, revoked-with-cached-knrp");
+                           "request-flood, revoked-with-cached-knrp, forged-reject, "
+                           "stale-replay, target-not-authorised, unconfirmed-target");
+    if (args.attack == "unconfirmed-target" && !is_b)
+        throw CommandError(kExitBadInput,
+                           "--attack unconfirmed-target: solution B's key confirmation (A confirms "
+                           "keys in its security mode procedure)");
     if (args.attack == "request-flood" && r.path == pc5::Path::direct)
         throw CommandError(kExitBadInput, "--attack request-flood needs a relay path");
     if ((args.attack == "tamper-request" || args.attack == "tamper-mac" ||
@@ -316,11 +332,25 @@ void run_establish(const Args& args) {
     if (r.attacker) r.attacker->set_anchor(sim::Anchor::ready, r.net.now);
     // Rules timed from "ready" (forged-request-on-live-link, request-flood) act now; then the
     // links must still work: a keep-alive on each established link of the source.
-    if (r.attacker && r.attacker->uses(sim::Anchor::ready)) {
-        r.run_for(60s);
+    // stale-replay's replay comes 62 minutes after "ready": the ends keep their link alive
+    // meanwhile, as a UE in use would, with a keep-alive every 10 minutes.
+    auto keepalive = [&] {
         if (auto* a = dynamic_cast<link::Engine*>(r.ues.front().get()))
             for (const auto& l : a->links())
                 (void)a->keepalive(l.id, r.net.now);
+        if (auto* b = dynamic_cast<sigauth::Engine*>(r.ues.front().get()))
+            for (const auto& l : b->links())
+                (void)b->send_keepalive(l.id, r.net.now);
+    };
+    if (r.attacker && r.attacker->uses(sim::Anchor::ready)) {
+        const int rounds = args.attack == "stale-replay" ? 7 : 1;
+        for (int i = 0; i < rounds; ++i) {
+            const pc5::Time span = rounds > 1 ? pc5::Time(10min) : pc5::Time(60s);
+            const pc5::Time until = r.net.now + span;
+            r.run_for(span);
+            if (rounds > 1) r.net.now = std::max(r.net.now, until);  // idle time passes too
+            keepalive();
+        }
         r.run_for(60s);
     }
     const bool cached_knrp = args.attack == "revoked-with-cached-knrp";
@@ -341,6 +371,8 @@ void run_establish(const Args& args) {
     nlohmann::json out;
     out["solution"] = pc5::name(r.solution);
     out["path"] = pc5::name(r.path);
+    if (r.solution == pc5::Solution::b_literal)
+        out["security_note"] = std::string(sigauth::kLiteralModeNote);
     out["attack"] = args.attack;
     out["links"] = nlohmann::json::array();
     bool source_ok = false;
@@ -452,8 +484,10 @@ void run_establish(const Args& args) {
         std::cout << out.dump(2) << "\n";
     } else {
         std::cout << fmt::format("solution {} via {}, attack {}\n\n", pc5::name(r.solution),
-                                 pc5::name(r.path), args.attack)
-                  << table << "\n"
+                                 pc5::name(r.path), args.attack);
+        if (r.solution == pc5::Solution::b_literal)
+            std::cout << "note: " << sigauth::kLiteralModeNote << "\n\n";
+        std::cout << table << "\n"
                   << fmt::format(
                          "{} messages, {} bytes on air, {} retransmissions, {} frames "
                          "forwarded by the relay; drops {}\n",
@@ -476,12 +510,14 @@ void register_establish(CLI::App& app) {
         "establish one link (solution A or B) between in-memory UEs, optionally under attack");
     cmd->add_option("--solution", args->solution, "A, B-literal or B-hardened")
         ->capture_default_str();
-    cmd->add_option("--path", args->path, "direct, l2 or l3 (solution B: through the relay)")
+    cmd->add_option("--path", args->path,
+                    "direct, l2 or l3 (default l3 for A, l2 for B; B runs through a layer-2 relay)")
         ->capture_default_str();
     cmd->add_option("--attack", args->attack,
                     "none, tamper-request, tamper-mac, replay, foreign-ca, revoked, expired, "
                     "unauthorised-relay, tampering-relay, forged-request-on-live-link, "
-                    "request-flood, revoked-with-cached-knrp")
+                    "request-flood, revoked-with-cached-knrp, forged-reject, stale-replay, "
+                    "target-not-authorised, unconfirmed-target")
         ->capture_default_str();
     cmd->add_option("--source-integrity", args->source_integrity,
                     "source's signalling integrity policy: not-needed, preferred, required")

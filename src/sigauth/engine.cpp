@@ -1486,13 +1486,13 @@ struct Engine::Impl {
                 // Target: no PDU from the source verified under keys from KD: wipe the link.
                 const Cause c = it->reject_heard.value_or(Cause::direct_connection_not_available);
                 failed(it->summary.id, it->summary.peer,
-                       refuse(c, fmt::format("key confirmation: no protected PDU from the source "
-                                             "within {} s{}",
-                                             std::chrono::duration_cast<std::chrono::seconds>(
-                                                 cfg.key_confirmation_timeout)
-                                                 .count(),
-                                             it->reject_heard ? " (an unprotected reject was heard)"
-                                                              : "")),
+                       refuse(c, fmt::format(
+                                     "key confirmation: no protected PDU from the source "
+                                     "within {} s{}",
+                                     std::chrono::duration_cast<std::chrono::seconds>(
+                                         cfg.key_confirmation_timeout)
+                                         .count(),
+                                     it->reject_heard ? " (an unprotected reject was heard)" : "")),
                        false, now);
                 it = links.erase(it);
                 continue;

@@ -179,6 +179,17 @@ struct Attacker::State {
             if (!rule.record.empty() && !base) return std::nullopt;
             auto m = base ? *base->msg : *blank_message(*rule.inject_message);
             if (!apply(rule, m)) return std::nullopt;
+            std::optional<std::uint8_t> seq = rule.inject_seq;
+            if (rule.inject_seq_sweep) seq = static_cast<std::uint8_t>(n);
+            if (!rule.inject_seq_record.empty()) {
+                for (const auto& r : records[rule.inject_seq_record])
+                    if (auto v = view(r); v.msg) {
+                        seq = std::visit([](const auto& x) { return x.seq; }, *v.msg);
+                        break;
+                    }
+                if (!seq) return std::nullopt;  // the record is still empty
+            }
+            if (seq) std::visit([&](auto& x) { x.seq = *seq; }, m);
             auto bytes = codec::encode(m);
             scratch.clear();
             if (!bytes) return std::nullopt;

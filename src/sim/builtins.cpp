@@ -99,13 +99,13 @@ std::vector<Builtin> make() {
          "[traffic]\npdus = 20\n"});
     // Solution B (seed 001).
     add({"b-literal", "Solution B as seed 001 writes it: raw keys, no certificates", "B-literal",
-         "l3", "", "", "", "", "", "relay-1", expect_ok()});
+         "l2", "", "", "", "", "", "relay-1", expect_ok()});
     add({"b-hardened", "Solution B hardened: certificates, replay cache, relay identity signed",
-         "B-hardened", "l3", "", "", "", "", "", "relay-1", expect_ok()});
-    add({"b-hardened-ooc", "Solution B hardened, every UE out of coverage", "B-hardened", "l3", "",
+         "B-hardened", "l2", "", "", "", "", "", "relay-1", expect_ok()});
+    add({"b-hardened-ooc", "Solution B hardened, every UE out of coverage", "B-hardened", "l2", "",
          "", ooc(), ooc(), ooc(), "relay-1", expect_ok()});
     add({"b-hardened-lossy", "Solution B hardened on a bad radio: 20% loss, reordering",
-         "B-hardened", "l3", "duration_s = 120\n", "", "", "", "", "relay-1",
+         "B-hardened", "l2", "duration_s = 120\n", "", "", "", "", "relay-1",
          "[medium]\nloss = 0.2\nreorder = 0.2\nduplicate = 0.05\njitter_ms = 3\n\n"
          "[traffic]\npdus = 20\n"});
     // One scenario per attack, with what each solution resists.
@@ -127,16 +127,16 @@ std::vector<Builtin> make() {
     add({"attack-tampering-relay-b-literal",
          "B-literal: the relay changes the request it re-signs; only the source's signature "
          "catches it",
-         "B-literal", "l3", "attack = \"tampering-relay\"\n", "", "", "", "", "relay-1",
+         "B-literal", "l2", "attack = \"tampering-relay\"\n", "", "", "", "", "relay-1",
          expect_cause(6)});
     add({"attack-tampering-relay-b-hardened",
-         "B-hardened: the relay changes the request it re-signs", "B-hardened", "l3",
+         "B-hardened: the relay changes the request it re-signs", "B-hardened", "l2",
          "attack = \"tampering-relay\"\n", "", "", "", "", "relay-1", expect_cause(11)});
     add({"attack-foreign-ca-b-literal",
          "B-literal trusts any key: a UE of another CA gets a link (a gap of seed 001)",
-         "B-literal", "l3", "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1", expect_ok()});
+         "B-literal", "l2", "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1", expect_ok()});
     add({"attack-foreign-ca-b-hardened", "B-hardened: a target of another CA is refused",
-         "B-hardened", "l3", "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1",
+         "B-hardened", "l2", "attack = \"foreign-ca\"\n", "", "", "", "", "relay-1",
          expect_cause(6)});
     add({"attack-tamper-data", "A via l3: data PDUs with a bit flipped on the air are dropped", "A",
          "l3", "attack = \"tamper-data\"\n", "", "", "", "", "relay-1",
@@ -148,7 +148,7 @@ std::vector<Builtin> make() {
                                  "20\n[expect.drops_min]\nreplay = 1\n"});
     add({"attack-inject-data",
          "B-hardened: data under a KNRP-sess ID the attacker made up is dropped", "B-hardened",
-         "l3", "attack = \"inject-data\"\n", "", "", "", "", "relay-1",
+         "l2", "attack = \"inject-data\"\n", "", "", "", "", "relay-1",
          std::string(kTraffic) + "\n[expect]\nestablished = true\ndelivered_min = 20\n"
                                  "[expect.drops_min]\nunknown-session = 5\n"});
 
@@ -169,10 +169,44 @@ std::vector<Builtin> make() {
          "A", "l3", "attack = \"revoked-with-cached-knrp\"\n", "", "", "", "", "relay-1",
          std::string(kTraffic) + "\n[expect]\nestablished = true\ncause = 6\n"});
 
+    // [b-complete]: what each solution does with a forged unprotected reject, a request
+    // replayed 62 minutes later, a target not authorised for the RSC, a lost key confirmation.
+    for (const char* sol : {"A", "B-literal", "B-hardened"}) {
+        const std::string b = sol == std::string("A")           ? ""
+                              : sol == std::string("B-literal") ? "-b-literal"
+                                                                : "-b-hardened";
+        const char* path = b.empty() ? "l3" : "l2";
+        add({"attack-forged-reject" + b,
+             std::string(sol) +
+                 ": ESTABLISHMENT REJECTs forged in every UE's name, during and after "
+                 "establishment, change nothing",
+             sol, path, "attack = \"forged-reject\"\n", "", "", "", "", "relay-1", expect_ok()});
+        add({"attack-stale-replay" + b,
+             std::string(sol) + ": the request that reached the target, replayed 62 minutes later" +
+                 (b == "-b-literal" ? " (accepted: seed 001 has no freshness)" : ""),
+             sol, path, "attack = \"stale-replay\"\nduration_s = 3800\n", "", "", "", "", "relay-1",
+             b == "-b-hardened" ? expect_cause(6, true) : "[expect]\nestablished = true\n"});
+        add({"attack-target-not-authorised" + b,
+             std::string(sol) + ": the target's certificate does not authorise the RSC" +
+                 (b == "-b-literal" ? " (linked: seed 001 checks no authorisation)" : ""),
+             sol, path, "attack = \"target-not-authorised\"\n", "", "", "", "", "relay-1",
+             b == "-b-literal" ? expect_ok() : expect_cause(11)});
+    }
+    add({"attack-unconfirmed-target-b-hardened",
+         "B-hardened: the source's key confirmation never reaches the target, which wipes its keys",
+         "B-hardened", "l2", "attack = \"unconfirmed-target\"\n", "", "", "", "", "relay-1",
+         expect_cause(4)});
+    add({"attack-unconfirmed-target-b-literal",
+         "B-literal: the source's PC5-S never reaches the target, which still holds the link as "
+         "established (seed 001 has no key confirmation)",
+         "B-literal", "l2", "attack = \"unconfirmed-target\"\n", "", "", "", "", "relay-1",
+         "[expect]\nestablished = false\n"});
+
     std::vector<Builtin> out;
     for (const auto& s : specs)
-        out.push_back({s.name, s.summary, render(s)});
-    // Scale: pairs through relays, each relay with its own zone (discovery stays local).
+        out.push_back(
+            {s.name, s.summary, render(s)});  // Scale: pairs through relays, each relay with its
+                                              // own zone (discovery stays local).
     auto scale = [](const char* name, const char* summary, int pairs, int relays) {
         return Builtin{name, summary,
                        fmt::format("name = \"{}\"\ndescription = \"{}\"\nsolution = \"A\"\n"

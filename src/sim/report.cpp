@@ -9,6 +9,7 @@
 
 #include "pc5sec/codec.hpp"
 #include "pc5sec/hex.hpp"
+#include "pc5sec/sigauth.hpp"
 #include "pc5sec/srap.hpp"
 #include "sim/seeded_openssl.hpp"
 #include "sim/world.hpp"
@@ -156,6 +157,8 @@ Report World::report() const {
     j["path"] = pc5::name(s.path);
     j["attack"] = name(s.attack);
     j["seed"] = s.seed;
+    if (s.solution == pc5::Solution::b_literal)
+        j["security_note"] = std::string(sigauth::kLiteralModeNote);
     std::size_t relays = 0;
     for (const auto& u : ues)
         relays += u->spec.relay;
@@ -341,6 +344,8 @@ Report World::report() const {
     t += fmt::format("scenario {}: solution {} via {}, attack {}, seed {}\n  {}\n\n", s.name,
                      pc5::name(s.solution), pc5::name(s.path), name(s.attack), s.seed,
                      s.description);
+    if (s.solution == pc5::Solution::b_literal)
+        t += fmt::format("  note: {}\n\n", sigauth::kLiteralModeNote);
     t += fmt::format("  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>8}  {}\n", "link",
                      "ends", "kind", "state", "cause", "KNRP ID", "sess", "algs", "latency",
                      "keys (NRPEK/NRPIK fingerprints)");

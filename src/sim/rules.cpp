@@ -419,9 +419,10 @@ struct RuleReader {
         auto table = own(t, "inject");
         if (!table) return std::move(table).error();
         const auto& m = **table;
-        PC5SEC_TRY(r.only(m, key("inject"),
-                          {"message", "from_record", "set", "add", "remove", "data", "size",
-                           "knrp_sess_id", "lcid", "at_ms", "count", "interval_ms", "to", "as"}));
+        PC5SEC_TRY(
+            r.only(m, key("inject"),
+                   {"message", "from_record", "set", "add", "remove", "data", "size",
+                    "knrp_sess_id", "lcid", "seq", "at_ms", "count", "interval_ms", "to", "as"}));
         PC5SEC_TRY(message(m, "inject", "message", rule.inject_message));
         PC5SEC_TRY(r.get(m, key("inject"), "from_record", rule.record));
         PC5SEC_TRY(r.get(m, key("inject"), "data", rule.inject_data));
@@ -436,6 +437,20 @@ struct RuleReader {
         if (rule.inject_data == (rule.inject_message.has_value() || !rule.record.empty()))
             return r.bad(key("inject"),
                          "data = true, or a message (message = TYPE, from_record = NAME)");
+        if (const auto* v = m.get("seq")) {
+            if (rule.inject_data) return r.bad(key("inject.seq"), "a data PDU has no PC5-S seq");
+            if (const auto* i = v->as_integer()) {
+                if (i->get() < 0 || i->get() > 255)
+                    return r.bad(key("inject.seq"), "a sequence number is 0 .. 255");
+                rule.inject_seq = static_cast<std::uint8_t>(i->get());
+            } else if (const auto* s = v->as_string(); s && s->get() == "sweep") {
+                rule.inject_seq_sweep = true;
+            } else if (s && s->get().rfind("record:", 0) == 0 && s->get().size() > 7) {
+                rule.inject_seq_record = s->get().substr(7);
+            } else {
+                return r.bad(key("inject.seq"), "0 .. 255, \"sweep\" or \"record:NAME\"");
+            }
+        }
         if (rule.inject_data) {
             if (rule.data_size == 0 || rule.data_size > 9000)
                 return r.bad(key("inject.size"), "1 .. 9000 octets");
@@ -518,6 +533,9 @@ Status read_rules(const Reader& r, const toml::node& node, const std::vector<std
             return r.bad(where + (rule.action == RuleAction::replay ? ".replay.record"
                                                                     : ".inject.from_record"),
                          fmt::format("no rule records \"{}\"", rule.record));
+        if (!rule.inject_seq_record.empty() && !records.count(rule.inject_seq_record))
+            return r.bad(where + ".inject.seq",
+                         fmt::format("no rule records \"{}\"", rule.inject_seq_record));
         for (const auto& e : rule.edits)
             if (e.value.kind == IeValue::Kind::record && !records.count(e.value.record))
                 return r.bad(where + "." +
@@ -557,8 +575,9 @@ NamedRules attack_rules(Attack a, const std::string& source, const std::string& 
     const std::string next = relay.empty() ? target : relay;
     std::string text;
     NamedRules out;
-    const pc5::Solution solution =
-        a == Attack::tampering_relay ? pc5::Solution::b_hardened : pc5::Solution::a;
+    const pc5::Solution solution = a == Attack::tampering_relay || a == Attack::unconfirmed_target
+                                       ? pc5::Solution::b_hardened
+                                       : pc5::Solution::a;
     // The request the source sent first, for the attacks that send it again or copy it.
     const std::string record_request = fmt::format(
         "[[attacker]]\nname = \"record-request\"\naction = \"record\"\nrecord = \"request\"\n"
@@ -630,6 +649,46 @@ NamedRules attack_rules(Attack a, const std::string& source, const std::string& 
                        "\"request\", set = {{ nonce_1 = \"random\" }}, as = \"random\", to = "
                        "\"{}\", at_ms = 10, count = 50, interval_ms = 2 }}\n",
                        next);
+            break;
+        case Attack::forged_reject: {
+            // During establishment: a reject in the next hop's name, to the source, as soon as
+            // its request is heard. After it: every sequence number, in every UE's name, to
+            // every UE of the path. Nobody holds a key that protects an ESTABLISHMENT REJECT.
+            text = record_request +
+                   fmt::format(
+                       "[[attacker]]\nname = \"forged-reject-in-setup\"\n"
+                       "action = \"inject\"\n"
+                       "match = {{ from = \"{0}\", message = \"establishment_request\", "
+                       "nth = 1 }}\n"
+                       "inject = {{ message = \"establishment_reject\", set = {{ cause = 6 "
+                       "}}, seq = \"record:request\", as = \"{1}\", to = \"{0}\" }}\n\n",
+                       source, next);
+            std::vector<std::pair<std::string, std::string>> pairs{{source, next}, {next, source}};
+            if (!relay.empty()) pairs.insert(pairs.end(), {{target, relay}, {relay, target}});
+            for (const auto& [as, to] : pairs)
+                text += fmt::format(
+                    "[[attacker]]\nname = \"forged-reject-{0}-to-{1}\"\naction = \"inject\"\n"
+                    "anchor = \"ready\"\n"
+                    "inject = {{ message = \"establishment_reject\", set = {{ cause = 6 }}, seq = "
+                    "\"sweep\", as = \"{0}\", to = \"{1}\", at_ms = 10, count = 256, "
+                    "interval_ms = 0.5 }}\n\n",
+                    as, to);
+            break;
+        }
+        case Attack::stale_replay:  // what reached the target first, again 62 minutes later
+            text = fmt::format(
+                "[[attacker]]\nname = \"record-at-target\"\naction = \"record\"\n"
+                "record = \"at-target\"\n"
+                "match = {{ to = \"{}\", message = \"establishment_request\", nth = 1 }}\n\n"
+                "[[attacker]]\nname = \"stale-replay\"\naction = \"replay\"\n"
+                "anchor = \"ready\"\nreplay = {{ record = \"at-target\", at_ms = 3720000 }}\n",
+                target);
+            break;
+        case Attack::unconfirmed_target:  // B: the end-to-end PC5-S towards the target, dropped
+            text = fmt::format(
+                "[[attacker]]\nname = \"drop-confirmation\"\naction = \"drop\"\n"
+                "match = {{ from = \"{}\", to = \"{}\", lcid = {} }}\n",
+                next, target, pc5::lcid::kEndToEnd);
             break;
         case Attack::revoked_with_cached_knrp:  // the request that names the cached KNRP ID
             text = fmt::format(

@@ -15,7 +15,7 @@
 namespace pc5sec::sim {
 namespace {
 
-constexpr std::array<std::pair<Attack, const char*>, 15> kAttacks{{
+constexpr std::array<std::pair<Attack, const char*>, 19> kAttacks{{
     {Attack::none, "none"},
     {Attack::tamper_request, "tamper-request"},
     {Attack::tamper_mac, "tamper-mac"},
@@ -31,6 +31,10 @@ constexpr std::array<std::pair<Attack, const char*>, 15> kAttacks{{
     {Attack::forged_request_on_live_link, "forged-request-on-live-link"},
     {Attack::request_flood, "request-flood"},
     {Attack::revoked_with_cached_knrp, "revoked-with-cached-knrp"},
+    {Attack::forged_reject, "forged-reject"},
+    {Attack::stale_replay, "stale-replay"},
+    {Attack::target_not_authorised, "target-not-authorised"},
+    {Attack::unconfirmed_target, "unconfirmed-target"},
 }};
 
 Result<pc5::Solution> solution_from(std::string_view s) {
@@ -135,6 +139,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     PC5SEC_TRY(r.get(root, "", "name", s.name));
     PC5SEC_TRY(r.get(root, "", "description", s.description));
     PC5SEC_TRY(named(r, root, "", "solution", s.solution, solution_from));
+    // The path defaults to l3 for solution A and to l2 for solution B.
+    if (!root.contains("path") && s.solution != pc5::Solution::a) s.path = pc5::Path::l2;
     PC5SEC_TRY(named(r, root, "", "path", s.path, path_from));
     PC5SEC_TRY(r.get(root, "", "seed", s.seed));
     PC5SEC_TRY(r.get(root, "", "rsc", s.rsc));
@@ -243,6 +249,14 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     // Cross-checks: the names a scenario uses exist, and the path suits the solution.
     if (s.solution != pc5::Solution::a && s.path == pc5::Path::direct)
         return r.bad("path", "solution B always runs through a relay (seed 001)");
+    if (s.solution == pc5::Solution::a && s.attack == Attack::unconfirmed_target)
+        return r.bad("attack",
+                     "unconfirmed-target is solution B's key confirmation (solution A confirms "
+                     "keys in its security mode procedure)");
+    if (s.solution != pc5::Solution::a && s.path == pc5::Path::l3)
+        return r.bad("path",
+                     "solution B runs through a layer-2 relay (\"l2\", its default); its layer-3 "
+                     "path is not built yet (docs/solution-b.md)");
     // Through a layer-3 relay the data are IPv6/UDP packets (docs/userplane.md).
     if (s.solution == pc5::Solution::a && s.path == pc5::Path::l3 &&
         s.traffic.size > userplane::kMaxSdu - userplane::kL3Overhead)

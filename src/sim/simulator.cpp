@@ -73,6 +73,7 @@ Status World::setup() {
         if (s.attack == Attack::foreign_ca && u.name == target)
             u.credentials = Credentials::foreign_ca;
         if (s.attack == Attack::unauthorised_relay && u.relay) u.rscs = {0x00B002};
+        if (s.attack == Attack::target_not_authorised && u.name == target) u.rscs = {0x00B002};
         if (u.rscs.empty()) u.rscs = {s.rsc};
     }
     // Layer-2 IDs, zones and names first: directories need them.

@@ -51,6 +51,25 @@ expect "replay leaves nothing" 0 "($cause)(d,'bob')==[4] and d['drops'].get('une
 expect "B unauthorised relay #11" 1 "11 in ($cause)(d,'relay-1')" --solution B-hardened --attack unauthorised-relay
 expect "B tampering relay" 1 "len(($cause)(d,'bob'))==1" --solution B-hardened --attack tampering-relay
 expect "B foreign CA #6" 1 "6 in ($cause)(d,'relay-1')" --solution B-hardened --attack foreign-ca
+# [b-complete]: forged rejects in every UE's name change nothing, in either solution; a request
+# replayed 62 minutes later is refused as stale by B-hardened and replaces the target's keys in
+# B-literal (seed 001's gap, said in the output); a target not authorised for the RSC is refused
+# #11 except by B-literal; without the source's key confirmation B-hardened's target never calls
+# the link established.
+for sol in A B-literal B-hardened; do
+    expect "$sol forged rejects" 0 "all(l['state']=='established' for l in d['links']) and sum(a['fired'] for a in d['attacker'] if a['action']=='inject')==1025" --solution $sol --attack forged-reject
+done
+expect "B-hardened stale replay #6" 0 "($cause)(d,'bob')==[6] and len(($up)(d,'bob','e2e'))==1" --solution B-hardened --attack stale-replay
+expect "B-literal stale replay accepted" 0 "len(($up)(d,'bob','e2e'))==2 and 'no freshness' in d['security_note']" --solution B-literal --attack stale-replay
+expect "B-hardened target not authorised #11" 1 "set(($cause)(d,'bob'))=={11}" --solution B-hardened --attack target-not-authorised
+expect "A target not authorised #11" 1 "11 in ($cause)(d,'bob')" --attack target-not-authorised
+expect "B-literal target not authorised linked" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack target-not-authorised
+expect "B-hardened unconfirmed target" 0 "($cause)(d,'bob')==[4] and not ($up)(d,'bob','e2e') and any(l['state']=='released' and l['ue']=='alice' for l in d['links'])" --solution B-hardened --attack unconfirmed-target
+expect "B-literal unconfirmed target established" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack unconfirmed-target
+# --path: B defaults to l2 and refuses l3 (not built yet) with the reason, never ignores it.
+expect "B default path l2" 0 "d['path']=='l2'" --solution B-hardened
+err=$("$bin" establish --solution B-hardened --path l3 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ "$err" == *"layer-2 relay"* ]] && ok || bad "B --path l3: rc=$rc $err"
 
 # The key log: NRPEK/NRPIK recomputed from KNRP and the nonces with `pc5sec crypto`.
 "$bin" establish --path direct --keylog "$tmp/keys.log" >/dev/null 2>&1 || bad "keylog run"

@@ -315,8 +315,7 @@ TEST_P(Tampering, EverySignedFieldAlteredByTheRelayIsCaught) {
                 EXPECT_TRUE(w.established(*w.target).empty());
                 auto tf = w.failures(*w.target);
                 ASSERT_EQ(tf.size(), 1u);
-                EXPECT_NE(tf[0].reason.find("key confirmation"), std::string::npos)
-                    << tf[0].reason;
+                EXPECT_NE(tf[0].reason.find("key confirmation"), std::string::npos) << tf[0].reason;
             } else {
                 EXPECT_EQ(w.target->links().size(), 1u);
             }

@@ -330,6 +330,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadRule{"[[attacker]]\naction = \"inject\"\ninject = { data = true, size = 0, at_ms = 1 "
                 "}\n",
                 "attacker[0].inject.size"},
+        BadRule{"[[attacker]]\naction = \"inject\"\ninject = { message = "
+                "\"establishment_reject\", set = { cause = 6 }, seq = 256, at_ms = 1, to = "
+                "\"bob\" }\n",
+                "attacker[0].inject.seq"},
+        BadRule{"[[attacker]]\naction = \"inject\"\ninject = { message = "
+                "\"establishment_reject\", set = { cause = 6 }, seq = \"often\", at_ms = 1, to "
+                "= \"bob\" }\n",
+                "attacker[0].inject.seq"},
+        BadRule{"[[attacker]]\naction = \"inject\"\ninject = { message = "
+                "\"establishment_reject\", set = { cause = 6 }, seq = \"record:never\", at_ms = "
+                "1, to = \"bob\" }\n",
+                "attacker[0].inject.seq"},
+        BadRule{"[[attacker]]\naction = \"inject\"\ninject = { data = true, seq = 1, at_ms = 1 "
+                "}\n",
+                "attacker[0].inject.seq"},
         BadRule{"[[attacker]]\naction = \"drop\"\nexpect = \"maybe\"\nmatch = { from = "
                 "\"alice\" }\n",
                 "attacker[0].expect"},

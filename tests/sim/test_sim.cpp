@@ -38,7 +38,13 @@ TEST_P(Builtins, EndsAsExpected) {
         if (l["state"] == "failed") {
             EXPECT_TRUE(l["cause"].is_number()) << l.dump();
         }
-        // Both ends of an established link hold the same keys (fingerprints agree).
+        // Both ends of an established link hold the same keys (fingerprints agree). Not where
+        // the gap a scenario shows is that they do not: B-literal takes a request replayed an
+        // hour later and replaces the target's keys (seed 001 has no freshness).
+        if (GetParam() == "attack-stale-replay-b-literal") {
+            EXPECT_FALSE(l["keys_agree"].get<bool>()) << l.dump();
+            continue;
+        }
         if (l["state"] == "established" && l["fingerprints"].size() == 2) {
             EXPECT_TRUE(l["keys_agree"].get<bool>()) << l.dump();
         }

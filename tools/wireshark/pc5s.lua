@@ -217,6 +217,7 @@ local SCHEMA = {
       [6] = { name = "nonce", status = "provisional" },
       [7] = { name = "ephemeral_public_key", status = "provisional" },
       [8] = { name = "selected_algorithms", status = "provisional" },
+      [9] = { name = "signing_time", status = "provisional" },
     },
     ["signature algorithm"] = {
       [1] = { name = "ecdsa_p256_sha256", status = "provisional" },
