@@ -35,6 +35,7 @@
 #include "pc5sec/keys.hpp"
 #include "pc5sec/messages.hpp"
 #include "pc5sec/pc5.hpp"
+#include "pc5sec/provisioning.hpp"
 #include "pc5sec/rng.hpp"
 
 namespace pc5sec::sigauth {
@@ -90,6 +91,11 @@ struct Config {
     std::optional<PrivateKey> key;
     std::optional<creds::Certificate> certificate;
     std::optional<creds::TrustStore> trust;
+    // Or (hardened) solution A's CredentialManager: then key, certificate and trust come from
+    // it, and before each signature (step 0) an expired certificate is renewed in coverage or,
+    // out of coverage, the UE refuses with #6 and sends nothing (as solution A does).
+    std::shared_ptr<creds::CredentialManager> credentials;
+    bool in_coverage = true;
     creds::VerificationCache* cache = nullptr;  // optional, may be shared between engines
     // Relay: the RSCs it serves. End UE: the RSCs it may use (empty: any its certificate allows).
     std::vector<std::uint32_t> rscs;
@@ -122,6 +128,12 @@ struct Config {
     // target holds its link as establishing until a PDU from the source verifies under keys from
     // KD, and wipes it if none does within this time.
     pc5::Time key_confirmation_timeout = std::chrono::seconds(32);
+    // Keep-alive with lost-peer detection, as solution A's (TS 24.554 T5084/T5085 in spirit):
+    // after `keepalive_interval` without a verified PDU from the peer, a protected KEEPALIVE
+    // REQUEST end to end, answered within `t_keepalive`, retransmitted `max_retransmissions`
+    // times; then the peer is lost and the link released (LinkReleased, cause #4). 0: off.
+    pc5::Time keepalive_interval = std::chrono::seconds(0);
+    pc5::Time t_keepalive = std::chrono::seconds(4);
     // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
     // frame to forward; the relay cannot read the end-to-end release.
     pc5::Time route_idle_timeout = std::chrono::minutes(30);
@@ -163,6 +175,9 @@ class Engine final : public pc5::Endpoint {
     // Sends a protected PROSE DIRECT LINK KEEPALIVE REQUEST end to end; the peer answers with a
     // protected KEEPALIVE RESPONSE. Errc::state naming "link_id" if no such link.
     Status send_keepalive(std::string_view link_id, pc5::Time now);
+    // Releases one established link (TS 24.554 release: a protected RELEASE REQUEST end to end;
+    // the peer answers RELEASE ACCEPT). Errc::state naming "link_id" if no such link.
+    Status release(std::string_view link_id, pc5::Time now);
 
   private:
     struct Impl;

@@ -152,10 +152,16 @@ struct Run {
             c.l2_id = l2;
             c.mode = solution == pc5::Solution::b_literal ? sigauth::Mode::literal
                                                           : sigauth::Mode::hardened;
-            c.key = issued.key;
-            if (c.mode == sigauth::Mode::hardened) {  // literal: raw public keys (seed 001)
-                c.certificate = issued.certificate;
-                c.trust = trust;
+            if (c.mode == sigauth::Mode::hardened) {
+                // Step 0 as solution A does it: renewal in coverage, #6 out of coverage.
+                c.credentials = std::make_shared<creds::CredentialManager>(
+                    issued.key, issued.certificate, trust);
+                c.credentials->set_logger([](std::string_view) {});
+                if (!a.out_of_coverage) c.credentials->set_provisioning_function(&*pf);
+                c.in_coverage = !a.out_of_coverage;
+                managers.push_back(c.credentials);
+            } else {
+                c.key = issued.key;  // literal: raw public keys (seed 001)
             }
             c.rscs = {rsc};
             c.rng = rng;

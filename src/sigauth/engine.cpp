@@ -196,16 +196,19 @@ struct Engine::Impl {
         bool releasing = false;
         Time release_deadline = pc5::kNever;
         std::uint32_t keepalive_counter = 0;
-        // Hardened key confirmation. Target: established only once a PDU from the source
-        // verifies under keys from KD; wiped at `confirm_deadline` otherwise. Source: its
-        // confirming KEEPALIVE REQUEST (counter `confirm_counter`) is retransmitted at
-        // `confirm_next` until the response comes.
+        // Hardened key confirmation, target: established only once a PDU from the source
+        // verifies under keys from KD; wiped at `confirm_deadline` otherwise.
         bool confirmed = true;
         Time confirm_deadline = pc5::kNever;
         std::optional<Cause> reject_heard;  // target: an unprotected reject, for the report
-        std::uint32_t confirm_counter = 0;
-        Time confirm_next = pc5::kNever;
-        unsigned confirm_tries = 0;
+        // A KEEPALIVE REQUEST waiting for its response (counter `awaiting`): the source's key
+        // confirmation, or a liveness probe (Config::keepalive_interval). Retransmitted at
+        // `answer_deadline`, `probe_tries` times at most; then the peer is lost.
+        std::uint32_t awaiting = 0;
+        Time answer_deadline = pc5::kNever;
+        Time answer_wait{};
+        unsigned probe_tries = 0;
+        Time last_alive{};  // the last verified PDU from the peer (or the establishment)
     };
     std::vector<Link> links;
 
@@ -323,11 +326,35 @@ struct Engine::Impl {
 
     // ---- credentials ----
 
+    const PrivateKey& key() const { return cfg.credentials ? cfg.credentials->key() : *cfg.key; }
+    const creds::Certificate& certificate() const {
+        return cfg.credentials ? cfg.credentials->certificate() : *cfg.certificate;
+    }
+    const creds::TrustStore& trust() const {
+        return cfg.credentials ? cfg.credentials->trust() : *cfg.trust;
+    }
+    static creds::VerifiedPeer self_of(const creds::Certificate& c) {
+        return creds::VerifiedPeer{c.subject(),    c.authorisation(), c.public_key(),
+                                   c.not_before(), c.not_after(),     c.serial_hex()};
+    }
+
+    // Seed 001 step 0 (FFS there, answered as solution A does): this UE's certificate must be
+    // valid now before it signs; renewed in coverage, else refused with #6 (nothing is sent).
+    bool step0(Time now, Refusal& why) {
+        if (!cfg.credentials) return true;
+        if (auto st = cfg.credentials->ensure_fresh(wall(now), cfg.in_coverage); !st) {
+            why = refuse(st.error(), Cause::authentication_failure, "own credentials (step 0)");
+            return false;
+        }
+        if (!self || self->serial_hex != certificate().serial_hex()) self = self_of(certificate());
+        return true;
+    }
+
     std::optional<creds::VerifiedPeer> verify_certificate(const creds::Certificate& cert, Time now,
                                                           Refusal& why, std::string_view who) {
         const auto misses = cfg.cache ? cfg.cache->misses() : 0;
-        auto r = cfg.cache ? cfg.cache->verify(*cfg.trust, cert, wall(now))
-                           : cfg.trust->verify(cert, wall(now));
+        auto r = cfg.cache ? cfg.cache->verify(trust(), cert, wall(now))
+                           : trust().verify(cert, wall(now));
         if (!cfg.cache || cfg.cache->misses() != misses) counters.crypto.cert_verify++;
         if (!r) {
             why = refuse(r.error(), Cause::authentication_failure,
@@ -445,16 +472,16 @@ struct Engine::Impl {
         codec::AuthenticationInfo info;
         info.user_info_id = octets(cfg.user_info);
         if (cfg.mode == Mode::literal)
-            info.public_key = octets(cfg.key->public_key().encoded());
+            info.public_key = octets(key().public_key().encoded());
         else
-            info.certificate = octets(cfg.certificate->der());
-        info.signature_algorithm = signature_algorithm_of(cfg.key->type());
+            info.certificate = octets(certificate().der());
+        info.signature_algorithm = signature_algorithm_of(key().type());
         return info;
     }
 
     std::optional<std::vector<std::uint8_t>> sign_tbs(std::span<const std::uint8_t> tbs) {
         counters.crypto.sign++;
-        auto s = sign(*cfg.key, tbs);
+        auto s = sign(key(), tbs);
         if (!s) return std::nullopt;
         return std::move(*s);
     }
@@ -477,7 +504,7 @@ struct Engine::Impl {
             return std::nullopt;
         }
         counters.crypto.key_agreement++;
-        auto z = key_agreement(*cfg.key, peer_static);
+        auto z = key_agreement(key(), peer_static);
         if (!z) {
             why = refuse(z.error(), Cause::authentication_failure, "static ECDH");
             return std::nullopt;
@@ -537,6 +564,7 @@ struct Engine::Impl {
                           {"NRPIK", keys.nrpik.fingerprint()}};
         s.started = started;
         s.established = now;
+        link.last_alive = now;
         link.relay_l2 = relay_l2;
         link.seq = seq;
         link.ctx.emplace(std::move(*ctx));
@@ -589,6 +617,7 @@ struct Engine::Impl {
         if (req.rsc > creds::kMaxRsc)
             return fail_now(refuse(Cause::protocol_error_unspecified, "connect: rsc over 24 bits"));
         const std::string relay = req.relay.value_or("");
+        if (!step0(now, why)) return fail_now(why);
         if (cfg.mode == Mode::hardened) {
             // Hardened: the relay's identity is signed, so the source must know it.
             if (relay.empty() || relay.size() > 255)
@@ -812,6 +841,7 @@ struct Engine::Impl {
                 return reject(refuse(Cause::lsb_knrp_sess_id_conflict,
                                      "KNRP-sess ID already routed for this UE"));
 
+        if (!step0(now, why)) return reject(why);
         // Seed 001 steps 2-3: sign the request and the relay's own user info; forward both.
         codec::DirectLinkEstablishmentRequest out = m;
         if (cfg.tamper.phase == Tamper::Phase::before_sign && cfg.tamper.on_request)
@@ -995,6 +1025,7 @@ struct Engine::Impl {
                 return reject(refuse(Cause::lsb_knrp_sess_id_conflict,
                                      "KNRP-sess ID already in use through this relay"));
 
+        if (!step0(now, why)) return reject(why);
         // Seed 001 step 5: the accept with the target's Authentication_Info.
         std::optional<Nonce> n2;
         std::optional<PrivateKey> eph;
@@ -1145,6 +1176,7 @@ struct Engine::Impl {
         if (!check_signature(tgt->key, tbs_t, tinfo.signature, why, "SIGN-Target"))
             return reject(why);
 
+        if (!step0(now, why)) return reject(why);
         // Seed 001 steps 6-7: sign the accept and the relay's own info; forward both.
         codec::DirectLinkEstablishmentAccept out = m;
         if (cfg.tamper.phase == Tamper::Phase::before_sign && cfg.tamper.on_accept)
@@ -1400,6 +1432,7 @@ struct Engine::Impl {
                         fmt::format("{} not expected end to end", codec::message_name(type)),
                         it->summary.id);
         it->used = true;
+        it->last_alive = now;
         if (!it->confirmed) {
             // Key confirmation: the source holds KD. Now the link is established.
             it->confirmed = true;
@@ -1423,22 +1456,48 @@ struct Engine::Impl {
             resp.keepalive_counter = ka->keepalive_counter;
             send_protected(*it, resp);
         } else if (const auto* kr = std::get_if<codec::DirectLinkKeepaliveResponse>(&*decoded)) {
-            if (it->confirm_counter != 0 && kr->keepalive_counter == it->confirm_counter) {
-                it->confirm_counter = 0;  // the target confirmed: KD is shared
-                it->confirm_next = pc5::kNever;
+            if (it->awaiting != 0 && kr->keepalive_counter == it->awaiting) {
+                it->awaiting = 0;  // answered: the peer is there (and, first, holds KD)
+                it->answer_deadline = pc5::kNever;
+                it->probe_tries = 0;
             }
         }
     }
 
-    // Hardened key confirmation, source side: a protected KEEPALIVE REQUEST end to end right
-    // after step 8 (TS 24.554 keep-alive, reused: no new message), retransmitted on t5080.
-    void send_confirmation(Link& l, Time now) {
+    // A protected KEEPALIVE REQUEST end to end, waiting `wait` for its response. Hardened key
+    // confirmation, source side: the first one, right after step 8 (TS 24.554 keep-alive,
+    // reused: no new message), on t5080; then the liveness probes, on t_keepalive.
+    void send_probe(Link& l, Time now, Time wait) {
         codec::DirectLinkKeepaliveRequest ka;
         ka.seq = rng->next_u8();
         ka.keepalive_counter = ++l.keepalive_counter;
-        l.confirm_counter = ka.keepalive_counter;
-        l.confirm_next = now + cfg.t5080;
+        l.awaiting = ka.keepalive_counter;
+        l.answer_wait = wait;
+        l.answer_deadline = now + wait;
         send_protected(l, ka);
+    }
+    void send_confirmation(Link& l, Time now) {
+        l.probe_tries = 0;
+        send_probe(l, now, cfg.t5080);
+    }
+    Time keepalive_due(const Link& l) const {
+        if (cfg.keepalive_interval <= Time::zero() || !l.confirmed || l.releasing || l.awaiting)
+            return pc5::kNever;
+        return l.last_alive + cfg.keepalive_interval;
+    }
+
+    // Releases one link: a protected RELEASE REQUEST, then only its security context is kept,
+    // for the release accept, until t5080.
+    void release(Link& l, Cause cause, Time now) {
+        codec::DirectLinkReleaseRequest rr;
+        rr.seq = rng->next_u8();
+        rr.cause = cause;
+        send_protected(l, rr);
+        events.push_back(pc5::LinkReleased{l.summary.id, l.summary.peer, rr.cause, false, now});
+        l.releasing = true;
+        l.awaiting = 0;
+        l.answer_deadline = pc5::kNever;
+        l.release_deadline = now + cfg.t5080;
     }
 
     // ---- timers ----
@@ -1451,7 +1510,7 @@ struct Engine::Impl {
             t = std::min(t, s.expires);
         for (const auto& l : links) {
             if (l.releasing) t = std::min(t, l.release_deadline);
-            t = std::min({t, l.confirm_deadline, l.confirm_next});
+            t = std::min({t, l.confirm_deadline, l.answer_deadline, keepalive_due(l)});
         }
         return t;
     }
@@ -1497,34 +1556,29 @@ struct Engine::Impl {
                 it = links.erase(it);
                 continue;
             }
-            if (it->confirm_counter != 0 && it->confirm_next <= now) {
-                if (it->confirm_tries >= cfg.max_retransmissions) {
-                    // Source: the target never answered the confirmation: a lost peer.
+            if (it->awaiting != 0 && it->answer_deadline <= now) {
+                if (it->probe_tries >= cfg.max_retransmissions) {
+                    // No answer to the key confirmation or to the keep-alive: the peer is lost.
                     events.push_back(pc5::LinkReleased{it->summary.id, it->summary.peer,
                                                        Cause::direct_connection_not_available,
                                                        false, now});
                     it = links.erase(it);
                     continue;
                 }
-                it->confirm_tries++;
+                it->probe_tries++;
                 counters.retransmissions++;
-                send_confirmation(*it, now);
+                send_probe(*it, now, it->answer_wait);
+            } else if (keepalive_due(*it) <= now) {
+                it->probe_tries = 0;
+                send_probe(*it, now, cfg.t_keepalive);
             }
             ++it;
         }
     }
 
     void release_all(Time now) {
-        for (auto& l : links) {
-            if (l.releasing) continue;
-            codec::DirectLinkReleaseRequest rr;
-            rr.seq = rng->next_u8();
-            rr.cause = Cause::direct_communication_no_longer_needed;
-            send_protected(l, rr);
-            events.push_back(pc5::LinkReleased{l.summary.id, l.summary.peer, rr.cause, false, now});
-            l.releasing = true;  // keeps only the security context, for the release accept
-            l.release_deadline = now + cfg.t5080;
-        }
+        for (auto& l : links)
+            if (!l.releasing) release(l, Cause::direct_communication_no_longer_needed, now);
         for (auto& p : pending)
             failed(p.id, p.target, refuse(Cause::direct_communication_no_longer_needed, "released"),
                    false, now);
@@ -1539,6 +1593,19 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
         return make_error(Errc::invalid_argument, "user_info", "must be 1..255 octets");
     if (config.l2_id > pc5::kMaxL2Id)
         return make_error(Errc::invalid_argument, "l2_id", "a layer-2 ID has 24 bits");
+    if (config.credentials) {
+        if (config.mode == Mode::literal)
+            return make_error(Errc::invalid_argument, "credentials",
+                              "literal mode carries raw public keys (seed 001): no certificate");
+        if (config.key || config.certificate || config.trust)
+            return make_error(Errc::invalid_argument, "credentials",
+                              "give the credential manager or key, certificate and trust, not "
+                              "both");
+        // Checked below like the fields they stand for; used through the manager afterwards.
+        config.key = config.credentials->key();
+        config.certificate = config.credentials->certificate();
+        config.trust = config.credentials->trust();
+    }
     if (!config.key)
         return make_error(Errc::invalid_argument, "key",
                           "a private key is required (seed 001 step 0: each UE signs)");
@@ -1656,6 +1723,13 @@ std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const
         return k;
     }
     return std::nullopt;
+}
+Status Engine::release(std::string_view link_id, Time now) {
+    auto* l = impl_->find_link(link_id);
+    if (!l || l->releasing)
+        return make_error(Errc::state, "link_id", fmt::format("no link '{}'", link_id));
+    impl_->release(*l, Cause::direct_communication_no_longer_needed, now);
+    return {};
 }
 Status Engine::send_keepalive(std::string_view link_id, Time) {
     auto* l = impl_->find_link(link_id);

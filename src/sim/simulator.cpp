@@ -186,10 +186,16 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.l2_id = u.l2;
         c.mode = s.solution == pc5::Solution::b_literal ? sigauth::Mode::literal
                                                         : sigauth::Mode::hardened;
-        c.key = std::move(issued.key);
-        if (c.mode == sigauth::Mode::hardened) {  // literal: raw public keys (seed 001)
-            c.certificate = std::move(issued.certificate);
-            c.trust = std::move(*trust);
+        if (c.mode == sigauth::Mode::hardened) {
+            // Step 0 as solution A does it: renewal in coverage, #6 out of coverage.
+            c.credentials = std::make_shared<creds::CredentialManager>(
+                std::move(issued.key), std::move(issued.certificate), std::move(*trust));
+            c.credentials->set_logger([](std::string_view) {});
+            ue.creds = c.credentials;
+            if (u.in_coverage) c.credentials->set_provisioning_function(&*pf);
+            c.in_coverage = u.in_coverage;
+        } else {
+            c.key = std::move(issued.key);  // literal: raw public keys (seed 001)
         }
         c.rscs = u.rscs;
         c.rng = &rng;
@@ -360,9 +366,10 @@ void World::on_event(std::size_t i, pc5::Event ev) {
         install(u, e->link.id);
         record_link(u, e->link, false);
         // Solution B's relay learns where a KNRP-sess ID's data goes only from protected PC5-S
-        // it forwards (docs/userplane.md): the source opens the route with a keep-alive.
+        // it forwards (docs/userplane.md): the source opens the route with a keep-alive (in
+        // hardened mode its engine's key confirmation already is one).
         if (u.b && !u.spec.relay && e->link.initiator) {
-            (void)u.b->send_keepalive(e->link.id, now);
+            if (u.b->mode() == sigauth::Mode::literal) (void)u.b->send_keepalive(e->link.id, now);
             for (auto pi : u.pairs)
                 if (pairs[pi].source == i) schedule(now + 1s, Kind::probe, pi, {}, 1);
         }

@@ -310,5 +310,109 @@ TEST(Authorisation, ATargetNotAuthorisedForTheRscRefusesWith11) {
     EXPECT_TRUE(w.log_target.records().empty());
 }
 
+class Life : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(Life, KeepaliveOnATimerFindsALostPeer) {
+    World w(GetParam());
+    for (Config* c : {&w.source_cfg, &w.target_cfg})
+        c->keepalive_interval = std::chrono::seconds(10);
+    w.build();
+    w.connect();
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    const auto id = w.established(*w.source)[0].link.id;
+    // Alive: a minute of keep-alives, answered, nothing released.
+    w.radio.run(60s);
+    EXPECT_GE(w.source->counters().sent_messages.at(MT::keepalive_request), 5u);
+    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.source).empty());
+    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.target).empty());
+    // The relay goes: both ends notice within interval + t_keepalive x (1 + retransmissions).
+    w.radio.on_air = [](pc5::Frame& f) { return f.src != kRelayL2; };
+    const auto lost_at = w.radio.now;
+    w.radio.run(60s);
+    for (Engine* e : {w.source.get(), w.target.get()}) {
+        auto r = w.radio.events_of<pc5::LinkReleased>(*e);
+        ASSERT_EQ(r.size(), 1u);
+        EXPECT_EQ(r[0].id, id);
+        EXPECT_EQ(r[0].cause, Cause::direct_connection_not_available);
+        EXPECT_FALSE(r[0].by_peer);
+        EXPECT_LE(r[0].at - lost_at, std::chrono::seconds(10 + 4 * 4));
+        EXPECT_TRUE(e->links().empty());
+        EXPECT_FALSE(e->data_keys(id).has_value());
+    }
+}
+
+TEST_P(Life, OneLinkIsReleasedTheOtherStays) {
+    World w(GetParam());
+    w.build();
+    w.connect();
+    w.connect();
+    auto s = w.established(*w.source);
+    ASSERT_EQ(s.size(), 2u);
+    ASSERT_TRUE(w.source->release(s[0].link.id, w.radio.now));
+    w.radio.run(10s);
+    auto tr = w.radio.events_of<pc5::LinkReleased>(*w.target);
+    ASSERT_EQ(tr.size(), 1u);
+    EXPECT_EQ(tr[0].id, s[0].link.id);
+    EXPECT_TRUE(tr[0].by_peer);
+    EXPECT_EQ(w.source->links().size(), 1u);
+    EXPECT_EQ(w.target->links().size(), 1u);
+    expect_link_works(w, s[1].link.id);
+    // A second release of the same link, or of a link that never was, is refused by name.
+    auto again = w.source->release(s[0].link.id, w.radio.now);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().field, "link_id");
+    EXPECT_FALSE(w.source->release("nobody>nothing#00000000", w.radio.now));
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Life, ::testing::Values(Mode::literal, Mode::hardened),
+                         [](const auto& i) { return std::string(name(i.param)); });
+
+// Step 0 through solution A's CredentialManager: an expired certificate is renewed in coverage;
+// out of coverage the UE refuses with #6 and sends nothing.
+TEST(Coverage, AnExpiredSourceIsRenewedInCoverageAndRefusedOutOfIt) {
+    for (bool in_coverage : {true, false}) {
+        SCOPED_TRACE(in_coverage);
+        World w(Mode::hardened);
+        auto expired =
+            w.pf->issue(creds::UeProfile{kSource,
+                                         creds::Authorisation{{creds::Role::end_ue}, {kRsc}},
+                                         KeyType::p256,
+                                         {}},
+                        w.t0 - World::Hours(48), World::Hours(24), w.rng)
+                .value();
+        auto manager = std::make_shared<creds::CredentialManager>(expired.key, expired.certificate,
+                                                                  *w.source_cfg.trust);
+        manager->set_logger([](std::string_view) {});
+        if (in_coverage) manager->set_provisioning_function(&*w.pf);
+        w.source_cfg.key.reset();
+        w.source_cfg.certificate.reset();
+        w.source_cfg.trust.reset();
+        w.source_cfg.credentials = manager;
+        w.source_cfg.in_coverage = in_coverage;
+        w.build();
+        w.connect();
+        if (in_coverage) {
+            EXPECT_EQ(manager->renewals(), 1u);
+            EXPECT_EQ(w.established(*w.source).size(), 1u);
+            EXPECT_EQ(w.established(*w.target).size(), 1u);
+        } else {
+            auto f = w.failures(*w.source);
+            ASSERT_EQ(f.size(), 1u);
+            EXPECT_EQ(f[0].cause, Cause::authentication_failure);
+            EXPECT_NE(f[0].reason.find("step 0"), std::string::npos) << f[0].reason;
+            EXPECT_TRUE(w.radio.sent.empty());
+        }
+    }
+}
+
+TEST(Coverage, CredentialsAndKeysTogetherAreRefused) {
+    World w(Mode::hardened);
+    auto c = w.source_cfg;
+    c.credentials = std::make_shared<creds::CredentialManager>(*c.key, *c.certificate, *c.trust);
+    auto e = Engine::create(c);
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().field, "credentials");
+}
+
 }  // namespace
 }  // namespace pc5sec::sigauth::test
