@@ -35,6 +35,7 @@
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
+#include "pc5sec/text.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
 
@@ -55,7 +56,10 @@ constexpr Time kSaveInterval = 1s;
 constexpr std::size_t kMaxQueuedLines = 4096;
 constexpr std::size_t kLinesPerTurn = 64;
 constexpr int kDatagramsPerTurn = 256;
-constexpr unsigned kLoggedBadDatagrams = 20;
+// Lines about drops, unknown senders and forwarding, which anyone on the medium can provoke, are
+// logged at most kLogBurst per kind in each kLogWindow; the rest are counted and summarised.
+constexpr unsigned kLogBurst = 10;
+constexpr Time kLogWindow = 1s;
 
 std::span<const std::uint8_t> bytes_of(std::string_view s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -147,7 +151,14 @@ struct Ue::Impl {
     int exit_code = kExitOk;
 
     std::uint64_t forwarded_mark = 0;
-    unsigned bad_datagrams_logged = 0;
+    // Rate-limited log lines, by kind: how many were logged in the current window, and how many
+    // were suppressed.
+    struct LogLimit {
+        Time window_end{0};
+        unsigned logged = 0;
+        std::uint64_t suppressed = 0;
+    };
+    std::map<std::string, LogLimit> log_limits;
     std::vector<std::uint8_t> rx;
     mutable std::mutex stats_mutex;
     UeStats stats;
@@ -165,6 +176,9 @@ struct Ue::Impl {
     }
 
     // "13:45:14.557 relay relay1: ..." (UTC wall-clock time, to line up the logs of processes).
+    // The text is escaped here (pc5sec/text.hpp), where it becomes output: user info IDs, names
+    // and failure reasons may carry a peer's octets, and none may forge a line or reach the
+    // terminal as a control sequence.
     void log(std::string_view text) const {
         const auto wall = std::chrono::system_clock::now();
         const auto ms =
@@ -172,12 +186,49 @@ struct Ue::Impl {
         const std::time_t secs = static_cast<std::time_t>(ms / 1000);
         std::tm tm{};
         ::gmtime_r(&secs, &tm);
-        const auto line = fmt::format("{:02}:{:02}:{:02}.{:03} {} {}: {}", tm.tm_hour, tm.tm_min,
-                                      tm.tm_sec, ms % 1000, name(cfg.role), user, text);
+        const auto line =
+            fmt::format("{:02}:{:02}:{:02}.{:03} {} {}: {}", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                        ms % 1000, name(cfg.role), escape_text(user), escape_text(text));
         if (cfg.log)
             cfg.log(line);
         else
             std::cerr << line << std::endl;
+    }
+
+    // A line of a `kind` a flood can provoke: at most kLogBurst of each kind per kLogWindow, the
+    // rest counted and summarised when the window ends (flush_log_limits).
+    void log_limited(const std::string& kind, std::string_view text) {
+        auto& l = log_limits[kind];
+        if (now >= l.window_end) {
+            summarise(kind, l);
+            l.window_end = now + kLogWindow;
+            l.logged = 0;
+        }
+        if (l.logged < kLogBurst) {
+            ++l.logged;
+            log(text);
+        } else {
+            ++l.suppressed;
+        }
+    }
+
+    void summarise(const std::string& kind, LogLimit& l) {
+        if (l.suppressed == 0) return;
+        log(fmt::format("... {} more \"{}\" lines suppressed (at most {} a second are logged)",
+                        l.suppressed, kind, kLogBurst));
+        l.suppressed = 0;
+    }
+
+    void flush_log_limits(bool all) {
+        for (auto& [kind, l] : log_limits)
+            if (all || now >= l.window_end) summarise(kind, l);
+    }
+
+    Time next_log_summary() const {
+        Time t = pc5::kNever;
+        for (const auto& [kind, l] : log_limits)
+            if (l.suppressed) t = std::min(t, l.window_end);
+        return t;
     }
 
     std::string who(pc5::L2Id l2) const {
@@ -193,10 +244,10 @@ struct Ue::Impl {
     void send_datagram(pc5::L2Id dst, std::span<const std::uint8_t> d) {
         auto it = peers.find(dst);
         if (it == peers.end()) {
-            log(
-                fmt::format("no address for layer-2 ID {} (add --peer {}=ADDR:PORT): frame "
-                            "dropped",
-                            format_l2_id(dst), format_l2_id(dst)));
+            log_limited("no address",
+                        fmt::format("no address for layer-2 ID {} (add --peer {}=ADDR:PORT): "
+                                    "frame dropped",
+                                    format_l2_id(dst), format_l2_id(dst)));
             return;
         }
         if (auto st = sock->send_to(it->second.address, d); !st) {
@@ -238,7 +289,9 @@ struct Ue::Impl {
                     if (fwd > forwarded_mark) {
                         forwarded_mark = fwd;
                         count([](UeStats& s) { ++s.frames_forwarded; });
-                        log(fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f->dst),
+                        log_limited(
+                            "forwarded PC5-S",
+                            fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f->dst),
                                         f->lcid, f->pdu.size(), describe_pc5s(*f)));
                     }
                 }
@@ -248,8 +301,9 @@ struct Ue::Impl {
                 any = true;
                 if (is_relay()) {
                     count([](UeStats& s) { ++s.frames_forwarded; });
-                    log(fmt::format("forwarded data to {}: LCID {}, {} octets", who(f->dst),
-                                    f->lcid, f->pdu.size()));
+                    log_limited("forwarded data",
+                                fmt::format("forwarded data to {}: LCID {}, {} octets", who(f->dst),
+                                            f->lcid, f->pdu.size()));
                 }
                 transmit(*f);
             }
@@ -280,6 +334,7 @@ struct Ue::Impl {
         if (capture) t = std::min(t, next_save);
         if (discovering) t = std::min(t, discovery_next);
         if (phase == Phase::releasing_e2e) t = std::min(t, e2e_deadline);
+        t = std::min(t, next_log_summary());
         if (ready && !queue.empty() && !finishing) t = std::min(t, now + 1ms);
         if (!is_a())
             for (const auto& [id, l] : links)
@@ -389,6 +444,7 @@ struct Ue::Impl {
         if (phase == Phase::releasing_e2e && (now >= e2e_deadline || !has_e2e_links()))
             release_rest();
         if (capture && now >= next_save) save_capture();
+        flush_log_limits(false);
     }
 
     // Solution B: the driver watches each end-to-end link with keep-alives.
@@ -448,7 +504,8 @@ struct Ue::Impl {
             auto it = peers.find(v->src);
             if (it == peers.end()) {
                 peers[v->src] = PeerEntry{r->from, "", false};
-                log(fmt::format("heard {} at {}", format_l2_id(v->src), r->from.to_string()));
+                log_limited("heard", fmt::format("heard {} at {}", format_l2_id(v->src),
+                                                 r->from.to_string()));
             } else if (it->second.address != r->from) {
                 if (it->second.configured) {
                     bad_datagram(r->from,
@@ -467,11 +524,8 @@ struct Ue::Impl {
 
     void bad_datagram(const Address& from, const std::string& why) {
         count([](UeStats& s) { ++s.datagrams_dropped; });
-        if (bad_datagrams_logged++ < kLoggedBadDatagrams)
-            log(fmt::format("dropped a datagram from {}: {}{}", from.to_string(), why,
-                            bad_datagrams_logged == kLoggedBadDatagrams
-                                ? " (no more of these are logged)"
-                                : ""));
+        log_limited("dropped datagram",
+                    fmt::format("dropped a datagram from {}: {}", from.to_string(), why));
     }
 
     void on_frame(const pc5::Frame& f) {
@@ -533,7 +587,7 @@ struct Ue::Impl {
     void on_b_discovery(const pc5::Frame& f) {
         if (is_relay()) {
             if (auto r = discovery::answer(f, cfg.l2_id, user, rscs, directory)) {
-                log(fmt::format("discovery: answered {}", who(f.src)));
+                log_limited("discovery", fmt::format("discovery: answered {}", who(f.src)));
                 transmit(*r);
             }
             return;
@@ -612,7 +666,9 @@ struct Ue::Impl {
                             r->link.knrp_sess_id.value, fingerprints(r->link)));
             install(r->link.id);
         } else if (const auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
-            log(fmt::format("link {} {} -> {} failed: cause {}{}: {}", f->id.empty() ? "-" : f->id,
+            log_limited(
+                "link failed",
+                fmt::format("link {} {} -> {} failed: cause {}{}: {}", f->id.empty() ? "-" : f->id,
                             f->local, f->peer, cause_text(f->cause),
                             f->by_peer ? " (refused by the peer)" : "", f->reason));
             if (cfg.role == UeRole::source && !ready && !finishing)
@@ -620,9 +676,10 @@ struct Ue::Impl {
         } else if (const auto* r = std::get_if<pc5::LinkReleased>(&ev)) {
             on_released(*r);
         } else if (const auto* d = std::get_if<pc5::PduDropped>(&ev)) {
-            log(fmt::format("dropped a PDU{}: {}: {}",
-                            d->link_id.empty() ? "" : " on link " + d->link_id,
-                            pc5::name(d->reason), d->detail));
+            log_limited("dropped PDU",
+                        fmt::format("dropped a PDU{}: {}: {}",
+                                    d->link_id.empty() ? "" : " on link " + d->link_id,
+                                    pc5::name(d->reason), d->detail));
         } else if (const auto* rd = std::get_if<pc5::RelayDiscovered>(&ev)) {
             if (auto it = peers.find(rd->relay_l2); it != peers.end() && it->second.name.empty())
                 it->second.name = rd->relay;
@@ -658,7 +715,9 @@ struct Ue::Impl {
                 std::span<const std::uint8_t> data = d->data;
                 if (auto packet = userplane::parse_l3_packet(d->data)) {
                     if (packet->dst != ip_address) {
-                        log(fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
+                        log_limited(
+                            "dropped packet",
+                            fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
                                         userplane::to_string(packet->dst)));
                         return;
                     }
@@ -678,9 +737,10 @@ struct Ue::Impl {
                                 d->data.size(), d->peer, d->link_id));
             }
         } else if (const auto* p = std::get_if<pc5::PduDropped>(&ev)) {
-            log(fmt::format("dropped a data PDU{}: {}: {}",
-                            p->link_id.empty() ? "" : " on link " + p->link_id,
-                            pc5::name(p->reason), p->detail));
+            log_limited("dropped data PDU",
+                        fmt::format("dropped a data PDU{}: {}: {}",
+                                    p->link_id.empty() ? "" : " on link " + p->link_id,
+                                    pc5::name(p->reason), p->detail));
         }
     }
 
@@ -834,6 +894,7 @@ struct Ue::Impl {
     void shutdown() {
         now = clock();
         pump();
+        flush_log_limits(true);
         for (const auto& [id, l] : links)
             up->remove(id);
         links.clear();

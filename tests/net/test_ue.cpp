@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "pc5sec/codec.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
@@ -420,3 +421,105 @@ TEST(Ue, BadConfigurationNamesTheField) {
 }
 
 }  // namespace
+
+namespace {
+
+// A relay alone (solution A), its log collected.
+struct LoneRelay {
+    UdpSocket bob = UdpSocket::bind(kLoopback).value();
+    Log log;
+    Running relay;
+    Address address;
+    LoneRelay() {
+        UeConfig r;
+        r.bundle = Bundles::get().dir / "relay1";
+        r.role = UeRole::relay;
+        r.l2_id = kRelay;
+        r.peers = {{"bob", kBob, bob.local()}};
+        r.input_fd = -1;
+        r.log = [this](std::string_view l) { log.add(l); };
+        relay.ue = Ue::create(std::move(r)).value();
+        address = relay.ue->local_address();
+        relay.start();
+    }
+};
+
+// Every log line is one line of printable text: no newline, no ESC, no other control octet.
+void expect_clean(const Log& log) {
+    for (const auto& line : log.copy())
+        for (char c : line) {
+            const auto u = static_cast<unsigned char>(c);
+            ASSERT_TRUE(u >= 0x20 && u != 0x7F) << "control octet " << int(u) << " in: " << line;
+        }
+}
+
+}  // namespace
+
+// One unauthenticated establishment request whose user info IDs carry a newline, a forged log
+// line and terminal escape sequences: the relay's log gets them escaped (\x0a, \x1b), as one
+// line each, and the relay carries on.
+TEST(Ue, HostileUserInfoReachesTheRelayLogEscaped) {
+    LoneRelay r;
+    const std::string hostile =
+        "bob\n13:45:14.557 relay relay1: link established (forged)\x1b[2J\x1b]0;owned\x07\xff";
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(hostile.data());
+    std::optional<codec::DirectLinkEstablishmentRequest> req;
+    for (const auto& m : codec::sample_messages(true))
+        if (const auto* q = std::get_if<codec::DirectLinkEstablishmentRequest>(&m)) req = *q;
+    ASSERT_TRUE(req);
+    req->source_user_info = codec::Octets{std::span(bytes, hostile.size())};
+    req->target_user_info = codec::Octets{std::span(bytes, hostile.size())};
+    req->relay_indication = codec::RelayIndication::via_layer3_relay;
+    pc5::Frame f;
+    f.src = kAlice;
+    f.dst = kRelay;
+    f.lcid = pc5::lcid::kSrb0;
+    f.pdu = codec::encode(codec::Message{*req}).value();
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+    f.dst = 0x000077;  // and one for another UE, which names nothing of the peer's
+    ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+    ASSERT_TRUE(wait_for([&] { return r.relay.ue->stats().datagrams_received >= 2; }, 20s));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_FALSE(r.relay.exited());
+    r.relay.stop();
+    EXPECT_EQ(r.relay.rc.load(), kExitOk);
+    expect_clean(r.log);
+    EXPECT_FALSE(r.log.contains("\n13:45:14.557")) << r.log.all();
+    EXPECT_TRUE(r.log.contains("\\x0a13:45:14.557 relay relay1: link established (forged)\\x1b[2J"))
+        << r.log.all();
+}
+
+// A flood of bad datagrams: every one is counted, at most a burst of lines a second is logged,
+// and the rest is summarised ("... N more ... suppressed").
+TEST(Ue, AFloodOfBadDatagramsLogsABoundedNumberOfLines) {
+    LoneRelay r;
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    const std::string junk = "\x1b[31mnot a pc5sec frame\n";
+    constexpr int kFlood = 5000;
+    for (int i = 0; i < kFlood; ++i) {
+        while (!stranger.send_to(
+            r.address, std::span(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size())))
+            std::this_thread::sleep_for(1ms);                  // our own send buffer is full: wait
+        if (i % 500 == 499) std::this_thread::sleep_for(5ms);  // let the relay's buffer drain
+    }
+    ASSERT_TRUE(wait_for(
+        [&] {
+            const auto s = r.relay.ue->stats();
+            return s.datagrams_received >= kFlood * 9 / 10 &&
+                   s.datagrams_dropped >= kFlood * 9 / 10;
+        },
+        20s))
+        << r.relay.ue->stats().datagrams_received;
+    r.relay.stop();
+    const auto s = r.relay.ue->stats();
+    EXPECT_EQ(s.datagrams_dropped, s.datagrams_received);
+    expect_clean(r.log);
+    std::size_t drop_lines = 0;
+    for (const auto& l : r.log.copy())
+        drop_lines += l.find("dropped a datagram") != std::string::npos;
+    EXPECT_GE(drop_lines, 1u);
+    EXPECT_LE(drop_lines, 40u) << r.log.all();  // 10 a second, the flood lasts a few seconds
+    EXPECT_LE(r.log.size(), 60u) << r.log.all();
+    EXPECT_TRUE(r.log.contains("more \"dropped datagram\" lines suppressed")) << r.log.all();
+}

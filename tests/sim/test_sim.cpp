@@ -227,6 +227,28 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"[expect.drops_min]\nbad_mac = 1\n", "expect.drops_min.bad_mac"},
         Bad{"seed = \"one\"\n", "seed"}, Bad{"rsc = 0x1000000\n", "rsc"}, Bad{"", "connect"}));
 
+// A corrupted user info ID that lands in a failure reason: the report is still written, its JSON
+// valid UTF-8 with the stray octets as \xNN text, its table free of control octets.
+TEST(HostileStrings, ACorruptedUserInfoIdGivesValidJsonAndACleanTable) {
+    const std::string text =
+        "name = \"t\"\npath = \"l3\"\n[[ue]]\nname = \"alice\"\n[[ue]]\nname = \"bob\"\n"
+        "[[ue]]\nname = \"r\"\nrelay = true\n[[connect]]\nsource = \"alice\"\ntarget = "
+        "\"bob\"\nrelay = \"r\"\n[[attacker]]\naction = \"modify\"\n[attacker.match]\nmessage "
+        "= \"establishment_request\"\nfrom = \"alice\"\nto = \"r\"\n[attacker.modify]\nset = { "
+        "source_user_info = \"0xff0a1b5b324a626f62\" }\n";
+    auto s = parse_scenario(text, "t.toml");
+    ASSERT_TRUE(s) << s.error().describe();
+    auto r = run(*s, {});
+    ASSERT_TRUE(r) << r.error().describe();
+    json j;
+    ASSERT_NO_THROW(j = json::parse(r->json)) << r->json;
+    EXPECT_NE(r->json.find("\\\\xff"), std::string::npos) << r->json;
+    for (char c : r->summary)
+        EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << r->summary;
+    for (const auto& [name, svg] : r->diagrams)
+        EXPECT_EQ(svg.find('\xff'), std::string::npos) << name;
+}
+
 // The largest data each path carries: 8952 octets in IPv6/UDP through a layer-3 relay, a whole
 // 9000-octet SDU otherwise; both arrive.
 TEST(Traffic, LargestSizeOfEachPathArrives) {
