@@ -275,12 +275,15 @@ void decode_pcap(const DecodeArgs& a) {
     std::vector<pc5::KeyLogRecord> records;
     if (!a.keylog.empty()) {
         const auto text = take(creds::read_file(a.keylog));
-        auto parsed = pc5::parse_key_log(text);
+        std::vector<std::string> warnings;
+        auto parsed = pc5::parse_key_log(text, &warnings);
         if (!parsed) {
             Error e = std::move(parsed).error();
             e.field = a.keylog + ": " + e.field;
             throw CommandError(e);
         }
+        for (const auto& w : warnings)
+            std::cerr << fmt::format("warning: {}: {}\n", a.keylog, w);
         records = std::move(*parsed);
     }
     auto deciphered = trace::decipher_capture(frames, records);

@@ -30,6 +30,7 @@
 
 #include "net/discovery.hpp"
 #include "pc5sec/codec.hpp"
+#include "pc5sec/files.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/link.hpp"
 #include "pc5sec/net.hpp"
@@ -929,13 +930,15 @@ struct Ue::Impl {
 namespace {
 
 Status open_key_log(const std::string& path, std::unique_ptr<std::ofstream>& out) {
-    // Created with mode 0600 before anything is written: keys are never readable by others.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return make_error(Errc::io, "--keylog", fmt::format("{}: {}", path, std::strerror(errno)));
-    (void)::fchmod(fd, 0600);
-    ::close(fd);
-    out = std::make_unique<std::ofstream>(path, std::ios::out | std::ios::app);
+    // A new file of mode 0600 replaces the old one atomically (pc5sec/files.hpp): keys are never
+    // readable by others, and never written through a symbolic link or into a non-regular file.
+    auto fd = files::create_secret_file(path);
+    if (!fd) return make_error(Errc::io, "--keylog", fd.error().describe());
+    // The stream opens the very file the descriptor holds (not the path again, which another
+    // program could have replaced meanwhile).
+    out = std::make_unique<std::ofstream>(fmt::format("/proc/self/fd/{}", *fd),
+                                          std::ios::out | std::ios::app);
+    ::close(*fd);
     if (!*out) return make_error(Errc::io, "--keylog", fmt::format("{}: cannot write", path));
     return {};
 }
