@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -36,6 +37,7 @@
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
+#include "pc5sec/srap.hpp"
 #include "pc5sec/text.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
@@ -160,6 +162,15 @@ struct Ue::Impl {
         std::uint64_t suppressed = 0;
     };
     std::map<std::string, LogLimit> log_limits;
+
+    // A receiver's data PDUs: the highest PDCP SN seen under each key (KNRP-sess ID), to count
+    // the PDUs that never arrived (docs/udp.md, "Loss").
+    struct SnTrack {
+        bool started = false;
+        std::uint32_t top = 0;
+    };
+    std::map<std::uint16_t, SnTrack> rx_sn;
+    std::optional<userplane::Header> rx_header;  // of the data PDU being received
     std::vector<std::uint8_t> rx;
     mutable std::mutex stats_mutex;
     UeStats stats;
@@ -252,7 +263,10 @@ struct Ue::Impl {
             return;
         }
         if (auto st = sock->send_to(it->second.address, d); !st) {
-            log(fmt::format("UDP: {}", st.error().describe()));
+            // A full send buffer loses the datagram here; a refusal (ECONNREFUSED: the peer's
+            // port is closed) concerns one sent earlier, which the peer was not there to take.
+            if (st.error().field == "sendto.full") count([](UeStats& s) { ++s.datagrams_unsent; });
+            log_limited("unsent", fmt::format("UDP: {}: datagram lost", st.error().describe()));
             return;
         }
         count([](UeStats& s) { ++s.datagrams_sent; });
@@ -482,45 +496,67 @@ struct Ue::Impl {
 
     // ------------------------------------------------------------ receiving
 
+    // Drains the socket in batches (recvmmsg), at most kDatagramsPerTurn a turn, so that timers
+    // and input still get their turn under a flood.
     void receive_datagrams() {
-        for (int i = 0; i < kDatagramsPerTurn; ++i) {
-            auto r = sock->receive(rx);
-            if (!r) return;
-            count([](UeStats& s) { ++s.datagrams_received; });
-            if (r->truncated) {
-                bad_datagram(r->from, fmt::format("udp.pdu: above {} octets", kMaxDatagram));
-                continue;
-            }
-            auto v = decode_frame(std::span<const std::uint8_t>(rx.data(), r->size));
-            if (!v) {
-                bad_datagram(r->from, v.error().describe());
-                continue;
-            }
-            if (v->src == cfg.l2_id) continue;  // our own broadcast, if a peer is ourselves
-            if (v->dst != cfg.l2_id && v->dst != pc5::kBroadcastL2Id) {
-                bad_datagram(r->from, fmt::format("udp.dst: {} is not this UE ({})",
-                                                  format_l2_id(v->dst), format_l2_id(cfg.l2_id)));
-                continue;
-            }
-            auto it = peers.find(v->src);
-            if (it == peers.end()) {
-                peers[v->src] = PeerEntry{r->from, "", false};
-                log_limited("heard", fmt::format("heard {} at {}", format_l2_id(v->src),
-                                                 r->from.to_string()));
-            } else if (it->second.address != r->from) {
-                if (it->second.configured) {
-                    bad_datagram(r->from,
-                                 fmt::format("udp.src: {} is at {} (--peer)", format_l2_id(v->src),
-                                             it->second.address.to_string()));
-                    continue;
-                }
-                it->second.address = r->from;
-            }
-            on_frame(v->to_frame());
-            // Everything one frame causes goes out before the next frame is read: a relay
-            // forwards data and the release that follows it in the order they came.
-            pump();
+        std::array<UdpSocket::Received, UdpSocket::kBatch> got;
+        for (int done = 0; done < kDatagramsPerTurn;) {
+            const std::size_t n = sock->receive_batch(got, rx, kMaxDatagram);
+            note_kernel_drops(sock->kernel_drops());
+            if (n == 0) return;
+            done += static_cast<int>(n);
+            for (std::size_t i = 0; i < n; ++i)
+                receive_one(got[i], std::span<const std::uint8_t>(rx.data() + i * kMaxDatagram,
+                                                                  got[i].size));
         }
+    }
+
+    // Datagrams the kernel dropped for want of room in this UE's receive buffer: counted and
+    // logged, never silent.
+    void note_kernel_drops(std::uint64_t lost) {
+        if (lost <= stats_copy().datagrams_lost) return;
+        count([&](UeStats& s) { s.datagrams_lost = lost; });
+        log_limited("kernel drops",
+                    fmt::format("datagrams lost: this UE's receive buffer ({} KiB) was full; {} "
+                                "lost so far",
+                                sock->receive_buffer() / 1024, lost));
+    }
+
+    void receive_one(const UdpSocket::Received& r, std::span<const std::uint8_t> datagram) {
+        count([](UeStats& s) { ++s.datagrams_received; });
+        if (r.truncated) {
+            bad_datagram(r.from, fmt::format("udp.pdu: above {} octets", kMaxDatagram));
+            return;
+        }
+        auto v = decode_frame(datagram);
+        if (!v) {
+            bad_datagram(r.from, v.error().describe());
+            return;
+        }
+        if (v->src == cfg.l2_id) return;  // our own broadcast, if a peer is ourselves
+        if (v->dst != cfg.l2_id && v->dst != pc5::kBroadcastL2Id) {
+            bad_datagram(r.from, fmt::format("udp.dst: {} is not this UE ({})",
+                                             format_l2_id(v->dst), format_l2_id(cfg.l2_id)));
+            return;
+        }
+        auto it = peers.find(v->src);
+        if (it == peers.end()) {
+            peers[v->src] = PeerEntry{r.from, "", false};
+            log_limited("heard",
+                        fmt::format("heard {} at {}", format_l2_id(v->src), r.from.to_string()));
+        } else if (it->second.address != r.from) {
+            if (it->second.configured) {
+                bad_datagram(r.from,
+                             fmt::format("udp.src: {} is at {} (--peer)", format_l2_id(v->src),
+                                         it->second.address.to_string()));
+                return;
+            }
+            it->second.address = r.from;
+        }
+        on_frame(v->to_frame());
+        // Everything one frame causes goes out before the next frame is read: a relay
+        // forwards data and the release that follows it in the order they came.
+        pump();
     }
 
     void bad_datagram(const Address& from, const std::string& why) {
@@ -532,6 +568,10 @@ struct Ue::Impl {
     void on_frame(const pc5::Frame& f) {
         if (!is_a() && f.lcid == pc5::lcid::kDiscovery) return on_b_discovery(f);
         if (userplane::carries_data(f, is_a())) {
+            const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
+            rx_header.reset();
+            if (f.pdu.size() > at)
+                if (auto h = userplane::parse_header(std::span(f.pdu).subspan(at))) rx_header = *h;
             up->receive(f, now);
             return;
         }
@@ -711,6 +751,7 @@ struct Ue::Impl {
     void on_up_event(const pc5::Event& ev) {
         if (const auto* d = std::get_if<pc5::DataReceived>(&ev)) {
             if (auto it = links.find(d->link_id); it != links.end()) it->second.last_alive = now;
+            if (rx_header) note_sn(*rx_header);
             if (cfg.role == UeRole::target) {
                 // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
                 std::span<const std::uint8_t> data = d->data;
@@ -743,6 +784,37 @@ struct Ue::Impl {
                                     p->link_id.empty() ? "" : " on link " + p->link_id,
                                     pc5::name(p->reason), p->detail));
         }
+    }
+
+    // An accepted data PDU (its MAC-I checked): SNs skipped since the highest one seen under its
+    // key are PDUs missing; one that arrives late, below the highest, was counted missing and
+    // is taken back. Each key's SNs start at 0.
+    void note_sn(const userplane::Header& h) {
+        auto& t = rx_sn[h.knrp_sess_id.value];
+        std::uint64_t missing = 0;
+        bool late = false;
+        if (!t.started) {
+            t.started = true;
+            t.top = h.sn;
+            missing = h.sn < userplane::kWindowSize ? h.sn : 0;
+        } else {
+            const std::uint32_t d = (h.sn - t.top) & (userplane::kSnModulus - 1);
+            if (d == 0) return;
+            if (d < userplane::kWindowSize) {
+                missing = d - 1;
+                t.top = h.sn;
+            } else {
+                late = true;
+            }
+        }
+        if (missing)
+            log_limited("missing", fmt::format("data PDUs missing: SN {} arrived, {} before it "
+                                               "never did",
+                                               h.sn, missing));
+        count([&](UeStats& s) {
+            s.data_missing += missing;
+            if (late && s.data_missing) --s.data_missing;
+        });
     }
 
     // A layer-3 relay: when one hop of a route goes, the other has no use left. The hop to a
@@ -895,6 +967,7 @@ struct Ue::Impl {
     void shutdown() {
         now = clock();
         pump();
+        note_kernel_drops(sock->refresh_kernel_drops());
         flush_log_limits(true);
         for (const auto& [id, l] : links)
             up->remove(id);
@@ -905,12 +978,18 @@ struct Ue::Impl {
             log(fmt::format("capture: {} frames in {}", capture->frames(), cfg.pcap));
         }
         const auto s = stats_copy();
+        const bool lost = s.datagrams_lost || s.datagrams_unsent || s.data_missing;
         log(fmt::format(
             "done: {} links established, {} released, {} peers lost; {} lines sent, "
             "{} delivered, {} frames forwarded; {} datagrams sent, {} received, {} "
-            "dropped; keys wiped",
+            "dropped; lost: {} datagrams (receive buffer full), {} not sent, {} data PDUs "
+            "missing{}; keys wiped",
             s.links_established, s.links_released, s.peers_lost, s.lines_sent, s.lines_delivered,
-            s.frames_forwarded, s.datagrams_sent, s.datagrams_received, s.datagrams_dropped));
+            s.frames_forwarded, s.datagrams_sent, s.datagrams_received, s.datagrams_dropped,
+            s.datagrams_lost, s.datagrams_unsent, s.data_missing,
+            lost && exit_code == kExitOk ? fmt::format(" (exit {})", kExitLost) : ""));
+        // Nothing is lost silently: a run that would have ended well says so in its status.
+        if (lost && exit_code == kExitOk) exit_code = kExitLost;
         // The engines wipe each link's keys on release; destroying them (and the user plane)
         // wipes whatever remains.
         up.reset();
@@ -1110,7 +1189,7 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     }
     if (::pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) != 0)
         return make_error(Errc::io, "pipe", std::strerror(errno));
-    d->rx.resize(kMaxDatagram);
+    d->rx.resize(UdpSocket::kBatch * kMaxDatagram);
     return std::unique_ptr<Ue>(new Ue(std::move(d)));
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,6 +194,7 @@ class Trio {
         t.peers = {{"", kRelay, relay_addr}};
         t.keepalive = kKeepalive;
         t.input_fd = -1;
+        target_fd = target_sock.fd();
         t.socket = std::move(target_sock);
         t.deliver = [this](std::string_view line) { delivered.add(line); };
         t.log = [this](std::string_view line) { target_log.add(line); };
@@ -236,6 +238,7 @@ class Trio {
     }
 
     static constexpr pc5::Time kKeepalive = 500ms;
+    int target_fd = -1;  // the target's socket (owned by its Ue)
     Log delivered, target_log, source_log;
     Running target, source;
     Child relay_;
@@ -323,6 +326,35 @@ TEST_P(ThreeUes, InputEndReleasesTheLinksAndTheTargetStaysUp) {
             EXPECT_EQ(logs.find(r.value), std::string::npos) << r.label << " in a log line";
         }
     EXPECT_GT(std::filesystem::file_size(pcap), 24u + 16u);  // a header and frames
+}
+
+// No silent loss (docs/udp.md, "Loss"): the target's receive buffer is shrunk to the least the
+// kernel allows once the link is up, and 3,000 lines are sent unpaced. Lines are lost, and every
+// one of them is reported by the target: as datagrams the kernel dropped, or as data PDUs
+// missing (SN gaps); its summary says so and its exit status is kExitLost.
+TEST_P(ThreeUes, EveryLostLineIsReported) {
+    Trio trio(GetParam());
+    trio.send("first\n");
+    ASSERT_TRUE(wait_for([&] { return trio.delivered.size() >= 1; }, 60s))
+        << trio.source_log.all() << trio.target_log.all();
+    const int least = 1;
+    ASSERT_EQ(::setsockopt(trio.target_fd, SOL_SOCKET, SO_RCVBUF, &least, sizeof least), 0);
+    constexpr std::size_t kLines = 3000;
+    trio.send(join(lines(kLines, "flood")));
+    trio.end_input();
+    ASSERT_TRUE(wait_for([&] { return trio.source.exited(); }, 60s)) << trio.source_log.all();
+    EXPECT_EQ(trio.source.ue->stats().lines_sent, kLines + 1);
+    std::this_thread::sleep_for(500ms);  // what is still on its way
+    trio.target.stop();
+    const auto t = trio.target.ue->stats();
+    const std::uint64_t sent = kLines + 1, delivered = trio.delivered.size();
+    ASSERT_LT(delivered, sent) << "nothing was lost: the test proves nothing";
+    EXPECT_GE(t.datagrams_lost + t.data_missing, sent - delivered)
+        << "lost " << sent - delivered << ", reported " << t.datagrams_lost << " + "
+        << t.data_missing << "\n"
+        << trio.target_log.all();
+    EXPECT_EQ(trio.target.rc.load(), kExitLost);
+    EXPECT_TRUE(trio.target_log.contains("(exit 4)")) << trio.target_log.all();
 }
 
 INSTANTIATE_TEST_SUITE_P(Udp, ThreeUes,
