@@ -173,6 +173,11 @@ struct UeConfig {
     std::string pcap;    // capture (docs/pcap-format.md), saved every second and at exit
     std::string keylog;  // key log (docs/keylog.md), mode 0600
     int input_fd = 0;    // source: lines to send (-1: none)
+    // Bounds against floods (docs/udp.md, "Bounds"): L2 IDs learned from datagrams (not the
+    // --peer ones) are kept up to this many, the least recently heard without a link evicted
+    // first; a relay answers at most this many discovery solicitations a second.
+    std::size_t max_learned_peers = 1024;
+    unsigned discovery_answers_per_second = 50;
     // Target: each line received (default: stdout). Logs (default: stderr). Called on the
     // thread that runs Ue::run.
     std::function<void(std::string_view line)> deliver;
@@ -188,6 +193,8 @@ struct UeStats {
     // buffer; not sent (the send buffer full, or no address); data PDUs missing at a receiver
     // (gaps in the PDCP SNs of each key).
     std::uint64_t datagrams_lost = 0, datagrams_unsent = 0, data_missing = 0;
+    // Bounds: learned L2 IDs held now, evicted, and discovery solicitations left unanswered.
+    std::uint64_t learned_peers = 0, peers_evicted = 0, discovery_unanswered = 0;
     std::uint64_t links_established = 0, links_released = 0, peers_lost = 0;
 };
 

@@ -117,8 +117,13 @@ struct Ue::Impl {
         Address address;
         std::string name;
         bool configured = false;
+        Time heard{0};  // learned peers: when last heard
     };
     std::map<pc5::L2Id, PeerEntry> peers;
+    std::size_t learned = 0;  // entries of `peers` not from --peer
+    // Discovery answers: the current one-second window and how many were answered in it.
+    Time discovery_window_end{0};
+    unsigned discovery_answered = 0;
 
     std::optional<trace::CaptureRecorder> capture;
     std::size_t capture_saved = 0;
@@ -541,7 +546,15 @@ struct Ue::Impl {
         }
         auto it = peers.find(v->src);
         if (it == peers.end()) {
-            peers[v->src] = PeerEntry{r.from, "", false};
+            if (!make_room_for_a_peer()) {
+                bad_datagram(r.from, fmt::format("udp.src: {} not learned: {} learned layer-2 IDs, "
+                                                 "all with links",
+                                                 format_l2_id(v->src), learned));
+                return;
+            }
+            peers[v->src] = PeerEntry{r.from, "", false, now};
+            ++learned;
+            count([&](UeStats& s) { s.learned_peers = learned; });
             log_limited("heard",
                         fmt::format("heard {} at {}", format_l2_id(v->src), r.from.to_string()));
         } else if (it->second.address != r.from) {
@@ -553,10 +566,48 @@ struct Ue::Impl {
             }
             it->second.address = r.from;
         }
+        if (it != peers.end() && !it->second.configured) it->second.heard = now;
         on_frame(v->to_frame());
         // Everything one frame causes goes out before the next frame is read: a relay
         // forwards data and the release that follows it in the order they came.
         pump();
+    }
+
+    // The learned-peer table is bounded (UeConfig::max_learned_peers): when it is full, the
+    // learned L2 ID heard least recently that no link uses is forgotten. False: every learned
+    // ID has a link.
+    bool make_room_for_a_peer() {
+        if (learned < cfg.max_learned_peers) return true;
+        std::set<pc5::L2Id> in_use;
+        for (const auto& [id, l] : links)
+            in_use.insert(l.s.peer_l2);
+        auto oldest = peers.end();
+        for (auto it = peers.begin(); it != peers.end(); ++it)
+            if (!it->second.configured && !in_use.contains(it->first) &&
+                (oldest == peers.end() || it->second.heard < oldest->second.heard))
+                oldest = it;
+        if (oldest == peers.end()) return false;
+        peers.erase(oldest);
+        --learned;
+        count([](UeStats& s) { ++s.peers_evicted; });
+        return true;
+    }
+
+    // A relay answers at most UeConfig::discovery_answers_per_second solicitations a second.
+    bool discovery_allowed() {
+        if (now >= discovery_window_end) {
+            discovery_window_end = now + 1s;
+            discovery_answered = 0;
+        }
+        if (discovery_answered < cfg.discovery_answers_per_second) {
+            ++discovery_answered;
+            return true;
+        }
+        count([](UeStats& s) { ++s.discovery_unanswered; });
+        log_limited("discovery unanswered",
+                    fmt::format("discovery solicitation not answered: more than {} a second",
+                                cfg.discovery_answers_per_second));
+        return false;
     }
 
     void bad_datagram(const Address& from, const std::string& why) {
@@ -566,6 +617,9 @@ struct Ue::Impl {
     }
 
     void on_frame(const pc5::Frame& f) {
+        // Solution A's engine answers discovery itself, B's is answered here: both are bounded
+        // before either sees the solicitation.
+        if (is_relay() && f.lcid == pc5::lcid::kDiscovery && !discovery_allowed()) return;
         if (!is_a() && f.lcid == pc5::lcid::kDiscovery) return on_b_discovery(f);
         if (userplane::carries_data(f, is_a())) {
             const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;

@@ -462,7 +462,7 @@ struct LoneRelay {
     Log log;
     Running relay;
     Address address;
-    LoneRelay() {
+    explicit LoneRelay(const std::function<void(UeConfig&)>& tweak = {}) {
         UeConfig r;
         r.bundle = Bundles::get().dir / "relay1";
         r.role = UeRole::relay;
@@ -470,6 +470,7 @@ struct LoneRelay {
         r.peers = {{"bob", kBob, bob.local()}};
         r.input_fd = -1;
         r.log = [this](std::string_view l) { log.add(l); };
+        if (tweak) tweak(r);
         relay.ue = Ue::create(std::move(r)).value();
         address = relay.ue->local_address();
         relay.start();
@@ -554,4 +555,58 @@ TEST(Ue, AFloodOfBadDatagramsLogsABoundedNumberOfLines) {
     EXPECT_LE(drop_lines, 40u) << r.log.all();  // 10 a second, the flood lasts a few seconds
     EXPECT_LE(r.log.size(), 60u) << r.log.all();
     EXPECT_TRUE(r.log.contains("more \"dropped datagram\" lines suppressed")) << r.log.all();
+}
+
+// A flood of frames from fresh layer-2 IDs: the learned-peer table stays within
+// UeConfig::max_learned_peers (the least recently heard forgotten first), the relay carries on.
+TEST(Ue, AFloodOfFreshL2IdsDoesNotGrowThePeerTablePastItsBound) {
+    LoneRelay r([](UeConfig& c) { c.max_learned_peers = 16; });
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    pc5::Frame f;
+    f.dst = kRelay;
+    f.lcid = 4;
+    f.pdu = {1, 2, 3, 4, 5, 6};
+    constexpr int kFlood = 2000;
+    for (int i = 0; i < kFlood; ++i) {
+        f.src = 0x100000 + static_cast<pc5::L2Id>(i);
+        ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+        if (i % 200 == 199) std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_TRUE(wait_for([&] { return r.relay.ue->stats().datagrams_received >= kFlood; }, 20s))
+        << r.relay.ue->stats().datagrams_received << " received, "
+        << r.relay.ue->stats().datagrams_lost << " lost";
+    const auto s = r.relay.ue->stats();
+    EXPECT_LE(s.learned_peers, 16u);
+    EXPECT_EQ(s.learned_peers, 16u);
+    EXPECT_EQ(s.peers_evicted, kFlood - 16u);
+    EXPECT_FALSE(r.relay.exited());
+    r.relay.stop();
+    EXPECT_EQ(r.relay.rc.load(), kExitOk);
+    expect_clean(r.log);
+}
+
+// A flood of discovery solicitations: a relay answers at most
+// UeConfig::discovery_answers_per_second a second, counts the rest and carries on.
+TEST(Ue, DiscoveryAnswersAreRateLimited) {
+    LoneRelay r([](UeConfig& c) { c.discovery_answers_per_second = 10; });
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    pc5::Frame f;
+    f.src = kAlice;
+    f.dst = pc5::kBroadcastL2Id;
+    f.lcid = pc5::lcid::kDiscovery;
+    f.pdu = {0xff, 0x00};  // not even a message: refused by the bound before it is parsed
+    constexpr int kFlood = 300;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kFlood; ++i)
+        ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+    ASSERT_TRUE(wait_for([&] { return r.relay.ue->stats().datagrams_received >= kFlood; }, 20s));
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+            .count();
+    const auto s = r.relay.ue->stats();
+    EXPECT_GE(s.discovery_unanswered, static_cast<std::uint64_t>(kFlood - 10 * (seconds + 2)));
+    EXPECT_LE(s.discovery_unanswered, static_cast<std::uint64_t>(kFlood - 10));
+    EXPECT_TRUE(r.log.contains("discovery solicitation not answered")) << r.log.all();
+    r.relay.stop();
+    EXPECT_EQ(r.relay.rc.load(), kExitOk);
 }
