@@ -83,6 +83,13 @@ err=$("$bin" decode --pcap "$tmp/kl/capture.pcap" --keylog "$tmp/kl/keylog.txt" 
 check_has "unknown label warning" "$err" "warning: $tmp/kl/keylog.txt: line $line: unknown label \"KNRPP\""
 grep -q "deciphered" "$tmp/kl/out" && ok || bad "nothing deciphered"
 
+# A key log is anyone's text: a link id with an escape sequence is printed escaped.
+id=$(awk '$1 == "NRPEK" {print $2; exit}' "$tmp/kl/keylog.txt")
+sed "s/$id/evil$(printf '\x1b')[2J/g" "$tmp/kl/keylog.txt" >"$tmp/kl/evil.txt"
+out=$("$bin" decode --pcap "$tmp/kl/capture.pcap" --keylog "$tmp/kl/evil.txt" 2>&1)
+if printf '%s' "$out" | grep -q $'\x1b'; then bad "ESC from a key log reached the output"; else ok; fi
+check_has "escaped link id" "$out" 'link evil\x1b[2J'
+
 # ---- scenario limits: each an error naming the key
 scenario() {
     printf 'name = "t"\n[[ue]]\nname = "%s"\n[[ue]]\nname = "bob"\n[[ue]]\nname = "r"\nrelay = true\n' "$1"
