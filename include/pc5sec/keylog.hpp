@@ -74,7 +74,12 @@ class KeyLogCollector final : public KeyLogSink {
 
 std::string format_key_log_line(const KeyLogRecord& record);
 // Parses key-log text: comments and blank lines are skipped; anything else must be
-// "<LABEL> <link-id> <value...>". Errors (Errc::malformed) name "line N".
-Result<std::vector<KeyLogRecord>> parse_key_log(std::string_view text);
+// "<LABEL> <link-id> <value...>". Errors (Errc::malformed) name "line N". A label pc5sec does
+// not write (a later version's, or a typing error) is kept, and when `warnings` is given, one
+// "line N: unknown label ..." is added to it (the label escaped: the file may be anyone's).
+Result<std::vector<KeyLogRecord>> parse_key_log(std::string_view text,
+                                                std::vector<std::string>* warnings = nullptr);
+// Whether pc5sec writes `label` (the list above).
+bool is_known_key_log_label(std::string_view label) noexcept;
 
 }  // namespace pc5sec::pc5

@@ -115,11 +115,29 @@ class UdpSocket {
     };
     // One datagram into `buffer`, or nothing when none is waiting.
     std::optional<Received> receive(std::span<std::uint8_t> buffer) const;
+    // Up to `out.size()` waiting datagrams in one system call (recvmmsg), the i-th into
+    // `buffers[i * each, (i + 1) * each)`; how many were received (0: none waiting).
+    std::size_t receive_batch(std::span<Received> out, std::span<std::uint8_t> buffers,
+                              std::size_t each) const;
+    // Datagrams the kernel dropped because this socket's receive buffer was full
+    // (SO_RXQ_OVFL), as of the last receive_batch; 0 if the kernel does not say.
+    std::uint64_t kernel_drops() const noexcept { return kernel_drops_; }
+    // The same, asked of the kernel now (/proc/net/udp): also the drops after the last datagram
+    // received. Falls back to kernel_drops().
+    std::uint64_t refresh_kernel_drops() const;
+    // The receive buffer the kernel granted (SO_RCVBUF), in octets.
+    std::size_t receive_buffer() const noexcept;
+    // Datagrams per receive_batch call, and the receive buffer asked for: room for bursts of
+    // 4 sources x thousands of unpaced lines through one relay (docs/udp.md, "Loss").
+    static constexpr std::size_t kBatch = 64;
+    static constexpr int kReceiveBuffer = 16 << 20;
 
   private:
     UdpSocket(int fd, Address local) : fd_(fd), local_(local) {}
     int fd_ = -1;
     Address local_;
+    mutable std::uint64_t kernel_drops_ = 0;
+    mutable std::uint32_t kernel_counter_ = 0;  // the kernel's 32-bit counter, last seen
 };
 
 // ---------------------------------------------------------------- the UE
@@ -132,6 +150,10 @@ Result<UeRole> ue_role_from_name(std::string_view text, std::string_view field =
 inline constexpr int kExitOk = 0;        // stopped by a signal, or the source's input ended
 inline constexpr int kExitFailed = 1;    // the source's link could not be established
 inline constexpr int kExitPeerLost = 3;  // an end UE lost its peer (keep-alive unanswered)
+// Would have exited 0, but lost something on the way (docs/udp.md, "Loss"): datagrams the kernel
+// dropped from this UE's full receive buffer, datagrams it could not send, or data PDUs that
+// never arrived (gaps in the PDCP SNs a target received).
+inline constexpr int kExitLost = 4;
 
 struct UeConfig {
     std::filesystem::path bundle;  // as `pc5sec provision` writes it (creds::Bundle)
@@ -151,6 +173,11 @@ struct UeConfig {
     std::string pcap;    // capture (docs/pcap-format.md), saved every second and at exit
     std::string keylog;  // key log (docs/keylog.md), mode 0600
     int input_fd = 0;    // source: lines to send (-1: none)
+    // Bounds against floods (docs/udp.md, "Bounds"): L2 IDs learned from datagrams (not the
+    // --peer ones) are kept up to this many, the least recently heard without a link evicted
+    // first; a relay answers at most this many discovery solicitations a second.
+    std::size_t max_learned_peers = 1024;
+    unsigned discovery_answers_per_second = 50;
     // Target: each line received (default: stdout). Logs (default: stderr). Called on the
     // thread that runs Ue::run.
     std::function<void(std::string_view line)> deliver;
@@ -162,6 +189,12 @@ struct UeStats {
     std::uint64_t lines_sent = 0, lines_delivered = 0;
     std::uint64_t datagrams_sent = 0, datagrams_received = 0, datagrams_dropped = 0;
     std::uint64_t frames_forwarded = 0;  // a relay: PC5-S and data it passed on
+    // Losses (docs/udp.md, "Loss"): dropped by the kernel for want of room in this UE's receive
+    // buffer; not sent (the send buffer full, or no address); data PDUs missing at a receiver
+    // (gaps in the PDCP SNs of each key).
+    std::uint64_t datagrams_lost = 0, datagrams_unsent = 0, data_missing = 0;
+    // Bounds: learned L2 IDs held now, evicted, and discovery solicitations left unanswered.
+    std::uint64_t learned_peers = 0, peers_evicted = 0, discovery_unanswered = 0;
     std::uint64_t links_established = 0, links_released = 0, peers_lost = 0;
 };
 
@@ -177,7 +210,7 @@ class Ue {
     // Runs the poll() loop until the UE is stopped (request_stop), a source's input has ended
     // and its lines are sent, or an end UE lost its peer. Before returning it releases every
     // link (PROSE DIRECT LINK RELEASE, waiting at most 2 s for the answers), saves the capture
-    // and wipes the keys. Returns kExitOk, kExitFailed or kExitPeerLost.
+    // and wipes the keys. Returns kExitOk, kExitFailed, kExitPeerLost or kExitLost.
     int run();
     // Asks run() to release the links and return. Async-signal-safe and thread-safe.
     void request_stop() noexcept;

@@ -23,6 +23,10 @@ struct Workload {
     std::string target;       // for the ratio, ">=0.8" / "<=1.3"; or for the value if no baseline
     bool ratio_is_inverse = false;  // ratio = baseline time / this time (cost ratios)
     std::string note;
+    // A quantity measured once, not a rate (a loss in percent): when set, the row's value is
+    // what it returns, the worst (highest) of 3 runs, and `target` applies to it; run_batch is
+    // unused.
+    std::function<double()> measure_once = {};
 };
 
 struct Row {

@@ -18,6 +18,9 @@ std::vector<Workload> all_workloads() {
 #ifdef PC5SEC_HAVE_SIM
     providers.push_back(sim_workloads);
 #endif
+#ifdef PC5SEC_HAVE_NET
+    providers.push_back(net_workloads);
+#endif
     for (auto provider : providers) {
         auto w = provider();
         all.insert(all.end(), std::make_move_iterator(w.begin()), std::make_move_iterator(w.end()));

@@ -14,6 +14,7 @@ std::vector<Workload> link_workloads();       // solution A establishments (link
 std::vector<Workload> sigauth_workloads();    // solution B establishments (sigauth/)
 std::vector<Workload> userplane_workloads();  // protected data, relaying (userplane/)
 std::vector<Workload> sim_workloads();        // simulator scale (sim/)
+std::vector<Workload> net_workloads();        // pc5sec ue over loopback UDP (net/)
 std::vector<Workload> all_workloads();
 
 }  // namespace pc5sec::bench

@@ -19,6 +19,7 @@
 #include "pc5sec/pdcp.hpp"
 #include "pc5sec/rng.hpp"
 #include "pc5sec/srap.hpp"
+#include "pc5sec/text.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/trace_decrypt.hpp"
 #include "pc5sec/userplane.hpp"
@@ -174,7 +175,8 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
         const std::uint32_t modulus = d.kind == trace::PduKind::data ? 1u << 18 : 1u << 12;
         std::cout << fmt::format(
             "  {}, BEARER {}, COUNT {} (HFN {}, SN {}), DIRECTION {} ({}), {}, {}\n",
-            o.link_id.empty() ? std::string("no security (KNRP-sess ID 0)") : "link " + o.link_id,
+            o.link_id.empty() ? std::string("no security (KNRP-sess ID 0)")
+                              : "link " + escape_text(o.link_id),
             d.bearer, o.count, o.count / modulus, o.count % modulus, o.direction,
             direction_text(d.direction_from),
             o.deciphered ? fmt::format("{} deciphered", name(o.ciphering)) : "not ciphered",
@@ -238,7 +240,7 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
         auto& list = x["openings"] = nlohmann::json::array();
         for (const auto& o : d.openings) {
             nlohmann::json oj{
-                {"link_id", o.link_id},
+                {"link_id", valid_utf8(o.link_id)},  // from the key log: anyone's text
                 {"ciphering", static_cast<int>(o.ciphering)},
                 {"integrity", static_cast<int>(o.integrity)},
                 {"count", o.count},
@@ -275,12 +277,15 @@ void decode_pcap(const DecodeArgs& a) {
     std::vector<pc5::KeyLogRecord> records;
     if (!a.keylog.empty()) {
         const auto text = take(creds::read_file(a.keylog));
-        auto parsed = pc5::parse_key_log(text);
+        std::vector<std::string> warnings;
+        auto parsed = pc5::parse_key_log(text, &warnings);
         if (!parsed) {
             Error e = std::move(parsed).error();
             e.field = a.keylog + ": " + e.field;
             throw CommandError(e);
         }
+        for (const auto& w : warnings)
+            std::cerr << fmt::format("warning: {}: {}\n", a.keylog, w);
         records = std::move(*parsed);
     }
     auto deciphered = trace::decipher_capture(frames, records);

@@ -21,6 +21,7 @@
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/text.hpp"
 
 namespace pc5sec::cli {
 namespace {
@@ -422,19 +423,20 @@ void run_establish(const Args& args) {
             } else if (const auto* f = std::get_if<pc5::LinkFailed>(&e)) {
                 if (ue == "alice" && a_state_attack(args.attack)) source_ok = false;
                 table += fmt::format("{:<30} {:<18} {:<4} {:<12} #{:<5} {}\n",
-                                     f->id.empty() ? "-" : f->id, f->local + ">" + f->peer,
-                                     pc5::name(f->kind), f->by_peer ? "refused" : "failed",
-                                     static_cast<unsigned>(f->cause), f->reason);
-                j = {{"id", f->id},
+                                     escape_text(f->id.empty() ? "-" : f->id),
+                                     escape_text(f->local + ">" + f->peer), pc5::name(f->kind),
+                                     f->by_peer ? "refused" : "failed",
+                                     static_cast<unsigned>(f->cause), escape_text(f->reason));
+                j = {{"id", valid_utf8(f->id)},
                      {"ue", ue},
-                     {"peer", f->peer},
+                     {"peer", valid_utf8(f->peer)},
                      {"kind", pc5::name(f->kind)},
                      {"state", "failed"},
                      {"cause", static_cast<unsigned>(f->cause)},
                      {"cause_name", codec::code_point_name(codec::CodePointKind::cause,
                                                            static_cast<std::uint8_t>(f->cause))},
                      {"by_peer", f->by_peer},
-                     {"reason", f->reason}};
+                     {"reason", valid_utf8(f->reason)}};
             } else if (const auto* rel = std::get_if<pc5::LinkReleased>(&e)) {
                 table += fmt::format("{:<30} {:<18} {:<4} {:<12} #{:<5} {}\n", rel->id,
                                      ue + ">" + rel->peer, "", "released",
@@ -487,7 +489,7 @@ void run_establish(const Args& args) {
         take(creds::write_file(args.keylog, text, 0600));
     }
     if (args.json) {
-        std::cout << out.dump(2) << "\n";
+        std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
         std::cout << fmt::format("solution {} via {}, attack {}\n\n", pc5::name(r.solution),
                                  pc5::name(r.path), args.attack);

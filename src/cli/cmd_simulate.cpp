@@ -15,6 +15,7 @@
 #include "cli/commands.hpp"
 #include "cli/sim_output.hpp"
 #include "pc5sec/creds.hpp"
+#include "pc5sec/files.hpp"
 
 namespace pc5sec::cli {
 
@@ -47,9 +48,8 @@ sim::Report run_with_progress(const sim::Scenario& scenario, const sim::Options&
 }
 
 void write_report(const std::string& dir, const sim::Report& report) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) throw CommandError(kExitBadInput, fmt::format("--out {}: {}", dir, ec.message()));
+    if (auto st = files::make_private_dirs(dir); !st)
+        throw CommandError(kExitBadInput, fmt::format("--out: {}", st.error().describe()));
     const std::filesystem::path d(dir);
     if (!report.pcap.empty())
         take(creds::write_file(
@@ -65,11 +65,11 @@ void write_report(const std::string& dir, const sim::Report& report) {
 namespace {
 
 std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CommandError(kExitBadInput, path + ": cannot read the scenario file");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    auto text = files::read_file(path);
+    if (!text)
+        throw CommandError(kExitBadInput,
+                           fmt::format("the scenario file {}", text.error().describe()));
+    return std::move(*text);
 }
 
 struct SimulateArgs {

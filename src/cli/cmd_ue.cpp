@@ -64,7 +64,11 @@ void run_ue(const Args& args) {
     auto ue = take(net::Ue::create(std::move(c)));
     net::stop_on_signals(*ue);
     const int rc = ue->run();
-    if (rc != 0) throw CommandError(rc, rc == net::kExitPeerLost ? "the peer is lost" : "failed");
+    if (rc != 0)
+        throw CommandError(rc, rc == net::kExitPeerLost ? "the peer is lost"
+                               : rc == net::kExitLost
+                                   ? "datagrams or data were lost on the way (see the done: line)"
+                                   : "failed");
 }
 
 void register_ue(CLI::App& app) {

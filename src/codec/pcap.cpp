@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "pc5sec/cursor.hpp"
+#include "pc5sec/files.hpp"
 
 namespace pc5sec::pcap {
 namespace {
@@ -62,12 +63,9 @@ Status PcapWriter::add(std::uint64_t timestamp_us, const FrameHeader& h,
 }
 
 Status PcapWriter::save(const std::string& path) const {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f) return make_error(Errc::io, path, "cannot open for writing");
-    f.write(reinterpret_cast<const char*>(bytes_.data()),
-            static_cast<std::streamsize>(bytes_.size()));
-    if (!f) return make_error(Errc::io, path, "write failed");
-    return {};
+    // Replaced atomically (pc5sec/files.hpp): a reader never sees half a capture.
+    return files::write_file(
+        path, std::string_view(reinterpret_cast<const char*>(bytes_.data()), bytes_.size()), 0644);
 }
 
 Result<std::vector<Frame>> parse(std::span<const std::uint8_t> file) {
@@ -133,11 +131,10 @@ Result<std::vector<Frame>> parse(std::span<const std::uint8_t> file) {
 }
 
 Result<std::vector<Frame>> read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return make_error(Errc::io, path, "cannot open");
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)),
-                                    std::istreambuf_iterator<char>());
-    auto frames = parse(bytes);
+    auto text = files::read_file(path, files::kMaxCapture);
+    if (!text) return std::move(text).error();
+    auto frames =
+        parse(std::span(reinterpret_cast<const std::uint8_t*>(text->data()), text->size()));
     if (!frames) {
         Error e = std::move(frames).error();
         e.field = path + ": " + e.field;

@@ -15,6 +15,7 @@
 
 #include "ossl.hpp"
 #include "pc5sec/creds.hpp"
+#include "pc5sec/files.hpp"
 #include "pc5sec/kdf.hpp"
 
 namespace pc5sec::creds {
@@ -260,19 +261,9 @@ Result<Authorisation> decode_authorisation(std::span<const std::uint8_t> der,
 
 // ---- files ----
 
+// Bounded (pc5sec/files.hpp): /dev/zero given as a certificate or key is an error naming it.
 Result<std::string> read_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        std::error_code ec;
-        const bool exists = std::filesystem::exists(file, ec);
-        return make_error(
-            Errc::io, file.string(),
-            exists ? "cannot be read (permission denied?)" : "cannot be read: no such file");
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) return make_error(Errc::io, file.string(), "read error");
-    return ss.str();
+    return files::read_file(file);
 }
 
 // ---- Certificate ----

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "ossl.hpp"
+#include "pc5sec/files.hpp"
 #include "pc5sec/kdf.hpp"
 #include "pc5sec/pc5_cause.hpp"
 
@@ -31,12 +32,9 @@ using detail::X509Ptr;
 constexpr std::int64_t kMaxUnixSeconds = 7258118400;  // 2200-01-01T00:00:00Z
 constexpr std::chrono::seconds kMaxValidity = std::chrono::hours(24 * 365 * 50);
 
+// Mode 0700 whatever the umask: a bundle holds a private key.
 Status make_dir(const std::filesystem::path& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-        return make_error(Errc::io, dir.string(), "cannot create the directory: " + ec.message());
-    return {};
+    return files::make_private_dirs(dir);
 }
 
 void add_ext(X509* x, X509V3_CTX* ctx, int nid, const char* value) {
@@ -140,30 +138,10 @@ Status check_profile(const UeProfile& p) {
 
 }  // namespace
 
-// Writes `text` to `file` with `mode`, creating it with that mode (no window where a key is
-// readable by others).
+// Writes `text` to `file` with `mode` (pc5sec/files.hpp): a secret (0600) never through a
+// symbolic link, and every regular file replaced atomically.
 Status write_file(const std::filesystem::path& file, std::string_view text, unsigned mode) {
-    const int fd =
-        ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
-    if (fd < 0)
-        return make_error(Errc::io, file.string(),
-                          fmt::format("cannot be written: {}", std::strerror(errno)));
-    bool ok = ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
-    std::size_t done = 0;
-    while (ok && done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-            ok = false;
-        else
-            done += static_cast<std::size_t>(n);
-    }
-    const int saved = errno;
-    if (::close(fd) != 0) ok = false;
-    if (!ok)
-        return make_error(Errc::io, file.string(),
-                          fmt::format("cannot be written: {}", std::strerror(saved)));
-    return {};
+    return files::write_file(file, text, mode);
 }
 
 // ---- ProvisioningFunction ----

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -30,11 +31,14 @@
 
 #include "net/discovery.hpp"
 #include "pc5sec/codec.hpp"
+#include "pc5sec/files.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/link.hpp"
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
+#include "pc5sec/srap.hpp"
+#include "pc5sec/text.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
 
@@ -55,7 +59,10 @@ constexpr Time kSaveInterval = 1s;
 constexpr std::size_t kMaxQueuedLines = 4096;
 constexpr std::size_t kLinesPerTurn = 64;
 constexpr int kDatagramsPerTurn = 256;
-constexpr unsigned kLoggedBadDatagrams = 20;
+// Lines about drops, unknown senders and forwarding, which anyone on the medium can provoke, are
+// logged at most kLogBurst per kind in each kLogWindow; the rest are counted and summarised.
+constexpr unsigned kLogBurst = 10;
+constexpr Time kLogWindow = 1s;
 
 std::span<const std::uint8_t> bytes_of(std::string_view s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -110,8 +117,13 @@ struct Ue::Impl {
         Address address;
         std::string name;
         bool configured = false;
+        Time heard{0};  // learned peers: when last heard
     };
     std::map<pc5::L2Id, PeerEntry> peers;
+    std::size_t learned = 0;  // entries of `peers` not from --peer
+    // Discovery answers: the current one-second window and how many were answered in it.
+    Time discovery_window_end{0};
+    unsigned discovery_answered = 0;
 
     std::optional<trace::CaptureRecorder> capture;
     std::size_t capture_saved = 0;
@@ -147,7 +159,23 @@ struct Ue::Impl {
     int exit_code = kExitOk;
 
     std::uint64_t forwarded_mark = 0;
-    unsigned bad_datagrams_logged = 0;
+    // Rate-limited log lines, by kind: how many were logged in the current window, and how many
+    // were suppressed.
+    struct LogLimit {
+        Time window_end{0};
+        unsigned logged = 0;
+        std::uint64_t suppressed = 0;
+    };
+    std::map<std::string, LogLimit> log_limits;
+
+    // A receiver's data PDUs: the highest PDCP SN seen under each key (KNRP-sess ID), to count
+    // the PDUs that never arrived (docs/udp.md, "Loss").
+    struct SnTrack {
+        bool started = false;
+        std::uint32_t top = 0;
+    };
+    std::map<std::uint16_t, SnTrack> rx_sn;
+    std::optional<userplane::Header> rx_header;  // of the data PDU being received
     std::vector<std::uint8_t> rx;
     mutable std::mutex stats_mutex;
     UeStats stats;
@@ -165,6 +193,9 @@ struct Ue::Impl {
     }
 
     // "13:45:14.557 relay relay1: ..." (UTC wall-clock time, to line up the logs of processes).
+    // The text is escaped here (pc5sec/text.hpp), where it becomes output: user info IDs, names
+    // and failure reasons may carry a peer's octets, and none may forge a line or reach the
+    // terminal as a control sequence.
     void log(std::string_view text) const {
         const auto wall = std::chrono::system_clock::now();
         const auto ms =
@@ -172,12 +203,49 @@ struct Ue::Impl {
         const std::time_t secs = static_cast<std::time_t>(ms / 1000);
         std::tm tm{};
         ::gmtime_r(&secs, &tm);
-        const auto line = fmt::format("{:02}:{:02}:{:02}.{:03} {} {}: {}", tm.tm_hour, tm.tm_min,
-                                      tm.tm_sec, ms % 1000, name(cfg.role), user, text);
+        const auto line =
+            fmt::format("{:02}:{:02}:{:02}.{:03} {} {}: {}", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                        ms % 1000, name(cfg.role), escape_text(user), escape_text(text));
         if (cfg.log)
             cfg.log(line);
         else
             std::cerr << line << std::endl;
+    }
+
+    // A line of a `kind` a flood can provoke: at most kLogBurst of each kind per kLogWindow, the
+    // rest counted and summarised when the window ends (flush_log_limits).
+    void log_limited(const std::string& kind, std::string_view text) {
+        auto& l = log_limits[kind];
+        if (now >= l.window_end) {
+            summarise(kind, l);
+            l.window_end = now + kLogWindow;
+            l.logged = 0;
+        }
+        if (l.logged < kLogBurst) {
+            ++l.logged;
+            log(text);
+        } else {
+            ++l.suppressed;
+        }
+    }
+
+    void summarise(const std::string& kind, LogLimit& l) {
+        if (l.suppressed == 0) return;
+        log(fmt::format("... {} more \"{}\" lines suppressed (at most {} a second are logged)",
+                        l.suppressed, kind, kLogBurst));
+        l.suppressed = 0;
+    }
+
+    void flush_log_limits(bool all) {
+        for (auto& [kind, l] : log_limits)
+            if (all || now >= l.window_end) summarise(kind, l);
+    }
+
+    Time next_log_summary() const {
+        Time t = pc5::kNever;
+        for (const auto& [kind, l] : log_limits)
+            if (l.suppressed) t = std::min(t, l.window_end);
+        return t;
     }
 
     std::string who(pc5::L2Id l2) const {
@@ -193,14 +261,17 @@ struct Ue::Impl {
     void send_datagram(pc5::L2Id dst, std::span<const std::uint8_t> d) {
         auto it = peers.find(dst);
         if (it == peers.end()) {
-            log(
-                fmt::format("no address for layer-2 ID {} (add --peer {}=ADDR:PORT): frame "
-                            "dropped",
-                            format_l2_id(dst), format_l2_id(dst)));
+            log_limited("no address",
+                        fmt::format("no address for layer-2 ID {} (add --peer {}=ADDR:PORT): "
+                                    "frame dropped",
+                                    format_l2_id(dst), format_l2_id(dst)));
             return;
         }
         if (auto st = sock->send_to(it->second.address, d); !st) {
-            log(fmt::format("UDP: {}", st.error().describe()));
+            // A full send buffer loses the datagram here; a refusal (ECONNREFUSED: the peer's
+            // port is closed) concerns one sent earlier, which the peer was not there to take.
+            if (st.error().field == "sendto.full") count([](UeStats& s) { ++s.datagrams_unsent; });
+            log_limited("unsent", fmt::format("UDP: {}: datagram lost", st.error().describe()));
             return;
         }
         count([](UeStats& s) { ++s.datagrams_sent; });
@@ -238,7 +309,9 @@ struct Ue::Impl {
                     if (fwd > forwarded_mark) {
                         forwarded_mark = fwd;
                         count([](UeStats& s) { ++s.frames_forwarded; });
-                        log(fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f->dst),
+                        log_limited(
+                            "forwarded PC5-S",
+                            fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f->dst),
                                         f->lcid, f->pdu.size(), describe_pc5s(*f)));
                     }
                 }
@@ -248,8 +321,9 @@ struct Ue::Impl {
                 any = true;
                 if (is_relay()) {
                     count([](UeStats& s) { ++s.frames_forwarded; });
-                    log(fmt::format("forwarded data to {}: LCID {}, {} octets", who(f->dst),
-                                    f->lcid, f->pdu.size()));
+                    log_limited("forwarded data",
+                                fmt::format("forwarded data to {}: LCID {}, {} octets", who(f->dst),
+                                            f->lcid, f->pdu.size()));
                 }
                 transmit(*f);
             }
@@ -280,6 +354,7 @@ struct Ue::Impl {
         if (capture) t = std::min(t, next_save);
         if (discovering) t = std::min(t, discovery_next);
         if (phase == Phase::releasing_e2e) t = std::min(t, e2e_deadline);
+        t = std::min(t, next_log_summary());
         if (ready && !queue.empty() && !finishing) t = std::min(t, now + 1ms);
         if (!is_a())
             for (const auto& [id, l] : links)
@@ -389,6 +464,7 @@ struct Ue::Impl {
         if (phase == Phase::releasing_e2e && (now >= e2e_deadline || !has_e2e_links()))
             release_rest();
         if (capture && now >= next_save) save_capture();
+        flush_log_limits(false);
     }
 
     // Solution B: the driver watches each end-to-end link with keep-alives.
@@ -425,58 +501,131 @@ struct Ue::Impl {
 
     // ------------------------------------------------------------ receiving
 
+    // Drains the socket in batches (recvmmsg), at most kDatagramsPerTurn a turn, so that timers
+    // and input still get their turn under a flood.
     void receive_datagrams() {
-        for (int i = 0; i < kDatagramsPerTurn; ++i) {
-            auto r = sock->receive(rx);
-            if (!r) return;
-            count([](UeStats& s) { ++s.datagrams_received; });
-            if (r->truncated) {
-                bad_datagram(r->from, fmt::format("udp.pdu: above {} octets", kMaxDatagram));
-                continue;
-            }
-            auto v = decode_frame(std::span<const std::uint8_t>(rx.data(), r->size));
-            if (!v) {
-                bad_datagram(r->from, v.error().describe());
-                continue;
-            }
-            if (v->src == cfg.l2_id) continue;  // our own broadcast, if a peer is ourselves
-            if (v->dst != cfg.l2_id && v->dst != pc5::kBroadcastL2Id) {
-                bad_datagram(r->from, fmt::format("udp.dst: {} is not this UE ({})",
-                                                  format_l2_id(v->dst), format_l2_id(cfg.l2_id)));
-                continue;
-            }
-            auto it = peers.find(v->src);
-            if (it == peers.end()) {
-                peers[v->src] = PeerEntry{r->from, "", false};
-                log(fmt::format("heard {} at {}", format_l2_id(v->src), r->from.to_string()));
-            } else if (it->second.address != r->from) {
-                if (it->second.configured) {
-                    bad_datagram(r->from,
-                                 fmt::format("udp.src: {} is at {} (--peer)", format_l2_id(v->src),
-                                             it->second.address.to_string()));
-                    continue;
-                }
-                it->second.address = r->from;
-            }
-            on_frame(v->to_frame());
-            // Everything one frame causes goes out before the next frame is read: a relay
-            // forwards data and the release that follows it in the order they came.
-            pump();
+        std::array<UdpSocket::Received, UdpSocket::kBatch> got;
+        for (int done = 0; done < kDatagramsPerTurn;) {
+            const std::size_t n = sock->receive_batch(got, rx, kMaxDatagram);
+            note_kernel_drops(sock->kernel_drops());
+            if (n == 0) return;
+            done += static_cast<int>(n);
+            for (std::size_t i = 0; i < n; ++i)
+                receive_one(got[i], std::span<const std::uint8_t>(rx.data() + i * kMaxDatagram,
+                                                                  got[i].size));
         }
+    }
+
+    // Datagrams the kernel dropped for want of room in this UE's receive buffer: counted and
+    // logged, never silent.
+    void note_kernel_drops(std::uint64_t lost) {
+        if (lost <= stats_copy().datagrams_lost) return;
+        count([&](UeStats& s) { s.datagrams_lost = lost; });
+        log_limited("kernel drops",
+                    fmt::format("datagrams lost: this UE's receive buffer ({} KiB) was full; {} "
+                                "lost so far",
+                                sock->receive_buffer() / 1024, lost));
+    }
+
+    void receive_one(const UdpSocket::Received& r, std::span<const std::uint8_t> datagram) {
+        count([](UeStats& s) { ++s.datagrams_received; });
+        if (r.truncated) {
+            bad_datagram(r.from, fmt::format("udp.pdu: above {} octets", kMaxDatagram));
+            return;
+        }
+        auto v = decode_frame(datagram);
+        if (!v) {
+            bad_datagram(r.from, v.error().describe());
+            return;
+        }
+        if (v->src == cfg.l2_id) return;  // our own broadcast, if a peer is ourselves
+        if (v->dst != cfg.l2_id && v->dst != pc5::kBroadcastL2Id) {
+            bad_datagram(r.from, fmt::format("udp.dst: {} is not this UE ({})",
+                                             format_l2_id(v->dst), format_l2_id(cfg.l2_id)));
+            return;
+        }
+        auto it = peers.find(v->src);
+        if (it == peers.end()) {
+            if (!make_room_for_a_peer()) {
+                bad_datagram(r.from, fmt::format("udp.src: {} not learned: {} learned layer-2 IDs, "
+                                                 "all with links",
+                                                 format_l2_id(v->src), learned));
+                return;
+            }
+            peers[v->src] = PeerEntry{r.from, "", false, now};
+            ++learned;
+            count([&](UeStats& s) { s.learned_peers = learned; });
+            log_limited("heard",
+                        fmt::format("heard {} at {}", format_l2_id(v->src), r.from.to_string()));
+        } else if (it->second.address != r.from) {
+            if (it->second.configured) {
+                bad_datagram(r.from,
+                             fmt::format("udp.src: {} is at {} (--peer)", format_l2_id(v->src),
+                                         it->second.address.to_string()));
+                return;
+            }
+            it->second.address = r.from;
+        }
+        if (it != peers.end() && !it->second.configured) it->second.heard = now;
+        on_frame(v->to_frame());
+        // Everything one frame causes goes out before the next frame is read: a relay
+        // forwards data and the release that follows it in the order they came.
+        pump();
+    }
+
+    // The learned-peer table is bounded (UeConfig::max_learned_peers): when it is full, the
+    // learned L2 ID heard least recently that no link uses is forgotten. False: every learned
+    // ID has a link.
+    bool make_room_for_a_peer() {
+        if (learned < cfg.max_learned_peers) return true;
+        std::set<pc5::L2Id> in_use;
+        for (const auto& [id, l] : links)
+            in_use.insert(l.s.peer_l2);
+        auto oldest = peers.end();
+        for (auto it = peers.begin(); it != peers.end(); ++it)
+            if (!it->second.configured && !in_use.contains(it->first) &&
+                (oldest == peers.end() || it->second.heard < oldest->second.heard))
+                oldest = it;
+        if (oldest == peers.end()) return false;
+        peers.erase(oldest);
+        --learned;
+        count([](UeStats& s) { ++s.peers_evicted; });
+        return true;
+    }
+
+    // A relay answers at most UeConfig::discovery_answers_per_second solicitations a second.
+    bool discovery_allowed() {
+        if (now >= discovery_window_end) {
+            discovery_window_end = now + 1s;
+            discovery_answered = 0;
+        }
+        if (discovery_answered < cfg.discovery_answers_per_second) {
+            ++discovery_answered;
+            return true;
+        }
+        count([](UeStats& s) { ++s.discovery_unanswered; });
+        log_limited("discovery unanswered",
+                    fmt::format("discovery solicitation not answered: more than {} a second",
+                                cfg.discovery_answers_per_second));
+        return false;
     }
 
     void bad_datagram(const Address& from, const std::string& why) {
         count([](UeStats& s) { ++s.datagrams_dropped; });
-        if (bad_datagrams_logged++ < kLoggedBadDatagrams)
-            log(fmt::format("dropped a datagram from {}: {}{}", from.to_string(), why,
-                            bad_datagrams_logged == kLoggedBadDatagrams
-                                ? " (no more of these are logged)"
-                                : ""));
+        log_limited("dropped datagram",
+                    fmt::format("dropped a datagram from {}: {}", from.to_string(), why));
     }
 
     void on_frame(const pc5::Frame& f) {
+        // Solution A's engine answers discovery itself, B's is answered here: both are bounded
+        // before either sees the solicitation.
+        if (is_relay() && f.lcid == pc5::lcid::kDiscovery && !discovery_allowed()) return;
         if (!is_a() && f.lcid == pc5::lcid::kDiscovery) return on_b_discovery(f);
         if (userplane::carries_data(f, is_a())) {
+            const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
+            rx_header.reset();
+            if (f.pdu.size() > at)
+                if (auto h = userplane::parse_header(std::span(f.pdu).subspan(at))) rx_header = *h;
             up->receive(f, now);
             return;
         }
@@ -533,7 +682,7 @@ struct Ue::Impl {
     void on_b_discovery(const pc5::Frame& f) {
         if (is_relay()) {
             if (auto r = discovery::answer(f, cfg.l2_id, user, rscs, directory)) {
-                log(fmt::format("discovery: answered {}", who(f.src)));
+                log_limited("discovery", fmt::format("discovery: answered {}", who(f.src)));
                 transmit(*r);
             }
             return;
@@ -612,7 +761,9 @@ struct Ue::Impl {
                             r->link.knrp_sess_id.value, fingerprints(r->link)));
             install(r->link.id);
         } else if (const auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
-            log(fmt::format("link {} {} -> {} failed: cause {}{}: {}", f->id.empty() ? "-" : f->id,
+            log_limited(
+                "link failed",
+                fmt::format("link {} {} -> {} failed: cause {}{}: {}", f->id.empty() ? "-" : f->id,
                             f->local, f->peer, cause_text(f->cause),
                             f->by_peer ? " (refused by the peer)" : "", f->reason));
             if (cfg.role == UeRole::source && !ready && !finishing)
@@ -620,9 +771,10 @@ struct Ue::Impl {
         } else if (const auto* r = std::get_if<pc5::LinkReleased>(&ev)) {
             on_released(*r);
         } else if (const auto* d = std::get_if<pc5::PduDropped>(&ev)) {
-            log(fmt::format("dropped a PDU{}: {}: {}",
-                            d->link_id.empty() ? "" : " on link " + d->link_id,
-                            pc5::name(d->reason), d->detail));
+            log_limited("dropped PDU",
+                        fmt::format("dropped a PDU{}: {}: {}",
+                                    d->link_id.empty() ? "" : " on link " + d->link_id,
+                                    pc5::name(d->reason), d->detail));
         } else if (const auto* rd = std::get_if<pc5::RelayDiscovered>(&ev)) {
             if (auto it = peers.find(rd->relay_l2); it != peers.end() && it->second.name.empty())
                 it->second.name = rd->relay;
@@ -653,12 +805,15 @@ struct Ue::Impl {
     void on_up_event(const pc5::Event& ev) {
         if (const auto* d = std::get_if<pc5::DataReceived>(&ev)) {
             if (auto it = links.find(d->link_id); it != links.end()) it->second.last_alive = now;
+            if (rx_header) note_sn(*rx_header);
             if (cfg.role == UeRole::target) {
                 // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
                 std::span<const std::uint8_t> data = d->data;
                 if (auto packet = userplane::parse_l3_packet(d->data)) {
                     if (packet->dst != ip_address) {
-                        log(fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
+                        log_limited(
+                            "dropped packet",
+                            fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
                                         userplane::to_string(packet->dst)));
                         return;
                     }
@@ -678,10 +833,42 @@ struct Ue::Impl {
                                 d->data.size(), d->peer, d->link_id));
             }
         } else if (const auto* p = std::get_if<pc5::PduDropped>(&ev)) {
-            log(fmt::format("dropped a data PDU{}: {}: {}",
-                            p->link_id.empty() ? "" : " on link " + p->link_id,
-                            pc5::name(p->reason), p->detail));
+            log_limited("dropped data PDU",
+                        fmt::format("dropped a data PDU{}: {}: {}",
+                                    p->link_id.empty() ? "" : " on link " + p->link_id,
+                                    pc5::name(p->reason), p->detail));
         }
+    }
+
+    // An accepted data PDU (its MAC-I checked): SNs skipped since the highest one seen under its
+    // key are PDUs missing; one that arrives late, below the highest, was counted missing and
+    // is taken back. Each key's SNs start at 0.
+    void note_sn(const userplane::Header& h) {
+        auto& t = rx_sn[h.knrp_sess_id.value];
+        std::uint64_t missing = 0;
+        bool late = false;
+        if (!t.started) {
+            t.started = true;
+            t.top = h.sn;
+            missing = h.sn < userplane::kWindowSize ? h.sn : 0;
+        } else {
+            const std::uint32_t d = (h.sn - t.top) & (userplane::kSnModulus - 1);
+            if (d == 0) return;
+            if (d < userplane::kWindowSize) {
+                missing = d - 1;
+                t.top = h.sn;
+            } else {
+                late = true;
+            }
+        }
+        if (missing)
+            log_limited("missing", fmt::format("data PDUs missing: SN {} arrived, {} before it "
+                                               "never did",
+                                               h.sn, missing));
+        count([&](UeStats& s) {
+            s.data_missing += missing;
+            if (late && s.data_missing) --s.data_missing;
+        });
     }
 
     // A layer-3 relay: when one hop of a route goes, the other has no use left. The hop to a
@@ -834,6 +1021,8 @@ struct Ue::Impl {
     void shutdown() {
         now = clock();
         pump();
+        note_kernel_drops(sock->refresh_kernel_drops());
+        flush_log_limits(true);
         for (const auto& [id, l] : links)
             up->remove(id);
         links.clear();
@@ -843,12 +1032,18 @@ struct Ue::Impl {
             log(fmt::format("capture: {} frames in {}", capture->frames(), cfg.pcap));
         }
         const auto s = stats_copy();
+        const bool lost = s.datagrams_lost || s.datagrams_unsent || s.data_missing;
         log(fmt::format(
             "done: {} links established, {} released, {} peers lost; {} lines sent, "
             "{} delivered, {} frames forwarded; {} datagrams sent, {} received, {} "
-            "dropped; keys wiped",
+            "dropped; lost: {} datagrams (receive buffer full), {} not sent, {} data PDUs "
+            "missing{}; keys wiped",
             s.links_established, s.links_released, s.peers_lost, s.lines_sent, s.lines_delivered,
-            s.frames_forwarded, s.datagrams_sent, s.datagrams_received, s.datagrams_dropped));
+            s.frames_forwarded, s.datagrams_sent, s.datagrams_received, s.datagrams_dropped,
+            s.datagrams_lost, s.datagrams_unsent, s.data_missing,
+            lost && exit_code == kExitOk ? fmt::format(" (exit {})", kExitLost) : ""));
+        // Nothing is lost silently: a run that would have ended well says so in its status.
+        if (lost && exit_code == kExitOk) exit_code = kExitLost;
         // The engines wipe each link's keys on release; destroying them (and the user plane)
         // wipes whatever remains.
         up.reset();
@@ -868,13 +1063,15 @@ struct Ue::Impl {
 namespace {
 
 Status open_key_log(const std::string& path, std::unique_ptr<std::ofstream>& out) {
-    // Created with mode 0600 before anything is written: keys are never readable by others.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return make_error(Errc::io, "--keylog", fmt::format("{}: {}", path, std::strerror(errno)));
-    (void)::fchmod(fd, 0600);
-    ::close(fd);
-    out = std::make_unique<std::ofstream>(path, std::ios::out | std::ios::app);
+    // A new file of mode 0600 replaces the old one atomically (pc5sec/files.hpp): keys are never
+    // readable by others, and never written through a symbolic link or into a non-regular file.
+    auto fd = files::create_secret_file(path);
+    if (!fd) return make_error(Errc::io, "--keylog", fd.error().describe());
+    // The stream opens the very file the descriptor holds (not the path again, which another
+    // program could have replaced meanwhile).
+    out = std::make_unique<std::ofstream>(fmt::format("/proc/self/fd/{}", *fd),
+                                          std::ios::out | std::ios::app);
+    ::close(*fd);
     if (!*out) return make_error(Errc::io, "--keylog", fmt::format("{}: cannot write", path));
     return {};
 }
@@ -1046,7 +1243,7 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     }
     if (::pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) != 0)
         return make_error(Errc::io, "pipe", std::strerror(errno));
-    d->rx.resize(kMaxDatagram);
+    d->rx.resize(UdpSocket::kBatch * kMaxDatagram);
     return std::unique_ptr<Ue>(new Ue(std::move(d)));
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "pc5sec/hex.hpp"
+#include "pc5sec/text.hpp"
 
 namespace pc5sec::pc5 {
 
@@ -55,7 +56,15 @@ std::string KeyLogCollector::latest(std::string_view label, std::string_view lin
     return {};
 }
 
-Result<std::vector<KeyLogRecord>> parse_key_log(std::string_view text) {
+bool is_known_key_log_label(std::string_view label) noexcept {
+    for (std::string_view known : {"KNRP", "NONCE_1", "NONCE_2", "KNRP_SESS", "KNRP_SESS_ID",
+                                   "ALGS", "NRPEK", "NRPIK", "KD", "KD_SESS"})
+        if (label == known) return true;
+    return false;
+}
+
+Result<std::vector<KeyLogRecord>> parse_key_log(std::string_view text,
+                                                std::vector<std::string>* warnings) {
     std::vector<KeyLogRecord> out;
     std::size_t line_no = 0;
     while (!text.empty()) {
@@ -72,6 +81,9 @@ Result<std::vector<KeyLogRecord>> parse_key_log(std::string_view text) {
         if (s2 == std::string_view::npos || s2 == s1 + 1 || s2 + 1 >= line.size())
             return make_error(Errc::malformed, fmt::format("line {}", line_no),
                               "expected \"<LABEL> <link-id> <value>\"");
+        if (warnings && !is_known_key_log_label(line.substr(0, s1)))
+            warnings->push_back(fmt::format("line {}: unknown label \"{}\" (ignored)", line_no,
+                                            escape_text(line.substr(0, s1))));
         out.push_back(KeyLogRecord{std::string(line.substr(0, s1)),
                                    std::string(line.substr(s1 + 1, s2 - s1 - 1)),
                                    std::string(line.substr(s2 + 1))});

@@ -11,6 +11,7 @@
 #include "pc5sec/hex.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/srap.hpp"
+#include "pc5sec/text.hpp"
 #include "sim/seeded_openssl.hpp"
 #include "sim/world.hpp"
 
@@ -24,6 +25,14 @@ double ms(pc5::Time t) {
 // Milliseconds rounded to the microsecond: stable text in JSON.
 double ms3(pc5::Time t) {
     return std::round(ms(t) * 1000.0) / 1000.0;
+}
+
+// The first `n` octets of `s`, not cutting a UTF-8 sequence.
+std::string clip(const std::string& s, std::size_t n) {
+    if (s.size() <= n) return s;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+        --n;
+    return s.substr(0, n);
 }
 
 const char* cause_name(std::uint8_t c) {
@@ -170,9 +179,11 @@ Report World::report() const {
     auto& jl = j["links"] = nlohmann::ordered_json::array();
     for (const auto& [id, r] : links) {
         nlohmann::ordered_json l;
-        l["id"] = id;
-        l["a"] = r.initiator;
-        l["b"] = r.peer;
+        // Ids, ends and reasons may carry a peer's octets (a corrupted user info ID): the JSON
+        // gets them as valid UTF-8, any other octet as the text \xNN.
+        l["id"] = valid_utf8(id);
+        l["a"] = valid_utf8(r.initiator);
+        l["b"] = valid_utf8(r.peer);
         l["kind"] = pc5::name(r.kind);
         l["solution"] = pc5::name(r.solution);
         const bool ok = r.established && !r.failed;
@@ -180,7 +191,7 @@ Report World::report() const {
         l["cause"] = ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.cause);
         if (!ok) {
             l["cause_name"] = cause_name(r.cause);
-            l["reason"] = r.reason;
+            l["reason"] = valid_utf8(r.reason);
             l["failed_at"] = r.failed_at;
         }
         l["knrp_id"] = fmt::format("{:08x}", r.knrp_id.value);
@@ -188,7 +199,7 @@ Report World::report() const {
         l["algorithms"] = r.algorithms;
         l["latency_ms"] = r.latency_ms;
         l["knrp_reused"] = r.reused;
-        if (!r.security_note.empty()) l["security_note"] = r.security_note;
+        if (!r.security_note.empty()) l["security_note"] = valid_utf8(r.security_note);
         l["rekeys"] = r.rekeys;
         l["released"] = r.released;
         // Each end's key fingerprints: equal at both ends when they hold the same keys.
@@ -337,7 +348,9 @@ Report World::report() const {
         j["attacker"] = nlohmann::ordered_json::parse(attacker->json());
     }
     j["expectations"] = {{"met", out.expectations_met}, {"failed", out.failed_expectations}};
-    out.json = j.dump(2) + "\n";
+    // Every string above is valid UTF-8; should one not be, it is replaced (U+FFFD) rather than
+    // the report lost.
+    out.json = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 
     // The readable summary.
     std::string& t = out.summary;
@@ -350,8 +363,9 @@ Report World::report() const {
                      "ends", "kind", "state", "cause", "KNRP ID", "sess", "algs", "latency",
                      "keys (NRPEK/NRPIK fingerprints)");
     std::size_t shown = 0;
-    for (const auto& [id, r] : links) {
+    for (const auto& [raw_id, r] : links) {
         if (++shown > 12) break;
+        const std::string id = escape_text(raw_id);
         const bool ok = r.established && !r.failed;
         std::string keys = "-";
         if (!r.fingerprints.empty()) {
@@ -363,12 +377,12 @@ Report World::report() const {
             keys = get("NRPEK") + "/" + get("NRPIK");
             if (f.count("KD")) keys += " KD " + get("KD");
         }
-        t += fmt::format(
-            "  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>6.1f}ms  {}\n",
-            id.size() > 34 ? id.substr(0, 34) : id, r.initiator + ">" + r.peer, pc5::name(r.kind),
-            ok ? "established" : "failed", ok ? "-" : fmt::format("#{}", r.cause),
-            fmt::format("{:08x}", r.knrp_id.value), fmt::format("{:04x}", r.knrp_sess_id.value),
-            r.algorithms, r.latency_ms, ok ? keys : r.reason.substr(0, 50));
+        t += fmt::format("  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>6.1f}ms  {}\n",
+                         clip(id, 34), escape_text(r.initiator + ">" + r.peer), pc5::name(r.kind),
+                         ok ? "established" : "failed", ok ? "-" : fmt::format("#{}", r.cause),
+                         fmt::format("{:08x}", r.knrp_id.value),
+                         fmt::format("{:04x}", r.knrp_sess_id.value), r.algorithms, r.latency_ms,
+                         ok ? keys : clip(escape_text(r.reason), 50));
     }
     if (links.size() > 12) t += fmt::format("  ... and {} more links\n", links.size() - 12);
     t += fmt::format(
@@ -386,7 +400,7 @@ Report World::report() const {
     t += out.expectations_met
              ? "  expectations: met\n"
              : "  expectations NOT met: " +
-                   fmt::format("{}", fmt::join(out.failed_expectations, "; ")) + "\n";
+                   escape_text(fmt::format("{}", fmt::join(out.failed_expectations, "; "))) + "\n";
 
     if (options.capture) out.pcap = capture.bytes();
     if (options.keylog) {

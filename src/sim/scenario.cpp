@@ -9,11 +9,28 @@
 
 #include "pc5sec/policy.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/text.hpp"
 #include "pc5sec/userplane.hpp"
 #include "sim/toml_reader.hpp"
 
 namespace pc5sec::sim {
 namespace {
+
+// docs/scenarios.md, "Limits".
+constexpr double kMaxMediumDelayMs = 10'000;            // medium.delay_ms, medium.jitter_ms
+constexpr std::uint32_t kMaxPdus = 100'000;             // traffic.pdus, per source
+constexpr std::uint64_t kMaxScheduledPdus = 2'000'000;  // traffic.pdus x [[connect]]
+constexpr std::size_t kMaxNameLength = 64;
+
+// A UE name is its user info ID: it goes into link ids ("a>b#1"), key logs (space-separated),
+// file names of the diagrams and logs, so it is kept to letters, digits, '.', '_' and '-'.
+bool valid_name(std::string_view n) {
+    if (n.empty() || n.size() > kMaxNameLength) return false;
+    return std::all_of(n.begin(), n.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    });
+}
 
 constexpr std::array<std::pair<Attack, const char*>, 19> kAttacks{{
     {Attack::none, "none"},
@@ -70,7 +87,7 @@ Status named(const Reader& r, const toml::table& t, std::string_view where, std:
     auto v = from(text);
     if (!v)
         return r.bad(where.empty() ? std::string(key) : fmt::format("{}.{}", where, key),
-                     fmt::format("'{}': expected {}", text, v.error().message));
+                     fmt::format("'{}': expected {}", escape_text(text), v.error().message));
     out = *v;
     return {};
 }
@@ -81,8 +98,11 @@ Status read_ue(const Reader& r, const toml::table& t, std::size_t i, UeSpec& ue)
                       {"name", "l2", "relay", "in_coverage", "credentials", "rscs", "integrity",
                        "ciphering", "zone"}));
     PC5SEC_TRY(r.get(t, where, "name", ue.name));
-    if (ue.name.empty() || ue.name.size() > 64)
-        return r.bad(where + ".name", "a user info ID of 1 to 64 characters");
+    if (!valid_name(ue.name))
+        return r.bad(where + ".name",
+                     fmt::format("'{}': a user info ID of 1 to {} characters among A-Z a-z 0-9 "
+                                 ". _ - (docs/scenarios.md, \"Limits\")",
+                                 escape_text(ue.name), kMaxNameLength));
     PC5SEC_TRY(r.get(t, where, "l2", ue.l2));
     if (ue.l2 > 0xFFFFFE) return r.bad(where + ".l2", "a layer-2 ID is 24 bits (not 0xFFFFFF)");
     PC5SEC_TRY(r.get(t, where, "relay", ue.relay));
@@ -187,6 +207,10 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
                           {"delay_ms", "jitter_ms", "loss", "duplicate", "reorder", "corrupt"}));
         PC5SEC_TRY(r.get(*m, "medium", "delay_ms", s.medium.delay_ms));
         PC5SEC_TRY(r.get(*m, "medium", "jitter_ms", s.medium.jitter_ms));
+        if (s.medium.delay_ms > kMaxMediumDelayMs)
+            return r.bad("medium.delay_ms", fmt::format("at most {:.0f} ms", kMaxMediumDelayMs));
+        if (s.medium.jitter_ms > kMaxMediumDelayMs)
+            return r.bad("medium.jitter_ms", fmt::format("at most {:.0f} ms", kMaxMediumDelayMs));
         PC5SEC_TRY(r.probability(*m, "loss", s.medium.loss));
         PC5SEC_TRY(r.probability(*m, "duplicate", s.medium.duplicate));
         PC5SEC_TRY(r.probability(*m, "reorder", s.medium.reorder));
@@ -196,6 +220,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     if (const auto* t = root.get_as<toml::table>("traffic")) {
         PC5SEC_TRY(r.only(*t, "traffic", {"pdus", "size", "interval_ms", "bearer", "echo"}));
         PC5SEC_TRY(r.get(*t, "traffic", "pdus", s.traffic.pdus));
+        if (s.traffic.pdus > kMaxPdus)
+            return r.bad("traffic.pdus", fmt::format("at most {} per source", kMaxPdus));
         PC5SEC_TRY(r.get(*t, "traffic", "size", s.traffic.size));
         PC5SEC_TRY(r.get(*t, "traffic", "interval_ms", s.traffic.interval_ms));
         PC5SEC_TRY(r.get(*t, "traffic", "bearer", s.traffic.bearer));
@@ -269,7 +295,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     std::set<pc5::L2Id> l2s;
     for (std::size_t i = 0; i < s.ues.size(); ++i) {
         if (!names.insert(s.ues[i].name).second)
-            return r.bad(fmt::format("ue[{}].name", i), "'" + s.ues[i].name + "' twice");
+            return r.bad(fmt::format("ue[{}].name", i),
+                         "'" + escape_text(s.ues[i].name) + "' twice");
         if (s.ues[i].l2 && !l2s.insert(s.ues[i].l2).second)
             return r.bad(fmt::format("ue[{}].l2", i), "this layer-2 ID is taken");
     }
@@ -282,21 +309,29 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         const std::string where = fmt::format("connect[{}]", i);
         auto src = find(c.source), dst = find(c.target);
         if (src == s.ues.end() || src->relay)
-            return r.bad(where + ".source", "'" + c.source + "' is no end UE of [[ue]]");
+            return r.bad(where + ".source",
+                         "'" + escape_text(c.source) + "' is no end UE of [[ue]]");
         if (dst == s.ues.end() || dst->relay)
-            return r.bad(where + ".target", "'" + c.target + "' is no end UE of [[ue]]");
+            return r.bad(where + ".target",
+                         "'" + escape_text(c.target) + "' is no end UE of [[ue]]");
         if (s.path == pc5::Path::direct && !c.relay.empty())
             return r.bad(where + ".relay", "the direct path has no relay");
         if (s.path != pc5::Path::direct) {
             if (c.relay.empty()) return r.bad(where + ".relay", "a relay's name, or \"auto\"");
             auto rel = find(c.relay);
             if (c.relay != "auto" && (rel == s.ues.end() || !rel->relay))
-                return r.bad(where + ".relay", "'" + c.relay + "' is no relay of [[ue]]");
+                return r.bad(where + ".relay",
+                             "'" + escape_text(c.relay) + "' is no relay of [[ue]]");
             if (c.relay == "auto" && s.solution != pc5::Solution::a)
                 return r.bad(where + ".relay", "solution B names its relay (seed 001 step 1)");
         }
     }
     if (s.connects.empty()) return r.bad("connect", "a scenario needs at least one [[connect]]");
+    // Every PDU of every pair is scheduled when its pair is ready.
+    if (static_cast<std::uint64_t>(s.traffic.pdus) * s.connects.size() > kMaxScheduledPdus)
+        return r.bad("traffic.pdus",
+                     fmt::format("{} PDUs x {} establishments is above {} PDUs in one run",
+                                 s.traffic.pdus, s.connects.size(), kMaxScheduledPdus));
     // The attacker: its compromised UEs, then its rules (checked against both).
     std::vector<std::string> ue_names;
     for (const auto& u : s.ues)

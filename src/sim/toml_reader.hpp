@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <string>
@@ -17,6 +18,10 @@
 #include "pc5sec/sim.hpp"
 
 namespace pc5sec::sim {
+
+// Limits of scenario values (docs/scenarios.md, "Limits"): every number is finite, and a time
+// in milliseconds (a key ending in "_ms") is at most one day of virtual time.
+inline constexpr double kMaxMs = 86'400'000;
 
 struct Reader {
     std::string origin;
@@ -57,7 +62,11 @@ struct Reader {
                 out = node->as_floating_point()->get();
             else
                 return bad(full, "must be a number");
-            if (!(out >= 0)) return bad(full, "must not be negative");
+            if (std::isnan(out) || !(out >= 0)) return bad(full, "must not be negative");
+            if (std::isinf(out)) return bad(full, "must be a finite number");
+            if (key.ends_with("_ms") && out > kMaxMs)
+                return bad(full,
+                           fmt::format("at most {:.0f} ms (one day of virtual time)", kMaxMs));
         } else {
             if (!node->is_integer()) return bad(full, "must be an integer");
             const auto v = node->as_integer()->get();

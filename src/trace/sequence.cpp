@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "pc5sec/text.hpp"
 #include "pc5sec/trace.hpp"
 
 namespace pc5sec::trace {
@@ -12,7 +13,9 @@ namespace {
 
 constexpr int kLaneGap = 260, kLeft = 90, kTop = 90, kRow = 34;
 
-std::string escape(std::string_view s) {
+// Names and labels may carry a peer's octets: invalid UTF-8 becomes the text \xNN first.
+std::string escape(std::string_view raw) {
+    const std::string s = valid_utf8(raw);
     std::string out;
     out.reserve(s.size());
     for (char c : s) {

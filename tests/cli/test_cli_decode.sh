@@ -23,7 +23,7 @@ check_error missing-ie "establishment_request.source_user_info" "$bin" decode 01
 check_error past-end "length past the end" "$bin" decode 0e09580c0d3f09aa
 check_error duplicate "duplicate IE" "$bin" decode 0e09580001580002
 check_error second-bad "message 2" "$bin" decode 080c 0101
-check_error no-pcap "cannot open" "$bin" decode --pcap "$tmp/none.pcap"
+check_error no-pcap "no such file" "$bin" decode --pcap "$tmp/none.pcap"
 printf 'not a pcap file at all, no' > "$tmp/garbage.pcap"
 check_error garbage-pcap "pcap header" "$bin" decode --pcap "$tmp/garbage.pcap"
 

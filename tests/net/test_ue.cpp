@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "pc5sec/codec.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
@@ -192,6 +194,7 @@ class Trio {
         t.peers = {{"", kRelay, relay_addr}};
         t.keepalive = kKeepalive;
         t.input_fd = -1;
+        target_fd = target_sock.fd();
         t.socket = std::move(target_sock);
         t.deliver = [this](std::string_view line) { delivered.add(line); };
         t.log = [this](std::string_view line) { target_log.add(line); };
@@ -235,6 +238,7 @@ class Trio {
     }
 
     static constexpr pc5::Time kKeepalive = 500ms;
+    int target_fd = -1;  // the target's socket (owned by its Ue)
     Log delivered, target_log, source_log;
     Running target, source;
     Child relay_;
@@ -322,6 +326,35 @@ TEST_P(ThreeUes, InputEndReleasesTheLinksAndTheTargetStaysUp) {
             EXPECT_EQ(logs.find(r.value), std::string::npos) << r.label << " in a log line";
         }
     EXPECT_GT(std::filesystem::file_size(pcap), 24u + 16u);  // a header and frames
+}
+
+// No silent loss (docs/udp.md, "Loss"): the target's receive buffer is shrunk to the least the
+// kernel allows once the link is up, and 3,000 lines are sent unpaced. Lines are lost, and every
+// one of them is reported by the target: as datagrams the kernel dropped, or as data PDUs
+// missing (SN gaps); its summary says so and its exit status is kExitLost.
+TEST_P(ThreeUes, EveryLostLineIsReported) {
+    Trio trio(GetParam());
+    trio.send("first\n");
+    ASSERT_TRUE(wait_for([&] { return trio.delivered.size() >= 1; }, 60s))
+        << trio.source_log.all() << trio.target_log.all();
+    const int least = 1;
+    ASSERT_EQ(::setsockopt(trio.target_fd, SOL_SOCKET, SO_RCVBUF, &least, sizeof least), 0);
+    constexpr std::size_t kLines = 3000;
+    trio.send(join(lines(kLines, "flood")));
+    trio.end_input();
+    ASSERT_TRUE(wait_for([&] { return trio.source.exited(); }, 60s)) << trio.source_log.all();
+    EXPECT_EQ(trio.source.ue->stats().lines_sent, kLines + 1);
+    std::this_thread::sleep_for(500ms);  // what is still on its way
+    trio.target.stop();
+    const auto t = trio.target.ue->stats();
+    const std::uint64_t sent = kLines + 1, delivered = trio.delivered.size();
+    ASSERT_LT(delivered, sent) << "nothing was lost: the test proves nothing";
+    EXPECT_GE(t.datagrams_lost + t.data_missing, sent - delivered)
+        << "lost " << sent - delivered << ", reported " << t.datagrams_lost << " + "
+        << t.data_missing << "\n"
+        << trio.target_log.all();
+    EXPECT_EQ(trio.target.rc.load(), kExitLost);
+    EXPECT_TRUE(trio.target_log.contains("(exit 4)")) << trio.target_log.all();
 }
 
 INSTANTIATE_TEST_SUITE_P(Udp, ThreeUes,
@@ -420,3 +453,160 @@ TEST(Ue, BadConfigurationNamesTheField) {
 }
 
 }  // namespace
+
+namespace {
+
+// A relay alone (solution A), its log collected.
+struct LoneRelay {
+    UdpSocket bob = UdpSocket::bind(kLoopback).value();
+    Log log;
+    Running relay;
+    Address address;
+    explicit LoneRelay(const std::function<void(UeConfig&)>& tweak = {}) {
+        UeConfig r;
+        r.bundle = Bundles::get().dir / "relay1";
+        r.role = UeRole::relay;
+        r.l2_id = kRelay;
+        r.peers = {{"bob", kBob, bob.local()}};
+        r.input_fd = -1;
+        r.log = [this](std::string_view l) { log.add(l); };
+        if (tweak) tweak(r);
+        relay.ue = Ue::create(std::move(r)).value();
+        address = relay.ue->local_address();
+        relay.start();
+    }
+};
+
+// Every log line is one line of printable text: no newline, no ESC, no other control octet.
+void expect_clean(const Log& log) {
+    for (const auto& line : log.copy())
+        for (char c : line) {
+            const auto u = static_cast<unsigned char>(c);
+            ASSERT_TRUE(u >= 0x20 && u != 0x7F) << "control octet " << int(u) << " in: " << line;
+        }
+}
+
+}  // namespace
+
+// One unauthenticated establishment request whose user info IDs carry a newline, a forged log
+// line and terminal escape sequences: the relay's log gets them escaped (\x0a, \x1b), as one
+// line each, and the relay carries on.
+TEST(Ue, HostileUserInfoReachesTheRelayLogEscaped) {
+    LoneRelay r;
+    const std::string hostile =
+        "bob\n13:45:14.557 relay relay1: link established (forged)\x1b[2J\x1b]0;owned\x07\xff";
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(hostile.data());
+    std::optional<codec::DirectLinkEstablishmentRequest> req;
+    for (const auto& m : codec::sample_messages(true))
+        if (const auto* q = std::get_if<codec::DirectLinkEstablishmentRequest>(&m)) req = *q;
+    ASSERT_TRUE(req);
+    req->source_user_info = codec::Octets{std::span(bytes, hostile.size())};
+    req->target_user_info = codec::Octets{std::span(bytes, hostile.size())};
+    req->relay_indication = codec::RelayIndication::via_layer3_relay;
+    pc5::Frame f;
+    f.src = kAlice;
+    f.dst = kRelay;
+    f.lcid = pc5::lcid::kSrb0;
+    f.pdu = codec::encode(codec::Message{*req}).value();
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+    f.dst = 0x000077;  // and one for another UE, which names nothing of the peer's
+    ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+    ASSERT_TRUE(wait_for([&] { return r.relay.ue->stats().datagrams_received >= 2; }, 20s));
+    std::this_thread::sleep_for(200ms);
+    EXPECT_FALSE(r.relay.exited());
+    r.relay.stop();
+    EXPECT_EQ(r.relay.rc.load(), kExitOk);
+    expect_clean(r.log);
+    EXPECT_FALSE(r.log.contains("\n13:45:14.557")) << r.log.all();
+    EXPECT_TRUE(r.log.contains("\\x0a13:45:14.557 relay relay1: link established (forged)\\x1b[2J"))
+        << r.log.all();
+}
+
+// A flood of bad datagrams: every one is counted, at most a burst of lines a second is logged,
+// and the rest is summarised ("... N more ... suppressed").
+TEST(Ue, AFloodOfBadDatagramsLogsABoundedNumberOfLines) {
+    LoneRelay r;
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    const std::string junk = "\x1b[31mnot a pc5sec frame\n";
+    constexpr int kFlood = 5000;
+    for (int i = 0; i < kFlood; ++i) {
+        while (!stranger.send_to(
+            r.address, std::span(reinterpret_cast<const std::uint8_t*>(junk.data()), junk.size())))
+            std::this_thread::sleep_for(1ms);                  // our own send buffer is full: wait
+        if (i % 500 == 499) std::this_thread::sleep_for(5ms);  // let the relay's buffer drain
+    }
+    ASSERT_TRUE(wait_for(
+        [&] {
+            const auto s = r.relay.ue->stats();
+            return s.datagrams_received >= kFlood * 9 / 10 &&
+                   s.datagrams_dropped >= kFlood * 9 / 10;
+        },
+        20s))
+        << r.relay.ue->stats().datagrams_received;
+    r.relay.stop();
+    const auto s = r.relay.ue->stats();
+    EXPECT_EQ(s.datagrams_dropped, s.datagrams_received);
+    expect_clean(r.log);
+    std::size_t drop_lines = 0;
+    for (const auto& l : r.log.copy())
+        drop_lines += l.find("dropped a datagram") != std::string::npos;
+    EXPECT_GE(drop_lines, 1u);
+    EXPECT_LE(drop_lines, 40u) << r.log.all();  // 10 a second, the flood lasts a few seconds
+    EXPECT_LE(r.log.size(), 60u) << r.log.all();
+    EXPECT_TRUE(r.log.contains("more \"dropped datagram\" lines suppressed")) << r.log.all();
+}
+
+// A flood of frames from fresh layer-2 IDs: the learned-peer table stays within
+// UeConfig::max_learned_peers (the least recently heard forgotten first), the relay carries on.
+TEST(Ue, AFloodOfFreshL2IdsDoesNotGrowThePeerTablePastItsBound) {
+    LoneRelay r([](UeConfig& c) { c.max_learned_peers = 16; });
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    pc5::Frame f;
+    f.dst = kRelay;
+    f.lcid = 4;
+    f.pdu = {1, 2, 3, 4, 5, 6};
+    constexpr int kFlood = 2000;
+    for (int i = 0; i < kFlood; ++i) {
+        f.src = 0x100000 + static_cast<pc5::L2Id>(i);
+        ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+        if (i % 200 == 199) std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_TRUE(wait_for([&] { return r.relay.ue->stats().datagrams_received >= kFlood; }, 20s))
+        << r.relay.ue->stats().datagrams_received << " received, "
+        << r.relay.ue->stats().datagrams_lost << " lost";
+    const auto s = r.relay.ue->stats();
+    EXPECT_LE(s.learned_peers, 16u);
+    EXPECT_EQ(s.learned_peers, 16u);
+    EXPECT_EQ(s.peers_evicted, kFlood - 16u);
+    EXPECT_FALSE(r.relay.exited());
+    r.relay.stop();
+    EXPECT_EQ(r.relay.rc.load(), kExitOk);
+    expect_clean(r.log);
+}
+
+// A flood of discovery solicitations: a relay answers at most
+// UeConfig::discovery_answers_per_second a second, counts the rest and carries on.
+TEST(Ue, DiscoveryAnswersAreRateLimited) {
+    LoneRelay r([](UeConfig& c) { c.discovery_answers_per_second = 10; });
+    auto stranger = UdpSocket::bind(kLoopback).value();
+    pc5::Frame f;
+    f.src = kAlice;
+    f.dst = pc5::kBroadcastL2Id;
+    f.lcid = pc5::lcid::kDiscovery;
+    f.pdu = {0xff, 0x00};  // not even a message: refused by the bound before it is parsed
+    constexpr int kFlood = 300;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kFlood; ++i)
+        ASSERT_TRUE(stranger.send_to(r.address, *encode_frame(f)));
+    ASSERT_TRUE(wait_for([&] { return r.relay.ue->stats().datagrams_received >= kFlood; }, 20s));
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start)
+            .count();
+    const auto s = r.relay.ue->stats();
+    EXPECT_GE(s.discovery_unanswered, static_cast<std::uint64_t>(kFlood - 10 * (seconds + 2)));
+    EXPECT_LE(s.discovery_unanswered, static_cast<std::uint64_t>(kFlood - 10));
+    EXPECT_TRUE(r.log.contains("discovery solicitation not answered")) << r.log.all();
+    r.relay.stop();
+    EXPECT_EQ(r.relay.rc.load(), kExitOk);
+}

@@ -36,3 +36,22 @@ TEST(KeyLog, CollectorLatest) {
     EXPECT_EQ(c.latest("NRPEK", "x"), "02");
     EXPECT_EQ(c.latest("NRPIK", "x"), "");
 }
+
+// A label pc5sec does not write is kept (the rest still decodes) and named, by its line, in a
+// warning; the label is escaped, since a key log may come from anyone.
+TEST(KeyLog, UnknownLabelsGiveAWarningNamingTheLine) {
+    std::vector<std::string> warnings;
+    const std::string text =
+        "# comment\nKNRP a>b#1 00\nKNRPP a>b#1 00\n\nNRPEK a>b#1 11\nX\x1b[2J a>b#1 22\n";
+    auto r = pc5::parse_key_log(text, &warnings);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->size(), 4u);
+    ASSERT_EQ(warnings.size(), 2u);
+    EXPECT_EQ(warnings[0], "line 3: unknown label \"KNRPP\" (ignored)");
+    EXPECT_EQ(warnings[1], "line 6: unknown label \"X\\x1b[2J\" (ignored)");
+    // Without a list to fill, nothing changes.
+    EXPECT_TRUE(pc5::parse_key_log(text));
+    for (const char* known : {"KNRP", "NONCE_1", "NONCE_2", "KNRP_SESS", "KNRP_SESS_ID", "ALGS",
+                              "NRPEK", "NRPIK", "KD", "KD_SESS"})
+        EXPECT_TRUE(pc5::is_known_key_log_label(known)) << known;
+}

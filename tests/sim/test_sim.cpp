@@ -231,7 +231,68 @@ INSTANTIATE_TEST_SUITE_P(
             "\"alice\"\ntarget = \"bob\"\n",
             "path"},
         Bad{"[expect.drops_min]\nbad_mac = 1\n", "expect.drops_min.bad_mac"},
-        Bad{"seed = \"one\"\n", "seed"}, Bad{"rsc = 0x1000000\n", "rsc"}, Bad{"", "connect"}));
+        Bad{"seed = \"one\"\n", "seed"}, Bad{"rsc = 0x1000000\n", "rsc"}, Bad{"", "connect"},
+        // Limits (docs/scenarios.md, "Limits"): finite times, bounded delays and counts.
+        Bad{"[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = \"r\"\nat_ms = inf\n",
+            "connect[0].at_ms"},
+        Bad{"[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = \"r\"\nat_ms = nan\n",
+            "connect[0].at_ms"},
+        Bad{"[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = \"r\"\nat_ms = 1e12\n",
+            "connect[0].at_ms"},
+        Bad{"[medium]\ndelay_ms = inf\n", "medium.delay_ms"},
+        Bad{"[medium]\ndelay_ms = 1e9\n", "medium.delay_ms"},
+        Bad{"[medium]\ndelay_ms = 10001\n", "medium.delay_ms"},
+        Bad{"[medium]\njitter_ms = 20000\n", "medium.jitter_ms"},
+        Bad{"[traffic]\ninterval_ms = inf\n", "traffic.interval_ms"},
+        Bad{"[traffic]\npdus = 20000000\n", "traffic.pdus"},
+        Bad{"[traffic]\npdus = 100001\n", "traffic.pdus"},
+        Bad{"[traffic]\npdus = 100000\n[scale]\npairs = 21\nrelays = 1\n", "traffic.pdus"},
+        Bad{"duration_s = inf\n", "duration_s"},
+        Bad{"[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = "
+            "\"r\"\n[[attacker]]\naction "
+            "= \"delay\"\ndelay_ms = inf\n[attacker.match]\nmessage = "
+            "\"establishment_request\"\n",
+            "attacker[0].delay_ms"}));
+
+// A UE name is a user info ID in a documented character set (docs/scenarios.md, "Limits"): it
+// goes into link ids ("a>b#1"), key-log lines (space-separated) and file names.
+TEST(BadScenarioUe, NamesOutsideTheCharacterSetAreRefused) {
+    for (const std::string& name : std::vector<std::string>{
+             "a>b", "a b", "", std::string(65, 'a'), "a/b", "a\\u001b[2J", "alice\\n", "ali#ce"}) {
+        auto r = parse_scenario("[[ue]]\nname = \"" + name + "\"\n", "t");
+        ASSERT_FALSE(r) << name;
+        EXPECT_EQ(r.error().field, "t: ue[0].name") << name;
+        for (char c : r.error().message)
+            EXPECT_GE(static_cast<unsigned char>(c), 0x20) << r.error().message;
+    }
+    for (const std::string& name :
+         std::vector<std::string>{"relay-1", "src_2", "bob.example", std::string(64, 'z')})
+        EXPECT_NE(parse_scenario("[[ue]]\nname = \"" + name + "\"\n", "t").error().field,
+                  "t: ue[0].name")
+            << name;
+}
+
+// A corrupted user info ID that lands in a failure reason: the report is still written, its JSON
+// valid UTF-8 with the stray octets as \xNN text, its table free of control octets.
+TEST(HostileStrings, ACorruptedUserInfoIdGivesValidJsonAndACleanTable) {
+    const std::string text =
+        "name = \"t\"\npath = \"l3\"\n[[ue]]\nname = \"alice\"\n[[ue]]\nname = \"bob\"\n"
+        "[[ue]]\nname = \"r\"\nrelay = true\n[[connect]]\nsource = \"alice\"\ntarget = "
+        "\"bob\"\nrelay = \"r\"\n[[attacker]]\naction = \"modify\"\n[attacker.match]\nmessage "
+        "= \"establishment_request\"\nfrom = \"alice\"\nto = \"r\"\n[attacker.modify]\nset = { "
+        "source_user_info = \"0xff0a1b5b324a626f62\" }\n";
+    auto s = parse_scenario(text, "t.toml");
+    ASSERT_TRUE(s) << s.error().describe();
+    auto r = run(*s, {});
+    ASSERT_TRUE(r) << r.error().describe();
+    json j;
+    ASSERT_NO_THROW(j = json::parse(r->json)) << r->json;
+    EXPECT_NE(r->json.find("\\\\xff"), std::string::npos) << r->json;
+    for (char c : r->summary)
+        EXPECT_TRUE(c == '\n' || static_cast<unsigned char>(c) >= 0x20) << r->summary;
+    for (const auto& [name, svg] : r->diagrams)
+        EXPECT_EQ(svg.find('\xff'), std::string::npos) << name;
+}
 
 // The largest data each path carries: 8952 octets in IPv6/UDP through a layer-3 relay, a whole
 // 9000-octet SDU otherwise; both arrive.
