@@ -151,17 +151,22 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     for (auto i : zones[u.zone])
         directory[ues[i]->spec.name] = ues[i]->spec.l2;
     auto level = [](const std::string& text) { return *policy_level_from_name(text, "policy"); };
+    // Step 0, for A and B-hardened alike: in coverage the provisioning function renews
+    // credentials (seed 000 FFS); out of coverage an expired one is refused with #6.
+    auto manager = [&] {
+        auto m = std::make_shared<creds::CredentialManager>(
+            std::move(issued.key), std::move(issued.certificate), std::move(*trust));
+        m->set_logger([](std::string_view) {});
+        if (u.in_coverage) m->set_provisioning_function(&*pf);
+        ue.creds = m;
+        return m;
+    };
     if (s.solution == pc5::Solution::a) {
         link::Config c;
         c.user_info = u.name;
         c.l2_id = u.l2;
         c.role = u.relay ? link::UeRole::relay : link::UeRole::end_ue;
-        c.credentials = std::make_shared<creds::CredentialManager>(
-            std::move(issued.key), std::move(issued.certificate), std::move(*trust));
-        c.credentials->set_logger([](std::string_view) {});
-        ue.creds = c.credentials;
-        // Step 0: in coverage the provisioning function renews credentials (seed 000 FFS).
-        if (u.in_coverage) c.credentials->set_provisioning_function(&*pf);
+        c.credentials = manager();
         c.in_coverage = u.in_coverage;
         c.wall_epoch = kEpoch;
         c.rng = &rng;
@@ -187,12 +192,7 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.mode = s.solution == pc5::Solution::b_literal ? sigauth::Mode::literal
                                                         : sigauth::Mode::hardened;
         if (c.mode == sigauth::Mode::hardened) {
-            // Step 0 as solution A does it: renewal in coverage, #6 out of coverage.
-            c.credentials = std::make_shared<creds::CredentialManager>(
-                std::move(issued.key), std::move(issued.certificate), std::move(*trust));
-            c.credentials->set_logger([](std::string_view) {});
-            ue.creds = c.credentials;
-            if (u.in_coverage) c.credentials->set_provisioning_function(&*pf);
+            c.credentials = manager();
             c.in_coverage = u.in_coverage;
         } else {
             c.key = std::move(issued.key);  // literal: raw public keys (seed 001)

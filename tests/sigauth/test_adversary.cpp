@@ -130,13 +130,6 @@ TEST_P(Adversary, AGenuineRejectIsBelievedWhenHeardTwice) {
 INSTANTIATE_TEST_SUITE_P(Modes, Adversary, ::testing::Values(Mode::literal, Mode::hardened),
                          [](const auto& i) { return std::string(name(i.param)); });
 
-pc5::Frame forwarded_request(World& w) {
-    for (const auto& f : w.radio.sent)
-        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) return f;
-    ADD_FAILURE() << "no forwarded request";
-    return {};
-}
-
 TEST(Freshness, AReplayRecordedAnHourAgoIsRefusedAsStale) {
     World w(Mode::hardened);
     w.build();

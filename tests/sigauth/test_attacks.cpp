@@ -376,13 +376,6 @@ TEST(KeySubstitution, LiteralAcceptsTheRelaysKeyHardenedRefuses) {
 
 // ---- replay ----
 
-pc5::Frame forwarded_request(World& w) {
-    for (const auto& f : w.radio.sent)
-        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) return f;
-    ADD_FAILURE() << "no forwarded request";
-    return {};
-}
-
 TEST(Replay, LiteralTargetAcceptsAReplayedRequest) {
     World w(Mode::literal);
     w.build();

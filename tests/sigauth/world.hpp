@@ -123,4 +123,12 @@ class World {
     }
 };
 
+// The request as the relay forwarded it to the target (an attacker's recording of it).
+inline pc5::Frame forwarded_request(World& w) {
+    for (const auto& f : w.radio.sent)
+        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) return f;
+    ADD_FAILURE() << "no forwarded request";
+    return {};
+}
+
 }  // namespace pc5sec::sigauth::test
