@@ -188,7 +188,6 @@ struct Engine::Impl {
         // NRPEK / NRPIK, handed to the user plane only by Engine::data_keys.
         std::optional<Nrpek> nrpek;
         std::optional<Nrpik> nrpik;
-        bool used = false;  // a protected PDU has been received
         // Target: the accept it sent, re-sent for a retransmitted request (T5080).
         std::array<std::uint8_t, 32> request_digest{};
         std::vector<std::uint8_t> accept_pdu;
@@ -1431,7 +1430,6 @@ struct Engine::Impl {
             return drop(pc5::DropReason::unexpected,
                         fmt::format("{} not expected end to end", codec::message_name(type)),
                         it->summary.id);
-        it->used = true;
         it->last_alive = now;
         if (!it->confirmed) {
             // Key confirmation: the source holds KD. Now the link is established.
