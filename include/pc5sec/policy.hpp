@@ -39,6 +39,16 @@ enum class PolicyLevel : std::uint8_t { not_needed = 0, preferred = 1, required 
 std::string_view name(PolicyLevel p) noexcept;  // "not-needed", "preferred", "required"
 Result<PolicyLevel> policy_level_from_name(std::string_view text, std::string_view field);
 
+// TS 33.536 5.3.3.1.2 (3gpp-facts §2): NOT NEEDED against REQUIRED is a mismatch (#10), and a
+// protection is active only when neither side says NOT NEEDED. Both solutions check with these.
+constexpr bool policy_mismatch(PolicyLevel ours, PolicyLevel theirs) noexcept {
+    return (ours == PolicyLevel::not_needed && theirs == PolicyLevel::required) ||
+           (ours == PolicyLevel::required && theirs == PolicyLevel::not_needed);
+}
+constexpr bool policy_active(PolicyLevel ours, PolicyLevel theirs) noexcept {
+    return ours != PolicyLevel::not_needed && theirs != PolicyLevel::not_needed;
+}
+
 struct SecurityPolicy {
     PolicyLevel integrity = PolicyLevel::required;
     PolicyLevel ciphering = PolicyLevel::preferred;

@@ -22,14 +22,12 @@ std::uint32_t tag_of(const Nonce& n) {
 // The ProSe identifier the requests carry (TS 24.554: the ProSe application identifiers).
 constexpr std::string_view kProseIdentifier = "pc5sec.u2u";
 
-// TS 33.536 5.3.3.1.2 / 3gpp-facts §2: NOT NEEDED against REQUIRED is a mismatch.
+// TS 33.536 5.3.3.1.2 / 3gpp-facts §2 (pc5sec/policy.hpp), against a peer's IE.
 bool mismatch(PolicyLevel a, codec::PolicyValue b) {
-    auto bb = static_cast<PolicyLevel>(b);
-    return (a == PolicyLevel::not_needed && bb == PolicyLevel::required) ||
-           (a == PolicyLevel::required && bb == PolicyLevel::not_needed);
+    return policy_mismatch(a, static_cast<PolicyLevel>(b));
 }
 bool active(PolicyLevel a, codec::PolicyValue b) {
-    return a != PolicyLevel::not_needed && static_cast<PolicyLevel>(b) != PolicyLevel::not_needed;
+    return policy_active(a, static_cast<PolicyLevel>(b));
 }
 bool has_ea(codec::UeSecurityCapabilities c, CipheringAlgorithm a) {
     return (c.ea >> (7 - static_cast<unsigned>(a)) & 1u) != 0;
