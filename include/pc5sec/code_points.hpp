@@ -121,7 +121,9 @@ inline constexpr std::uint8_t kKeyEstInfoVersion = 1;
 inline constexpr std::uint8_t kAuthInfoVersion = 1;
 
 // Key_Est_Info (solution A) credential methods and TLV tags (pc5sec's own container format).
-enum class KeyEstMethod : std::uint8_t { certificate = 1, psk = 2 };
+// 3: a fresh ephemeral key alone, under keys an existing KD already protects (solution B's
+// re-keying, docs/solution-b.md): no certificate, no signature.
+enum class KeyEstMethod : std::uint8_t { certificate = 1, psk = 2, ephemeral = 3 };
 enum class KeyEstTag : std::uint8_t {
     certificate = 0x01,
     ephemeral_public_key = 0x02,

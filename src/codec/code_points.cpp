@@ -146,6 +146,10 @@ constexpr CodePoint kTable[] = {
     CodePoint{K::key_est_method, 1, "certificate", "certificate + signed ephemeral (EC)DH",
               S::provisional, kOwn},
     CodePoint{K::key_est_method, 2, "psk", "pre-shared key", S::provisional, kOwn},
+    CodePoint{K::key_est_method, 3, "ephemeral",
+              "a fresh ephemeral key alone, inside PC5-S protected end to end (solution B "
+              "re-keying)",
+              S::provisional, kOwn},
 
     CodePoint{K::key_est_tag, 0x01, "certificate", "certificate (DER)", S::provisional, kOwn},
     CodePoint{K::key_est_tag, 0x02, "ephemeral_public_key", "ephemeral public key", S::provisional,

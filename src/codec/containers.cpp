@@ -91,6 +91,14 @@ Status Traits<KeyEstInfo>::check(const KeyEstInfo& v) {
             if (!v.psk_identity) return missing("psk_identity", "method psk");
             if (!v.nonce) return missing("nonce", "method psk");
             return {};
+        case KeyEstMethod::ephemeral:
+            // Solution B re-keying: the message that carries it is protected under keys from KD,
+            // which authenticate the key; a certificate or signature would add nothing.
+            if (!v.ephemeral_public_key) return missing("ephemeral_public_key", "method ephemeral");
+            if (v.certificate || v.signature || v.psk_identity)
+                return make_error(Errc::malformed, "method",
+                                  "method ephemeral carries the ephemeral key alone");
+            return {};
     }
     return reserved("method", u8_of(v.method), "a Key_Est_Info method");
 }

@@ -199,6 +199,7 @@ local SCHEMA = {
     ["Key_Est_Info method"] = {
       [1] = { name = "certificate", status = "provisional" },
       [2] = { name = "psk", status = "provisional" },
+      [3] = { name = "ephemeral", status = "provisional" },
     },
     ["Key_Est_Info tag"] = {
       [1] = { name = "certificate", status = "provisional" },
