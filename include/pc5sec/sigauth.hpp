@@ -35,6 +35,7 @@
 #include "pc5sec/keys.hpp"
 #include "pc5sec/messages.hpp"
 #include "pc5sec/pc5.hpp"
+#include "pc5sec/policy.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/rng.hpp"
 
@@ -53,6 +54,7 @@ enum class Role : std::uint8_t { end_ue, relay };
 namespace fc {
 inline constexpr std::uint8_t kKd = 0xB0;      // hardened KD from the static and ephemeral ECDH
 inline constexpr std::uint8_t kKdSess = 0xB1;  // KD-sess from KD and the two freshness values
+inline constexpr std::uint8_t kKdSessRekey = 0xB2;  // re-keying: KD-sess' from KD, fresh nonces
 }  // namespace fc
 
 // What literal mode leaves out on purpose (seed 001 as written), said wherever it runs
@@ -137,12 +139,14 @@ struct Config {
     // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
     // frame to forward; the relay cannot read the end-to-end release.
     pc5::Time route_idle_timeout = std::chrono::minutes(30);
-    // Algorithms, most preferred first. The source advertises them as its UE security
-    // capabilities; the target picks the first of its own list that the source supports.
-    std::vector<CipheringAlgorithm> ciphering{CipheringAlgorithm::nea2, CipheringAlgorithm::nea3,
-                                              CipheringAlgorithm::nea1, CipheringAlgorithm::nea0};
-    std::vector<IntegrityAlgorithm> integrity{IntegrityAlgorithm::nia2, IntegrityAlgorithm::nia3,
-                                              IntegrityAlgorithm::nia1};
+    // This UE's policy.toml (pc5sec/policy.hpp), checked as solution A checks it: algorithms,
+    // most preferred first (the source advertises them as its UE security capabilities, the
+    // target picks the first of its own list that the source supports), and the signalling
+    // security policy (the request carries the source's; the target refuses a mismatch with #10,
+    // and a required ciphering with no common algorithm with #8: the target chooses, and signs
+    // its choice, as solution A's responder does). Integrity is always active in solution B: it has
+    // no null-integrity mode. A relay uses none of it: it cannot read the end-to-end PC5-S.
+    PolicyFile policy;
     Tamper tamper;  // relays only; see Tamper
 };
 
@@ -175,6 +179,10 @@ class Engine final : public pc5::Endpoint {
     // Sends a protected PROSE DIRECT LINK KEEPALIVE REQUEST end to end; the peer answers with a
     // protected KEEPALIVE RESPONSE. Errc::state naming "link_id" if no such link.
     Status send_keepalive(std::string_view link_id, pc5::Time now);
+    // Re-keys one established link end to end (docs/solution-b.md "Re-keying"): fresh nonces
+    // (hardened: and fresh ephemeral keys) give a new KD-sess, NRPEK/NRPIK and KNRP-sess ID MSB;
+    // LinkRekeyed at both ends. Errc::state naming "link_id" if no such established link.
+    Status rekey(std::string_view link_id, pc5::Time now);
     // Releases one established link (TS 24.554 release: a protected RELEASE REQUEST end to end;
     // the peer answers RELEASE ACCEPT). Errc::state naming "link_id" if no such link.
     Status release(std::string_view link_id, pc5::Time now);

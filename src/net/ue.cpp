@@ -5,8 +5,8 @@
 //     engine; on LinkEstablished / LinkRekeyed the driver installs engine.data_keys(id);
 //   - a relay's user plane observes the LCID-55 frames its engine forwards; a layer-3 relay
 //     joins its two hops (add_l3_route); RekeyNeeded makes it call link::Engine::rekey;
-//   - solution B's relay is found by Model B discovery here (discovery.hpp), and its links are
-//     watched with end-to-end keep-alives (solution A's engine runs its own).
+//   - solution B's relay is found by Model B discovery here (discovery.hpp); keep-alive and
+//     lost-peer detection are each engine's own (Config keepalive_interval / t_keepalive).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,8 +50,7 @@ using Clock = std::chrono::steady_clock;
 using pc5::Time;
 
 constexpr std::uint8_t kBearer = userplane::kFirstBearer;  // LCID 4: the one data bearer
-constexpr Time kKeepaliveAnswer = 1s;    // wait for a keep-alive response, then ask again
-constexpr unsigned kKeepaliveTries = 4;  // the first request and 3 retransmissions
+constexpr Time kKeepaliveAnswer = 1s;  // wait for a keep-alive response, then ask again
 constexpr Time kDiscoveryInterval = 1s;
 constexpr unsigned kDiscoveryTries = 4;
 constexpr Time kE2eReleaseWait = 1500ms;  // end-to-end links go first (through the relay)
@@ -131,8 +130,6 @@ struct Ue::Impl {
 
     struct LinkState {
         pc5::LinkSummary s;
-        Time last_alive{0};
-        Time next_keepalive{0};
     };
     std::map<std::string, LinkState> links;
 
@@ -356,15 +353,7 @@ struct Ue::Impl {
         if (phase == Phase::releasing_e2e) t = std::min(t, e2e_deadline);
         t = std::min(t, next_log_summary());
         if (ready && !queue.empty() && !finishing) t = std::min(t, now + 1ms);
-        if (!is_a())
-            for (const auto& [id, l] : links)
-                t = std::min(t, std::min(l.next_keepalive, loss_time(l)));
         return t;
-    }
-
-    Time loss_time(const LinkState& l) const {
-        if (cfg.keepalive <= Time{0}) return pc5::kNever;
-        return l.last_alive + cfg.keepalive + kKeepaliveAnswer * kKeepaliveTries;
     }
 
     int run() {
@@ -456,7 +445,6 @@ struct Ue::Impl {
                 discovery_next = now + kDiscoveryInterval;
             }
         }
-        if (!is_a() && !finishing) watch_b_links();
         send_lines();
         if (cfg.role == UeRole::source && !finishing && ready && !input_open && queue.empty())
             finish(kExitOk, fmt::format("input ended: {} lines sent; releasing the links",
@@ -465,32 +453,6 @@ struct Ue::Impl {
             release_rest();
         if (capture && now >= next_save) save_capture();
         flush_log_limits(false);
-    }
-
-    // Solution B: the driver watches each end-to-end link with keep-alives.
-    void watch_b_links() {
-        std::vector<std::string> lost;
-        for (auto& [id, l] : links) {
-            if (now >= loss_time(l)) {
-                lost.push_back(id);
-                continue;
-            }
-            if (now >= l.next_keepalive) {
-                (void)b->send_keepalive(id, now);
-                const bool overdue = now - l.last_alive >= cfg.keepalive;
-                l.next_keepalive = cfg.keepalive > Time{0}
-                                       ? now + (overdue ? kKeepaliveAnswer : cfg.keepalive)
-                                       : pc5::kNever;
-            }
-        }
-        for (const auto& id : lost) {
-            auto it = links.find(id);
-            if (it == links.end()) continue;
-            const auto peer = it->second.s.peer;
-            links.erase(it);
-            up->remove(id);
-            peer_lost(id, peer);
-        }
     }
 
     void peer_lost(const std::string& id, const std::string& peer) {
@@ -631,40 +593,28 @@ struct Ue::Impl {
         }
         if (is_relay() && is_a() && f.lcid == pc5::lcid::kSrb0) note_request(f);
         forwarded_mark = engine->counters().frames_forwarded;
-        if (!is_a() && is_end() && f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() >= 2) {
-            const auto& rx_msgs = engine->counters().received_messages;
-            auto of = [&](codec::MessageType t) {
-                auto it = rx_msgs.find(t);
+        if (!is_a() && is_end() && !ready && f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() >= 2) {
+            auto answers = [&] {
+                const auto& rx_msgs = engine->counters().received_messages;
+                auto it = rx_msgs.find(codec::MessageType::keepalive_response);
                 return it == rx_msgs.end() ? std::uint64_t{0} : it->second;
             };
-            std::uint64_t before = 0;
-            for (const auto& [t, n] : rx_msgs)
-                before += n;
-            const auto answers = of(codec::MessageType::keepalive_response);
+            const auto before = answers();
             engine->receive(f, now);
-            std::uint64_t after = 0;
-            for (const auto& [t, n] : engine->counters().received_messages)
-                after += n;
-            // An authenticated end-to-end message (its MAC-I verified): the peer is there.
-            if (after > before)
-                alive(static_cast<std::uint16_t>(f.pdu[0] << 8 | f.pdu[1]),
-                      of(codec::MessageType::keepalive_response) > answers);
+            // A KEEPALIVE RESPONSE that verified (its MAC-I under keys from KD) on the data link:
+            // the path through the relay works both ways.
+            if (answers() > before)
+                path_answers(static_cast<std::uint16_t>(f.pdu[0] << 8 | f.pdu[1]));
             return;
         }
         engine->receive(f, now);
     }
 
-    void alive(std::uint16_t knrp_sess_id, bool answer) {
-        for (auto& [id, l] : links)
-            if (l.s.knrp_sess_id.value == knrp_sess_id) {
-                l.last_alive = now;
-                if (l.next_keepalive < now + cfg.keepalive && cfg.keepalive > Time{0})
-                    l.next_keepalive = now + cfg.keepalive;
-                if (answer && id == data_link && !ready) {
-                    ready = true;
-                    log("the path through the relay answers: sending lines");
-                }
-            }
+    void path_answers(std::uint16_t knrp_sess_id) {
+        auto it = links.find(data_link);
+        if (it == links.end() || it->second.s.knrp_sess_id.value != knrp_sess_id) return;
+        ready = true;
+        log("the path through the relay answers: sending lines");
     }
 
     // A layer-3 relay reads which target each source asks for (the request is not protected).
@@ -733,8 +683,7 @@ struct Ue::Impl {
     void on_engine_event(const pc5::Event& ev) {
         if (const auto* e = std::get_if<pc5::LinkEstablished>(&ev)) {
             const auto& s = e->link;
-            links[s.id] = LinkState{s, now, now + cfg.keepalive};
-            if (cfg.keepalive <= Time{0}) links[s.id].next_keepalive = pc5::kNever;
+            links[s.id] = LinkState{s};
             count([](UeStats& st) { ++st.links_established; });
             log(fmt::format("link {} established: {} {} {} {} ({}), {}/{}, KNRP-sess ID {:04x}{}",
                             s.id, pc5::name(s.kind), s.local, s.initiator ? "->" : "<-", s.peer,
@@ -788,8 +737,8 @@ struct Ue::Impl {
         const bool known = links.erase(r.id) > 0;
         std::erase_if(hop_to, [&](const auto& p) { return p.second == r.id; });
         if (known) count([](UeStats& s) { ++s.links_released; });
-        const bool lost = is_a() && !r.by_peer &&
-                          r.cause == codec::Cause::direct_connection_not_available && !finishing;
+        const bool lost =
+            !r.by_peer && r.cause == codec::Cause::direct_connection_not_available && !finishing;
         if (lost) {
             peer_lost(r.id, r.peer);
         } else {
@@ -804,7 +753,6 @@ struct Ue::Impl {
 
     void on_up_event(const pc5::Event& ev) {
         if (const auto* d = std::get_if<pc5::DataReceived>(&ev)) {
-            if (auto it = links.find(d->link_id); it != links.end()) it->second.last_alive = now;
             if (rx_header) note_sn(*rx_header);
             if (cfg.role == UeRole::target) {
                 // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
@@ -1221,8 +1169,9 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
         c.capture = d->capture.has_value();
         c.directory = directory;
         c.wall_clock_at_zero = wall_epoch;
-        c.ciphering = bundle->policy.ciphering;
-        c.integrity = bundle->policy.integrity;
+        c.policy = bundle->policy;             // policy.toml, checked as solution A checks it
+        c.keepalive_interval = cfg.keepalive;  // the engine watches the peer, as A's does
+        c.t_keepalive = kKeepaliveAnswer;
         auto e = sigauth::Engine::create(std::move(c));
         if (!e) return std::move(e).error();
         d->b = std::move(*e);

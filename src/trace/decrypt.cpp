@@ -463,7 +463,10 @@ class Decipherer {
             tried = true;
             std::vector<bool> ciphers;
             if (has_cipher) ciphers.push_back(true);
-            if (!has_cipher || !pdcp || bearer == kSrbSecurityMode) ciphers.push_back(false);
+            // Solution B's re-keying command travels end to end integrity-only (its bearer, no
+            // SRAP: docs/solution-b.md "Re-keying").
+            if (!has_cipher || !pdcp || bearer == kSrbSecurityMode || bearer == kSolutionBBearer)
+                ciphers.push_back(false);
             const bool mac_tells = k && k->integ;
             for (const bool cipher : ciphers) {
                 // Without NIA the zero MAC-I depends on DIRECTION only through the keystream.

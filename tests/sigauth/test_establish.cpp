@@ -255,14 +255,77 @@ TEST_P(Establish, UnknownTargetAtTheRelay) {
 
 TEST_P(Establish, NoCommonAlgorithmIsCause8) {
     World w(GetParam());
-    w.source_cfg.integrity = {IntegrityAlgorithm::nia1};
-    w.target_cfg.integrity = {IntegrityAlgorithm::nia3};
+    w.source_cfg.policy.integrity = {IntegrityAlgorithm::nia1};
+    w.target_cfg.policy.integrity = {IntegrityAlgorithm::nia3};
     w.build();
     w.connect();
     auto f = w.failures(*w.source);
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].cause, codec::Cause::ue_security_capabilities_mismatch);
     EXPECT_TRUE(f[0].by_peer);
+}
+
+// policy.toml, checked as solution A checks it (TS 33.536 5.3.3.1.2): NOT NEEDED against
+// REQUIRED is #10 for integrity and for ciphering; a required ciphering with no common
+// algorithm is #8; ciphering NOT NEEDED on one side gives NEA0.
+TEST_P(Establish, SignallingPolicyMismatchIsCause10) {
+    for (bool integrity : {true, false}) {
+        SCOPED_TRACE(integrity ? "integrity" : "ciphering");
+        World w(GetParam());
+        auto& mine = w.source_cfg.policy.signalling;
+        auto& theirs = w.target_cfg.policy.signalling;
+        (integrity ? mine.integrity : mine.ciphering) = PolicyLevel::required;
+        (integrity ? theirs.integrity : theirs.ciphering) = PolicyLevel::not_needed;
+        w.build();
+        w.connect();
+        auto f = w.failures(*w.source);
+        ASSERT_EQ(f.size(), 1u);
+        EXPECT_EQ(f[0].cause, codec::Cause::signalling_security_policy_mismatch);
+        EXPECT_TRUE(f[0].by_peer);
+        auto t = w.failures(*w.target);
+        ASSERT_EQ(t.size(), 1u);
+        EXPECT_NE(t[0].reason.find(integrity ? "signalling integrity: ours not-needed, theirs "
+                                               "required"
+                                             : "signalling ciphering: ours not-needed, theirs "
+                                               "required"),
+                  std::string::npos)
+            << t[0].reason;
+        EXPECT_TRUE(w.target->links().empty());
+        EXPECT_TRUE(w.log_target.records().empty());  // no key was installed
+    }
+}
+
+TEST_P(Establish, RequiredCipheringWithoutACommonAlgorithmIsCause8) {
+    World w(GetParam());
+    w.source_cfg.policy.ciphering = {CipheringAlgorithm::nea1, CipheringAlgorithm::nea0};
+    w.target_cfg.policy.ciphering = {CipheringAlgorithm::nea2};
+    w.target_cfg.policy.signalling.ciphering = PolicyLevel::required;
+    w.build();
+    w.connect();
+    auto f = w.failures(*w.source);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].cause, codec::Cause::ue_security_capabilities_mismatch);
+}
+
+TEST_P(Establish, CipheringNotNeededOnOneSideGivesNea0AndIntegrityStays) {
+    World w(GetParam());
+    w.source_cfg.policy.signalling.ciphering = PolicyLevel::not_needed;
+    w.target_cfg.policy.signalling.ciphering = PolicyLevel::preferred;
+    w.build();
+    w.connect();
+    auto s = w.established(*w.source);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].link.ciphering, CipheringAlgorithm::nea0);
+    EXPECT_EQ(s[0].link.integrity, IntegrityAlgorithm::nia2);
+    // The request carried the source's policy, as solution A's does.
+    for (const auto& fr : w.radio.sent) {
+        if (fr.src != kSourceL2 || fr.lcid != pc5::lcid::kSrb0) continue;
+        auto m = codec::decode(fr.pdu).value();
+        const auto& req = std::get<codec::DirectLinkEstablishmentRequest>(m);
+        EXPECT_EQ(req.signalling_security_policy.ciphering, codec::PolicyValue::not_needed);
+        EXPECT_EQ(req.signalling_security_policy.integrity, codec::PolicyValue::required);
+        break;
+    }
 }
 
 TEST_P(Establish, GarbageFramesAreDroppedWithoutAnswerOrState) {

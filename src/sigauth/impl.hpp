@@ -1,0 +1,482 @@
+// Solution B engine internals (seed 001), shared by the files of src/sigauth/, one job each:
+//   flow.cpp       the flow table and its dispatcher (the only code that moves a state)
+//   source.cpp     the source: step 1 (connect), step 8 (the accept), key confirmation
+//   relay.cpp      the relay: steps 2-3 and 6-7 (verify, re-sign, forward: written once),
+//                  rejects along the path, routing of protected PDUs
+//   target.cpp     the target: steps 4-5, the replay cache, refused requests
+//   checks.cpp     step 0 and the checks on an Authentication_Info: key, certificate,
+//                  signature, freshness
+//   keys.cpp       KD, KD-sess, NRPEK/NRPIK, the link they make, the key log
+//   protected.cpp  PC5-S end to end under keys from KD: keep-alive, release, lost peer
+//   rekey.cpp      re-keying end to end (TS 33.536 5.3.3.2 reused): a fresh KD-sess
+//   engine.cpp     configuration, output, timers and the public Engine
+// Every check names the seed step or clause it enforces. A handler computes everything into
+// locals and commits state only at its end, so a refused message leaves nothing behind.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pc5sec/codec.hpp"
+#include "pc5sec/pdcp.hpp"
+#include "pc5sec/sigauth.hpp"
+
+namespace pc5sec::sigauth {
+
+using codec::Cause;
+using codec::MessageType;
+using pc5::Time;
+
+// End-to-end SL-SRB2 through the relay (3gpp-facts §4: BEARER = 2 for SL-SRB2).
+inline constexpr std::uint8_t kE2eBearer = 2;
+
+// ---- small helpers (keys.cpp) ----
+
+inline std::string_view as_string(const codec::Octets& o) {
+    return {reinterpret_cast<const char*>(o.bytes.data()), o.bytes.size()};
+}
+inline std::span<const std::uint8_t> as_bytes(std::string_view s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+inline codec::Octets octets(std::span<const std::uint8_t> b) {
+    return codec::Octets{b};
+}
+inline codec::Octets octets(std::string_view s) {
+    return codec::Octets{as_bytes(s)};
+}
+std::array<std::uint8_t, 32> sha256_of(std::span<const std::uint8_t> data);
+// Link tag (pc5::make_link_id): literal, the first 4 octets of SHA-256(SIGN-Source) (the only
+// per-request value the seed has); hardened, the first 4 octets of Nonce_1.
+std::uint32_t link_tag(Mode mode, std::span<const std::uint8_t> source_signature,
+                       const std::optional<Nonce>& nonce_1);
+// KNRP-sess ID of the end-to-end link: the tag's low 16 bits, its LSB never 0. The relay routes
+// by (L2 ID, LSB of the KNRP-sess ID); re-keying changes the MSB only.
+KnrpSessId key_id_of(std::uint32_t tag);
+// Literal mode has no nonces: the signatures' digests are the only per-run values.
+std::vector<std::uint8_t> freshness(const std::optional<Nonce>& nonce,
+                                    std::span<const std::uint8_t> signature);
+codec::SignatureAlgorithm signature_algorithm_of(KeyType t);
+std::optional<KeyType> key_type_of(codec::SignatureAlgorithm a);
+std::uint8_t ea_bitmap(const std::vector<CipheringAlgorithm>& algs);
+std::uint8_t ia_bitmap(const std::vector<IntegrityAlgorithm>& algs);
+
+// A failed check: the cause to send and the reason to report.
+struct Refusal {
+    Cause cause = Cause::protocol_error_unspecified;
+    std::string reason;
+};
+Refusal refuse(Cause c, std::string reason);
+Refusal refuse(const Error& e, Cause fallback, std::string_view what);
+
+// A signer whose Authentication_Info was checked: the key to verify with and, in hardened
+// mode, what its certificate says.
+struct CheckedSigner {
+    PublicKey key;
+    std::optional<creds::VerifiedPeer> peer;
+};
+
+// A received establishment message as its signatures cover it (wire::to_be_signed).
+struct Signed {
+    MessageType type;
+    std::span<const std::uint8_t> body;       // wire::body of the message
+    const codec::AuthenticationInfo& end_ue;  // the source's (request) or target's (accept)
+    const codec::AuthenticationInfo* relay;   // the relay's, once it signed
+    const wire::HardenedContext* context;     // hardened only
+};
+
+// Re-keying in progress (docs/solution-b.md "Re-keying"): the requester's fresh nonce and
+// ephemeral key; the responder's new keys and context, used once the requester shows it has
+// them too.
+struct Rekeying {
+    KnrpSessId next_id;  // the new KNRP-sess ID: the requester's new MSB, the same LSB
+    Nonce nonce_1{};
+    std::optional<PrivateKey> ephemeral;  // requester, hardened
+    std::optional<pdcp::SecurityContext> ctx;
+    std::optional<Nrpek> nrpek;
+    std::optional<Nrpik> nrpik;
+    std::optional<KdSess> kd_sess;
+    Nonce nonce_2{};
+    Time deadline = pc5::kNever;
+    unsigned tries = 0;
+};
+
+// Freshly derived end-to-end keys, not yet installed.
+struct DerivedKeys {
+    Kd kd;
+    KdSess kd_sess;
+    Nrpek nrpek;
+    Nrpik nrpik;
+};
+
+// ---- the flow table (flow.cpp) ----
+
+// The states of the three things the engine keeps: a source's attempt and its link, a target's
+// link, a relay's route. Each has one state, moved only by the dispatcher.
+enum class State : std::uint8_t {
+    idle,         // just made, before its first input (connect, or a request heard)
+    wait_accept,  // source: request sent (step 1), T5080 running
+    confirming,   // source (hardened): KD held (step 8), its key confirmation not yet answered
+    unconfirmed,  // target (hardened): accept sent (step 5), no PDU from the source verified yet
+    established,  // either end: KD confirmed (literal: at steps 5 and 8)
+    rekey_wait_command,   // either end: REKEYING REQUEST sent, waiting for the command
+    rekey_wait_complete,  // either end: SECURITY MODE COMMAND sent under the new keys
+    releasing,            // either end: RELEASE REQUEST sent, waiting for RELEASE ACCEPT
+    pending,              // relay: request forwarded (step 3), waiting for the target's accept
+    routed,               // relay: accept forwarded (step 7), protected PDUs routed end to end
+};
+const char* name(State s) noexcept;
+
+// The engine's protocol role on one link. Not creds::Role (what a certificate allows), not
+// Config::role (what the UE is): an end UE is the source of some links and the target of others.
+enum class FlowRole : std::uint8_t { source, relay, target, end_ue };
+const char* name(FlowRole r) noexcept;
+
+// How a message arrived: unprotected on SL-SRB0, or end to end under keys from KD (LCID 55).
+// The relay cannot read the latter; it routes them (Local::forward).
+enum class Channel : std::uint8_t { srb0, e2e };
+
+enum class Local : std::uint8_t {
+    connect,        // the application asks for a link (seed 001 step 1)
+    timer,          // the thing's deadline passed
+    confirmed,      // target: a PDU from the source verified under keys from KD
+    release,        // Engine::release, release_all
+    keepalive,      // Engine::send_keepalive
+    rekey,          // Engine::rekey
+    new_keys_used,  // re-keying: a PDU from the peer verified under the new keys
+    forward,        // relay: a protected PDU of a route it carries
+};
+const char* name(Local e) noexcept;
+
+struct Input {
+    bool local = false;
+    Channel channel = Channel::srb0;
+    codec::MessageType message{};
+    Local event{};
+    static constexpr Input srb0(codec::MessageType m) { return {false, Channel::srb0, m, {}}; }
+    static constexpr Input e2e(codec::MessageType m) { return {false, Channel::e2e, m, {}}; }
+    static constexpr Input of(Local e) { return {true, Channel::srb0, {}, e}; }
+};
+
+struct FlowRow {
+    FlowRole role;
+    State state;
+    Input input;
+    const char* step;     // the seed 001 step, or the clause, the row implements
+    const char* handler;  // the function that runs it
+    std::array<State, 2> next;
+    std::uint8_t next_count;  // 0: the thing ends here (or stays, see `stay`)
+    bool stay = false;        // it may also stay in `state` (a refused or repeated input)
+};
+std::span<const FlowRow> flow_table() noexcept;
+// How often each row was taken in this process (for the test that walks the table).
+std::span<const std::uint64_t> flow_row_hits() noexcept;
+
+// What a handler asks of the dispatcher: stay, move to a state the row allows, or nothing more
+// because the thing is gone (failed, released or expired; its keys wiped).
+struct Next {
+    enum class Kind : std::uint8_t { stay, move, gone } kind = Kind::stay;
+    State state = State::idle;
+};
+inline Next stay() {
+    return {Next::Kind::stay, State::idle};
+}
+inline Next move_to(State s) {
+    return {Next::Kind::move, s};
+}
+inline Next gone() {
+    return {Next::Kind::gone, State::idle};
+}
+
+// ---- what the engine keeps ----
+
+// Source: its request, from step 1 until the accept (step 8) makes the link's keys.
+struct Attempt {
+    std::string relay;  // the relay's User Info ID (hardened: signed)
+    std::uint32_t rsc = 0, tag = 0;
+    std::vector<std::uint8_t> pdu;  // the request, for T5080 retransmissions
+    std::vector<std::uint8_t> source_signature;
+    std::array<std::uint8_t, 32> request_digest{};
+    std::optional<Nonce> nonce_1;
+    std::optional<PrivateKey> ephemeral;
+    Time next{};  // T5080
+    unsigned retransmissions = 0;
+    // An unprotected ESTABLISHMENT REJECT heard once: anyone can forge one, so the source asks
+    // once more at once and believes only a second reject (docs/solution-b.md).
+    std::optional<Cause> unconfirmed_reject;
+};
+
+// End UE: an end-to-end link, from step 1 (source) or step 4 (target) on. Its keys exist from
+// step 5 (target) or step 8 (source).
+struct Link {
+    State state = State::idle;
+    pc5::LinkSummary summary;        // id, peer (the target, at the source), initiator, started ...
+    std::optional<Attempt> attempt;  // source, until step 8
+    pc5::L2Id relay_l2 = 0;
+    std::uint8_t seq = 0;  // of the request that made it
+    std::optional<pdcp::SecurityContext> ctx;
+    // NRPEK / NRPIK, handed to the user plane only by Engine::data_keys.
+    std::optional<Nrpek> nrpek;
+    std::optional<Nrpik> nrpik;
+    // Target: the accept it sent, re-sent for a retransmitted request (T5080).
+    std::array<std::uint8_t, 32> request_digest{};
+    std::vector<std::uint8_t> accept_pdu;
+    Time accepted_at{};
+    Time release_deadline = pc5::kNever;
+    std::uint32_t keepalive_counter = 0;
+    // Hardened key confirmation, target: wiped at `confirm_deadline` unless a PDU from the
+    // source verifies under keys from KD first.
+    Time confirm_deadline = pc5::kNever;
+    std::optional<Cause> reject_heard;  // target: an unprotected reject, for the report
+    // A KEEPALIVE REQUEST waiting for its response (counter `awaiting`): the source's key
+    // confirmation, or a liveness probe (Config::keepalive_interval). Retransmitted at
+    // `answer_deadline`, `probe_tries` times at most; then the peer is lost.
+    std::uint32_t awaiting = 0;
+    Time answer_deadline = pc5::kNever;
+    Time answer_wait{};
+    unsigned probe_tries = 0;
+    Time last_alive{};     // the last verified PDU from the peer (or the establishment)
+    std::optional<Kd> kd;  // for re-keying (KD-sess' comes from it)
+    std::optional<Rekeying> rekey;
+    bool gone = false;
+
+    FlowRole role() const { return summary.initiator ? FlowRole::source : FlowRole::target; }
+    // Usable: its keys may protect data (Engine::links, data_keys).
+    bool usable() const {
+        return state == State::established || state == State::confirming ||
+               state == State::rekey_wait_command || state == State::rekey_wait_complete;
+    }
+};
+
+// Relay: one request it forwarded, then the route of the link it made.
+struct Route {
+    State state = State::idle;
+    pc5::L2Id source_l2 = 0, target_l2 = 0;
+    std::string source, target, id;
+    std::uint8_t seq = 0;
+    std::uint32_t rsc = 0;
+    KnrpSessId key_id;
+    std::array<std::uint8_t, 32> request_digest{};
+    std::optional<wire::HardenedContext> context;
+    std::vector<std::uint8_t> forwarded_request, forwarded_accept;
+    Time requested_at{};  // a copy of the request later than its retransmissions is a replay
+    Time expires = pc5::kNever;
+    bool gone = false;
+};
+
+// What a relay re-signs (steps 2-3 and 6-7): the message, and what the end UE signed of it.
+template <class M>
+struct ToForward {
+    const M& received;                        // verified: the end UE's signature is good
+    const codec::AuthenticationInfo& signer;  // the end UE's Authentication_Info in it
+    std::optional<wire::HardenedContext> context;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+struct Engine::Impl {
+    Config cfg;
+    Rng* rng = nullptr;
+    pc5::Counters counters;
+    std::deque<pc5::Frame> tx;
+    std::deque<pc5::Event> events;
+    std::optional<creds::VerifiedPeer> self;  // hardened: our own certificate, verified
+
+    std::vector<Link> links;    // end UE: as source or target
+    std::vector<Route> routes;  // relay
+
+    // Hardened target: Nonce_1 values already seen, per source (replay cache).
+    struct ReplayEntry {
+        std::string key;
+        Time expires;
+    };
+    std::deque<ReplayEntry> replay_order;
+    std::map<std::string, Time> replay_cache;
+
+    // Target: requests it refused lately, so that a retransmission (or the source asking again
+    // to confirm an unprotected reject) gets the same reject without a second verification or
+    // a second report. Bounded: the oldest goes first.
+    struct RecentReject {
+        pc5::L2Id from = 0;
+        std::uint8_t seq = 0;
+        std::array<std::uint8_t, 32> digest{};
+        Cause cause = Cause::protocol_error_unspecified;
+        Time until{};
+    };
+    static constexpr std::size_t kRecentRejects = 64;
+    std::deque<RecentReject> recent_rejects;
+
+    // Parsed once (checks.cpp); parsing is not trusting.
+    static constexpr std::size_t kKeyCacheSize = 256;
+    std::map<std::vector<std::uint8_t>, PublicKey> key_cache;
+    std::map<std::vector<std::uint8_t>, creds::Certificate> cert_cache;
+
+    explicit Impl(Config c) : cfg(std::move(c)), rng(cfg.rng ? cfg.rng : &system_rng()) {}
+
+    // --- flow.cpp: the one dispatcher ---
+    // Finds the row of (role, state, input), runs `handler` and moves the state as it asks,
+    // if the row allows it. No row: a message is dropped as unexpected, a local event ignored.
+    template <class Thing, class Handler>
+    void dispatch(Thing& thing, FlowRole role, Input input, Handler&& handler);
+    const FlowRow* row_for(FlowRole role, State state, Input input) const;
+    // Moves `state` as `next` asks, if the row allows it; a move the table does not have is
+    // refused and reported.
+    void apply(const FlowRow& row, State& state, Next next, const std::string& id);
+    void count(const FlowRow& row);
+    // An input with no row: a message is dropped as unexpected, a local event ignored.
+    void unexpected(FlowRole role, State state, Input input, const std::string& id);
+    static const std::string& id_of(const Link& l) { return l.summary.id; }
+    static const std::string& id_of(const Route& r) { return r.id; }
+
+    // --- engine.cpp: output, time, plumbing ---
+    Time retransmission_window() const { return cfg.t5080 * (cfg.max_retransmissions + 1); }
+    creds::TimePoint wall(Time now) const;
+    std::uint64_t wall_ms(Time now) const;  // this UE's clock as signing_time carries it
+    void send(pc5::L2Id dst, std::uint8_t lcid, MessageType type, std::vector<std::uint8_t> pdu);
+    void send_message(pc5::L2Id dst, const codec::Message& m);
+    void send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause);
+    void drop(pc5::DropReason reason, std::string detail, std::string link_id = {});
+    void failed(std::string id, std::string peer, const Refusal& r, bool by_peer, Time now);
+    void receive(const pc5::Frame& f, Time now);
+    void receive_message(const pc5::Frame& f, const codec::DirectLinkEstablishmentRequest& m,
+                         Time now);
+    void receive_message(const pc5::Frame& f, const codec::DirectLinkEstablishmentAccept& m,
+                         Time now);
+    void receive_message(const pc5::Frame& f, const codec::DirectLinkEstablishmentReject& m,
+                         Time now);
+    template <class M>
+    void receive_message(const pc5::Frame& f, const M& m, Time now);
+    Time next_timeout() const;
+    void handle_timeout(Time now);
+    void release_all(Time now);
+    void release(Link& l, Time now);
+    Link* find_link(std::string_view id);
+    void sweep();  // removes what handlers ended
+
+    // --- checks.cpp: step 0 and the checks on an Authentication_Info ---
+    const PrivateKey& key() const;
+    const creds::Certificate& certificate() const;
+    const creds::TrustStore& trust() const;
+    bool step0(Time now, Refusal& why);
+    std::optional<creds::VerifiedPeer> verify_certificate(const creds::Certificate& cert, Time now,
+                                                          Refusal& why, std::string_view who);
+    Result<PublicKey> parse_public_key(KeyType type, std::span<const std::uint8_t> bytes);
+    Result<creds::Certificate> parse_certificate(std::span<const std::uint8_t> der,
+                                                 std::string_view who);
+    std::optional<CheckedSigner> check_info(const codec::AuthenticationInfo& info, Time now,
+                                            Refusal& why, std::string_view who);
+    bool check_signature(const PublicKey& key, std::span<const std::uint8_t> tbs,
+                         const codec::Octets& sig, Refusal& why, std::string_view which);
+    bool check_fresh(const codec::AuthenticationInfo& info, Time now, Refusal& why,
+                     std::string_view who) const;
+    // Seed 001 steps 2, 4, 6, 8: `who`'s signature over `s` verifies with `signer`.
+    bool check_signed_by(const PublicKey& signer, const Signed& s, wire::Signer who, Refusal& why,
+                         std::string_view which);
+    // This UE's Authentication_Info, unsigned (hardened: with its clock, signing_time).
+    codec::AuthenticationInfo own_info(Time now) const;
+    std::optional<std::vector<std::uint8_t>> sign_tbs(std::span<const std::uint8_t> tbs);
+
+    // --- keys.cpp ---
+    std::optional<DerivedKeys> derive(const PublicKey& peer_static, const PrivateKey* eph_mine,
+                                      const PublicKey* eph_peer, std::span<const std::uint8_t> f1,
+                                      std::span<const std::uint8_t> f2, std::string_view source,
+                                      std::string_view target, CipheringAlgorithm c,
+                                      IntegrityAlgorithm i, Refusal& why);
+    // The link's keys installed (its PDCP context, NRPEK/NRPIK) and its summary completed.
+    bool install_keys(Link& link, pc5::L2Id relay_l2, KnrpSessId key_id, CipheringAlgorithm c,
+                      IntegrityAlgorithm i, const DerivedKeys& keys, Time now, Refusal& why);
+    void log_keys(const Link& link, const DerivedKeys& keys, const std::optional<Nonce>& n1,
+                  const std::optional<Nonce>& n2);
+    // Re-keying: KD-sess' from KD and the fresh nonces (hardened: and a fresh ephemeral ECDH).
+    std::optional<DerivedKeys> rekey_keys(const Link& l, const Nonce& n1, const Nonce& n2,
+                                          const PrivateKey* eph_mine, const PublicKey* eph_peer,
+                                          Refusal& why);
+
+    // --- source.cpp ---
+    void connect(const pc5::ConnectRequest& req, Time now);
+    Next send_request(Link& l, const pc5::ConnectRequest& req, Time now);
+    Next on_accept(Link& l, const codec::DirectLinkEstablishmentAccept& m, Time now);
+    Next on_reject(Link& l, const codec::DirectLinkEstablishmentReject& m, Time now);
+    Next on_request_timeout(Link& l, Time now);
+    Next abandon(Link& l, Time now);
+
+    // --- relay.cpp ---
+    Next on_request(Route& r, const pc5::Frame& f, const codec::DirectLinkEstablishmentRequest& m,
+                    Time now);
+    Next on_accept(Route& r, const pc5::Frame& f, const codec::DirectLinkEstablishmentAccept& m,
+                   Time now);
+    Next pass_reject(Route& r, const pc5::Frame& f);
+    Next ignore_reject(Route& r);
+    Next forward_protected(Route& r, const pc5::Frame& f, Time now);
+    Next on_timeout(Route& r, Time now);
+    // Seed 001 steps 2-3 and 6-7: the relay signs what it forwards (SIGN1-relay, SIGN2-relay)
+    // and adds its Authentication_Info; the Tamper hooks of a misbehaving relay run here.
+    template <class M>
+    std::optional<std::vector<std::uint8_t>> sign_and_forward(const ToForward<M>& in, Time now,
+                                                              Refusal& why);
+    bool answer_retransmission(const pc5::Frame& f, const codec::DirectLinkEstablishmentRequest& m,
+                               Time now);
+
+    // --- target.cpp ---
+    Next on_request(Link& l, const pc5::Frame& f, const codec::DirectLinkEstablishmentRequest& m,
+                    Time now);
+    Next note_reject(Link& l, const codec::DirectLinkEstablishmentReject& m);
+    Next on_confirmed(Link& l, Time now);
+    Next on_confirm_timeout(Link& l, Time now);
+    bool answer_retransmission(const pc5::Frame& f, const codec::DirectLinkEstablishmentRequest& m,
+                               const std::string& id, const std::array<std::uint8_t, 32>& digest,
+                               Time now);
+    void expire_replay_cache(Time now);
+    void remember_nonce(const std::string& key, Time now);
+
+    // --- protected.cpp ---
+    void send_protected(Link& l, const codec::Message& m);
+    bool send_protected(Link& l, pdcp::SecurityContext& ctx, const codec::Message& m, bool cipher);
+    void receive_protected(const pc5::Frame& f, Time now);
+    Next on_message(Link& l, const codec::Message& m, Time now);
+    Next on_timeout(Link& l, Time now);
+    Next start_release(Link& l, Cause cause, Time now);
+    Next send_keepalive(Link& l, Time now);
+    void send_probe(Link& l, Time now, Time wait);
+    void send_confirmation(Link& l, Time now);
+    Time keepalive_due(const Link& l) const;
+    Time deadline(const Link& l) const;
+
+    // --- rekey.cpp ---
+    Next start_rekey(Link& l, Time now);
+    void send_rekeying_request(Link& l);
+    Next on_rekeying_request(Link& l, const codec::DirectLinkRekeyingRequest& m, Time now);
+    // The requester: a PDU its current keys do not open may be the command of its re-keying,
+    // integrity-protected under the new keys and not ciphered. True if it was.
+    bool try_rekey_command(Link& l, const pc5::Frame& f, Time now);
+    Next on_rekey_command(Link& l, const codec::DirectLinkSecurityModeCommand& m,
+                          pdcp::SecurityContext ctx, DerivedKeys keys, Time now);
+    Next on_rekey_complete(Link& l, Time now);
+    Next on_rekey_timeout(Link& l, Time now);
+    // The new keys in use: context, NRPEK/NRPIK, summary, key log, LinkRekeyed.
+    void switch_keys(Link& l, pdcp::SecurityContext ctx, const DerivedKeys& keys, const Nonce& n1,
+                     const Nonce& n2);
+};
+
+// ---- the dispatcher (flow.cpp has the table) ----
+
+template <class Thing, class Handler>
+void Engine::Impl::dispatch(Thing& thing, FlowRole role, Input input, Handler&& handler) {
+    const FlowRow* row = row_for(role, thing.state, input);
+    if (!row) return unexpected(role, thing.state, input, id_of(thing));
+    const Next next = handler();
+    if (next.kind == Next::Kind::gone) {
+        thing.gone = true;  // removed by sweep(), after the dispatch
+        count(*row);
+        return;
+    }
+    apply(*row, thing.state, next, id_of(thing));
+}
+
+}  // namespace pc5sec::sigauth

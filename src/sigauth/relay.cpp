@@ -1,0 +1,292 @@
+// The UE-to-UE relay (seed 001 steps 2-3 and 6-7): it verifies what an end UE signed, signs the
+// message with its own Authentication_Info and forwards it (written once, sign_and_forward);
+// then it routes the end UEs' protected PDUs, which it cannot read: it never holds KD.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sigauth/impl.hpp"
+
+namespace pc5sec::sigauth {
+
+namespace {
+template <class M>
+constexpr MessageType type_of() {
+    if constexpr (std::is_same_v<M, codec::DirectLinkEstablishmentRequest>)
+        return MessageType::establishment_request;
+    else
+        return MessageType::establishment_accept;
+}
+}  // namespace
+
+// Seed 001 steps 2-3 (SIGN1-relay) and 6-7 (SIGN2-relay): sign the message and the relay's own
+// info, attach it. A misbehaving relay's Tamper hooks edit the message before it signs (only the
+// end UE's signature can catch that) or after (the relay's own signature catches it).
+template <class M>
+std::optional<std::vector<std::uint8_t>> Engine::Impl::sign_and_forward(const ToForward<M>& in,
+                                                                        Time now, Refusal& why) {
+    constexpr MessageType type = type_of<M>();
+    const auto& hook = [&]() -> const std::function<void(M&)>& {
+        if constexpr (type == MessageType::establishment_request)
+            return cfg.tamper.on_request;
+        else
+            return cfg.tamper.on_accept;
+    }();
+    M out = in.received;
+    if (cfg.tamper.phase == Tamper::Phase::before_sign && hook) hook(out);
+    auto body = wire::body(out);
+    if (!body) {
+        why = refuse(body.error(), Cause::protocol_error_unspecified, "body");
+        return std::nullopt;
+    }
+    const auto& signer = out.authentication_info ? *out.authentication_info : in.signer;
+    std::optional<wire::HardenedContext> ctx = in.context;
+    if (ctx) {
+        // A tampering relay signs what it forwards.
+        if constexpr (type == MessageType::establishment_request) {
+            if (out.nonce_1) ctx->nonce_1 = *out.nonce_1;
+            if (out.target_user_info) ctx->target = std::string(as_string(*out.target_user_info));
+            ctx->source = std::string(as_string(out.source_user_info));
+            if (out.relay_service_code) ctx->rsc = out.relay_service_code->value;
+        } else if (signer.nonce) {
+            ctx->nonce_2 = *signer.nonce;
+        }
+    }
+    codec::AuthenticationInfo rinfo = own_info(now);
+    const auto tbs = wire::to_be_signed(cfg.mode, type, wire::Signer::relay, *body, signer,
+                                        ctx ? &*ctx : nullptr, signer.signature.bytes, &rinfo);
+    auto sig = sign_tbs(tbs);
+    if (!sig) {
+        why = refuse(Cause::protocol_error_unspecified, type == MessageType::establishment_request
+                                                            ? "sign: SIGN1-relay"
+                                                            : "sign: SIGN2-relay");
+        return std::nullopt;
+    }
+    rinfo.signature = octets(*sig);
+    out.relay_authentication_info = rinfo;
+    if (cfg.tamper.phase == Tamper::Phase::after_sign && hook) hook(out);
+    auto pdu = codec::encode(out);
+    if (!pdu) {
+        why = refuse(pdu.error(), Cause::protocol_error_unspecified, "encode");
+        return std::nullopt;
+    }
+    return std::move(*pdu);
+}
+
+// A retransmitted request (T5080) of a route this relay keeps: answered from the route (the
+// request forwarded again while pending, the accept once routed), not signed again. A copy
+// later than the request's retransmissions is not one: it goes to the table (and is refused as
+// a clash, or as stale when hardened).
+bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
+                                         const codec::DirectLinkEstablishmentRequest& m, Time now) {
+    if (!m.authentication_info) return false;
+    auto body = wire::body(m);
+    if (!body) return false;
+    const auto digest = wire::request_digest(*body, *m.authentication_info);
+    for (auto& r : routes) {
+        if (r.gone || r.source_l2 != f.src || r.seq != m.seq || r.request_digest != digest ||
+            now - r.requested_at > retransmission_window())
+            continue;
+        counters.retransmissions++;
+        if (r.state == State::pending)
+            send(r.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request,
+                 r.forwarded_request);
+        else
+            send(r.source_l2, pc5::lcid::kSrb0, MessageType::establishment_accept,
+                 r.forwarded_accept);
+        drop(pc5::DropReason::duplicate, "retransmitted request", r.id);
+        return true;
+    }
+    return false;
+}
+
+// Seed 001 steps 2-3.
+Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
+                              const codec::DirectLinkEstablishmentRequest& m, Time now) {
+    const std::string source(as_string(m.source_user_info));
+    Refusal why;
+    auto reject = [&](Refusal refusal) {
+        send_reject(f.src, m.seq, refusal.cause);
+        failed("", source, refusal, false, now);
+        return gone();
+    };
+    // Seed 001 step 1: the request carries the source's Authentication_Info.
+    if (!m.authentication_info)
+        return reject(refuse(Cause::authentication_failure,
+                             "request without Authentication_Info (seed 001 step 1)"));
+    if (m.relay_authentication_info)
+        return reject(refuse(Cause::protocol_error_unspecified,
+                             "a source must not send a relay Authentication_Info"));
+    if (!m.target_user_info || !m.relay_service_code)
+        return reject(refuse(Cause::protocol_error_unspecified,
+                             "request without Target User Info or relay service code"));
+    const std::string target(as_string(*m.target_user_info));
+    const std::uint32_t rsc = m.relay_service_code->value;
+    // docs/credentials.md: the relay serves only its configured RSCs.
+    if (std::find(cfg.rscs.begin(), cfg.rscs.end(), rsc) == cfg.rscs.end())
+        return reject(refuse(Cause::required_service_not_allowed,
+                             fmt::format("relay does not serve rsc 0x{:06x}", rsc)));
+    // Seed 001 step 0: the relay reaches the target it discovered.
+    const auto dir = cfg.directory.find(target);
+    if (dir == cfg.directory.end())
+        return reject(refuse(Cause::direct_connection_not_available,
+                             fmt::format("target '{}' is not in the relay's directory", target)));
+    const auto& info = *m.authentication_info;
+    // Seed 001 step 2: the relay checks the source's key (hardened: its certificate).
+    auto src = check_info(info, now, why, "source");
+    if (!src) return reject(why);
+    // Seed 001 step 1: the Authentication_Info names the UE that sent the request.
+    if (as_string(info.user_info_id) != source)
+        return reject(
+            refuse(Cause::authentication_failure, "source Authentication_Info names another UE"));
+    std::optional<wire::HardenedContext> ctx;
+    if (cfg.mode == Mode::hardened) {
+        // Hardened: nonce, ephemeral key and this relay's identity must be in the request.
+        if (!m.nonce_1 || !info.ephemeral_public_key)
+            return reject(refuse(Cause::authentication_failure,
+                                 "hardened request without Nonce_1 or ephemeral key"));
+        if (!m.u2u_relay_ue_user_info || as_string(*m.u2u_relay_ue_user_info) != cfg.user_info)
+            return reject(refuse(Cause::authentication_failure, "request names another relay"));
+        // Hardened freshness: a request signed outside the window is stale (a replay).
+        if (!check_fresh(info, now, why, "source")) return reject(why);
+        // docs/credentials.md: an end UE may use a relay for this RSC (#11 if not).
+        if (!cfg.tamper.ignore_authorisation) {
+            if (auto st = creds::may_use_relay(*src->peer, *self, rsc, "source", "relay"); !st)
+                return reject(
+                    refuse(st.error(), Cause::required_service_not_allowed, "authorisation"));
+        }
+        ctx = wire::HardenedContext{source, target, cfg.user_info, rsc, *m.nonce_1, {}, {}};
+    }
+    auto body = wire::body(m);
+    if (!body) return reject(refuse(body.error(), Cause::protocol_error_unspecified, "body"));
+    // Seed 001 step 2: verify SIGN-Source with the source's public key.
+    const Signed s{MessageType::establishment_request, *body, info, nullptr, ctx ? &*ctx : nullptr};
+    if (!check_signed_by(src->key, s, wire::Signer::source, why, "SIGN-Source")) return reject(why);
+    const auto digest = wire::request_digest(*body, info);
+    const std::uint32_t tag = link_tag(cfg.mode, info.signature.bytes, m.nonce_1);
+    const KnrpSessId key_id = key_id_of(tag);
+    // The relay routes protected PDUs by (L2 ID, LSB of the KNRP-sess ID; re-keying changes the
+    // MSB): refuse a clash (#9).
+    for (const auto& o : routes)
+        if (!o.gone && o.key_id.lsb() == key_id.lsb() &&
+            (o.source_l2 == f.src || o.target_l2 == f.src || o.source_l2 == dir->second ||
+             o.target_l2 == dir->second))
+            return reject(refuse(Cause::lsb_knrp_sess_id_conflict,
+                                 "KNRP-sess ID already routed for this UE"));
+
+    if (!step0(now, why)) return reject(why);
+    // Seed 001 steps 2-3: sign the request and the relay's own user info; forward both.
+    auto pdu =
+        sign_and_forward(ToForward<codec::DirectLinkEstablishmentRequest>{m, info, ctx}, now, why);
+    if (!pdu) return reject(why);
+
+    r.source_l2 = f.src;
+    r.target_l2 = dir->second;
+    r.source = source;
+    r.target = target;
+    r.id = pc5::make_link_id(source, target, tag);
+    r.seq = m.seq;
+    r.rsc = rsc;
+    r.key_id = key_id;
+    r.request_digest = digest;
+    if (cfg.mode == Mode::hardened)
+        r.context =
+            wire::HardenedContext{source, target, cfg.user_info, rsc, *m.nonce_1, {}, digest};
+    r.forwarded_request = *pdu;
+    r.requested_at = now;
+    r.expires = now + retransmission_window();
+    counters.frames_forwarded++;
+    send(r.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request, std::move(*pdu));
+    return move_to(State::pending);
+}
+
+// Seed 001 steps 6-7.
+Next Engine::Impl::on_accept(Route& r, const pc5::Frame&,
+                             const codec::DirectLinkEstablishmentAccept& m, Time now) {
+    Refusal why;
+    auto reject = [&](Refusal refusal) {
+        // The relay refuses: both ends hear it (the target has already installed keys).
+        send_reject(r.source_l2, r.seq, refusal.cause);
+        send_reject(r.target_l2, r.seq, refusal.cause);
+        failed(r.id, r.target, refusal, false, now);
+        return gone();
+    };
+    // Seed 001 step 5: the accept carries the target's Authentication_Info.
+    if (!m.authentication_info || m.relay_authentication_info)
+        return reject(refuse(Cause::authentication_failure,
+                             "accept without the target's Authentication_Info alone"));
+    const auto& tinfo = *m.authentication_info;
+    // Seed 001 step 6: verify SIGN-Target with the target's key (hardened: certificate).
+    auto tgt = check_info(tinfo, now, why, "target");
+    if (!tgt) return reject(why);
+    if (as_string(tinfo.user_info_id) != r.target || as_string(m.source_user_info) != r.target)
+        return reject(refuse(Cause::authentication_failure,
+                             "accept from another UE than the requested target"));
+    std::optional<wire::HardenedContext> ctx = r.context;
+    if (ctx && !cfg.tamper.ignore_authorisation) {
+        // docs/credentials.md: the target must be an end UE (#1) that may be reached through
+        // this relay for the RSC (#11).
+        if (auto st = creds::may_be_peer(*tgt->peer, "target"); !st)
+            return reject(
+                refuse(st.error(), Cause::direct_communication_not_allowed, "authorisation"));
+        if (auto st = creds::may_use_relay(*tgt->peer, *self, r.rsc, "target", "relay"); !st)
+            return reject(refuse(st.error(), Cause::required_service_not_allowed, "authorisation"));
+    }
+    if (ctx) {
+        if (!tinfo.nonce || !tinfo.ephemeral_public_key)
+            return reject(refuse(Cause::authentication_failure,
+                                 "hardened accept without nonce or ephemeral key"));
+        ctx->nonce_2 = *tinfo.nonce;
+    }
+    auto body = wire::body(m);
+    if (!body) return reject(refuse(body.error(), Cause::protocol_error_unspecified, "body"));
+    const Signed s{MessageType::establishment_accept, *body, tinfo, nullptr, ctx ? &*ctx : nullptr};
+    if (!check_signed_by(tgt->key, s, wire::Signer::target, why, "SIGN-Target")) return reject(why);
+
+    if (!step0(now, why)) return reject(why);
+    // Seed 001 steps 6-7: sign the accept and the relay's own info; forward both.
+    auto pdu =
+        sign_and_forward(ToForward<codec::DirectLinkEstablishmentAccept>{m, tinfo, ctx}, now, why);
+    if (!pdu) return reject(why);
+    r.forwarded_accept = *pdu;
+    // Refreshed by every frame it forwards. Hardened: a route no protected frame has used goes
+    // with the target's key confirmation timeout (the source confirms at once).
+    r.expires =
+        now + (cfg.mode == Mode::hardened ? cfg.key_confirmation_timeout + retransmission_window()
+                                          : cfg.route_idle_timeout);
+    counters.frames_forwarded++;
+    send(r.source_l2, pc5::lcid::kSrb0, MessageType::establishment_accept, std::move(*pdu));
+    return move_to(State::routed);
+}
+
+// An ESTABLISHMENT REJECT is unprotected (docs/solution-b.md "Unprotected rejects"): for a
+// request still pending the relay passes it on to the other end and keeps its state.
+Next Engine::Impl::pass_reject(Route& r, const pc5::Frame& f) {
+    const pc5::L2Id to = r.target_l2 == f.src ? r.source_l2 : r.target_l2;
+    counters.frames_forwarded++;
+    send(to, pc5::lcid::kSrb0, MessageType::establishment_reject, f.pdu);
+    return stay();
+}
+
+// ... and a route it carries ignores it: anyone can forge one.
+Next Engine::Impl::ignore_reject(Route& r) {
+    drop(pc5::DropReason::unexpected,
+         "unprotected reject for an established route (ignored: anyone can forge one)", r.id);
+    return stay();
+}
+
+Next Engine::Impl::forward_protected(Route& r, const pc5::Frame& f, Time now) {
+    counters.frames_forwarded++;
+    r.expires = now + cfg.route_idle_timeout;
+    const pc5::L2Id to = r.source_l2 == f.src ? r.target_l2 : r.source_l2;
+    tx.push_back(pc5::Frame{cfg.l2_id, to, f.lcid, f.pdu});
+    counters.frames_sent++;
+    counters.bytes_sent += f.pdu.size();
+    return stay();
+}
+
+Next Engine::Impl::on_timeout(Route&, Time) {
+    return gone();
+}
+
+}  // namespace pc5sec::sigauth

@@ -1,0 +1,258 @@
+// The source (seed 001 steps 1 and 8): it signs the request, verifies the accept the relay
+// brings back, derives KD and (hardened) confirms it to the target.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sigauth/impl.hpp"
+
+namespace pc5sec::sigauth {
+
+void Engine::Impl::connect(const pc5::ConnectRequest& req, Time now) {
+    Link l;
+    l.summary.initiator = true;
+    l.summary.peer = req.target;
+    dispatch(l, FlowRole::source, Input::of(Local::connect),
+             [&] { return send_request(l, req, now); });
+    if (l.state != State::idle && !l.gone) links.push_back(std::move(l));
+}
+
+// Seed 001 steps 0-1.
+Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time now) {
+    const std::string target = req.target;
+    Refusal why;
+    auto fail_now = [&](Refusal r) {
+        failed("", target, r, false, now);
+        return gone();
+    };
+    if (cfg.role != Role::end_ue)
+        return fail_now(
+            refuse(Cause::protocol_error_unspecified, "connect: a relay does not start links"));
+    // Seed 001 step 0: the source has selected a relay (its L2 ID from discovery).
+    if (!req.relay_l2)
+        return fail_now(refuse(Cause::protocol_error_unspecified,
+                               "connect: relay_l2 is required (solution B always goes through a "
+                               "UE-to-UE relay)"));
+    if (target.empty() || target.size() > 255)
+        return fail_now(refuse(Cause::protocol_error_unspecified,
+                               "connect: target user info must be 1..255 octets"));
+    if (req.rsc > creds::kMaxRsc)
+        return fail_now(refuse(Cause::protocol_error_unspecified, "connect: rsc over 24 bits"));
+    const std::string relay = req.relay.value_or("");
+    if (!step0(now, why)) return fail_now(why);
+    if (cfg.mode == Mode::hardened) {
+        // Hardened: the relay's identity is signed, so the source must know it.
+        if (relay.empty() || relay.size() > 255)
+            return fail_now(refuse(Cause::protocol_error_unspecified,
+                                   "connect: hardened mode needs the relay's user info "
+                                   "(ConnectRequest::relay)"));
+        // docs/credentials.md: may this UE use a relay for this RSC at all?
+        if (!self->authorisation.has_role(creds::Role::end_ue) ||
+            !self->authorisation.has_rsc(req.rsc))
+            return fail_now(refuse(
+                Cause::required_service_not_allowed,
+                fmt::format("connect: own certificate does not allow rsc 0x{:06x}", req.rsc)));
+    }
+    if (!cfg.rscs.empty() && std::find(cfg.rscs.begin(), cfg.rscs.end(), req.rsc) == cfg.rscs.end())
+        return fail_now(refuse(Cause::required_service_not_allowed,
+                               fmt::format("connect: rsc 0x{:06x} not configured", req.rsc)));
+
+    Attempt a;
+    a.relay = relay;
+    a.rsc = req.rsc;
+    const std::uint8_t seq = rng->next_u8();
+    std::vector<std::uint8_t> eph_pub;
+    if (cfg.mode == Mode::hardened) {
+        a.nonce_1 = rng->bytes<16>();
+        counters.crypto.keygen++;
+        auto eph = PrivateKey::generate(kEphemeralKeyType, *rng);
+        if (!eph) return fail_now(refuse(eph.error(), Cause::protocol_error_unspecified, "keygen"));
+        a.ephemeral.emplace(std::move(*eph));
+        eph_pub = a.ephemeral->public_key().encoded();
+    }
+
+    codec::DirectLinkEstablishmentRequest m;
+    m.seq = seq;
+    m.source_user_info = octets(cfg.user_info);
+    const std::uint8_t prose_id[3] = {static_cast<std::uint8_t>(req.rsc >> 16),
+                                      static_cast<std::uint8_t>(req.rsc >> 8),
+                                      static_cast<std::uint8_t>(req.rsc)};
+    m.prose_identifiers = octets(prose_id);
+    m.ue_security_capabilities = {ea_bitmap(cfg.policy.ciphering), ia_bitmap(cfg.policy.integrity)};
+    // policy.toml's signalling security policy, as solution A's request carries it.
+    m.signalling_security_policy = {
+        static_cast<codec::PolicyValue>(cfg.policy.signalling.integrity),
+        static_cast<codec::PolicyValue>(cfg.policy.signalling.ciphering)};
+    m.target_user_info = octets(target);
+    m.relay_indication = codec::RelayIndication::via_layer2_relay;
+    m.relay_service_code = codec::RelayServiceCode{req.rsc};
+    if (!relay.empty()) m.u2u_relay_ue_user_info = octets(relay);
+    m.nonce_1 = a.nonce_1;
+    auto body = wire::body(m);
+    if (!body) return fail_now(refuse(body.error(), Cause::protocol_error_unspecified, "request"));
+
+    // Seed 001 step 1: Authentication_Info = User Info ID, public key (or certificate),
+    // SIGN-Source.
+    codec::AuthenticationInfo info = own_info(now);
+    if (!eph_pub.empty()) info.ephemeral_public_key = octets(eph_pub);
+    std::optional<wire::HardenedContext> ctx;
+    if (cfg.mode == Mode::hardened)
+        ctx = wire::HardenedContext{cfg.user_info, target, relay, a.rsc, *a.nonce_1, {}, {}};
+    const auto tbs = wire::to_be_signed(cfg.mode, MessageType::establishment_request,
+                                        wire::Signer::source, *body, info, ctx ? &*ctx : nullptr);
+    auto sig = sign_tbs(tbs);
+    if (!sig) return fail_now(refuse(Cause::protocol_error_unspecified, "sign: SIGN-Source"));
+    info.signature = octets(*sig);
+    m.authentication_info = info;
+    auto pdu = codec::encode(m);
+    if (!pdu) return fail_now(refuse(pdu.error(), Cause::protocol_error_unspecified, "request"));
+
+    a.source_signature = *sig;
+    a.request_digest = wire::request_digest(*body, info);
+    a.tag = link_tag(cfg.mode, a.source_signature, a.nonce_1);
+    a.pdu = *pdu;
+    a.next = now + cfg.t5080;
+    l.summary.id = pc5::make_link_id(cfg.user_info, target, a.tag);
+    l.summary.started = now;
+    l.relay_l2 = *req.relay_l2;
+    l.seq = seq;
+    l.attempt.emplace(std::move(a));
+    send(l.relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, std::move(*pdu));
+    return move_to(State::wait_accept);
+}
+
+// Seed 001 step 8.
+Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept& m, Time now) {
+    Attempt& p = *l.attempt;
+    const std::string& target = l.summary.peer;
+    Refusal why;
+    auto reject = [&](Refusal r) {
+        // The source refuses the accept: the relay and the target hear it.
+        send_reject(l.relay_l2, l.seq, r.cause);
+        failed(l.summary.id, target, r, false, now);
+        return gone();
+    };
+    // Seed 001 step 7: the accept carries the target's and the relay's Authentication_Info.
+    if (!m.authentication_info || !m.relay_authentication_info)
+        return reject(refuse(Cause::authentication_failure,
+                             "accept without both Authentication_Info (seed 001 step 7)"));
+    const auto& tinfo = *m.authentication_info;
+    const auto& rinfo = *m.relay_authentication_info;
+    // Seed 001 step 8: the target's key (hardened: certificate) ...
+    auto tgt = check_info(tinfo, now, why, "target");
+    if (!tgt) return reject(why);
+    // ... belongs to the target we asked for.
+    if (as_string(tinfo.user_info_id) != target || as_string(m.source_user_info) != target)
+        return reject(refuse(Cause::authentication_failure,
+                             "accept from another UE than the requested target"));
+    auto rel = check_info(rinfo, now, why, "relay");
+    if (!rel) return reject(why);
+    std::optional<wire::HardenedContext> ctx;
+    std::optional<PublicKey> eph_peer;
+    if (cfg.mode == Mode::hardened) {
+        if (auto st = creds::check_target_user_info(*tgt->peer, target, "target"); !st)
+            return reject(refuse(st.error(), Cause::authentication_failure, "target"));
+        if (auto st = creds::may_be_peer(*tgt->peer, "target"); !st)
+            return reject(
+                refuse(st.error(), Cause::direct_communication_not_allowed, "authorisation"));
+        if (rel->peer->user_info_id != p.relay)
+            return reject(refuse(Cause::authentication_failure,
+                                 "accept signed by another relay than the one selected"));
+        // The relay serves the RSC, and the target may be reached through it for it (#11).
+        if (auto st = creds::may_use_relay(*tgt->peer, *rel->peer, p.rsc, "target", "relay"); !st)
+            return reject(refuse(st.error(), Cause::required_service_not_allowed, "authorisation"));
+        if (!tinfo.nonce || !tinfo.ephemeral_public_key)
+            return reject(refuse(Cause::authentication_failure,
+                                 "hardened accept without nonce or ephemeral key"));
+        auto pe = PublicKey::from_encoded(kEphemeralKeyType, tinfo.ephemeral_public_key->bytes);
+        if (!pe)
+            return reject(
+                refuse(pe.error(), Cause::authentication_failure, "target ephemeral key"));
+        eph_peer.emplace(std::move(*pe));
+        ctx = wire::HardenedContext{cfg.user_info, target,       p.relay,         p.rsc,
+                                    *p.nonce_1,    *tinfo.nonce, p.request_digest};
+    }
+    auto body = wire::body(m);
+    if (!body) return reject(refuse(body.error(), Cause::protocol_error_unspecified, "body"));
+    // Seed 001 step 8: verify SIGN-Target and SIGN2-relay.
+    const Signed s{MessageType::establishment_accept, *body, tinfo, &rinfo, ctx ? &*ctx : nullptr};
+    if (!check_signed_by(tgt->key, s, wire::Signer::target, why, "SIGN-Target") ||
+        !check_signed_by(rel->key, s, wire::Signer::relay, why, "SIGN2-relay"))
+        return reject(why);
+    // The target's algorithm choice must be one we offered.
+    if (!tinfo.selected_algorithms)
+        return reject(
+            refuse(Cause::ue_security_capabilities_mismatch, "accept without selected algorithms"));
+    const auto c = static_cast<CipheringAlgorithm>(tinfo.selected_algorithms->ciphering);
+    const auto i = static_cast<IntegrityAlgorithm>(tinfo.selected_algorithms->integrity);
+    const auto& offered_c = cfg.policy.ciphering;
+    const auto& offered_i = cfg.policy.integrity;
+    if (std::find(offered_c.begin(), offered_c.end(), c) == offered_c.end() ||
+        std::find(offered_i.begin(), offered_i.end(), i) == offered_i.end() ||
+        i == IntegrityAlgorithm::nia0)
+        return reject(refuse(Cause::ue_security_capabilities_mismatch,
+                             "selected algorithms were not offered"));
+
+    // Seed 001 step 8: KD from our private key and the target's public key.
+    const auto f1 = freshness(p.nonce_1, p.source_signature);
+    const auto f2 = freshness(tinfo.nonce, tinfo.signature.bytes);
+    auto keys = derive(tgt->key, p.ephemeral ? &*p.ephemeral : nullptr,
+                       eph_peer ? &*eph_peer : nullptr, f1, f2, cfg.user_info, target, c, i, why);
+    if (!keys) return reject(why);
+    if (!install_keys(l, l.relay_l2, key_id_of(p.tag), c, i, *keys, now, why)) return reject(why);
+    log_keys(l, *keys, p.nonce_1, tinfo.nonce);
+    events.push_back(pc5::LinkEstablished{l.summary});
+    l.attempt.reset();  // the request, its ephemeral key and nonce: no longer needed
+    if (cfg.mode == Mode::literal) return move_to(State::established);
+    // Hardened key confirmation: show the target at once that this UE holds KD.
+    send_confirmation(l, now);
+    return move_to(State::confirming);
+}
+
+// An ESTABLISHMENT REJECT is unprotected: anyone on the air can send `03 <seq> <cause>` under
+// any L2 ID (docs/solution-b.md "Unprotected rejects"). The source asks once more at once and
+// believes only a reject it hears again.
+Next Engine::Impl::on_reject(Link& l, const codec::DirectLinkEstablishmentReject& m, Time now) {
+    Attempt& p = *l.attempt;
+    if (!p.unconfirmed_reject) {
+        // A genuine refusal comes again; a forged one does not stop the genuine accept.
+        p.unconfirmed_reject = m.cause;
+        counters.retransmissions++;
+        send(l.relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, p.pdu);
+        drop(pc5::DropReason::unexpected,
+             fmt::format("unprotected reject #{}: asked again to confirm it",
+                         static_cast<unsigned>(m.cause)),
+             l.summary.id);
+        return stay();
+    }
+    failed(l.summary.id, l.summary.peer,
+           refuse(m.cause, fmt::format("rejected with cause #{} (heard twice)",
+                                       static_cast<unsigned>(m.cause))),
+           true, now);
+    return gone();
+}
+
+// TS 24.554 T5080: the request again, `max_retransmissions` times; then #4.
+Next Engine::Impl::on_request_timeout(Link& l, Time now) {
+    Attempt& p = *l.attempt;
+    if (p.retransmissions >= cfg.max_retransmissions) {
+        failed(l.summary.id, l.summary.peer,
+               refuse(Cause::direct_connection_not_available,
+                      fmt::format("T5080 expired {} times: no accept", p.retransmissions + 1)),
+               false, now);
+        return gone();
+    }
+    p.retransmissions++;
+    p.next = now + cfg.t5080;
+    counters.retransmissions++;
+    send(l.relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, p.pdu);
+    return stay();
+}
+
+Next Engine::Impl::abandon(Link& l, Time now) {
+    failed(l.summary.id, l.summary.peer,
+           refuse(Cause::direct_communication_no_longer_needed, "released"), false, now);
+    return gone();
+}
+
+}  // namespace pc5sec::sigauth
