@@ -59,6 +59,9 @@ struct Traffic {
     double interval_ms = 5;
     std::uint8_t bearer = 4;
     bool echo = false;  // the target answers each PDU (data in both directions)
+    // Re-key each link after this many PDUs under one key (the user plane's COUNT threshold,
+    // userplane::Config::rekey_threshold; both solutions). 0: the default, far away.
+    std::uint32_t rekey_after = 0;
 };
 
 // Attacks and faults a scenario stages (docs/scenarios.md [attack]).
@@ -259,6 +262,7 @@ struct Scenario {
     std::string key_type = "p256";  // UE keys: p256 or ed25519 (solution B end UEs: p256)
     bool psk = false;               // A: step 3 with a pre-shared group key
     bool reuse = false;             // A: release and establish again, reusing the KNRP
+    bool release = false;           // after the data, each source releases its links
     double duration_s = 60;         // virtual time limit
     std::vector<UeSpec> ues;
     std::vector<Connect> connects;

@@ -127,6 +127,10 @@ void World::stage_attacks(std::size_t pi) {
         if (attacker) attacker->set_anchor(Anchor::released, traffic_end + 1s);
         if (cached_knrp) schedule(traffic_end + 2s, Kind::revoke, pi);
         if (scenario.reuse || cached_knrp) schedule(traffic_end + 3s, Kind::reconnect, pi);
+    } else if (scenario.release) {
+        // The sources release their links (TS 24.554 release; solution B end to end).
+        for (const auto& p : pairs)
+            schedule(traffic_end + 1s, Kind::release, p.source);
     }
     arm_attacker();
 }

@@ -104,6 +104,28 @@ std::vector<Builtin> make() {
          "B-hardened", "l2", "", "", "", "", "", "relay-1", expect_ok()});
     add({"b-hardened-ooc", "Solution B hardened, every UE out of coverage", "B-hardened", "l2", "",
          "", ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"b-literal-ooc", "Solution B as seed 001 writes it, every UE out of coverage", "B-literal",
+         "l2", "", "", ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"b-hardened-expired-renewed",
+         "Solution B hardened: the source's certificate has expired; in coverage it is renewed",
+         "B-hardened", "l2", "", "", "credentials = \"expired\"\n", "", "", "relay-1",
+         expect_ok()});
+    add({"b-hardened-expired-ooc",
+         "Solution B hardened: the source's certificate has expired out of coverage: refused #6, "
+         "nothing sent (step 0)",
+         "B-hardened", "l2", "", "", "credentials = \"expired\"\n" + ooc(), "", "", "relay-1",
+         expect_cause(6)});
+    // Re-keying every 25 PDUs (docs/solution-b.md "Re-keying"), then the source releases.
+    const std::string rekeyed =
+        "[traffic]\npdus = 100\nsize = 200\ninterval_ms = 5\n"
+        "rekey_after = 25\n\n[expect]\nestablished = true\n"
+        "delivered_min = 100\n";
+    add({"b-literal-rekey-release",
+         "Solution B literal: re-keyed every 25 PDUs (fresh nonces), then released", "B-literal",
+         "l2", "release = true\n", "", "", "", "", "relay-1", rekeyed});
+    add({"b-hardened-rekey-release",
+         "Solution B hardened: re-keyed every 25 PDUs (fresh nonces and ECDH), then released",
+         "B-hardened", "l2", "release = true\n", "", "", "", "", "relay-1", rekeyed});
     add({"b-hardened-lossy", "Solution B hardened on a bad radio: 20% loss, reordering",
          "B-hardened", "l2", "duration_s = 120\n", "", "", "", "", "relay-1",
          "[medium]\nloss = 0.2\nreorder = 0.2\nduplicate = 0.05\njitter_ms = 3\n\n"

@@ -151,10 +151,11 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             fmt::format("{}:{}:{}", origin, e.source().begin.line, e.source().begin.column),
             std::string(e.description()));
     }
-    PC5SEC_TRY(r.only(root, "",
-                      {"name", "description", "solution", "path", "seed", "rsc", "key_type", "psk",
-                       "reuse", "duration_s", "attack", "ue", "connect", "medium", "traffic",
-                       "expect", "scale", "attacker", "compromised"}));
+    PC5SEC_TRY(r.only(
+        root, "",
+        {"name",   "description", "solution", "path",       "seed",     "rsc",        "key_type",
+         "psk",    "reuse",       "release",  "duration_s", "attack",   "ue",         "connect",
+         "medium", "traffic",     "expect",   "scale",      "attacker", "compromised"}));
     Scenario s;
     PC5SEC_TRY(r.get(root, "", "name", s.name));
     PC5SEC_TRY(r.get(root, "", "description", s.description));
@@ -170,6 +171,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         return r.bad("key_type", "p256 or ed25519");
     PC5SEC_TRY(r.get(root, "", "psk", s.psk));
     PC5SEC_TRY(r.get(root, "", "reuse", s.reuse));
+    PC5SEC_TRY(r.get(root, "", "release", s.release));
     PC5SEC_TRY(r.get(root, "", "duration_s", s.duration_s));
     if (s.duration_s <= 0 || s.duration_s > 86400)
         return r.bad("duration_s", "0 < duration_s <= 86400");
@@ -218,7 +220,11 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         if (s.medium.loss >= 1) return r.bad("medium.loss", "must be below 1");
     }
     if (const auto* t = root.get_as<toml::table>("traffic")) {
-        PC5SEC_TRY(r.only(*t, "traffic", {"pdus", "size", "interval_ms", "bearer", "echo"}));
+        PC5SEC_TRY(r.only(*t, "traffic",
+                          {"pdus", "size", "interval_ms", "bearer", "echo", "rekey_after"}));
+        PC5SEC_TRY(r.get(*t, "traffic", "rekey_after", s.traffic.rekey_after));
+        if (s.traffic.rekey_after > 0xFF000000u)
+            return r.bad("traffic.rekey_after", "at most 4278190080 PDUs under one key");
         PC5SEC_TRY(r.get(*t, "traffic", "pdus", s.traffic.pdus));
         if (s.traffic.pdus > kMaxPdus)
             return r.bad("traffic.pdus", fmt::format("at most {} per source", kMaxPdus));

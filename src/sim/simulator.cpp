@@ -203,6 +203,8 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.capture = options.capture || compromised(u.name);
         c.directory = std::move(directory);
         c.wall_clock_at_zero = kEpoch;
+        c.policy.signalling.integrity = level(u.integrity);  // checked as solution A does
+        c.policy.signalling.ciphering = level(u.ciphering);
         // A rogue UE: its own engine signs the request the attacker's rules made.
         if (attacker && attacker->rogue(u.name))
             c.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {
@@ -216,6 +218,7 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     userplane::Config uc;
     uc.l2_id = u.l2;
     uc.key_source = ue.engine.get();
+    if (scenario.traffic.rekey_after > 0) uc.rekey_threshold = scenario.traffic.rekey_after;
     ue.up = std::make_unique<userplane::Endpoint>(uc);
     return {};
 }
@@ -354,6 +357,7 @@ void World::pump(std::size_t i) {
         while (auto r = u.up->poll_rekey()) {
             any = true;
             if (u.a) (void)u.a->rekey(r->link_id, false, now);
+            if (u.b) (void)u.b->rekey(r->link_id, now);  // docs/solution-b.md "Re-keying"
         }
         if (!any) break;
     }

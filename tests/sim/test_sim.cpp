@@ -51,6 +51,29 @@ TEST_P(Builtins, EndsAsExpected) {
     }
 }
 
+// Solution B's re-keying and release run in the simulator as in the engine tests: 100 PDUs,
+// a new key every 25 (three re-keyings, each end reports them), all delivered under keys both
+// ends agree on, then the source releases; the key log holds each generation.
+TEST(SolutionB, ReKeyedEveryTwentyFivePdusThenReleased) {
+    for (const char* name : {"b-literal-rekey-release", "b-hardened-rekey-release"}) {
+        SCOPED_TRACE(name);
+        const auto r = run_builtin(name);
+        EXPECT_TRUE(r.expectations_met) << r.summary;
+        const auto j = json::parse(r.json);
+        ASSERT_EQ(j["links"].size(), 1u);
+        const auto& l = j["links"][0];
+        EXPECT_EQ(l["rekeys"].get<int>(), 6) << l.dump();
+        EXPECT_TRUE(l["released"].get<bool>()) << l.dump();
+        EXPECT_TRUE(l["keys_agree"].get<bool>()) << l.dump();
+        EXPECT_EQ(j["data"]["delivered"].get<int>(), 100) << j["data"].dump();
+        std::size_t generations = 0;
+        for (std::size_t at = r.keylog.find("NRPEK "); at != std::string::npos;
+             at = r.keylog.find("NRPEK ", at + 1))
+            ++generations;
+        EXPECT_EQ(generations, 8u);  // 4 generations, written by each end
+    }
+}
+
 std::vector<std::string> builtin_names() {
     std::vector<std::string> out;
     for (const auto& b : builtin_scenarios())
