@@ -1,40 +1,19 @@
-// The test that walks the flow table (docs/solution-a.md, "The flow table"): run with
-// PC5SEC_FLOW_COVERAGE=1, the whole link test program is one process, and when it ends every
-// row of src/link/flow.cpp must have been taken by some test. ctest runs it so
-// (link_flow_table_every_row_reached).
-#include <cstdlib>
-
-#include <gtest/gtest.h>
-
+// The test that walks solution A's flow table (docs/solution-a.md, "The flow table"): run with
+// PC5SEC_FLOW_COVERAGE=1, every row of src/link/flow.cpp must have been taken by some test of
+// this program (link_flow_table_every_row_reached).
+#include "../support/flow_coverage.hpp"
 #include "link/impl.hpp"
 
 namespace {
 
-class FlowCoverage : public ::testing::Environment {
-  public:
-    void TearDown() override {
-        const auto rows = pc5sec::link::flow_table();
-        const auto hits = pc5sec::link::flow_row_hits();
-        std::size_t missed = 0;
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            if (hits[i] != 0) continue;
-            ++missed;
-            const auto& r = rows[i];
-            ADD_FAILURE() << "flow row " << i << " never taken: state "
-                          << pc5sec::link::name(r.state) << ", "
-                          << (r.input.local ? pc5sec::link::name(r.input.event)
-                                            : pc5sec::codec::message_name(r.input.message))
-                          << " (" << r.step << ", " << r.handler << ")";
-        }
-        std::printf("flow table: %zu rows, %zu taken by the tests\n", rows.size(),
-                    rows.size() - missed);
-    }
-};
+using namespace pc5sec::link;
 
-const bool registered = [] {
-    if (std::getenv("PC5SEC_FLOW_COVERAGE") != nullptr)
-        ::testing::AddGlobalTestEnvironment(new FlowCoverage);
-    return true;
-}();
+const bool registered = pc5sec::test::FlowCoverage<FlowRow>::register_if_asked(
+    [] { return flow_table(); }, [] { return flow_row_hits(); },
+    [](const FlowRow& r) {
+        return std::string("state ") + name(r.state) + ", " +
+               (r.input.local ? name(r.input.event)
+                              : std::string(pc5sec::codec::message_name(r.input.message)));
+    });
 
 }  // namespace
