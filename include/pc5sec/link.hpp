@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "pc5sec/creds.hpp"
+#include "pc5sec/discovery.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/pc5.hpp"
 #include "pc5sec/policy.hpp"
@@ -37,7 +38,7 @@ namespace pc5sec::link {
 using namespace std::chrono_literals;
 
 enum class UeRole : std::uint8_t { end_ue, relay };
-enum class DiscoveryModel : std::uint8_t { a, b };
+using DiscoveryModel = discovery::Model;  // one discovery machinery (pc5sec/discovery.hpp)
 // Step 3 method: certificate-based (the default) or a pre-shared group key (policy.toml
 // [group_keys]).
 enum class AuthMethod : std::uint8_t { certificate, psk };

@@ -30,6 +30,7 @@
 
 #include "pc5sec/asymmetric.hpp"
 #include "pc5sec/creds.hpp"
+#include "pc5sec/discovery.hpp"
 #include "pc5sec/error.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/keys.hpp"
@@ -109,6 +110,17 @@ struct Config {
     // The UEs this UE can hear, as PC5 discovery told it (user info ID -> L2 ID). A relay finds
     // the target named by the Target User Info here.
     std::map<std::string, pc5::L2Id> directory;
+    // Seed 001 step 0, "the source has selected a relay", with solution A's discovery machinery
+    // (pc5sec/discovery.hpp): a source whose ConnectRequest names no relay_l2 solicits one
+    // (Model B) every `t_discovery`, `max_retransmissions` times again, or listens as long for an
+    // announcement (Model A), then fails #4. A relay answers a solicitation for an RSC it serves
+    // and a target in its directory, at most `discovery_answers_per_second`, and announces each
+    // of its RSCs every `announce_interval` (Model A). Not protected, as in 3GPP: a relay that
+    // lies is caught by the signatures of steps 4 and 8.
+    discovery::Model discovery = discovery::Model::b;
+    pc5::Time t_discovery = std::chrono::seconds(1);
+    pc5::Time announce_interval = std::chrono::seconds(1);
+    unsigned discovery_answers_per_second = 50;
     // The wall-clock time at pc5::Time 0, for certificate validity (engines read no clock).
     creds::TimePoint wall_clock_at_zero{};
     pc5::Time t5080 = std::chrono::seconds(8);  // retransmission of the request (3gpp-facts §3)
@@ -160,8 +172,9 @@ class Engine final : public pc5::Endpoint {
 
     const std::string& user_info() const noexcept override;
     pc5::L2Id l2_id() const noexcept override;
-    // Source: `request.relay_l2` is required (this solution always goes through a relay);
-    // hardened mode also needs `request.relay` (the relay's identity is signed).
+    // Source: this solution always goes through a relay. With `request.relay_l2` (and, hardened,
+    // `request.relay`: the relay's identity is signed) it asks that relay; without, it discovers
+    // one first (Config::discovery).
     void connect(const pc5::ConnectRequest& request, pc5::Time now) override;
     void receive(const pc5::Frame& frame, pc5::Time now) override;
     void handle_timeout(pc5::Time now) override;

@@ -125,13 +125,9 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
 }
 
 void Engine::Impl::send_solicitation(const Link& link) {
-    codec::U2uRelayDiscoverySolicitation s;
-    s.relay_service_code = codec::RelayServiceCode{link.rsc};
-    s.discoverer_user_info = codec::Octets{bytes_of(config.user_info)};
-    s.target_user_info = codec::Octets{bytes_of(link.target)};
-    if (auto b = codec::encode(s)) {
+    if (auto f = discovery::solicitation(config.l2_id, link.rsc, config.user_info, link.target)) {
         ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
-        frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery, std::move(*b));
+        frame_out(Route{f->dst, false, 0}, f->lcid, std::move(f->pdu));
     }
 }
 
@@ -157,32 +153,25 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
         drop(nullptr, pc5::DropReason::malformed, msg.error().describe());
         return;
     }
-    count_rx(codec::message_type(*msg));
-    if (auto* a = std::get_if<codec::U2uRelayDiscoveryAnnouncement>(&*msg)) {
-        if (config.role != UeRole::end_ue) return;
-        const auto rsc = a->relay_service_code.value;
-        if (!certificate().authorisation().has_rsc(rsc))
-            return;  // a relay for a service we are not authorised for is not a choice
-        relays_heard[rsc] = {string_of(a->relay_user_info), f.src};
-        relay_found(rsc, string_of(a->relay_user_info), f.src, now);
-    } else if (auto* s = std::get_if<codec::U2uRelayDiscoverySolicitation>(&*msg)) {
-        if (config.role != UeRole::relay || !may_relay(s->relay_service_code.value)) return;
-        // A relay answers only when it can reach the target (TS 23.304 6.3.2.x, Model B).
-        if (s->target_user_info && !config.directory.contains(string_of(*s->target_user_info)))
-            return;
-        codec::U2uRelayDiscoveryResponse r;
-        r.relay_service_code = s->relay_service_code;
-        r.relay_user_info = codec::Octets{bytes_of(config.user_info)};
-        r.target_user_info = s->target_user_info;
-        if (auto b = codec::encode(r)) {
+    const auto type = codec::message_type(*msg);
+    count_rx(type);
+    if (type == MT::u2u_relay_discovery_solicitation) {
+        if (config.role != UeRole::relay) return;
+        auto r = discovery::answer(
+            f, config.l2_id, config.user_info, [&](std::uint32_t rsc) { return may_relay(rsc); },
+            config.directory);
+        if (r) {
             ++counters.sent_messages[MT::u2u_relay_discovery_response];
-            frame_out(Route{f.src, false, 0}, pc5::lcid::kDiscovery, std::move(*b));
+            frame_out(Route{r->dst, false, 0}, r->lcid, std::move(r->pdu));
         }
-    } else if (auto* r = std::get_if<codec::U2uRelayDiscoveryResponse>(&*msg)) {
+    } else if (auto heard = discovery::relay_heard(f)) {
         if (config.role != UeRole::end_ue) return;
-        const auto rsc = r->relay_service_code.value;
-        relays_heard[rsc] = {string_of(r->relay_user_info), f.src};
-        relay_found(rsc, string_of(r->relay_user_info), f.src, now);
+        // Model A: a relay for a service we are not authorised for is not a choice.
+        if (type == MT::u2u_relay_discovery_announcement &&
+            !certificate().authorisation().has_rsc(heard->rsc))
+            return;
+        relays_heard[heard->rsc] = {heard->relay, heard->l2};
+        relay_found(heard->rsc, heard->relay, heard->l2, now);
     } else {
         drop(nullptr, pc5::DropReason::unexpected, "not a discovery message");
     }
@@ -191,12 +180,9 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
 void Engine::Impl::announce(pc5::Time) {
     for (auto rsc : certificate().authorisation().rscs) {
         if (!may_relay(rsc)) continue;
-        codec::U2uRelayDiscoveryAnnouncement a;
-        a.relay_service_code = codec::RelayServiceCode{rsc};
-        a.relay_user_info = codec::Octets{bytes_of(config.user_info)};
-        if (auto b = codec::encode(a)) {
+        if (auto f = discovery::announcement(config.l2_id, rsc, config.user_info)) {
             ++counters.sent_messages[MT::u2u_relay_discovery_announcement];
-            frame_out(Route{pc5::kBroadcastL2Id, false, 0}, pc5::lcid::kDiscovery, std::move(*b));
+            frame_out(Route{f->dst, false, 0}, f->lcid, std::move(f->pdu));
         }
     }
 }

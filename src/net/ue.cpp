@@ -29,8 +29,8 @@
 
 #include <fmt/format.h>
 
-#include "net/discovery.hpp"
 #include "pc5sec/codec.hpp"
+#include "pc5sec/discovery.hpp"
 #include "pc5sec/files.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/link.hpp"
@@ -631,7 +631,10 @@ struct Ue::Impl {
 
     void on_b_discovery(const pc5::Frame& f) {
         if (is_relay()) {
-            if (auto r = discovery::answer(f, cfg.l2_id, user, rscs, directory)) {
+            const auto serves = [&](std::uint32_t code) {
+                return std::find(rscs.begin(), rscs.end(), code) != rscs.end();
+            };
+            if (auto r = discovery::answer(f, cfg.l2_id, user, serves, directory)) {
                 log_limited("discovery", fmt::format("discovery: answered {}", who(f.src)));
                 transmit(*r);
             }

@@ -74,6 +74,8 @@ bool some_row_takes(FlowRole role, Input input) {
 
 void Engine::Impl::receive(const pc5::Frame& f, Time now) {
     counters.frames_received++;
+    if (f.lcid == pc5::lcid::kDiscovery && (f.dst == cfg.l2_id || f.dst == pc5::kBroadcastL2Id))
+        return on_discovery(f, now);  // step 0 (discovery.cpp)
     if (f.dst != cfg.l2_id) return drop(pc5::DropReason::not_for_us, "frame for another L2 ID");
     const bool relay = cfg.role == Role::relay;
     if (f.lcid == pc5::lcid::kEndToEnd) {
@@ -204,10 +206,14 @@ Time Engine::Impl::next_timeout() const {
         if (!l.gone) t = std::min(t, deadline(l));
     for (const auto& r : routes)
         if (!r.gone) t = std::min(t, r.expires);
+    if (cfg.role == Role::relay && cfg.discovery == discovery::Model::a)
+        t = std::min(t, next_announce);
     return t;
 }
 
 void Engine::Impl::handle_timeout(Time now) {
+    if (cfg.role == Role::relay && cfg.discovery == discovery::Model::a && now >= next_announce)
+        announce(now);
     for (auto& l : links)
         if (!l.gone && deadline(l) <= now)
             dispatch(l, l.role(), Input::of(Local::timer), [&] { return on_timeout(l, now); });
@@ -225,7 +231,7 @@ void Engine::Impl::release_all(Time now) {
 // Local::release on one link: abandon an attempt, else a RELEASE REQUEST end to end.
 void Engine::Impl::release(Link& l, Time now) {
     dispatch(l, l.role(), Input::of(Local::release), [&] {
-        return l.state == State::wait_accept
+        return l.state == State::wait_accept || l.state == State::wait_discovery
                    ? abandon(l, now)
                    : start_release(l, Cause::direct_communication_no_longer_needed, now);
     });

@@ -13,7 +13,8 @@
 // repeats.
 //
 // Read it next to seed 001 (docs/solution-b.md, "The flow table"):
-//   step 0    credentials (step0: CredentialManager::ensure_fresh before every signature)
+//   step 0    credentials (step0: CredentialManager::ensure_fresh before every signature), and
+//             the relay selected: given, or found by Model A / B discovery (discovery.cpp)
 //   step 1    the source signs and sends the request (send_request)
 //   steps 2-3 the relay verifies, re-signs and forwards it (relay on_request)
 //   steps 4-5 the target verifies both signatures, derives KD, signs the accept (on_request)
@@ -52,7 +53,10 @@ constexpr std::array<S, 2> none() {
 // clang-format off
 constexpr FlowRow kFlow[] = {
     // ---- source: steps 1 and 8 -------------------------------------------------------------
-    {R::source, S::idle, e(Local::connect), "steps 0-1: own credentials fresh; sign the ESTABLISHMENT REQUEST (SIGN-Source), send it to the selected relay", "send_request", to(S::wait_accept), 1},
+    {R::source, S::idle, e(Local::connect), "steps 0-1: own credentials fresh; a relay given (or heard, Model A): sign the ESTABLISHMENT REQUEST (SIGN-Source) and send it; else discover one (Model B: solicit)", "send_request / start_discovery", to(S::wait_accept, S::wait_discovery), 2},
+    {R::source, S::wait_discovery, e(Local::relay_found), "step 0 done: a relay for the RSC answered or announced; step 1 to it", "on_relay_found", to(S::wait_accept), 1},
+    {R::source, S::wait_discovery, e(Local::timer), "step 0: Model B solicitation again (Model A: listen on); no relay: #4", "on_discovery_timeout", none(), 0, true},
+    {R::source, S::wait_discovery, e(Local::release), "release_all: the discovery is abandoned", "abandon", none(), 0},
     {R::source, S::wait_accept, srb0(MT::establishment_accept), "step 8: the target's and the relay's keys or certificates and authorisations; SIGN-Target and SIGN2-relay verify; KD (hardened: then confirm KD)", "on_accept", to(S::confirming, S::established), 2},
     {R::source, S::wait_accept, srb0(MT::establishment_reject), "TS 24.554 reject, unprotected: asked once more at once, believed when heard twice", "on_reject", none(), 0, true},
     {R::source, S::wait_accept, e(Local::timer), "T5080: the request again, then #4 (TS 24.554)", "on_request_timeout", none(), 0, true},
@@ -175,6 +179,8 @@ const char* name(State s) noexcept {
     switch (s) {
         case State::idle:
             return "idle";
+        case State::wait_discovery:
+            return "wait-discovery";
         case State::wait_accept:
             return "wait-accept";
         case State::confirming:
@@ -229,6 +235,8 @@ const char* name(Local e) noexcept {
             return "rekey";
         case Local::new_keys_used:
             return "new keys used";
+        case Local::relay_found:
+            return "relay found";
     }
     return "unknown";
 }

@@ -9,6 +9,7 @@
 //   keys.cpp       KD, KD-sess, NRPEK/NRPIK, the link they make, the key log
 //   protected.cpp  PC5-S end to end under keys from KD: keep-alive, release, lost peer
 //   rekey.cpp      re-keying end to end (TS 33.536 5.3.3.2 reused): a fresh KD-sess
+//   discovery.cpp  step 0: the source finds its relay (Model A or B), the relay answers
 //   engine.cpp     configuration, output, timers and the public Engine
 // Every check names the seed step or clause it enforces. A handler computes everything into
 // locals and commits state only at its end, so a refused message leaves nothing behind.
@@ -120,11 +121,12 @@ struct DerivedKeys {
 // The states of the three things the engine keeps: a source's attempt and its link, a target's
 // link, a relay's route. Each has one state, moved only by the dispatcher.
 enum class State : std::uint8_t {
-    idle,         // just made, before its first input (connect, or a request heard)
-    wait_accept,  // source: request sent (step 1), T5080 running
-    confirming,   // source (hardened): KD held (step 8), its key confirmation not yet answered
-    unconfirmed,  // target (hardened): accept sent (step 5), no PDU from the source verified yet
-    established,  // either end: KD confirmed (literal: at steps 5 and 8)
+    idle,            // just made, before its first input (connect, or a request heard)
+    wait_discovery,  // source: no relay given; discovering one (step 0)
+    wait_accept,     // source: request sent (step 1), T5080 running
+    confirming,      // source (hardened): KD held (step 8), its key confirmation not yet answered
+    unconfirmed,     // target (hardened): accept sent (step 5), no PDU from the source verified yet
+    established,     // either end: KD confirmed (literal: at steps 5 and 8)
     rekey_wait_command,   // either end: REKEYING REQUEST sent, waiting for the command
     rekey_wait_complete,  // either end: SECURITY MODE COMMAND sent under the new keys
     releasing,            // either end: RELEASE REQUEST sent, waiting for RELEASE ACCEPT
@@ -150,6 +152,7 @@ enum class Local : std::uint8_t {
     keepalive,      // Engine::send_keepalive
     rekey,          // Engine::rekey
     new_keys_used,  // re-keying: a PDU from the peer verified under the new keys
+    relay_found,    // step 0: discovery found a relay for the RSC
     forward,        // relay: a protected PDU of a route it carries
 };
 const char* name(Local e) noexcept;
@@ -218,6 +221,13 @@ struct Link {
     State state = State::idle;
     pc5::LinkSummary summary;        // id, peer (the target, at the source), initiator, started ...
     std::optional<Attempt> attempt;  // source, until step 8
+    // Source discovering its relay (step 0): what the application asked for, and the timer.
+    struct Discovering {
+        pc5::ConnectRequest request;
+        Time deadline{};
+        unsigned tries = 0;
+    };
+    std::optional<Discovering> discovering;
     pc5::L2Id relay_l2 = 0;
     std::uint8_t seq = 0;  // of the request that made it
     std::optional<pdcp::SecurityContext> ctx;
@@ -290,6 +300,14 @@ struct Engine::Impl {
 
     std::vector<Link> links;    // end UE: as source or target
     std::vector<Route> routes;  // relay
+
+    // Discovery (discovery.cpp): relays heard, per RSC (a source); a relay's announcements and
+    // its answers in the current one-second window.
+    static constexpr std::size_t kRelaysHeard = 64;
+    std::map<std::uint32_t, discovery::RelayHeard> relays_heard;
+    Time next_announce{};
+    Time answer_window_end{};
+    unsigned answers_in_window = 0;
 
     // Hardened target: Nonce_1 values already seen, per source (replay cache).
     struct ReplayEntry {
@@ -398,8 +416,17 @@ struct Engine::Impl {
                                           const PrivateKey* eph_mine, const PublicKey* eph_peer,
                                           Refusal& why);
 
+    // --- discovery.cpp: step 0 (solution A's machinery, pc5sec/discovery.hpp) ---
+    Next start_discovery(Link& l, const pc5::ConnectRequest& req, Time now);
+    void on_discovery(const pc5::Frame& f, Time now);
+    Next on_relay_found(Link& l, const discovery::RelayHeard& relay, Time now);
+    Next on_discovery_timeout(Link& l, Time now);
+    void announce(Time now);
+
     // --- source.cpp ---
     void connect(const pc5::ConnectRequest& req, Time now);
+    // What refuses a connect before anything is sent (role, target, RSC, step 0, authorisation).
+    std::optional<Refusal> check_connect(const pc5::ConnectRequest& req, Time now);
     Next send_request(Link& l, const pc5::ConnectRequest& req, Time now);
     Next on_accept(Link& l, const codec::DirectLinkEstablishmentAccept& m, Time now);
     Next on_reject(Link& l, const codec::DirectLinkEstablishmentReject& m, Time now);

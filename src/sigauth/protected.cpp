@@ -143,6 +143,8 @@ Time Engine::Impl::keepalive_due(const Link& l) const {
 
 Time Engine::Impl::deadline(const Link& l) const {
     switch (l.state) {
+        case State::wait_discovery:
+            return l.discovering->deadline;
         case State::wait_accept:
             return l.attempt->next;
         case State::unconfirmed:
@@ -162,7 +164,10 @@ Time Engine::Impl::deadline(const Link& l) const {
 
 // A link's deadline passed: the handler of its state's timer row.
 Next Engine::Impl::on_timeout(Link& l, Time now) {
+    // wait-discovery and wait-accept: the source's timers (discovery.cpp, source.cpp).
     switch (l.state) {
+        case State::wait_discovery:
+            return on_discovery_timeout(l, now);
         case State::wait_accept:
             return on_request_timeout(l, now);
         case State::unconfirmed:

@@ -12,50 +12,52 @@ void Engine::Impl::connect(const pc5::ConnectRequest& req, Time now) {
     Link l;
     l.summary.initiator = true;
     l.summary.peer = req.target;
-    dispatch(l, FlowRole::source, Input::of(Local::connect),
-             [&] { return send_request(l, req, now); });
+    dispatch(l, FlowRole::source, Input::of(Local::connect), [&] {
+        return req.relay_l2 ? send_request(l, req, now) : start_discovery(l, req, now);
+    });
     if (l.state != State::idle && !l.gone) links.push_back(std::move(l));
+}
+
+std::optional<Refusal> Engine::Impl::check_connect(const pc5::ConnectRequest& req, Time now) {
+    if (cfg.role != Role::end_ue)
+        return refuse(Cause::protocol_error_unspecified, "connect: a relay does not start links");
+    if (req.target.empty() || req.target.size() > 255)
+        return refuse(Cause::protocol_error_unspecified,
+                      "connect: target user info must be 1..255 octets");
+    if (req.rsc > creds::kMaxRsc)
+        return refuse(Cause::protocol_error_unspecified, "connect: rsc over 24 bits");
+    Refusal why;
+    if (!step0(now, why)) return why;
+    // docs/credentials.md: may this UE use a relay for this RSC at all?
+    if (cfg.mode == Mode::hardened && (!self->authorisation.has_role(creds::Role::end_ue) ||
+                                       !self->authorisation.has_rsc(req.rsc)))
+        return refuse(Cause::required_service_not_allowed,
+                      fmt::format("connect: own certificate does not allow rsc 0x{:06x}", req.rsc));
+    if (!cfg.rscs.empty() && std::find(cfg.rscs.begin(), cfg.rscs.end(), req.rsc) == cfg.rscs.end())
+        return refuse(Cause::required_service_not_allowed,
+                      fmt::format("connect: rsc 0x{:06x} not configured", req.rsc));
+    return std::nullopt;
 }
 
 // Seed 001 steps 0-1.
 Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time now) {
     const std::string target = req.target;
-    Refusal why;
     auto fail_now = [&](Refusal r) {
         failed("", target, r, false, now);
         return gone();
     };
-    if (cfg.role != Role::end_ue)
-        return fail_now(
-            refuse(Cause::protocol_error_unspecified, "connect: a relay does not start links"));
-    // Seed 001 step 0: the source has selected a relay (its L2 ID from discovery).
+    if (auto why = check_connect(req, now)) return fail_now(*why);
+    // Seed 001 step 0: the source has selected a relay (given, or found by discovery).
     if (!req.relay_l2)
         return fail_now(refuse(Cause::protocol_error_unspecified,
-                               "connect: relay_l2 is required (solution B always goes through a "
-                               "UE-to-UE relay)"));
-    if (target.empty() || target.size() > 255)
-        return fail_now(refuse(Cause::protocol_error_unspecified,
-                               "connect: target user info must be 1..255 octets"));
-    if (req.rsc > creds::kMaxRsc)
-        return fail_now(refuse(Cause::protocol_error_unspecified, "connect: rsc over 24 bits"));
+                               "connect: no relay_l2 (solution B always goes through a UE-to-UE "
+                               "relay)"));
     const std::string relay = req.relay.value_or("");
-    if (!step0(now, why)) return fail_now(why);
-    if (cfg.mode == Mode::hardened) {
-        // Hardened: the relay's identity is signed, so the source must know it.
-        if (relay.empty() || relay.size() > 255)
-            return fail_now(refuse(Cause::protocol_error_unspecified,
-                                   "connect: hardened mode needs the relay's user info "
-                                   "(ConnectRequest::relay)"));
-        // docs/credentials.md: may this UE use a relay for this RSC at all?
-        if (!self->authorisation.has_role(creds::Role::end_ue) ||
-            !self->authorisation.has_rsc(req.rsc))
-            return fail_now(refuse(
-                Cause::required_service_not_allowed,
-                fmt::format("connect: own certificate does not allow rsc 0x{:06x}", req.rsc)));
-    }
-    if (!cfg.rscs.empty() && std::find(cfg.rscs.begin(), cfg.rscs.end(), req.rsc) == cfg.rscs.end())
-        return fail_now(refuse(Cause::required_service_not_allowed,
-                               fmt::format("connect: rsc 0x{:06x} not configured", req.rsc)));
+    // Hardened: the relay's identity is signed, so the source must know it.
+    if (cfg.mode == Mode::hardened && (relay.empty() || relay.size() > 255))
+        return fail_now(refuse(Cause::protocol_error_unspecified,
+                               "connect: hardened mode needs the relay's user info "
+                               "(ConnectRequest::relay)"));
 
     Attempt a;
     a.relay = relay;

@@ -110,6 +110,9 @@ std::vector<Builtin> make() {
          "Solution B hardened: the source's certificate has expired; in coverage it is renewed",
          "B-hardened", "l2", "", "", "credentials = \"expired\"\n", "", "", "relay-1",
          expect_ok()});
+    add({"b-hardened-discovery",
+         "Solution B hardened: the source finds its relay by Model B discovery (step 0)",
+         "B-hardened", "l2", "", "", "", "", "", "auto", expect_ok()});
     add({"b-hardened-expired-ooc",
          "Solution B hardened: the source's certificate has expired out of coverage: refused #6, "
          "nothing sent (step 0)",

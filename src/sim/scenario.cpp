@@ -328,8 +328,6 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             if (c.relay != "auto" && (rel == s.ues.end() || !rel->relay))
                 return r.bad(where + ".relay",
                              "'" + escape_text(c.relay) + "' is no relay of [[ue]]");
-            if (c.relay == "auto" && s.solution != pc5::Solution::a)
-                return r.bad(where + ".relay", "solution B names its relay (seed 001 step 1)");
         }
     }
     if (s.connects.empty()) return r.bad("connect", "a scenario needs at least one [[connect]]");

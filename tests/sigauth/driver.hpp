@@ -79,7 +79,8 @@ class Radio {
     }
     void deliver(const pc5::Frame& f) {
         for (auto* ue : ues_)
-            if (ue->l2_id() == f.dst) ue->receive(f, now);
+            if (ue->l2_id() == f.dst || (f.dst == pc5::kBroadcastL2Id && ue->l2_id() != f.src))
+                ue->receive(f, now);
     }
     void drain_events() {
         for (auto* ue : ues_)

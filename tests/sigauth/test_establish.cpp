@@ -229,19 +229,6 @@ TEST_P(Establish, NoAnswerFailsAfterTheLastRetransmission) {
     EXPECT_EQ(w.source->next_timeout(), pc5::kNever);
 }
 
-TEST_P(Establish, MissingRelayL2FailsClearly) {
-    World w(GetParam());
-    w.build();
-    auto r = w.request();
-    r.relay_l2.reset();
-    w.source->connect(r, w.radio.now);
-    w.radio.run();
-    auto f = w.failures(*w.source);
-    ASSERT_EQ(f.size(), 1u);
-    EXPECT_NE(f[0].reason.find("relay_l2 is required"), std::string::npos);
-    EXPECT_TRUE(w.radio.sent.empty());
-}
-
 TEST_P(Establish, UnknownTargetAtTheRelay) {
     World w(GetParam());
     w.relay_cfg.directory.erase(kTarget);
