@@ -153,9 +153,9 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
             // TS 24.554: a retransmitted request (T5080 ran out at the initiator): answer again.
             drop(o.get(), pc5::DropReason::duplicate, "establishment request retransmitted");
             if (o->last_answer)
-                resend(*o, *o->last_answer);
+                (void)reanswer(*o, *o->last_answer, MT::establishment_request);
             else if (o->last_request)
-                resend(*o, *o->last_request);
+                (void)reanswer(*o, *o->last_request, MT::establishment_request);
             return;
         }
         if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1) {
@@ -440,8 +440,10 @@ Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
     resp.key_est_info.signature = codec::Octets{*sig};
     resp.key_est_info.user_info_id = codec::Octets{bytes_of(config.user_info)};
     send(link, resp, now, false);
-    // The peer retransmits its command; we only supervise (on_timeout).
-    arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    // The peer retransmits its command (and its authentication request if our response is
+    // lost, which we answer again); we only supervise both (on_timeout).
+    arm(link, now,
+        (config.timers.t_auth + config.timers.t_smc) * (config.timers.max_retransmissions + 1));
     return move_to(link.state == State::rekey_wait_peer ? State::rekey_wait_peer : State::wait_smc);
 }
 
@@ -736,8 +738,10 @@ Next Engine::Impl::on_security_mode_command(Link& link,
     if (is_new && link.knrp) cache_knrp(link, knrp_id, *link.knrp, now);
     send(link, done, now, false);
     if (rekeying) return move_to(State::rekey_wait_peer);
-    // The peer repeats its command if our complete is lost; we supervise.
-    arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    // The peer repeats its command if our complete is lost; if its ACCEPT is lost, our
+    // COMPLETE goes again every t_smc until accept_wait ends (on_timeout).
+    arm(link, now, config.timers.t_smc);
+    link.supervision_end = now + accept_wait(link);
     return move_to(State::wait_accept);
 }
 

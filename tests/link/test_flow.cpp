@@ -161,16 +161,52 @@ TEST_F(Flow, SecondHopFailingBeforeStepFiveRefusesTheSource) {
     expect_no_state("alice");
 }
 
-// A target that never answers: the relay holds the source's accept for Timers::relay_hold,
-// then refuses it (#4) and drops the hop it was making.
+// A target that never answers: the relay holds the source's accept for Timers::relay_hold
+// (set here below the second hop's own T5080 retransmissions, which by default end it first:
+// link::second_hop_wait), then refuses it (#4) and drops the hop it was making.
 TEST_F(Flow, TheRelayHoldsTheSourceOnlyForRelayHold) {
-    relay("relay-1", kRelay, [](link::Config& c) { c.directory["ghost"] = 0x0F; });
+    relay("relay-1", kRelay, [](link::Config& c) {
+        c.directory["ghost"] = 0x0F;
+        c.timers.relay_hold = std::chrono::seconds(16);
+    });
     end_ue("alice", kAlice);
     ue("alice").engine->connect(via_relay("ghost"), net.now);
     net.run();
     ASSERT_FALSE(failed("alice").empty());
     EXPECT_EQ(failed("alice").back().cause, codec::Cause::direct_connection_not_available);
     EXPECT_TRUE(failed("alice").back().by_peer);
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+}
+
+// By default the relay waits for its second hop as long as that hop's retransmissions may take
+// (link::second_hop_wait): a target that never answers ends the hop on its own T5080, and the
+// source is refused with #4 before the relay's wait ends.
+TEST_F(Flow, TheSecondHopEndsOnItsOwnTimersBeforeTheRelaysWait) {
+    relay("relay-1", kRelay, [](link::Config& c) { c.directory["ghost"] = 0x0F; });
+    end_ue("alice", kAlice);
+    const link::Timers t;
+    EXPECT_GT(link::second_hop_wait(t), t.t5080 * (t.max_retransmissions + 1));
+    ue("alice").engine->connect(via_relay("ghost"), net.now);
+    net.run(link::second_hop_wait(t) + std::chrono::seconds(60));
+    ASSERT_FALSE(failed("alice").empty());
+    EXPECT_EQ(failed("alice").back().cause, codec::Cause::direct_connection_not_available);
+    EXPECT_LT(failed("alice").back().at, link::second_hop_wait(t));
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+}
+
+// The source's COMPLETE never arrives and the hop to the target fails meanwhile: the relay
+// refuses the source from wait-security-mode-complete.
+TEST_F(Flow, SecondHopFailsWhileTheFirstWaitsForTheComplete) {
+    relay("relay-1", kRelay, [](link::Config& c) {
+        c.directory["ghost"] = 0x0F;
+        c.timers.t5080 = std::chrono::seconds(4);  // hop 2 gives up at 16 s, hop 1 at 32 s
+    });
+    end_ue("alice", kAlice);
+    net.attacker = [](pc5::Frame& f) { return !(f.src == kAlice && f.lcid == pc5::lcid::kSrb1); };
+    ue("alice").engine->connect(via_relay("ghost"), net.now);
+    net.run();
+    ASSERT_FALSE(failed("relay-1").empty());
+    EXPECT_FALSE(failed("alice").empty());
     EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
 }
 
