@@ -60,7 +60,7 @@ constexpr FlowRow kFlow[] = {
     {R::initiator, T::any, S::wait_hop, e(Local::hop_up), "step 2 once no other establishment of ours is on the route", "send_request", to(S::wait_peer), 1},
     {R::initiator, T::any, S::wait_hop, e(Local::timer), "waits for the hop or the route (their own timers end them)", "on_timeout", none(), 0, true},
     // ---- initiator: steps 3-5 -----------------------------------------------------------
-    {R::initiator, T::any, S::wait_peer, m(MT::authentication_request), "step 3: verify the peer's Key_Est_Info, sign the transcript", "on_auth_request", to(S::wait_smc), 1},
+    {R::initiator, T::any, S::wait_peer, m(MT::authentication_request), "step 3: verify the peer's Key_Est_Info, sign the transcript (a refused one: AUTHENTICATION FAILURE, and wait for another copy)", "on_auth_request", to(S::wait_smc), 1, true},
     {R::initiator, T::any, S::wait_peer, m(MT::security_mode_command), "step 4 without step 3 (reused KNRP, PSK, null integrity)", "on_security_mode_command", to(S::wait_accept), 1, true},
     {R::initiator, T::any, S::wait_peer, m(MT::establishment_reject), "TS 24.554: the peer refuses the request (unprotected: noted, the link waits for its timer; docs/solution-a.md)", "on_reject", none(), 0, true},
     {R::initiator, T::any, S::wait_peer, e(Local::timer), "T5080: the request again, then #4", "on_timeout", none(), 0, true},

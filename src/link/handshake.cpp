@@ -370,18 +370,27 @@ Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
                                    std::span<const std::uint8_t> bytes, pc5::Time now) {
     // What does not verify under the key of the certificate it carries is not from a peer: it
     // is dropped and counted, and the link waits for the genuine answer (an attacker's frame
-    // never ends it). A genuine answer from a peer we must refuse ends it with #6 or #11.
+    // never ends it). Nor does a request we must refuse (#6, #11): it came unprotected, and a
+    // bit-flipped copy of the genuine one looks the same (a certificate that no longer verifies
+    // under the CA). We say so (AUTHENTICATION FAILURE, TS 24.554, within reanswer_budget) and
+    // wait for another copy until T5080 runs out; then the link fails with this cause
+    // (docs/solution-a.md, "Unprotected rejects").
     auto forged = [&](pc5::DropReason r, std::string why) {
         drop(&link, r, "authentication_request." + why);
         return stay();
     };
     auto failure = [&](codec::Cause c, std::string why) {
-        // TS 24.554: the initiator answers a failed authentication with AUTHENTICATION FAILURE.
-        codec::DirectLinkAuthenticationFailure f;
-        f.cause = c;
-        send(link, f, now, false);
-        fail(link, c, std::move(why), false, now, false);
-        return gone();
+        if (link.reanswers < reanswer_budget(config.timers)) {
+            ++link.reanswers;
+            codec::DirectLinkAuthenticationFailure f;
+            f.cause = c;
+            send(link, f, now, false);
+        }
+        link.unconfirmed_reject = c;
+        link.refusal = why;
+        drop(&link, pc5::DropReason::unexpected,
+             "authentication_request refused, waiting for another copy: " + why);
+        return stay();
     };
     const auto& kei = m.key_est_info;
     if (config.method != AuthMethod::certificate ||
