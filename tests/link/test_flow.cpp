@@ -339,3 +339,31 @@ TEST_F(Flow, ReleaseCrossingAndUnanswered) {
     t.expect_no_state("alice");
     EXPECT_EQ(t.net.of<pc5::LinkReleased>("alice").size(), 1u);
 }
+
+// Issue 17: one bit-flipped copy of the authentication request (unprotected, SL-SRB0) never
+// ends the attempt, wherever the bit is: the signature check drops it, or the refusal it draws
+// (a certificate that no longer verifies under the CA looks like a foreign one) waits for the
+// genuine copy, which the responder sends again on t_auth.
+TEST(Corruption, NoSingleBitFlipOfTheAuthenticationRequestEndsTheAttempt) {
+    constexpr std::size_t kPositions = 48;
+    for (std::size_t i = 0; i < kPositions; ++i) {
+        Flow w;
+        w.end_ue("bob", kBob);
+        w.end_ue("alice", kAlice);
+        bool flipped = false;
+        w.net.attacker = [&](pc5::Frame& f) {
+            if (flipped || f.src != kBob || f.lcid != pc5::lcid::kSrb0) return true;
+            auto m = codec::decode(f.pdu);
+            if (!m || codec::message_type(*m) != MT::authentication_request) return true;
+            const std::size_t bit = f.pdu.size() * 8 * i / kPositions + 5;
+            f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+            flipped = true;
+            return true;
+        };
+        w.ue("alice").engine->connect(direct("bob"), w.net.now);
+        w.net.run();
+        EXPECT_TRUE(flipped);
+        EXPECT_EQ(w.established("alice").size(), 1u) << "bit at " << i << "/" << kPositions;
+        EXPECT_EQ(w.established("bob").size(), 1u) << "bit at " << i << "/" << kPositions;
+    }
+}
