@@ -367,3 +367,39 @@ TEST(Corruption, NoSingleBitFlipOfTheAuthenticationRequestEndsTheAttempt) {
         EXPECT_EQ(w.established("bob").size(), 1u) << "bit at " << i << "/" << kPositions;
     }
 }
+
+// Issue 17, no livelock by construction: 100 copies of the establishment request draw at most
+// reanswer_budget answers, and no link goes over establishment_frame_bound; the link still
+// comes up.
+TEST(Bounds, RepeatedRequestsDrawAtMostTheReanswerBudget) {
+    Flow w;
+    w.end_ue("bob", kBob);
+    w.end_ue("alice", kAlice);
+    bool copied = false;
+    std::size_t auth_requests = 0;
+    w.net.attacker = [&](pc5::Frame& f) {
+        if (f.lcid != pc5::lcid::kSrb0) return true;
+        auto m = codec::decode(f.pdu);
+        if (!m) return true;
+        if (f.src == kBob && codec::message_type(*m) == MT::authentication_request) ++auth_requests;
+        if (!copied && f.src == kAlice && codec::message_type(*m) == MT::establishment_request) {
+            copied = true;
+            for (int i = 0; i < 100; ++i)
+                w.net.inject(f);
+        }
+        return true;
+    };
+    w.ue("alice").engine->connect(direct("bob"), w.net.now);
+    w.net.run();
+    const link::Timers t;
+    EXPECT_TRUE(copied);
+    EXPECT_EQ(w.established("alice").size(), 1u);
+    EXPECT_GT(auth_requests, 1u);  // the copies were answered, up to the budget
+    EXPECT_LE(auth_requests, 1u + t.max_retransmissions + link::reanswer_budget(t));
+    for (const char* n : {"alice", "bob"}) {
+        EXPECT_TRUE(w.ue(n).engine->links_over_frame_bound().empty()) << n;
+        EXPECT_LE(w.ue(n).engine->max_establishment_frames(), link::establishment_frame_bound(t))
+            << n;
+    }
+    EXPECT_EQ(link::establishment_frame_bound(t), 51u);  // docs/solution-a.md, "Bounds"
+}
