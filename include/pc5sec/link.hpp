@@ -55,9 +55,28 @@ struct Timers {
     pc5::Time t_discovery = 1s;         // Model B solicitation retransmission; Model A wait
     pc5::Time announce_interval = 1s;   // a relay's Model A announcements
     pc5::Time keepalive_interval = 0s;  // 0: no keep-alive
-    pc5::Time relay_hold = 16s;         // how long a relay holds a first hop for its second
+    // How long a relay holds a first hop for its second; 0: second_hop_wait (derived below).
+    pc5::Time relay_hold = 0s;
     unsigned max_retransmissions = 3;
 };
+
+// docs/solution-a.md, "Timers" and "Bounds".
+// The longest one establishment takes when each of its four exchanges (request / authentication
+// request, authentication request / response, command / complete, complete / accept) uses all
+// its retransmissions: (T5080 + t_auth + 2 t_smc) x (max_retransmissions + 1).
+pc5::Time establishment_budget(const Timers& t) noexcept;
+// How long a relay's first hop waits for its second hop to the target: relay_hold if set,
+// else that hop's establishment_budget plus one t_smc of margin (the hop's own timers end it
+// first; this wait is a safety net).
+pc5::Time second_hop_wait(const Timers& t) noexcept;
+// Answers sent again to repeated requests, per link, at most (4 x (max_retransmissions + 1)):
+// further repeats are dropped unanswered.
+std::uint32_t reanswer_budget(const Timers& t) noexcept;
+// The most establishment-phase frames one end sends on one link: its first transmissions, its
+// timer retransmissions, and reanswer_budget. Keep-alives, data, re-keying and release are
+// not counted. No livelock by construction: an answer is never answered, and every repeat has
+// a bound.
+std::uint32_t establishment_frame_bound(const Timers& t) noexcept;
 
 struct Config {
     std::string user_info;  // this UE's user info ID (its certificate's CN)
@@ -128,6 +147,11 @@ class Engine final : public pc5::Endpoint {
     std::size_t cached_knrps() const noexcept;
     // Forget every cached KNRP (a UE that lost its cache, for tests of the fallback).
     void clear_knrp_cache() noexcept;
+    // Links (ids) that tried to send more than establishment_frame_bound() establishment-phase
+    // frames (at most 64 are named): empty unless something is wrong. A simulator checks it.
+    const std::vector<std::string>& links_over_frame_bound() const noexcept;
+    // The most establishment-phase frames this engine sent on one link so far.
+    std::uint32_t max_establishment_frames() const noexcept;
 
     struct Impl;
 

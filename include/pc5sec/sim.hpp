@@ -43,6 +43,15 @@ struct Medium {
     double duplicate = 0.0;  // probability a frame arrives twice
     double reorder = 0.0;    // probability a frame is held back by 1..5 x delay
     double corrupt = 0.0;    // probability one bit of the frame is flipped
+    // Link-layer ARQ of the signalling bearers (docs/scenarios.md, "Link-layer
+    // retransmission"): PC5-S and PC5-RRC travel on SL-SRB0..3, which TS 38.331 clause 9.1.1.4
+    // (SCCH configuration) puts on RLC AM. With `rlc_am`, `loss` is the loss of one
+    // transmission: a lost one is sent again after `status_delay_ms` (the poll / status round
+    // trip), up to `max_retx_threshold` times, and the frame is lost only if every transmission
+    // is. Data bearers (RLC UM here) and broadcasts are never retransmitted.
+    bool rlc_am = true;
+    std::uint32_t max_retx_threshold = 8;  // maxRetxThreshold t8 (TS 38.322 5.3.2)
+    double status_delay_ms = 45;           // t-PollRetransmit ms45
 };
 
 // One establishment: `source` asks for a link to `target`, at `at_ms`.

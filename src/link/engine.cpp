@@ -80,6 +80,129 @@ std::size_t Engine::cached_knrps() const noexcept {
 void Engine::clear_knrp_cache() noexcept {
     impl_->knrp_cache.clear();
 }
+const std::vector<std::string>& Engine::links_over_frame_bound() const noexcept {
+    return impl_->over_frame_bound;
+}
+std::uint32_t Engine::max_establishment_frames() const noexcept {
+    return impl_->max_establishment_frames;
+}
+
+// ---------------------------------------------------------------- bounds (docs/solution-a.md)
+
+namespace {
+
+// How many times `step` fits in `span`, rounded up.
+std::uint32_t times(pc5::Time span, pc5::Time step) {
+    if (step <= pc5::Time{0}) return 0;
+    return static_cast<std::uint32_t>((span.count() + step.count() - 1) / step.count());
+}
+
+// The messages of an establishment (not re-keying, keep-alive or release).
+bool establishment_message(codec::MessageType t) {
+    switch (t) {
+        case MT::establishment_request:
+        case MT::establishment_accept:
+        case MT::establishment_reject:
+        case MT::authentication_request:
+        case MT::authentication_response:
+        case MT::authentication_failure:
+        case MT::authentication_reject:
+        case MT::security_mode_command:
+        case MT::security_mode_complete:
+        case MT::security_mode_reject:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// A message its sender retransmits until it is answered: a repeat of it is answered again.
+// Answers (authentication response, accept, rejects, the responses) are never answered, so
+// two ends can never bounce a message between them (issue 17, the livelock).
+bool asks_for_answer(codec::MessageType t) {
+    switch (t) {
+        case MT::establishment_request:
+        case MT::authentication_request:
+        case MT::security_mode_command:
+        case MT::security_mode_complete:  // answered by the ACCEPT
+        case MT::rekeying_request:
+        case MT::keepalive_request:
+        case MT::release_request:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+pc5::Time establishment_budget(const Timers& t) noexcept {
+    return (t.t5080 + t.t_auth + 2 * t.t_smc) * (t.max_retransmissions + 1);
+}
+
+pc5::Time second_hop_wait(const Timers& t) noexcept {
+    return t.relay_hold > pc5::Time{0} ? t.relay_hold : establishment_budget(t) + t.t_smc;
+}
+
+std::uint32_t reanswer_budget(const Timers& t) noexcept {
+    return 4 * (t.max_retransmissions + 1);
+}
+
+std::uint32_t establishment_frame_bound(const Timers& t) noexcept {
+    const std::uint32_t n = t.max_retransmissions;
+    // First transmissions: at most 4 messages from one end (request, authentication response,
+    // complete and a refusal; or authentication request, command, accept and a refusal).
+    // Timer retransmissions: n for each request exchange, and the initiator's COMPLETE every
+    // t_smc for as long as it waits for the ACCEPT (longest through a relay).
+    const std::uint32_t complete_again = times(t.t_smc * (n + 1) + second_hop_wait(t), t.t_smc) + 1;
+    return 4 + 3 * n + complete_again + reanswer_budget(t);
+}
+
+void Engine::Impl::count_establishment_frame(Link& link) {
+    ++link.establishment_frames;
+    max_establishment_frames = std::max(max_establishment_frames, link.establishment_frames);
+    if (link.establishment_frames > establishment_frame_bound(config.timers) &&
+        !link.over_frame_bound) {
+        link.over_frame_bound = true;
+        if (over_frame_bound.size() < 64) over_frame_bound.push_back(link.id);
+    }
+}
+
+bool Engine::Impl::reanswer(Link& link, const Link::Pending& p, codec::MessageType repeated) {
+    if (!asks_for_answer(repeated)) return false;  // an answer is never answered
+    if (establishment_message(repeated)) {
+        if (link.reanswers >= reanswer_budget(config.timers)) {
+            drop(&link, pc5::DropReason::duplicate,
+                 fmt::format("{} repeated: answered {} times already (reanswer_budget)",
+                             codec::message_name(repeated), link.reanswers));
+            return false;
+        }
+        ++link.reanswers;
+        count_establishment_frame(link);
+    }
+    ++counters.retransmissions;
+    pdcp::SecurityContext* ctx = nullptr;
+    if (p.bearer != 0) {
+        ctx = p.next_context && link.next_security ? &*link.next_security
+              : link.security                      ? &*link.security
+                                                   : nullptr;
+        if (!ctx) return false;
+    }
+    send_with(link, ctx, p.bearer, p.cipher, p.message);
+    return true;
+}
+
+// How long the initiator waits for the ACCEPT after its COMPLETE: the responder's command
+// retransmissions, and through a relay the relay's wait for its second hop.
+pc5::Time Engine::Impl::accept_wait(const Link& link) const {
+    const auto& t = config.timers;
+    // An end UE's hop to a relay (the relay's ACCEPT waits for its hop to the target); a
+    // relay's own hop to a target waits for nothing more.
+    const bool relayed_hop = config.role == UeRole::end_ue && link.kind == pc5::LinkKind::hop &&
+                             link.relay_indication != codec::RelayIndication::direct;
+    return t.t_smc * (t.max_retransmissions + 1) +
+           (relayed_hop ? second_hop_wait(t) : pc5::Time{0});
+}
 
 std::vector<pc5::LinkSummary> Engine::links() const {
     std::vector<pc5::LinkSummary> out;
@@ -274,8 +397,9 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
     const auto type = codec::message_type(msg);
     const auto seq = codec::sequence_number(msg);
     if (link.last_rx && link.last_rx->first == type && link.last_rx->second == seq) {
-        // TS 24.554: the same sequence number again is a retransmission: answer it again.
-        if (link.last_answer) resend(link, *link.last_answer);
+        // TS 24.554: the same sequence number again is a retransmission: a request is answered
+        // again (within reanswer_budget); a repeated answer is only dropped (no livelock).
+        if (link.last_answer) (void)reanswer(link, *link.last_answer, type);
         drop(&link, pc5::DropReason::duplicate,
              fmt::format("{} #{} again", codec::message_name(type), seq));
         return;
@@ -380,19 +504,25 @@ Next Engine::Impl::on_unprotected_reject(Link& link, codec::MessageType type, co
     // Before security is active a reject cannot be authenticated (TS 24.554 sends it on
     // SL-SRB0), so one forged frame must not end the establishment: the first makes us ask
     // once more at once, and only a second (or the timer running out) ends the link with it.
-    if (!link.unconfirmed_reject) {
-        link.unconfirmed_reject = cause;
-        drop(&link, pc5::DropReason::unexpected,
-             fmt::format("{} #{} not protected: asking once more to confirm it",
-                         codec::message_name(type), static_cast<unsigned>(cause)));
+    // Nor a second: a forged or corrupted copy must never end an attempt that a genuine answer
+    // could still complete. The link keeps waiting until its timer runs out and then ends with
+    // the last cause seen (docs/solution-a.md, "Unprotected rejects": a departure from TS
+    // 24.554, where a reject ends the procedure).
+    (void)now;
+    const bool first = !link.unconfirmed_reject;
+    link.unconfirmed_reject = cause;
+    link.refusal.clear();  // the peer's word (if it is the peer's) is the last cause seen
+    drop(&link, pc5::DropReason::unexpected,
+         fmt::format(
+             "{} #{} not protected: {}", codec::message_name(type), static_cast<unsigned>(cause),
+             first ? "asking once more, and waiting for the timer" : "waiting for the timer"));
+    if (first) {
         if (link.last_request)
             resend(link, *link.last_request);
         else if (link.last_answer)
             resend(link, *link.last_answer);
-        return stay();
     }
-    fail(link, cause, fmt::format("{} from the peer", codec::message_name(type)), true, now, false);
-    return gone();
+    return stay();
 }
 
 // ---------------------------------------------------------------- sending
@@ -420,6 +550,7 @@ void Engine::Impl::send(Link& link, codec::Message msg, pc5::Time now, bool is_r
         p.next_context = next;
     }
     ++counters.sent_messages[type];
+    if (establishing(link.state) && establishment_message(type)) count_establishment_frame(link);
     const auto before = counters.bytes_sent;
     send_with(link, ctx, p.bearer, p.cipher, p.message);
     counters.sent_bytes[type] += counters.bytes_sent - before;
@@ -438,6 +569,7 @@ void Engine::Impl::resend(Link& link, const Link::Pending& p) {
         if (!ctx) return;
     }
     ++counters.retransmissions;
+    if (establishing(link.state)) count_establishment_frame(link);
     send_with(link, ctx, p.bearer, p.cipher, p.message);
 }
 
@@ -890,8 +1022,12 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
             link.deadline = pc5::kNever;
             return stay();
         case State::wait_second_hop:
-            fail(link, codec::Cause::direct_connection_not_available,
-                 "relay: the second hop did not come up in time", false, now, true);
+            fail(link,
+                 link.unconfirmed_reject.value_or(codec::Cause::direct_connection_not_available),
+                 fmt::format(
+                     "relay: the second hop did not come up in {} s (second_hop_wait)",
+                     std::chrono::duration_cast<std::chrono::seconds>(second_hop_wait(t)).count()),
+                 false, now, true);
             return gone();
         case State::releasing:
             released(link, codec::Cause::direct_communication_no_longer_needed, false, now);
@@ -928,8 +1064,17 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
             link.deadline = pc5::kNever;
             drop(&link, pc5::DropReason::unexpected, "re-keying timed out; current keys kept");
             return move_to(State::established);
-        case State::wait_smc:
-        case State::wait_accept:  // supervision only: the peer retransmits its command
+        case State::wait_accept:
+            // The ACCEPT (or our COMPLETE) may be lost: the COMPLETE again every t_smc, which the
+            // peer answers with its ACCEPT again, until the wait for the accept ends.
+            if (now < link.supervision_end && link.last_answer) {
+                ++link.retransmissions;
+                resend(link, *link.last_answer);
+                link.deadline = std::min(now + t.t_smc, link.supervision_end);
+                return stay();
+            }
+            [[fallthrough]];
+        case State::wait_smc:  // supervision only: the peer retransmits its command
             fail(link,
                  link.unconfirmed_reject.value_or(codec::Cause::direct_connection_not_available),
                  link.refusal.empty() ? fmt::format("no answer in state {}", name(link.state))

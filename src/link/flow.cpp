@@ -6,8 +6,9 @@
 // counted as "unexpected". Rows are tried in order: a `relay` row comes before the `responder`
 // row it refines, and `responder` rows apply to a relay's first hop too.
 //
-// A message repeated with the same sequence number is a retransmission: it is answered again
-// before the table is consulted (TS 24.554), so the table has no rows for repeats.
+// A message repeated with the same sequence number is a retransmission: a request is answered
+// again before the table is consulted (TS 24.554), within reanswer_budget; a repeated answer is
+// dropped unanswered (no livelock). The table has no rows for repeats.
 //
 // Read it next to seed 000 (docs/solution-a.md, "The flow table"):
 //   step 0  credentials (checked by send_request and on_request: ensure_fresh)
@@ -59,9 +60,9 @@ constexpr FlowRow kFlow[] = {
     {R::initiator, T::any, S::wait_hop, e(Local::hop_up), "step 2 once no other establishment of ours is on the route", "send_request", to(S::wait_peer), 1},
     {R::initiator, T::any, S::wait_hop, e(Local::timer), "waits for the hop or the route (their own timers end them)", "on_timeout", none(), 0, true},
     // ---- initiator: steps 3-5 -----------------------------------------------------------
-    {R::initiator, T::any, S::wait_peer, m(MT::authentication_request), "step 3: verify the peer's Key_Est_Info, sign the transcript", "on_auth_request", to(S::wait_smc), 1},
+    {R::initiator, T::any, S::wait_peer, m(MT::authentication_request), "step 3: verify the peer's Key_Est_Info, sign the transcript (a refused one: AUTHENTICATION FAILURE, and wait for another copy)", "on_auth_request", to(S::wait_smc), 1, true},
     {R::initiator, T::any, S::wait_peer, m(MT::security_mode_command), "step 4 without step 3 (reused KNRP, PSK, null integrity)", "on_security_mode_command", to(S::wait_accept), 1, true},
-    {R::initiator, T::any, S::wait_peer, m(MT::establishment_reject), "TS 24.554: the peer refuses the request", "on_reject", none(), 0},
+    {R::initiator, T::any, S::wait_peer, m(MT::establishment_reject), "TS 24.554: the peer refuses the request (unprotected: noted, the link waits for its timer; docs/solution-a.md)", "on_reject", none(), 0, true},
     {R::initiator, T::any, S::wait_peer, e(Local::timer), "T5080: the request again, then #4", "on_timeout", none(), 0, true},
     {R::initiator, T::any, S::wait_smc, m(MT::security_mode_command), "step 4: MAC-I under the new NRPIK, echoes, algorithms", "on_security_mode_command", to(S::wait_accept), 1, true},
     {R::initiator, T::any, S::wait_smc, m(MT::authentication_reject), "step 3: the peer refused our signature", "on_reject", none(), 0},
@@ -69,7 +70,7 @@ constexpr FlowRow kFlow[] = {
     {R::initiator, T::any, S::wait_smc, e(Local::timer), "supervision: no command came", "on_timeout", none(), 0},
     {R::initiator, T::any, S::wait_accept, m(MT::establishment_accept), "step 5 done: ESTABLISHMENT ACCEPT", "on_accept", to(S::established), 1},
     {R::initiator, T::any, S::wait_accept, m(MT::establishment_reject), "the relay's hop to the target failed", "on_reject", none(), 0},
-    {R::initiator, T::any, S::wait_accept, e(Local::timer), "supervision: no accept came", "on_timeout", none(), 0},
+    {R::initiator, T::any, S::wait_accept, e(Local::timer), "step 5's COMPLETE again every t_smc (the ACCEPT may be lost) until accept_wait ends, then #4 or the last cause seen", "on_timeout", none(), 0, true},
     // ---- responder (and a relay's first hop): steps 2-5 --------------------------------
     {R::responder, T::any, S::idle, m(MT::establishment_request), "step 2 received: target, RSC, policies (#1 #10 #11); step 3 or 4", "on_request", to(S::wait_auth_response, S::wait_smc_complete), 2},
     {R::responder, T::any, S::wait_auth_response, m(MT::authentication_response), "step 3: the initiator's signature over the transcript", "on_auth_response", to(S::wait_smc_complete), 1},

@@ -151,9 +151,9 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
             // TS 24.554: a retransmitted request (T5080 ran out at the initiator): answer again.
             drop(o.get(), pc5::DropReason::duplicate, "establishment request retransmitted");
             if (o->last_answer)
-                resend(*o, *o->last_answer);
+                (void)reanswer(*o, *o->last_answer, MT::establishment_request);
             else if (o->last_request)
-                resend(*o, *o->last_request);
+                (void)reanswer(*o, *o->last_request, MT::establishment_request);
             return;
         }
         if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1) {
@@ -368,18 +368,27 @@ Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
                                    std::span<const std::uint8_t> bytes, pc5::Time now) {
     // What does not verify under the key of the certificate it carries is not from a peer: it
     // is dropped and counted, and the link waits for the genuine answer (an attacker's frame
-    // never ends it). A genuine answer from a peer we must refuse ends it with #6 or #11.
+    // never ends it). Nor does a request we must refuse (#6, #11): it came unprotected, and a
+    // bit-flipped copy of the genuine one looks the same (a certificate that no longer verifies
+    // under the CA). We say so (AUTHENTICATION FAILURE, TS 24.554, within reanswer_budget) and
+    // wait for another copy until T5080 runs out; then the link fails with this cause
+    // (docs/solution-a.md, "Unprotected rejects").
     auto forged = [&](pc5::DropReason r, std::string why) {
         drop(&link, r, "authentication_request." + why);
         return stay();
     };
     auto failure = [&](codec::Cause c, std::string why) {
-        // TS 24.554: the initiator answers a failed authentication with AUTHENTICATION FAILURE.
-        codec::DirectLinkAuthenticationFailure f;
-        f.cause = c;
-        send(link, f, now, false);
-        fail(link, c, std::move(why), false, now, false);
-        return gone();
+        if (link.reanswers < reanswer_budget(config.timers)) {
+            ++link.reanswers;
+            codec::DirectLinkAuthenticationFailure f;
+            f.cause = c;
+            send(link, f, now, false);
+        }
+        link.unconfirmed_reject = c;
+        link.refusal = why;
+        drop(&link, pc5::DropReason::unexpected,
+             "authentication_request refused, waiting for another copy: " + why);
+        return stay();
     };
     const auto& kei = m.key_est_info;
     if (config.method != AuthMethod::certificate ||
@@ -438,8 +447,10 @@ Next Engine::Impl::on_auth_request(Link& link, const codec::DirectLinkAuthentica
     resp.key_est_info.signature = codec::Octets{*sig};
     resp.key_est_info.user_info_id = codec::Octets{bytes_of(config.user_info)};
     send(link, resp, now, false);
-    // The peer retransmits its command; we only supervise (on_timeout).
-    arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    // The peer retransmits its command (and its authentication request if our response is
+    // lost, which we answer again); we only supervise both (on_timeout).
+    arm(link, now,
+        (config.timers.t_auth + config.timers.t_smc) * (config.timers.max_retransmissions + 1));
     return move_to(link.state == State::rekey_wait_peer ? State::rekey_wait_peer : State::wait_smc);
 }
 
@@ -734,8 +745,10 @@ Next Engine::Impl::on_security_mode_command(Link& link,
     if (is_new && link.knrp) cache_knrp(link, knrp_id, *link.knrp, now);
     send(link, done, now, false);
     if (rekeying) return move_to(State::rekey_wait_peer);
-    // The peer repeats its command if our complete is lost; we supervise.
-    arm(link, now, config.timers.t_smc * (config.timers.max_retransmissions + 1));
+    // The peer repeats its command if our complete is lost; if its ACCEPT is lost, our
+    // COMPLETE goes again every t_smc until accept_wait ends (on_timeout).
+    arm(link, now, config.timers.t_smc);
+    link.supervision_end = now + accept_wait(link);
     return move_to(State::wait_accept);
 }
 

@@ -169,6 +169,12 @@ struct Link {
     pc5::Time started{}, established_at{};
     pc5::Time deadline = pc5::kNever;
     unsigned retransmissions = 0;
+    // The initiator's wait for the ACCEPT ends here (COMPLETE again every t_smc until then).
+    pc5::Time supervision_end = pc5::kNever;
+    // Establishment-phase frames sent, and answers sent again to repeats (docs/solution-a.md,
+    // "Bounds"); whether this link was reported over establishment_frame_bound.
+    std::uint32_t establishment_frames = 0, reanswers = 0;
+    bool over_frame_bound = false;
 
     // PC5 signalling sequence numbers (TS 24.554 octet 2): ours, and the peer's last.
     std::uint8_t tx_seq = 0;
@@ -335,7 +341,14 @@ struct Engine::Impl {
     void connect_link(const pc5::ConnectRequest& req, pc5::Time now);
     Status start_rekey(Link& link, bool reauth, pc5::Time now);
     void released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now);
+    // A timer retransmission of `p` (counted against the link's frame bound while it is being
+    // established).
     void resend(Link& link, const Link::Pending& p);
+    // `p` again in answer to a repeated request of type `repeated`: within reanswer_budget for
+    // establishment messages, else dropped. Whether it went.
+    bool reanswer(Link& link, const Link::Pending& p, codec::MessageType repeated);
+    void count_establishment_frame(Link& link);
+    pc5::Time accept_wait(const Link& link) const;
     void arm(Link& link, pc5::Time now, pc5::Time timeout);
     void arm_retransmission(Link& link, pc5::Time now, pc5::Time timeout);
     void fail(Link& link, codec::Cause cause, std::string reason, bool by_peer, pc5::Time now,
@@ -454,6 +467,9 @@ struct Engine::Impl {
         pc5::Frame frame;
     };
     std::vector<HeldFrame> held_frames;
+    // Engine::links_over_frame_bound, Engine::max_establishment_frames.
+    std::vector<std::string> over_frame_bound;
+    std::uint32_t max_establishment_frames = 0;
 };
 
 bool establishing(State s) noexcept;

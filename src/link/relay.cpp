@@ -225,7 +225,8 @@ Next Engine::Impl::on_first_hop_up(Link& hop, pc5::Time now) {
                 send_accept(hop, now);
                 return move_to(State::established);
             }
-            hop.deadline = now + config.timers.relay_hold;  // the accept waits for hop 2
+            // The accept waits for hop 2, as long as hop 2's own retransmissions may take.
+            hop.deadline = now + second_hop_wait(config.timers);
             return move_to(State::wait_second_hop);
         }
     fail(hop, codec::Cause::direct_communication_not_allowed,

@@ -302,6 +302,7 @@ Report World::report() const {
     j["medium"] = {{"frames", medium.frames},
                    {"bytes", medium.bytes},
                    {"lost", medium.lost},
+                   {"link_retransmissions", medium.link_retransmissions},
                    {"duplicated", medium.duplicated},
                    {"reordered", medium.reordered},
                    {"corrupted", medium.corrupted},
@@ -342,6 +343,20 @@ Report World::report() const {
         if (got < n)
             fail(fmt::format("expected at least {} data drops '{}', got {}", n, reason, got));
     }
+    // Every run, whatever [expect] says: no link of solution A sent more establishment-phase
+    // frames than link::establishment_frame_bound (issue 17: no livelock).
+    std::uint32_t most_frames = 0;
+    for (const auto& ue : ues) {
+        if (!ue->a) continue;
+        most_frames = std::max(most_frames, ue->a->max_establishment_frames());
+        for (const auto& id : ue->a->links_over_frame_bound())
+            fail(fmt::format("link {} at {}: more than {} establishment-phase frames (a livelock)",
+                             escape_text(id), escape_text(ue->spec.name),
+                             link::establishment_frame_bound(link::Timers{})));
+    }
+    if (s.solution == pc5::Solution::a)
+        j["establishment"]["frames_per_link"] = {
+            {"max", most_frames}, {"bound", link::establishment_frame_bound(link::Timers{})}};
     if (attacker) {
         for (auto& why : attacker->failed_expectations())
             fail(std::move(why));

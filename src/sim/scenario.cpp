@@ -21,6 +21,8 @@ constexpr double kMaxMediumDelayMs = 10'000;            // medium.delay_ms, medi
 constexpr std::uint32_t kMaxPdus = 100'000;             // traffic.pdus, per source
 constexpr std::uint64_t kMaxScheduledPdus = 2'000'000;  // traffic.pdus x [[connect]]
 constexpr std::size_t kMaxNameLength = 64;
+// medium.max_retx_threshold: sl-MaxRetxThreshold is at most t32 (TS 38.331 SL-RLC-Config).
+constexpr std::uint32_t kMaxRetxThreshold = 32;
 
 // A UE name is its user info ID: it goes into link ids ("a>b#1"), key logs (space-separated),
 // file names of the diagrams and logs, so it is kept to letters, digits, '.', '_' and '-'.
@@ -206,7 +208,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     }
     if (const auto* m = root.get_as<toml::table>("medium")) {
         PC5SEC_TRY(r.only(*m, "medium",
-                          {"delay_ms", "jitter_ms", "loss", "duplicate", "reorder", "corrupt"}));
+                          {"delay_ms", "jitter_ms", "loss", "duplicate", "reorder", "corrupt",
+                           "rlc_am", "max_retx_threshold", "status_delay_ms"}));
         PC5SEC_TRY(r.get(*m, "medium", "delay_ms", s.medium.delay_ms));
         PC5SEC_TRY(r.get(*m, "medium", "jitter_ms", s.medium.jitter_ms));
         if (s.medium.delay_ms > kMaxMediumDelayMs)
@@ -218,6 +221,16 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         PC5SEC_TRY(r.probability(*m, "reorder", s.medium.reorder));
         PC5SEC_TRY(r.probability(*m, "corrupt", s.medium.corrupt));
         if (s.medium.loss >= 1) return r.bad("medium.loss", "must be below 1");
+        PC5SEC_TRY(r.get(*m, "medium", "rlc_am", s.medium.rlc_am));
+        PC5SEC_TRY(r.get(*m, "medium", "max_retx_threshold", s.medium.max_retx_threshold));
+        if (s.medium.max_retx_threshold > kMaxRetxThreshold)
+            return r.bad(
+                "medium.max_retx_threshold",
+                fmt::format("0 .. {} (sl-MaxRetxThreshold, TS 38.331)", kMaxRetxThreshold));
+        PC5SEC_TRY(r.get(*m, "medium", "status_delay_ms", s.medium.status_delay_ms));
+        if (s.medium.status_delay_ms > kMaxMediumDelayMs)
+            return r.bad("medium.status_delay_ms",
+                         fmt::format("at most {:.0f} ms", kMaxMediumDelayMs));
     }
     if (const auto* t = root.get_as<toml::table>("traffic")) {
         PC5SEC_TRY(r.only(*t, "traffic",

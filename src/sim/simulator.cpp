@@ -19,6 +19,7 @@
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/srap.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
 #include "sim/seeded_openssl.hpp"
@@ -609,10 +610,24 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     pc5::Time delay = from_ms(m.delay_ms + m.jitter_ms * u01(medium_rng));
     auto fate = DiagramArrow::Fate::delivered;
-    if (m.loss > 0 && u01(medium_rng) < m.loss) {
-        ++medium.lost;
-        if (!broadcast && from) diagram_arrow(*from, to, f, DiagramArrow::Fate::lost);
-        return;
+    if (m.loss > 0) {
+        // Per-hop ARQ of RLC AM (acknowledged): each transmission is lost independently with
+        // `loss`; a lost one goes again after the poll / status delay, up to maxRetxThreshold
+        // times (TS 38.322 5.3.2), and the frame is lost only when every transmission was.
+        // RLC UM and broadcasts: one transmission. One draw per transmission, from the
+        // medium's own generator, so the same seed gives the same run.
+        const std::uint32_t tries = !broadcast && acknowledged(f) ? 1 + m.max_retx_threshold : 1;
+        std::uint32_t failed = 0;
+        while (failed < tries && u01(medium_rng) < m.loss)
+            ++failed;
+        if (failed == tries) {
+            ++medium.lost;
+            medium.link_retransmissions += failed - 1;
+            if (!broadcast && from) diagram_arrow(*from, to, f, DiagramArrow::Fate::lost);
+            return;
+        }
+        medium.link_retransmissions += failed;
+        delay += from_ms(m.status_delay_ms * failed);
     }
     if (m.corrupt > 0 && u01(medium_rng) < m.corrupt && !f.pdu.empty()) {
         ++medium.corrupted;
@@ -632,6 +647,18 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
     }
     if (!broadcast && from) diagram_arrow(*from, to, f, fate);
     schedule(now + delay, Kind::deliver, to, std::move(f));
+}
+
+// Whether a frame travels on an RLC AM bearer: the SL-SRBs (LCID 0..3, and SRAP bearer IDs
+// 0..3 on LCID 55 through a layer-2 relay), which TS 38.331 clause 9.1.1.4 (SCCH
+// configuration) specifies with RLC AM. Data bearers run RLC UM here (docs/userplane.md), and
+// discovery (LCID 63) is broadcast.
+bool World::acknowledged(const pc5::Frame& f) const {
+    if (!scenario.medium.rlc_am) return false;
+    if (f.lcid <= pc5::lcid::kSrb3) return true;
+    if (f.lcid != pc5::lcid::kEndToEnd) return false;
+    const auto h = srap::parse_header(f.pdu);
+    return h && h->bearer <= pc5::lcid::kSrb3;
 }
 
 void World::deliver(std::size_t to, pc5::Frame f) {

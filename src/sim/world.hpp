@@ -80,6 +80,7 @@ struct LinkRecord {
 struct MediumCounters {
     std::uint64_t frames = 0, bytes = 0, lost = 0, duplicated = 0, reordered = 0, corrupted = 0,
                   undeliverable = 0, injected = 0, tampered = 0;
+    std::uint64_t link_retransmissions = 0;  // RLC AM retransmissions ([medium] rlc_am)
 };
 
 enum class Kind : std::uint8_t {
@@ -173,6 +174,7 @@ class World {
     // `from`: the sending UE when it is one (the attacker may send as an L2 ID no UE has).
     void carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast);
     void deliver(std::size_t to, pc5::Frame f);
+    bool acknowledged(const pc5::Frame& f) const;  // on an RLC AM bearer ([medium] rlc_am)
     // attacks.cpp
     void setup_attacker(const std::vector<UeSpec>& specs);
     void intercept(std::size_t to, pc5::Frame f);

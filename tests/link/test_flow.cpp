@@ -161,16 +161,52 @@ TEST_F(Flow, SecondHopFailingBeforeStepFiveRefusesTheSource) {
     expect_no_state("alice");
 }
 
-// A target that never answers: the relay holds the source's accept for Timers::relay_hold,
-// then refuses it (#4) and drops the hop it was making.
+// A target that never answers: the relay holds the source's accept for Timers::relay_hold
+// (set here below the second hop's own T5080 retransmissions, which by default end it first:
+// link::second_hop_wait), then refuses it (#4) and drops the hop it was making.
 TEST_F(Flow, TheRelayHoldsTheSourceOnlyForRelayHold) {
-    relay("relay-1", kRelay, [](link::Config& c) { c.directory["ghost"] = 0x0F; });
+    relay("relay-1", kRelay, [](link::Config& c) {
+        c.directory["ghost"] = 0x0F;
+        c.timers.relay_hold = std::chrono::seconds(16);
+    });
     end_ue("alice", kAlice);
     ue("alice").engine->connect(via_relay("ghost"), net.now);
     net.run();
     ASSERT_FALSE(failed("alice").empty());
     EXPECT_EQ(failed("alice").back().cause, codec::Cause::direct_connection_not_available);
     EXPECT_TRUE(failed("alice").back().by_peer);
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+}
+
+// By default the relay waits for its second hop as long as that hop's retransmissions may take
+// (link::second_hop_wait): a target that never answers ends the hop on its own T5080, and the
+// source is refused with #4 before the relay's wait ends.
+TEST_F(Flow, TheSecondHopEndsOnItsOwnTimersBeforeTheRelaysWait) {
+    relay("relay-1", kRelay, [](link::Config& c) { c.directory["ghost"] = 0x0F; });
+    end_ue("alice", kAlice);
+    const link::Timers t;
+    EXPECT_GT(link::second_hop_wait(t), t.t5080 * (t.max_retransmissions + 1));
+    ue("alice").engine->connect(via_relay("ghost"), net.now);
+    net.run(link::second_hop_wait(t) + std::chrono::seconds(60));
+    ASSERT_FALSE(failed("alice").empty());
+    EXPECT_EQ(failed("alice").back().cause, codec::Cause::direct_connection_not_available);
+    EXPECT_LT(failed("alice").back().at, link::second_hop_wait(t));
+    EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
+}
+
+// The source's COMPLETE never arrives and the hop to the target fails meanwhile: the relay
+// refuses the source from wait-security-mode-complete.
+TEST_F(Flow, SecondHopFailsWhileTheFirstWaitsForTheComplete) {
+    relay("relay-1", kRelay, [](link::Config& c) {
+        c.directory["ghost"] = 0x0F;
+        c.timers.t5080 = std::chrono::seconds(4);  // hop 2 gives up at 16 s, hop 1 at 32 s
+    });
+    end_ue("alice", kAlice);
+    net.attacker = [](pc5::Frame& f) { return !(f.src == kAlice && f.lcid == pc5::lcid::kSrb1); };
+    ue("alice").engine->connect(via_relay("ghost"), net.now);
+    net.run();
+    ASSERT_FALSE(failed("relay-1").empty());
+    EXPECT_FALSE(failed("alice").empty());
     EXPECT_EQ(ue("relay-1").engine->link_count(), 0u);
 }
 
@@ -302,4 +338,68 @@ TEST_F(Flow, ReleaseCrossingAndUnanswered) {
     t.net.run();
     t.expect_no_state("alice");
     EXPECT_EQ(t.net.of<pc5::LinkReleased>("alice").size(), 1u);
+}
+
+// Issue 17: one bit-flipped copy of the authentication request (unprotected, SL-SRB0) never
+// ends the attempt, wherever the bit is: the signature check drops it, or the refusal it draws
+// (a certificate that no longer verifies under the CA looks like a foreign one) waits for the
+// genuine copy, which the responder sends again on t_auth.
+TEST(Corruption, NoSingleBitFlipOfTheAuthenticationRequestEndsTheAttempt) {
+    constexpr std::size_t kPositions = 48;
+    for (std::size_t i = 0; i < kPositions; ++i) {
+        Flow w;
+        w.end_ue("bob", kBob);
+        w.end_ue("alice", kAlice);
+        bool flipped = false;
+        w.net.attacker = [&](pc5::Frame& f) {
+            if (flipped || f.src != kBob || f.lcid != pc5::lcid::kSrb0) return true;
+            auto m = codec::decode(f.pdu);
+            if (!m || codec::message_type(*m) != MT::authentication_request) return true;
+            const std::size_t bit = f.pdu.size() * 8 * i / kPositions + 5;
+            f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+            flipped = true;
+            return true;
+        };
+        w.ue("alice").engine->connect(direct("bob"), w.net.now);
+        w.net.run();
+        EXPECT_TRUE(flipped);
+        EXPECT_EQ(w.established("alice").size(), 1u) << "bit at " << i << "/" << kPositions;
+        EXPECT_EQ(w.established("bob").size(), 1u) << "bit at " << i << "/" << kPositions;
+    }
+}
+
+// Issue 17, no livelock by construction: 100 copies of the establishment request draw at most
+// reanswer_budget answers, and no link goes over establishment_frame_bound; the link still
+// comes up.
+TEST(Bounds, RepeatedRequestsDrawAtMostTheReanswerBudget) {
+    Flow w;
+    w.end_ue("bob", kBob);
+    w.end_ue("alice", kAlice);
+    bool copied = false;
+    std::size_t auth_requests = 0;
+    w.net.attacker = [&](pc5::Frame& f) {
+        if (f.lcid != pc5::lcid::kSrb0) return true;
+        auto m = codec::decode(f.pdu);
+        if (!m) return true;
+        if (f.src == kBob && codec::message_type(*m) == MT::authentication_request) ++auth_requests;
+        if (!copied && f.src == kAlice && codec::message_type(*m) == MT::establishment_request) {
+            copied = true;
+            for (int i = 0; i < 100; ++i)
+                w.net.inject(f);
+        }
+        return true;
+    };
+    w.ue("alice").engine->connect(direct("bob"), w.net.now);
+    w.net.run();
+    const link::Timers t;
+    EXPECT_TRUE(copied);
+    EXPECT_EQ(w.established("alice").size(), 1u);
+    EXPECT_GT(auth_requests, 1u);  // the copies were answered, up to the budget
+    EXPECT_LE(auth_requests, 1u + t.max_retransmissions + link::reanswer_budget(t));
+    for (const char* n : {"alice", "bob"}) {
+        EXPECT_TRUE(w.ue(n).engine->links_over_frame_bound().empty()) << n;
+        EXPECT_LE(w.ue(n).engine->max_establishment_frames(), link::establishment_frame_bound(t))
+            << n;
+    }
+    EXPECT_EQ(link::establishment_frame_bound(t), 51u);  // docs/solution-a.md, "Bounds"
 }

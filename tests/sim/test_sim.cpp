@@ -138,6 +138,92 @@ TEST(Lossy, EveryLinkEndsEstablishedOrFailedWithACause) {
     }
 }
 
+// Issue 17: a scenario of `pairs` source/target pairs (through one relay unless direct) at
+// `loss`, for `seeds` seeds: how many pairs were established, of how many.
+std::pair<int, int> sweep(pc5::Solution solution, pc5::Path path, double loss, bool rlc_am,
+                          int seeds, std::uint32_t pairs = 10) {
+    int ok = 0, all = 0;
+    for (int seed = 1; seed <= seeds; ++seed) {
+        Scenario s;
+        s.name = "sweep";
+        s.solution = solution;
+        s.path = path;
+        s.seed = static_cast<std::uint64_t>(seed);
+        s.duration_s = 600;
+        s.scale_pairs = pairs;
+        s.scale_relays = path == pc5::Path::direct ? 0 : 1;
+        expand_scale(s);
+        s.medium.loss = loss;
+        s.medium.rlc_am = rlc_am;
+        const auto j = json::parse(run(s).value().json);
+        ok += j["establishment"]["established"].get<int>();
+        all += j["establishment"]["pairs"].get<int>();
+        EXPECT_TRUE(j["expectations"]["met"].get<bool>()) << j["expectations"].dump();
+    }
+    return {ok, all};
+}
+
+// Issue 17, item 1: with the default radio (RLC AM on the SL-SRBs, TS 38.331 9.1.1.4) at 30 %
+// loss, at least 90 % of the pairs of solution A come up on every path. Counts, not time.
+TEST(BadRadio, ThirtyPercentLossWithRlcAmEstablishesNinetyPercent) {
+    for (auto path : {pc5::Path::direct, pc5::Path::l3, pc5::Path::l2}) {
+        const auto [ok, all] = sweep(pc5::Solution::a, path, 0.3, true, 3);
+        EXPECT_GE(ok * 10, all * 9) << pc5::name(path) << ": " << ok << " of " << all;
+    }
+}
+
+// Without link-layer retransmission only the protocol's own timers help: the fractions stay
+// near the bound of docs/scenarios.md ("Link-layer retransmission": direct 83 %, layer 3
+// 71 %, layer 2 23 %), and every failed pair failed with a cause (the Lossy test).
+TEST(BadRadio, ThirtyPercentLossWithoutRlcAmStaysNearTheBound) {
+    const auto direct = sweep(pc5::Solution::a, pc5::Path::direct, 0.3, false, 3);
+    const auto l3 = sweep(pc5::Solution::a, pc5::Path::l3, 0.3, false, 3);
+    const auto l2 = sweep(pc5::Solution::a, pc5::Path::l2, 0.3, false, 3);
+    EXPECT_GE(direct.first * 100, direct.second * 73) << direct.first;
+    EXPECT_GE(l3.first * 100, l3.second * 61) << l3.first;
+    EXPECT_GE(l2.first * 100, l2.second * 13) << l2.first;
+}
+
+// RLC AM retransmits SL-SRB frames on the medium (counted), never data (RLC UM); with rlc_am
+// off nothing is retransmitted by the link layer.
+TEST(BadRadio, LinkLayerRetransmissionIsCountedAndCanBeSwitchedOff) {
+    auto s = builtin("a-l3").value();
+    s.medium.loss = 0.3;
+    s.expect = {};
+    auto j = json::parse(run(s).value().json);
+    EXPECT_GT(j["medium"]["link_retransmissions"].get<int>(), 0);
+    s.medium.rlc_am = false;
+    j = json::parse(run(s).value().json);
+    EXPECT_EQ(j["medium"]["link_retransmissions"].get<int>(), 0);
+    s.medium.loss = 0;
+    s.medium.rlc_am = true;
+    j = json::parse(run(s).value().json);
+    EXPECT_EQ(j["medium"]["link_retransmissions"].get<int>(), 0);
+}
+
+// Issue 17, item 2: KNRP reuse with 30 % duplication made the two ends bounce SECURITY MODE
+// COMPLETE and ESTABLISHMENT ACCEPT for ever (51,956 frames in 120 s). An answer is never
+// answered now, and the simulator checks link::establishment_frame_bound on every run.
+TEST(NoLivelock, ReuseWithDuplicationStaysWithinTheFrameBound) {
+    for (const char* base : {"a-l3-reuse", "a-l3", "a-l2", "a-direct"}) {
+        for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+            auto s = builtin(base).value();
+            s.seed = seed;
+            s.reuse = true;
+            s.medium.duplicate = 0.3;
+            s.medium.reorder = 0.1;
+            s.duration_s = 120;
+            const auto r = run(s).value();
+            const auto j = json::parse(r.json);
+            SCOPED_TRACE(fmt::format("{} seed {}", base, seed));
+            EXPECT_TRUE(r.expectations_met) << j["expectations"].dump();
+            const auto& f = j["establishment"]["frames_per_link"];
+            EXPECT_LE(f["max"].get<int>(), f["bound"].get<int>());
+            EXPECT_LT(j["medium"]["frames"].get<int>(), 400);
+        }
+    }
+}
+
 TEST(Reproducible, SameSeedSameJsonOtherSeedOtherKeys) {
     for (const char* name : {"a-l2", "b-hardened", "a-l3-lossy", "attack-revoked"}) {
         const auto x = run_builtin(name), y = run_builtin(name);
@@ -237,7 +323,11 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"solution = \"C\"\n", "solution"}, Bad{"[medium]\nloss = 1.5\n", "medium.loss"},
         Bad{"[medium]\nloss = 1\n", "medium.loss"},
         Bad{"[medium]\ndelay_ms = -1\n", "medium.delay_ms"},
-        Bad{"[medium]\nwind = 3\n", "medium.wind"},
+        Bad{"[medium]\nwind = 3\n", "medium.wind"}, Bad{"[medium]\nrlc_am = 1\n", "medium.rlc_am"},
+        Bad{"[medium]\nmax_retx_threshold = 33\n", "medium.max_retx_threshold"},
+        Bad{"[medium]\nmax_retx_threshold = -1\n", "medium.max_retx_threshold"},
+        Bad{"[medium]\nstatus_delay_ms = 10001\n", "medium.status_delay_ms"},
+        Bad{"[medium]\nstatus_delay_ms = inf\n", "medium.status_delay_ms"},
         Bad{"[traffic]\nbearer = 2\n", "traffic.bearer"},
         Bad{"[traffic]\nsize = 9001\n", "traffic.size"}, Bad{"attack = \"laser\"\n", "attack"},
         // Through a layer-3 relay (the default path) IPv6 and UDP take 48 of the SDU's 9000.
