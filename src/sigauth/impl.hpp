@@ -238,6 +238,7 @@ struct Link {
     std::array<std::uint8_t, 32> request_digest{};
     std::vector<std::uint8_t> accept_pdu;
     Time accepted_at{};
+    unsigned reanswers = 0;  // accepts sent again for repeats (Impl::reanswer_budget at most)
     Time release_deadline = pc5::kNever;
     std::uint32_t keepalive_counter = 0;
     // Hardened key confirmation, target: wiped at `confirm_deadline` unless a PDU from the
@@ -275,7 +276,8 @@ struct Route {
     std::array<std::uint8_t, 32> request_digest{};
     std::optional<wire::HardenedContext> context;
     std::vector<std::uint8_t> forwarded_request, forwarded_accept;
-    Time requested_at{};  // a copy of the request later than its retransmissions is a replay
+    Time requested_at{};     // a copy of the request later than its retransmissions is a replay
+    unsigned reanswers = 0;  // repeats answered (Impl::reanswer_budget at most)
     Time expires = pc5::kNever;
     bool gone = false;
 };
@@ -326,6 +328,7 @@ struct Engine::Impl {
         std::array<std::uint8_t, 32> digest{};
         Cause cause = Cause::protocol_error_unspecified;
         Time until{};
+        unsigned reanswers = 0;
     };
     static constexpr std::size_t kRecentRejects = 64;
     std::deque<RecentReject> recent_rejects;
@@ -354,6 +357,11 @@ struct Engine::Impl {
 
     // --- engine.cpp: output, time, plumbing ---
     Time retransmission_window() const { return cfg.t5080 * (cfg.max_retransmissions + 1); }
+    // Repeats of one request answered at most: its retransmissions and the source asking once
+    // more after an unprotected reject, twice over for a duplicating radio. More copies are
+    // someone replaying it: dropped unanswered, so one recorded frame cannot make a relay or a
+    // target transmit without bound (issue 17: no livelock, no amplification).
+    unsigned reanswer_budget() const { return 2 * (cfg.max_retransmissions + 1); }
     creds::TimePoint wall(Time now) const;
     std::uint64_t wall_ms(Time now) const;  // this UE's clock as signing_time carries it
     void send(pc5::L2Id dst, std::uint8_t lcid, MessageType type, std::vector<std::uint8_t> pdu);

@@ -87,6 +87,12 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
         if (r.gone || r.source_l2 != f.src || r.seq != m.seq || r.request_digest != digest ||
             now - r.requested_at > retransmission_window())
             continue;
+        if (r.reanswers >= reanswer_budget()) {
+            drop(pc5::DropReason::duplicate,
+                 "repeated request over the re-answer budget: not answered", r.id);
+            return true;
+        }
+        r.reanswers++;
         counters.retransmissions++;
         if (r.state == State::pending)
             send(r.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request,

@@ -17,8 +17,13 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
                                          const std::string& id,
                                          const std::array<std::uint8_t, 32>& digest, Time now) {
     std::erase_if(recent_rejects, [&](const RecentReject& r) { return r.until <= now; });
-    for (const auto& r : recent_rejects) {
+    for (auto& r : recent_rejects) {
         if (r.from != f.src || r.seq != m.seq || r.digest != digest) continue;
+        if (r.reanswers >= reanswer_budget()) {
+            drop(pc5::DropReason::duplicate, "repeated request over the re-answer budget", id);
+            return true;
+        }
+        r.reanswers++;
         counters.retransmissions++;
         send_reject(f.src, m.seq, r.cause);
         drop(pc5::DropReason::duplicate, "retransmitted request: refused again", id);
@@ -27,6 +32,11 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
     for (auto& l : links) {
         if (!l.gone && l.summary.id == id && l.request_digest == digest && !l.accept_pdu.empty() &&
             now - l.accepted_at <= retransmission_window()) {
+            if (l.reanswers >= reanswer_budget()) {
+                drop(pc5::DropReason::duplicate, "repeated request over the re-answer budget", id);
+                return true;
+            }
+            l.reanswers++;
             counters.retransmissions++;
             send(f.src, pc5::lcid::kSrb0, MessageType::establishment_accept, l.accept_pdu);
             drop(pc5::DropReason::duplicate, "retransmitted request", id);
@@ -59,7 +69,7 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     auto reject = [&](Refusal r) {
         if (recent_rejects.size() >= kRecentRejects) recent_rejects.pop_front();
         recent_rejects.push_back(
-            RecentReject{f.src, m.seq, digest, r.cause, now + retransmission_window()});
+            RecentReject{f.src, m.seq, digest, r.cause, now + retransmission_window(), 0});
         send_reject(f.src, m.seq, r.cause);
         failed(id, source, r, false, now);
         return gone();

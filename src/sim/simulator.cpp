@@ -651,12 +651,15 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
 
 // Whether a frame travels on an RLC AM bearer: the SL-SRBs (LCID 0..3, and SRAP bearer IDs
 // 0..3 on LCID 55 through a layer-2 relay), which TS 38.331 clause 9.1.1.4 (SCCH
-// configuration) specifies with RLC AM. Data bearers run RLC UM here (docs/userplane.md), and
+// configuration) specifies with RLC AM; solution B's end-to-end PC5-S on LCID 55 too. Data
+// bearers run RLC UM here (docs/userplane.md), and
 // discovery (LCID 63) is broadcast.
 bool World::acknowledged(const pc5::Frame& f) const {
     if (!scenario.medium.rlc_am) return false;
     if (f.lcid <= pc5::lcid::kSrb3) return true;
     if (f.lcid != pc5::lcid::kEndToEnd) return false;
+    // Solution B has no SRAP: its LCID 55 carries only end-to-end PC5-S (SL-SRB2).
+    if (scenario.solution != pc5::Solution::a) return true;
     const auto h = srap::parse_header(f.pdu);
     return h && h->bearer <= pc5::lcid::kSrb3;
 }

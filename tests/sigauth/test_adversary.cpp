@@ -112,6 +112,39 @@ TEST_P(Adversary, ForgedRejectAtTheRelayWhileTheRequestIsPendingDoesNotStopIt) {
     expect_link_works(w, w.established(*w.source)[0].link.id);
 }
 
+// One recorded request, played back 100 times within its retransmission window, at the relay
+// (the source's copy) and at the target (the relay's copy): each answers at most its re-answer
+// budget, 2 x (max_retransmissions + 1) = 8, and nothing changes (no amplification, no loop).
+TEST_P(Adversary, ARequestPlayedBackAHundredTimesGetsABoundedNumberOfAnswers) {
+    World w(GetParam());
+    w.build();
+    w.connect();
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    pc5::Frame from_source;
+    for (const auto& f : w.radio.sent)
+        if (f.src == kSourceL2 && f.lcid == pc5::lcid::kSrb0) {
+            from_source = f;
+            break;
+        }
+    const auto to_target = forwarded_request(w);
+    const auto relay_sent = w.relay->counters().frames_sent;
+    const auto target_sent = w.target->counters().frames_sent;
+    for (int i = 0; i < 100; ++i) {
+        w.relay->receive(from_source, w.radio.now);
+        w.target->receive(to_target, w.radio.now);
+    }
+    EXPECT_LE(w.relay->counters().frames_sent - relay_sent, 8u);
+    EXPECT_LE(w.target->counters().frames_sent - target_sent, 8u);
+    while (w.relay->poll_transmit()) {
+    }
+    while (w.target->poll_transmit()) {
+    }
+    w.radio.run(1s);
+    EXPECT_EQ(w.source->links().size(), 1u);
+    EXPECT_EQ(w.target->links().size(), 1u);
+    EXPECT_EQ(w.established(*w.target).size(), 1u);
+}
+
 TEST_P(Adversary, AGenuineRejectIsBelievedWhenHeardTwice) {
     World w(GetParam());
     w.relay_cfg.directory.erase(kTarget);  // the relay cannot reach bob: #5, every time
