@@ -162,6 +162,14 @@ struct Config {
     Tamper tamper;  // relays only; see Tamper
 };
 
+// The most establishment-phase frames one link (or, at a relay, one route) may send, whatever
+// the radio or an attacker does (issue 17: no livelock, no amplification; docs/solution-b.md
+// "Bounds"): discovery, the request and its retransmissions, asking again after an unprotected
+// reject, refusing the accept, key confirmation (source: 3n + 5 with n = max_retransmissions);
+// a relay's or a target's answers to repeats and the rejects a relay passes on (2 x the re-answer
+// budget 2(n + 1)). 7n + 9 = 30 with the defaults.
+std::uint32_t establishment_frame_bound(const Config& c) noexcept;
+
 class Engine final : public pc5::Endpoint {
   public:
     // Checks the configuration: errors name the field ("key", "certificate", "trust", ...).
@@ -196,6 +204,12 @@ class Engine final : public pc5::Endpoint {
     // (hardened: and fresh ephemeral keys) give a new KD-sess, NRPEK/NRPIK and KNRP-sess ID MSB;
     // LinkRekeyed at both ends. Errc::state naming "link_id" if no such established link.
     Status rekey(std::string_view link_id, pc5::Time now);
+    // Links or routes (ids) that tried to send more than establishment_frame_bound() frames
+    // while establishing (at most 64 are named): empty unless something is wrong. The simulator
+    // checks it on every run.
+    const std::vector<std::string>& links_over_frame_bound() const noexcept;
+    // The most establishment-phase frames this engine sent for one link or route so far.
+    std::uint32_t max_establishment_frames() const noexcept;
     // Releases one established link (TS 24.554 release: a protected RELEASE REQUEST end to end;
     // the peer answers RELEASE ACCEPT). Errc::state naming "link_id" if no such link.
     Status release(std::string_view link_id, pc5::Time now);

@@ -26,6 +26,7 @@ std::uint64_t Engine::Impl::wall_ms(Time now) const {
 void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
                         std::vector<std::uint8_t> pdu) {
     counters.frames_sent++;
+    if (counting) ++*counting;
     counters.bytes_sent += pdu.size();
     counters.sent_messages[type]++;
     counters.sent_bytes[type] += pdu.size();
@@ -237,6 +238,13 @@ void Engine::Impl::release(Link& l, Time now) {
     });
 }
 
+void Engine::Impl::check_frame_bound(std::uint32_t frames, const std::string& id) {
+    max_establishment_frames = std::max(max_establishment_frames, frames);
+    if (frames > establishment_frame_bound(cfg) && over_frame_bound.size() < 64 &&
+        std::find(over_frame_bound.begin(), over_frame_bound.end(), id) == over_frame_bound.end())
+        over_frame_bound.push_back(id);
+}
+
 Link* Engine::Impl::find_link(std::string_view id) {
     for (auto& l : links)
         if (!l.gone && l.summary.id == id) return &l;
@@ -317,6 +325,18 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
     auto impl = std::make_unique<Impl>(std::move(config));
     impl->self = std::move(self);
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+std::uint32_t establishment_frame_bound(const Config& c) noexcept {
+    const std::uint32_t n = c.max_retransmissions;
+    return 7 * n + 9;  // (3n + 5) + 2 x 2(n + 1): see sigauth.hpp
+}
+
+const std::vector<std::string>& Engine::links_over_frame_bound() const noexcept {
+    return impl_->over_frame_bound;
+}
+std::uint32_t Engine::max_establishment_frames() const noexcept {
+    return impl_->max_establishment_frames;
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -239,6 +239,7 @@ struct Link {
     std::vector<std::uint8_t> accept_pdu;
     Time accepted_at{};
     unsigned reanswers = 0;  // accepts sent again for repeats (Impl::reanswer_budget at most)
+    std::uint32_t establishment_frames = 0;  // sent while establishing (frame bound)
     Time release_deadline = pc5::kNever;
     std::uint32_t keepalive_counter = 0;
     // Hardened key confirmation, target: wiped at `confirm_deadline` unless a PDU from the
@@ -278,6 +279,8 @@ struct Route {
     std::vector<std::uint8_t> forwarded_request, forwarded_accept;
     Time requested_at{};     // a copy of the request later than its retransmissions is a replay
     unsigned reanswers = 0;  // repeats answered (Impl::reanswer_budget at most)
+    unsigned rejects_passed = 0;  // unprotected rejects passed on (reanswer_budget at most)
+    std::uint32_t establishment_frames = 0;  // sent while pending (frame bound)
     Time expires = pc5::kNever;
     bool gone = false;
 };
@@ -354,6 +357,13 @@ struct Engine::Impl {
     void unexpected(FlowRole role, State state, Input input, const std::string& id);
     static const std::string& id_of(const Link& l) { return l.summary.id; }
     static const std::string& id_of(const Route& r) { return r.id; }
+
+    // Establishment-phase frames (establishment_frame_bound): what send() counts them against
+    // while a handler of an establishing state runs, the most on one thing, and what went over.
+    std::uint32_t* counting = nullptr;
+    std::uint32_t max_establishment_frames = 0;
+    std::vector<std::string> over_frame_bound;
+    void check_frame_bound(std::uint32_t frames, const std::string& id);
 
     // --- engine.cpp: output, time, plumbing ---
     Time retransmission_window() const { return cfg.t5080 * (cfg.max_retransmissions + 1); }
@@ -505,7 +515,16 @@ template <class Thing, class Handler>
 void Engine::Impl::dispatch(Thing& thing, FlowRole role, Input input, Handler&& handler) {
     const FlowRow* row = row_for(role, thing.state, input);
     if (!row) return unexpected(role, thing.state, input, id_of(thing));
+    // What an establishing state's handler sends counts against the frame bound.
+    const bool establishing = thing.state == State::idle || thing.state == State::wait_discovery ||
+                              thing.state == State::wait_accept ||
+                              thing.state == State::confirming ||
+                              thing.state == State::unconfirmed || thing.state == State::pending;
+    std::uint32_t* const outer = counting;
+    if (establishing) counting = &thing.establishment_frames;
     const Next next = handler();
+    counting = outer;
+    if (establishing) check_frame_bound(thing.establishment_frames, id_of(thing));
     if (next.kind == Next::Kind::gone) {
         thing.gone = true;  // removed by sweep(), after the dispatch
         count(*row);

@@ -94,6 +94,8 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
         }
         r.reanswers++;
         counters.retransmissions++;
+        ++r.establishment_frames;
+        check_frame_bound(r.establishment_frames, r.id);
         if (r.state == State::pending)
             send(r.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request,
                  r.forwarded_request);
@@ -268,6 +270,11 @@ Next Engine::Impl::on_accept(Route& r, const pc5::Frame&,
 // An ESTABLISHMENT REJECT is unprotected (docs/solution-b.md "Unprotected rejects"): for a
 // request still pending the relay passes it on to the other end and keeps its state.
 Next Engine::Impl::pass_reject(Route& r, const pc5::Frame& f) {
+    if (r.rejects_passed >= reanswer_budget()) {
+        drop(pc5::DropReason::duplicate, "unprotected reject over the budget: not passed on", r.id);
+        return stay();
+    }
+    r.rejects_passed++;
     const pc5::L2Id to = r.target_l2 == f.src ? r.source_l2 : r.target_l2;
     counters.frames_forwarded++;
     send(to, pc5::lcid::kSrb0, MessageType::establishment_reject, f.pdu);

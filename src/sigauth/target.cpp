@@ -38,6 +38,8 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
             }
             l.reanswers++;
             counters.retransmissions++;
+            ++l.establishment_frames;
+            check_frame_bound(l.establishment_frames, l.summary.id);
             send(f.src, pc5::lcid::kSrb0, MessageType::establishment_accept, l.accept_pdu);
             drop(pc5::DropReason::duplicate, "retransmitted request", id);
             return true;

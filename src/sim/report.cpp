@@ -345,18 +345,21 @@ Report World::report() const {
     }
     // Every run, whatever [expect] says: no link of solution A sent more establishment-phase
     // frames than link::establishment_frame_bound (issue 17: no livelock).
+    // Solution B's engines likewise against sigauth::establishment_frame_bound.
     std::uint32_t most_frames = 0;
+    const std::uint32_t bound = s.solution == pc5::Solution::a
+                                    ? link::establishment_frame_bound(link::Timers{})
+                                    : sigauth::establishment_frame_bound(sigauth::Config{});
     for (const auto& ue : ues) {
-        if (!ue->a) continue;
-        most_frames = std::max(most_frames, ue->a->max_establishment_frames());
-        for (const auto& id : ue->a->links_over_frame_bound())
+        if (!ue->a && !ue->b) continue;
+        most_frames = std::max(most_frames, ue->a ? ue->a->max_establishment_frames()
+                                                  : ue->b->max_establishment_frames());
+        for (const auto& id :
+             ue->a ? ue->a->links_over_frame_bound() : ue->b->links_over_frame_bound())
             fail(fmt::format("link {} at {}: more than {} establishment-phase frames (a livelock)",
-                             escape_text(id), escape_text(ue->spec.name),
-                             link::establishment_frame_bound(link::Timers{})));
+                             escape_text(id), escape_text(ue->spec.name), bound));
     }
-    if (s.solution == pc5::Solution::a)
-        j["establishment"]["frames_per_link"] = {
-            {"max", most_frames}, {"bound", link::establishment_frame_bound(link::Timers{})}};
+    j["establishment"]["frames_per_link"] = {{"max", most_frames}, {"bound", bound}};
     if (attacker) {
         for (auto& why : attacker->failed_expectations())
             fail(std::move(why));

@@ -145,6 +145,35 @@ TEST_P(Adversary, ARequestPlayedBackAHundredTimesGetsABoundedNumberOfAnswers) {
     EXPECT_EQ(w.established(*w.target).size(), 1u);
 }
 
+// A hundred forged rejects at the relay while the request is pending, in the source's name: the
+// relay passes on at most its budget (8) and counts them against the route's frame bound; the
+// establishment goes on, and no link or route of any UE goes over establishment_frame_bound.
+TEST_P(Adversary, AFloodOfRejectsAtAPendingRouteIsBounded) {
+    World w(GetParam());
+    w.build();
+    bool flooded = false;
+    std::uint64_t passed = 0;
+    w.radio.on_air = [&](pc5::Frame& f) {
+        if (!flooded && f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) {
+            flooded = true;
+            const auto before = w.relay->counters().frames_sent;
+            for (int i = 0; i < 100; ++i)
+                w.relay->receive(forged_reject(kSourceL2, kRelayL2, f.pdu.at(1)), w.radio.now);
+            passed = w.relay->counters().frames_sent - before;
+        }
+        return true;
+    };
+    w.connect();
+    ASSERT_TRUE(flooded);
+    EXPECT_LE(passed, 8u);
+    ASSERT_EQ(w.established(*w.source).size(), 1u);
+    for (const Engine* e : {w.source.get(), w.relay.get(), w.target.get()}) {
+        EXPECT_TRUE(e->links_over_frame_bound().empty());
+        EXPECT_LE(e->max_establishment_frames(), establishment_frame_bound(Config{}));
+    }
+    EXPECT_EQ(establishment_frame_bound(Config{}), 30u);
+}
+
 TEST_P(Adversary, AGenuineRejectIsBelievedWhenHeardTwice) {
     World w(GetParam());
     w.relay_cfg.directory.erase(kTarget);  // the relay cannot reach bob: #5, every time
