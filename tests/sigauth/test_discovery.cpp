@@ -15,11 +15,6 @@ using MT = codec::MessageType;
 
 class Discovery : public ::testing::TestWithParam<Mode> {};
 
-std::size_t count_of(const std::map<MT, std::uint64_t>& m, MT t) {
-    auto it = m.find(t);
-    return it == m.end() ? 0u : static_cast<std::size_t>(it->second);
-}
-
 pc5::ConnectRequest without_relay(const World& w) {
     auto r = w.request();
     r.relay.reset();

@@ -19,11 +19,6 @@ bool is_protected(const pc5::Frame& f, pc5::L2Id from) {
     return f.src == from && f.lcid == pc5::lcid::kEndToEnd;
 }
 
-std::size_t sent_count(const Engine& e, MT type) {
-    const auto& s = e.counters().sent_messages;
-    return s.count(type) ? s.at(type) : 0u;
-}
-
 TEST(FlowTable, EveryRowNamesItsStepAndHandlerAndEachStateIsReachable) {
     for (const auto& row : flow_table()) {
         EXPECT_NE(std::string(row.step), "");
@@ -94,12 +89,12 @@ TEST(FlowTable, TheSourceWhileItsConfirmationIsUnansweredAnswersAndIsReleased) {
     ASSERT_EQ(w.established(*w.target).size(), 1u);  // confirmed by the source's PDU
     const auto id = w.established(*w.source)[0].link.id;
     // The target asks: the source, still confirming, answers.
-    const auto answers = sent_count(*w.source, MT::keepalive_response);
+    const auto answers = count_of(w.source->counters().sent_messages, MT::keepalive_response);
     drop_target_protected = false;  // this one gets through (the source's confirmation waits 8 s)
     ASSERT_TRUE(w.target->send_keepalive(id, w.radio.now));
     w.radio.run(100ms);
     drop_target_protected = true;
-    EXPECT_EQ(sent_count(*w.source, MT::keepalive_response), answers + 1);
+    EXPECT_EQ(count_of(w.source->counters().sent_messages, MT::keepalive_response), answers + 1);
     // The source may ask too, while confirming.
     ASSERT_TRUE(w.source->send_keepalive(id, w.radio.now));
     w.radio.run(100ms);

@@ -19,11 +19,6 @@ using MT = codec::MessageType;
 
 class Rekey : public ::testing::TestWithParam<Mode> {};
 
-std::size_t count_of(const std::map<MT, std::uint64_t>& m, MT t) {
-    auto it = m.find(t);
-    return it == m.end() ? 0u : static_cast<std::size_t>(it->second);
-}
-
 // A frame `from` really sends on link `id` under its current keys (the test holds them), through
 // the relay to `to`, COUNT well ahead of what it used.
 pc5::Frame as_peer(Engine& from, const std::string& id, pc5::L2Id to, codec::Message m) {

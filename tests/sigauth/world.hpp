@@ -2,6 +2,7 @@
 // provisioning function, in either mode, on one Radio.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -122,6 +123,13 @@ class World {
         return radio.events_of<pc5::LinkFailed>(e);
     }
 };
+
+// How many messages of `type` a counter map holds (Counters::sent_messages, received_messages).
+inline std::size_t count_of(const std::map<codec::MessageType, std::uint64_t>& m,
+                            codec::MessageType type) {
+    auto it = m.find(type);
+    return it == m.end() ? 0u : static_cast<std::size_t>(it->second);
+}
 
 // The request as the relay forwarded it to the target (an attacker's recording of it).
 inline pc5::Frame forwarded_request(World& w) {
