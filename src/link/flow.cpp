@@ -115,8 +115,7 @@ constexpr FlowRow kFlow[] = {
 // clang-format on
 
 constexpr std::size_t kRows = std::size(kFlow);
-std::array<std::atomic<std::uint64_t>, kRows> g_hits{};
-std::array<std::uint64_t, kRows> g_hits_view{};
+flow::RowHits<kRows> g_hits;
 
 Topology topology_of(const Link& l) {
     if (l.kind == pc5::LinkKind::e2e) return Topology::l2_e2e;
@@ -141,9 +140,7 @@ std::span<const FlowRow> flow_table() noexcept {
 }
 
 std::span<const std::uint64_t> flow_row_hits() noexcept {
-    for (std::size_t i = 0; i < kRows; ++i)
-        g_hits_view[i] = g_hits[i].load(std::memory_order_relaxed);
-    return g_hits_view;
+    return g_hits.snapshot();
 }
 
 // The rows of each state, in table order: a lookup scans only those (a handful), not all.
@@ -184,12 +181,11 @@ const FlowRow* Engine::Impl::row_for(const Link& link, Input input) const {
 }
 
 void Engine::Impl::apply(Link& link, const FlowRow& row, Next next, pc5::Time now) {
-    g_hits[static_cast<std::size_t>(&row - kFlow)].fetch_add(1, std::memory_order_relaxed);
+    g_hits.add(static_cast<std::size_t>(&row - kFlow));
     if (next.kind != Next::Kind::move) return;  // stayed, or gone (the link no longer exists)
-    bool allowed = row.stay && next.state == link.state;
-    for (std::uint8_t i = 0; i < row.next_count; ++i)
-        allowed = allowed || row.next[i] == next.state;
-    if (!allowed) {  // a handler asked for a move the table does not have: refused, reported
+    if (!flow::allows(
+            row, link.state,
+            next.state)) {  // a handler asked for a move the table does not have: refused, reported
         drop(&link, pc5::DropReason::unexpected,
              fmt::format("flow table: {} -> {} on {} is not a row", name(link.state),
                          name(next.state), row.handler));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "pc5/flow.hpp"
 #include "pc5sec/codec.hpp"
 #include "pc5sec/hash.hpp"
 #include "pc5sec/kdf.hpp"
@@ -99,21 +100,12 @@ std::span<const FlowRow> flow_table() noexcept;
 // How often each row was taken in this process (for the test that walks the table).
 std::span<const std::uint64_t> flow_row_hits() noexcept;
 
-// What a handler asks of the dispatcher: stay, move to a state the row allows, or nothing more
-// because the link is gone (failed or released, its keys wiped).
-struct Next {
-    enum class Kind : std::uint8_t { stay, move, gone } kind = Kind::stay;
-    State state = State::idle;
-};
-inline Next stay() {
-    return {Next::Kind::stay, State::idle};
-}
-inline Next move_to(State s) {
-    return {Next::Kind::move, s};
-}
-inline Next gone() {
-    return {Next::Kind::gone, State::idle};
-}
+// What a handler asks of the dispatcher (pc5/flow.hpp): stay(), move_to(state) the row allows,
+// or gone() because the link is (failed or released, its keys wiped).
+using Next = flow::Next<State>;
+using flow::gone;
+using flow::move_to;
+using flow::stay;
 
 // The signed or MACed handshake bytes, kept until the keys are derived.
 struct Handshake {

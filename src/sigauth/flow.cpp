@@ -112,8 +112,7 @@ constexpr FlowRow kFlow[] = {
 // clang-format on
 
 constexpr std::size_t kRows = std::size(kFlow);
-std::array<std::atomic<std::uint64_t>, kRows> g_hits{};
-std::array<std::uint64_t, kRows> g_hits_view{};
+flow::RowHits<kRows> g_hits;
 
 bool same(Input a, Input b) {
     if (a.local != b.local) return false;
@@ -137,9 +136,7 @@ std::span<const FlowRow> flow_table() noexcept {
 }
 
 std::span<const std::uint64_t> flow_row_hits() noexcept {
-    for (std::size_t i = 0; i < kRows; ++i)
-        g_hits_view[i] = g_hits[i].load(std::memory_order_relaxed);
-    return g_hits_view;
+    return g_hits.snapshot();
 }
 
 const FlowRow* Engine::Impl::row_for(FlowRole role, State state, Input input) const {
@@ -150,16 +147,15 @@ const FlowRow* Engine::Impl::row_for(FlowRole role, State state, Input input) co
 }
 
 void Engine::Impl::count(const FlowRow& row) {
-    g_hits[static_cast<std::size_t>(&row - kFlow)].fetch_add(1, std::memory_order_relaxed);
+    g_hits.add(static_cast<std::size_t>(&row - kFlow));
 }
 
 void Engine::Impl::apply(const FlowRow& row, State& state, Next next, const std::string& id) {
     count(row);
     if (next.kind != Next::Kind::move) return;
-    bool allowed = row.stay && next.state == state;
-    for (std::uint8_t i = 0; i < row.next_count; ++i)
-        allowed = allowed || row.next[i] == next.state;
-    if (!allowed) {  // a handler asked for a move the table does not have: refused, reported
+    if (!flow::allows(
+            row, state,
+            next.state)) {  // a handler asked for a move the table does not have: refused, reported
         drop(pc5::DropReason::unexpected,
              fmt::format("flow table: {} -> {} on {} is not a row", name(state), name(next.state),
                          row.handler),

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pc5/flow.hpp"
 #include "pc5sec/codec.hpp"
 #include "pc5sec/pdcp.hpp"
 #include "pc5sec/sigauth.hpp"
@@ -181,21 +182,12 @@ std::span<const FlowRow> flow_table() noexcept;
 // How often each row was taken in this process (for the test that walks the table).
 std::span<const std::uint64_t> flow_row_hits() noexcept;
 
-// What a handler asks of the dispatcher: stay, move to a state the row allows, or nothing more
-// because the thing is gone (failed, released or expired; its keys wiped).
-struct Next {
-    enum class Kind : std::uint8_t { stay, move, gone } kind = Kind::stay;
-    State state = State::idle;
-};
-inline Next stay() {
-    return {Next::Kind::stay, State::idle};
-}
-inline Next move_to(State s) {
-    return {Next::Kind::move, s};
-}
-inline Next gone() {
-    return {Next::Kind::gone, State::idle};
-}
+// What a handler asks of the dispatcher (pc5/flow.hpp): stay(), move_to(state) the row allows,
+// or gone() because the thing is (failed, released or expired; its keys wiped).
+using Next = flow::Next<State>;
+using flow::gone;
+using flow::move_to;
+using flow::stay;
 
 // ---- what the engine keeps ----
 
