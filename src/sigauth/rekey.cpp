@@ -63,12 +63,11 @@ Next Engine::Impl::on_rekeying_request(Link& l, const codec::DirectLinkRekeyingR
              l.summary.id);
         return stay();
     };
-    if (l.state == State::rekey_wait_command) {
-        // Both ends asked at once: the source's re-keying goes on, the target's gives way.
-        if (l.summary.initiator)
-            return refuse_it("both ends asked at once; the source's re-keying goes on");
-        l.rekey.reset();
-    }
+    // Both ends asked at once: the source's re-keying goes on; the target's gives way once the
+    // source's request passes the checks below (its own is replaced at the end, not before: a
+    // refused request leaves it as it was).
+    if (l.state == State::rekey_wait_command && l.summary.initiator)
+        return refuse_it("both ends asked at once; the source's re-keying goes on");
     const auto cur = l.summary.knrp_sess_id;
     if (m.msb_knrp_sess_id == cur.msb())
         return refuse_it("the new KNRP-sess ID MSB is the current one");

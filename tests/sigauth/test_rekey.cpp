@@ -281,6 +281,25 @@ TEST_P(Rekey, ReplayedOrAlteredReKeyingMessagesChangeNothing) {
     expect_link_works(w, id);
 }
 
+// The target asked first; a request from the source it must refuse (the MSB unchanged) leaves
+// the target's own re-keying as it was, which then completes.
+TEST_P(Rekey, ARefusedRequestWhileWaitingLeavesOurOwnReKeying) {
+    World w(GetParam());
+    const auto id = established_link(w);
+    const auto cur = w.source->data_keys(id).value().knrp_sess_id;
+    codec::DirectLinkRekeyingRequest bad;
+    bad.ue_security_capabilities = {0xf0, 0x70};
+    bad.msb_knrp_sess_id = cur.msb();
+    const auto frame = as_peer(*w.source, id, kTargetL2, bad);
+    ASSERT_TRUE(w.target->rekey(id, w.radio.now));
+    w.target->receive(frame, w.radio.now);
+    EXPECT_LE(w.target->next_timeout(), w.radio.now + 8s);
+    w.radio.run(20s);
+    EXPECT_EQ(w.radio.events_of<pc5::LinkRekeyed>(*w.target).size(), 1u);
+    EXPECT_EQ(w.radio.events_of<pc5::LinkRekeyed>(*w.source).size(), 1u);
+    expect_link_works(w, id);
+}
+
 TEST_P(Rekey, OnlyAnEstablishedLinkIsReKeyed) {
     World w(GetParam());
     w.build();
