@@ -14,7 +14,8 @@
 //             target keeps a replay cache.
 // After KD both ends derive KD-sess (pc5sec's own FC 0xB1) and NRPEK/NRPIK from it with the
 // TS 33.536 A.3 derivation, and protect PC5-S end to end (pdcp::SecurityContext) through the
-// relay, which routes by L2 ID and KNRP-sess ID and never holds KD.
+// relay, which routes by L2 ID and the KNRP-sess ID's LSB and never holds KD. Re-keying end to
+// end gives a fresh KD-sess (Engine::rekey); a source with no relay given discovers one.
 #pragma once
 
 #include <chrono>
