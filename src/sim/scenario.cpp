@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <algorithm>
 #include <array>
+#include <map>
 #include <set>
 
 #include "pc5sec/policy.hpp"
@@ -319,9 +320,14 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         if (s.ues[i].l2 && !l2s.insert(s.ues[i].l2).second)
             return r.bad(fmt::format("ue[{}].l2", i), "this layer-2 ID is taken");
     }
+    // One index by name: a [scale] population of a million pairs is checked in n log n, not n².
+    std::map<std::string_view, std::size_t> by_name;
+    for (std::size_t i = 0; i < s.ues.size(); ++i)
+        by_name.emplace(s.ues[i].name, i);
     auto find = [&](const std::string& n) {
-        return std::find_if(s.ues.begin(), s.ues.end(),
-                            [&](const UeSpec& u) { return u.name == n; });
+        const auto it = by_name.find(n);
+        return it == by_name.end() ? s.ues.end()
+                                   : s.ues.begin() + static_cast<std::ptrdiff_t>(it->second);
     };
     for (std::size_t i = 0; i < s.connects.size(); ++i) {
         const auto& c = s.connects[i];
