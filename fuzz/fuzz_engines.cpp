@@ -25,24 +25,35 @@
 //
 // Invariants, checked after every step (std::abort with a one-line explanation on violation):
 //   1. no key without authentication: every LinkEstablished / LinkRekeyed names this UE and a
-//      genuine peer (the fixture's user info IDs); two UEs holding an established link of the
-//      same id under the same KNRP-sess ID hold the same NRPEK / NRPIK (and at the end of the run
-//      the same KNRP-sess ID); solution B's relay holds no link and no end-to-end key;
+//      genuine peer (the fixture's user info IDs); every secured link has data keys; two UEs
+//      holding an established link of the same id hold the same KNRP-sess ID, NRPEK, NRPIK and
+//      algorithms, in opposite directions (solution B, which reports a link while re-keying it:
+//      whenever their KNRP-sess IDs are equal, and at the end of the run); solution B's relay
+//      holds no link and no end-to-end key;
 //   2. no established link removed by an unauthenticated frame: a bit-flipped, injected or
 //      replayed frame (or what an engine sent in answer to one) leaves every established link of
 //      the UE that receives it established, with the same keys, and makes it report no
-//      LinkReleased / LinkFailed for them;
+//      LinkReleased / LinkFailed for them. What counts as unauthenticated is the content: a frame
+//      whose LCID and PDU some UE sent genuinely, arriving for the first time at its destination
+//      (a lost frame replayed, a bit flipped back), is a late genuine frame;
 //   3. state and memory bounded: links per UE under a bound derived from the Config (solution A:
-//      max_half_open + 8), KNRPs cached, at most 64 frames sent in answer to one input;
+//      link_count() <= max_half_open + 8, cached_knrps() <= 8; B: 8 links), at most 64 frames
+//      sent in answer to one input;
 //   4. no livelock: links_over_frame_bound() stays empty at every UE;
 // and those of the single-engine targets: every drop and failure says why, every PDU sent
 // decodes (SRB0 and discovery) or carries a PDCP (SRB1/2, solution B's end-to-end) or SRAP
 // (solution A's LCID 55) header.
 //
-// B-literal is seed 001 as written, without freshness: a recorded ESTABLISHMENT REQUEST is
-// accepted again and replaces the target's link (sigauth::kLiteralModeNote). Invariant 2 does
-// not hold for it by design, so in that set-up a non-genuine request is allowed to replace a
-// link; the link ids it touched are then left out of invariant 1's key comparison.
+// B-literal is seed 001 as written, without freshness: a copy of an ESTABLISHMENT REQUEST,
+// however late, is accepted again and makes or replaces the target's link with new keys
+// (sigauth::kLiteralModeNote). Invariant 2 does not hold for it by design, so in that set-up a
+// request may replace a link; the link ids it made or touched are then left out of invariant 1's
+// key comparison.
+//
+// Environment: PC5SEC_FUZZ_ENGINES_VERBOSE=1 traces each delivery, command and event on stderr
+// (to explain a crash); PC5SEC_FUZZ_ENGINES_TOLERATE names known violations not to report again
+// (see tolerated()); PC5SEC_FUZZ_ENGINES_SEEDS=DIR writes the seed corpus. Runs are
+// deterministic: the engines and OpenSSL (ECDSA's k) draw from seeded generators.
 //
 // Corpus: fuzz/corpus/engines/ (for each set-up: all frames delivered; some dropped, duplicated
 // and reordered; a bit flip; an injected copy of the first request; a replay; a release and a
@@ -70,6 +81,7 @@
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/srap.hpp"
+#include "sim/seeded_openssl.hpp"
 
 namespace {
 
@@ -680,13 +692,14 @@ class Run {
                                          hex4(ky->knrp_sess_id.value) + ", " + step + ")");
                     }
                 }
-        if (setup_ >= b_literal)
-            if (Node* r = relay_node())
-                for (std::size_t x = 0; x < nodes_.size(); ++x)
-                    for (const auto& l : links[x])
-                        if (r->ep().data_keys(l.id))
-                            violated("1 (no key without authentication)",
-                                     "solution B's relay holds the keys of " + l.id);
+        // The relay forwards end-to-end PC5-S (solution B, solution A's layer-2 relay) without
+        // ever holding the end-to-end keys.
+        if (Node* r = relay_node())
+            for (std::size_t x = 0; x < nodes_.size(); ++x)
+                for (const auto& l : links[x])
+                    if ((r->b || l.kind == pc5::LinkKind::e2e) && r->ep().data_keys(l.id))
+                        violated("1 (no key without authentication)",
+                                 "the relay holds the end-to-end keys of " + l.id);
     }
 
     int setup_;
@@ -711,6 +724,10 @@ struct Reader {
 
 void run(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return;
+    fixture();
+    // ECDSA's per-signature k from a seeded source too, so that one input is one run.
+    DeterministicRng openssl_rng{29};
+    sim::SeededOpenSslRandom seeded(openssl_rng);
     Run r(data[0] % kSetups);
     r.start();
     Reader in{data, size, 1};
@@ -773,6 +790,7 @@ void write(const std::string& file, const std::vector<std::uint8_t>& bytes) {
 
 // PC5SEC_FUZZ_ENGINES_SEEDS=DIR: for each set-up, inputs that take the protocol somewhere.
 void write_seeds(const char* dir) {
+    fixture();
     for (int s = 0; s < kSetups; ++s) {
         const std::string base = std::string(dir) + "/" + kSetupNames[s] + "_";
         const auto setup = static_cast<std::uint8_t>(s);
@@ -786,6 +804,8 @@ void write_seeds(const char* dir) {
               seed({0, 0, 3, 9, 9, 0, 4, 0, 5, 0, 0, 4, 0, 3, 9, 9, 0, 0, 5, 0, 0, 0, 0, 0, 0}));
         write(base + "bitflip.bin", seed({0, 0, 6, 0, 77, 0, 0, 0, 6, 1, 3, 0, 0, 0}));
         // An attacker's copy of the source's first frame, to the target from a fresh L2 ID.
+        DeterministicRng openssl_rng{29};
+        sim::SeededOpenSslRandom seeded(openssl_rng);
         Run r(s);
         r.start();
         std::vector<std::uint8_t> inject{7, 0xff, 0x81, 0, 0, 0};
