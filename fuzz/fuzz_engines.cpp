@@ -69,6 +69,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -190,10 +191,11 @@ struct Recorded {
     bool accepted = true;
 };
 
-// PC5SEC_FUZZ_ENGINES_TOLERATE=NAME[,NAME]: known violations, reported in the report of issue
-// 17 and kept under fuzz/regressions/engines/, not reported again while the fuzzer looks for
-// others. "a-rekey-desync": solution A's re-keying initiator keeps the new keys when its
-// re-keying times out after the command, while the responder keeps the old ones.
+// PC5SEC_FUZZ_ENGINES_TOLERATE=NAME[,NAME]: known violations (each with a reproducer in
+// fuzz/regressions/engines/) not reported again, so that a run can look for others. Unset in
+// scripts/test: a known violation fails it until the engine is fixed.
+//   a-rekey-desync  solution A's re-keying initiator keeps the new keys it installed at the
+//                   command when its re-keying times out, while the responder keeps the old ones.
 bool tolerated(std::string_view name) {
     static const std::string list = [] {
         const char* v = std::getenv("PC5SEC_FUZZ_ENGINES_TOLERATE");
@@ -213,10 +215,29 @@ std::string describe(const pc5::Frame& f) {
     std::snprintf(head, sizeof head, "%06x>%06x lcid %u, %zu octets", f.src, f.dst, f.lcid,
                   f.pdu.size());
     std::string out = head;
-    if (f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) {
-        if (auto m = codec::decode(f.pdu))
+    std::span<const std::uint8_t> pdu = f.pdu;
+    bool plain = f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery;
+    if (f.lcid == pc5::lcid::kEndToEnd) {  // solution A: SRAP, then SL-SRB0 plain or PDCP
+        if (auto h = srap::parse_header(pdu)) {
+            std::snprintf(head, sizeof head, ", SRAP bearer %u UE %u>%u", h->bearer, h->src_ue,
+                          h->dst_ue);
+            out += head;
+            pdu = pdu.subspan(srap::kHeaderSize);
+            plain = h->bearer == 0;
+        }
+    }
+    if (plain) {
+        if (auto m = codec::decode(pdu))
             out += std::string(", ") +
                    codec::message_name(std::visit([](const auto& x) { return x.kType; }, *m));
+    } else if (auto h = pdcp::peek_header(pdu)) {
+        std::snprintf(head, sizeof head, ", PDCP KNRP-sess ID %04x SN %u", h->knrp_sess_id.value,
+                      h->sn);
+        out += head;
+        if (f.capture)
+            if (auto m = codec::decode(f.capture->message))
+                out += std::string(", ") +
+                       codec::message_name(std::visit([](const auto& x) { return x.kType; }, *m));
     }
     return out;
 }
@@ -227,17 +248,20 @@ std::string hex4(std::uint16_t v) {
     return out;
 }
 
-// What a frame says (LCID and PDU), and what it says to one UE (its destination too).
-std::string content_of(const pc5::Frame& f) {
+// What a frame says (LCID and PDU; on solution A's LCID 55 the end-to-end PDU after the SRAP
+// header, which a layer-2 relay rewrites), and what it says to one UE (its destination too).
+std::string content_of(const pc5::Frame& f, bool srap) {
     std::string k(1, static_cast<char>(f.lcid));
-    k.append(f.pdu.begin(), f.pdu.end());
+    const std::size_t skip =
+        srap && f.lcid == pc5::lcid::kEndToEnd ? std::min(f.pdu.size(), srap::kHeaderSize) : 0;
+    k.append(f.pdu.begin() + static_cast<std::ptrdiff_t>(skip), f.pdu.end());
     return k;
 }
-std::string delivery_of(const pc5::Frame& f) {
+std::string delivery_of(const pc5::Frame& f, bool srap) {
     std::string k;
     for (int s = 16; s >= 0; s -= 8)
         k.push_back(static_cast<char>(f.dst >> s));
-    return k + content_of(f);
+    return k + content_of(f, srap);
 }
 
 bool is_request(const pc5::Frame& f) {
@@ -263,10 +287,12 @@ class Run {
             if (setup <= a_l3) {
                 auto c = fx.a[i];
                 c.rng = &rng_;
+                c.capture = verbose();  // the trace names protected messages too
                 n.a = link::Engine::create(std::move(c)).value();
             } else {
                 auto c = fx.b[setup == b_hardened][i];
                 c.rng = &rng_;
+                c.capture = verbose();
                 n.b = sigauth::Engine::create(std::move(c)).value();
             }
             nodes_.push_back(std::move(n));
@@ -331,6 +357,9 @@ class Run {
     void advance(pc5::Time d) {
         now_ += d;
         if (verbose()) std::fprintf(stderr, "  advance to t=%llds\n", seconds());
+        if (verbose())
+            for (const auto& n : nodes_)
+                print_links(n);
         fire_timers();
         check("advance time");
     }
@@ -354,6 +383,9 @@ class Run {
         Node& n = (operand & 2) ? target() : source();
         auto l = n.links();
         if (l.empty()) return;
+        if (verbose())
+            std::fprintf(stderr, "  t=%llds %s re-keys %s\n", seconds(), n.name(),
+                         l.back().id.c_str());
         if (n.a)
             (void)n.a->rekey(l.back().id, operand & 1, now_);
         else
@@ -411,6 +443,7 @@ class Run {
         std::abort();
     }
 
+    bool srap() const { return setup_ <= a_l3; }  // solution A frames LCID 55 with SRAP
     Node& source() { return nodes_.front(); }
     Node& target() { return nodes_.back(); }
     Node* relay_node() {
@@ -423,7 +456,8 @@ class Run {
     // first copy to arrive there, however it came (a genuine frame lost on the way and replayed,
     // a relay forwarding such a replay, a bit flipped twice), is no attack.
     bool first_copy(const pc5::Frame& f) const {
-        return sent_genuine_.count(content_of(f)) && !delivered_.count(delivery_of(f));
+        return sent_genuine_.count(content_of(f, srap())) &&
+               !delivered_.count(delivery_of(f, srap()));
     }
 
     // What `n` sent: checked, then put on the air. `answering_attack`: sent in answer to a
@@ -437,7 +471,10 @@ class Run {
                     std::string(n.name()) + " sent more than 64 frames in answer to one input");
             check_pdu(n, *f);
             const bool genuine = !answering_attack || first_copy(*f);
-            if (genuine) sent_genuine_.insert(content_of(*f));
+            if (verbose())
+                std::fprintf(stderr, "    %s sends %s%s\n", n.name(), describe(*f).c_str(),
+                             genuine ? "" : " (answering an attack)");
+            if (genuine) sent_genuine_.insert(content_of(*f, srap()));
             queue_.push_back(InFlight{std::move(*f), genuine});
             if (queue_.size() > kMaxQueue) queue_.pop_front();
         }
@@ -574,7 +611,7 @@ class Run {
                 check_untouched(n, f, before, events, replayed, literal_request);
             if (verbose()) print_links(n);
         }
-        if (any) delivered_.insert(delivery_of(f));
+        if (any) delivered_.insert(delivery_of(f, srap()));
         if (genuine && any) {
             if (history_.size() >= kHistory) history_.pop_front();
             history_.push_back(Recorded{f, !dropped});
@@ -584,6 +621,8 @@ class Run {
     }
 
     void print_links(const Node& n) const {
+        if (n.a)
+            std::fprintf(stderr, "    %s: %zu link(s) in any state\n", n.name(), n.a->link_count());
         for (const auto& l : n.links()) {
             const auto k = n.ep().data_keys(l.id);
             std::fprintf(stderr, "    %s: %s KNRP-sess ID %04x\n", n.name(), l.id.c_str(),
