@@ -611,7 +611,9 @@ class Run {
                 check_untouched(n, f, before, events, replayed, literal_request);
             if (verbose()) print_links(n);
         }
-        if (any) delivered_.insert(delivery_of(f, srap()));
+        // A frame its destination dropped (not as a repeat) was not received: a later copy of
+        // it is still the first one there.
+        if (any && !dropped) delivered_.insert(delivery_of(f, srap()));
         if (genuine && any) {
             if (history_.size() >= kHistory) history_.pop_front();
             history_.push_back(Recorded{f, !dropped});
@@ -747,7 +749,7 @@ class Run {
     std::deque<InFlight> queue_;
     std::deque<Recorded> history_;
     std::set<std::string> sent_genuine_;  // content_of every genuine frame sent
-    std::set<std::string> delivered_;     // delivery_of every frame delivered
+    std::set<std::string> delivered_;     // delivery_of every frame received (not dropped)
     std::set<std::string> exempt_;        // B-literal: link ids a recorded request replaced
     std::uint64_t rekeyed_[3] = {};       // LinkRekeyed events per UE (PC5SEC_FUZZ_ENGINES_VERBOSE)
     pc5::Time now_{};
