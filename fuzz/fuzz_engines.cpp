@@ -194,8 +194,11 @@ struct Recorded {
 // PC5SEC_FUZZ_ENGINES_TOLERATE=NAME[,NAME]: known violations (each with a reproducer in
 // fuzz/regressions/engines/) not reported again, so that a run can look for others. Unset in
 // scripts/test: a known violation fails it until the engine is fixed.
-//   a-rekey-desync  solution A's re-keying initiator keeps the new keys it installed at the
-//                   command when its re-keying times out, while the responder keeps the old ones.
+//   a-rekey-desync  solution A's re-keying ends with the two ends of a link established under
+//                   different KNRP-sess IDs: the initiator keeps the keys it installed at the
+//                   command when its re-keying times out while the responder keeps the old ones,
+//                   or the responder completes a re-keying on a stale SECURITY MODE COMPLETE
+//                   that was not protected under the new keys (fuzz/regressions/engines/).
 bool tolerated(std::string_view name) {
     static const std::string list = [] {
         const char* v = std::getenv("PC5SEC_FUZZ_ENGINES_TOLERATE");
