@@ -114,6 +114,10 @@ struct Fixture {
     sigauth::Config b[2][3];  // [mode][UE]
 
     Fixture() {
+        // The CA's signatures (ECDSA's k) from a seeded source too: the same certificates in
+        // every process, so that a crash found by one replays in another.
+        DeterministicRng openssl_rng{31};
+        sim::SeededOpenSslRandom seeded(openssl_rng);
         pf.emplace(
             creds::ProvisioningFunction::create(t0 - 24h, 24h * 365, "fuzz CA", rng).value());
         auto trust = creds::TrustStore::create(pf->ca_certificate()).value();
@@ -199,6 +203,10 @@ struct Recorded {
 //                   command when its re-keying times out while the responder keeps the old ones,
 //                   or the responder completes a re-keying on a stale SECURITY MODE COMPLETE
 //                   that was not protected under the new keys (fuzz/regressions/engines/).
+//   a-link-id-collision  solution A names a responder's link by 32 bits of the request's
+//                   Nonce_1: a forged or bit-flipped request whose Nonce_1 starts as that of an
+//                   established link makes a half-open link of the same id, whose LinkFailed
+//                   then names the established link (which stays).
 bool tolerated(std::string_view name) {
     static const std::string list = [] {
         const char* v = std::getenv("PC5SEC_FUZZ_ENGINES_TOLERATE");
@@ -413,10 +421,8 @@ class Run {
             check("timers after the input");
         }
         check("end of run", true);
-        if (std::getenv("PC5SEC_FUZZ_ENGINES_VERBOSE")) {
-            std::fprintf(stderr, "%s t=%llds:", kSetupNames[setup_],
-                         static_cast<long long>(
-                             std::chrono::duration_cast<std::chrono::seconds>(now_).count()));
+        if (verbose()) {
+            std::fprintf(stderr, "%s t=%llds:", kSetupNames[setup_], seconds());
             for (const auto& n : nodes_)
                 std::fprintf(stderr, " %s %zu link(s), %llu rekeyed;", n.name(), n.links().size(),
                              static_cast<unsigned long long>(rekeyed_[n.index]));
@@ -426,7 +432,6 @@ class Run {
 
     const std::deque<InFlight>& queue() const { return queue_; }
     const std::vector<Node>& nodes() const { return nodes_; }
-    int setup() const { return setup_; }
 
     // The node `d` names (attacker destinations), and an L2 ID claimed as the source.
     pc5::L2Id node_l2(std::uint8_t d) const { return kL2s[nodes_[d % nodes_.size()].index]; }
@@ -438,11 +443,8 @@ class Run {
     }
 
     [[noreturn]] void violated(const char* invariant, const std::string& what) const {
-        std::fprintf(
-            stderr, "fuzz_engines: invariant %s violated, set-up %s, t=%llds: %s\n", invariant,
-            kSetupNames[setup_],
-            static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now_).count()),
-            what.c_str());
+        std::fprintf(stderr, "fuzz_engines: invariant %s violated, set-up %s, t=%llds: %s\n",
+                     invariant, kSetupNames[setup_], seconds(), what.c_str());
         std::abort();
     }
 
@@ -661,13 +663,17 @@ class Run {
                 if (h.keys.has_value() != keys.has_value() || (keys && !same_keys(*h.keys, *keys)))
                     why = "keys changed";
             }
+            // The link itself untouched, but an event for another link of its id (a half-open
+            // one an attacker's request made): a known violation, see tolerated().
+            const bool untouched = why.empty();
             for (const auto& e : events) {
                 if (const auto* r = std::get_if<pc5::LinkReleased>(&e); r && r->id == h.id)
-                    why = "LinkReleased (" + r->peer + ")";
+                    why +=
+                        (why.empty() ? "" : ", ") + std::string("LinkReleased (") + r->peer + ")";
                 if (const auto* x = std::get_if<pc5::LinkFailed>(&e); x && x->id == h.id)
-                    why = "LinkFailed: " + x->reason;
+                    why += (why.empty() ? "" : ", ") + std::string("LinkFailed: ") + x->reason;
             }
-            if (why.empty()) continue;
+            if (why.empty() || (untouched && tolerated("a-link-id-collision"))) continue;
             if (literal_request) {
                 exempt_.insert(h.id);
                 continue;
