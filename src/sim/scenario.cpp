@@ -210,7 +210,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     if (const auto* m = root.get_as<toml::table>("medium")) {
         PC5SEC_TRY(r.only(*m, "medium",
                           {"delay_ms", "jitter_ms", "loss", "duplicate", "reorder", "corrupt",
-                           "rlc_am", "max_retx_threshold", "status_delay_ms"}));
+                           "rlc_am", "max_retx_threshold", "status_delay_ms", "crc"}));
         PC5SEC_TRY(r.get(*m, "medium", "delay_ms", s.medium.delay_ms));
         PC5SEC_TRY(r.get(*m, "medium", "jitter_ms", s.medium.jitter_ms));
         if (s.medium.delay_ms > kMaxMediumDelayMs)
@@ -223,6 +223,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         PC5SEC_TRY(r.probability(*m, "corrupt", s.medium.corrupt));
         if (s.medium.loss >= 1) return r.bad("medium.loss", "must be below 1");
         PC5SEC_TRY(r.get(*m, "medium", "rlc_am", s.medium.rlc_am));
+        PC5SEC_TRY(r.get(*m, "medium", "crc", s.medium.crc));
         PC5SEC_TRY(r.get(*m, "medium", "max_retx_threshold", s.medium.max_retx_threshold));
         if (s.medium.max_retx_threshold > kMaxRetxThreshold)
             return r.bad(
