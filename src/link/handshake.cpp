@@ -143,10 +143,21 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
         m.target_user_info ? string_of(*m.target_user_info) : config.user_info;
     const std::uint32_t rsc = m.relay_service_code ? m.relay_service_code->value : 0;
     Link* same = nullptr;
+    Link* differing = nullptr;
     for (auto& o : links) {
         if (o->side != Side::responder || !same_route(o->route, route) || o->peer != peer ||
             o->target != target || o->rsc != rsc)
             continue;
+        if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1 && o->state == State::wait_auth_response &&
+            !o->authenticated && !std::ranges::equal(bytes, o->hs.request_bytes)) {
+            // Issue 17: another copy of the request this half-open link answered, with other
+            // octets. Step 3 signs the whole request, so if the first copy was the corrupted
+            // one the initiator can never verify our answer, and re-sending it would bind the
+            // attempt to it until T5080 runs out. The newer copy is answered as a new request;
+            // the earlier exchange is kept, so a response to either one still verifies.
+            differing = o.get();
+            break;
+        }
         if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1 && o->state != State::established) {
             // TS 24.554: a retransmitted request (T5080 ran out at the initiator): answer again.
             drop(o.get(), pc5::DropReason::duplicate, "establishment request retransmitted");
@@ -161,6 +172,20 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
             return;
         }
         if (!same || o->state == State::established) same = o.get();
+    }
+    std::optional<Handshake::Earlier> earlier;
+    if (differing) {
+        drop(differing, pc5::DropReason::unexpected,
+             "establishment request: a copy with this Nonce_1 but other octets; answered anew "
+             "(the earlier exchange kept)");
+        earlier = Handshake::Earlier{std::move(differing->hs.request_bytes),
+                                     std::move(differing->hs.auth_request_bytes),
+                                     std::move(differing->hs.ephemeral)};
+        if (same == differing) same = nullptr;
+        const std::string id = differing->id;
+        auto gone_link = take(*differing);  // quietly: the attempt goes on in the new link
+        wipe(*gone_link);
+        forget_first_hop(id, now);
     }
     make_room_for_half_open(now);
     auto owned = std::make_unique<Link>();
@@ -179,6 +204,7 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     if (owned->kind == pc5::LinkKind::hop && config.role == UeRole::relay &&
         owned->relay_indication != codec::RelayIndication::direct)
         owned->local_id = assign_local_id();
+    owned->hs.earlier = std::move(earlier);
     Link& l = add_link(std::move(owned));
     l.last_rx = std::make_pair(MT::establishment_request, m.seq);
     dispatch(l, Input::of(MT::establishment_request), now,
@@ -467,15 +493,26 @@ Next Engine::Impl::on_auth_response(Link& link, const codec::DirectLinkAuthentic
         return stay();
     }
     // Step 3: the initiator's signature over the whole transcript (request + our request).
-    ++counters.crypto.verify;
-    if (!verify(link.hs.peer->public_key,
-                initiator_signed_part(link.hs.request_bytes, link.hs.auth_request_bytes, link.peer,
-                                      config.user_info),
-                m.key_est_info.signature->bytes)) {
-        drop(&link, pc5::DropReason::bad_mac,
-             "authentication_response.key_est_info.signature does not verify");
-        return stay();
+    auto signed_by_initiator = [&](const std::vector<std::uint8_t>& request,
+                                   const std::vector<std::uint8_t>& auth_request) {
+        ++counters.crypto.verify;
+        return verify(link.hs.peer->public_key,
+                      initiator_signed_part(request, auth_request, link.peer, config.user_info),
+                      m.key_est_info.signature->bytes);
+    };
+    if (!signed_by_initiator(link.hs.request_bytes, link.hs.auth_request_bytes)) {
+        // The answer to an earlier copy of the request (on_request): that exchange goes on.
+        auto& e = link.hs.earlier;
+        if (!e || !signed_by_initiator(e->request_bytes, e->auth_request_bytes)) {
+            drop(&link, pc5::DropReason::bad_mac,
+                 "authentication_response.key_est_info.signature does not verify");
+            return stay();
+        }
+        link.hs.request_bytes = std::move(e->request_bytes);
+        link.hs.auth_request_bytes = std::move(e->auth_request_bytes);
+        link.hs.ephemeral = std::move(e->ephemeral);
     }
+    link.hs.earlier.reset();
     auto knrp = derive_knrp_certificate(link);
     if (!knrp) {
         codec::DirectLinkAuthenticationReject r;

@@ -125,6 +125,15 @@ struct Handshake {
     codec::SignallingSecurityPolicy peer_policy;
     bool offered_knrp_id = false;
     std::optional<KnrpId> requested_knrp_id;  // the KNRP ID the initiator sent
+    // Responder: the exchange of an earlier copy of the same request (same Nonce_1, other
+    // octets: one no step-2 signature covers, such as its sequence number, was flipped on the
+    // air, or one copy was forged). The newer copy is answered; an authentication response to
+    // either one verifies (on_request, on_auth_response).
+    struct Earlier {
+        std::vector<std::uint8_t> request_bytes, auth_request_bytes;
+        std::optional<PrivateKey> ephemeral;
+    };
+    std::optional<Earlier> earlier;
 };
 
 struct Link {

@@ -368,6 +368,68 @@ TEST(Corruption, NoSingleBitFlipOfTheAuthenticationRequestEndsTheAttempt) {
     }
 }
 
+// Issue 17: nor does a bit flipped in the establishment request (the first copy only). A copy
+// that does not verify is refused (the initiator asks again); one whose flipped bit no signature
+// covers must not bind the responder to an exchange the initiator can never verify: its genuine
+// retransmission still brings the link up.
+TEST(Corruption, NoSingleBitFlipOfTheEstablishmentRequestEndsTheAttempt) {
+    constexpr std::size_t kPositions = 48;
+    for (std::size_t i = 0; i < kPositions; ++i) {
+        Flow w;
+        w.end_ue("bob", kBob);
+        w.end_ue("alice", kAlice);
+        bool flipped = false;
+        w.net.attacker = [&](pc5::Frame& f) {
+            if (flipped || f.src != kAlice || f.lcid != pc5::lcid::kSrb0) return true;
+            auto m = codec::decode(f.pdu);
+            if (!m || codec::message_type(*m) != MT::establishment_request) return true;
+            const std::size_t bit = 8 + (f.pdu.size() * 8 - 8) * i / kPositions;
+            f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+            flipped = true;
+            return true;
+        };
+        w.ue("alice").engine->connect(direct("bob"), w.net.now);
+        w.net.run();
+        EXPECT_TRUE(flipped);
+        EXPECT_EQ(w.established("alice").size(), 1u) << "bit at " << i << "/" << kPositions;
+        EXPECT_EQ(w.established("bob").size(), 1u) << "bit at " << i << "/" << kPositions;
+    }
+}
+
+// The other order: the genuine request is answered first, then a copy with its sequence number
+// flipped arrives (a corrupted duplicate, or an attacker's). The responder answers the copy
+// anew and keeps the earlier exchange: the initiator's response to the genuine answer still
+// verifies, and the link comes up at both ends.
+TEST(Corruption, ALateCopyWithAnotherSequenceNumberDoesNotUndoTheGenuineExchange) {
+    Flow w;
+    w.end_ue("bob", kBob);
+    w.end_ue("alice", kAlice);
+    std::optional<pc5::Frame> request;
+    bool injected = false;
+    w.net.attacker = [&](pc5::Frame& f) {
+        if (f.lcid != pc5::lcid::kSrb0) return true;
+        auto m = codec::decode(f.pdu);
+        if (!m) return true;
+        if (!request && f.src == kAlice && codec::message_type(*m) == MT::establishment_request)
+            request = f;
+        if (!injected && request && f.src == kBob &&
+            codec::message_type(*m) == MT::authentication_request) {
+            injected = true;
+            pc5::Frame copy = *request;
+            copy.pdu[1] ^= 0x01;  // the sequence number: no step-2 signature covers it
+            w.net.inject(copy);
+        }
+        return true;
+    };
+    w.ue("alice").engine->connect(direct("bob"), w.net.now);
+    w.net.run();
+    ASSERT_TRUE(injected);
+    EXPECT_EQ(w.established("alice").size(), 1u);
+    EXPECT_EQ(w.established("bob").size(), 1u);
+    // The copy was answered anew (a second authentication request), not re-answered.
+    EXPECT_EQ(w.ue("bob").engine->counters().sent_messages.at(MT::authentication_request), 2u);
+}
+
 // Issue 17, no livelock by construction: 100 copies of the establishment request draw at most
 // reanswer_budget answers, and no link goes over establishment_frame_bound; the link still
 // comes up.
