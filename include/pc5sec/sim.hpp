@@ -103,6 +103,9 @@ enum class Attack : std::uint8_t {
     stale_replay,           // the relay's forwarded request sent again 62 minutes later
     target_not_authorised,  // the target's certificate does not authorise the RSC
     unconfirmed_target,     // B: the source's protected PC5-S never reaches the target
+    // B: a rogue relay whose certificate does not authorise the RSC forwards anyway (it skips
+    // its own checks); the end UEs must catch it.
+    relay_not_authorised_for_target,
 };
 const char* name(Attack a) noexcept;
 Result<Attack> attack_from_name(std::string_view text);

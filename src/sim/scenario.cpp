@@ -35,7 +35,7 @@ bool valid_name(std::string_view n) {
     });
 }
 
-constexpr std::array<std::pair<Attack, const char*>, 19> kAttacks{{
+constexpr std::array<std::pair<Attack, const char*>, 20> kAttacks{{
     {Attack::none, "none"},
     {Attack::tamper_request, "tamper-request"},
     {Attack::tamper_mac, "tamper-mac"},
@@ -55,6 +55,7 @@ constexpr std::array<std::pair<Attack, const char*>, 19> kAttacks{{
     {Attack::stale_replay, "stale-replay"},
     {Attack::target_not_authorised, "target-not-authorised"},
     {Attack::unconfirmed_target, "unconfirmed-target"},
+    {Attack::relay_not_authorised_for_target, "relay-not-authorised-for-target"},
 }};
 
 Result<pc5::Solution> solution_from(std::string_view s) {
@@ -300,6 +301,10 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         return r.bad("attack",
                      "unconfirmed-target is solution B's key confirmation (solution A confirms "
                      "keys in its security mode procedure)");
+    if (s.solution == pc5::Solution::a && s.attack == Attack::relay_not_authorised_for_target)
+        return r.bad("attack",
+                     "relay-not-authorised-for-target is a rogue solution B relay that re-signs "
+                     "anyway; solution A's relay refuses itself (unauthorised-relay)");
     if (s.solution != pc5::Solution::a && s.path == pc5::Path::l3)
         return r.bad("path",
                      "solution B runs through a layer-2 relay (\"l2\", its default); its layer-3 "

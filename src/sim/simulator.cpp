@@ -73,7 +73,10 @@ Status World::setup() {
         if (s.attack == Attack::revoked && u.name == source) u.credentials = Credentials::revoked;
         if (s.attack == Attack::foreign_ca && u.name == target)
             u.credentials = Credentials::foreign_ca;
-        if (s.attack == Attack::unauthorised_relay && u.relay) u.rscs = {0x00B002};
+        if ((s.attack == Attack::unauthorised_relay ||
+             s.attack == Attack::relay_not_authorised_for_target) &&
+            u.relay)
+            u.rscs = {0x00B002};
         if (s.attack == Attack::target_not_authorised && u.name == target) u.rscs = {0x00B002};
         if (u.rscs.empty()) u.rscs = {s.rsc};
     }
@@ -199,6 +202,8 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
             c.key = std::move(issued.key);  // literal: raw public keys (seed 001)
         }
         c.rscs = u.rscs;
+        // The rogue relay serves the RSC its certificate does not authorise.
+        if (u.relay && s.attack == Attack::relay_not_authorised_for_target) c.rscs = {s.rsc};
         c.rng = &rng;
         c.keylog = &keylog;
         c.capture = options.capture || compromised(u.name);
@@ -206,6 +211,9 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.wall_clock_at_zero = kEpoch;
         c.policy.signalling.integrity = level(u.integrity);  // checked as solution A does
         c.policy.signalling.ciphering = level(u.ciphering);
+        // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
+        c.tamper.ignore_authorisation =
+            u.relay && s.attack == Attack::relay_not_authorised_for_target;
         // A rogue UE: its own engine signs the request the attacker's rules made.
         if (attacker && attacker->rogue(u.name))
             c.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {
