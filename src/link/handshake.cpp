@@ -781,7 +781,11 @@ Next Engine::Impl::on_security_mode_command(Link& link,
     link.knrp_id = knrp_id;
     if (is_new && link.knrp) cache_knrp(link, knrp_id, *link.knrp, now);
     send(link, done, now, false);
-    if (rekeying) return move_to(State::rekey_wait_peer);
+    if (rekeying) {
+        link.rekey_switched = true;
+        arm(link, now, config.timers.t_rekey);  // the complete again until the response comes
+        return move_to(State::rekey_wait_peer);
+    }
     // The peer repeats its command if our complete is lost; if its ACCEPT is lost, our
     // COMPLETE goes again every t_smc until accept_wait ends (on_timeout).
     arm(link, now, config.timers.t_smc);
@@ -795,6 +799,17 @@ Next Engine::Impl::on_security_mode_complete(Link& link,
                                              const codec::DirectLinkSecurityModeComplete& m,
                                              pc5::Time now) {
     const bool rekeying = link.state == State::rekey_wait_smc_complete;
+    // TS 33.536 5.3.3.2: the re-keying's complete is protected under the new keys. A complete
+    // under the current ones is a stale copy (of an earlier re-keying, repeated or replayed):
+    // taking it would switch this end to keys the peer never confirmed.
+    if (rekeying && (!link.next_security || rx_knrp_sess_id != link.next_security->id())) {
+        drop(
+            &link, pc5::DropReason::unexpected,
+            fmt::format("security_mode_complete under KNRP-sess ID {:04x}, not the re-keying's new "
+                        "keys: a stale copy",
+                        rx_knrp_sess_id.value));
+        return stay();
+    }
     const bool is_new = rekeying ? link.next_knrp.has_value() : link.hs.new_knrp.has_value();
     if (is_new) {
         // Seed 000 step 5: the initiator's LSB completes the KNRP ID.
