@@ -201,6 +201,15 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     owned->hs.request_bytes.assign(bytes.begin(), bytes.end());
     if (m.nonce_1) owned->hs.nonce_1 = *m.nonce_1;
     owned->id = pc5::make_link_id(owned->peer, config.user_info, tag_of(owned->hs.nonce_1));
+    // The id's tag is Nonce_1's first 4 octets, sent in clear: a forged or bit-flipped request
+    // can share it with a link this UE holds (another Nonce_1, same tag). The new one gets a
+    // distinct id, so that nothing it does (its failure) is reported under the other's (issue
+    // 17, found by fuzz_engines).
+    if (find(owned->id)) {
+        const std::string base = owned->id;
+        for (unsigned n = 2; find(owned->id); ++n)
+            owned->id = fmt::format("{}~{}", base, n);
+    }
     if (owned->kind == pc5::LinkKind::hop && config.role == UeRole::relay &&
         owned->relay_indication != codec::RelayIndication::direct)
         owned->local_id = assign_local_id();
