@@ -108,6 +108,16 @@ class UdpSocket {
     const Address& local() const noexcept { return local_; }  // with the port the kernel chose
     // One datagram; Errc::io on failure (a full send buffer included).
     Status send_to(const Address& to, std::span<const std::uint8_t> datagram) const;
+    struct Outgoing {
+        Address to;
+        std::span<const std::uint8_t> datagram;
+    };
+    // Datagrams in as few system calls as the kernel takes them (sendmmsg, in order). For each
+    // one the kernel refused, `on_failure(index, error)` is called (Errc::io; field
+    // "sendto.full" when the send buffer was full) and the rest are still sent. Returns how
+    // many were sent.
+    std::size_t send_batch(std::span<const Outgoing> out,
+                           const std::function<void(std::size_t, const Error&)>& on_failure) const;
     struct Received {
         Address from;
         std::size_t size = 0;

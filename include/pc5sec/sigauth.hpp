@@ -152,6 +152,12 @@ struct Config {
     // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
     // frame to forward; the relay cannot read the end-to-end release.
     pc5::Time route_idle_timeout = std::chrono::minutes(30);
+    // Relay: requests waiting for the target's accept (steps 2-3 done, 6 not yet), at most this
+    // many at once; a newer one pushes out the oldest (as solution A's max_half_open). Each
+    // waits at most the request's retransmission window (t5080 x (max_retransmissions + 1)), and
+    // the same signed request heard from another L2 ID is refused as a replay, so a flood of
+    // requests from fresh L2 IDs cannot grow a relay's memory (bench row relay-flood-b).
+    std::size_t max_pending_routes = 64;
     // This UE's policy.toml (pc5sec/policy.hpp), checked as solution A checks it: algorithms,
     // most preferred first (the source advertises them as its UE security capabilities, the
     // target picks the first of its own list that the source supports), and the signalling
@@ -211,6 +217,9 @@ class Engine final : public pc5::Endpoint {
     const std::vector<std::string>& links_over_frame_bound() const noexcept;
     // The most establishment-phase frames this engine sent for one link or route so far.
     std::uint32_t max_establishment_frames() const noexcept;
+    // Relay: the routes it holds, pending (waiting for the accept) and routed; at most
+    // Config::max_pending_routes pending whatever arrives.
+    std::size_t route_count() const noexcept;
     // Releases one established link (TS 24.554 release: a protected RELEASE REQUEST end to end;
     // the peer answers RELEASE ACCEPT). Errc::state naming "link_id" if no such link.
     Status release(std::string_view link_id, pc5::Time now);

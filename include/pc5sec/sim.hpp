@@ -42,7 +42,7 @@ struct Medium {
     double loss = 0.0;       // probability a frame is lost
     double duplicate = 0.0;  // probability a frame arrives twice
     double reorder = 0.0;    // probability a frame is held back by 1..5 x delay
-    double corrupt = 0.0;    // probability one bit of the frame is flipped
+    double corrupt = 0.0;    // probability one bit of a transmission is flipped on the air
     // Link-layer ARQ of the signalling bearers (docs/scenarios.md, "Link-layer
     // retransmission"): PC5-S and PC5-RRC travel on SL-SRB0..3, which TS 38.331 clause 9.1.1.4
     // (SCCH configuration) puts on RLC AM. With `rlc_am`, `loss` is the loss of one
@@ -52,6 +52,13 @@ struct Medium {
     bool rlc_am = true;
     std::uint32_t max_retx_threshold = 8;  // maxRetxThreshold t8 (TS 38.322 5.3.2)
     double status_delay_ms = 45;           // t-PollRetransmit ms45
+    // The receiver's transport block CRC (TS 38.212: a CRC is attached to every SL-SCH transport
+    // block; one that fails it is discarded). With `crc`, a transmission `corrupt` flipped a bit
+    // of is discarded by its receiver: a lost transmission, which RLC AM sends again like any
+    // other. Off: the flipped frame reaches the receiving engine (an error the CRC missed, or
+    // what a tampering attacker does), which is how the engines' tolerance of corrupted frames
+    // is measured (docs/scenarios.md, "Corruption").
+    bool crc = true;
 };
 
 // One establishment: `source` asks for a link to `target`, at `at_ms`.
@@ -96,6 +103,9 @@ enum class Attack : std::uint8_t {
     stale_replay,           // the relay's forwarded request sent again 62 minutes later
     target_not_authorised,  // the target's certificate does not authorise the RSC
     unconfirmed_target,     // B: the source's protected PC5-S never reaches the target
+    // B: a rogue relay whose certificate does not authorise the RSC forwards anyway (it skips
+    // its own checks); the end UEs must catch it.
+    relay_not_authorised_for_target,
 };
 const char* name(Attack a) noexcept;
 Result<Attack> attack_from_name(std::string_view text);

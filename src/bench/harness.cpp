@@ -1,5 +1,7 @@
 #include "bench/harness.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -43,6 +45,10 @@ double measure(const Workload& w, double min_seconds) {
 
 }  // namespace
 
+std::size_t heap_in_use() {
+    return ::mallinfo2().uordblks;
+}
+
 std::optional<bool> target_met(const std::string& target, double value) {
     if (target.size() < 3) return std::nullopt;
     const std::string op = target.substr(0, 2);
@@ -73,11 +79,25 @@ std::vector<Row> run(const std::vector<Workload>& workloads, const Options& opti
         row.note = w.note;
         row.target = w.target;
         if (w.measure_once) {
-            double worst = w.measure_once();
-            for (int round = 1; round < kRounds; ++round)
-                worst = std::max(worst, w.measure_once());
-            row.value = worst;
-            if (!w.target.empty()) row.met = target_met(w.target, row.value);
+            auto worst_of = [](const Workload& x) {
+                double worst = x.measure_once();
+                for (int round = 1; round < kRounds; ++round)
+                    worst = std::max(worst, x.measure_once());
+                return worst;
+            };
+            row.value = worst_of(w);
+            if (!w.baseline.empty()) {
+                auto base = by_name.find(w.baseline);
+                if (base == by_name.end() || !base->second->measure_once)
+                    throw std::logic_error("benchmark " + w.name +
+                                           " names no measured-once baseline " + w.baseline);
+                const double base_value = worst_of(*base->second);
+                row.ratio_of = w.baseline;
+                row.ratio = base_value > 0 ? row.value / base_value : 0.0;
+                if (!w.target.empty()) row.met = target_met(w.target, *row.ratio);
+            } else if (!w.target.empty()) {
+                row.met = target_met(w.target, row.value);
+            }
         } else if (!w.baseline.empty()) {
             auto base = by_name.find(w.baseline);
             if (base == by_name.end())

@@ -23,9 +23,10 @@ struct Workload {
     std::string target;       // for the ratio, ">=0.8" / "<=1.3"; or for the value if no baseline
     bool ratio_is_inverse = false;  // ratio = baseline time / this time (cost ratios)
     std::string note;
-    // A quantity measured once, not a rate (a loss in percent): when set, the row's value is
-    // what it returns, the worst (highest) of 3 runs, and `target` applies to it; run_batch is
-    // unused.
+    // A quantity measured once, not a rate (a loss in percent, memory held): when set, the
+    // row's value is what it returns, the worst (highest) of 3 runs, and `target` applies to it,
+    // or, when `baseline` names another such row, to the ratio value / baseline's value;
+    // run_batch is unused.
     std::function<double()> measure_once = {};
 };
 
@@ -51,6 +52,10 @@ std::vector<Row> run(const std::vector<Workload>& workloads, const Options& opti
 
 nlohmann::json to_json(const Row& row);
 std::string format_table(const std::vector<Row>& rows);
+
+// Bytes the allocator has handed out and not had back (glibc mallinfo2: in-use heap), for rows
+// that measure memory.
+std::size_t heap_in_use();
 
 // Checks a target ("<=1.3", ">=0.8", ">=2000000") against a value.
 std::optional<bool> target_met(const std::string& target, double value);

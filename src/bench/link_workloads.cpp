@@ -138,6 +138,40 @@ struct Floor {
     }
 };
 
+// Issue 17 item 4: the heap a layer-2 relay holds after `n` copies of a source's establishment
+// request from fresh L2 IDs, 1 ms apart (virtual time), in KiB. Each copy makes a half-open link
+// and draws the relay's signed authentication request; Config::max_half_open (64) and
+// half_open_lifetime bound what stays.
+double relay_flood_kib(creds::ProvisioningFunction& pf, creds::TimePoint epoch, std::size_t n) {
+    Topology t(pc5::Path::l2, false, pf, epoch);
+    pc5::ConnectRequest r;
+    r.target = "bob";
+    r.path = pc5::Path::l2;
+    r.rsc = kRsc;
+    r.relay = "relay";
+    r.relay_l2 = 0x50;
+    auto& source = *t.ues.at(0x0A);
+    source.connect(r, t.now);
+    const auto request = source.poll_transmit();
+    if (!request) throw std::runtime_error("bench: no request to flood with");
+    auto& relay = *t.ues.at(0x50);
+    const std::size_t before = heap_in_use();
+    for (std::size_t i = 0; i < n; ++i) {
+        pc5::Frame f = *request;
+        f.src = static_cast<pc5::L2Id>(0x100000 + i);
+        relay.receive(f, t.now);
+        while (relay.poll_transmit()) {
+        }
+        while (relay.poll_event()) {
+        }
+        t.now += 1ms;
+        if (relay.next_timeout() <= t.now) relay.handle_timeout(t.now);
+    }
+    if (relay.link_count() == 0) throw std::runtime_error("bench: the flood made no link");
+    const std::size_t after = heap_in_use();
+    return after > before ? static_cast<double>(after - before) / 1024.0 : 0.0;
+}
+
 }  // namespace
 
 std::vector<Workload> link_workloads() {
@@ -200,6 +234,25 @@ std::vector<Workload> link_workloads() {
                                            "establishment / its crypto floor",
                                            topo->expected_links)});
     }
+    auto flood = [&](std::size_t n) {
+        Workload w{"relay-flood-a-" + std::to_string(n),
+                   "KiB",
+                   {},
+                   1.0,
+                   "",
+                   "",
+                   false,
+                   fmt::format("heap a layer-2 relay holds after {} copies of a request from "
+                               "fresh L2 IDs, 1 ms apart; worst of 3",
+                               n)};
+        w.measure_once = [pf, epoch, n] { return relay_flood_kib(*pf, epoch, n); };
+        return w;
+    };
+    out.push_back(flood(500));
+    auto big = flood(10000);
+    big.baseline = "relay-flood-a-500";
+    big.target = "<=1.25";
+    out.push_back(std::move(big));
     return out;
 }
 

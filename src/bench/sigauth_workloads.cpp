@@ -10,6 +10,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "bench/registry.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
@@ -152,6 +154,44 @@ struct Floor {
     }
 };
 
+// Issue 17 item 4: the heap a hardened relay holds after `n` establishment requests from fresh
+// L2 IDs, 1 ms apart (virtual time), in KiB. The flood cycles through 1,000 distinct requests,
+// each genuinely signed (what a credentialed insider can send; an outsider can only replay, and
+// a replay from another L2 ID is dropped at once): every one verifies and makes a pending
+// route, so only Config::max_pending_routes bounds them.
+double relay_flood_kib(const std::shared_ptr<Credentials>& c, std::size_t n) {
+    Establishments e(Mode::hardened, c);
+    pc5::ConnectRequest req;
+    req.target = "bob";
+    req.path = pc5::Path::l2;
+    req.rsc = kRsc;
+    req.relay = "relay-1";
+    req.relay_l2 = kRelay;
+    std::vector<pc5::Frame> pool;
+    for (int i = 0; i < 1000; ++i) {
+        e.source->connect(req, e.now);
+        while (auto f = e.source->poll_transmit())
+            pool.push_back(std::move(*f));
+    }
+    while (e.source->poll_event()) {
+    }
+    const std::size_t before = heap_in_use();
+    for (std::size_t i = 0; i < n; ++i) {
+        pc5::Frame f = pool[i % pool.size()];
+        f.src = static_cast<pc5::L2Id>(0x100000 + i);
+        e.relay->receive(f, e.now);
+        while (e.relay->poll_transmit()) {
+        }
+        while (e.relay->poll_event()) {
+        }
+        e.now += std::chrono::milliseconds(1);
+        if (e.relay->next_timeout() <= e.now) e.relay->handle_timeout(e.now);
+    }
+    if (e.relay->route_count() == 0) throw std::runtime_error("bench: the flood made no route");
+    const std::size_t after = heap_in_use();
+    return after > before ? static_cast<double>(after - before) / 1024.0 : 0.0;
+}
+
 }  // namespace
 
 std::vector<Workload> sigauth_workloads() {
@@ -180,6 +220,20 @@ std::vector<Workload> sigauth_workloads() {
                                "source->relay->target->relay->source, keys derived, link "
                                "released; ratio = CPU per establishment / crypto floor"});
     }
+    const std::string note =
+        "heap a hardened relay holds after {} requests from fresh L2 IDs (1,000 distinct signed "
+        "requests, 1 ms apart); worst of 3";
+    auto flood = [&](std::size_t n) {
+        Workload w{"relay-flood-b-" + std::to_string(n), "KiB", {}, 1.0, "", "", false,
+                   fmt::format(fmt::runtime(note), n)};
+        w.measure_once = [creds, n] { return relay_flood_kib(creds, n); };
+        return w;
+    };
+    out.push_back(flood(500));
+    auto big = flood(10000);
+    big.baseline = "relay-flood-b-500";
+    big.target = "<=1.25";
+    out.push_back(std::move(big));
     return out;
 }
 

@@ -52,7 +52,8 @@ const char* const kAttacks[] = {"none",
                                 "forged-reject",
                                 "stale-replay",
                                 "target-not-authorised",
-                                "unconfirmed-target"};
+                                "unconfirmed-target",
+                                "relay-not-authorised-for-target"};
 // The attacks of [a-state]: solution A only.
 bool a_state_attack(const std::string& a) {
     return a == "forged-request-on-live-link" || a == "request-flood" ||
@@ -105,7 +106,8 @@ struct Run {
     void add_ue(const std::string& name, pc5::L2Id l2, bool relay) {
         const bool source = name == "alice";
         const auto role = relay ? creds::Role::u2u_relay : creds::Role::end_ue;
-        const bool unauthorised = relay ? a.attack == "unauthorised-relay"
+        const bool unauthorised = relay ? a.attack == "unauthorised-relay" ||
+                                              a.attack == "relay-not-authorised-for-target"
                                         : name == "bob" && a.attack == "target-not-authorised";
         const creds::Rsc rsc = unauthorised ? 0x00B002 : kRsc;
         auto issued = issue(name, role, rsc, source && a.attack == "expired",
@@ -164,11 +166,14 @@ struct Run {
             } else {
                 c.key = issued.key;  // literal: raw public keys (seed 001)
             }
-            c.rscs = {rsc};
+            // The rogue relay serves the RSC its certificate does not authorise.
+            c.rscs = {relay && a.attack == "relay-not-authorised-for-target" ? kRsc : rsc};
             c.rng = rng;
             c.keylog = &keylog;
             c.directory = directory;
             c.wall_clock_at_zero = epoch;
+            // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
+            c.tamper.ignore_authorisation = relay && a.attack == "relay-not-authorised-for-target";
             // A rogue UE: its own engine signs the request the attacker's rules made.
             if (attacker && attacker->rogue(name))
                 c.tamper.on_request = [this, name](codec::DirectLinkEstablishmentRequest& m) {
@@ -290,7 +295,8 @@ void run_establish(const Args& args) {
                            "replay, foreign-ca, revoked, expired, "
                            "unauthorised-relay, tampering-relay, forged-request-on-live-link, "
                            "request-flood, revoked-with-cached-knrp, forged-reject, "
-                           "stale-replay, target-not-authorised, unconfirmed-target");
+                           "stale-replay, target-not-authorised, unconfirmed-target, "
+                           "relay-not-authorised-for-target");
     if (args.attack == "unconfirmed-target" && !is_b)
         throw CommandError(kExitBadInput,
                            "--attack unconfirmed-target: solution B's key confirmation (A confirms "
@@ -302,6 +308,11 @@ void run_establish(const Args& args) {
         is_b)
         throw CommandError(kExitBadInput,
                            "--attack/--psk/--reuse: this option exercises solution A only");
+    if (args.attack == "relay-not-authorised-for-target" && !is_b)
+        throw CommandError(kExitBadInput,
+                           "--attack relay-not-authorised-for-target: a rogue solution B relay "
+                           "that re-signs anyway (solution A's relay refuses itself: "
+                           "unauthorised-relay)");
     if (args.attack == "tampering-relay" && !is_b)
         throw CommandError(kExitBadInput, "--attack tampering-relay: solution B's relay re-signs");
     if ((args.attack == "unauthorised-relay" || args.attack == "tampering-relay") &&
@@ -525,7 +536,7 @@ void register_establish(CLI::App& app) {
                     "none, tamper-request, tamper-mac, replay, foreign-ca, revoked, expired, "
                     "unauthorised-relay, tampering-relay, forged-request-on-live-link, "
                     "request-flood, revoked-with-cached-knrp, forged-reject, stale-replay, "
-                    "target-not-authorised, unconfirmed-target")
+                    "target-not-authorised, unconfirmed-target, relay-not-authorised-for-target")
         ->capture_default_str();
     cmd->add_option("--source-integrity", args->source_integrity,
                     "source's signalling integrity policy: not-needed, preferred, required")

@@ -388,6 +388,7 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
         return;
     }
     count_rx(codec::message_type(*msg));
+    rx_knrp_sess_id = header->knrp_sess_id;
     on_message(*link, *msg, *opened, pdu, now);
 }
 
@@ -457,6 +458,14 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
             } else if constexpr (std::is_same_v<M, codec::DirectLinkRekeyingRequest>) {
                 return on_rekeying_request(link, m, bytes, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkRekeyingResponse>) {
+                // TS 33.536 5.3.3.2: the answer to our complete. Before the command, it answers
+                // nothing of ours (a stale or misrouted one): dropped.
+                if (!link.rekey_switched) {
+                    drop(&link, pc5::DropReason::unexpected,
+                         "rekeying_response before the security mode command");
+                    return stay();
+                }
+                link.rekey_switched = false;
                 link.deadline = config.timers.keepalive_interval > pc5::Time{0}
                                     ? now + config.timers.keepalive_interval
                                     : pc5::kNever;
@@ -1051,6 +1060,24 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
             released(link, codec::Cause::direct_connection_not_available, false, now);
             return gone();
         case State::rekey_wait_peer:
+            if (link.rekey_switched) {
+                // Our complete (or the REKEYING RESPONSE) was lost: the complete again, which
+                // the peer answers with the response (or takes, if it was the complete).
+                if (link.retransmissions < t.max_retransmissions && link.last_answer) {
+                    ++link.retransmissions;
+                    resend(link, *link.last_answer);
+                    link.deadline = now + t.t_rekey;
+                    return stay();
+                }
+                // We use the new keys; the peer may still use the old ones: a link whose ends
+                // may disagree on their keys is released (issue 17, found by fuzz_engines).
+                drop(&link, pc5::DropReason::unexpected,
+                     "re-keying unconfirmed: no REKEYING RESPONSE to our complete; the peer may "
+                     "hold the previous keys, so the link is released");
+                released(link, codec::Cause::direct_connection_not_available, false, now);
+                return gone();
+            }
+            [[fallthrough]];
         case State::rekey_wait_smc_complete:
             if (link.retransmissions < t.max_retransmissions && link.last_request) {
                 ++link.retransmissions;
@@ -1142,6 +1169,7 @@ Status Engine::Impl::start_rekey(Link& l, bool reauth, pc5::Time now) {
     hs.msb_sess = fresh_msb(l);
     hs.sent_caps = capabilities_of(config.policy);
     l.rekey_initiator = true;
+    l.rekey_switched = false;
     codec::DirectLinkRekeyingRequest r;
     r.ue_security_capabilities = hs.sent_caps;
     r.nonce_1 = hs.nonce_1;

@@ -96,14 +96,14 @@ constexpr FlowRow kFlow[] = {
     // ---- re-keying, the end that asked -----------------------------------------------------
     {R::any, T::any, S::rekey_wait_peer, m(MT::authentication_request), "re-keying step 3", "on_auth_request", to(S::rekey_wait_peer), 1, true},
     {R::any, T::any, S::rekey_wait_peer, m(MT::security_mode_command), "re-keying step 4: the new keys", "on_security_mode_command", to(S::rekey_wait_peer, S::established), 2, true},
-    {R::any, T::any, S::rekey_wait_peer, m(MT::rekeying_response), "re-keying done: the new keys are in use", "on_rekeying_response", to(S::established), 1},
+    {R::any, T::any, S::rekey_wait_peer, m(MT::rekeying_response), "re-keying done: the new keys are in use (only after our complete)", "on_rekeying_response", to(S::established), 1, true},
     {R::any, T::any, S::rekey_wait_peer, m(MT::authentication_reject), "re-keying refused: the current keys stay", "on_rekey_refused", to(S::established), 1},
     {R::any, T::any, S::rekey_wait_peer, m(MT::keepalive_request), "keep-alive during re-keying", "on_keepalive_request", none(), 0, true},
     {R::any, T::any, S::rekey_wait_peer, m(MT::release_request), "release during re-keying", "on_release_request", none(), 0},
-    {R::any, T::any, S::rekey_wait_peer, e(Local::timer), "re-keying request again; then the current keys stay", "on_timeout", to(S::established), 1, true},
+    {R::any, T::any, S::rekey_wait_peer, e(Local::timer), "re-keying request again, then the current keys stay; after our complete: the complete again, then released (the peer may hold either key)", "on_timeout", to(S::established), 1, true},
     // ---- re-keying, the end that answers ---------------------------------------------------
     {R::any, T::any, S::rekey_wait_smc_complete, m(MT::authentication_response), "re-keying step 3: the requester's signature", "on_auth_response", to(S::rekey_wait_smc_complete), 1, true},
-    {R::any, T::any, S::rekey_wait_smc_complete, m(MT::security_mode_complete), "re-keying step 5: the new keys are in use", "on_security_mode_complete", to(S::established), 1},
+    {R::any, T::any, S::rekey_wait_smc_complete, m(MT::security_mode_complete), "re-keying step 5: the complete verified under the new keys (a stale one under the current keys is dropped); the new keys are in use", "on_security_mode_complete", to(S::established), 1, true},
     {R::any, T::any, S::rekey_wait_smc_complete, m(MT::security_mode_reject), "re-keying refused: the current keys stay", "on_rekey_refused", to(S::established), 1},
     {R::any, T::any, S::rekey_wait_smc_complete, m(MT::release_request), "release during re-keying", "on_release_request", none(), 0},
     {R::any, T::any, S::rekey_wait_smc_complete, e(Local::timer), "command again; then the current keys stay", "on_timeout", to(S::established), 1, true},

@@ -143,10 +143,21 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
         m.target_user_info ? string_of(*m.target_user_info) : config.user_info;
     const std::uint32_t rsc = m.relay_service_code ? m.relay_service_code->value : 0;
     Link* same = nullptr;
+    Link* differing = nullptr;
     for (auto& o : links) {
         if (o->side != Side::responder || !same_route(o->route, route) || o->peer != peer ||
             o->target != target || o->rsc != rsc)
             continue;
+        if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1 && o->state == State::wait_auth_response &&
+            !o->authenticated && !std::ranges::equal(bytes, o->hs.request_bytes)) {
+            // Issue 17: another copy of the request this half-open link answered, with other
+            // octets. Step 3 signs the whole request, so if the first copy was the corrupted
+            // one the initiator can never verify our answer, and re-sending it would bind the
+            // attempt to it until T5080 runs out. The newer copy is answered as a new request;
+            // the earlier exchange is kept, so a response to either one still verifies.
+            differing = o.get();
+            break;
+        }
         if (m.nonce_1 && o->hs.nonce_1 == *m.nonce_1 && o->state != State::established) {
             // TS 24.554: a retransmitted request (T5080 ran out at the initiator): answer again.
             drop(o.get(), pc5::DropReason::duplicate, "establishment request retransmitted");
@@ -162,6 +173,20 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
         }
         if (!same || o->state == State::established) same = o.get();
     }
+    std::optional<Handshake::Earlier> earlier;
+    if (differing) {
+        drop(differing, pc5::DropReason::unexpected,
+             "establishment request: a copy with this Nonce_1 but other octets; answered anew "
+             "(the earlier exchange kept)");
+        earlier = Handshake::Earlier{std::move(differing->hs.request_bytes),
+                                     std::move(differing->hs.auth_request_bytes),
+                                     std::move(differing->hs.ephemeral)};
+        if (same == differing) same = nullptr;
+        const std::string id = differing->id;
+        auto gone_link = take(*differing);  // quietly: the attempt goes on in the new link
+        wipe(*gone_link);
+        forget_first_hop(id, now);
+    }
     make_room_for_half_open(now);
     auto owned = std::make_unique<Link>();
     owned->side = Side::responder;
@@ -176,9 +201,19 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     owned->hs.request_bytes.assign(bytes.begin(), bytes.end());
     if (m.nonce_1) owned->hs.nonce_1 = *m.nonce_1;
     owned->id = pc5::make_link_id(owned->peer, config.user_info, tag_of(owned->hs.nonce_1));
+    // The id's tag is Nonce_1's first 4 octets, sent in clear: a forged or bit-flipped request
+    // can share it with a link this UE holds (another Nonce_1, same tag). The new one gets a
+    // distinct id, so that nothing it does (its failure) is reported under the other's (issue
+    // 17, found by fuzz_engines).
+    if (find(owned->id)) {
+        const std::string base = owned->id;
+        for (unsigned n = 2; find(owned->id); ++n)
+            owned->id = fmt::format("{}~{}", base, n);
+    }
     if (owned->kind == pc5::LinkKind::hop && config.role == UeRole::relay &&
         owned->relay_indication != codec::RelayIndication::direct)
         owned->local_id = assign_local_id();
+    owned->hs.earlier = std::move(earlier);
     Link& l = add_link(std::move(owned));
     l.last_rx = std::make_pair(MT::establishment_request, m.seq);
     dispatch(l, Input::of(MT::establishment_request), now,
@@ -467,15 +502,26 @@ Next Engine::Impl::on_auth_response(Link& link, const codec::DirectLinkAuthentic
         return stay();
     }
     // Step 3: the initiator's signature over the whole transcript (request + our request).
-    ++counters.crypto.verify;
-    if (!verify(link.hs.peer->public_key,
-                initiator_signed_part(link.hs.request_bytes, link.hs.auth_request_bytes, link.peer,
-                                      config.user_info),
-                m.key_est_info.signature->bytes)) {
-        drop(&link, pc5::DropReason::bad_mac,
-             "authentication_response.key_est_info.signature does not verify");
-        return stay();
+    auto signed_by_initiator = [&](const std::vector<std::uint8_t>& request,
+                                   const std::vector<std::uint8_t>& auth_request) {
+        ++counters.crypto.verify;
+        return verify(link.hs.peer->public_key,
+                      initiator_signed_part(request, auth_request, link.peer, config.user_info),
+                      m.key_est_info.signature->bytes);
+    };
+    if (!signed_by_initiator(link.hs.request_bytes, link.hs.auth_request_bytes)) {
+        // The answer to an earlier copy of the request (on_request): that exchange goes on.
+        auto& e = link.hs.earlier;
+        if (!e || !signed_by_initiator(e->request_bytes, e->auth_request_bytes)) {
+            drop(&link, pc5::DropReason::bad_mac,
+                 "authentication_response.key_est_info.signature does not verify");
+            return stay();
+        }
+        link.hs.request_bytes = std::move(e->request_bytes);
+        link.hs.auth_request_bytes = std::move(e->auth_request_bytes);
+        link.hs.ephemeral = std::move(e->ephemeral);
     }
+    link.hs.earlier.reset();
     auto knrp = derive_knrp_certificate(link);
     if (!knrp) {
         codec::DirectLinkAuthenticationReject r;
@@ -744,7 +790,11 @@ Next Engine::Impl::on_security_mode_command(Link& link,
     link.knrp_id = knrp_id;
     if (is_new && link.knrp) cache_knrp(link, knrp_id, *link.knrp, now);
     send(link, done, now, false);
-    if (rekeying) return move_to(State::rekey_wait_peer);
+    if (rekeying) {
+        link.rekey_switched = true;
+        arm(link, now, config.timers.t_rekey);  // the complete again until the response comes
+        return move_to(State::rekey_wait_peer);
+    }
     // The peer repeats its command if our complete is lost; if its ACCEPT is lost, our
     // COMPLETE goes again every t_smc until accept_wait ends (on_timeout).
     arm(link, now, config.timers.t_smc);
@@ -758,6 +808,17 @@ Next Engine::Impl::on_security_mode_complete(Link& link,
                                              const codec::DirectLinkSecurityModeComplete& m,
                                              pc5::Time now) {
     const bool rekeying = link.state == State::rekey_wait_smc_complete;
+    // TS 33.536 5.3.3.2: the re-keying's complete is protected under the new keys. A complete
+    // under the current ones is a stale copy (of an earlier re-keying, repeated or replayed):
+    // taking it would switch this end to keys the peer never confirmed.
+    if (rekeying && (!link.next_security || rx_knrp_sess_id != link.next_security->id())) {
+        drop(
+            &link, pc5::DropReason::unexpected,
+            fmt::format("security_mode_complete under KNRP-sess ID {:04x}, not the re-keying's new "
+                        "keys: a stale copy",
+                        rx_knrp_sess_id.value));
+        return stay();
+    }
     const bool is_new = rekeying ? link.next_knrp.has_value() : link.hs.new_knrp.has_value();
     if (is_new) {
         // Seed 000 step 5: the initiator's LSB completes the KNRP ID.

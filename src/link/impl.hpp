@@ -125,6 +125,15 @@ struct Handshake {
     codec::SignallingSecurityPolicy peer_policy;
     bool offered_knrp_id = false;
     std::optional<KnrpId> requested_knrp_id;  // the KNRP ID the initiator sent
+    // Responder: the exchange of an earlier copy of the same request (same Nonce_1, other
+    // octets: one no step-2 signature covers, such as its sequence number, was flipped on the
+    // air, or one copy was forged). The newer copy is answered; an authentication response to
+    // either one verifies (on_request, on_auth_response).
+    struct Earlier {
+        std::vector<std::uint8_t> request_bytes, auth_request_bytes;
+        std::optional<PrivateKey> ephemeral;
+    };
+    std::optional<Earlier> earlier;
 };
 
 struct Link {
@@ -196,6 +205,10 @@ struct Link {
     CipheringAlgorithm next_ciphering = CipheringAlgorithm::nea0;
     IntegrityAlgorithm next_integrity = IntegrityAlgorithm::nia0;
     bool rekey_initiator = false;
+    // Re-keying initiator: the command verified, the new keys are in use and our complete went
+    // (TS 33.536 5.3.3.2). From here the timer sends the complete again, never the request, and
+    // if no REKEYING RESPONSE ever comes the link is released: the peer may hold either key.
+    bool rekey_switched = false;
     // Fingerprints of NRPEK and NRPIK, taken when they were derived (for events and metrics).
     struct KeyFingerprints {
         std::string nrpek, nrpik;
@@ -327,6 +340,9 @@ struct Engine::Impl {
     void send_solicitation(const Link& link);
     // Encodes and sends `msg` on `link`, protected when its security is active (SRB1 for the
     // security mode messages, SRB2 otherwise), plain on SRB0 before.
+    // The KNRP-sess ID of the protected PDU being handled (its PDCP header), for handlers that
+    // must know which keys it verified under (the re-keying's complete: the new ones).
+    KnrpSessId rx_knrp_sess_id{};
     void send(Link& link, codec::Message msg, pc5::Time now, bool is_request);
     void send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer, bool cipher,
                    const std::vector<std::uint8_t>& message);

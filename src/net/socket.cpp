@@ -95,6 +95,48 @@ Status UdpSocket::send_to(const Address& to, std::span<const std::uint8_t> datag
     }
 }
 
+std::size_t UdpSocket::send_batch(
+    std::span<const Outgoing> out,
+    const std::function<void(std::size_t, const Error&)>& on_failure) const {
+    std::array<sockaddr_in, kBatch> to{};
+    std::array<iovec, kBatch> iov{};
+    std::array<mmsghdr, kBatch> msgs{};
+    std::size_t sent = 0;
+    for (std::size_t base = 0; base < out.size();) {
+        const std::size_t n = std::min(kBatch, out.size() - base);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto& o = out[base + i];
+            to[i] = to_sockaddr(o.to);
+            // sendmmsg takes non-const buffers; it only reads them.
+            iov[i] = {const_cast<std::uint8_t*>(o.datagram.data()), o.datagram.size()};
+            msgs[i] = {};
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_name = &to[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof to[i];
+        }
+        int got;
+        do {
+            got = ::sendmmsg(fd_, msgs.data(), static_cast<unsigned>(n), 0);
+        } while (got < 0 && errno == EINTR);
+        if (got > 0) {
+            sent += static_cast<std::size_t>(got);
+            base += static_cast<std::size_t>(got);
+            continue;
+        }
+        // The first of the batch was refused: it is lost here (as send_to says); go on with the
+        // next.
+        const bool full = errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS;
+        if (on_failure)
+            on_failure(base, Error{Errc::io, full ? "sendto.full" : "sendto",
+                                   fmt::format("to {}: {}", out[base].to.to_string(),
+                                               std::strerror(errno)),
+                                   std::nullopt});
+        ++base;
+    }
+    return sent;
+}
+
 std::optional<UdpSocket::Received> UdpSocket::receive(std::span<std::uint8_t> buffer) const {
     sockaddr_in from{};
     socklen_t len = sizeof from;

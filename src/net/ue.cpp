@@ -264,14 +264,36 @@ struct Ue::Impl {
                                     format_l2_id(dst), format_l2_id(dst)));
             return;
         }
-        if (auto st = sock->send_to(it->second.address, d); !st) {
+        // Queued, and sent in batches (sendmmsg) by flush_outbox: when kBatch are waiting, and
+        // before the loop waits again.
+        outbox.push_back(Queued{it->second.address, std::vector<std::uint8_t>(d.begin(), d.end())});
+        if (outbox.size() >= UdpSocket::kBatch) flush_outbox();
+    }
+
+    struct Queued {
+        Address to;
+        std::vector<std::uint8_t> datagram;
+    };
+    std::vector<Queued> outbox;
+
+    void flush_outbox() {
+        if (outbox.empty()) return;
+        std::vector<UdpSocket::Outgoing> out;
+        out.reserve(outbox.size());
+        for (const auto& q : outbox)
+            out.push_back({q.to, q.datagram});
+        std::size_t unsent = 0;
+        const std::size_t sent = sock->send_batch(out, [&](std::size_t, const Error& e) {
             // A full send buffer loses the datagram here; a refusal (ECONNREFUSED: the peer's
             // port is closed) concerns one sent earlier, which the peer was not there to take.
-            if (st.error().field == "sendto.full") count([](UeStats& s) { ++s.datagrams_unsent; });
-            log_limited("unsent", fmt::format("UDP: {}: datagram lost", st.error().describe()));
-            return;
-        }
-        count([](UeStats& s) { ++s.datagrams_sent; });
+            if (e.field == "sendto.full") ++unsent;
+            log_limited("unsent", fmt::format("UDP: {}: datagram lost", e.describe()));
+        });
+        outbox.clear();
+        count([&](UeStats& s) {
+            s.datagrams_sent += sent;
+            s.datagrams_unsent += unsent;
+        });
     }
 
     void transmit(const pc5::Frame& f, const std::string& link_id = {}) {
@@ -361,6 +383,7 @@ struct Ue::Impl {
         start();
         pump();
         while (phase != Phase::done) {
+            flush_outbox();
             now = clock();
             const Time deadline = next_deadline();
             int timeout_ms = -1;
@@ -972,6 +995,7 @@ struct Ue::Impl {
     void shutdown() {
         now = clock();
         pump();
+        flush_outbox();
         note_kernel_drops(sock->refresh_kernel_drops());
         flush_log_limits(true);
         for (const auto& [id, l] : links)

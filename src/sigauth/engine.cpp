@@ -111,10 +111,14 @@ void Engine::Impl::receive_message(const pc5::Frame& f,
                                    const codec::DirectLinkEstablishmentRequest& m, Time now) {
     if (cfg.role == Role::relay) {
         if (answer_retransmission(f, m, now)) return;
+        if (replayed_from_elsewhere(f, m)) return;
         Route r;
         dispatch(r, FlowRole::relay, Input::srb0(MessageType::establishment_request),
                  [&] { return on_request(r, f, m, now); });
-        if (r.state != State::idle && !r.gone) routes.push_back(std::move(r));
+        if (r.state != State::idle && !r.gone) {
+            make_room_for_pending(now);
+            routes.push_back(std::move(r));
+        }
         return;
     }
     // TS 24.554: a request names its target; one for another UE is not ours to answer.
@@ -296,6 +300,13 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
                           "older than the window is refused as stale, a newer one by the cache)");
     if (config.key_confirmation_timeout <= Time::zero())
         return make_error(Errc::invalid_argument, "key_confirmation_timeout", "must be positive");
+    if (config.max_pending_routes == 0 || config.max_pending_routes > 65536)
+        return make_error(Errc::invalid_argument, "max_pending_routes", "must be 1..65536");
+    if (config.replay_cache_capacity == 0 || config.replay_cache_capacity > (1u << 20))
+        return make_error(Errc::invalid_argument, "replay_cache_capacity", "must be 1..1048576");
+    if (config.discovery_answers_per_second > 10000)
+        return make_error(Errc::invalid_argument, "discovery_answers_per_second",
+                          "must be at most 10000");
     if (config.role == Role::relay && config.rscs.empty())
         return make_error(Errc::invalid_argument, "rscs", "a relay serves at least one RSC");
     for (auto r : config.rscs)
@@ -337,6 +348,10 @@ const std::vector<std::string>& Engine::links_over_frame_bound() const noexcept 
 }
 std::uint32_t Engine::max_establishment_frames() const noexcept {
     return impl_->max_establishment_frames;
+}
+std::size_t Engine::route_count() const noexcept {
+    return static_cast<std::size_t>(std::count_if(impl_->routes.begin(), impl_->routes.end(),
+                                                  [](const Route& r) { return !r.gone; }));
 }
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -202,9 +202,14 @@ struct Attempt {
     std::optional<PrivateKey> ephemeral;
     Time next{};  // T5080
     unsigned retransmissions = 0;
-    // An unprotected ESTABLISHMENT REJECT heard once: anyone can forge one, so the source asks
-    // once more at once and believes only a second reject (docs/solution-b.md).
-    std::optional<Cause> unconfirmed_reject;
+    // Unprotected answers that could not be believed (docs/solution-b.md "Unprotected rejects",
+    // issue 17): an ESTABLISHMENT REJECT (anyone can forge one) or an accept that does not
+    // verify (forged, or corrupted on the air). None ends the attempt: the first makes the source
+    // ask again at once, each is noted, and when T5080 runs out the attempt fails with the last
+    // one's cause instead of #4.
+    bool asked_again = false;
+    std::optional<Refusal> last_refusal;
+    bool refused_by_peer = false;  // last_refusal is a peer's reject (not the source's finding)
 };
 
 // End UE: an end-to-end link, from step 1 (source) or step 4 (target) on. Its keys exist from
@@ -273,6 +278,9 @@ struct Route {
     unsigned reanswers = 0;  // repeats answered (Impl::reanswer_budget at most)
     unsigned rejects_passed = 0;  // unprotected rejects passed on (reanswer_budget at most)
     std::uint32_t establishment_frames = 0;  // sent while pending (frame bound)
+    // The last accept the relay could not verify (forged, or corrupted on the air): dropped, the
+    // route waits for the genuine one; told to the target if none comes (issue 17).
+    std::optional<Refusal> last_refusal;
     Time expires = pc5::kNever;
     bool gone = false;
 };
@@ -441,6 +449,7 @@ struct Engine::Impl {
     Next on_accept(Link& l, const codec::DirectLinkEstablishmentAccept& m, Time now);
     Next on_reject(Link& l, const codec::DirectLinkEstablishmentReject& m, Time now);
     Next on_request_timeout(Link& l, Time now);
+    Next unverified_answer(Link& l, Refusal r, bool by_peer);
     Next abandon(Link& l, Time now);
 
     // --- relay.cpp ---
@@ -452,6 +461,9 @@ struct Engine::Impl {
     Next ignore_reject(Route& r);
     Next forward_protected(Route& r, const pc5::Frame& f, Time now);
     Next on_timeout(Route& r, Time now);
+    bool replayed_from_elsewhere(const pc5::Frame& f,
+                                 const codec::DirectLinkEstablishmentRequest& m);
+    void make_room_for_pending(Time now);
     // Seed 001 steps 2-3 and 6-7: the relay signs what it forwards (SIGN1-relay, SIGN2-relay)
     // and adds its Authentication_Info; the Tamper hooks of a misbehaving relay run here.
     template <class M>

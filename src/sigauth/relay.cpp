@@ -108,6 +108,45 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
     return false;
 }
 
+// A request that is signed and pending or routed already, heard again from another L2 ID: a
+// replay (the source's retransmissions come from its own L2 ID, answer_retransmission). Dropped
+// before its signatures are checked again, so a flood of one recorded request from fresh L2 IDs
+// makes no route and costs no verification.
+bool Engine::Impl::replayed_from_elsewhere(const pc5::Frame& f,
+                                           const codec::DirectLinkEstablishmentRequest& m) {
+    if (!m.authentication_info) return false;
+    auto body = wire::body(m);
+    if (!body) return false;
+    const auto digest = wire::request_digest(*body, *m.authentication_info);
+    for (const auto& r : routes)
+        if (!r.gone && r.request_digest == digest && r.source_l2 != f.src) {
+            drop(pc5::DropReason::replay,
+                 fmt::format(
+                     "request already heard from L2 ID 0x{:06x}: a replay from another L2 ID",
+                     r.source_l2),
+                 r.id);
+            return true;
+        }
+    return false;
+}
+
+// Config::max_pending_routes: the oldest pending route goes to make room for a newer one.
+void Engine::Impl::make_room_for_pending(Time now) {
+    std::size_t pending = 0;
+    Route* oldest = nullptr;
+    for (auto& r : routes)
+        if (!r.gone && r.state == State::pending) {
+            ++pending;
+            if (!oldest || r.requested_at < oldest->requested_at) oldest = &r;
+        }
+    if (pending < cfg.max_pending_routes || !oldest) return;
+    failed(oldest->id, oldest->target,
+           refuse(Cause::congestion,
+                  "pending request pushed out by a newer one (Config::max_pending_routes)"),
+           false, now);
+    oldest->gone = true;
+}
+
 // Seed 001 steps 2-3.
 Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
                               const codec::DirectLinkEstablishmentRequest& m, Time now) {
@@ -212,12 +251,21 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
 Next Engine::Impl::on_accept(Route& r, const pc5::Frame&,
                              const codec::DirectLinkEstablishmentAccept& m, Time now) {
     Refusal why;
+    // An accept that does not verify is unprotected and may be forged or corrupted on the air:
+    // the route does not end. The source hears the refusal (a reject, which it notes and does
+    // not believe at once: it asks again, and its retransmission draws the target's accept
+    // again); the route waits for the genuine accept, and on_timeout tells the target if none
+    // comes (it has installed keys).
     auto reject = [&](Refusal refusal) {
-        // The relay refuses: both ends hear it (the target has already installed keys).
-        send_reject(r.source_l2, r.seq, refusal.cause);
-        send_reject(r.target_l2, r.seq, refusal.cause);
-        failed(r.id, r.target, refusal, false, now);
-        return gone();
+        drop(pc5::DropReason::unexpected, "accept refused: " + refusal.reason, r.id);
+        if (r.rejects_passed < reanswer_budget()) {
+            r.rejects_passed++;
+            ++r.establishment_frames;
+            check_frame_bound(r.establishment_frames, r.id);
+            send_reject(r.source_l2, r.seq, refusal.cause);
+        }
+        r.last_refusal = std::move(refusal);
+        return stay();
     };
     // Seed 001 step 5: the accept carries the target's Authentication_Info.
     if (!m.authentication_info || m.relay_authentication_info)
@@ -298,7 +346,14 @@ Next Engine::Impl::forward_protected(Route& r, const pc5::Frame& f, Time now) {
     return stay();
 }
 
-Next Engine::Impl::on_timeout(Route&, Time) {
+// A pending route whose request's retransmissions are over, or an idle route: forgotten. If the
+// relay refused an accept for it and no genuine one came, the target hears that refusal now (it
+// has installed keys; the source heard it at once).
+Next Engine::Impl::on_timeout(Route& r, Time now) {
+    if (r.state == State::pending && r.last_refusal) {
+        send_reject(r.target_l2, r.seq, r.last_refusal->cause);
+        failed(r.id, r.target, *r.last_refusal, false, now);
+    }
     return gone();
 }
 

@@ -128,12 +128,9 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
     Attempt& p = *l.attempt;
     const std::string& target = l.summary.peer;
     Refusal why;
-    auto reject = [&](Refusal r) {
-        // The source refuses the accept: the relay and the target hear it.
-        send_reject(l.relay_l2, l.seq, r.cause);
-        failed(l.summary.id, target, r, false, now);
-        return gone();
-    };
+    // An accept that does not verify is unprotected and may be forged or corrupted on the air:
+    // it is noted and dropped, and the source waits for the genuine one (unverified_answer).
+    auto reject = [&](Refusal r) { return unverified_answer(l, std::move(r), false); };
     // Seed 001 step 7: the accept carries the target's and the relay's Authentication_Info.
     if (!m.authentication_info || !m.relay_authentication_info)
         return reject(refuse(Cause::authentication_failure,
@@ -212,36 +209,52 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
 }
 
 // An ESTABLISHMENT REJECT is unprotected: anyone on the air can send `03 <seq> <cause>` under
-// any L2 ID (docs/solution-b.md "Unprotected rejects"). The source asks once more at once and
-// believes only a reject it hears again.
-Next Engine::Impl::on_reject(Link& l, const codec::DirectLinkEstablishmentReject& m, Time now) {
-    Attempt& p = *l.attempt;
-    if (!p.unconfirmed_reject) {
-        // A genuine refusal comes again; a forged one does not stop the genuine accept.
-        p.unconfirmed_reject = m.cause;
-        counters.retransmissions++;
-        send(l.relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, p.pdu);
-        drop(pc5::DropReason::unexpected,
-             fmt::format("unprotected reject #{}: asked again to confirm it",
-                         static_cast<unsigned>(m.cause)),
-             l.summary.id);
-        return stay();
-    }
-    failed(l.summary.id, l.summary.peer,
-           refuse(m.cause, fmt::format("rejected with cause #{} (heard twice)",
-                                       static_cast<unsigned>(m.cause))),
-           true, now);
-    return gone();
+// any L2 ID (docs/solution-b.md "Unprotected rejects").
+Next Engine::Impl::on_reject(Link& l, const codec::DirectLinkEstablishmentReject& m, Time) {
+    return unverified_answer(
+        l, refuse(m.cause, fmt::format("rejected with cause #{}", static_cast<unsigned>(m.cause))),
+        true);
 }
 
-// TS 24.554 T5080: the request again, `max_retransmissions` times; then #4.
+// An answer to the request that cannot be believed: a reject (unprotected) or an accept that
+// does not verify. It never ends the attempt (issue 17: a genuine answer could still complete
+// it): the first makes the source send the request again at once, each one is noted, and the
+// attempt goes on waiting for T5080 (on_request_timeout reports the last one).
+Next Engine::Impl::unverified_answer(Link& l, Refusal r, bool by_peer) {
+    Attempt& p = *l.attempt;
+    const std::string what = by_peer ? "unprotected reject" : "accept refused";
+    drop(pc5::DropReason::unexpected,
+         fmt::format("{}: {}{}", what, r.reason,
+                     p.asked_again ? "" : "; the request sent again to hear the genuine answer"),
+         l.summary.id);
+    p.last_refusal = std::move(r);
+    p.refused_by_peer = by_peer;
+    if (!p.asked_again) {
+        p.asked_again = true;
+        counters.retransmissions++;
+        send(l.relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, p.pdu);
+    }
+    return stay();
+}
+
+// TS 24.554 T5080: the request again, `max_retransmissions` times; then the attempt fails with
+// the last answer it could not believe (a peer's reject, or its own refusal of an accept, which
+// the relay and the target then hear), or #4 if it heard none.
 Next Engine::Impl::on_request_timeout(Link& l, Time now) {
     Attempt& p = *l.attempt;
     if (p.retransmissions >= cfg.max_retransmissions) {
-        failed(l.summary.id, l.summary.peer,
-               refuse(Cause::direct_connection_not_available,
-                      fmt::format("T5080 expired {} times: no accept", p.retransmissions + 1)),
-               false, now);
+        if (!p.last_refusal) {
+            failed(l.summary.id, l.summary.peer,
+                   refuse(Cause::direct_connection_not_available,
+                          fmt::format("T5080 expired {} times: no accept", p.retransmissions + 1)),
+                   false, now);
+            return gone();
+        }
+        Refusal r = std::move(*p.last_refusal);
+        r.reason +=
+            fmt::format(" (the last answer heard; T5080 expired {} times)", p.retransmissions + 1);
+        if (!p.refused_by_peer) send_reject(l.relay_l2, l.seq, r.cause);
+        failed(l.summary.id, l.summary.peer, r, p.refused_by_peer, now);
         return gone();
     }
     p.retransmissions++;

@@ -226,6 +226,15 @@ std::vector<Builtin> make() {
          "established (seed 001 has no key confirmation)",
          "B-literal", "l2", "attack = \"unconfirmed-target\"\n", "", "", "", "", "relay-1",
          "[expect]\nestablished = false\n"});
+    add({"attack-relay-not-authorised-for-target-b-hardened",
+         "B-hardened: a rogue relay whose certificate does not authorise the RSC re-signs anyway; "
+         "the target refuses it (#11)",
+         "B-hardened", "l2", "attack = \"relay-not-authorised-for-target\"\n", "", "", "", "",
+         "relay-1", expect_cause(11)});
+    add({"attack-relay-not-authorised-for-target-b-literal",
+         "B-literal: the same rogue relay is not caught (seed 001 checks no authorisation)",
+         "B-literal", "l2", "attack = \"relay-not-authorised-for-target\"\n", "", "", "", "",
+         "relay-1", expect_ok()});
 
     std::vector<Builtin> out;
     for (const auto& s : specs)

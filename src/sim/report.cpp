@@ -306,6 +306,7 @@ Report World::report() const {
                    {"duplicated", medium.duplicated},
                    {"reordered", medium.reordered},
                    {"corrupted", medium.corrupted},
+                   {"crc_discarded", medium.crc_discarded},
                    {"undeliverable", medium.undeliverable},
                    {"attacker_injected", medium.injected},
                    {"attacker_tampered", medium.tampered}};
@@ -408,12 +409,16 @@ Report World::report() const {
         "{} retransmissions\n  crypto: {} signatures, {} verifications, {} certificate checks, "
         "{} key agreements, {} KDF calls\n  data: {} offered, {} delivered{}, {} dropped{} | "
         "medium: "
-        "{} frames, {} lost, {} corrupted, {} injected by the attacker\n",
+        "{} frames, {} lost, {} corrupted{}, {} injected by the attacker\n",
         ready, pairs.size(), mean_latency, msg_count, msg_bytes, retx, ops.sign, ops.verify,
         ops.cert_verify, ops.key_agreement, ops.kdf, data_offered, data_delivered,
         scenario.traffic.echo ? fmt::format(" ({} echoes back)", data_echoed) : "", dropped,
         data_drops.empty() ? "" : " " + nlohmann::json(data_drops).dump(), medium.frames,
-        medium.lost, medium.corrupted, medium.injected);
+        medium.lost, medium.corrupted,
+        medium.crc_discarded
+            ? fmt::format(" ({} transmissions discarded by CRC)", medium.crc_discarded)
+            : "",
+        medium.injected);
     if (attacker) t += attacker->summary();
     t += out.expectations_met
              ? "  expectations: met\n"

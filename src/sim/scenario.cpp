@@ -35,7 +35,7 @@ bool valid_name(std::string_view n) {
     });
 }
 
-constexpr std::array<std::pair<Attack, const char*>, 19> kAttacks{{
+constexpr std::array<std::pair<Attack, const char*>, 20> kAttacks{{
     {Attack::none, "none"},
     {Attack::tamper_request, "tamper-request"},
     {Attack::tamper_mac, "tamper-mac"},
@@ -55,6 +55,7 @@ constexpr std::array<std::pair<Attack, const char*>, 19> kAttacks{{
     {Attack::stale_replay, "stale-replay"},
     {Attack::target_not_authorised, "target-not-authorised"},
     {Attack::unconfirmed_target, "unconfirmed-target"},
+    {Attack::relay_not_authorised_for_target, "relay-not-authorised-for-target"},
 }};
 
 Result<pc5::Solution> solution_from(std::string_view s) {
@@ -210,7 +211,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     if (const auto* m = root.get_as<toml::table>("medium")) {
         PC5SEC_TRY(r.only(*m, "medium",
                           {"delay_ms", "jitter_ms", "loss", "duplicate", "reorder", "corrupt",
-                           "rlc_am", "max_retx_threshold", "status_delay_ms"}));
+                           "rlc_am", "max_retx_threshold", "status_delay_ms", "crc"}));
         PC5SEC_TRY(r.get(*m, "medium", "delay_ms", s.medium.delay_ms));
         PC5SEC_TRY(r.get(*m, "medium", "jitter_ms", s.medium.jitter_ms));
         if (s.medium.delay_ms > kMaxMediumDelayMs)
@@ -223,6 +224,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         PC5SEC_TRY(r.probability(*m, "corrupt", s.medium.corrupt));
         if (s.medium.loss >= 1) return r.bad("medium.loss", "must be below 1");
         PC5SEC_TRY(r.get(*m, "medium", "rlc_am", s.medium.rlc_am));
+        PC5SEC_TRY(r.get(*m, "medium", "crc", s.medium.crc));
         PC5SEC_TRY(r.get(*m, "medium", "max_retx_threshold", s.medium.max_retx_threshold));
         if (s.medium.max_retx_threshold > kMaxRetxThreshold)
             return r.bad(
@@ -299,6 +301,10 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         return r.bad("attack",
                      "unconfirmed-target is solution B's key confirmation (solution A confirms "
                      "keys in its security mode procedure)");
+    if (s.solution == pc5::Solution::a && s.attack == Attack::relay_not_authorised_for_target)
+        return r.bad("attack",
+                     "relay-not-authorised-for-target is a rogue solution B relay that re-signs "
+                     "anyway; solution A's relay refuses itself (unauthorised-relay)");
     if (s.solution != pc5::Solution::a && s.path == pc5::Path::l3)
         return r.bad("path",
                      "solution B runs through a layer-2 relay (\"l2\", its default); its layer-3 "

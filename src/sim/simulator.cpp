@@ -73,7 +73,10 @@ Status World::setup() {
         if (s.attack == Attack::revoked && u.name == source) u.credentials = Credentials::revoked;
         if (s.attack == Attack::foreign_ca && u.name == target)
             u.credentials = Credentials::foreign_ca;
-        if (s.attack == Attack::unauthorised_relay && u.relay) u.rscs = {0x00B002};
+        if ((s.attack == Attack::unauthorised_relay ||
+             s.attack == Attack::relay_not_authorised_for_target) &&
+            u.relay)
+            u.rscs = {0x00B002};
         if (s.attack == Attack::target_not_authorised && u.name == target) u.rscs = {0x00B002};
         if (u.rscs.empty()) u.rscs = {s.rsc};
     }
@@ -199,6 +202,8 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
             c.key = std::move(issued.key);  // literal: raw public keys (seed 001)
         }
         c.rscs = u.rscs;
+        // The rogue relay serves the RSC its certificate does not authorise.
+        if (u.relay && s.attack == Attack::relay_not_authorised_for_target) c.rscs = {s.rsc};
         c.rng = &rng;
         c.keylog = &keylog;
         c.capture = options.capture || compromised(u.name);
@@ -206,6 +211,9 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         c.wall_clock_at_zero = kEpoch;
         c.policy.signalling.integrity = level(u.integrity);  // checked as solution A does
         c.policy.signalling.ciphering = level(u.ciphering);
+        // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
+        c.tamper.ignore_authorisation =
+            u.relay && s.attack == Attack::relay_not_authorised_for_target;
         // A rogue UE: its own engine signs the request the attacker's rules made.
         if (attacker && attacker->rogue(u.name))
             c.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {
@@ -610,16 +618,24 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     pc5::Time delay = from_ms(m.delay_ms + m.jitter_ms * u01(medium_rng));
     auto fate = DiagramArrow::Fate::delivered;
-    if (m.loss > 0) {
+    // A transmission the receiver's CRC discards (`crc`): one `corrupt` flipped a bit of.
+    const bool crc_discards = m.crc && m.corrupt > 0;
+    if (m.loss > 0 || crc_discards) {
         // Per-hop ARQ of RLC AM (acknowledged): each transmission is lost independently with
-        // `loss`; a lost one goes again after the poll / status delay, up to maxRetxThreshold
-        // times (TS 38.322 5.3.2), and the frame is lost only when every transmission was.
-        // RLC UM and broadcasts: one transmission. One draw per transmission, from the
-        // medium's own generator, so the same seed gives the same run.
+        // `loss` (or, with `crc`, discarded by the receiver as corrupted with `corrupt`); a lost
+        // one goes again after the poll / status delay, up to maxRetxThreshold times (TS 38.322
+        // 5.3.2), and the frame is lost only when every transmission was. RLC UM and
+        // broadcasts: one transmission. Draws from the medium's own generator, so the same seed
+        // gives the same run (and with `corrupt = 0` or `crc = false`, the draws of before).
         const std::uint32_t tries = !broadcast && acknowledged(f) ? 1 + m.max_retx_threshold : 1;
         std::uint32_t failed = 0;
-        while (failed < tries && u01(medium_rng) < m.loss)
+        while (failed < tries) {
+            const bool lost = m.loss > 0 && u01(medium_rng) < m.loss;
+            const bool discarded = !lost && crc_discards && u01(medium_rng) < m.corrupt;
+            if (!lost && !discarded) break;
+            if (discarded) ++medium.crc_discarded;
             ++failed;
+        }
         if (failed == tries) {
             ++medium.lost;
             medium.link_retransmissions += failed - 1;
@@ -629,7 +645,7 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
         medium.link_retransmissions += failed;
         delay += from_ms(m.status_delay_ms * failed);
     }
-    if (m.corrupt > 0 && u01(medium_rng) < m.corrupt && !f.pdu.empty()) {
+    if (!m.crc && m.corrupt > 0 && u01(medium_rng) < m.corrupt && !f.pdu.empty()) {
         ++medium.corrupted;
         const auto bit =
             std::uniform_int_distribution<std::size_t>(0, f.pdu.size() * 8 - 1)(medium_rng);

@@ -80,6 +80,9 @@ struct LinkRecord {
 struct MediumCounters {
     std::uint64_t frames = 0, bytes = 0, lost = 0, duplicated = 0, reordered = 0, corrupted = 0,
                   undeliverable = 0, injected = 0, tampered = 0;
+    // Transmissions the receiver's CRC discarded (Medium::crc); `corrupted`: flipped frames
+    // delivered.
+    std::uint64_t crc_discarded = 0;
     std::uint64_t link_retransmissions = 0;  // RLC AM retransmissions ([medium] rlc_am)
 };
 

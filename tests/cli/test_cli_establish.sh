@@ -65,6 +65,8 @@ expect "B-hardened target not authorised #11" 1 "set(($cause)(d,'bob'))=={11}" -
 expect "A target not authorised #11" 1 "11 in ($cause)(d,'bob')" --attack target-not-authorised
 expect "B-literal target not authorised linked" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack target-not-authorised
 expect "B-hardened unconfirmed target" 0 "($cause)(d,'bob')==[4] and not ($up)(d,'bob','e2e') and any(l['state']=='released' and l['ue']=='alice' for l in d['links'])" --solution B-hardened --attack unconfirmed-target
+expect "B-hardened rogue relay not authorised #11" 1 "set(($cause)(d,'bob'))=={11} and ($cause)(d,'alice')==[11]" --solution B-hardened --attack relay-not-authorised-for-target
+expect "B-literal rogue relay not authorised linked" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack relay-not-authorised-for-target
 expect "B-literal unconfirmed target established" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack unconfirmed-target
 # --path: B defaults to l2 and refuses l3 (not built yet) with the reason, never ignores it.
 expect "B default path l2" 0 "d['path']=='l2'" --solution B-hardened
@@ -89,7 +91,8 @@ if [[ "$text" == *"$(get NRPEK)"* ]]; then bad "a key in the output"; else ok; f
 
 # Bad input exits 2 naming the option.
 for args in "--solution C" "--path l4" "--attack nope" "--solution B-hardened --path direct" \
-            "--solution B-literal --attack tamper-mac" "--source-integrity maybe --path direct"; do
+            "--solution B-literal --attack tamper-mac" "--source-integrity maybe --path direct" \
+            "--attack relay-not-authorised-for-target"; do
     # shellcheck disable=SC2086
     err=$("$bin" establish $args 2>&1 >/dev/null); rc=$?
     if [ $rc -eq 2 ] && [[ "$err" == *"--"* ]]; then ok; else bad "bad input '$args': rc=$rc $err"; fi

@@ -139,6 +139,31 @@ TEST_F(AttackTest, ForgedRequestOnALiveLinkLeavesItWorking) {
     expect_alive("bob");
 }
 
+// A copy of the live link's request with the last octet of its Nonce_1 flipped: the same
+// first 4 octets, the live link's id tag. Bob refuses it (its signature covers Nonce_1), and
+// what he reports about it never names the live link (found by fuzz_engines).
+TEST_F(AttackTest, ARequestSharingTheLiveLinksIdTagIsReportedUnderItsOwnId) {
+    end_ue("bob", kBob);
+    end_ue("alice", kAlice);
+    record_all();
+    ue("alice").engine->connect(direct("bob"), net.now);
+    net.run();
+    ASSERT_EQ(ue("bob").engine->links().size(), 1u);
+    const std::string live = ue("bob").engine->links()[0].id;
+    auto request = first_heard(kAlice, MT::establishment_request);
+    ASSERT_TRUE(request);
+    auto m = std::get<codec::DirectLinkEstablishmentRequest>(codec::decode(request->pdu).value());
+    ASSERT_TRUE(m.nonce_1);
+    m.nonce_1->back() ^= 0x01;
+    inject(kAlice, kBob, pc5::lcid::kSrb0, codec::encode(m).value());
+    ASSERT_FALSE(failed("bob").empty());
+    for (const auto& f : failed("bob"))
+        EXPECT_NE(f.id, live) << f.reason;
+    EXPECT_TRUE(net.of<pc5::LinkReleased>("bob").empty());
+    expect_alive("alice");
+    expect_alive("bob");
+}
+
 // A genuine request recorded earlier and replayed (it verifies: alice signed it) makes a
 // half-open link that nobody can complete; it goes with Config::half_open_lifetime and the live
 // link never notices.

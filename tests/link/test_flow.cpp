@@ -298,19 +298,42 @@ TEST_F(Flow, KeepaliveAndReleaseCrossARekeying) {
 }
 
 // Re-keying whose answers never come: each end gives up and keeps its current keys.
-TEST_F(Flow, RekeyingTimersKeepTheCurrentKeys) {
+// Re-keying under loss never leaves the two ends established under different keys (issue 17,
+// found by fuzz_engines).
+TEST_F(Flow, RekeyingTimersNeverLeaveTheEndsOnDifferentKeys) {
     direct_pair();
-    const auto a_keys = ue("alice").engine->links()[0].fingerprints;
     const auto b_keys = ue("bob").engine->links()[0].fingerprints;
-    // bob's command reaches alice, alice's complete never reaches bob: alice waits for the
-    // re-keying response, bob for the complete; both give up.
+    // bob's command reaches alice, alice's complete never reaches bob: alice uses the new keys
+    // and sends her complete again; bob gives up and keeps the current keys; alice, never
+    // answered, cannot know which keys bob holds and releases the link.
     net.attacker = [](pc5::Frame& f) { return f.src != kAlice || f.lcid == pc5::lcid::kSrb2; };
     ASSERT_TRUE(ue("alice").engine->rekey(only_link("alice"), false, net.now));
     net.run(net.now + std::chrono::seconds(100));
     EXPECT_EQ(ue("bob").engine->links()[0].fingerprints, b_keys);
-    EXPECT_EQ(ue("alice").engine->links().size(), 1u);
-    (void)a_keys;
-    Flow t;  // the requester hears nothing at all
+    EXPECT_TRUE(ue("alice").engine->links().empty());
+    EXPECT_EQ(net.of<pc5::LinkReleased>("alice").size(), 1u);
+    // The complete reaches bob but his REKEYING RESPONSE is lost, every time: alice sends her
+    // complete again (not the request), bob answers each repeat with the response; the first
+    // that arrives ends the re-keying at both ends under the same new keys.
+    {
+        Flow t;
+        t.direct_pair();
+        int responses_lost = 0;
+        t.net.attacker = [&](pc5::Frame& f) {
+            if (f.src != kBob || f.lcid != pc5::lcid::kSrb2 || responses_lost >= 2) return true;
+            ++responses_lost;  // bob's first two protected answers on SRB2: the responses
+            return false;
+        };
+        ASSERT_TRUE(t.ue("alice").engine->rekey(t.only_link("alice"), false, t.net.now));
+        t.net.run(t.net.now + std::chrono::seconds(100));
+        ASSERT_EQ(t.ue("alice").engine->links().size(), 1u);
+        ASSERT_EQ(t.ue("bob").engine->links().size(), 1u);
+        EXPECT_EQ(t.ue("alice").engine->links()[0].fingerprints,
+                  t.ue("bob").engine->links()[0].fingerprints);
+        EXPECT_EQ(t.net.of<pc5::LinkRekeyed>("alice").size(), 1u);
+        EXPECT_EQ(t.net.of<pc5::LinkRekeyed>("bob").size(), 1u);
+    }
+    Flow t;  // the requester hears nothing at all: nothing changed, the current keys stay
     t.direct_pair();
     const auto keys = t.ue("alice").engine->links()[0].fingerprints;
     t.net.attacker = [](pc5::Frame& f) { return f.src != kBob; };
@@ -366,6 +389,68 @@ TEST(Corruption, NoSingleBitFlipOfTheAuthenticationRequestEndsTheAttempt) {
         EXPECT_EQ(w.established("alice").size(), 1u) << "bit at " << i << "/" << kPositions;
         EXPECT_EQ(w.established("bob").size(), 1u) << "bit at " << i << "/" << kPositions;
     }
+}
+
+// Issue 17: nor does a bit flipped in the establishment request (the first copy only). A copy
+// that does not verify is refused (the initiator asks again); one whose flipped bit no signature
+// covers must not bind the responder to an exchange the initiator can never verify: its genuine
+// retransmission still brings the link up.
+TEST(Corruption, NoSingleBitFlipOfTheEstablishmentRequestEndsTheAttempt) {
+    constexpr std::size_t kPositions = 48;
+    for (std::size_t i = 0; i < kPositions; ++i) {
+        Flow w;
+        w.end_ue("bob", kBob);
+        w.end_ue("alice", kAlice);
+        bool flipped = false;
+        w.net.attacker = [&](pc5::Frame& f) {
+            if (flipped || f.src != kAlice || f.lcid != pc5::lcid::kSrb0) return true;
+            auto m = codec::decode(f.pdu);
+            if (!m || codec::message_type(*m) != MT::establishment_request) return true;
+            const std::size_t bit = 8 + (f.pdu.size() * 8 - 8) * i / kPositions;
+            f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+            flipped = true;
+            return true;
+        };
+        w.ue("alice").engine->connect(direct("bob"), w.net.now);
+        w.net.run();
+        EXPECT_TRUE(flipped);
+        EXPECT_EQ(w.established("alice").size(), 1u) << "bit at " << i << "/" << kPositions;
+        EXPECT_EQ(w.established("bob").size(), 1u) << "bit at " << i << "/" << kPositions;
+    }
+}
+
+// The other order: the genuine request is answered first, then a copy with its sequence number
+// flipped arrives (a corrupted duplicate, or an attacker's). The responder answers the copy
+// anew and keeps the earlier exchange: the initiator's response to the genuine answer still
+// verifies, and the link comes up at both ends.
+TEST(Corruption, ALateCopyWithAnotherSequenceNumberDoesNotUndoTheGenuineExchange) {
+    Flow w;
+    w.end_ue("bob", kBob);
+    w.end_ue("alice", kAlice);
+    std::optional<pc5::Frame> request;
+    bool injected = false;
+    w.net.attacker = [&](pc5::Frame& f) {
+        if (f.lcid != pc5::lcid::kSrb0) return true;
+        auto m = codec::decode(f.pdu);
+        if (!m) return true;
+        if (!request && f.src == kAlice && codec::message_type(*m) == MT::establishment_request)
+            request = f;
+        if (!injected && request && f.src == kBob &&
+            codec::message_type(*m) == MT::authentication_request) {
+            injected = true;
+            pc5::Frame copy = *request;
+            copy.pdu[1] ^= 0x01;  // the sequence number: no step-2 signature covers it
+            w.net.inject(copy);
+        }
+        return true;
+    };
+    w.ue("alice").engine->connect(direct("bob"), w.net.now);
+    w.net.run();
+    ASSERT_TRUE(injected);
+    EXPECT_EQ(w.established("alice").size(), 1u);
+    EXPECT_EQ(w.established("bob").size(), 1u);
+    // The copy was answered anew (a second authentication request), not re-answered.
+    EXPECT_EQ(w.ue("bob").engine->counters().sent_messages.at(MT::authentication_request), 2u);
 }
 
 // Issue 17, no livelock by construction: 100 copies of the establishment request draw at most

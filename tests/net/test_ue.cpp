@@ -367,6 +367,40 @@ INSTANTIATE_TEST_SUITE_P(Udp, ThreeUes,
 // A target alone: datagrams that are not pc5sec frames, frames for another UE and frames
 // claiming a configured peer's ID from another address are dropped, counted and logged; the
 // UE keeps running and stops cleanly.
+// Issue 17 item 5: a UE sends what one turn produced in batches (sendmmsg). 200 datagrams (more
+// than one batch) arrive in order; one the kernel refuses (over 65,507 octets: EMSGSIZE) is
+// reported by its index and the rest still go.
+TEST(Socket, SendBatchSendsEveryDatagramInOrderAndReportsARefusedOne) {
+    auto a = UdpSocket::bind(kLoopback).value();
+    auto b = UdpSocket::bind(kLoopback).value();
+    std::vector<std::vector<std::uint8_t>> data;
+    for (int i = 0; i < 200; ++i)
+        data.push_back({static_cast<std::uint8_t>(i), static_cast<std::uint8_t>(i >> 8), 0x5a});
+    data[7].assign(70000, 0x01);  // too large for one UDP datagram
+    std::vector<UdpSocket::Outgoing> out;
+    for (const auto& d : data)
+        out.push_back({b.local(), d});
+    std::vector<std::size_t> refused;
+    std::string field;
+    const auto sent = a.send_batch(out, [&](std::size_t i, const Error& e) {
+        refused.push_back(i);
+        field = e.field;
+    });
+    EXPECT_EQ(sent, 199u);
+    ASSERT_EQ(refused, std::vector<std::size_t>{7});
+    EXPECT_EQ(field, "sendto");
+    std::vector<int> got;
+    std::array<std::uint8_t, 64> buf{};
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (got.size() < 199 && std::chrono::steady_clock::now() < until)
+        if (auto r = b.receive(buf)) got.push_back(buf[0] | buf[1] << 8);
+    ASSERT_EQ(got.size(), 199u);
+    for (std::size_t k = 0, i = 0; i < 200; ++i) {
+        if (i == 7) continue;
+        EXPECT_EQ(got[k++], static_cast<int>(i));
+    }
+}
+
 TEST(Ue, BadDatagramsAreDroppedAndTheUeCarriesOn) {
     auto relay_sock = UdpSocket::bind(kLoopback).value();
     Log log;

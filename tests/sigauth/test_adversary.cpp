@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "pc5sec/codec.hpp"
+#include "pc5sec/hex.hpp"
 #include "world.hpp"
 
 namespace pc5sec::sigauth::test {
@@ -174,18 +175,24 @@ TEST_P(Adversary, AFloodOfRejectsAtAPendingRouteIsBounded) {
     EXPECT_EQ(establishment_frame_bound(Config{}), 30u);
 }
 
-TEST_P(Adversary, AGenuineRejectIsBelievedWhenHeardTwice) {
+// A genuine refusal is not believed at once either (it looks like a forged one): the source asks
+// again at once, then goes on with T5080, and when that runs out fails with the cause it heard,
+// reported as the peer's (issue 17: nothing unprotected ends an attempt early).
+TEST_P(Adversary, AGenuineRejectEndsTheAttemptWithItsCauseWhenT5080RunsOut) {
     World w(GetParam());
-    w.relay_cfg.directory.erase(kTarget);  // the relay cannot reach bob: #5, every time
+    w.relay_cfg.directory.erase(kTarget);  // the relay cannot reach bob: #4, every time
     w.build();
     w.connect();
     auto f = w.failures(*w.source);
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].cause, Cause::direct_connection_not_available);
     EXPECT_TRUE(f[0].by_peer);
-    EXPECT_NE(f[0].reason.find("heard twice"), std::string::npos) << f[0].reason;
-    // One request, asked once more: two requests, two rejects.
-    EXPECT_EQ(w.source->counters().sent_messages.at(MT::establishment_request), 2u);
+    EXPECT_NE(f[0].reason.find("rejected with cause #4 (the last answer heard; T5080 expired 4"),
+              std::string::npos)
+        << f[0].reason;
+    // The request, once more at the first reject, and its three T5080 retransmissions.
+    EXPECT_EQ(w.source->counters().sent_messages.at(MT::establishment_request), 5u);
+    EXPECT_TRUE(w.source->links().empty());
     (void)request_seq(w);
 }
 
@@ -243,8 +250,10 @@ TEST(Freshness, ClocksDriftingByTheToleratedDriftStillEstablishEvenOnTheLastRetr
     }
 }
 
+// A skew outside the window for the whole of the request's time on the air (its last
+// retransmission is 24 s after the first; a reject does not end the attempt, issue 17).
 TEST(Freshness, ASourceClockOutsideTheWindowIsRefusedBothWays) {
-    for (auto skew : {std::chrono::seconds(301), std::chrono::seconds(-301)}) {
+    for (auto skew : {std::chrono::seconds(330), std::chrono::seconds(-301)}) {
         World w(Mode::hardened);
         w.source_cfg.wall_clock_at_zero += skew;
         w.build();
@@ -289,6 +298,44 @@ TEST(Freshness, ASigningTimeIsRequiredAndSigned) {
             << tf[0].reason;
         EXPECT_EQ(w.established(*w.source).size(), 1u);
         EXPECT_EQ(w.established(*w.target).size(), 1u);
+    }
+}
+
+// Issue 17: a corrupted (or forged) accept is unprotected; it must not end an attempt that the
+// genuine accept can still complete. One bit of the first ESTABLISHMENT ACCEPT is flipped on one
+// hop (target to relay, or relay to source), at 48 positions spread over the PDU: the receiver
+// drops what does not verify (or does not decode), the source's retransmission draws the
+// genuine accept again, and the link comes up at both ends with the same keys.
+TEST_P(Adversary, NoSingleBitFlipOfTheAcceptEndsTheAttempt) {
+    for (const bool at_relay : {true, false}) {
+        for (int n = 0; n < 48; ++n) {
+            World w(GetParam());
+            w.build();
+            bool flipped = false;
+            std::size_t bit = 0;
+            w.radio.on_air = [&](pc5::Frame& f) {
+                const pc5::L2Id from = at_relay ? kTargetL2 : kRelayL2;
+                if (flipped || f.src != from || f.lcid != pc5::lcid::kSrb0 || f.pdu.empty() ||
+                    f.pdu[0] != static_cast<std::uint8_t>(MT::establishment_accept))
+                    return true;
+                flipped = true;
+                // Octet 0 is the message type: flipping it makes another message, tested apart.
+                bit = 8 + static_cast<std::size_t>(n) * (f.pdu.size() * 8 - 8) / 48;
+                f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
+                return true;
+            };
+            w.connect();
+            SCOPED_TRACE(::testing::Message()
+                         << (at_relay ? "target>relay" : "relay>source") << " bit " << bit);
+            ASSERT_TRUE(flipped);
+            ASSERT_EQ(w.established(*w.source).size(), 1u);
+            EXPECT_TRUE(w.failures(*w.source).empty()) << w.failures(*w.source)[0].reason;
+            const auto id = w.established(*w.source)[0].link.id;
+            ASSERT_TRUE(w.source->data_keys(id));
+            ASSERT_TRUE(w.target->data_keys(id));
+            EXPECT_EQ(to_hex(w.source->data_keys(id)->nrpik.reveal()),
+                      to_hex(w.target->data_keys(id)->nrpik.reveal()));
+        }
     }
 }
 

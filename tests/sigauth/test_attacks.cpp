@@ -423,6 +423,67 @@ TEST(Replay, HardenedTargetRefusesAReplayedRequest) {
               2u);
 }
 
+class Flood : public ::testing::TestWithParam<Mode> {};
+
+// Issue 17 item 4: one recorded request replayed from 1,000 fresh L2 IDs, while it is pending
+// and once it is routed, makes no route, costs no verification and sends nothing on.
+TEST_P(Flood, OneRecordedRequestFromFreshL2IdsMakesNoRoute) {
+    for (const bool pending : {true, false}) {
+        SCOPED_TRACE(pending ? "pending" : "routed");
+        World w(GetParam());
+        w.build();
+        if (pending)  // the target never hears the relay: the request stays pending
+            w.radio.on_air = [](pc5::Frame& f) { return f.dst != kTargetL2; };
+        w.source->connect(w.request(), w.radio.now);
+        w.radio.run(2s);
+        ASSERT_EQ(w.relay->route_count(), 1u);
+        pc5::Frame request;
+        for (const auto& f : w.radio.sent)
+            if (f.src == kSourceL2 && f.dst == kRelayL2 && f.lcid == pc5::lcid::kSrb0) request = f;
+        const auto verifies = w.relay->counters().crypto.verify;
+        const auto sent = w.relay->counters().frames_sent;
+        for (pc5::L2Id l2 = 0x100000; l2 < 0x100000 + 1000; ++l2) {
+            pc5::Frame copy = request;
+            copy.src = l2;
+            w.relay->receive(copy, w.radio.now);
+        }
+        EXPECT_EQ(w.relay->route_count(), 1u);
+        EXPECT_EQ(w.relay->counters().crypto.verify, verifies);
+        EXPECT_EQ(w.relay->counters().frames_sent, sent);
+        std::size_t replays = 0;
+        while (auto ev = w.relay->poll_event())
+            if (const auto* d = std::get_if<pc5::PduDropped>(&*ev);
+                d && d->reason == pc5::DropReason::replay)
+                ++replays;
+        EXPECT_EQ(replays, 1000u);
+    }
+}
+
+// Issue 17 item 4: distinct signed requests (a credentialed insider's flood) are bounded by
+// Config::max_pending_routes; the oldest pending one goes, with cause #22 (congestion).
+TEST_P(Flood, PendingRoutesAreBoundedByMaxPendingRoutes) {
+    World w(GetParam());
+    w.relay_cfg.max_pending_routes = 4;
+    w.build();
+    w.radio.on_air = [](pc5::Frame& f) { return f.dst != kTargetL2; };
+    for (int i = 0; i < 10; ++i)
+        w.source->connect(w.request(), w.radio.now);
+    w.radio.run(2s);
+    EXPECT_EQ(w.relay->route_count(), 4u);
+    std::size_t pushed_out = 0;
+    for (const auto& f : w.failures(*w.relay))
+        if (f.cause == Cause::congestion) ++pushed_out;
+    EXPECT_EQ(pushed_out, 6u);
+    auto c = w.relay_cfg;
+    c.max_pending_routes = 0;
+    auto e = Engine::create(c);
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().field, "max_pending_routes");
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, Flood, ::testing::Values(Mode::literal, Mode::hardened),
+                         [](const auto& i) { return std::string(name(i.param)); });
+
 TEST(Replay, HardenedReplayCacheHoldsAfterTheLinkIsReleased) {
     World w(Mode::hardened);
     w.build();

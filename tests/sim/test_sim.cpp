@@ -234,14 +234,37 @@ TEST(Reproducible, SameSeedSameJsonOtherSeedOtherKeys) {
     EXPECT_NE(run_builtin("a-l3", 1).keylog, run_builtin("a-l3", 2).keylog);
 }
 
+// Without the receiver's CRC (crc = false) flipped frames reach the engines: they are dropped,
+// never delivered as data.
 TEST(Corruption, CorruptedFramesAreDroppedNeverDelivered) {
     auto s = builtin("a-l2").value();
     s.medium.corrupt = 0.3;
+    s.medium.crc = false;
     s.duration_s = 300;
     s.expect = {};
     const auto j = json::parse(run(s).value().json);
     EXPECT_GT(j["medium"]["corrupted"].get<int>(), 0);
+    EXPECT_EQ(j["medium"]["crc_discarded"].get<int>(), 0);
     EXPECT_EQ(j["data"]["delivered_garbled"].get<int>(), 0);
+}
+
+// With the CRC (the default), a flipped transmission is discarded by its receiver: no engine
+// sees it, RLC AM sends the signalling again, and every pair comes up at 30 % corruption with
+// 30 % loss, duplication and reordering through a layer-2 relay, for either solution.
+TEST(Corruption, TheReceiversCrcTurnsCorruptionIntoRetransmittedLoss) {
+    for (const char* solution : {"A", "B-hardened"}) {
+        SCOPED_TRACE(solution);
+        const std::string text = std::string("name = \"t\"\nsolution = \"") + solution +
+                                 "\"\npath = \"l2\"\nduration_s = 600\n[scale]\npairs = 10\n"
+                                 "relays = 1\n[medium]\nloss = 0.3\nduplicate = 0.3\nreorder = "
+                                 "0.3\ncorrupt = 0.3\n";
+        auto parsed = parse_scenario(text, "t.toml");
+        ASSERT_TRUE(parsed) << parsed.error().describe();
+        const auto j = json::parse(run(*parsed).value().json);
+        EXPECT_EQ(j["medium"]["corrupted"].get<int>(), 0);
+        EXPECT_GT(j["medium"]["crc_discarded"].get<int>(), 0);
+        EXPECT_EQ(j["establishment"]["established"].get<int>(), 10) << j["establishment"].dump();
+    }
 }
 
 // The capture shows PC5-S in clear with its flags and data as on the air; the key log alone
