@@ -51,14 +51,15 @@
 // key comparison.
 //
 // Environment: PC5SEC_FUZZ_ENGINES_VERBOSE=1 traces each delivery, command and event on stderr
-// (to explain a crash); PC5SEC_FUZZ_ENGINES_TOLERATE names known violations not to report again
-// (see tolerated()); PC5SEC_FUZZ_ENGINES_SEEDS=DIR writes the seed corpus. Runs are
+// (to explain a crash); PC5SEC_FUZZ_ENGINES_SEEDS=DIR writes the seed corpus. Runs are
 // deterministic: the engines and OpenSSL (ECDSA's k) draw from seeded generators.
 //
 // Corpus: fuzz/corpus/engines/ (for each set-up: all frames delivered; some dropped, duplicated
 // and reordered; a bit flip; an injected copy of the first request; a replay; a release and a
 // re-keying), written by running this target once with PC5SEC_FUZZ_ENGINES_SEEDS=DIR.
-// Reproducers of violations found: fuzz/regressions/engines/.
+// The violations it found (solution A's re-keying leaving the two ends on different keys, and a
+// responder naming a forged request's half-open link by a live link's id) are fixed; their
+// reproducers are in the corpus as regression_*.bin.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -194,26 +195,6 @@ struct Recorded {
     pc5::Frame frame;
     bool accepted = true;
 };
-
-// PC5SEC_FUZZ_ENGINES_TOLERATE=NAME[,NAME]: known violations (each with a reproducer in
-// fuzz/regressions/engines/) not reported again, so that a run can look for others. Unset in
-// scripts/test: a known violation fails it until the engine is fixed.
-//   a-rekey-desync  solution A's re-keying ends with the two ends of a link established under
-//                   different KNRP-sess IDs: the initiator keeps the keys it installed at the
-//                   command when its re-keying times out while the responder keeps the old ones,
-//                   or the responder completes a re-keying on a stale SECURITY MODE COMPLETE
-//                   that was not protected under the new keys (fuzz/regressions/engines/).
-//   a-link-id-collision  solution A names a responder's link by 32 bits of the request's
-//                   Nonce_1: a forged or bit-flipped request whose Nonce_1 starts as that of an
-//                   established link makes a half-open link of the same id, whose LinkFailed
-//                   then names the established link (which stays).
-bool tolerated(std::string_view name) {
-    static const std::string list = [] {
-        const char* v = std::getenv("PC5SEC_FUZZ_ENGINES_TOLERATE");
-        return std::string(v ? v : "");
-    }();
-    return list.find(name) != std::string::npos;
-}
 
 // PC5SEC_FUZZ_ENGINES_VERBOSE: each delivery, command and event on stderr (to explain a crash).
 bool verbose() {
@@ -663,9 +644,6 @@ class Run {
                 if (h.keys.has_value() != keys.has_value() || (keys && !same_keys(*h.keys, *keys)))
                     why = "keys changed";
             }
-            // The link itself untouched, but an event for another link of its id (a half-open
-            // one an attacker's request made): a known violation, see tolerated().
-            const bool untouched = why.empty();
             for (const auto& e : events) {
                 if (const auto* r = std::get_if<pc5::LinkReleased>(&e); r && r->id == h.id)
                     why +=
@@ -673,7 +651,7 @@ class Run {
                 if (const auto* x = std::get_if<pc5::LinkFailed>(&e); x && x->id == h.id)
                     why += (why.empty() ? "" : ", ") + std::string("LinkFailed: ") + x->reason;
             }
-            if (why.empty() || (untouched && tolerated("a-link-id-collision"))) continue;
+            if (why.empty()) continue;
             if (literal_request) {
                 exempt_.insert(h.id);
                 continue;
@@ -730,10 +708,6 @@ class Run {
                         // established ends of A must agree at every step, B's at the end.
                         const bool other_session = kx->knrp_sess_id != ky->knrp_sess_id;
                         if (other_session && nodes_[x].b && !end) continue;
-                        if (other_session && nodes_[x].a && tolerated("a-rekey-desync")) {
-                            exempt_.insert(lx.id);
-                            continue;
-                        }
                         if (!same_keys(*kx, *ky) || kx->initiator == ky->initiator)
                             violated("1 (no key without authentication)",
                                      std::string(nodes_[x].name()) + " and " + nodes_[y].name() +
