@@ -399,8 +399,14 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
     const auto seq = codec::sequence_number(msg);
     if (link.last_rx && link.last_rx->first == type && link.last_rx->second == seq) {
         // TS 24.554: the same sequence number again is a retransmission: a request is answered
-        // again (within reanswer_budget); a repeated answer is only dropped (no livelock).
-        if (link.last_answer) (void)reanswer(link, *link.last_answer, type);
+        // again (within reanswer_budget); a repeated answer is only dropped (no livelock). A
+        // repeated REKEYING REQUEST is answered by the command it drew (our last request), not
+        // by an older answer of ours (found by fuzz_engines: a stale REKEYING RESPONSE ended
+        // the requester's re-keying while ours was still waiting).
+        const bool rekey_repeat =
+            type == MT::rekeying_request && link.state == State::rekey_wait_smc_complete;
+        const auto& answer = rekey_repeat ? link.last_request : link.last_answer;
+        if (answer) (void)reanswer(link, *answer, type);
         drop(&link, pc5::DropReason::duplicate,
              fmt::format("{} #{} again", codec::message_name(type), seq));
         return;
@@ -463,6 +469,15 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
                 if (!link.rekey_switched) {
                     drop(&link, pc5::DropReason::unexpected,
                          "rekeying_response before the security mode command");
+                    return stay();
+                }
+                // The peer answers once it switched: under the new keys. One under the previous
+                // keys is a stale copy (of an earlier re-keying's answer).
+                if (!link.security || rx_knrp_sess_id != link.security->id()) {
+                    drop(&link, pc5::DropReason::unexpected,
+                         fmt::format("rekeying_response under KNRP-sess ID {:04x}, not the new "
+                                     "keys: a stale copy",
+                                     rx_knrp_sess_id.value));
                     return stay();
                 }
                 link.rekey_switched = false;
