@@ -45,6 +45,21 @@ double measure(const Workload& w, double min_seconds) {
 
 }  // namespace
 
+std::vector<Workload> memory_rows(const std::string& prefix, std::pair<std::size_t, std::size_t> n,
+                                  const std::string& target, const std::string& note,
+                                  std::function<double(std::size_t)> measure) {
+    std::vector<Workload> out;
+    for (const std::size_t k : {n.first, n.second}) {
+        Workload w{prefix + "-" + std::to_string(k),  "KiB", {}, 1.0, "", "", false,
+                   fmt::format(fmt::runtime(note), k)};
+        w.measure_once = [measure, k] { return measure(k); };
+        out.push_back(std::move(w));
+    }
+    out[1].baseline = out[0].name;
+    out[1].target = target;
+    return out;
+}
+
 std::size_t heap_in_use() {
     return ::mallinfo2().uordblks;
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,13 @@ std::string format_table(const std::vector<Row>& rows);
 // Bytes the allocator has handed out and not had back (glibc mallinfo2: in-use heap), for rows
 // that measure memory.
 std::size_t heap_in_use();
+
+// Two memory rows measured once, "<prefix>-<small>" and "<prefix>-<large>" (KiB, from
+// `measure(n)`), the larger with the smaller as its baseline and `target` on their ratio: what
+// a bounded structure holds must not grow with n. `note` has one {} for n.
+std::vector<Workload> memory_rows(const std::string& prefix, std::pair<std::size_t, std::size_t> n,
+                                  const std::string& target, const std::string& note,
+                                  std::function<double(std::size_t)> measure);
 
 // Checks a target ("<=1.3", ">=0.8", ">=2000000") against a value.
 std::optional<bool> target_met(const std::string& target, double value);

@@ -234,25 +234,12 @@ std::vector<Workload> link_workloads() {
                                            "establishment / its crypto floor",
                                            topo->expected_links)});
     }
-    auto flood = [&](std::size_t n) {
-        Workload w{"relay-flood-a-" + std::to_string(n),
-                   "KiB",
-                   {},
-                   1.0,
-                   "",
-                   "",
-                   false,
-                   fmt::format("heap a layer-2 relay holds after {} copies of a request from "
-                               "fresh L2 IDs, 1 ms apart; worst of 3",
-                               n)};
-        w.measure_once = [pf, epoch, n] { return relay_flood_kib(*pf, epoch, n); };
-        return w;
-    };
-    out.push_back(flood(500));
-    auto big = flood(10000);
-    big.baseline = "relay-flood-a-500";
-    big.target = "<=1.25";
-    out.push_back(std::move(big));
+    for (auto& w :
+         memory_rows("relay-flood-a", {500, 10000}, "<=1.25",
+                     "heap a layer-2 relay holds after {} copies of a request from "
+                     "fresh L2 IDs, 1 ms apart; worst of 3",
+                     [pf, epoch](std::size_t n) { return relay_flood_kib(*pf, epoch, n); }))
+        out.push_back(std::move(w));
     return out;
 }
 

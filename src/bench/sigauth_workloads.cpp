@@ -95,14 +95,18 @@ struct Establishments {
         }
     }
 
-    void establish() {
+    static pc5::ConnectRequest request() {
         pc5::ConnectRequest req;
         req.target = "bob";
         req.path = pc5::Path::l2;
         req.rsc = kRsc;
         req.relay = "relay-1";
         req.relay_l2 = kRelay;
-        source->connect(req, now);
+        return req;
+    }
+
+    void establish() {
+        source->connect(request(), now);
         shuttle();
         bool up = false;
         while (auto e = source->poll_event())
@@ -161,15 +165,9 @@ struct Floor {
 // route, so only Config::max_pending_routes bounds them.
 double relay_flood_kib(const std::shared_ptr<Credentials>& c, std::size_t n) {
     Establishments e(Mode::hardened, c);
-    pc5::ConnectRequest req;
-    req.target = "bob";
-    req.path = pc5::Path::l2;
-    req.rsc = kRsc;
-    req.relay = "relay-1";
-    req.relay_l2 = kRelay;
     std::vector<pc5::Frame> pool;
     for (int i = 0; i < 1000; ++i) {
-        e.source->connect(req, e.now);
+        e.source->connect(Establishments::request(), e.now);
         while (auto f = e.source->poll_transmit())
             pool.push_back(std::move(*f));
     }
@@ -220,20 +218,11 @@ std::vector<Workload> sigauth_workloads() {
                                "source->relay->target->relay->source, keys derived, link "
                                "released; ratio = CPU per establishment / crypto floor"});
     }
-    const std::string note =
-        "heap a hardened relay holds after {} requests from fresh L2 IDs (1,000 distinct signed "
-        "requests, 1 ms apart); worst of 3";
-    auto flood = [&](std::size_t n) {
-        Workload w{"relay-flood-b-" + std::to_string(n), "KiB", {}, 1.0, "", "", false,
-                   fmt::format(fmt::runtime(note), n)};
-        w.measure_once = [creds, n] { return relay_flood_kib(creds, n); };
-        return w;
-    };
-    out.push_back(flood(500));
-    auto big = flood(10000);
-    big.baseline = "relay-flood-b-500";
-    big.target = "<=1.25";
-    out.push_back(std::move(big));
+    for (auto& w : memory_rows("relay-flood-b", {500, 10000}, "<=1.25",
+                               "heap a hardened relay holds after {} requests from fresh L2 IDs "
+                               "(1,000 distinct signed requests, 1 ms apart); worst of 3",
+                               [creds](std::size_t n) { return relay_flood_kib(creds, n); }))
+        out.push_back(std::move(w));
     return out;
 }
 
