@@ -5,6 +5,7 @@
 // lies is refused later, by solution A's step 3 or solution B's signatures in steps 4 and 8.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,6 +33,26 @@ std::optional<pc5::Frame> announcement(pc5::L2Id self, std::uint32_t rsc, std::s
 std::optional<pc5::Frame> answer(const pc5::Frame& f, pc5::L2Id self, std::string_view relay,
                                  const std::function<bool(std::uint32_t)>& serves,
                                  const std::map<std::string, pc5::L2Id>& directory);
+
+// How many solicitations a relay answers: at most `per_second` in each one-second window (issue
+// 17: a flood of solicitations draws a bounded number of answers). One per relay.
+class AnswerBudget {
+  public:
+    // Whether one more answer fits in the window that holds `now` (and counts it if so).
+    bool take(pc5::Time now, unsigned per_second) noexcept {
+        if (now >= window_end_) {
+            window_end_ = now + std::chrono::seconds(1);
+            used_ = 0;
+        }
+        if (used_ >= per_second) return false;
+        ++used_;
+        return true;
+    }
+
+  private:
+    pc5::Time window_end_{};
+    unsigned used_ = 0;
+};
 
 // A relay heard: from its announcement (Model A) or its response (Model B).
 struct RelayHeard {

@@ -104,6 +104,9 @@ struct Config {
     // `half_open_lifetime`: a flood of requests cannot grow memory without bound.
     std::size_t max_half_open = 64;
     pc5::Time half_open_lifetime = 32s;
+    // A relay answers at most this many discovery solicitations a second (Model B); a flood of
+    // solicitations draws no more (issue 17).
+    unsigned discovery_answers_per_second = 50;
     // A cached KNRP (seed 000 step 2) is reused at most this long after step 3 made it, and
     // never after the peer's certificate expires or is revoked (checked again at each reuse).
     pc5::Time knrp_lifetime = std::chrono::hours(24);

@@ -42,6 +42,11 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
                         config.credentials->certificate().subject()));
     if (config.l2_id == 0 || config.l2_id >= pc5::kBroadcastL2Id)
         return make_error(Errc::invalid_argument, "l2_id", "a layer-2 ID is 1..0xfffffe");
+    if (config.max_half_open == 0 || config.max_half_open > 65536)
+        return make_error(Errc::invalid_argument, "max_half_open", "must be 1..65536");
+    if (config.discovery_answers_per_second > 10000)
+        return make_error(Errc::invalid_argument, "discovery_answers_per_second",
+                          "must be at most 10000");
     if (config.method == AuthMethod::psk && !config.policy.group_keys.contains(config.psk_identity))
         return make_error(Errc::invalid_argument, "psk_identity",
                           fmt::format("no group key \"{}\" in the policy", config.psk_identity));

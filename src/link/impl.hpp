@@ -309,6 +309,7 @@ struct Engine::Impl {
     std::map<std::pair<std::string, std::uint32_t>, CachedKnrp> knrp_cache;
     // Relays heard in discovery (step 1): RSC -> (relay user info, L2 ID).
     std::map<std::uint32_t, std::pair<std::string, pc5::L2Id>> relays_heard;
+    discovery::AnswerBudget discovery_answers;  // Config::discovery_answers_per_second
     // Parsed certificates by the SHA-256 of their DER.
     std::map<Sha256Digest, creds::Certificate> certificates;
 

@@ -160,6 +160,13 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
         auto r = discovery::answer(
             f, config.l2_id, config.user_info, [&](std::uint32_t rsc) { return may_relay(rsc); },
             config.directory);
+        if (r && !discovery_answers.take(now, config.discovery_answers_per_second)) {
+            drop(nullptr, pc5::DropReason::unexpected,
+                 fmt::format("discovery solicitation not answered: more than {} a second "
+                             "(Config::discovery_answers_per_second)",
+                             config.discovery_answers_per_second));
+            return;
+        }
         if (r) {
             ++counters.sent_messages[MT::u2u_relay_discovery_response];
             frame_out(Route{r->dst, false, 0}, r->lcid, std::move(r->pdu));

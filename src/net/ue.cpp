@@ -121,8 +121,7 @@ struct Ue::Impl {
     std::map<pc5::L2Id, PeerEntry> peers;
     std::size_t learned = 0;  // entries of `peers` not from --peer
     // Discovery answers: the current one-second window and how many were answered in it.
-    Time discovery_window_end{0};
-    unsigned discovery_answered = 0;
+    discovery::AnswerBudget discovery_answers;  // UeConfig::discovery_answers_per_second
 
     std::optional<trace::CaptureRecorder> capture;
     std::size_t capture_saved = 0;
@@ -580,14 +579,7 @@ struct Ue::Impl {
 
     // A relay answers at most UeConfig::discovery_answers_per_second solicitations a second.
     bool discovery_allowed() {
-        if (now >= discovery_window_end) {
-            discovery_window_end = now + 1s;
-            discovery_answered = 0;
-        }
-        if (discovery_answered < cfg.discovery_answers_per_second) {
-            ++discovery_answered;
-            return true;
-        }
+        if (discovery_answers.take(now, cfg.discovery_answers_per_second)) return true;
         count([](UeStats& s) { ++s.discovery_unanswered; });
         log_limited("discovery unanswered",
                     fmt::format("discovery solicitation not answered: more than {} a second",

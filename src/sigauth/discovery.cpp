@@ -38,21 +38,16 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, Time now) {
         if (cfg.role != Role::relay) return;
         // A flood of solicitations gets at most discovery_answers_per_second answers (counted,
         // not reported one by one).
-        if (now >= answer_window_end) {
-            answer_window_end = now + std::chrono::seconds(1);
-            answers_in_window = 0;
-        }
-        if (answers_in_window >= cfg.discovery_answers_per_second) {
-            counters.drops[static_cast<std::size_t>(pc5::DropReason::unexpected)]++;
-            return;
-        }
         const auto serves = [&](std::uint32_t rsc) {
             return std::find(cfg.rscs.begin(), cfg.rscs.end(), rsc) != cfg.rscs.end();
         };
-        if (auto r = discovery::answer(f, cfg.l2_id, cfg.user_info, serves, cfg.directory)) {
-            ++answers_in_window;
-            send(r->dst, r->lcid, MessageType::u2u_relay_discovery_response, std::move(r->pdu));
+        auto r = discovery::answer(f, cfg.l2_id, cfg.user_info, serves, cfg.directory);
+        if (!r) return;
+        if (!answers.take(now, cfg.discovery_answers_per_second)) {
+            counters.drops[static_cast<std::size_t>(pc5::DropReason::unexpected)]++;
+            return;
         }
+        send(r->dst, r->lcid, MessageType::u2u_relay_discovery_response, std::move(r->pdu));
         return;
     }
     auto heard = discovery::relay_heard(f);

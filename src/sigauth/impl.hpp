@@ -311,8 +311,7 @@ struct Engine::Impl {
     static constexpr std::size_t kRelaysHeard = 64;
     std::map<std::uint32_t, discovery::RelayHeard> relays_heard;
     Time next_announce{};
-    Time answer_window_end{};
-    unsigned answers_in_window = 0;
+    discovery::AnswerBudget answers;  // Config::discovery_answers_per_second
 
     // Hardened target: Nonce_1 values already seen, per source (replay cache).
     struct ReplayEntry {

@@ -168,6 +168,29 @@ TEST(Relay, DiscoveryModelAUsesTheAnnouncement) {
               0u);
 }
 
+// Issue 17 item 4: a flood of 500 solicitations from fresh L2 IDs draws at most
+// Config::discovery_answers_per_second (50) answers in a second; the next second, alice still
+// finds the relay.
+TEST(Relay, AFloodOfSolicitationsDrawsABoundedNumberOfAnswers) {
+    Topology t;
+    t.standard(true, link::DiscoveryModel::b);
+    auto& relay = t.ue("relay-1");
+    const auto before = relay.counters().frames_sent;
+    for (std::uint32_t i = 0; i < 500; ++i)
+        relay.receive(discovery::solicitation(0x100000 + i, kRsc, "flood", "bob").value(),
+                      t.net.now);
+    EXPECT_EQ(relay.counters().frames_sent - before, 50u);
+    while (relay.poll_transmit()) {
+    }
+    while (relay.poll_event()) {
+    }
+    t.net.run(1s);
+    t.ue("alice").connect(Topology::via(pc5::Path::l3, false), t.net.now);
+    t.net.run();
+    EXPECT_EQ(t.net.of<pc5::RelayDiscovered>("alice").size(), 1u);
+    EXPECT_EQ(t.ue("alice").links().size(), 1u);
+}
+
 TEST(Relay, NoAuthorisedRelayMeansNoLink) {
     Topology t;
     t.add("bob", kBob, {Role::end_ue}, {kRsc}, false, true);
