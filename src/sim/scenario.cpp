@@ -291,6 +291,10 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         if (s.scale_pairs > 1'000'000 ||
             (s.scale_pairs && !s.scale_relays && s.path != pc5::Path::direct))
             return r.bad("scale", "pairs <= 1000000, and relays >= 1 unless the path is direct");
+        // Each relay carries at least one pair: more would be UEs that do nothing (and a
+        // `relays` of millions would build millions of them; found by fuzz_scenario).
+        if (s.scale_relays > s.scale_pairs)
+            return r.bad("scale.relays", "at most `pairs` (each relay carries at least one pair)");
         expand_scale(s);
     }
 

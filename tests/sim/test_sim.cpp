@@ -383,6 +383,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"[traffic]\npdus = 20000000\n", "traffic.pdus"},
         Bad{"[traffic]\npdus = 100001\n", "traffic.pdus"},
         Bad{"[traffic]\npdus = 100000\n[scale]\npairs = 21\nrelays = 1\n", "traffic.pdus"},
+        Bad{"[scale]\npairs = 3\nrelays = 5555551\n", "scale.relays"},
         Bad{"duration_s = inf\n", "duration_s"},
         Bad{"[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = "
             "\"r\"\n[[attacker]]\naction "
