@@ -469,11 +469,18 @@ TEST_P(Flood, PendingRoutesAreBoundedByMaxPendingRoutes) {
     for (int i = 0; i < 10; ++i)
         w.source->connect(w.request(), w.radio.now);
     w.radio.run(2s);
-    EXPECT_EQ(w.relay->route_count(), 4u);
-    std::size_t pushed_out = 0;
-    for (const auto& f : w.failures(*w.relay))
+    // Every request is held, and all but the newest 4 are pushed out. A request whose random
+    // KNRP-sess ID LSB clashes with a pending one's is refused (#9) instead; the source then
+    // asks once more at once, and that copy may be held. So 10 requests, give or take the
+    // clashes, were held.
+    std::size_t pushed_out = 0, clashes = 0;
+    for (const auto& f : w.failures(*w.relay)) {
         if (f.cause == Cause::congestion) ++pushed_out;
-    EXPECT_EQ(pushed_out, 6u);
+        if (f.cause == Cause::lsb_knrp_sess_id_conflict) ++clashes;
+    }
+    EXPECT_EQ(w.relay->route_count(), 4u);
+    EXPECT_GE(pushed_out + 4 + clashes, 10u);
+    EXPECT_LE(pushed_out + 4, 10u + clashes);
     auto c = w.relay_cfg;
     c.max_pending_routes = 0;
     auto e = Engine::create(c);
