@@ -223,6 +223,12 @@ struct DataKeys {
     IntegrityAlgorithm integrity = IntegrityAlgorithm::nia0;
     Nrpek nrpek;
     Nrpik nrpik;
+    // Solution B through a layer-3 relay (docs/solution-b.md "The layer-3 path"): this end-to-end
+    // link's PDUs travel inside IPv6/UDP packets (userplane::kL3ProtectedPort) on this hop link,
+    // so the relay routes them as IP and never opens them. Empty otherwise.
+    std::string carrier;
+    // A layer-3 relay's hop: the hops its packets may be routed to (userplane add_l3_route).
+    std::vector<std::string> l3_routes;
 };
 
 class Endpoint {

@@ -16,6 +16,10 @@
 // TS 33.536 A.3 derivation, and protect PC5-S end to end (pdcp::SecurityContext) through the
 // relay, which routes by L2 ID and the KNRP-sess ID's LSB and never holds KD. Re-keying end to
 // end gives a fresh KD-sess (Engine::rekey); a source with no relay given discovers one.
+// Through a layer-3 relay (ConnectRequest::path l3, signed into the request) each end also gets a
+// hop link to the relay, keyed from ephemeral keys signed in steps 1-8; the user plane carries
+// the end-to-end PDUs inside IPv6 packets on it (DataKeys::carrier). docs/solution-b.md "The
+// layer-3 path".
 #pragma once
 
 #include <chrono>
@@ -57,6 +61,7 @@ namespace fc {
 inline constexpr std::uint8_t kKd = 0xB0;      // hardened KD from the static and ephemeral ECDH
 inline constexpr std::uint8_t kKdSess = 0xB1;  // KD-sess from KD and the two freshness values
 inline constexpr std::uint8_t kKdSessRekey = 0xB2;  // re-keying: KD-sess' from KD, fresh nonces
+inline constexpr std::uint8_t kKdHop = 0xB3;  // layer-3 path: a hop's key from an ephemeral ECDH
 }  // namespace fc
 
 // What literal mode leaves out on purpose (seed 001 as written), said wherever it runs
@@ -189,7 +194,8 @@ class Engine final : public pc5::Endpoint {
     pc5::L2Id l2_id() const noexcept override;
     // Source: this solution always goes through a relay. With `request.relay_l2` (and, hardened,
     // `request.relay`: the relay's identity is signed) it asks that relay; without, it discovers
-    // one first (Config::discovery).
+    // one first (Config::discovery). `request.path` l3 asks for the layer-3 path (hop links and
+    // data inside IPv6 packets); any other value for the layer-2 path.
     void connect(const pc5::ConnectRequest& request, pc5::Time now) override;
     void receive(const pc5::Frame& frame, pc5::Time now) override;
     void handle_timeout(pc5::Time now) override;

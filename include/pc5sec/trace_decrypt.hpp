@@ -12,6 +12,8 @@
 //     has no SRAP header (LCID 55, BEARER 2): tried when the SRAP reading opens nothing;
 //   - LCID 1 / 2: a PDCP-protected PC5-S PDU, BEARER = the LCID;
 //   - LCID 0 / 63: a PC5-S message in clear; anything else: not deciphered.
+// A data PDU that opens to an IPv6/UDP packet for port 5086 (solution B through a layer-3 relay)
+// has the end-to-end data PDU inside it opened too (DecipheredFrame::carried).
 // The keys come from the key log by the PDU's KNRP-sess ID. COUNT = HFN || SN is estimated as a
 // receiver does (TS 38.323 5.2.2.2), from the highest COUNT opened so far per (key, bearer,
 // direction). DIRECTION is the one of 0 / 1 whose MAC-I verifies; without a MAC-I to tell (NIA0,
@@ -96,6 +98,10 @@ struct DecipheredFrame {
     std::vector<std::uint8_t> message;  // pc5s_clear: the PC5-S message
     DirectionFrom direction_from = DirectionFrom::mac;
     std::vector<Opening> openings;  // opened / mac_bad: one, or two when DIRECTION is undecidable
+    // Solution B through a layer-3 relay (docs/solution-b.md): a hop's data PDU opened to an
+    // IPv6/UDP packet for port userplane::kL3ProtectedPort carries an end-to-end data PDU under
+    // keys from KD, opened here with its own key set (the same BEARER). Empty otherwise.
+    std::vector<DecipheredFrame> carried;
 };
 
 // Deciphers every on-air frame of `frames` with the keys of `keylog` (pc5::parse_key_log's

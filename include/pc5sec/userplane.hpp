@@ -21,6 +21,8 @@
 //   direct link or hop           LCID 4..19 = the bearer
 //   end to end via a l2 relay    LCID 55, SRAP header (bearer 4..31, local UE IDs), then the PDU
 //   solution B end to end        LCID 4..19 to the relay, which routes by (sender, KNRP-sess ID)
+//   solution B via layer 3       LCID 4..19 on a hop: an IPv6/UDP packet (kL3ProtectedPort)
+//                                holding the end-to-end PDU (DataKeys::carrier)
 //
 // Through a layer-3 relay the data are IPv6 packets (TS 23.304 layer-3 UE-to-UE relay: an IP
 // router between PC5 links), l3_packet below: the relay routes each one by its destination
@@ -157,14 +159,18 @@ inline constexpr std::size_t kIpv6HeaderSize = 40;
 inline constexpr std::size_t kUdpHeaderSize = 8;
 inline constexpr std::size_t kL3Overhead = kIpv6HeaderSize + kUdpHeaderSize;
 inline constexpr std::uint16_t kL3Port = 5085;  // pc5sec's data port (source and destination)
+// Solution B through a layer-3 relay: the UDP port of an end-to-end protected data PDU (a PDU
+// under keys from KD) carried inside the hopped IPv6 packets (pc5sec's own, like kL3Port).
+inline constexpr std::uint16_t kL3ProtectedPort = 5086;
 inline constexpr std::uint8_t kL3HopLimit = 64;
 inline constexpr std::uint8_t kIpProtocolUdp = 17;  // IPv6 next header
 
-// One application datagram: IPv6 (next header UDP, hop limit 64) + UDP (port kL3Port, checksum
-// over the pseudo-header, RFC 8200 8.1) + data. Errc::invalid_argument naming "data" when it
-// does not fit a data SDU (kMaxSdu - kL3Overhead octets at most).
+// One application datagram: IPv6 (next header UDP, hop limit 64) + UDP (source and destination
+// `port`, checksum over the pseudo-header, RFC 8200 8.1) + data. Errc::invalid_argument naming
+// "data" when it does not fit a data SDU (kMaxSdu - kL3Overhead octets at most).
 Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Address& dst,
-                                            std::span<const std::uint8_t> data);
+                                            std::span<const std::uint8_t> data,
+                                            std::uint16_t port = kL3Port);
 // What a router reads (RFC 8200 3): addresses and hop limit, whatever the next header is.
 struct Ipv6Header {
     Ipv6Address src{}, dst{};
@@ -178,6 +184,7 @@ Result<Ipv6Header> parse_ipv6_header(std::span<const std::uint8_t> sdu);
 struct L3Packet {
     Ipv6Address src{}, dst{};
     std::uint8_t hop_limit = 0;
+    std::uint16_t dst_port = 0;          // UDP destination port
     std::span<const std::uint8_t> data;  // inside the parsed SDU
 };
 // What an end UE reads: parse_ipv6_header's errors, then "ipv6.next_header" (not UDP),

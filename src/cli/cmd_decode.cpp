@@ -119,12 +119,18 @@ bool header_read(const trace::DecipheredFrame& d) {
                          d.error->field.starts_with("srap."));
 }
 
-void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bool have_keylog) {
-    std::cout << fmt::format(
-        "frame {}: {:06x} -> {:06x}, hop {}, LCID {}, flags 0x{:02x} (on air), "
-        "t={} us\n",
-        d.index, f.header.sender_l2_id, f.header.receiver_l2_id, f.header.hop, f.header.lcid,
-        f.header.flags, f.timestamp_us);
+// `carried`: the end-to-end PDU inside a hop's IPv6 packet (solution B, layer 3).
+void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bool have_keylog,
+                       bool carried = false) {
+    if (carried)
+        std::cout << fmt::format("  inside, on UDP port {}: solution B's end-to-end data PDU\n",
+                                 userplane::kL3ProtectedPort);
+    else
+        std::cout << fmt::format(
+            "frame {}: {:06x} -> {:06x}, hop {}, LCID {}, flags 0x{:02x} (on air), "
+            "t={} us\n",
+            d.index, f.header.sender_l2_id, f.header.receiver_l2_id, f.header.hop, f.header.lcid,
+            f.header.flags, f.timestamp_us);
     if (d.srap)
         std::cout << fmt::format(
             "  SRAP: bearer {} ({}), source local UE ID {}, destination local UE ID {}\n",
@@ -193,6 +199,8 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
                 if (auto s = printable(ip->data)) std::cout << " \"" << *s << "\"";
                 std::cout << "\n";
             }
+            for (const auto& c : d.carried)
+                print_on_air_text(f, c, have_keylog, true);
         }
         if (d.kind == trace::PduKind::pc5s && d.verdict == trace::Verdict::opened) {
             auto m = codec::decode(o.payload);
@@ -267,6 +275,14 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
             }
             list.push_back(std::move(oj));
         }
+    }
+    // Solution B, layer 3: the end-to-end PDU inside the hop's IPv6 packet, as its own reading.
+    for (const auto& c : d.carried) {
+        auto inner = on_air_json(f, c, have_keylog);
+        inner.erase("frame");
+        inner.erase("hex");
+        inner["udp_port"] = userplane::kL3ProtectedPort;
+        x["carried"] = std::move(inner);
     }
     j["decrypted"] = std::move(x);
     return j;

@@ -285,10 +285,6 @@ void run_establish(const Args& args) {
         throw CommandError(kExitBadInput, "--path: direct, l2 or l3");
     if (is_b && r.path == pc5::Path::direct)
         throw CommandError(kExitBadInput, "--path: solution B runs through a relay (seed 001)");
-    if (is_b && r.path == pc5::Path::l3)
-        throw CommandError(kExitBadInput,
-                           "--path l3: solution B runs through a layer-2 relay (--path l2); its "
-                           "layer-3 path is not built yet (docs/solution-b.md)");
     if (std::find(std::begin(kAttacks), std::end(kAttacks), args.attack) == std::end(kAttacks))
         throw CommandError(kExitBadInput,
                            "--attack: one of none, tamper-request, tamper-mac, "
@@ -530,7 +526,7 @@ void register_establish(CLI::App& app) {
     cmd->add_option("--solution", args->solution, "A, B-literal or B-hardened")
         ->capture_default_str();
     cmd->add_option("--path", args->path,
-                    "direct, l2 or l3 (default l3 for A, l2 for B; B runs through a layer-2 relay)")
+                    "direct, l2 or l3 (default l3 for A, l2 for B; B always has a relay: l2 or l3)")
         ->capture_default_str();
     cmd->add_option("--attack", args->attack,
                     "none, tamper-request, tamper-mac, replay, foreign-ca, revoked, expired, "

@@ -38,7 +38,10 @@ void run_ue(const Args& args) {
         throw CommandError(
             kExitBadInput,
             fmt::format("--solution: \"{}\": A, B-hardened or B-literal", args.solution));
-    if (args.path.empty() || args.path == "l3")
+    const bool is_b = c.solution != pc5::Solution::a;
+    if (args.path.empty())
+        c.path = is_b ? pc5::Path::l2 : pc5::Path::l3;  // each solution's default
+    else if (args.path == "l3")
         c.path = pc5::Path::l3;
     else if (args.path == "l2")
         c.path = pc5::Path::l2;
@@ -47,11 +50,10 @@ void run_ue(const Args& args) {
     else
         throw CommandError(kExitBadInput,
                            fmt::format("--path: \"{}\": l2 or l3 (or direct)", args.path));
-    if (c.solution != pc5::Solution::a && !args.path.empty() && args.path != "l2")
+    if (is_b && c.path == pc5::Path::direct)
         throw CommandError(kExitBadInput,
-                           "--path: solution B has one path, through its relay (seed 001; the "
-                           "relay forwards as a layer-2 relay does): leave --path out");
-    if (c.solution != pc5::Solution::a) c.path = pc5::Path::l2;
+                           "--path direct: solution B always goes through a relay (seed 001): l2 "
+                           "or l3");
     if (!args.rsc.empty())
         c.rsc = static_cast<std::uint32_t>(take(parse_uint(args.rsc, "--rsc", 0xFFFFFF)));
     if (!(args.keepalive >= 0 && args.keepalive <= 3600))
@@ -93,7 +95,8 @@ void register_ue(CLI::App& app) {
     cmd->add_option("--target", args->target, "source: the target's user info ID");
     cmd->add_option("--solution", args->solution, "A, B-hardened or B-literal")
         ->capture_default_str();
-    cmd->add_option("--path", args->path, "source, solution A: l3 (default) or l2 relay");
+    cmd->add_option("--path", args->path,
+                    "source: the relay path, l3 or l2 (default l3 for A, l2 for B; A also direct)");
     cmd->add_option("--rsc", args->rsc,
                     "source: relay service code (default: the first in its certificate)");
     cmd->add_option("--keepalive", args->keepalive,

@@ -665,7 +665,7 @@ struct Ue::Impl {
                         rsc));
         pc5::ConnectRequest r;
         r.target = cfg.target;
-        r.path = pc5::Path::l2;
+        r.path = cfg.path;  // l2 or l3 (docs/solution-b.md "The paths")
         r.rsc = rsc;
         r.relay = *relay;
         r.relay_l2 = f.src;

@@ -255,7 +255,19 @@ Link* Engine::Impl::find_link(std::string_view id) {
     return nullptr;
 }
 
-void Engine::Impl::sweep() {
+void Engine::Impl::sweep(Time now) {
+    // A hop of the layer-3 path goes with the link (end UE) or the route (relay) it carried.
+    const auto release_hop = [&](const Hop& h) {
+        events.push_back(pc5::LinkReleased{h.summary.id, h.summary.peer,
+                                           Cause::direct_communication_no_longer_needed, false,
+                                           now});
+    };
+    for (const auto& l : links)
+        if (l.gone && l.hop && l.hop_reported) release_hop(*l.hop);
+    for (const auto& r : routes)
+        if (r.gone)
+            for (const auto& h : r.hops)
+                release_hop(h);
     std::erase_if(links, [](const Link& l) { return l.gone; });
     std::erase_if(routes, [](const Route& r) { return r.gone; });
 }
@@ -365,15 +377,15 @@ pc5::L2Id Engine::l2_id() const noexcept {
 }
 void Engine::connect(const pc5::ConnectRequest& request, Time now) {
     impl_->connect(request, now);
-    impl_->sweep();
+    impl_->sweep(now);
 }
 void Engine::receive(const pc5::Frame& frame, Time now) {
     impl_->receive(frame, now);
-    impl_->sweep();
+    impl_->sweep(now);
 }
 void Engine::handle_timeout(Time now) {
     impl_->handle_timeout(now);
-    impl_->sweep();
+    impl_->sweep(now);
 }
 Time Engine::next_timeout() const noexcept {
     return impl_->next_timeout();
@@ -392,7 +404,7 @@ std::optional<pc5::Event> Engine::poll_event() {
 }
 void Engine::release_all(Time now) {
     impl_->release_all(now);
-    impl_->sweep();
+    impl_->sweep(now);
 }
 const pc5::Counters& Engine::counters() const noexcept {
     return impl_->counters;
@@ -407,6 +419,15 @@ std::vector<pc5::LinkSummary> Engine::links() const {
     return out;
 }
 std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const {
+    // The layer-3 path's hops: an end UE's to the relay; a relay's two per route, each routed
+    // to the other (docs/solution-b.md "The layer-3 path").
+    for (const auto& l : impl_->links)
+        if (!l.gone && l.usable() && l.hop && l.hop->summary.id == link_id)
+            return impl_->hop_keys(*l.hop, {});
+    for (const auto& r : impl_->routes)
+        for (std::size_t n = 0; n < r.hops.size() && !r.gone; ++n)
+            if (r.hops[n].summary.id == link_id)
+                return impl_->hop_keys(r.hops[n], {r.hops[1 - n].summary.id});
     for (const auto& l : impl_->links) {
         if (l.gone || l.summary.id != link_id || !l.usable() || !l.nrpek || !l.nrpik) continue;
         pc5::DataKeys k;  // the end-to-end keys from KD-sess (docs/solution-b.md), via the relay
@@ -420,6 +441,7 @@ std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const
         k.integrity = l.summary.integrity;
         k.nrpek = *l.nrpek;
         k.nrpik = *l.nrpik;
+        if (l.hop) k.carrier = l.hop->summary.id;  // inside IPv6 packets on the hop (layer 3)
         return k;
     }
     return std::nullopt;
@@ -429,7 +451,7 @@ Status Engine::release(std::string_view link_id, Time now) {
     if (!l || !impl_->row_for(l->role(), l->state, Input::of(Local::release)))
         return make_error(Errc::state, "link_id", fmt::format("no link '{}'", link_id));
     impl_->release(*l, now);
-    impl_->sweep();
+    impl_->sweep(now);
     return {};
 }
 Status Engine::rekey(std::string_view link_id, Time now) {

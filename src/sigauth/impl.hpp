@@ -109,6 +109,16 @@ struct Rekeying {
     unsigned tries = 0;
 };
 
+// Solution B through a layer-3 relay (docs/solution-b.md "The layer-3 path"): one hop, a PC5
+// link of its own between an end UE and the relay, keyed from the ephemeral keys both signed
+// in steps 1-8 (seed 001 step 0: each UE signs and verifies). The user plane carries the
+// end-to-end PDUs inside IPv6 packets on it; it never holds KD.
+struct Hop {
+    pc5::LinkSummary summary;  // kind hop; target = the end-to-end link's target
+    Nrpek nrpek;
+    Nrpik nrpik;
+};
+
 // Freshly derived end-to-end keys, not yet installed.
 struct DerivedKeys {
     Kd kd;
@@ -199,8 +209,9 @@ struct Attempt {
     std::vector<std::uint8_t> source_signature;
     std::array<std::uint8_t, 32> request_digest{};
     std::optional<Nonce> nonce_1;
-    std::optional<PrivateKey> ephemeral;
-    Time next{};  // T5080
+    std::optional<PrivateKey> ephemeral;  // hardened; and the layer-3 path's hop key (literal too)
+    bool l3 = false;                      // through a layer-3 relay
+    Time next{};                          // T5080
     unsigned retransmissions = 0;
     // Unprotected answers that could not be believed (docs/solution-b.md "Unprotected rejects",
     // issue 17): an ESTABLISHMENT REJECT (anyone can forge one) or an accept that does not
@@ -253,6 +264,10 @@ struct Link {
     Time last_alive{};     // the last verified PDU from the peer (or the establishment)
     std::optional<Kd> kd;  // for re-keying (KD-sess' comes from it)
     std::optional<Rekeying> rekey;
+    // Through a layer-3 relay: the hop to the relay, reported (LinkEstablished) with the link
+    // and released with it.
+    std::optional<Hop> hop;
+    bool hop_reported = false;
     bool gone = false;
 
     FlowRole role() const { return summary.initiator ? FlowRole::source : FlowRole::target; }
@@ -281,6 +296,12 @@ struct Route {
     // The last accept the relay could not verify (forged, or corrupted on the air): dropped, the
     // route waits for the genuine one; told to the target if none comes (issue 17).
     std::optional<Refusal> last_refusal;
+    // Through a layer-3 relay: the relay's ephemeral key (signed into both messages it forwards),
+    // and from step 6 the two hops it routes IP packets between.
+    std::optional<PrivateKey> hop_ephemeral;
+    std::vector<Hop> hops;
+    std::vector<std::uint8_t> source_ephemeral, f1;  // for the hop to the source
+    std::uint32_t tag = 0;
     Time expires = pc5::kNever;
     bool gone = false;
 };
@@ -291,6 +312,7 @@ struct ToForward {
     const M& received;                        // verified: the end UE's signature is good
     const codec::AuthenticationInfo& signer;  // the end UE's Authentication_Info in it
     std::optional<wire::HardenedContext> context;
+    const PrivateKey* hop_ephemeral = nullptr;  // layer 3: signed into the relay's info
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -392,7 +414,7 @@ struct Engine::Impl {
     void release_all(Time now);
     void release(Link& l, Time now);
     Link* find_link(std::string_view id);
-    void sweep();  // removes what handlers ended
+    void sweep(Time now);  // removes what handlers ended (and releases their hops)
 
     // --- checks.cpp: step 0 and the checks on an Authentication_Info ---
     const PrivateKey& key() const;
@@ -428,6 +450,19 @@ struct Engine::Impl {
                       IntegrityAlgorithm i, const DerivedKeys& keys, Time now, Refusal& why);
     void log_keys(const Link& link, const DerivedKeys& keys, const std::optional<Nonce>& n1,
                   const std::optional<Nonce>& n2);
+    // The layer-3 path: a hop's keys from this UE's ephemeral key and the other end's (both
+    // signed in steps 1-8), logged (KD_HOP, KNRP_SESS_ID, ALGS, NRPEK, NRPIK under its id).
+    // `summary` names the hop (id, peer, target, initiator, peer_l2, started, algorithms); the
+    // keys fill the rest.
+    std::optional<Hop> derive_hop(const PrivateKey& mine,
+                                  std::span<const std::uint8_t> peer_ephemeral,
+                                  std::span<const std::uint8_t> f1,
+                                  std::span<const std::uint8_t> f2, std::string_view end_ue,
+                                  std::string_view relay, pc5::LinkSummary summary, Time now,
+                                  Refusal& why);
+    // Reports a link's hop (LinkEstablished) just before the link itself.
+    void report_hop(Link& l);
+    std::optional<pc5::DataKeys> hop_keys(const Hop& h, std::vector<std::string> routes) const;
     // Re-keying: KD-sess' from KD and the fresh nonces (hardened: and a fresh ephemeral ECDH).
     std::optional<DerivedKeys> rekey_keys(const Link& l, const Nonce& n1, const Nonce& n2,
                                           const PrivateKey* eph_mine, const PublicKey* eph_peer,

@@ -182,6 +182,80 @@ std::optional<DerivedKeys> Engine::Impl::rekey_keys(const Link& l, const Nonce& 
                        derive_nrpik(as_knrp_sess, l.summary.integrity)};
 }
 
+// The layer-3 path (docs/solution-b.md "The layer-3 path"): a hop's key from the ephemeral
+// X25519 exchange of its two ends, each signed in steps 1-8 (the end UE's by SIGN-Source or
+// SIGN-Target, the relay's by SIGN1-relay and SIGN2-relay), so each hop is authenticated by the
+// same signatures as the end-to-end link. KD-hop = KDF(Z_eph, FC 0xB3, F1, F2, end UE, relay);
+// NRPEK/NRPIK = TS 33.536 A.3 from KD-hop; the hop's KNRP-sess ID = 16 bits of SHA-256(KD-hop).
+// The relay holds KD-hop, never KD.
+std::optional<Hop> Engine::Impl::derive_hop(const PrivateKey& mine,
+                                            std::span<const std::uint8_t> peer_ephemeral,
+                                            std::span<const std::uint8_t> f1,
+                                            std::span<const std::uint8_t> f2,
+                                            std::string_view end_ue, std::string_view relay,
+                                            pc5::LinkSummary s, Time now, Refusal& why) {
+    auto peer = PublicKey::from_encoded(kEphemeralKeyType, peer_ephemeral);
+    if (!peer) {
+        why = refuse(peer.error(), Cause::authentication_failure, "hop ephemeral key");
+        return std::nullopt;
+    }
+    counters.crypto.key_agreement++;
+    auto z = key_agreement(mine, *peer);
+    if (!z) {
+        why = refuse(z.error(), Cause::authentication_failure, "hop ECDH");
+        return std::nullopt;
+    }
+    counters.crypto.kdf += 3;
+    const auto out = kdf(z->reveal(), fc::kKdHop, {f1, f2, as_bytes(end_ue), as_bytes(relay)});
+    const KnrpSess kd_hop(out.reveal());
+    const auto digest = sha256_of(kd_hop.reveal());
+    auto nrpek = derive_nrpek(kd_hop, s.ciphering);
+    auto nrpik = derive_nrpik(kd_hop, s.integrity);
+    Hop h{std::move(s), std::move(nrpek), std::move(nrpik)};
+    h.summary.local = cfg.user_info;
+    h.summary.kind = pc5::LinkKind::hop;
+    h.summary.solution = solution_of(cfg.mode);
+    h.summary.security_active = true;
+    h.summary.knrp_sess_id = key_id_of(be32(digest));
+    h.summary.fingerprints = {{"KD-hop", kd_hop.fingerprint()},
+                              {"NRPEK", h.nrpek.fingerprint()},
+                              {"NRPIK", h.nrpik.fingerprint()}};
+    h.summary.established = now;
+    if (auto* k = cfg.keylog) {
+        const auto& id = h.summary.id;
+        k->bytes("KD_HOP", id, kd_hop.reveal());
+        const std::uint8_t kid[2] = {h.summary.knrp_sess_id.msb(), h.summary.knrp_sess_id.lsb()};
+        k->bytes("KNRP_SESS_ID", id, kid);
+        k->algorithms(id, static_cast<unsigned>(h.summary.ciphering),
+                      static_cast<unsigned>(h.summary.integrity));
+        k->bytes("NRPEK", id, h.nrpek.reveal());
+        k->bytes("NRPIK", id, h.nrpik.reveal());
+    }
+    return h;
+}
+
+void Engine::Impl::report_hop(Link& l) {
+    if (!l.hop || l.hop_reported) return;
+    l.hop_reported = true;
+    events.push_back(pc5::LinkEstablished{l.hop->summary});
+}
+
+std::optional<pc5::DataKeys> Engine::Impl::hop_keys(const Hop& h,
+                                                    std::vector<std::string> routes) const {
+    pc5::DataKeys k;
+    k.link_id = h.summary.id;
+    k.kind = pc5::LinkKind::hop;
+    k.peer_l2 = h.summary.peer_l2;
+    k.initiator = h.summary.initiator;
+    k.knrp_sess_id = h.summary.knrp_sess_id;
+    k.ciphering = h.summary.ciphering;
+    k.integrity = h.summary.integrity;
+    k.nrpek = h.nrpek;
+    k.nrpik = h.nrpik;
+    k.l3_routes = std::move(routes);
+    return k;
+}
+
 void Engine::Impl::log_keys(const Link& link, const DerivedKeys& keys,
                             const std::optional<Nonce>& n1, const std::optional<Nonce>& n2) {
     auto* k = cfg.keylog;

@@ -53,6 +53,8 @@ std::optional<std::vector<std::uint8_t>> Engine::Impl::sign_and_forward(const To
         }
     }
     codec::AuthenticationInfo rinfo = own_info(now);
+    if (in.hop_ephemeral)
+        rinfo.ephemeral_public_key = octets(in.hop_ephemeral->public_key().encoded());
     const auto tbs = wire::to_be_signed(cfg.mode, type, wire::Signer::relay, *body, signer,
                                         ctx ? &*ctx : nullptr, signer.signature.bytes, &rinfo);
     auto sig = sign_tbs(tbs);
@@ -222,10 +224,33 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
                                  "KNRP-sess ID already routed for this UE"));
 
     if (!step0(now, why)) return reject(why);
+    // The layer-3 path (docs/solution-b.md): a hop to each end, keyed from this relay's
+    // ephemeral key (signed into both messages it forwards) and each end's.
+    const bool l3 = m.relay_indication == codec::RelayIndication::via_layer3_relay;
+    std::optional<PrivateKey> hop_ephemeral;
+    if (l3) {
+        if (!info.ephemeral_public_key)
+            return reject(refuse(Cause::authentication_failure,
+                                 "layer-3 request without the source's ephemeral key (the hop's "
+                                 "key)"));
+        counters.crypto.keygen++;
+        auto e = PrivateKey::generate(kEphemeralKeyType, *rng);
+        if (!e) return reject(refuse(e.error(), Cause::protocol_error_unspecified, "keygen"));
+        hop_ephemeral.emplace(std::move(*e));
+    }
     // Seed 001 steps 2-3: sign the request and the relay's own user info; forward both.
-    auto pdu =
-        sign_and_forward(ToForward<codec::DirectLinkEstablishmentRequest>{m, info, ctx}, now, why);
+    auto pdu = sign_and_forward(
+        ToForward<codec::DirectLinkEstablishmentRequest>{m, info, ctx,
+                                                         hop_ephemeral ? &*hop_ephemeral : nullptr},
+        now, why);
     if (!pdu) return reject(why);
+    if (l3) {
+        const auto& e = info.ephemeral_public_key->bytes;
+        r.source_ephemeral.assign(e.begin(), e.end());
+        r.hop_ephemeral = std::move(hop_ephemeral);
+    }
+    r.f1 = freshness(m.nonce_1, info.signature.bytes);
+    r.tag = tag;
 
     r.source_l2 = f.src;
     r.target_l2 = dir->second;
@@ -300,11 +325,49 @@ Next Engine::Impl::on_accept(Route& r, const pc5::Frame&,
     if (!check_signed_by(tgt->key, s, wire::Signer::target, why, "SIGN-Target")) return reject(why);
 
     if (!step0(now, why)) return reject(why);
+    // The layer-3 path: the two hops, keyed from this relay's ephemeral key and each end's.
+    std::vector<Hop> hops;
+    if (r.hop_ephemeral) {
+        if (!tinfo.ephemeral_public_key || !tinfo.selected_algorithms)
+            return reject(refuse(Cause::authentication_failure,
+                                 "layer-3 accept without the target's ephemeral key or "
+                                 "algorithms (the hop's key)"));
+        const auto f2 = freshness(tinfo.nonce, tinfo.signature.bytes);
+        const auto hop_to = [&](const std::string& end, pc5::L2Id l2, bool source) {
+            pc5::LinkSummary hs;
+            hs.id = source ? pc5::make_link_id(end, cfg.user_info, r.tag)
+                           : pc5::make_link_id(cfg.user_info, end, r.tag);
+            hs.peer = end;
+            hs.target = r.target;
+            hs.initiator = !source;  // the source asked the relay; the relay asked the target
+            hs.peer_l2 = l2;
+            hs.started = r.requested_at;
+            hs.ciphering = static_cast<CipheringAlgorithm>(tinfo.selected_algorithms->ciphering);
+            hs.integrity = static_cast<IntegrityAlgorithm>(tinfo.selected_algorithms->integrity);
+            return derive_hop(
+                *r.hop_ephemeral,
+                source ? std::span<const std::uint8_t>(r.source_ephemeral)
+                       : std::span<const std::uint8_t>(tinfo.ephemeral_public_key->bytes),
+                r.f1, f2, end, cfg.user_info, std::move(hs), now, why);
+        };
+        auto to_source = hop_to(r.source, r.source_l2, true);
+        if (!to_source) return reject(why);
+        auto to_target = hop_to(r.target, r.target_l2, false);
+        if (!to_target) return reject(why);
+        hops.push_back(std::move(*to_source));
+        hops.push_back(std::move(*to_target));
+    }
     // Seed 001 steps 6-7: sign the accept and the relay's own info; forward both.
-    auto pdu =
-        sign_and_forward(ToForward<codec::DirectLinkEstablishmentAccept>{m, tinfo, ctx}, now, why);
+    auto pdu = sign_and_forward(
+        ToForward<codec::DirectLinkEstablishmentAccept>{
+            m, tinfo, ctx, r.hop_ephemeral ? &*r.hop_ephemeral : nullptr},
+        now, why);
     if (!pdu) return reject(why);
     r.forwarded_accept = *pdu;
+    r.hops = std::move(hops);
+    r.hop_ephemeral.reset();  // the hops have their keys: no longer needed
+    for (const auto& h : r.hops)
+        events.push_back(pc5::LinkEstablished{h.summary});
     // Refreshed by every frame it forwards. Hardened: a route no protected frame has used goes
     // with the target's key confirmation timeout (the source confirms at once).
     r.expires =

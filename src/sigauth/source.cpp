@@ -62,10 +62,12 @@ Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time no
     Attempt a;
     a.relay = relay;
     a.rsc = req.rsc;
+    a.l3 = req.path == pc5::Path::l3;
     const std::uint8_t seq = rng->next_u8();
     std::vector<std::uint8_t> eph_pub;
-    if (cfg.mode == Mode::hardened) {
-        a.nonce_1 = rng->bytes<16>();
+    if (cfg.mode == Mode::hardened) a.nonce_1 = rng->bytes<16>();
+    // Hardened: for KD's forward secrecy; the layer-3 path (both modes): for the hop's key.
+    if (cfg.mode == Mode::hardened || a.l3) {
         counters.crypto.keygen++;
         auto eph = PrivateKey::generate(kEphemeralKeyType, *rng);
         if (!eph) return fail_now(refuse(eph.error(), Cause::protocol_error_unspecified, "keygen"));
@@ -86,7 +88,8 @@ Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time no
         static_cast<codec::PolicyValue>(cfg.policy.signalling.integrity),
         static_cast<codec::PolicyValue>(cfg.policy.signalling.ciphering)};
     m.target_user_info = octets(target);
-    m.relay_indication = codec::RelayIndication::via_layer2_relay;
+    m.relay_indication =
+        a.l3 ? codec::RelayIndication::via_layer3_relay : codec::RelayIndication::via_layer2_relay;
     m.relay_service_code = codec::RelayServiceCode{req.rsc};
     if (!relay.empty()) m.u2u_relay_ue_user_info = octets(relay);
     m.nonce_1 = a.nonce_1;
@@ -178,6 +181,17 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
     if (!check_signed_by(tgt->key, s, wire::Signer::target, why, "SIGN-Target") ||
         !check_signed_by(rel->key, s, wire::Signer::relay, why, "SIGN2-relay"))
         return reject(why);
+    // The path the request asked for, echoed by the target (signed: checked after the signatures,
+    // so that a change on the way is a signature failure); the layer-3 path needs the relay's
+    // ephemeral key for the hop.
+    const auto path =
+        p.l3 ? codec::RelayIndication::via_layer3_relay : codec::RelayIndication::via_layer2_relay;
+    if (m.relay_indication != path)
+        return reject(refuse(Cause::protocol_error_unspecified,
+                             "accept for another path than the request's (relay indication)"));
+    if (p.l3 && !rinfo.ephemeral_public_key)
+        return reject(refuse(Cause::authentication_failure,
+                             "layer-3 accept without the relay's ephemeral key (the hop's key)"));
     // The target's algorithm choice must be one we offered.
     if (!tinfo.selected_algorithms)
         return reject(
@@ -198,8 +212,28 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
     auto keys = derive(tgt->key, p.ephemeral ? &*p.ephemeral : nullptr,
                        eph_peer ? &*eph_peer : nullptr, f1, f2, cfg.user_info, target, c, i, why);
     if (!keys) return reject(why);
+    // The layer-3 path: the hop to the relay, from the ephemeral key the relay signed into the
+    // accept (SIGN2-relay, verified above).
+    std::optional<Hop> hop;
+    if (p.l3) {
+        const std::string relay(as_string(rinfo.user_info_id));
+        pc5::LinkSummary hs;
+        hs.id = pc5::make_link_id(cfg.user_info, relay, p.tag);
+        hs.peer = relay;
+        hs.target = target;
+        hs.initiator = true;
+        hs.peer_l2 = l.relay_l2;
+        hs.started = l.summary.started;
+        hs.ciphering = c;
+        hs.integrity = i;
+        hop = derive_hop(*p.ephemeral, rinfo.ephemeral_public_key->bytes, f1, f2, cfg.user_info,
+                         relay, std::move(hs), now, why);
+        if (!hop) return reject(why);
+    }
     if (!install_keys(l, l.relay_l2, key_id_of(p.tag), c, i, *keys, now, why)) return reject(why);
     log_keys(l, *keys, p.nonce_1, tinfo.nonce);
+    l.hop = std::move(hop);
+    report_hop(l);
     events.push_back(pc5::LinkEstablished{l.summary});
     l.attempt.reset();  // the request, its ephemeral key and nonce: no longer needed
     if (cfg.mode == Mode::literal) return move_to(State::established);

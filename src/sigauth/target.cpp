@@ -101,6 +101,9 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
             refuse(Cause::authentication_failure, "source Authentication_Info names another UE"));
     auto rel = check_info(rinfo, now, why, "relay");
     if (!rel) return reject(why);
+    // The layer-3 path (docs/solution-b.md): the hop to the relay is keyed from the relay's
+    // ephemeral key, which SIGN1-relay covers.
+    const bool l3 = m.relay_indication == codec::RelayIndication::via_layer3_relay;
     std::optional<wire::HardenedContext> ctx;
     std::uint32_t rsc = m.relay_service_code ? m.relay_service_code->value : 0;
     if (cfg.mode == Mode::hardened) {
@@ -138,6 +141,9 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     if (!check_signed_by(src->key, s, wire::Signer::source, why, "SIGN-Source") ||
         !check_signed_by(rel->key, s, wire::Signer::relay, why, "SIGN1-relay"))
         return reject(why);
+    if (l3 && !rinfo.ephemeral_public_key)
+        return reject(refuse(Cause::authentication_failure,
+                             "layer-3 request without the relay's ephemeral key (the hop's key)"));
 
     // TS 33.536 5.3.3.1.2 (3gpp-facts §2), as solution A: a signalling policy mismatch is #10.
     const auto& mine = cfg.policy.signalling;
@@ -194,6 +200,8 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
                 refuse(pe.error(), Cause::authentication_failure, "source ephemeral key"));
         eph_peer.emplace(std::move(*pe));
         n2 = rng->bytes<16>();
+    }
+    if (cfg.mode == Mode::hardened || l3) {
         counters.crypto.keygen++;
         auto e = PrivateKey::generate(kEphemeralKeyType, *rng);
         if (!e) return reject(refuse(e.error(), Cause::protocol_error_unspecified, "keygen"));
@@ -203,7 +211,8 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     codec::DirectLinkEstablishmentAccept acc;
     acc.seq = m.seq;
     acc.source_user_info = octets(cfg.user_info);
-    acc.relay_indication = codec::RelayIndication::via_layer2_relay;
+    acc.relay_indication =
+        l3 ? codec::RelayIndication::via_layer3_relay : codec::RelayIndication::via_layer2_relay;
     auto abody = wire::body(acc);
     if (!abody) return reject(refuse(abody.error(), Cause::protocol_error_unspecified, "body"));
     codec::AuthenticationInfo tinfo = own_info(now);
@@ -230,9 +239,25 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     auto keys = derive(src->key, eph ? &*eph : nullptr, eph_peer ? &*eph_peer : nullptr, f1, f2,
                        source, cfg.user_info, cipher, *integ, why);
     if (!keys) return reject(why);
+    std::optional<Hop> hop;
+    if (l3) {
+        const std::string relay(as_string(rinfo.user_info_id));
+        pc5::LinkSummary hs;
+        hs.id = pc5::make_link_id(relay, cfg.user_info, tag);
+        hs.peer = relay;
+        hs.target = cfg.user_info;
+        hs.peer_l2 = f.src;
+        hs.started = now;
+        hs.ciphering = cipher;
+        hs.integrity = *integ;
+        hop = derive_hop(*eph, rinfo.ephemeral_public_key->bytes, f1, f2, cfg.user_info, relay,
+                         std::move(hs), now, why);
+        if (!hop) return reject(why);
+    }
     // `l` is new, not yet kept: what fails before here leaves nothing. install_keys changes
     // it only when it succeeds.
     if (!install_keys(l, f.src, key_id, cipher, *integ, *keys, now, why)) return reject(why);
+    l.hop = std::move(hop);
 
     // Commit: the link (it replaces one of the same id), the replay cache, the accept.
     l.summary.started = now;
@@ -246,6 +271,7 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
         if (o.summary.id == id) o.gone = true;  // a new link of the same id replaces it
     send(f.src, pc5::lcid::kSrb0, MessageType::establishment_accept, std::move(*pdu));
     if (cfg.mode == Mode::literal) {
+        report_hop(l);
         events.push_back(pc5::LinkEstablished{l.summary});
         return move_to(State::established);
     }
@@ -271,6 +297,7 @@ Next Engine::Impl::on_confirmed(Link& l, Time now) {
     l.confirm_deadline = pc5::kNever;
     l.summary.established = now;
     auto summary = l.summary;
+    report_hop(l);
     events.push_back(pc5::LinkEstablished{std::move(summary)});
     return move_to(State::established);
 }

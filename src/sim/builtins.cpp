@@ -133,6 +133,31 @@ std::vector<Builtin> make() {
          "B-hardened", "l2", "duration_s = 120\n", "", "", "", "", "relay-1",
          "[medium]\nloss = 0.2\nreorder = 0.2\nduplicate = 0.05\njitter_ms = 3\n\n"
          "[traffic]\npdus = 20\n"});
+    // Solution B through a layer-3 relay (docs/solution-b.md "The layer-3 path"): a hop link to
+    // each end, keyed from the ephemeral keys signed in steps 1-8; the data are PDUs under keys
+    // from KD inside the IPv6 packets the relay routes, so the relay never opens them.
+    add({"b-hardened-l3",
+         "Solution B hardened through a layer-3 relay: per-hop links, KD-protected PDUs inside the "
+         "hopped IPv6 packets",
+         "B-hardened", "l3", "", "", "", "", "", "relay-1", expect_ok()});
+    add({"b-literal-l3", "Solution B as seed 001 writes it, through a layer-3 relay", "B-literal",
+         "l3", "", "", "", "", "", "relay-1", expect_ok()});
+    add({"b-hardened-l3-ooc",
+         "Solution B hardened through a layer-3 relay, every UE out of coverage", "B-hardened",
+         "l3", "", "", ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"b-literal-l3-ooc",
+         "Solution B as seed 001 writes it, through a layer-3 relay, every UE out of coverage",
+         "B-literal", "l3", "", "", ooc(), ooc(), ooc(), "relay-1", expect_ok()});
+    add({"b-hardened-l3-one-target",
+         "Solution B hardened: alice and carol reach bob through one layer-3 relay", "B-hardened",
+         "l3", "", carol, "", "", "", "relay-1", echo});
+    add({"b-hardened-l3-rekey-release",
+         "Solution B hardened through a layer-3 relay: re-keyed every 25 PDUs end to end, then "
+         "released (its hops with it)",
+         "B-hardened", "l3", "release = true\n", "", "", "", "", "relay-1", rekeyed});
+    add({"b-literal-l3-rekey-release",
+         "Solution B literal through a layer-3 relay: re-keyed every 25 PDUs, then released",
+         "B-literal", "l3", "release = true\n", "", "", "", "", "relay-1", rekeyed});
     // One scenario per attack, with what each solution resists.
     add({"attack-tamper-request",
          "A: an attacker downgrades the request's security capabilities (bidding down)", "A", "l3",

@@ -309,18 +309,20 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         return r.bad("attack",
                      "relay-not-authorised-for-target is a rogue solution B relay that re-signs "
                      "anyway; solution A's relay refuses itself (unauthorised-relay)");
-    if (s.solution != pc5::Solution::a && s.path == pc5::Path::l3)
-        return r.bad("path",
-                     "solution B runs through a layer-2 relay (\"l2\", its default); its layer-3 "
-                     "path is not built yet (docs/solution-b.md)");
-    // Through a layer-3 relay the data are IPv6/UDP packets (docs/userplane.md).
-    if (s.solution == pc5::Solution::a && s.path == pc5::Path::l3 &&
-        s.traffic.size > userplane::kMaxSdu - userplane::kL3Overhead)
-        return r.bad("traffic.size",
-                     fmt::format("1 .. {} octets through a layer-3 relay: its IPv6 and UDP headers "
-                                 "take {} of the SDU's {}",
-                                 userplane::kMaxSdu - userplane::kL3Overhead,
-                                 userplane::kL3Overhead, userplane::kMaxSdu));
+    // Through a layer-3 relay the data are IPv6/UDP packets (docs/userplane.md); solution B's
+    // carry an end-to-end protected PDU (its header and MAC-I) inside (docs/solution-b.md).
+    if (s.path == pc5::Path::l3) {
+        const std::size_t inner =
+            s.solution == pc5::Solution::a ? 0 : userplane::kHeaderSize + userplane::kMacSize;
+        const std::size_t most = userplane::kMaxSdu - userplane::kL3Overhead - inner;
+        if (s.traffic.size > most)
+            return r.bad(
+                "traffic.size",
+                fmt::format("1 .. {} octets through a layer-3 relay: its IPv6 and UDP "
+                            "headers{} take {} of the SDU's {}",
+                            most, inner ? " and the end-to-end PDU's header and MAC-I" : "",
+                            userplane::kMaxSdu - most, userplane::kMaxSdu));
+    }
     std::set<std::string> names;
     std::set<pc5::L2Id> l2s;
     for (std::size_t i = 0; i < s.ues.size(); ++i) {

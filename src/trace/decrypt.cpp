@@ -16,6 +16,7 @@
 #include "pc5sec/keys.hpp"
 #include "pc5sec/nea_nia.hpp"
 #include "pc5sec/pc5.hpp"
+#include "pc5sec/userplane.hpp"
 
 namespace pc5sec::trace {
 
@@ -339,6 +340,19 @@ class Decipherer {
         if ((pdu[2] & 0x7C) != 0)  // TS 38.323 6.3.8: R bits are zero
             return malformed(out, "data.reserved", "reserved bits must be zero (TS 38.323 6.3.8)");
         open(f, pdu.first(kDataHeader), bearer, false, out);
+        // Solution B through a layer-3 relay: the end-to-end PDU inside the hop's IPv6 packet.
+        if (carried_depth_ > 0 || out.verdict != Verdict::opened || out.openings.size() != 1 ||
+            out.openings[0].mac == MacCheck::bad)
+            return;
+        auto ip = userplane::parse_l3_packet(out.openings[0].payload);
+        if (!ip || ip->dst_port != userplane::kL3ProtectedPort) return;
+        DecipheredFrame inner;
+        inner.index = out.index;
+        inner.kind = PduKind::data;
+        ++carried_depth_;
+        open_data(f, ip->data, bearer, inner);
+        --carried_depth_;
+        out.carried.push_back(std::move(inner));
     }
 
     // A PDCP-protected PC5-S PDU (include/pc5sec/pdcp.hpp, TS 38.323 6.2.2 with a 12-bit SN).
@@ -586,6 +600,7 @@ class Decipherer {
     }
 
     std::vector<KeySet> sets_;
+    unsigned carried_depth_ = 0;  // one end-to-end PDU inside a hop's, never deeper
     std::map<StateKey, std::uint32_t> rx_;
     std::map<std::uint8_t, std::array<std::set<pc5::L2Id>, 2>> by_hop_;
     std::array<std::set<pc5::L2Id>, 2> global_;

@@ -86,7 +86,8 @@ std::uint16_t udp_sum(const Ipv6Address& src, const Ipv6Address& dst,
 }  // namespace
 
 Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Address& dst,
-                                            std::span<const std::uint8_t> data) {
+                                            std::span<const std::uint8_t> data,
+                                            std::uint16_t port) {
     if (data.size() > kMaxSdu - kL3Overhead)
         return make_error(Errc::invalid_argument, "data",
                           fmt::format("{} octets: an IPv6/UDP data SDU carries at most {}",
@@ -101,8 +102,8 @@ Result<std::vector<std::uint8_t>> l3_packet(const Ipv6Address& src, const Ipv6Ad
     std::copy(src.begin(), src.end(), p.begin() + 8);
     std::copy(dst.begin(), dst.end(), p.begin() + 24);
     std::uint8_t* u = p.data() + kIpv6HeaderSize;
-    u[0] = u[2] = static_cast<std::uint8_t>(kL3Port >> 8);
-    u[1] = u[3] = static_cast<std::uint8_t>(kL3Port & 0xFF);
+    u[0] = u[2] = static_cast<std::uint8_t>(port >> 8);
+    u[1] = u[3] = static_cast<std::uint8_t>(port & 0xFF);
     u[4] = static_cast<std::uint8_t>(udp_length >> 8);
     u[5] = static_cast<std::uint8_t>(udp_length);
     if (!data.empty()) std::memcpy(u + kUdpHeaderSize, data.data(), data.size());
@@ -154,6 +155,7 @@ Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu) {
     out.src = ip->src;
     out.dst = ip->dst;
     out.hop_limit = ip->hop_limit;
+    out.dst_port = static_cast<std::uint16_t>(udp[2] << 8 | udp[3]);
     // RFC 8200 8.1: a zero UDP checksum is invalid over IPv6; summed with the checksum in it,
     // a good packet gives all ones.
     if ((udp[6] == 0 && udp[7] == 0) || udp_sum(out.src, out.dst, udp) != 0xFFFF)
@@ -359,6 +361,10 @@ struct Link {
     // hop's peer (l3_address of its user info ID), which this hop's packets come from.
     std::vector<std::string> l3_routes;
     Ipv6Address l3_addr{};
+    // Solution B through a layer-3 relay: the hop link this end-to-end link's PDUs ride in,
+    // inside IPv6/UDP packets (kL3ProtectedPort) from own_addr to l3_addr. Empty otherwise.
+    std::string carrier;
+    Ipv6Address own_addr{};
 
     std::uint8_t tx_direction() const { return initiator ? 0 : 1; }  // 3gpp-facts §4
     std::uint8_t rx_direction() const { return initiator ? 1 : 0; }
@@ -396,6 +402,7 @@ struct Endpoint::Impl {
     std::vector<IntegrityJob> ijobs;
     std::vector<std::size_t> index;
     Burst one{1};
+    Burst carried{1};  // an end-to-end PDU inside a hop's packet (solution B, layer 3)
 
     explicit Impl(Config c) : cfg(c) {}
 
@@ -443,6 +450,12 @@ struct Endpoint::Impl {
         }
         l->peer = peer_of(k.link_id, k.initiator);
         l->l3_addr = l3_address(l->peer);
+        l->carrier = k.carrier;
+        if (!k.carrier.empty()) l->own_addr = l3_address(peer_of(k.link_id, !k.initiator));
+        for (const auto& r : k.l3_routes)  // resolved when a packet is routed (route_l3)
+            if (r != k.link_id &&
+                std::find(l->l3_routes.begin(), l->l3_routes.end(), r) == l->l3_routes.end())
+                l->l3_routes.push_back(r);
         l->kind = k.kind;
         l->neighbour = k.peer_l2;
         l->srap = k.kind == pc5::LinkKind::e2e && k.remote_local_id != srap::kUnknownUeId;
@@ -667,7 +680,8 @@ struct Endpoint::Impl {
     Link* find_rx(pc5::L2Id from, bool srap, std::uint8_t remote, KnrpSessId id) {
         Link* any = nullptr;
         for (auto& l : links) {
-            if (l->neighbour != from || l->srap != srap || (srap && l->remote_local_id != remote))
+            if (l->neighbour != from || l->srap != srap || (srap && l->remote_local_id != remote) ||
+                !l->carrier.empty())  // its PDUs come inside its carrier's packets
                 continue;
             if (srap) return l.get();  // one end-to-end link per far end
             if ((l->current && l->current->id == id) || (l->previous && l->previous->id == id))
@@ -678,7 +692,7 @@ struct Endpoint::Impl {
         // through one relay); a single candidate may have new keys the driver has not given us.
         std::size_t n = 0;
         for (auto& l : links)
-            n += l->neighbour == from && !l->srap;
+            n += l->neighbour == from && !l->srap && l->carrier.empty();
         return n == 1 ? any : nullptr;
     }
 
@@ -703,8 +717,46 @@ struct Endpoint::Impl {
             return;
         }
         auto p = b.payload(0);
+        if (carries_protected(l)) return open_carried(l, bearer, p, now);
         events.push_back(pc5::DataReceived{l.id, l.peer, {p.begin(), p.end()}});
-        (void)now;
+    }
+
+    // Solution B through a layer-3 relay (docs/solution-b.md "The layer-3 path").
+    bool carries_protected(const Link& hop) const {
+        for (const auto& l : links)
+            if (l->carrier == hop.id) return true;
+        return false;
+    }
+    // The end UE's side: a packet opened on hop `l` holds an end-to-end PDU under keys from KD,
+    // which the relay could not open: opened with the end-to-end link whose peer sent it.
+    void open_carried(Link& hop, std::uint8_t bearer, std::span<const std::uint8_t> sdu,
+                      pc5::Time now) {
+        --counters.delivered;  // the hop opened it; the end-to-end link delivers it
+        auto packet = parse_l3_packet(sdu);
+        if (!packet) return drop(&hop, pc5::DropReason::malformed, packet.error().describe(), true);
+        if (packet->dst_port != kL3ProtectedPort)
+            return drop(&hop, pc5::DropReason::not_for_us,
+                        fmt::format("UDP port {} on a hop that carries only end-to-end protected "
+                                    "PDUs (port {})",
+                                    packet->dst_port, kL3ProtectedPort),
+                        true);
+        Link* e2e = nullptr;
+        for (auto& l : links)
+            if (l->carrier == hop.id && l->l3_addr == packet->src && l->own_addr == packet->dst)
+                e2e = l.get();
+        if (!e2e || !e2e->current)
+            return drop(&hop, pc5::DropReason::not_for_us,
+                        fmt::format("no end-to-end link from {} to {} on this hop",
+                                    to_string(packet->src), to_string(packet->dst)),
+                        true);
+        Burst& in = carried;
+        in.clear();
+        if (auto st = in.add_pdu(packet->data); !st)
+            return drop(e2e, pc5::DropReason::malformed, st.error().describe(), true);
+        unprotect(*e2e, bearer, in, now, true);
+        if (in.verdict_[0]) return;
+        auto p = in.payload(0);
+        events.push_back(pc5::DataReceived{e2e->id, e2e->peer, {p.begin(), p.end()}});
     }
 
     // TS 23.304 layer-3 UE-to-UE relay: an IP router between PC5 links. The hop a packet opened
@@ -916,6 +968,34 @@ Status Endpoint::send(const std::string& link_id, std::uint8_t bearer,
     d.one.clear();
     PC5SEC_TRY(d.one.add_payload(data));
     const std::size_t slot = 0;
+    if (!l->carrier.empty()) {
+        // Solution B through a layer-3 relay: the end-to-end PDU (keys from KD) goes inside an
+        // IPv6/UDP packet to the peer's address, protected again on the hop to the relay.
+        Link* hop = d.find(l->carrier);
+        if (!hop || !hop->current)
+            return make_error(Errc::state, "link_id",
+                              fmt::format("\"{}\" rides on hop \"{}\", which is not installed",
+                                          link_id, l->carrier));
+        if (!valid_bearer(*hop, bearer))
+            return make_error(
+                Errc::invalid_argument, "bearer",
+                fmt::format("bearer {} is not a data LCID of hop \"{}\"", bearer, hop->id));
+        if (data.size() > kMaxSdu - kL3Overhead - kHeaderSize - kMacSize)
+            return make_error(
+                Errc::invalid_argument, "data",
+                fmt::format("{} octets: through a layer-3 relay a protected PDU "
+                            "carries at most {}",
+                            data.size(), kMaxSdu - kL3Overhead - kHeaderSize - kMacSize));
+        PC5SEC_TRY(d.protect(*l, bearer, d.one, {&slot, 1}));
+        auto packet = l3_packet(l->own_addr, l->l3_addr, d.one.pdu(0), kL3ProtectedPort);
+        if (!packet) return packet.error();
+        d.one.clear();
+        PC5SEC_TRY(d.one.add_payload(*packet));
+        PC5SEC_TRY(d.protect(*hop, bearer, d.one, {&slot, 1}));
+        --d.counters.sent;  // one PDU of the application's, protected twice
+        d.emit_frame(*hop, bearer, d.one.pdu(0));
+        return {};
+    }
     PC5SEC_TRY(d.protect(*l, bearer, d.one, {&slot, 1}));
     d.emit_frame(*l, bearer, d.one.pdu(0));
     return {};

@@ -68,10 +68,14 @@ expect "B-hardened unconfirmed target" 0 "($cause)(d,'bob')==[4] and not ($up)(d
 expect "B-hardened rogue relay not authorised #11" 1 "set(($cause)(d,'bob'))=={11} and ($cause)(d,'alice')==[11]" --solution B-hardened --attack relay-not-authorised-for-target
 expect "B-literal rogue relay not authorised linked" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack relay-not-authorised-for-target
 expect "B-literal unconfirmed target established" 0 "len(($up)(d,'bob','e2e'))==1" --solution B-literal --attack unconfirmed-target
-# --path: B defaults to l2 and refuses l3 (not built yet) with the reason, never ignores it.
-expect "B default path l2" 0 "d['path']=='l2'" --solution B-hardened
-err=$("$bin" establish --solution B-hardened --path l3 2>&1 >/dev/null); rc=$?
-[ $rc -eq 2 ] && [[ "$err" == *"layer-2 relay"* ]] && ok || bad "B --path l3: rc=$rc $err"
+# --path: B defaults to l2; l3 adds a hop link to each end (keys the relay shares with that end
+# only, none from KD at the relay); direct is refused with the reason, never ignored.
+expect "B default path l2" 0 "d['path']=='l2' and not ($up)(d,'relay-1','hop')" --solution B-hardened
+for sol in B-hardened B-literal; do
+    expect "$sol l3: two hops, one end-to-end link" 0 "d['path']=='l3' and len(($up)(d,'relay-1','hop'))==2 and len(($up)(d,'alice','hop'))==1 and len(($up)(d,'bob','hop'))==1 and len(($up)(d,'alice','e2e'))==1 and len(($up)(d,'bob','e2e'))==1 and not ($up)(d,'relay-1','e2e') and all('KD' not in l['fingerprints'] for l in d['links'] if l['ue']=='relay-1') and len(set(json.dumps(l['fingerprints'],sort_keys=True) for l in d['links']))==3" --solution $sol --path l3
+done
+err=$("$bin" establish --solution B-hardened --path direct 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ "$err" == *"relay"* ]] && ok || bad "B --path direct: rc=$rc $err"
 
 # The key log: NRPEK/NRPIK recomputed from KNRP and the nonces with `pc5sec crypto`.
 "$bin" establish --path direct --keylog "$tmp/keys.log" >/dev/null 2>&1 || bad "keylog run"

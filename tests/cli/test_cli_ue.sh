@@ -120,7 +120,7 @@ kill_relay_and_check() {
     exec {w}>&-
 }
 
-for run in "A-l3 A l3" "A-l2 A l2" "B-hardened B-hardened -"; do
+for run in "A-l3 A l3" "A-l2 A l2" "B-hardened B-hardened -" "B-hardened-l3 B-hardened l3"; do
     # shellcheck disable=SC2086
     set -- $run
     p=$3; [ "$p" == "-" ] && p=""
@@ -167,7 +167,7 @@ expect_bad --peer --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127
 expect_bad --bind --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127.0.0.1:99999 --peer 2=127.0.0.1:9 --target bob
 expect_bad --solution --bundle "$tmp/creds/alice" "${base[@]}" --solution C
 expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --path l4
-expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --solution B-hardened --path l3
+expect_bad --path --bundle "$tmp/creds/alice" "${base[@]}" --solution B-hardened --path direct
 expect_bad --target --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind 127.0.0.1:0 --peer 2=127.0.0.1:9
 expect_bad --rsc --bundle "$tmp/creds/alice" "${base[@]}" --rsc 0x000002
 # A --bind address already taken: the holder binds port 0 itself and reports the port it holds, so

@@ -34,6 +34,7 @@ class World {
     std::optional<creds::TrustStore> trust;
     pc5::KeyLogCollector log_source, log_relay, log_target;
     Config source_cfg, relay_cfg, target_cfg;
+    pc5::Path path = pc5::Path::l2;  // the relay's path the source asks for
     std::unique_ptr<Engine> source, relay, target;
     Radio radio;
 
@@ -104,7 +105,7 @@ class World {
     pc5::ConnectRequest request() const {
         pc5::ConnectRequest r;
         r.target = kTarget;
-        r.path = pc5::Path::l2;
+        r.path = path;
         r.rsc = kRsc;
         r.relay = kRelay;
         r.relay_l2 = kRelayL2;

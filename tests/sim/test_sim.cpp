@@ -2,6 +2,8 @@
 // link half-way; a seed reproduces a run byte for byte; scenario files are checked key by key;
 // the capture, key log and diagrams hold what a tester needs (data deciphered here with the key
 // log alone, through the crypto API, not the user plane).
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include "pc5sec/nea_nia.hpp"
 #include "pc5sec/pcap.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/trace_decrypt.hpp"
 #include "pc5sec/userplane.hpp"
 
 namespace pc5sec::sim {
@@ -309,6 +312,36 @@ TEST(Capture, DataDecipheredWithTheKeyLogAlone) {
     EXPECT_NE(r.diagrams[0].second.find("ESTABLISHMENT REQUEST"), std::string::npos);
 }
 
+// Solution B through a layer-3 relay: with the key log alone, each hop's PDU opens to an IPv6
+// packet whose end-to-end PDU opens under the link's keys from KD; the relay's key log lines are
+// the hops' only (docs/solution-b.md "The layer-3 path").
+TEST(Capture, SolutionBLayer3OpensHopThenEndToEndWithTheKeyLog) {
+    const auto r = run_builtin("b-hardened-l3");
+    ASSERT_TRUE(r.expectations_met) << r.summary;
+    const auto frames = pcap::parse(r.pcap).value();
+    const auto keys = pc5::parse_key_log(r.keylog).value();
+    const auto d = trace::decipher_capture(frames, keys).value();
+    int carried = 0;
+    std::set<std::string> hop_links;
+    for (const auto& f : d) {
+        if (f.kind != trace::PduKind::data) continue;
+        ASSERT_EQ(f.verdict, trace::Verdict::opened);
+        hop_links.insert(f.openings.at(0).link_id);
+        ASSERT_EQ(f.carried.size(), 1u);
+        const auto& in = f.carried[0];
+        ASSERT_EQ(in.verdict, trace::Verdict::opened);
+        EXPECT_EQ(in.openings.at(0).mac, trace::MacCheck::ok);
+        EXPECT_EQ(in.openings.at(0).link_id.rfind("alice>bob#", 0), 0u);
+        const auto& p = in.openings.at(0).payload;
+        EXPECT_EQ(std::string(p.begin(), p.begin() + 24), "pc5sec data alice -> bob");
+        ++carried;
+    }
+    EXPECT_EQ(carried, 40);  // 20 PDUs, each on both hops
+    EXPECT_EQ(hop_links.size(), 2u);
+    for (const auto& id : hop_links)
+        EXPECT_TRUE(id.rfind("alice>relay-1#", 0) == 0 || id.rfind("relay-1>bob#", 0) == 0) << id;
+}
+
 TEST(Scale, GeneratedPopulation) {
     auto s = parse_scenario(
                  "name = \"x\"\nsolution = \"A\"\npath = \"l3\"\n[scale]\npairs = 30\n"
@@ -356,6 +389,11 @@ INSTANTIATE_TEST_SUITE_P(
         // Through a layer-3 relay (the default path) IPv6 and UDP take 48 of the SDU's 9000.
         Bad{"[traffic]\nsize = 8953\n[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = "
             "\"r\"\n",
+            "traffic.size"},
+        // Solution B through a layer-3 relay: also the end-to-end PDU's header and MAC-I.
+        Bad{"solution = \"B-hardened\"\npath = \"l3\"\n[traffic]\nsize = 8944\n[[connect]]\nsource "
+            "= "
+            "\"alice\"\ntarget = \"bob\"\nrelay = \"r\"\n",
             "traffic.size"},
         Bad{"[[connect]]\nsource = \"carol\"\ntarget = \"bob\"\nrelay = \"r\"\n",
             "connect[0].source"},
@@ -434,8 +472,12 @@ TEST(HostileStrings, ACorruptedUserInfoIdGivesValidJsonAndACleanTable) {
 // The largest data each path carries: 8952 octets in IPv6/UDP through a layer-3 relay, a whole
 // 9000-octet SDU otherwise; both arrive.
 TEST(Traffic, LargestSizeOfEachPathArrives) {
-    for (const auto& [path, size] : {std::pair{"l3", "8952"}, std::pair{"l2", "9000"}}) {
-        const std::string text = std::string("name = \"t\"\npath = \"") + path +
+    for (const auto& [solution, path, size] :
+         {std::tuple{"A", "l3", "8952"}, std::tuple{"A", "l2", "9000"},
+          std::tuple{"B-hardened", "l2", "9000"}, std::tuple{"B-hardened", "l3", "8943"}}) {
+        SCOPED_TRACE(std::string(solution) + " " + path);
+        const std::string text = std::string("name = \"t\"\nsolution = \"") + solution +
+                                 "\"\npath = \"" + path +
                                  "\"\n[traffic]\npdus = 3\nsize = " + size +
                                  "\n[[ue]]\nname = \"alice\"\n[[ue]]\nname = \"bob\"\n[[ue]]\n"
                                  "name = \"r\"\nrelay = true\n[[connect]]\nsource = \"alice\"\n"

@@ -600,3 +600,123 @@ TEST(L3Routing, SpoofedUnroutableAndExpiredPacketsAreDropped) {
     w.relay.remove(w.hop_c);
     refused(w.bob, w.hop_b, packet("bob", "carol", "gone"), pc5::DropReason::not_for_us);
 }
+
+// Solution B through a layer-3 relay (docs/solution-b.md "The layer-3 path"): each end's PDUs
+// under the end-to-end keys ride inside IPv6/UDP packets (port 5086) on its hop; the relay routes
+// them by address (its hops joined by the engine's DataKeys::l3_routes) and never opens them.
+namespace {
+struct CarriedL3 {
+    static constexpr pc5::L2Id kAlice = 0x0A, kBob = 0x0B, kRelay = 0x50;
+    const std::string hop_a = "alice>relay-1#7", hop_b = "relay-1>bob#7", e2e = "alice>bob#7";
+    Endpoint alice{Config{kAlice}}, bob{Config{kBob}}, relay{Config{kRelay}};
+    std::vector<pc5::Frame> air;
+    CarriedL3() {
+        const pc5::Time t{0};
+        auto carried = [&](bool initiator) {
+            auto k = test::data_keys(e2e, 0x0707, initiator, kRelay, 99, CipheringAlgorithm::nea2,
+                                     IntegrityAlgorithm::nia2, pc5::LinkKind::e2e);
+            k.carrier = initiator ? hop_a : hop_b;
+            return k;
+        };
+        auto routed = [&](const std::string& link, std::uint16_t id, bool initiator, pc5::L2Id peer,
+                          const std::string& other) {
+            auto k = hop_keys(link, id, initiator, peer);
+            k.l3_routes = {other};
+            return k;
+        };
+        EXPECT_TRUE(alice.install(hop_keys(hop_a, 0x1111, true, kRelay), {}, t));
+        EXPECT_TRUE(alice.install(carried(true), {}, t));
+        EXPECT_TRUE(bob.install(hop_keys(hop_b, 0x3333, false, kRelay), {}, t));
+        EXPECT_TRUE(bob.install(carried(false), {}, t));
+        EXPECT_TRUE(relay.install(routed(hop_a, 0x1111, false, kAlice, hop_b), {}, t));
+        EXPECT_TRUE(relay.install(routed(hop_b, 0x3333, true, kBob, hop_a), {}, t));
+    }
+    Endpoint& at(pc5::L2Id l2) { return l2 == kAlice ? alice : l2 == kBob ? bob : relay; }
+    void carry() {
+        for (bool moved = true; moved;) {
+            moved = false;
+            for (Endpoint* e : {&alice, &bob, &relay})
+                while (auto f = e->poll_transmit()) {
+                    air.push_back(*f);
+                    at(f->dst).receive(*f, pc5::Time{0});
+                    moved = true;
+                }
+        }
+    }
+};
+}  // namespace
+
+TEST(L3Carried, EndToEndPdusCrossTheRelayInsideHopPacketsUnopened) {
+    CarriedL3 w;
+    const auto data = bytes(300);
+    ASSERT_TRUE(w.alice.send(w.e2e, 4, data, pc5::Time{0}));
+    w.carry();
+    ASSERT_EQ(w.air.size(), 2u);
+    for (const auto& f : w.air) {
+        EXPECT_EQ(f.lcid, 4);
+        // The hop's PDU: its own KNRP-sess ID, IPv6 + UDP + the end-to-end PDU + two MAC-Is.
+        EXPECT_EQ(f.pdu.size(), 2 * (kHeaderSize + kMacSize) + kL3Overhead + data.size());
+        EXPECT_FALSE(std::search(f.pdu.begin(), f.pdu.end(), data.begin(), data.begin() + 16) !=
+                     f.pdu.end());
+    }
+    EXPECT_EQ(w.air[0].pdu[0] << 8 | w.air[0].pdu[1], 0x1111);
+    EXPECT_EQ(w.air[1].pdu[0] << 8 | w.air[1].pdu[1], 0x3333);
+    const auto got = L3Relay::received(w.bob);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].link_id, w.e2e);  // delivered by the end-to-end link, not the hop
+    EXPECT_EQ(got[0].data, data);
+    EXPECT_EQ(w.relay.counters().forwarded_l3, 1u);
+    EXPECT_EQ(w.relay.counters().delivered, 0u);  // routed, never delivered at the relay
+    EXPECT_EQ(w.alice.counters().sent, 1u);
+    EXPECT_EQ(w.bob.counters().delivered, 1u);
+    // And back.
+    w.air.clear();
+    ASSERT_TRUE(w.bob.send(w.e2e, 5, bytes(10, 3), pc5::Time{0}));
+    w.carry();
+    const auto back = L3Relay::received(w.alice);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].data, bytes(10, 3));
+}
+
+TEST(L3Carried, ForgedOrFlippedCarriedPdusAreDroppedNeverDelivered) {
+    CarriedL3 w;
+    ASSERT_TRUE(w.alice.send(w.e2e, 4, bytes(64), pc5::Time{0}));
+    auto f = w.alice.poll_transmit();
+    ASSERT_TRUE(f);
+    // The relay (or anyone with hop 2's keys) re-protects a packet whose inner PDU is altered:
+    // bob's end-to-end MAC-I catches it. Here: the hop's own MAC-I catches a flip on the air.
+    for (std::size_t bit = 0; bit < f->pdu.size() * 8; bit += 37) {
+        pc5::Frame g = *f;
+        g.pdu[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+        w.relay.receive(g, pc5::Time{0});
+        while (auto out = w.relay.poll_transmit())
+            w.bob.receive(*out, pc5::Time{0});
+    }
+    EXPECT_TRUE(L3Relay::received(w.bob).empty());
+    // A packet for the carried port that someone holding hop 2's keys made up (the relay
+    // itself): opened by the hop, refused by the end-to-end keys.
+    Endpoint rogue{Config{CarriedL3::kRelay}};
+    ASSERT_TRUE(rogue.install(hop_keys(w.hop_b, 0x3333, true, CarriedL3::kBob), {}, pc5::Time{0}));
+    std::vector<std::uint8_t> fake(kHeaderSize + 20 + kMacSize, 0);
+    fake[0] = 0x07;
+    fake[1] = 0x07;
+    fake[2] = 0x80;  // D/C = 1
+    auto pkt = l3_packet(l3_address("alice"), l3_address("bob"), fake, kL3ProtectedPort).value();
+    ASSERT_TRUE(rogue.send(w.hop_b, 4, pkt, pc5::Time{0}));
+    w.bob.receive(*rogue.poll_transmit(), pc5::Time{0});
+    // Plain data to the hop (port 5085) is not what a carrier hop carries.
+    auto plain = l3_packet(l3_address("alice"), l3_address("bob"), bytes(8)).value();
+    ASSERT_TRUE(rogue.send(w.hop_b, 4, plain, pc5::Time{0}));
+    w.bob.receive(*rogue.poll_transmit(), pc5::Time{0});
+    const auto drops = L3Relay::drops(w.bob);
+    ASSERT_EQ(drops.size(), 2u);
+    EXPECT_EQ(drops[0].reason, pc5::DropReason::bad_mac) << drops[0].detail;
+    EXPECT_EQ(drops[0].link_id, w.e2e);
+    EXPECT_EQ(drops[1].reason, pc5::DropReason::not_for_us) << drops[1].detail;
+    EXPECT_EQ(w.bob.counters().delivered, 0u);
+    // The end-to-end link's hop gone: sending says so.
+    w.alice.remove(w.hop_a);
+    auto st = w.alice.send(w.e2e, 4, bytes(8), pc5::Time{0});
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().field, "link_id");
+}
