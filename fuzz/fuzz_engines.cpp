@@ -101,8 +101,26 @@ constexpr std::size_t kMaxFramesPerInput = 64;
 constexpr std::size_t kHalfOpen = 8;  // solution A's Config::max_half_open here
 constexpr pc5::Time kHorizon = 120s;
 
-enum Setup : int { a_direct, a_l2, a_l3, b_literal, b_hardened, kSetups };
-const char* const kSetupNames[kSetups] = {"A-direct", "A-l2", "A-l3", "B-literal", "B-hardened"};
+enum Setup : int {
+    a_direct,
+    a_l2,
+    a_l3,
+    b_literal,
+    b_hardened,
+    b_l3_literal,
+    b_l3_hardened,
+    kSetups
+};
+const char* const kSetupNames[kSetups] = {"A-direct",   "A-l2",         "A-l3",         "B-literal",
+                                          "B-hardened", "B-l3-literal", "B-l3-hardened"};
+// The first octet of an input picks the set-up: 0..127 one of the first five (the corpus made
+// before solution B's layer-3 path keeps its meaning), 128..255 one of B's layer-3 set-ups.
+int setup_of(std::uint8_t first) {
+    return first < 128 ? first % b_l3_literal : b_l3_literal + (first - 128) % 2;
+}
+std::uint8_t first_of(int setup) {
+    return static_cast<std::uint8_t>(setup < b_l3_literal ? setup : 128 + setup - b_l3_literal);
+}
 const char* const kNames[3] = {"alice", "relay-1", "bob"};
 const pc5::L2Id kL2s[3] = {kSource, kRelay, kTarget};
 
@@ -282,7 +300,7 @@ class Run {
                 c.capture = verbose();  // the trace names protected messages too
                 n.a = link::Engine::create(std::move(c)).value();
             } else {
-                auto c = fx.b[setup == b_hardened][i];
+                auto c = fx.b[setup == b_hardened || setup == b_l3_hardened][i];
                 c.rng = &rng_;
                 c.capture = verbose();
                 n.b = sigauth::Engine::create(std::move(c)).value();
@@ -298,7 +316,7 @@ class Run {
         if (setup_ == a_direct) {
             req.target_l2 = kTarget;
         } else {
-            req.path = setup_ == a_l3 ? pc5::Path::l3 : pc5::Path::l2;
+            req.path = setup_ == a_l3 || setup_ >= b_l3_literal ? pc5::Path::l3 : pc5::Path::l2;
             req.rsc = kRsc;
             req.relay = "relay-1";
             req.relay_l2 = kRelay;
@@ -493,8 +511,8 @@ class Run {
             bool ok = false;
             for (const auto& m : nodes_)
                 ok = ok || (m.name() != self && l.peer == m.name());
-            // Solution B's relay is no end-to-end peer.
-            if (ok && n.b && l.peer == "relay-1") ok = false;
+            // Solution B's relay is no end-to-end peer (only the peer of a layer-3 hop).
+            if (ok && n.b && l.peer == "relay-1" && l.kind != pc5::LinkKind::hop) ok = false;
             if (!ok)
                 violated("1 (no key without authentication)",
                          self + " " + what + " with peer '" + l.peer + "'");
@@ -505,9 +523,9 @@ class Run {
             if (const auto* f = std::get_if<pc5::LinkFailed>(&*ev); f && f->reason.empty())
                 violated("every failure says why", self + " failed a link without a reason");
             if (const auto* l = std::get_if<pc5::LinkEstablished>(&*ev)) {
-                if (n.b && n.relay())
+                if (n.b && n.relay() && l->link.kind != pc5::LinkKind::hop)
                     violated("1 (no key without authentication)",
-                             "solution B's relay established a link");
+                             "solution B's relay established an end-to-end link");
                 genuine_peer(l->link, "established a link");
                 if (l->link.security_active && !l->link.fingerprints.contains("NRPIK"))
                     violated("1 (no key without authentication)",
@@ -580,7 +598,8 @@ class Run {
             };
             // B-literal has no freshness (kLiteralModeNote): a copy of a request, however late
             // (a replay, or a duplicate the radio delayed), replaces the target's link.
-            const bool literal_request = setup_ == b_literal && is_request(f);
+            const bool literal_request =
+                (setup_ == b_literal || setup_ == b_l3_literal) && is_request(f);
             std::vector<Held> before;
             if (!genuine || literal_request)
                 for (const auto& l : n.links())
@@ -724,6 +743,27 @@ class Run {
                     if ((r->b || l.kind == pc5::LinkKind::e2e) && r->ep().data_keys(l.id))
                         violated("1 (no key without authentication)",
                                  "the relay holds the end-to-end keys of " + l.id);
+        // Solution B through a layer-3 relay: an end UE and the relay hold the same keys for the
+        // hop that carries the end-to-end link (while the relay still has its route).
+        if (Node* r = relay_node(); r && r->b)
+            for (std::size_t x = 0; x < nodes_.size(); ++x)
+                for (const auto& l : links[x]) {
+                    if (exempt_.count(l.id)) continue;  // B-literal: replaced by a replay
+                    const auto k = nodes_[x].ep().data_keys(l.id);
+                    if (!k || k->carrier.empty()) continue;
+                    const auto mine = nodes_[x].ep().data_keys(k->carrier);
+                    const auto relays = r->ep().data_keys(k->carrier);
+                    if (!mine)
+                        violated("1 (no key without authentication)",
+                                 std::string(nodes_[x].name()) + " has no keys for the hop " +
+                                     k->carrier + " of " + l.id);
+                    else if (relays &&
+                             (!same_keys(*mine, *relays) || mine->initiator == relays->initiator))
+                        violated("1 (no key without authentication)",
+                                 std::string(nodes_[x].name()) +
+                                     " and the relay disagree on the keys of the hop " +
+                                     k->carrier + " (" + step + ")");
+                }
     }
 
     int setup_;
@@ -752,7 +792,7 @@ void run(const std::uint8_t* data, std::size_t size) {
     // ECDSA's per-signature k from a seeded source too, so that one input is one run.
     DeterministicRng openssl_rng{29};
     sim::SeededOpenSslRandom seeded(openssl_rng);
-    Run r(data[0] % kSetups);
+    Run r(setup_of(data[0]));
     r.start();
     Reader in{data, size, 1};
     for (std::size_t ops = 0; ops < kMaxOperations && in.more(); ++ops) {
@@ -817,7 +857,7 @@ void write_seeds(const char* dir) {
     fixture();
     for (int s = 0; s < kSetups; ++s) {
         const std::string base = std::string(dir) + "/" + kSetupNames[s] + "_";
-        const auto setup = static_cast<std::uint8_t>(s);
+        const auto setup = first_of(s);
         auto seed = [&](std::vector<std::uint8_t> ops) {
             ops.insert(ops.begin(), setup);
             return ops;

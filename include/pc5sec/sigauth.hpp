@@ -62,6 +62,7 @@ inline constexpr std::uint8_t kKd = 0xB0;      // hardened KD from the static an
 inline constexpr std::uint8_t kKdSess = 0xB1;  // KD-sess from KD and the two freshness values
 inline constexpr std::uint8_t kKdSessRekey = 0xB2;  // re-keying: KD-sess' from KD, fresh nonces
 inline constexpr std::uint8_t kKdHop = 0xB3;  // layer-3 path: a hop's key from an ephemeral ECDH
+inline constexpr std::uint8_t kRelayHopKey = 0xB4;  // layer-3 path: the relay's ephemeral key
 }  // namespace fc
 
 // What literal mode leaves out on purpose (seed 001 as written), said wherever it runs

@@ -347,6 +347,7 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
                           "literal mode carries raw public keys (seed 001): no certificate");
     auto impl = std::make_unique<Impl>(std::move(config));
     impl->self = std::move(self);
+    if (impl->cfg.role == Role::relay) impl->hop_seed.emplace(impl->rng->bytes<32>());
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

@@ -324,6 +324,11 @@ struct Engine::Impl {
     std::deque<pc5::Frame> tx;
     std::deque<pc5::Event> events;
     std::optional<creds::VerifiedPeer> self;  // hardened: our own certificate, verified
+    // A relay's secret for the layer-3 path, random, in memory for the engine's life only: its
+    // ephemeral key for a request is KDF(hop_seed, FC 0xB4, request digest), so every copy of
+    // one request it forwards (a retransmission after its route expired, a delayed copy) carries
+    // the same key, and the target's hop and the relay's always agree (docs/solution-b.md).
+    std::optional<KdfOutput> hop_seed;
 
     std::vector<Link> links;    // end UE: as source or target
     std::vector<Route> routes;  // relay

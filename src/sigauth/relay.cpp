@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "pc5sec/kdf.hpp"
 #include "sigauth/impl.hpp"
 
 namespace pc5sec::sigauth {
@@ -234,7 +235,9 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
                                  "layer-3 request without the source's ephemeral key (the hop's "
                                  "key)"));
         counters.crypto.keygen++;
-        auto e = PrivateKey::generate(kEphemeralKeyType, *rng);
+        counters.crypto.kdf++;
+        const auto raw = kdf(hop_seed->reveal(), fc::kRelayHopKey, {digest});
+        auto e = PrivateKey::from_raw(kEphemeralKeyType, raw.reveal());
         if (!e) return reject(refuse(e.error(), Cause::protocol_error_unspecified, "keygen"));
         hop_ephemeral.emplace(std::move(*e));
     }
