@@ -55,11 +55,13 @@ struct Credentials {
 // Three engines and a virtual clock; establish() runs one link up and releases it again.
 struct Establishments {
     Mode mode;
+    pc5::Path path;  // l2, or l3: the hops' keys too (docs/solution-b.md "The layer-3 path")
     std::shared_ptr<Credentials> c;
     std::unique_ptr<sigauth::Engine> source, relay, target;
     pc5::Time now{};
 
-    Establishments(Mode m, std::shared_ptr<Credentials> creds) : mode(m), c(std::move(creds)) {
+    Establishments(Mode m, std::shared_ptr<Credentials> creds, pc5::Path p = pc5::Path::l2)
+        : mode(m), path(p), c(std::move(creds)) {
         const char* names[] = {"alice", "relay-1", "bob"};
         const pc5::L2Id l2s[] = {kSource, kRelay, kTarget};
         std::unique_ptr<sigauth::Engine>* slots[] = {&source, &relay, &target};
@@ -95,10 +97,10 @@ struct Establishments {
         }
     }
 
-    static pc5::ConnectRequest request() {
+    pc5::ConnectRequest request() const {
         pc5::ConnectRequest req;
         req.target = "bob";
-        req.path = pc5::Path::l2;
+        req.path = path;
         req.rsc = kRsc;
         req.relay = "relay-1";
         req.relay_l2 = kRelay;
@@ -135,7 +137,23 @@ struct Floor {
         signature = sign(c->ues[0].key, message).value();
     }
 
-    void run(Mode mode) {
+    // `l3`: plus the layer-3 path's hops: the source's and the target's ephemeral key pairs
+    // (literal only: hardened has them already), the relay's key from its seed, and 4 X25519
+    // agreements (each end one, the relay two).
+    void run(Mode mode, bool l3 = false) {
+        if (l3) {
+            const int pairs = mode == Mode::literal ? 3 : 1;
+            std::optional<PrivateKey> first;
+            for (int i = 0; i < pairs; ++i) {
+                auto e = PrivateKey::generate(sigauth::kEphemeralKeyType);
+                must(e.ok());
+                if (!first) first.emplace(std::move(*e));
+            }
+            auto other = PrivateKey::generate(sigauth::kEphemeralKeyType);
+            must(other.ok());
+            for (int i = 0; i < 4; ++i)
+                must(key_agreement(*first, other->public_key()).ok());
+        }
         const auto& a = c->ues[0].key;
         const auto& t = c->ues[2].key;
         for (int i = 0; i < 4; ++i)
@@ -167,7 +185,7 @@ double relay_flood_kib(const std::shared_ptr<Credentials>& c, std::size_t n) {
     Establishments e(Mode::hardened, c);
     std::vector<pc5::Frame> pool;
     for (int i = 0; i < 1000; ++i) {
-        e.source->connect(Establishments::request(), e.now);
+        e.source->connect(e.request(), e.now);
         while (auto f = e.source->poll_transmit())
             pool.push_back(std::move(*f));
     }
@@ -217,6 +235,28 @@ std::vector<Workload> sigauth_workloads() {
                                1.0, "floor-b-" + m, "<=1.3", true,
                                "source->relay->target->relay->source, keys derived, link "
                                "released; ratio = CPU per establishment / crypto floor"});
+        // The layer-3 path: its crypto floor is the layer-2 path's plus the hops' ephemeral keys
+        // (literal: 3 X25519 key pairs; hardened: 1 more) and 4 X25519 agreements.
+        auto l3 = std::make_shared<Establishments>(mode, creds, pc5::Path::l3);
+        out.push_back(Workload{"floor-b-" + m + "-l3", "est/s",
+                               [floor, mode]() {
+                                   floor->run(mode, true);
+                                   return 1.0;
+                               },
+                               1.0, "", "", false,
+                               mode == Mode::literal
+                                   ? "crypto floor of layer 3: floor-b-literal + 3 X25519 keygen "
+                                     "+ 4 X25519"
+                                   : "crypto floor of layer 3: floor-b-hardened + 1 X25519 keygen "
+                                     "+ 4 X25519"});
+        out.push_back(Workload{"establish-b-" + m + "-l3", "est/s",
+                               [l3]() {
+                                   l3->establish();
+                                   return 1.0;
+                               },
+                               1.0, "floor-b-" + m + "-l3", "<=1.3", true,
+                               "the same through a layer-3 relay (two hop links as well); ratio "
+                               "= CPU per establishment / its crypto floor"});
     }
     for (auto& w : memory_rows("relay-flood-b", {500, 10000}, "<=1.25",
                                "heap a hardened relay holds after {} requests from fresh L2 IDs "
