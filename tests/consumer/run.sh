@@ -67,7 +67,7 @@ pkg_build() {  # pkg_build CXX DIR: each example, as a user with only a compiler
     mkdir -p "$out"
     for e in "${examples[@]}"; do
         # shellcheck disable=SC2046  # the flags are words
-        "$cxx" -std=c++20 -O2 -Wall -Wextra -o "$out/$e" "$src/examples/cpp/$e.cpp" \
+        "$cxx" -std=c++20 -O2 -Wall -Wextra -Wpedantic -Werror -o "$out/$e" "$src/examples/cpp/$e.cpp" \
             $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs --static pc5sec)
     done
 }
