@@ -45,14 +45,13 @@ pc5::Time now() {
 }
 
 std::vector<std::uint8_t> encode(const pc5::Frame& f) {
-    std::vector<std::uint8_t> out = {std::uint8_t(f.src >> 16),
-                                     std::uint8_t(f.src >> 8),
-                                     std::uint8_t(f.src),
-                                     std::uint8_t(f.dst >> 16),
-                                     std::uint8_t(f.dst >> 8),
-                                     std::uint8_t(f.dst),
-                                     f.lcid};
-    out.insert(out.end(), f.pdu.begin(), f.pdu.end());
+    std::vector<std::uint8_t> out(7 + f.pdu.size());
+    for (int i = 0; i < 3; ++i) {
+        out[std::size_t(i)] = std::uint8_t(f.src >> (16 - 8 * i));
+        out[std::size_t(3 + i)] = std::uint8_t(f.dst >> (16 - 8 * i));
+    }
+    out[6] = f.lcid;
+    std::copy(f.pdu.begin(), f.pdu.end(), out.begin() + 7);
     return out;
 }
 
