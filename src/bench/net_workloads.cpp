@@ -14,6 +14,8 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "bench/registry.hpp"
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
@@ -46,7 +48,7 @@ const std::filesystem::path& bundles() {
         issue("relay1", creds::Role::u2u_relay);
         issue("bob", creds::Role::end_ue);
         for (int i = 1; i <= kSources; ++i)
-            issue("s" + std::to_string(i), creds::Role::end_ue);
+            issue(fmt::format("s{}", i), creds::Role::end_ue);  // not "s" + (GCC 12 -Wrestrict)
         return out;
     }();
     return dir;
@@ -146,7 +148,7 @@ double loss_percent(pc5::Solution solution, pc5::Path path) {
         writers.emplace_back([fd = write_ends[static_cast<std::size_t>(i)], i] {
             std::string text;
             for (int n = 0; n < kLines; ++n)
-                text += "s" + std::to_string(i + 1) + " line " + std::to_string(n) + "\n";
+                text += fmt::format("s{} line {}\n", i + 1, n);
             for (std::size_t done = 0; done < text.size();) {
                 const auto w = ::write(fd, text.data() + done, text.size() - done);
                 if (w <= 0) break;
