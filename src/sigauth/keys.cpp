@@ -17,6 +17,16 @@ std::array<std::uint8_t, 32> sha256_of(std::span<const std::uint8_t> data) {
 }
 
 namespace {
+// What decode --keylog opens PDUs with: the KNRP-sess ID, the algorithms, NRPEK and NRPIK.
+void log_data_keys(pc5::KeyLogSink& k, const pc5::LinkSummary& s, const Nrpek& nrpek,
+                   const Nrpik& nrpik) {
+    const std::uint8_t kid[2] = {s.knrp_sess_id.msb(), s.knrp_sess_id.lsb()};
+    k.bytes("KNRP_SESS_ID", s.id, kid);
+    k.algorithms(s.id, static_cast<unsigned>(s.ciphering), static_cast<unsigned>(s.integrity));
+    k.bytes("NRPEK", s.id, nrpek.reveal());
+    k.bytes("NRPIK", s.id, nrpik.reveal());
+}
+
 std::uint32_t be32(std::span<const std::uint8_t> b) {
     return static_cast<std::uint32_t>(b[0]) << 24 | static_cast<std::uint32_t>(b[1]) << 16 |
            static_cast<std::uint32_t>(b[2]) << 8 | b[3];
@@ -224,12 +234,7 @@ std::optional<Hop> Engine::Impl::derive_hop(const PrivateKey& mine,
     if (auto* k = cfg.keylog) {
         const auto& id = h.summary.id;
         k->bytes("KD_HOP", id, kd_hop.reveal());
-        const std::uint8_t kid[2] = {h.summary.knrp_sess_id.msb(), h.summary.knrp_sess_id.lsb()};
-        k->bytes("KNRP_SESS_ID", id, kid);
-        k->algorithms(id, static_cast<unsigned>(h.summary.ciphering),
-                      static_cast<unsigned>(h.summary.integrity));
-        k->bytes("NRPEK", id, h.nrpek.reveal());
-        k->bytes("NRPIK", id, h.nrpik.reveal());
+        log_data_keys(*k, h.summary, h.nrpek, h.nrpik);
     }
     return h;
 }
@@ -265,12 +270,7 @@ void Engine::Impl::log_keys(const Link& link, const DerivedKeys& keys,
     if (n1) k->bytes("NONCE_1", id, *n1);
     if (n2) k->bytes("NONCE_2", id, *n2);
     k->bytes("KD_SESS", id, keys.kd_sess.reveal());
-    const std::uint8_t kid[2] = {link.summary.knrp_sess_id.msb(), link.summary.knrp_sess_id.lsb()};
-    k->bytes("KNRP_SESS_ID", id, kid);
-    k->algorithms(id, static_cast<unsigned>(link.summary.ciphering),
-                  static_cast<unsigned>(link.summary.integrity));
-    k->bytes("NRPEK", id, keys.nrpek.reveal());
-    k->bytes("NRPIK", id, keys.nrpik.reveal());
+    log_data_keys(*k, link.summary, keys.nrpek, keys.nrpik);
 }
 
 }  // namespace pc5sec::sigauth
