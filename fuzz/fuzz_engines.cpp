@@ -5,8 +5,9 @@
 // Input: octet 0 picks the set-up: 0..127 (modulo 5) solution A direct (source and target), A
 // through a layer-2 relay, A through a layer-3 relay, B literal, B hardened (B's layer-2 path);
 // 128..255 (modulo 2) B literal or B hardened through a layer-3 relay (B always goes through
-// the relay; its layer-3 hops are checked like links: both ends hold the same keys). The source connects at time 0; every frame an engine sends goes into an in-flight queue.
-// Then operations, one octet each (modulo 12) with their operands:
+// the relay; its layer-3 hops are checked like links: both ends hold the same keys). The source
+// connects at time 0; every frame an engine sends goes into an in-flight queue. Then operations,
+// one octet each (modulo 12) with their operands:
 //    0-2  deliver the queue's head
 //    3    drop the head (lost on the air)
 //    4    duplicate the head: deliver it and keep a copy at the back
