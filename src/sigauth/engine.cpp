@@ -3,6 +3,7 @@
 // a timer go out. This file: frames in and out, timers, the public Engine. The flow is the table
 // in flow.cpp; impl.hpp says which file does what.
 #include <algorithm>
+#include <set>
 #include <variant>
 
 #include <fmt/format.h>
@@ -256,18 +257,34 @@ Link* Engine::Impl::find_link(std::string_view id) {
 }
 
 void Engine::Impl::sweep(Time now) {
-    // A hop of the layer-3 path goes with the link (end UE) or the route (relay) it carried.
-    const auto release_hop = [&](const Hop& h) {
-        events.push_back(pc5::LinkReleased{h.summary.id, h.summary.peer,
-                                           Cause::direct_communication_no_longer_needed, false,
-                                           now});
-    };
-    for (const auto& l : links)
-        if (l.gone && l.hop && l.hop_reported) release_hop(*l.hop);
-    for (const auto& r : routes)
-        if (r.gone)
+    // A hop of the layer-3 path goes with the link (end UE) or the route (relay) it carried,
+    // unless what replaced that link under its id (B-literal: a late copy of the request) holds
+    // a hop of the same id. Every frame comes here: the common case is two scans.
+    const bool hops_go =
+        std::any_of(links.begin(), links.end(),
+                    [](const Link& l) { return l.gone && l.hop && l.hop_reported; }) ||
+        std::any_of(routes.begin(), routes.end(),
+                    [](const Route& r) { return r.gone && !r.hops.empty(); });
+    if (hops_go) {
+        std::set<std::string> live;
+        for (const auto& l : links)
+            if (!l.gone && l.hop && l.hop_reported) live.insert(l.hop->summary.id);
+        for (const auto& r : routes)
             for (const auto& h : r.hops)
-                release_hop(h);
+                if (!r.gone) live.insert(h.summary.id);
+        const auto release_hop = [&](const Hop& h) {
+            if (live.count(h.summary.id)) return;
+            events.push_back(pc5::LinkReleased{h.summary.id, h.summary.peer,
+                                               Cause::direct_communication_no_longer_needed, false,
+                                               now});
+        };
+        for (const auto& l : links)
+            if (l.gone && l.hop && l.hop_reported) release_hop(*l.hop);
+        for (const auto& r : routes)
+            if (r.gone)
+                for (const auto& h : r.hops)
+                    release_hop(h);
+    }
     std::erase_if(links, [](const Link& l) { return l.gone; });
     std::erase_if(routes, [](const Route& r) { return r.gone; });
 }

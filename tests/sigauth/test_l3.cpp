@@ -199,6 +199,30 @@ TEST_P(Layer3, HopsGoWithTheirLinkAndNotWithAForgedFrame) {
     EXPECT_EQ(w.relay->route_count(), 0u);
 }
 
+// B-literal has no freshness: a copy of the forwarded request heard after its retransmissions
+// replaces the target's link under the same id (kLiteralModeNote). The replacing link's hop,
+// of the same id, is then the target's hop: the replaced one's release must not take it away.
+TEST(Layer3Literal, ALinkReplacedUnderItsIdKeepsItsHop) {
+    L3World w(Mode::literal);
+    w.build();
+    w.connect();
+    const auto hop_t = *link_of_kind(w.established(*w.target), pc5::LinkKind::hop);
+    const auto copy = forwarded_request(w);
+    w.radio.now += w.target_cfg.t5080 * (w.target_cfg.max_retransmissions + 2);
+    w.radio.inject(copy);
+    EXPECT_EQ(w.established(*w.target).size(), 4u);  // the hop and the link again
+    EXPECT_TRUE(w.target->data_keys(hop_t.id));
+    const auto& evs = w.radio.events(*w.target);
+    std::optional<bool> last_up;  // what the target said last about the hop
+    for (const auto& ev : evs) {
+        if (const auto* e = std::get_if<pc5::LinkEstablished>(&ev); e && e->link.id == hop_t.id)
+            last_up = true;
+        if (const auto* r = std::get_if<pc5::LinkReleased>(&ev); r && r->id == hop_t.id)
+            last_up = false;
+    }
+    EXPECT_EQ(last_up, std::optional<bool>(true));
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, Layer3, ::testing::Values(Mode::literal, Mode::hardened),
                          [](const auto& i) { return std::string(name(i.param)); });
 
