@@ -43,8 +43,8 @@
 //      sent in answer to one input;
 //   4. no livelock: links_over_frame_bound() stays empty at every UE;
 // and those of the single-engine targets: every drop and failure says why, every PDU sent
-// decodes (SRB0 and discovery) or carries a PDCP (SRB1/2, solution B's end-to-end) or SRAP
-// (solution A's LCID 55) header.
+// decodes (SRB0 and discovery) or carries a PDCP header (SRB1/2), and on LCID 55 an SRAP header
+// (both solutions) before a message that decodes (bearer 0) or a PDCP header.
 //
 // B-literal is seed 001 as written, without freshness: a copy of an ESTABLISHMENT REQUEST,
 // however late, is accepted again and makes or replaces the target's link with new keys
@@ -229,7 +229,7 @@ std::string describe(const pc5::Frame& f) {
     std::string out = head;
     std::span<const std::uint8_t> pdu = f.pdu;
     bool plain = f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery;
-    if (f.lcid == pc5::lcid::kEndToEnd) {  // solution A: SRAP, then SL-SRB0 plain or PDCP
+    if (f.lcid == pc5::lcid::kEndToEnd) {  // SRAP, then SL-SRB0 plain or PDCP
         if (auto h = srap::parse_header(pdu)) {
             std::snprintf(head, sizeof head, ", SRAP bearer %u UE %u>%u", h->bearer, h->src_ue,
                           h->dst_ue);
@@ -260,25 +260,32 @@ std::string hex4(std::uint16_t v) {
     return out;
 }
 
-// What a frame says (LCID and PDU; on solution A's LCID 55 the end-to-end PDU after the SRAP
-// header, which a layer-2 relay rewrites), and what it says to one UE (its destination too).
-std::string content_of(const pc5::Frame& f, bool srap) {
+// What a frame says (LCID and PDU; on LCID 55 the end-to-end PDU after the SRAP header, which a
+// relay rewrites), and what it says to one UE (its destination too).
+std::string content_of(const pc5::Frame& f) {
     std::string k(1, static_cast<char>(f.lcid));
     const std::size_t skip =
-        srap && f.lcid == pc5::lcid::kEndToEnd ? std::min(f.pdu.size(), srap::kHeaderSize) : 0;
+        f.lcid == pc5::lcid::kEndToEnd ? std::min(f.pdu.size(), srap::kHeaderSize) : 0;
     k.append(f.pdu.begin() + static_cast<std::ptrdiff_t>(skip), f.pdu.end());
     return k;
 }
-std::string delivery_of(const pc5::Frame& f, bool srap) {
+std::string delivery_of(const pc5::Frame& f) {
     std::string k;
     for (int s = 16; s >= 0; s -= 8)
         k.push_back(static_cast<char>(f.dst >> s));
-    return k + content_of(f, srap);
+    return k + content_of(f);
 }
 
 bool is_request(const pc5::Frame& f) {
-    if (f.lcid != pc5::lcid::kSrb0) return false;
-    auto m = codec::decode(f.pdu);
+    std::span<const std::uint8_t> pdu = f.pdu;
+    if (f.lcid == pc5::lcid::kEndToEnd) {  // what a relay forwards on SL-SRB0 (SRAP bearer 0)
+        auto h = srap::parse_header(pdu);
+        if (!h || h->bearer != pc5::lcid::kSrb0) return false;
+        pdu = pdu.subspan(srap::kHeaderSize);
+    } else if (f.lcid != pc5::lcid::kSrb0) {
+        return false;
+    }
+    auto m = codec::decode(pdu);
     return m && std::holds_alternative<codec::DirectLinkEstablishmentRequest>(*m);
 }
 
@@ -449,7 +456,6 @@ class Run {
         std::abort();
     }
 
-    bool srap() const { return setup_ <= a_l3; }  // solution A frames LCID 55 with SRAP
     Node& source() { return nodes_.front(); }
     Node& target() { return nodes_.back(); }
     Node* relay_node() {
@@ -462,8 +468,7 @@ class Run {
     // first copy to arrive there, however it came (a genuine frame lost on the way and replayed,
     // a relay forwarding such a replay, a bit flipped twice), is no attack.
     bool first_copy(const pc5::Frame& f) const {
-        return sent_genuine_.count(content_of(f, srap())) &&
-               !delivered_.count(delivery_of(f, srap()));
+        return sent_genuine_.count(content_of(f)) && !delivered_.count(delivery_of(f));
     }
 
     // What `n` sent: checked, then put on the air. `answering_attack`: sent in answer to a
@@ -480,7 +485,7 @@ class Run {
             if (verbose())
                 std::fprintf(stderr, "    %s sends %s%s\n", n.name(), describe(*f).c_str(),
                              genuine ? "" : " (answering an attack)");
-            if (genuine) sent_genuine_.insert(content_of(*f, srap()));
+            if (genuine) sent_genuine_.insert(content_of(*f));
             queue_.push_back(InFlight{std::move(*f), genuine});
             if (queue_.size() > kMaxQueue) queue_.pop_front();
         }
@@ -495,9 +500,14 @@ class Run {
         } else if (n.a && (f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2)) {
             if (!pdcp::peek_header(f.pdu).ok())
                 violated("PDU decodes", who + " sent an SRB PDU without a PDCP header");
-        } else if (f.lcid == pc5::lcid::kEndToEnd) {
-            if (n.a ? !srap::parse_header(f.pdu).ok() : !pdcp::peek_header(f.pdu).ok())
-                violated("PDU decodes", who + " sent an end-to-end PDU without its header");
+        } else if (f.lcid == pc5::lcid::kEndToEnd) {  // SRAP (both solutions), then the PDU
+            auto h = srap::parse_header(f.pdu);
+            if (!h)
+                violated("PDU decodes", who + " sent an end-to-end PDU without its SRAP header");
+            const auto inner = std::span(f.pdu).subspan(srap::kHeaderSize);
+            if (h->bearer == pc5::lcid::kSrb0 ? !codec::decode(inner).ok()
+                                              : !pdcp::peek_header(inner).ok())
+                violated("PDU decodes", who + " sent an end-to-end PDU that does not decode");
         } else {
             violated("PDU decodes", who + " sent on LCID " + std::to_string(f.lcid));
         }
@@ -620,7 +630,7 @@ class Run {
         }
         // A frame its destination dropped (not as a repeat) was not received: a later copy of
         // it is still the first one there.
-        if (any && !dropped) delivered_.insert(delivery_of(f, srap()));
+        if (any && !dropped) delivered_.insert(delivery_of(f));
         if (genuine && any) {
             if (history_.size() >= kHistory) history_.pop_front();
             history_.push_back(Recorded{f, !dropped});

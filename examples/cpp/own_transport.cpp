@@ -184,7 +184,7 @@ int main() {
                 auto f = decode(buf, std::size_t(n));
                 if (!f || f->dst != l2) continue;
                 // Data bearers (LCID 4..19) to the user plane, signalling to the engine.
-                if (userplane::carries_data(*f, true))
+                if (userplane::carries_data(*f))
                     ue.up->receive(*f, now());
                 else
                     ue.engine->receive(*f, now());

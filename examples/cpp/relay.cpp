@@ -90,7 +90,7 @@ class World {
                 auto it = ues_.find(f.dst);
                 if (it == ues_.end()) continue;
                 // Solution A through a layer-2 relay: LCID 55 carries SRAP.
-                if (userplane::carries_data(f, true))
+                if (userplane::carries_data(f))
                     it->second.up->receive(f, now);
                 else
                     it->second.engine->receive(f, now);
@@ -110,7 +110,7 @@ class World {
     void pump() {
         for (auto& [l2, ue] : ues_) {
             while (auto f = ue.engine->poll_transmit()) {
-                if (ue.relay) ue.up->observe_relayed(*f, true);
+                if (ue.relay) ue.up->observe_relayed(*f);
                 air_.push_back(std::move(*f));
             }
             while (auto f = ue.up->poll_transmit())

@@ -154,6 +154,8 @@ struct AttackRule {
     // ---- match (a frame reaching its receiver)
     std::string from, to;  // UE names; empty: any
     std::optional<std::uint8_t> lcid;
+    // The bearer: the SRAP bearer ID on LCID 55 (0 SL-SRB0, 2 SL-SRB2, 4.. data), else the LCID.
+    std::optional<std::uint8_t> bearer;
     std::optional<codec::MessageType> message;  // PC5 signalling message type, by name
     Plane plane = Plane::any;
     std::uint32_t nth = 0;    // only the n-th match (1-based); 0: every match

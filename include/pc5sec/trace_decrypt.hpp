@@ -88,8 +88,7 @@ struct DecipheredFrame {
     Verdict verdict = Verdict::none;
     std::optional<Error> error;  // malformed: the field and why
     std::optional<srap::Header> srap;
-    bool srap_dc = false;       // the SRAP header's D/C bit (when `srap`)
-    bool without_srap = false;  // LCID 55 read as solution B's PC5-S (no SRAP header)
+    bool srap_dc = false;  // the SRAP header's D/C bit (when `srap`)
     std::uint16_t knrp_sess_id = 0;
     bool dc = false;                    // data: the D/C bit (1 = data)
     std::uint32_t sn = 0;               // 18 bits (data) or 12 bits (PC5-S)

@@ -20,7 +20,7 @@
 // Where frames go (the driver's choice, `carries_data`):
 //   direct link or hop           LCID 4..19 = the bearer
 //   end to end via a l2 relay    LCID 55, SRAP header (bearer 4..31, local UE IDs), then the PDU
-//   solution B end to end        LCID 4..19 to the relay, which routes by (sender, KNRP-sess ID)
+//                                (both solutions)
 //   solution B via layer 3       LCID 4..19 on a hop: an IPv6/UDP packet (kL3ProtectedPort)
 //                                holding the end-to-end PDU (DataKeys::carrier)
 //
@@ -203,7 +203,7 @@ struct Config {
 
 struct Counters {
     std::uint64_t sent = 0, delivered = 0, bytes_sent = 0, bytes_delivered = 0;
-    std::uint64_t forwarded_l2 = 0, forwarded_l3 = 0, forwarded_b = 0;
+    std::uint64_t forwarded_l2 = 0, forwarded_l3 = 0;
     std::array<std::uint64_t, pc5::kDropReasons> drops{};
     std::uint64_t drops_total() const noexcept;
     std::uint64_t drops_of(pc5::DropReason r) const noexcept {
@@ -218,10 +218,9 @@ struct RekeyNeeded {
 };
 
 // Whether a frame is user-plane data (give it to Endpoint::receive) rather than signalling
-// (give it to the link engine): LCID 4..19, or LCID 55 with an SRAP data bearer (4..31) when
-// LCID 55 carries SRAP (solution A through a layer-2 relay; solution B puts PC5-S on LCID 55
-// without SRAP: pass false).
-bool carries_data(const pc5::Frame& f, bool lcid55_has_srap) noexcept;
+// (give it to the link or sigauth engine): LCID 4..19, or LCID 55 (the relay's adaptation
+// layer, SRAP, in both solutions) with a data bearer (4..31).
+bool carries_data(const pc5::Frame& f) noexcept;
 
 class Endpoint {
   public:
@@ -248,10 +247,9 @@ class Endpoint {
     // A hop may be joined with several (one target, several sources). Errc::state naming
     // "link_id" if either link is unknown.
     Status add_l3_route(const std::string& link_a, const std::string& link_b);
-    // A relay: learns its forwarding tables from each frame its link engine sends on LCID 55:
-    // SRAP local UE ID -> neighbour (layer 2, `srap` true), or KNRP-sess ID -> the end UEs of
-    // solution B's link (`srap` false).
-    void observe_relayed(const pc5::Frame& out, bool srap);
+    // A layer-2 relay: learns its forwarding table (SRAP local UE ID -> neighbour) from each
+    // frame its engine (either solution) sends on LCID 55 with a destination local UE ID.
+    void observe_relayed(const pc5::Frame& out);
 
     // Protects `data` for `bearer` of a link into one frame (queued: poll_transmit). Errc::state
     // naming "pdcp.count" when COUNT would wrap; "bearer", "data" (over kMaxSdu), "link_id".

@@ -94,8 +94,8 @@ struct L2 {
     std::size_t next = 0;
     L2() {
         // What the relay's engine forwarded end to end taught it (local UE IDs 1 and 2).
-        relay.observe_relayed({kR, kA, pc5::lcid::kEndToEnd, {0x82, 2, 1, 0, 0}}, true);
-        relay.observe_relayed({kR, kB, pc5::lcid::kEndToEnd, {0x82, 1, 2, 0, 0}}, true);
+        relay.observe_relayed({kR, kA, pc5::lcid::kEndToEnd, {0x82, 2, 1, 0, 0}});
+        relay.observe_relayed({kR, kB, pc5::lcid::kEndToEnd, {0x82, 1, 2, 0, 0}});
         frames.resize(kFrames);
         for (auto& f : frames) {
             f.lcid = pc5::lcid::kEndToEnd;

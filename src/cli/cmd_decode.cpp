@@ -139,7 +139,6 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
             : d.srap->bearer == 3                   ? "PC5-RRC"
                                                     : fmt::format("SL-SRB{}", d.srap->bearer),
             d.srap->src_ue, d.srap->dst_ue);
-    if (d.without_srap) std::cout << "  no SRAP header: solution B end-to-end PC5-S, BEARER 2\n";
     if (header_read(d))
         std::cout << fmt::format(
             "  {}: KNRP-sess ID 0x{:04x}, {}SN {}, {} octets ciphered (payload and MAC-I)\n",
@@ -239,7 +238,6 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
     }
     nlohmann::json x{{"verdict", name(d.verdict)}, {"keylog", have_keylog}};
     if (d.error) x["error"] = d.error->describe();
-    if (d.without_srap) x["without_srap"] = true;
     if (d.kind == trace::PduKind::pc5s_clear && j.find("msg_type") == j.end())
         x["error"] = codec::decode(d.message).error().describe();
     if (!d.openings.empty()) {

@@ -322,7 +322,7 @@ struct Ue::Impl {
             while (auto f = engine->poll_transmit()) {
                 any = true;
                 if (is_relay()) {
-                    up->observe_relayed(*f, is_a());
+                    up->observe_relayed(*f);
                     const auto fwd = engine->counters().frames_forwarded;
                     if (fwd > forwarded_mark) {
                         forwarded_mark = fwd;
@@ -598,7 +598,7 @@ struct Ue::Impl {
         // before either sees the solicitation.
         if (is_relay() && f.lcid == pc5::lcid::kDiscovery && !discovery_allowed()) return;
         if (!is_a() && f.lcid == pc5::lcid::kDiscovery) return on_b_discovery(f);
-        if (userplane::carries_data(f, is_a())) {
+        if (userplane::carries_data(f)) {
             const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
             rx_header.reset();
             if (f.pdu.size() > at)
@@ -608,7 +608,9 @@ struct Ue::Impl {
         }
         if (is_relay() && is_a() && f.lcid == pc5::lcid::kSrb0) note_request(f);
         forwarded_mark = engine->counters().frames_forwarded;
-        if (!is_a() && is_end() && !ready && f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() >= 2) {
+        constexpr std::size_t kKnrpAt = srap::kHeaderSize;  // B's PC5-S: SRAP, then PDCP
+        if (!is_a() && is_end() && !ready && f.lcid == pc5::lcid::kEndToEnd &&
+            f.pdu.size() >= kKnrpAt + 2) {
             auto answers = [&] {
                 const auto& rx_msgs = engine->counters().received_messages;
                 auto it = rx_msgs.find(codec::MessageType::keepalive_response);
@@ -619,7 +621,7 @@ struct Ue::Impl {
             // A KEEPALIVE RESPONSE that verified (its MAC-I under keys from KD) on the data link:
             // the path through the relay works both ways.
             if (answers() > before)
-                path_answers(static_cast<std::uint16_t>(f.pdu[0] << 8 | f.pdu[1]));
+                path_answers(static_cast<std::uint16_t>(f.pdu[kKnrpAt] << 8 | f.pdu[kKnrpAt + 1]));
             return;
         }
         engine->receive(f, now);

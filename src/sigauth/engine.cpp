@@ -47,6 +47,32 @@ void Engine::Impl::send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause) {
     send_message(dst, r);
 }
 
+void Engine::Impl::send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
+                             std::span<const std::uint8_t> pdu) {
+    std::vector<std::uint8_t> framed;
+    framed.reserve(srap::kHeaderSize + pdu.size());
+    (void)srap::append_header(h, framed);  // our bearer IDs always fit 5 bits
+    framed.insert(framed.end(), pdu.begin(), pdu.end());
+    send(dst, pc5::lcid::kEndToEnd, type, std::move(framed));
+}
+
+void Engine::Impl::forward_to(const Route& r, bool to_target, MessageType type,
+                              std::span<const std::uint8_t> pdu) {
+    const srap::Header h{pc5::lcid::kSrb0, to_target ? r.source_local : r.target_local,
+                         to_target ? r.target_local : r.source_local};
+    send_srap(to_target ? r.target_l2 : r.source_l2, h, type, pdu);
+}
+
+std::uint8_t Engine::Impl::local_id_of(pc5::L2Id ue) {
+    if (auto it = local_ids.find(ue); it != local_ids.end()) return it->second;
+    std::array<bool, 256> used{};
+    for (const auto& [l2, id] : local_ids)
+        used[id] = true;
+    for (unsigned id = 1; id < used.size(); ++id)
+        if (!used[id]) return local_ids[ue] = static_cast<std::uint8_t>(id);
+    return srap::kUnknownUeId;  // 255 end UEs routed already
+}
+
 void Engine::Impl::drop(pc5::DropReason reason, std::string detail, std::string link_id) {
     counters.drops[static_cast<std::size_t>(reason)]++;
     events.push_back(pc5::PduDropped{std::move(link_id), reason, std::move(detail)});
@@ -79,21 +105,15 @@ void Engine::Impl::receive(const pc5::Frame& f, Time now) {
     if (f.lcid == pc5::lcid::kDiscovery && (f.dst == cfg.l2_id || f.dst == pc5::kBroadcastL2Id))
         return on_discovery(f, now);  // step 0 (discovery.cpp)
     if (f.dst != cfg.l2_id) return drop(pc5::DropReason::not_for_us, "frame for another L2 ID");
-    const bool relay = cfg.role == Role::relay;
-    if (f.lcid == pc5::lcid::kEndToEnd) {
-        if (!relay) return receive_protected(f, now);
-        auto h = pdcp::peek_header(f.pdu);
-        if (!h) return drop(pc5::DropReason::malformed, h.error().describe());
-        for (auto& r : routes)
-            if (!r.gone && r.key_id.lsb() == h->knrp_sess_id.lsb() &&
-                (r.source_l2 == f.src || r.target_l2 == f.src))
-                return dispatch(r, FlowRole::relay, Input::of(Local::forward),
-                                [&] { return forward_protected(r, f, now); });
-        return drop(pc5::DropReason::not_for_us, "no route for this KNRP-sess ID");
-    }
+    if (f.lcid == pc5::lcid::kEndToEnd) return receive_srap(f, now);
     if (f.lcid != pc5::lcid::kSrb0)
         return drop(pc5::DropReason::unexpected, fmt::format("lcid {}", f.lcid));
-    auto decoded = codec::decode(f.pdu);
+    receive_srb0(f, f.pdu, now);
+}
+
+void Engine::Impl::receive_srb0(const pc5::Frame& f, std::span<const std::uint8_t> pdu, Time now) {
+    const bool relay = cfg.role == Role::relay;
+    auto decoded = codec::decode(pdu);
     if (!decoded) return drop(pc5::DropReason::malformed, decoded.error().describe());
     const auto type = codec::message_type(*decoded);
     counters.received_messages[type]++;
@@ -104,6 +124,60 @@ void Engine::Impl::receive(const pc5::Frame& f, Time now) {
         return drop(pc5::DropReason::unexpected,
                     fmt::format("{} not expected on SL-SRB0", codec::message_name(type)));
     std::visit([&](const auto& m) { receive_message(f, m, now); }, *decoded);
+}
+
+// The relay's adaptation layer (TS 38.351 as include/pc5sec/srap.hpp frames it, 3gpp-facts §4):
+// at an end UE, what the relay forwarded of the other end (bearer 0: its request, accept or
+// reject; bearer 2: its PC5-S under keys from KD); at the relay, an end UE's protected PC5-S to
+// route by the header. Data bearers are the user plane's.
+void Engine::Impl::receive_srap(const pc5::Frame& f, Time now) {
+    auto h = srap::parse_header(f.pdu);
+    if (!h) return drop(pc5::DropReason::malformed, h.error().describe());
+    const auto inner = std::span(f.pdu).subspan(srap::kHeaderSize);
+    if (h->bearer > pc5::lcid::kSrb3)
+        return drop(pc5::DropReason::unexpected,
+                    fmt::format("SRAP bearer {} carries data: the user plane's", h->bearer));
+    if (cfg.role == Role::relay) {
+        if (h->bearer == pc5::lcid::kSrb0)
+            return drop(pc5::DropReason::unexpected,
+                        "SL-SRB0 through the adaptation layer is the relay's to send: an end UE "
+                        "sends its establishment messages to the relay on LCID 0");
+        auto p = pdcp::peek_header(inner);
+        if (!p) return drop(pc5::DropReason::malformed, p.error().describe());
+        // The route between the sender and the end UE the header names (its KNRP-sess ID first:
+        // two ends may have several links).
+        Route* found = nullptr;
+        int best = 0;
+        for (auto& r : routes) {
+            if (r.gone || !((r.source_l2 == f.src && r.target_local == h->dst_ue) ||
+                            (r.target_l2 == f.src && r.source_local == h->dst_ue)))
+                continue;
+            const int score =
+                1 + 2 * (r.state == State::routed) + (r.key_id.lsb() == p->knrp_sess_id.lsb());
+            if (score > best) {
+                best = score;
+                found = &r;
+            }
+        }
+        if (!found)
+            return drop(pc5::DropReason::not_for_us,
+                        "SRAP PDU between UEs this relay routes nothing for");
+        return dispatch(*found, FlowRole::relay, Input::of(Local::forward),
+                        [&] { return forward_protected(*found, f, now); });
+    }
+    if (h->src_ue == srap::kUnknownUeId || h->dst_ue == srap::kUnknownUeId)
+        return drop(pc5::DropReason::malformed,
+                    "srap: a relayed PDU names both local UE IDs (TS 38.351)");
+    if (h->bearer == pc5::lcid::kSrb0) {
+        heard_srap = &*h;
+        receive_srb0(f, inner, now);
+        heard_srap = nullptr;
+        return;
+    }
+    if (h->bearer != kE2eBearer)
+        return drop(pc5::DropReason::unexpected,
+                    fmt::format("SRAP bearer {}: end-to-end PC5-S is on SL-SRB2", h->bearer));
+    receive_protected(f, *h, inner, now);
 }
 
 // Seed 001 steps 2 (relay) and 4 (target): a new request makes a new route or link, unless it
@@ -122,6 +196,11 @@ void Engine::Impl::receive_message(const pc5::Frame& f,
         }
         return;
     }
+    // The relay forwards a request through its adaptation layer (SRAP bearer 0), which names the
+    // source's local UE ID: the target needs it to answer end to end.
+    if (!heard_srap)
+        return drop(pc5::DropReason::unexpected,
+                    "request on LCID 0: a relay forwards it on SRAP bearer 0 (LCID 55)");
     // TS 24.554: a request names its target; one for another UE is not ours to answer.
     if (!m.target_user_info || as_string(*m.target_user_info) != cfg.user_info)
         return drop(pc5::DropReason::not_for_us, "Target User Info names another UE");
@@ -157,6 +236,9 @@ void Engine::Impl::receive_message(const pc5::Frame& f,
         return dispatch(*found, FlowRole::relay, input,
                         [&] { return on_accept(*found, f, m, now); });
     }
+    if (!heard_srap)
+        return drop(pc5::DropReason::unexpected,
+                    "accept on LCID 0: a relay forwards it on SRAP bearer 0 (LCID 55)");
     Link* found = nullptr;
     for (auto& l : links)
         if (!l.gone && l.summary.initiator && l.relay_l2 == f.src && l.seq == m.seq &&
@@ -257,7 +339,7 @@ Link* Engine::Impl::find_link(std::string_view id) {
 }
 
 void Engine::Impl::sweep(Time now) {
-    // A hop of the layer-3 path goes with the link (end UE) or the route (relay) it carried,
+    // A hop goes with the link (end UE) or the route (relay) it carried,
     // unless what replaced that link under its id (B-literal: a late copy of the request) holds
     // a hop of the same id. Every frame comes here: the common case is two scans.
     const bool hops_go =
@@ -286,7 +368,15 @@ void Engine::Impl::sweep(Time now) {
                     release_hop(h);
     }
     std::erase_if(links, [](const Link& l) { return l.gone; });
+    const bool routes_go =
+        std::any_of(routes.begin(), routes.end(), [](const Route& r) { return r.gone; });
     std::erase_if(routes, [](const Route& r) { return r.gone; });
+    if (routes_go)  // a local UE ID goes with the last route of its UE
+        std::erase_if(local_ids, [&](const auto& entry) {
+            return std::none_of(routes.begin(), routes.end(), [&](const Route& r) {
+                return r.source_l2 == entry.first || r.target_l2 == entry.first;
+            });
+        });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,29 +527,32 @@ std::vector<pc5::LinkSummary> Engine::links() const {
     return out;
 }
 std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const {
-    // The layer-3 path's hops: an end UE's to the relay; a relay's two per route, each routed
-    // to the other (docs/solution-b.md "The layer-3 path").
+    // The hops: an end UE's to the relay; a relay's two per route, on the layer-3 path each
+    // routed to the other (docs/solution-b.md "The hops").
     for (const auto& l : impl_->links)
         if (!l.gone && l.usable() && l.hop && l.hop->summary.id == link_id)
             return impl_->hop_keys(*l.hop, {});
     for (const auto& r : impl_->routes)
         for (std::size_t n = 0; n < r.hops.size() && !r.gone; ++n)
             if (r.hops[n].summary.id == link_id)
-                return impl_->hop_keys(r.hops[n], {r.hops[1 - n].summary.id});
+                return impl_->hop_keys(r.hops[n],
+                                       r.l3 ? std::vector<std::string>{r.hops[1 - n].summary.id}
+                                            : std::vector<std::string>{});
     for (const auto& l : impl_->links) {
         if (l.gone || l.summary.id != link_id || !l.usable() || !l.nrpek || !l.nrpik) continue;
         pc5::DataKeys k;  // the end-to-end keys from KD-sess (docs/solution-b.md), via the relay
         k.link_id = l.summary.id;
         k.kind = pc5::LinkKind::e2e;
         k.peer_l2 = l.relay_l2;
-        k.remote_local_id = 0;  // no SRAP: the relay routes by (sender L2 ID, KNRP-sess ID)
+        // Layer 2: SRAP to the peer's local UE ID; layer 3: inside IPv6 packets on the hop.
+        k.remote_local_id = l.l3 ? srap::kUnknownUeId : l.remote_local_id;
         k.initiator = l.summary.initiator;
         k.knrp_sess_id = l.summary.knrp_sess_id;
         k.ciphering = l.summary.ciphering;
         k.integrity = l.summary.integrity;
         k.nrpek = *l.nrpek;
         k.nrpik = *l.nrpik;
-        if (l.hop) k.carrier = l.hop->summary.id;  // inside IPv6 packets on the hop (layer 3)
+        if (l.l3 && l.hop) k.carrier = l.hop->summary.id;
         return k;
     }
     return std::nullopt;

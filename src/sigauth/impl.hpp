@@ -29,6 +29,7 @@
 #include "pc5sec/codec.hpp"
 #include "pc5sec/pdcp.hpp"
 #include "pc5sec/sigauth.hpp"
+#include "pc5sec/srap.hpp"
 
 namespace pc5sec::sigauth {
 
@@ -109,10 +110,11 @@ struct Rekeying {
     unsigned tries = 0;
 };
 
-// Solution B through a layer-3 relay (docs/solution-b.md "The layer-3 path"): one hop, a PC5
-// link of its own between an end UE and the relay, keyed from the ephemeral keys both signed
-// in steps 1-8 (seed 001 step 0: each UE signs and verifies). The user plane carries the
-// end-to-end PDUs inside IPv6 packets on it; it never holds KD.
+// One hop of solution B's path (docs/solution-b.md "The hops"): a PC5 link of its own between an
+// end UE and the relay, keyed from the ephemeral keys both signed in steps 1-8 (seed 001 step 0:
+// each UE signs and verifies). Through a layer-3 relay the user plane carries the end-to-end
+// PDUs inside IPv6 packets on it; through a layer-2 relay they go beside it, in the relay's
+// adaptation layer. It never holds KD.
 struct Hop {
     pc5::LinkSummary summary;  // kind hop; target = the end-to-end link's target
     Nrpek nrpek;
@@ -151,8 +153,10 @@ const char* name(State s) noexcept;
 enum class FlowRole : std::uint8_t { source, relay, target, end_ue };
 const char* name(FlowRole r) noexcept;
 
-// How a message arrived: unprotected on SL-SRB0, or end to end under keys from KD (LCID 55).
-// The relay cannot read the latter; it routes them (Local::forward).
+// How a message arrived: unprotected on SL-SRB0 (LCID 0 from the UE that sent it, or the
+// relay's adaptation layer, SRAP bearer 0 on LCID 55, for what the relay forwards), or end to end
+// under keys from KD (SRAP bearer 2 on LCID 55). The relay cannot read the latter; it routes
+// them by their SRAP header (Local::forward).
 enum class Channel : std::uint8_t { srb0, e2e };
 
 enum class Local : std::uint8_t {
@@ -237,6 +241,10 @@ struct Link {
     };
     std::optional<Discovering> discovering;
     pc5::L2Id relay_l2 = 0;
+    // The peer's local UE ID at the relay (TS 38.351 SRAP), from the header of the request
+    // (target) or accept (source) the relay forwarded: the destination of our end-to-end PDUs.
+    std::uint8_t remote_local_id = srap::kUnknownUeId;
+    bool l3 = false;       // through a layer-3 relay: data rides inside IPv6 packets on the hop
     std::uint8_t seq = 0;  // of the request that made it
     std::optional<pdcp::SecurityContext> ctx;
     // NRPEK / NRPIK, handed to the user plane only by Engine::data_keys.
@@ -264,8 +272,8 @@ struct Link {
     Time last_alive{};     // the last verified PDU from the peer (or the establishment)
     std::optional<Kd> kd;  // for re-keying (KD-sess' comes from it)
     std::optional<Rekeying> rekey;
-    // Through a layer-3 relay: the hop to the relay, reported (LinkEstablished) with the link
-    // and released with it.
+    // The hop to the relay (both paths), reported (LinkEstablished) with the link and released
+    // with it.
     std::optional<Hop> hop;
     bool hop_reported = false;
     bool gone = false;
@@ -282,6 +290,9 @@ struct Link {
 struct Route {
     State state = State::idle;
     pc5::L2Id source_l2 = 0, target_l2 = 0;
+    // The local UE IDs (TS 38.351 SRAP) this relay gave the two ends (Impl::local_ids).
+    std::uint8_t source_local = srap::kUnknownUeId, target_local = srap::kUnknownUeId;
+    bool l3 = false;  // a layer-3 path: the hops route IPv6 packets between them
     std::string source, target, id;
     std::uint8_t seq = 0;
     std::uint32_t rsc = 0;
@@ -296,8 +307,8 @@ struct Route {
     // The last accept the relay could not verify (forged, or corrupted on the air): dropped, the
     // route waits for the genuine one; told to the target if none comes (issue 17).
     std::optional<Refusal> last_refusal;
-    // Through a layer-3 relay: the relay's ephemeral key (signed into both messages it forwards),
-    // and from step 6 the two hops it routes IP packets between.
+    // The relay's ephemeral key (signed into both messages it forwards), and from step 6 the two
+    // hops (docs/solution-b.md "The hops").
     std::optional<PrivateKey> hop_ephemeral;
     std::vector<Hop> hops;
     std::vector<std::uint8_t> source_ephemeral, f1;  // for the hop to the source
@@ -312,7 +323,7 @@ struct ToForward {
     const M& received;                        // verified: the end UE's signature is good
     const codec::AuthenticationInfo& signer;  // the end UE's Authentication_Info in it
     std::optional<wire::HardenedContext> context;
-    const PrivateKey* hop_ephemeral = nullptr;  // layer 3: signed into the relay's info
+    const PrivateKey* hop_ephemeral = nullptr;  // the hops' key: signed into the relay's info
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -332,6 +343,13 @@ struct Engine::Impl {
 
     std::vector<Link> links;    // end UE: as source or target
     std::vector<Route> routes;  // relay
+
+    // Relay: the local UE ID (TS 38.351 SRAP, 1..255) of each end UE it routes for, given with
+    // the UE's first route and freed with its last (sweep).
+    std::map<pc5::L2Id, std::uint8_t> local_ids;
+    // End UE: the SRAP header of the SL-SRB0 message being handled, if the relay forwarded it
+    // through its adaptation layer (receive sets it for that dispatch only).
+    const srap::Header* heard_srap = nullptr;
 
     // Discovery (discovery.cpp): relays heard, per RSC (a source); a relay's announcements and
     // its answers in the current one-second window.
@@ -403,9 +421,21 @@ struct Engine::Impl {
     void send(pc5::L2Id dst, std::uint8_t lcid, MessageType type, std::vector<std::uint8_t> pdu);
     void send_message(pc5::L2Id dst, const codec::Message& m);
     void send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause);
+    // Through the relay's adaptation layer (TS 38.351, 3gpp-facts §4): `pdu` behind an SRAP
+    // header on LCID 55.
+    void send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
+                   std::span<const std::uint8_t> pdu);
+    // Relay: a message of one end forwarded to the other, on SL-SRB0 of their end-to-end link
+    // (SRAP bearer 0 with both local UE IDs).
+    void forward_to(const Route& r, bool to_target, MessageType type,
+                    std::span<const std::uint8_t> pdu);
+    // Relay: the local UE ID of an end UE (given on first use; kUnknownUeId when all are used).
+    std::uint8_t local_id_of(pc5::L2Id ue);
+    void receive_srap(const pc5::Frame& f, Time now);
     void drop(pc5::DropReason reason, std::string detail, std::string link_id = {});
     void failed(std::string id, std::string peer, const Refusal& r, bool by_peer, Time now);
     void receive(const pc5::Frame& f, Time now);
+    void receive_srb0(const pc5::Frame& f, std::span<const std::uint8_t> pdu, Time now);
     void receive_message(const pc5::Frame& f, const codec::DirectLinkEstablishmentRequest& m,
                          Time now);
     void receive_message(const pc5::Frame& f, const codec::DirectLinkEstablishmentAccept& m,
@@ -526,7 +556,8 @@ struct Engine::Impl {
     // --- protected.cpp ---
     void send_protected(Link& l, const codec::Message& m);
     bool send_protected(Link& l, pdcp::SecurityContext& ctx, const codec::Message& m, bool cipher);
-    void receive_protected(const pc5::Frame& f, Time now);
+    void receive_protected(const pc5::Frame& f, const srap::Header& h,
+                           std::span<const std::uint8_t> pdu, Time now);
     Next on_message(Link& l, const codec::Message& m, Time now);
     Next on_timeout(Link& l, Time now);
     Next start_release(Link& l, Cause cause, Time now);
@@ -542,7 +573,7 @@ struct Engine::Impl {
     Next on_rekeying_request(Link& l, const codec::DirectLinkRekeyingRequest& m, Time now);
     // The requester: a PDU its current keys do not open may be the command of its re-keying,
     // integrity-protected under the new keys and not ciphered. True if it was.
-    bool try_rekey_command(Link& l, const pc5::Frame& f, Time now);
+    bool try_rekey_command(Link& l, std::span<const std::uint8_t> pdu, Time now);
     Next on_rekey_command(Link& l, const codec::DirectLinkSecurityModeCommand& m,
                           pdcp::SecurityContext ctx, DerivedKeys keys, Time now);
     Next on_rekey_complete(Link& l, Time now);

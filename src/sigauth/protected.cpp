@@ -17,7 +17,10 @@ bool Engine::Impl::send_protected(Link& l, pdcp::SecurityContext& ctx, const cod
     if (!bytes) return false;
     auto pdu = ctx.protect(kE2eBearer, *bytes, cipher);
     if (!pdu) return false;  // COUNT would wrap: nothing is sent
-    send(l.relay_l2, pc5::lcid::kEndToEnd, codec::message_type(m), std::move(*pdu));
+    // Through the relay's adaptation layer to the peer's local UE ID (TS 38.351; the relay
+    // writes ours).
+    send_srap(l.relay_l2, {kE2eBearer, srap::kUnknownUeId, l.remote_local_id},
+              codec::message_type(m), *pdu);
     if (cfg.capture) {
         auto c = std::make_shared<pc5::FrameCapture>();
         c->link_id = l.summary.id;
@@ -31,27 +34,28 @@ bool Engine::Impl::send_protected(Link& l, pdcp::SecurityContext& ctx, const cod
     return true;
 }
 
-void Engine::Impl::receive_protected(const pc5::Frame& f, Time now) {
-    auto h = pdcp::peek_header(f.pdu);
+void Engine::Impl::receive_protected(const pc5::Frame& f, const srap::Header& s,
+                                     std::span<const std::uint8_t> pdu, Time now) {
+    auto h = pdcp::peek_header(pdu);
     if (!h) return drop(pc5::DropReason::malformed, h.error().describe());
     Link* found = nullptr;
     for (auto& l : links)
-        if (!l.gone && l.relay_l2 == f.src && l.ctx &&
+        if (!l.gone && l.relay_l2 == f.src && l.remote_local_id == s.src_ue && l.ctx &&
             (l.ctx->id() == h->knrp_sess_id || (l.rekey && l.rekey->next_id == h->knrp_sess_id))) {
             found = &l;
             break;
         }
     if (!found) return drop(pc5::DropReason::unknown_session, "no link with this KNRP-sess ID");
     Link& l = *found;
-    auto plain = l.ctx->unprotect(kE2eBearer, f.pdu);
+    auto plain = l.ctx->unprotect(kE2eBearer, pdu);
     bool new_keys = false;
     if (!plain && l.rekey) {
         // Re-keying: the requester's command comes under the new keys, not ciphered; after it,
         // the responder hears the requester under the new keys.
-        if (l.state == State::rekey_wait_command && try_rekey_command(l, f, now)) return;
+        if (l.state == State::rekey_wait_command && try_rekey_command(l, pdu, now)) return;
         if (l.state == State::rekey_wait_complete && l.rekey->ctx &&
             l.rekey->next_id == h->knrp_sess_id) {
-            if (auto p = l.rekey->ctx->unprotect(kE2eBearer, f.pdu)) {
+            if (auto p = l.rekey->ctx->unprotect(kE2eBearer, pdu)) {
                 plain = std::move(p);
                 new_keys = true;
             }

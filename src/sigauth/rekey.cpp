@@ -132,12 +132,11 @@ Next Engine::Impl::on_rekeying_request(Link& l, const codec::DirectLinkRekeyingR
     return move_to(State::rekey_wait_complete);
 }
 
-bool Engine::Impl::try_rekey_command(Link& l, const pc5::Frame& f, Time now) {
+bool Engine::Impl::try_rekey_command(Link& l, std::span<const std::uint8_t> pdu, Time now) {
     const Rekeying& r = *l.rekey;
-    auto h = pdcp::peek_header(f.pdu);
-    if (!h || h->knrp_sess_id != r.next_id || f.pdu.size() < pdcp::kHeaderSize + 4) return false;
-    const auto payload =
-        std::span(f.pdu).subspan(pdcp::kHeaderSize, f.pdu.size() - pdcp::kHeaderSize - 4);
+    auto h = pdcp::peek_header(pdu);
+    if (!h || h->knrp_sess_id != r.next_id || pdu.size() < pdcp::kHeaderSize + 4) return false;
+    const auto payload = pdu.subspan(pdcp::kHeaderSize, pdu.size() - pdcp::kHeaderSize - 4);
     auto decoded = codec::decode(payload);
     if (!decoded) return false;
     const auto* smc = std::get_if<codec::DirectLinkSecurityModeCommand>(&*decoded);
@@ -158,7 +157,7 @@ bool Engine::Impl::try_rekey_command(Link& l, const pc5::Frame& f, Time now) {
                                              &keys->nrpek, &keys->nrpik, l.summary.initiator);
     if (!ctx) return false;
     // The MAC-I under NRPIK' proves the command comes from the peer: only it holds KD.
-    if (!ctx->unprotect(kE2eBearer, f.pdu, false)) return false;
+    if (!ctx->unprotect(kE2eBearer, pdu, false)) return false;
     counters.received_messages[MessageType::security_mode_command]++;
     l.last_alive = now;
     dispatch(l, l.role(), Input::e2e(MessageType::security_mode_command),

@@ -100,11 +100,9 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
         ++r.establishment_frames;
         check_frame_bound(r.establishment_frames, r.id);
         if (r.state == State::pending)
-            send(r.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request,
-                 r.forwarded_request);
+            forward_to(r, true, MessageType::establishment_request, r.forwarded_request);
         else
-            send(r.source_l2, pc5::lcid::kSrb0, MessageType::establishment_accept,
-                 r.forwarded_accept);
+            forward_to(r, false, MessageType::establishment_accept, r.forwarded_accept);
         drop(pc5::DropReason::duplicate, "retransmitted request", r.id);
         return true;
     }
@@ -225,15 +223,14 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
                                  "KNRP-sess ID already routed for this UE"));
 
     if (!step0(now, why)) return reject(why);
-    // The layer-3 path (docs/solution-b.md): a hop to each end, keyed from this relay's
+    // The hops (docs/solution-b.md "The hops"): one to each end, keyed from this relay's
     // ephemeral key (signed into both messages it forwards) and each end's.
     const bool l3 = m.relay_indication == codec::RelayIndication::via_layer3_relay;
     std::optional<PrivateKey> hop_ephemeral;
-    if (l3) {
+    {
         if (!info.ephemeral_public_key)
             return reject(refuse(Cause::authentication_failure,
-                                 "layer-3 request without the source's ephemeral key (the hop's "
-                                 "key)"));
+                                 "request without the source's ephemeral key (the hop's key)"));
         counters.crypto.keygen++;
         counters.crypto.kdf++;
         const auto raw = kdf(hop_seed->reveal(), fc::kRelayHopKey, {digest});
@@ -247,11 +244,17 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
                                                          hop_ephemeral ? &*hop_ephemeral : nullptr},
         now, why);
     if (!pdu) return reject(why);
-    if (l3) {
-        const auto& e = info.ephemeral_public_key->bytes;
-        r.source_ephemeral.assign(e.begin(), e.end());
-        r.hop_ephemeral = std::move(hop_ephemeral);
-    }
+    // TS 38.351: each end UE has a local UE ID here, which the adaptation layer carries.
+    const std::uint8_t source_local = local_id_of(f.src);
+    const std::uint8_t target_local = local_id_of(dir->second);
+    if (source_local == srap::kUnknownUeId || target_local == srap::kUnknownUeId)
+        return reject(refuse(Cause::congestion, "no local UE ID left (255 end UEs routed)"));
+    const auto& e = info.ephemeral_public_key->bytes;
+    r.source_ephemeral.assign(e.begin(), e.end());
+    r.hop_ephemeral = std::move(hop_ephemeral);
+    r.source_local = source_local;
+    r.target_local = target_local;
+    r.l3 = l3;
     r.f1 = freshness(m.nonce_1, info.signature.bytes);
     r.tag = tag;
 
@@ -271,7 +274,7 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
     r.requested_at = now;
     r.expires = now + retransmission_window();
     counters.frames_forwarded++;
-    send(r.target_l2, pc5::lcid::kSrb0, MessageType::establishment_request, std::move(*pdu));
+    forward_to(r, true, MessageType::establishment_request, r.forwarded_request);
     return move_to(State::pending);
 }
 
@@ -328,13 +331,13 @@ Next Engine::Impl::on_accept(Route& r, const pc5::Frame&,
     if (!check_signed_by(tgt->key, s, wire::Signer::target, why, "SIGN-Target")) return reject(why);
 
     if (!step0(now, why)) return reject(why);
-    // The layer-3 path: the two hops, keyed from this relay's ephemeral key and each end's.
+    // The two hops, keyed from this relay's ephemeral key and each end's.
     std::vector<Hop> hops;
     if (r.hop_ephemeral) {
         if (!tinfo.ephemeral_public_key || !tinfo.selected_algorithms)
             return reject(refuse(Cause::authentication_failure,
-                                 "layer-3 accept without the target's ephemeral key or "
-                                 "algorithms (the hop's key)"));
+                                 "accept without the target's ephemeral key or algorithms (the "
+                                 "hop's key)"));
         const auto f2 = freshness(tinfo.nonce, tinfo.signature.bytes);
         const auto hop_to = [&](const std::string& end, pc5::L2Id l2, bool source) {
             pc5::LinkSummary hs;
@@ -377,7 +380,7 @@ Next Engine::Impl::on_accept(Route& r, const pc5::Frame&,
         now + (cfg.mode == Mode::hardened ? cfg.key_confirmation_timeout + retransmission_window()
                                           : cfg.route_idle_timeout);
     counters.frames_forwarded++;
-    send(r.source_l2, pc5::lcid::kSrb0, MessageType::establishment_accept, std::move(*pdu));
+    forward_to(r, false, MessageType::establishment_accept, r.forwarded_accept);
     return move_to(State::routed);
 }
 
@@ -389,9 +392,8 @@ Next Engine::Impl::pass_reject(Route& r, const pc5::Frame& f) {
         return stay();
     }
     r.rejects_passed++;
-    const pc5::L2Id to = r.target_l2 == f.src ? r.source_l2 : r.target_l2;
     counters.frames_forwarded++;
-    send(to, pc5::lcid::kSrb0, MessageType::establishment_reject, f.pdu);
+    forward_to(r, r.source_l2 == f.src, MessageType::establishment_reject, f.pdu);
     return stay();
 }
 
@@ -402,11 +404,15 @@ Next Engine::Impl::ignore_reject(Route& r) {
     return stay();
 }
 
+// TS 38.351: by the SRAP header only, the sender's local UE ID written in; the PDCP PDU inside
+// stays opaque (the relay never holds KD).
 Next Engine::Impl::forward_protected(Route& r, const pc5::Frame& f, Time now) {
     counters.frames_forwarded++;
     r.expires = now + cfg.route_idle_timeout;
-    const pc5::L2Id to = r.source_l2 == f.src ? r.target_l2 : r.source_l2;
-    tx.push_back(pc5::Frame{cfg.l2_id, to, f.lcid, f.pdu});
+    const bool from_source = r.source_l2 == f.src;
+    pc5::Frame out{cfg.l2_id, from_source ? r.target_l2 : r.source_l2, f.lcid, f.pdu};
+    out.pdu[1] = from_source ? r.source_local : r.target_local;  // SRAP source local UE ID
+    tx.push_back(std::move(out));
     counters.frames_sent++;
     counters.bytes_sent += f.pdu.size();
     return stay();

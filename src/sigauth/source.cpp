@@ -66,8 +66,9 @@ Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time no
     const std::uint8_t seq = rng->next_u8();
     std::vector<std::uint8_t> eph_pub;
     if (cfg.mode == Mode::hardened) a.nonce_1 = rng->bytes<16>();
-    // Hardened: for KD's forward secrecy; the layer-3 path (both modes): for the hop's key.
-    if (cfg.mode == Mode::hardened || a.l3) {
+    // Hardened: for KD's forward secrecy; both modes: for the hop's key (docs/solution-b.md
+    // "The hops").
+    {
         counters.crypto.keygen++;
         auto eph = PrivateKey::generate(kEphemeralKeyType, *rng);
         if (!eph) return fail_now(refuse(eph.error(), Cause::protocol_error_unspecified, "keygen"));
@@ -189,9 +190,9 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
     if (m.relay_indication != path)
         return reject(refuse(Cause::protocol_error_unspecified,
                              "accept for another path than the request's (relay indication)"));
-    if (p.l3 && !rinfo.ephemeral_public_key)
+    if (!rinfo.ephemeral_public_key)
         return reject(refuse(Cause::authentication_failure,
-                             "layer-3 accept without the relay's ephemeral key (the hop's key)"));
+                             "accept without the relay's ephemeral key (the hop's key)"));
     // The target's algorithm choice must be one we offered.
     if (!tinfo.selected_algorithms)
         return reject(
@@ -212,10 +213,10 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
     auto keys = derive(tgt->key, p.ephemeral ? &*p.ephemeral : nullptr,
                        eph_peer ? &*eph_peer : nullptr, f1, f2, cfg.user_info, target, c, i, why);
     if (!keys) return reject(why);
-    // The layer-3 path: the hop to the relay, from the ephemeral key the relay signed into the
-    // accept (SIGN2-relay, verified above).
+    // The hop to the relay, from the ephemeral key the relay signed into the accept (SIGN2-relay,
+    // verified above).
     std::optional<Hop> hop;
-    if (p.l3) {
+    {
         const std::string relay(as_string(rinfo.user_info_id));
         pc5::LinkSummary hs;
         hs.id = pc5::make_link_id(cfg.user_info, relay, p.tag);
@@ -233,6 +234,8 @@ Next Engine::Impl::on_accept(Link& l, const codec::DirectLinkEstablishmentAccept
     if (!install_keys(l, l.relay_l2, key_id_of(p.tag), c, i, *keys, now, why)) return reject(why);
     log_keys(l, *keys, p.nonce_1, tinfo.nonce);
     l.hop = std::move(hop);
+    l.l3 = p.l3;
+    l.remote_local_id = heard_srap->src_ue;  // the target's, which the relay wrote (TS 38.351)
     report_hop(l);
     events.push_back(pc5::LinkEstablished{l.summary});
     l.attempt.reset();  // the request, its ephemeral key and nonce: no longer needed

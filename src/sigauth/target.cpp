@@ -101,8 +101,8 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
             refuse(Cause::authentication_failure, "source Authentication_Info names another UE"));
     auto rel = check_info(rinfo, now, why, "relay");
     if (!rel) return reject(why);
-    // The layer-3 path (docs/solution-b.md): the hop to the relay is keyed from the relay's
-    // ephemeral key, which SIGN1-relay covers.
+    // The hop to the relay (docs/solution-b.md "The hops") is keyed from the relay's ephemeral
+    // key, which SIGN1-relay covers.
     const bool l3 = m.relay_indication == codec::RelayIndication::via_layer3_relay;
     std::optional<wire::HardenedContext> ctx;
     std::uint32_t rsc = m.relay_service_code ? m.relay_service_code->value : 0;
@@ -141,9 +141,10 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     if (!check_signed_by(src->key, s, wire::Signer::source, why, "SIGN-Source") ||
         !check_signed_by(rel->key, s, wire::Signer::relay, why, "SIGN1-relay"))
         return reject(why);
-    if (l3 && !rinfo.ephemeral_public_key)
+    if (!rinfo.ephemeral_public_key || !sinfo.ephemeral_public_key)
         return reject(refuse(Cause::authentication_failure,
-                             "layer-3 request without the relay's ephemeral key (the hop's key)"));
+                             "request without the source's or the relay's ephemeral key (the "
+                             "hop's key)"));
 
     // TS 33.536 5.3.3.1.2 (3gpp-facts §2), as solution A: a signalling policy mismatch is #10.
     const auto& mine = cfg.policy.signalling;
@@ -201,7 +202,7 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
         eph_peer.emplace(std::move(*pe));
         n2 = rng->bytes<16>();
     }
-    if (cfg.mode == Mode::hardened || l3) {
+    {
         counters.crypto.keygen++;
         auto e = PrivateKey::generate(kEphemeralKeyType, *rng);
         if (!e) return reject(refuse(e.error(), Cause::protocol_error_unspecified, "keygen"));
@@ -240,7 +241,7 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
                        source, cfg.user_info, cipher, *integ, why);
     if (!keys) return reject(why);
     std::optional<Hop> hop;
-    if (l3) {
+    {
         const std::string relay(as_string(rinfo.user_info_id));
         pc5::LinkSummary hs;
         hs.id = pc5::make_link_id(relay, cfg.user_info, tag);
@@ -258,6 +259,8 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     // it only when it succeeds.
     if (!install_keys(l, f.src, key_id, cipher, *integ, *keys, now, why)) return reject(why);
     l.hop = std::move(hop);
+    l.l3 = l3;
+    l.remote_local_id = heard_srap->src_ue;  // the source's, which the relay wrote (TS 38.351)
 
     // Commit: the link (it replaces one of the same id), the replay cache, the accept.
     l.summary.started = now;

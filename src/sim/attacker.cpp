@@ -67,19 +67,15 @@ struct Attacker::State {
 
     View view(const pc5::Frame& f) const {
         View v;
-        const bool a = setup.solution == pc5::Solution::a;
-        v.data = userplane::carries_data(f, a);
-        if (v.data) return v;
+        v.data = userplane::carries_data(f);
         v.bearer = f.lcid;
-        if (f.lcid == pc5::lcid::kEndToEnd) {
-            v.bearer = pc5::lcid::kSrb2;  // solution B: protected PC5-S without SRAP
-            if (a) {
-                auto h = srap::parse_header(f.pdu);
-                if (!h) return v;
-                v.bearer = h->bearer;
-                v.off = srap::kHeaderSize;
-            }
+        if (f.lcid == pc5::lcid::kEndToEnd) {  // the relay's adaptation layer (both solutions)
+            auto h = srap::parse_header(f.pdu);
+            if (!h) return v;
+            v.bearer = h->bearer;
+            v.off = srap::kHeaderSize;
         }
+        if (v.data) return v;
         const auto pdu = std::span(f.pdu).subspan(std::min(v.off, f.pdu.size()));
         if (v.bearer == pc5::lcid::kSrb0 || v.bearer == pc5::lcid::kDiscovery) {
             v.bytes.assign(pdu.begin(), pdu.end());
@@ -275,6 +271,7 @@ Attacker::Verdict Attacker::on_frame(pc5::Time now, pc5::Frame& f, std::vector<E
         if (st.to[i] && f.dst != *st.to[i]) continue;
         if (rule.lcid && f.lcid != *rule.lcid) continue;
         if (!v) v = st.view(f);
+        if (rule.bearer && v->bearer != *rule.bearer) continue;
         if (rule.plane == Plane::data && !v->data) continue;
         if (rule.plane == Plane::signalling && v->data) continue;
         if (rule.message && (!v->msg || codec::message_type(*v->msg) != *rule.message)) continue;

@@ -34,7 +34,7 @@ void World::setup_attacker(const std::vector<UeSpec>& specs) {
 // answer to a rule's frame is judged: dropped (by reason, from its counters) or taken.
 void World::intercept(std::size_t to, pc5::Frame f) {
     Ue& u = *ues[to];
-    const bool data = userplane::carries_data(f, scenario.solution == pc5::Solution::a);
+    const bool data = userplane::carries_data(f);
     std::optional<std::size_t> rule;
     if (attacker) {
         std::vector<Attacker::Emit> out;

@@ -247,10 +247,10 @@ std::vector<Builtin> make() {
          "B-hardened", "l2", "attack = \"unconfirmed-target\"\n", "", "", "", "", "relay-1",
          expect_cause(4)});
     add({"attack-unconfirmed-target-b-literal",
-         "B-literal: the source's PC5-S never reaches the target, which still holds the link as "
-         "established (seed 001 has no key confirmation)",
+         "B-literal: nothing the source sends end to end reaches the target, which still holds "
+         "the link as established (seed 001 has no key confirmation)",
          "B-literal", "l2", "attack = \"unconfirmed-target\"\n", "", "", "", "", "relay-1",
-         "[expect]\nestablished = false\n"});
+         "[expect]\nestablished = true\n"});
     add({"attack-relay-not-authorised-for-target-b-hardened",
          "B-hardened: a rogue relay whose certificate does not authorise the RSC re-signs anyway; "
          "the target refuses it (#11)",

@@ -130,7 +130,7 @@ void World::note(std::size_t ue, std::string text, bool failure) {
 
 void World::diagram_arrow(std::size_t from, std::optional<std::size_t> to, const pc5::Frame& f,
                           DiagramArrow::Fate fate) {
-    const bool data = userplane::carries_data(f, scenario.solution == pc5::Solution::a);
+    const bool data = userplane::carries_data(f);
     for (auto pi : ues[from]->pairs) {
         auto& p = pairs[pi];
         if (!p.diagram || p.diagram->arrows.size() >= 80) continue;
@@ -265,7 +265,6 @@ Report World::report() const {
         up.bytes_delivered += d.bytes_delivered;
         up.forwarded_l2 += d.forwarded_l2;
         up.forwarded_l3 += d.forwarded_l3;
-        up.forwarded_b += d.forwarded_b;
         for (std::size_t i = 0; i < d.drops.size(); ++i)
             if (d.drops[i]) data_drops[pc5::name(static_cast<pc5::DropReason>(i))] += d.drops[i];
     }
@@ -297,8 +296,7 @@ Report World::report() const {
                  {"dropped", dropped},
                  {"drops", data_drops},
                  {"forwarded_l2", up.forwarded_l2},
-                 {"forwarded_l3", up.forwarded_l3},
-                 {"forwarded_b", up.forwarded_b}};
+                 {"forwarded_l3", up.forwarded_l3}};
     j["medium"] = {{"frames", medium.frames},
                    {"bytes", medium.bytes},
                    {"lost", medium.lost},

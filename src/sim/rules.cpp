@@ -222,8 +222,8 @@ struct RuleReader {
 
     Status match(const toml::table& t, AttackRule& rule) const {
         PC5SEC_TRY(r.only(t, key("match"),
-                          {"from", "to", "lcid", "message", "plane", "nth", "every", "limit",
-                           "from_ms", "until_ms"}));
+                          {"from", "to", "lcid", "bearer", "message", "plane", "nth", "every",
+                           "limit", "from_ms", "until_ms"}));
         rule.has_match = true;
         PC5SEC_TRY(ue_name(t, "match", "from", rule.from));
         PC5SEC_TRY(ue_name(t, "match", "to", rule.to));
@@ -234,6 +234,12 @@ struct RuleReader {
             PC5SEC_TRY(r.get(t, key("match"), "lcid", l));
             if (l > 63) return r.bad(key("match.lcid"), "an LCID is 0 .. 63");
             rule.lcid = l;
+        }
+        if (t.contains("bearer")) {
+            std::uint8_t b = 0;
+            PC5SEC_TRY(r.get(t, key("match"), "bearer", b));
+            if (b > 63) return r.bad(key("match.bearer"), "a bearer is 0 .. 63");
+            rule.bearer = b;
         }
         PC5SEC_TRY(message(t, "match", "message", rule.message));
         std::string plane = "any";
@@ -684,11 +690,13 @@ NamedRules attack_rules(Attack a, const std::string& source, const std::string& 
                 "anchor = \"ready\"\nreplay = {{ record = \"at-target\", at_ms = 3720000 }}\n",
                 target);
             break;
-        case Attack::unconfirmed_target:  // B: the end-to-end PC5-S towards the target, dropped
+        case Attack::unconfirmed_target:  // B: what the source sends the target end to end
             text = fmt::format(
                 "[[attacker]]\nname = \"drop-confirmation\"\naction = \"drop\"\n"
-                "match = {{ from = \"{}\", to = \"{}\", lcid = {} }}\n",
-                next, target, pc5::lcid::kEndToEnd);
+                "match = {{ from = \"{0}\", to = \"{1}\", lcid = {2}, bearer = {3} }}\n\n"
+                "[[attacker]]\nname = \"drop-data\"\naction = \"drop\"\n"
+                "match = {{ from = \"{0}\", to = \"{1}\", lcid = {2}, plane = \"data\" }}\n",
+                next, target, pc5::lcid::kEndToEnd, pc5::lcid::kSrb2);
             break;
         case Attack::revoked_with_cached_knrp:  // the request that names the cached KNRP ID
             text = fmt::format(

@@ -333,14 +333,14 @@ void World::release(std::size_t who) {
 void World::pump(std::size_t i) {
     if (i >= ues.size()) return;
     Ue& u = *ues[i];
-    const bool srap = scenario.solution == pc5::Solution::a;
     for (int round = 0; round < 4; ++round) {
         bool any = false;
         while (auto f = u.engine->poll_transmit()) {
             any = true;
             if (u.spec.relay) {
-                u.up->observe_relayed(*f, srap);
-                if (!srap && f->lcid == pc5::lcid::kEndToEnd) learn_b_route(i, f->dst);
+                u.up->observe_relayed(*f);
+                if (scenario.solution != pc5::Solution::a && f->lcid == pc5::lcid::kEndToEnd)
+                    learn_b_route(i, f->dst);
             }
             transmit(i, std::move(*f), {});
         }
@@ -449,7 +449,8 @@ void World::join_l3(std::size_t relay) {
     }
 }
 
-// Solution B: the relay forwarded protected PC5-S to `to`; both ways open the pair's route.
+// Solution B: the relay forwarded to `to` through its adaptation layer (LCID 55: steps 3 and 7
+// name the local UE IDs its user plane routes data by); both ways open the pair's route.
 void World::learn_b_route(std::size_t relay, pc5::L2Id to) {
     for (auto pi : ues[relay]->pairs) {
         Pair& p = pairs[pi];
@@ -666,16 +667,13 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
 }
 
 // Whether a frame travels on an RLC AM bearer: the SL-SRBs (LCID 0..3, and SRAP bearer IDs
-// 0..3 on LCID 55 through a layer-2 relay), which TS 38.331 clause 9.1.1.4 (SCCH
-// configuration) specifies with RLC AM; solution B's end-to-end PC5-S on LCID 55 too. Data
-// bearers run RLC UM here (docs/userplane.md), and
+// 0..3 on LCID 55 through a relay's adaptation layer), which TS 38.331 clause 9.1.1.4 (SCCH
+// configuration) specifies with RLC AM. Data bearers run RLC UM here (docs/userplane.md), and
 // discovery (LCID 63) is broadcast.
 bool World::acknowledged(const pc5::Frame& f) const {
     if (!scenario.medium.rlc_am) return false;
     if (f.lcid <= pc5::lcid::kSrb3) return true;
     if (f.lcid != pc5::lcid::kEndToEnd) return false;
-    // Solution B has no SRAP: its LCID 55 carries only end-to-end PC5-S (SL-SRB2).
-    if (scenario.solution != pc5::Solution::a) return true;
     const auto h = srap::parse_header(f.pdu);
     return h && h->bearer <= pc5::lcid::kSrb3;
 }

@@ -87,7 +87,7 @@ constexpr std::size_t kSrapHeader = 3;  // include/pc5sec/srap.hpp
 constexpr unsigned kDataSnBits = 18;
 constexpr unsigned kPdcpSnBits = 12;
 constexpr std::uint8_t kSrbSecurityMode = 1;  // SL-SRB1: the security mode command is not ciphered
-constexpr std::uint8_t kSolutionBBearer = 2;  // sigauth's end-to-end PC5-S bearer (no SRAP)
+constexpr std::uint8_t kSolutionBBearer = 2;  // sigauth's end-to-end PC5-S (SRAP bearer 2)
 constexpr std::size_t kNoKeySet = static_cast<std::size_t>(-1);  // KNRP-sess ID 0
 
 // One link's keys under one KNRP-sess ID, from the key log.
@@ -254,7 +254,7 @@ class Decipherer {
   private:
     using StateKey = std::tuple<std::size_t, std::uint8_t, std::uint8_t, bool>;
 
-    // LCID 55: SRAP (TS 38.351 via a layer-2 relay), or solution B's PC5-S without SRAP.
+    // LCID 55: the relay's adaptation layer, SRAP (TS 38.351), in both solutions.
     void end_to_end(const pcap::Frame& f, DecipheredFrame& out) {
         const auto& m = f.message;
         DecipheredFrame srap = out;
@@ -268,29 +268,14 @@ class Decipherer {
                 // 3gpp-facts §4: end to end, BEARER = 1/2 for SL-SRB1/2.
                 open_pdcp(f, inner, bearer, srap);
             } else if (bearer == pc5::lcid::kSrb0) {
-                srap.kind = PduKind::pc5s_clear;  // SL-SRB0: the message in clear
+                // SL-SRB0: the message in clear (whether it decodes, the decoder tells).
+                srap.kind = PduKind::pc5s_clear;
                 srap.message.assign(inner.begin(), inner.end());
-                if (!codec::decode(srap.message)) srap.verdict = Verdict::malformed;
             } else {
                 srap.kind = PduKind::other;  // SRAP bearer 3: PC5-RRC
                 srap.body.assign(inner.begin(), inner.end());
             }
-            if (srap.verdict == Verdict::none || srap.verdict == Verdict::opened) {
-                out = std::move(srap);
-                return;
-            }
         }
-        // Solution B: protected PC5-S on LCID 55 with no SRAP header, BEARER 2 (sigauth).
-        DecipheredFrame raw = out;
-        raw.without_srap = true;
-        open_pdcp(f, m, kSolutionBBearer, raw);
-        const bool raw_plausible =
-            raw.verdict == Verdict::no_key || raw.verdict == Verdict::mac_bad;
-        if (raw.verdict == Verdict::opened || (!srap.srap && raw_plausible)) {
-            out = std::move(raw);
-            return;
-        }
-        if (srap.kind == PduKind::pc5s_clear) srap.verdict = Verdict::none;  // decode tells
         out = std::move(srap);
     }
 
@@ -477,8 +462,8 @@ class Decipherer {
             tried = true;
             std::vector<bool> ciphers;
             if (has_cipher) ciphers.push_back(true);
-            // Solution B's re-keying command travels end to end integrity-only (its bearer, no
-            // SRAP: docs/solution-b.md "Re-keying").
+            // Solution B's re-keying command travels end to end integrity-only (SRAP bearer 2:
+            // docs/solution-b.md "Re-keying").
             if (!has_cipher || !pdcp || bearer == kSrbSecurityMode || bearer == kSolutionBBearer)
                 ciphers.push_back(false);
             const bool mac_tells = k && k->integ;

@@ -247,9 +247,9 @@ Result<Protection> resolve_policy(const SecurityPolicy& ours, const SecurityPoli
     return p;
 }
 
-bool carries_data(const pc5::Frame& f, bool lcid55_has_srap) noexcept {
+bool carries_data(const pc5::Frame& f) noexcept {
     if (f.lcid >= pc5::lcid::kFirstData && f.lcid <= pc5::lcid::kLastData) return true;
-    if (f.lcid != pc5::lcid::kEndToEnd || !lcid55_has_srap || f.pdu.empty()) return false;
+    if (f.lcid != pc5::lcid::kEndToEnd || f.pdu.empty()) return false;
     return (f.pdu[0] & 0x80) != 0 && (f.pdu[0] & 0x1F) >= kFirstBearer;
 }
 
@@ -395,8 +395,6 @@ struct Endpoint::Impl {
     // Layer-2 relay (learned from the engine's SRAP frames): local UE ID <-> neighbour L2 ID.
     std::array<pc5::L2Id, 256> l2_of_local{};
     std::unordered_map<pc5::L2Id, std::uint8_t> local_of_l2;
-    // Solution B relay: KNRP-sess ID -> the two end UEs (learned from forwarded PC5-S).
-    std::unordered_map<std::uint16_t, std::vector<pc5::L2Id>> b_routes;
     // Scratch, reused.
     std::vector<CipherJob> cjobs;
     std::vector<IntegrityJob> ijobs;
@@ -679,20 +677,19 @@ struct Endpoint::Impl {
 
     Link* find_rx(pc5::L2Id from, bool srap, std::uint8_t remote, KnrpSessId id) {
         Link* any = nullptr;
+        std::size_t n = 0;
         for (auto& l : links) {
             if (l->neighbour != from || l->srap != srap || (srap && l->remote_local_id != remote) ||
                 !l->carrier.empty())  // its PDUs come inside its carrier's packets
                 continue;
-            if (srap) return l.get();  // one end-to-end link per far end
             if ((l->current && l->current->id == id) || (l->previous && l->previous->id == id))
                 return l.get();
             if (!any) any = l.get();
+            ++n;
         }
-        // Several links share a neighbour only when each has its own KNRP-sess ID (solution B
-        // through one relay); a single candidate may have new keys the driver has not given us.
-        std::size_t n = 0;
-        for (auto& l : links)
-            n += l->neighbour == from && !l->srap && l->carrier.empty();
+        // Several links share a neighbour (or a far end) only when each has its own KNRP-sess
+        // ID (solution B: several links through one relay); a single candidate may have new keys
+        // the driver has not given us.
         return n == 1 ? any : nullptr;
     }
 
@@ -870,20 +867,6 @@ struct Endpoint::Impl {
         auto h = parse_header(pdu);
         if (!h) return drop(nullptr, pc5::DropReason::malformed, h.error().describe(), true);
         Link* l = find_rx(f.src, srap_path, remote, h->knrp_sess_id);
-        if (!l && !srap_path) {
-            // Solution B relay: forward by (sender, KNRP-sess ID) without opening.
-            if (auto r = b_routes.find(h->knrp_sess_id.value); r != b_routes.end()) {
-                const auto& ends = r->second;
-                if (ends.size() == 2 && (ends[0] == f.src || ends[1] == f.src)) {
-                    pc5::Frame out{cfg.l2_id, ends[0] == f.src ? ends[1] : ends[0], f.lcid, f.pdu};
-                    ++counters.forwarded_b;
-                    tx.push_back(std::move(out));
-                    return;
-                }
-                return drop(nullptr, pc5::DropReason::not_for_us,
-                            "KNRP-sess ID routed between other UEs", true);
-            }
-        }
         if (!l)
             return drop(nullptr, pc5::DropReason::unknown_session,
                         fmt::format("no link from {:06x} with KNRP-sess ID {:04x}", f.src,
@@ -901,25 +884,14 @@ struct Endpoint::Impl {
         events.push_back(pc5::PduDropped{"", pc5::DropReason::not_for_us, std::move(detail)});
     }
 
-    void observe(const pc5::Frame& out, bool srap) {
+    void observe(const pc5::Frame& out) {
         if (out.lcid != pc5::lcid::kEndToEnd) return;
-        if (srap) {
-            auto h = srap::parse_header(out.pdu);
-            if (!h || h->dst_ue == srap::kUnknownUeId) return;
-            if (const auto old = l2_of_local[h->dst_ue]; old != 0 && old != out.dst)
-                local_of_l2.erase(old);  // the local UE ID was given to another UE
-            l2_of_local[h->dst_ue] = out.dst;
-            local_of_l2[out.dst] = h->dst_ue;
-            return;
-        }
-        if (out.pdu.size() < 2) return;
-        const auto id = static_cast<std::uint16_t>(out.pdu[0] << 8 | out.pdu[1]);
-        if (id == 0) return;
-        auto& ends = b_routes[id];
-        if (std::find(ends.begin(), ends.end(), out.dst) != ends.end()) return;
-        if (ends.size() == 2)
-            ends.erase(ends.begin());  // a new link reuses the ID: keep the newest
-        ends.push_back(out.dst);
+        auto h = srap::parse_header(out.pdu);
+        if (!h || h->dst_ue == srap::kUnknownUeId) return;
+        if (const auto old = l2_of_local[h->dst_ue]; old != 0 && old != out.dst)
+            local_of_l2.erase(old);  // the local UE ID was given to another UE
+        l2_of_local[h->dst_ue] = out.dst;
+        local_of_l2[out.dst] = h->dst_ue;
     }
 };
 
@@ -955,8 +927,8 @@ Status Endpoint::add_l3_route(const std::string& a, const std::string& b) {
     return {};
 }
 
-void Endpoint::observe_relayed(const pc5::Frame& out, bool srap) {
-    impl_->observe(out, srap);
+void Endpoint::observe_relayed(const pc5::Frame& out) {
+    impl_->observe(out);
 }
 
 Status Endpoint::send(const std::string& link_id, std::uint8_t bearer,

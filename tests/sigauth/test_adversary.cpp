@@ -63,8 +63,8 @@ TEST_P(Adversary, ForgedRejectsAfterEstablishmentChangeNothing) {
     EXPECT_EQ(w.target->links().size(), 1u);
     EXPECT_TRUE(w.failures(*w.source).empty());
     EXPECT_TRUE(w.failures(*w.target).empty());
-    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.source).empty());
-    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.target).empty());
+    EXPECT_TRUE(w.released(*w.source).empty());
+    EXPECT_TRUE(w.released(*w.target).empty());
     // Nothing was forwarded for them: an established route ignores unprotected rejects.
     for (const auto& f : w.radio.sent)
         EXPECT_FALSE(f.src == kRelayL2 && f.pdu.size() == 3 && f.pdu[0] == 0x03);
@@ -80,9 +80,9 @@ TEST_P(Adversary, ForgedRejectDuringEstablishmentDoesNotStopIt) {
     // The attacker hears the request and answers first, in the relay's name, with #6.
     bool forged = false;
     w.radio.on_air = [&](pc5::Frame& f) {
-        if (!forged && f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) {
+        if (!forged && f.src == kRelayL2 && f.dst == kTargetL2 && forwarded_srb0(f)) {
             forged = true;
-            w.source->receive(forged_reject(kRelayL2, kSourceL2, f.pdu.at(1)), w.radio.now);
+            w.source->receive(forged_reject(kRelayL2, kSourceL2, payload(f)[1]), w.radio.now);
         }
         return true;
     };
@@ -155,11 +155,11 @@ TEST_P(Adversary, AFloodOfRejectsAtAPendingRouteIsBounded) {
     bool flooded = false;
     std::uint64_t passed = 0;
     w.radio.on_air = [&](pc5::Frame& f) {
-        if (!flooded && f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) {
+        if (!flooded && f.src == kRelayL2 && f.dst == kTargetL2 && forwarded_srb0(f)) {
             flooded = true;
             const auto before = w.relay->counters().frames_sent;
             for (int i = 0; i < 100; ++i)
-                w.relay->receive(forged_reject(kSourceL2, kRelayL2, f.pdu.at(1)), w.radio.now);
+                w.relay->receive(forged_reject(kSourceL2, kRelayL2, payload(f)[1]), w.radio.now);
             passed = w.relay->counters().frames_sent - before;
         }
         return true;
@@ -279,15 +279,16 @@ TEST(Freshness, ASigningTimeIsRequiredAndSigned) {
         w.build();
         bool altered = false;
         w.radio.on_air = [&](pc5::Frame& f) {
-            if (altered || f.src != kRelayL2 || f.dst != kTargetL2 || f.lcid != pc5::lcid::kSrb0)
+            if (altered || f.src != kRelayL2 || f.dst != kTargetL2 || !forwarded_srb0(f))
                 return true;
             altered = true;
-            auto m = std::get<codec::DirectLinkEstablishmentRequest>(codec::decode(f.pdu).value());
+            auto m =
+                std::get<codec::DirectLinkEstablishmentRequest>(codec::decode(payload(f)).value());
             if (remove)
                 m.authentication_info->signing_time.reset();
             else
                 m.authentication_info->signing_time = *m.authentication_info->signing_time + 1000;
-            f.pdu = codec::encode(m).value();
+            set_payload(f, codec::encode(m).value());
             return true;
         };
         w.connect();
@@ -315,12 +316,16 @@ TEST_P(Adversary, NoSingleBitFlipOfTheAcceptEndsTheAttempt) {
             std::size_t bit = 0;
             w.radio.on_air = [&](pc5::Frame& f) {
                 const pc5::L2Id from = at_relay ? kTargetL2 : kRelayL2;
-                if (flipped || f.src != from || f.lcid != pc5::lcid::kSrb0 || f.pdu.empty() ||
-                    f.pdu[0] != static_cast<std::uint8_t>(MT::establishment_accept))
+                const auto m = payload(f);
+                if (flipped || f.src != from ||
+                    (f.lcid != pc5::lcid::kSrb0 && !forwarded_srb0(f)) || m.empty() ||
+                    m[0] != static_cast<std::uint8_t>(MT::establishment_accept))
                     return true;
                 flipped = true;
-                // Octet 0 is the message type: flipping it makes another message, tested apart.
-                bit = 8 + static_cast<std::size_t>(n) * (f.pdu.size() * 8 - 8) / 48;
+                // The message's octet 0 is its type: flipping it makes another message, tested
+                // apart (and the SRAP header in front of it, too).
+                const std::size_t at = payload_offset(f) * 8;
+                bit = at + 8 + static_cast<std::size_t>(n) * (m.size() * 8 - 8) / 48;
                 f.pdu[bit / 8] ^= static_cast<std::uint8_t>(0x80 >> (bit % 8));
                 return true;
             };
@@ -353,7 +358,7 @@ TEST(KeyConfirmation, TheTargetIsEstablishedOnlyOnceTheSourceProvesKd) {
     w.build();
     // Every protected frame from the source is lost: its key confirmation never arrives.
     w.radio.on_air = [](pc5::Frame& f) {
-        return !(f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kEndToEnd);
+        return !(f.src == kRelayL2 && f.dst == kTargetL2 && protected_pc5s(f));
     };
     w.source->connect(w.request(), w.radio.now);
     w.radio.run(5s);
@@ -373,7 +378,7 @@ TEST(KeyConfirmation, TheTargetIsEstablishedOnlyOnceTheSourceProvesKd) {
     EXPECT_NE(tf[0].reason.find("key confirmation"), std::string::npos) << tf[0].reason;
     EXPECT_NE(tf[0].reason.find("unprotected reject"), std::string::npos) << tf[0].reason;
     EXPECT_TRUE(w.established(*w.target).empty());
-    auto sr = w.radio.events_of<pc5::LinkReleased>(*w.source);
+    auto sr = w.released(*w.source);
     ASSERT_EQ(sr.size(), 1u);
     EXPECT_EQ(sr[0].cause, Cause::direct_connection_not_available);
     EXPECT_TRUE(w.source->links().empty());
@@ -384,7 +389,7 @@ TEST(KeyConfirmation, ALostConfirmationIsRetransmitted) {
     w.build();
     int lost = 0;
     w.radio.on_air = [&](pc5::Frame& f) {
-        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kEndToEnd && lost < 2)
+        if (f.src == kRelayL2 && f.dst == kTargetL2 && protected_pc5s(f) && lost < 2)
             return ++lost, false;
         return true;
     };
@@ -425,14 +430,14 @@ TEST_P(Life, KeepaliveOnATimerFindsALostPeer) {
     // Alive: a minute of keep-alives, answered, nothing released.
     w.radio.run(60s);
     EXPECT_GE(w.source->counters().sent_messages.at(MT::keepalive_request), 5u);
-    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.source).empty());
-    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.target).empty());
+    EXPECT_TRUE(w.released(*w.source).empty());
+    EXPECT_TRUE(w.released(*w.target).empty());
     // The relay goes: both ends notice within interval + t_keepalive x (1 + retransmissions).
     w.radio.on_air = [](pc5::Frame& f) { return f.src != kRelayL2; };
     const auto lost_at = w.radio.now;
     w.radio.run(60s);
     for (Engine* e : {w.source.get(), w.target.get()}) {
-        auto r = w.radio.events_of<pc5::LinkReleased>(*e);
+        auto r = w.released(*e);
         ASSERT_EQ(r.size(), 1u);
         EXPECT_EQ(r[0].id, id);
         EXPECT_EQ(r[0].cause, Cause::direct_connection_not_available);
@@ -452,7 +457,7 @@ TEST_P(Life, OneLinkIsReleasedTheOtherStays) {
     ASSERT_EQ(s.size(), 2u);
     ASSERT_TRUE(w.source->release(s[0].link.id, w.radio.now));
     w.radio.run(10s);
-    auto tr = w.radio.events_of<pc5::LinkReleased>(*w.target);
+    auto tr = w.released(*w.target);
     ASSERT_EQ(tr.size(), 1u);
     EXPECT_EQ(tr[0].id, s[0].link.id);
     EXPECT_TRUE(tr[0].by_peer);

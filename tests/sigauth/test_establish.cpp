@@ -75,13 +75,23 @@ TEST_P(Establish, BothEndsAgreeThroughTheRelay) {
                   w.log_source.latest("NONCE_1", ls.id).substr(0, 8));
     }
 
-    // The relay: no link, no key, no key agreement, nothing in its key log.
+    // The relay: no end-to-end link and no key from KD; its two hops only (docs/solution-b.md
+    // "The hops"), each from one key agreement, in its key log and its events.
     EXPECT_TRUE(w.relay->links().empty());
-    EXPECT_TRUE(w.log_relay.records().empty());
-    EXPECT_EQ(w.relay->counters().crypto.key_agreement, 0u);
+    EXPECT_FALSE(w.relay->data_keys(ls.id));
+    expect_relay_holds_no_end_to_end_key(w.log_relay, ls.id);
+    EXPECT_EQ(w.relay->counters().crypto.key_agreement, 2u);
     // Request and accept; hardened adds the key confirmation (KEEPALIVE REQUEST and RESPONSE).
     EXPECT_EQ(w.relay->counters().frames_forwarded, hardened ? 4u : 2u);
-    EXPECT_TRUE(w.radio.events(*w.relay).empty());
+    const auto hops = w.all_established(*w.relay);
+    ASSERT_EQ(hops.size(), 2u);
+    for (const auto& h : hops) {
+        EXPECT_EQ(h.link.kind, pc5::LinkKind::hop);
+        EXPECT_EQ(w.log_relay.latest("NRPEK", h.link.id).size(), 32u);
+        const auto k = w.relay->data_keys(h.link.id);
+        ASSERT_TRUE(k);
+        EXPECT_TRUE(k->l3_routes.empty());  // layer 2: data go beside the hops, by SRAP
+    }
 }
 
 TEST_P(Establish, LiteralKdIsTheStaticEcdhHardenedIsNot) {
@@ -106,17 +116,19 @@ TEST_P(Establish, CryptoOperationCounts) {
     total += w.relay->counters().crypto;
     total += w.target->counters().crypto;
     // The issue: literal = 4 signatures, 6 verifications, 2 ECDH. Hardened adds 6 certificate
-    // verifications, 2 ephemeral key pairs and 2 more ECDH (docs/solution-b.md).
+    // verifications, 2 ephemeral key pairs and 2 more ECDH (docs/solution-b.md). The two hops
+    // add 4 X25519 (one at each end, two at the relay) and the relay's ephemeral key pair;
+    // literal mode makes ephemeral key pairs at both ends for them, hardened reuses KD's.
     EXPECT_EQ(total.sign, 4u);
     EXPECT_EQ(total.verify, 6u);
     if (GetParam() == Mode::literal) {
-        EXPECT_EQ(total.key_agreement, 2u);
+        EXPECT_EQ(total.key_agreement, 2u + 4u);
         EXPECT_EQ(total.cert_verify, 0u);
-        EXPECT_EQ(total.keygen, 0u);
+        EXPECT_EQ(total.keygen, 3u);
     } else {
-        EXPECT_EQ(total.key_agreement, 4u);
+        EXPECT_EQ(total.key_agreement, 4u + 4u);
         EXPECT_EQ(total.cert_verify, 6u);
-        EXPECT_EQ(total.keygen, 2u);
+        EXPECT_EQ(total.keygen, 3u);
     }
 }
 
@@ -141,16 +153,16 @@ TEST_P(Establish, ProtectedSignallingRoundTripsEndToEndThroughTheRelay) {
     // payload is not the plain encoding, and it could not open them (it has no key).
     bool saw_e2e = false;
     for (const auto& f : w.radio.sent) {
-        if (f.lcid != pc5::lcid::kEndToEnd) continue;
+        if (!protected_pc5s(f)) continue;
         saw_e2e = true;
-        EXPECT_FALSE(codec::decode(std::span(f.pdu).subspan(pdcp::kHeaderSize)).ok());
+        EXPECT_FALSE(codec::decode(payload(f).subspan(pdcp::kHeaderSize)).ok());
     }
     EXPECT_TRUE(saw_e2e);
 
     // Release from the target: the source hears it end to end and answers.
     w.target->release_all(w.radio.now);
     w.radio.run();
-    auto rel = w.radio.events_of<pc5::LinkReleased>(*w.source);
+    auto rel = w.released(*w.source);
     ASSERT_EQ(rel.size(), 1u);
     EXPECT_TRUE(rel[0].by_peer);
     EXPECT_EQ(rel[0].id, id);
@@ -158,7 +170,7 @@ TEST_P(Establish, ProtectedSignallingRoundTripsEndToEndThroughTheRelay) {
     EXPECT_TRUE(w.target->links().empty());
     EXPECT_EQ(w.target->counters().received_messages.at(MT::release_accept), 1u);
     EXPECT_FALSE(w.source->send_keepalive(id, w.radio.now));
-    EXPECT_TRUE(w.log_relay.records().empty());
+    expect_relay_holds_no_end_to_end_key(w.log_relay, id);
 }
 
 TEST_P(Establish, TamperedProtectedPduIsDroppedNotDelivered) {
@@ -168,7 +180,7 @@ TEST_P(Establish, TamperedProtectedPduIsDroppedNotDelivered) {
     auto s = w.established(*w.source);
     ASSERT_EQ(s.size(), 1u);
     w.radio.on_air = [](pc5::Frame& f) {
-        if (f.lcid == pc5::lcid::kEndToEnd && f.src == kRelayL2) f.pdu[6] ^= 0x01;
+        if (protected_pc5s(f) && f.src == kRelayL2) f.pdu[srap::kHeaderSize + 6] ^= 0x01;
         return true;
     };
     ASSERT_TRUE(w.source->send_keepalive(s[0].link.id, w.radio.now));

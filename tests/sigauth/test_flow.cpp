@@ -103,7 +103,7 @@ TEST(FlowTable, TheSourceWhileItsConfirmationIsUnansweredAnswersAndIsReleased) {
     drop_target_protected = false;
     ASSERT_TRUE(w.target->release(id, w.radio.now));
     w.radio.run(100ms);
-    auto r = w.radio.events_of<pc5::LinkReleased>(*w.source);
+    auto r = w.released(*w.source);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_TRUE(r[0].by_peer);
     EXPECT_TRUE(w.source->links().empty());
@@ -119,7 +119,7 @@ TEST(FlowTable, TheSourceReleasesWhileConfirming) {
     const auto id = w.established(*w.source)[0].link.id;
     ASSERT_TRUE(w.source->release(id, w.radio.now));
     w.radio.run(1s);
-    auto r = w.radio.events_of<pc5::LinkReleased>(*w.target);
+    auto r = w.released(*w.target);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_TRUE(r[0].by_peer);
     // The RELEASE ACCEPT is lost too: the source wipes its link on T5080 anyway.
@@ -140,7 +140,7 @@ TEST(FlowTable, TheTargetReleasesAnUnconfirmedLink) {
     ASSERT_TRUE(w.established(*w.target).empty());
     w.target->release_all(w.radio.now);
     w.radio.run(1s);
-    auto r = w.radio.events_of<pc5::LinkReleased>(*w.source);
+    auto r = w.released(*w.source);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_TRUE(r[0].by_peer);
     EXPECT_TRUE(w.source->links().empty());
@@ -172,7 +172,7 @@ TEST(FlowTable, ALinkStateMessageOnTheWrongChannelIsRefused) {
     // An unprotected RELEASE REQUEST on SL-SRB0 has no row: it changes nothing.
     w.radio.inject(pc5::Frame{kRelayL2, kSourceL2, pc5::lcid::kSrb0, codec::encode(rr).value()});
     EXPECT_EQ(w.source->links().size(), 1u);
-    EXPECT_TRUE(w.radio.events_of<pc5::LinkReleased>(*w.source).empty());
+    EXPECT_TRUE(w.released(*w.source).empty());
 }
 
 }  // namespace

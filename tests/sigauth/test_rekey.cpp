@@ -21,7 +21,8 @@ class Rekey : public ::testing::TestWithParam<Mode> {};
 
 // A frame `from` really sends on link `id` under its current keys (the test holds them), through
 // the relay to `to`, COUNT well ahead of what it used.
-pc5::Frame as_peer(Engine& from, const std::string& id, pc5::L2Id to, codec::Message m) {
+pc5::Frame as_peer(const std::vector<pc5::Frame>& sent, Engine& from, const std::string& id,
+                   pc5::L2Id to, codec::Message m) {
     auto k = from.data_keys(id).value();
     auto ctx = pdcp::SecurityContext::create(k.knrp_sess_id, k.ciphering, k.integrity, &k.nrpek,
                                              &k.nrpik, k.initiator)
@@ -29,8 +30,7 @@ pc5::Frame as_peer(Engine& from, const std::string& id, pc5::L2Id to, codec::Mes
     const std::uint8_t filler[] = {0};
     for (int i = 0; i < 40; ++i)
         (void)ctx.protect(2, filler);
-    return pc5::Frame{kRelayL2, to, pc5::lcid::kEndToEnd,
-                      ctx.protect(2, codec::encode(m).value()).value()};
+    return relayed(sent, to, ctx.protect(2, codec::encode(m).value()).value());
 }
 
 void expect_link_works(World& w, const std::string& id) {
@@ -74,11 +74,12 @@ TEST_P(Rekey, EitherEndGetsNewKeysAtBothEndsAndTheRelayHoldsNone) {
         EXPECT_NE(to_hex(after.nrpik.reveal()), to_hex(before.nrpik.reveal()));
         expect_link_works(w, id);
     }
-    // The key log of each end has every generation; the relay's has nothing.
+    // The key log of each end has every generation; the relay's has its hops' keys only, and it
+    // made no key agreement beyond its two hops'.
     EXPECT_EQ(w.log_source.latest("KNRP_SESS_ID", id), w.log_target.latest("KNRP_SESS_ID", id));
     EXPECT_EQ(w.log_source.latest("NRPEK", id), w.log_target.latest("NRPEK", id));
-    EXPECT_TRUE(w.log_relay.records().empty());
-    EXPECT_EQ(w.relay->counters().crypto.key_agreement, 0u);
+    expect_relay_holds_no_end_to_end_key(w.log_relay, id);
+    EXPECT_EQ(w.relay->counters().crypto.key_agreement, 2u);
     // KD-sess' = KDF(KD, FC 0xB2, Nonce_1', Nonce_2' [, Z_eph']): without the fresh ECDH (literal)
     // it is recomputed from the key log; hardened has a fresh ephemeral secret in it.
     auto hex = [&](std::string_view label) {
@@ -188,14 +189,16 @@ TEST_P(Rekey, KeepaliveAndReleaseDuringReKeying) {
                 if (at_requester) return f.src != kTargetL2;
                 return f.src != kSourceL2 || ++from_source == 1;
             };
-            const pc5::Frame ka_from_peer =
-                at_requester
-                    ? as_peer(*w.target, id, kSourceL2, codec::DirectLinkKeepaliveRequest{})
-                    : as_peer(*w.source, id, kTargetL2, codec::DirectLinkKeepaliveRequest{});
+            const pc5::Frame ka_from_peer = at_requester
+                                                ? as_peer(w.radio.sent, *w.target, id, kSourceL2,
+                                                          codec::DirectLinkKeepaliveRequest{})
+                                                : as_peer(w.radio.sent, *w.source, id, kTargetL2,
+                                                          codec::DirectLinkKeepaliveRequest{});
             codec::DirectLinkReleaseRequest rr;
             rr.cause = Cause::direct_communication_no_longer_needed;
-            const pc5::Frame rel_from_peer = at_requester ? as_peer(*w.target, id, kSourceL2, rr)
-                                                          : as_peer(*w.source, id, kTargetL2, rr);
+            const pc5::Frame rel_from_peer =
+                at_requester ? as_peer(w.radio.sent, *w.target, id, kSourceL2, rr)
+                             : as_peer(w.radio.sent, *w.source, id, kTargetL2, rr);
             ASSERT_TRUE(w.source->rekey(id, w.radio.now));
             w.radio.run(100ms);
             Engine& e = at_requester ? *w.source : *w.target;
@@ -211,14 +214,14 @@ TEST_P(Rekey, KeepaliveAndReleaseDuringReKeying) {
                           answers + 1);
             } else if (what == 1) {
                 w.radio.inject(rel_from_peer);
-                auto r = w.radio.events_of<pc5::LinkReleased>(e);
+                auto r = w.released(e);
                 ASSERT_EQ(r.size(), 1u);
                 EXPECT_TRUE(r[0].by_peer);
                 EXPECT_TRUE(e.links().empty());
             } else {
                 ASSERT_TRUE(e.release(id, w.radio.now));
                 w.radio.run(1s);
-                auto r = w.radio.events_of<pc5::LinkReleased>(e);
+                auto r = w.released(e);
                 ASSERT_EQ(r.size(), 1u);
                 EXPECT_FALSE(r[0].by_peer);
                 EXPECT_TRUE(e.links().empty());
@@ -240,7 +243,7 @@ TEST_P(Rekey, ReplayedOrAlteredReKeyingMessagesChangeNothing) {
     // The recorded request, replayed at the target.
     pc5::Frame recorded;
     for (const auto& f : w.radio.sent)
-        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kEndToEnd) {
+        if (f.src == kRelayL2 && f.dst == kTargetL2 && protected_pc5s(f)) {
             recorded = f;
             break;
         }
@@ -273,7 +276,7 @@ TEST_P(Rekey, ReplayedOrAlteredReKeyingMessagesChangeNothing) {
     junk[1] = pending.knrp_sess_id.lsb();
     for (int msb = 0; msb < 256; ++msb) {
         junk[0] = static_cast<std::uint8_t>(msb);
-        w.source->receive(pc5::Frame{kRelayL2, kSourceL2, pc5::lcid::kEndToEnd, junk}, w.radio.now);
+        w.source->receive(relayed(w.radio.sent, kSourceL2, junk), w.radio.now);
     }
     EXPECT_EQ(w.radio.events_of<pc5::LinkRekeyed>(*w.source).size(), 2u);
     w.radio.run(1s);
@@ -290,7 +293,7 @@ TEST_P(Rekey, ARefusedRequestWhileWaitingLeavesOurOwnReKeying) {
     codec::DirectLinkRekeyingRequest bad;
     bad.ue_security_capabilities = {0xf0, 0x70};
     bad.msb_knrp_sess_id = cur.msb();
-    const auto frame = as_peer(*w.source, id, kTargetL2, bad);
+    const auto frame = as_peer(w.radio.sent, *w.source, id, kTargetL2, bad);
     ASSERT_TRUE(w.target->rekey(id, w.radio.now));
     w.target->receive(frame, w.radio.now);
     EXPECT_LE(w.target->next_timeout(), w.radio.now + 8s);

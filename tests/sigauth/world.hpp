@@ -5,12 +5,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "driver.hpp"
 #include "pc5sec/kdf.hpp"
 #include "pc5sec/provisioning.hpp"
+#include "pc5sec/srap.hpp"
 
 namespace pc5sec::sigauth::test {
 
@@ -117,13 +119,88 @@ class World {
         radio.run();
     }
 
+    // The end-to-end links (what the application asked for); all_established adds the hops to
+    // the relay that each of them comes with (docs/solution-b.md "The hops").
     std::vector<pc5::LinkEstablished> established(const Engine& e) {
+        auto all = all_established(e);
+        std::erase_if(all, [](const auto& x) { return x.link.kind == pc5::LinkKind::hop; });
+        return all;
+    }
+    std::vector<pc5::LinkEstablished> all_established(const Engine& e) {
         return radio.events_of<pc5::LinkEstablished>(e);
+    }
+    // Releases of end-to-end links (a hop goes with its link).
+    std::vector<pc5::LinkReleased> released(const Engine& e) {
+        std::set<std::string> hops;
+        for (const auto& x : all_established(e))
+            if (x.link.kind == pc5::LinkKind::hop) hops.insert(x.link.id);
+        auto all = radio.events_of<pc5::LinkReleased>(e);
+        std::erase_if(all, [&](const auto& x) { return hops.count(x.id) > 0; });
+        return all;
     }
     std::vector<pc5::LinkFailed> failures(const Engine& e) {
         return radio.events_of<pc5::LinkFailed>(e);
     }
 };
+
+// The relay's adaptation layer (TS 38.351 SRAP on LCID 55, include/pc5sec/srap.hpp): what the
+// relay forwards to an end UE, an SL-SRB0 message of the other end (bearer 0) or its protected
+// PC5-S (bearer 2); and what an end UE sends to the other end through the relay (bearer 2).
+inline bool on_srap(const pc5::Frame& f, std::uint8_t bearer) {
+    return f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() >= srap::kHeaderSize &&
+           (f.pdu[0] & 0x1F) == bearer;
+}
+inline bool forwarded_srb0(const pc5::Frame& f) {
+    return on_srap(f, pc5::lcid::kSrb0);
+}
+inline bool protected_pc5s(const pc5::Frame& f) {
+    return on_srap(f, pc5::lcid::kSrb2);
+}
+// The SRAP header the relay writes on what it forwards to `to` (the local UE IDs it gave both
+// ends), for frames made up as if the relay forwarded them; `bearer` 2 is protected PC5-S.
+inline srap::Header relayed_header(const std::vector<pc5::Frame>& sent, pc5::L2Id to,
+                                   std::uint8_t bearer = pc5::lcid::kSrb2) {
+    for (const auto& f : sent)
+        if (f.src == kRelayL2 && f.dst == to && forwarded_srb0(f)) {
+            auto h = srap::parse_header(f.pdu).value();
+            h.bearer = bearer;
+            return h;
+        }
+    ADD_FAILURE() << "the relay forwarded nothing to this UE";
+    return {};
+}
+inline pc5::Frame relayed(const std::vector<pc5::Frame>& sent, pc5::L2Id to,
+                          std::span<const std::uint8_t> pdu) {
+    pc5::Frame f{kRelayL2, to, pc5::lcid::kEndToEnd, {}};
+    (void)srap::append_header(relayed_header(sent, to), f.pdu);
+    f.pdu.insert(f.pdu.end(), pdu.begin(), pdu.end());
+    return f;
+}
+
+// The message (or PDCP PDU) a frame carries, behind its SRAP header on LCID 55.
+inline std::span<const std::uint8_t> payload(const pc5::Frame& f) {
+    const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
+    return std::span(f.pdu).subspan(std::min(at, f.pdu.size()));
+}
+inline std::size_t payload_offset(const pc5::Frame& f) {
+    return f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
+}
+inline void set_payload(pc5::Frame& f, const std::vector<std::uint8_t>& bytes) {
+    f.pdu.resize(payload_offset(f));
+    f.pdu.insert(f.pdu.end(), bytes.begin(), bytes.end());
+}
+
+// The relay holds no end-to-end key (seed 001): its key log has its hops' keys only, none
+// under the end-to-end link's id, no KD and no KD-sess.
+inline void expect_relay_holds_no_end_to_end_key(const pc5::KeyLogCollector& relay_log,
+                                                 const std::string& e2e_id) {
+    for (const auto& rec : relay_log.records()) {
+        EXPECT_NE(rec.link_id, e2e_id) << rec.label;
+        EXPECT_NE(rec.label, "KD");
+        EXPECT_NE(rec.label, "KD_SESS");
+        EXPECT_NE(rec.link_id.find(kRelay), std::string::npos) << rec.link_id;  // a hop's id
+    }
+}
 
 // How many messages of `type` a counter map holds (Counters::sent_messages, received_messages).
 inline std::size_t count_of(const std::map<codec::MessageType, std::uint64_t>& m,
@@ -135,7 +212,7 @@ inline std::size_t count_of(const std::map<codec::MessageType, std::uint64_t>& m
 // The request as the relay forwarded it to the target (an attacker's recording of it).
 inline pc5::Frame forwarded_request(World& w) {
     for (const auto& f : w.radio.sent)
-        if (f.src == kRelayL2 && f.dst == kTargetL2 && f.lcid == pc5::lcid::kSrb0) return f;
+        if (f.src == kRelayL2 && f.dst == kTargetL2 && forwarded_srb0(f)) return f;
     ADD_FAILURE() << "no forwarded request";
     return {};
 }

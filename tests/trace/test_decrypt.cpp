@@ -349,8 +349,12 @@ TEST(Decipher, ProtectedPc5sOnTheAir) {
     const auto p = *alice.protect(2, msg);
     e2e.pdu.insert(e2e.pdu.end(), p.begin(), p.end());
     c.put(e2e);
-    // Solution B: LCID 55 without SRAP, BEARER 2.
-    c.put(pc5::Frame{kAlice, kRelay, pc5::lcid::kEndToEnd, *alice.protect(2, msg)});
+    // Solution B: the same (SRAP SL-SRB2, BEARER 2), the relay's local UE IDs written in.
+    pc5::Frame b{kRelay, kBob, pc5::lcid::kEndToEnd, {}};
+    ASSERT_TRUE(srap::append_header({2, 1, 2}, b.pdu));
+    const auto pb = *alice.protect(2, msg);
+    b.pdu.insert(b.pdu.end(), pb.begin(), pb.end());
+    c.put(b);
     const auto d = c.decipher();
     ASSERT_EQ(d.size(), 4u);
     for (const auto& x : d) {
@@ -367,7 +371,8 @@ TEST(Decipher, ProtectedPc5sOnTheAir) {
     EXPECT_EQ(d[1].openings[0].count, 0u);
     EXPECT_TRUE(d[2].srap);
     EXPECT_EQ(d[2].openings[0].count, 1u);
-    EXPECT_TRUE(d[3].without_srap);
+    ASSERT_TRUE(d[3].srap);
+    EXPECT_EQ(d[3].srap->src_ue, 1);
     EXPECT_EQ(d[3].openings[0].count, 2u);
 }
 

@@ -189,12 +189,19 @@ TEST(SolutionB, EndToEndKeysThroughTheRelay) {
     ASSERT_TRUE(alice.b->send_keepalive(id, w.now));
     w.run();
     exchange(w, 10, 4);
-    EXPECT_EQ(relay.up->counters().forwarded_b, 20u);
-    EXPECT_TRUE(relay.keylog.records().empty());  // the relay never holds KD
+    // Through the relay's adaptation layer (SRAP on LCID 55), as solution A's layer-2 path.
+    EXPECT_EQ(relay.up->counters().forwarded_l2, 20u);
+    for (const auto& r : relay.keylog.records())  // the relay holds its hops' keys only
+        EXPECT_NE(r.link_id, id) << r.label;
     int opened = 0;
     for (const auto& f : w.captured)
-        if (f.lcid == 4 && f.src == kRelay && f.dst == kBob) {
-            auto plain = open_with_keylog(alice.keylog, id, 4, 0, f.pdu);
+        if (f.lcid == pc5::lcid::kEndToEnd && f.src == kRelay && f.dst == kBob &&
+            userplane::carries_data(f)) {
+            auto h = srap::parse_header(f.pdu);
+            ASSERT_TRUE(h);
+            EXPECT_EQ(h->bearer, 4);
+            auto plain = open_with_keylog(alice.keylog, id, 4, 0,
+                                          std::span(f.pdu).subspan(srap::kHeaderSize));
             ASSERT_TRUE(plain);
             ++opened;
         }
@@ -218,9 +225,9 @@ TEST_P(Hostile, TamperedReplayedWrongKeyOutOfWindowAreDropped) {
     // The last data frame delivered to bob, as captured.
     pc5::Frame genuine;
     for (const auto& f : w.captured)
-        if (f.dst == kBob && userplane::carries_data(f, kind != 3)) genuine = f;
+        if (f.dst == kBob && userplane::carries_data(f)) genuine = f;
     ASSERT_FALSE(genuine.pdu.empty());
-    const std::size_t off = kind == 2 ? srap::kHeaderSize : 0;
+    const std::size_t off = kind >= 2 ? srap::kHeaderSize : 0;
     auto& bob = w.ue(kBob);
     const auto delivered = bob.received.size();
     const auto drops = bob.up->counters();
@@ -241,7 +248,7 @@ TEST_P(Hostile, TamperedReplayedWrongKeyOutOfWindowAreDropped) {
     // Out of window: hold one genuine frame, let 1100 newer ones through, then release it.
     pc5::Frame held;
     w.attacker = [&](pc5::Frame& f) {
-        if (held.pdu.empty() && f.dst == kBob && userplane::carries_data(f, kind != 3)) {
+        if (held.pdu.empty() && f.dst == kBob && userplane::carries_data(f)) {
             held = f;
             return false;
         }

@@ -193,7 +193,7 @@ class World {
         auto it = ues_.find(f.dst);
         if (it == ues_.end()) return;
         Ue& u = *it->second;
-        if (userplane::carries_data(f, solution_ == Solution::a))
+        if (userplane::carries_data(f))
             u.up->receive(f, now);
         else
             u.engine->receive(f, now);
@@ -210,7 +210,7 @@ class World {
         for (auto& [l2, up] : ues_) {
             Ue& u = *up;
             while (auto f = u.engine->poll_transmit()) {
-                if (u.relay) u.up->observe_relayed(*f, solution_ == Solution::a);
+                if (u.relay) u.up->observe_relayed(*f);
                 air.push_back(std::move(*f));
             }
             while (auto f = u.up->poll_transmit())
