@@ -55,7 +55,7 @@ struct Credentials {
 // Three engines and a virtual clock; establish() runs one link up and releases it again.
 struct Establishments {
     Mode mode;
-    pc5::Path path;  // l2, or l3: the hops' keys too (docs/solution-b.md "The layer-3 path")
+    pc5::Path path;  // l2 (data by SRAP) or l3 (data inside the hops); the hops on both
     std::shared_ptr<Credentials> c;
     std::unique_ptr<sigauth::Engine> source, relay, target;
     pc5::Time now{};
@@ -137,23 +137,18 @@ struct Floor {
         signature = sign(c->ues[0].key, message).value();
     }
 
-    // `l3`: plus the layer-3 path's hops: the source's and the target's ephemeral key pairs
-    // (literal only: hardened has them already), the relay's key from its seed, and 4 X25519
-    // agreements (each end one, the relay two).
-    void run(Mode mode, bool l3 = false) {
-        if (l3) {
-            const int pairs = mode == Mode::literal ? 3 : 1;
-            std::optional<PrivateKey> first;
-            for (int i = 0; i < pairs; ++i) {
-                auto e = PrivateKey::generate(sigauth::kEphemeralKeyType);
-                must(e.ok());
-                if (!first) first.emplace(std::move(*e));
-            }
-            auto other = PrivateKey::generate(sigauth::kEphemeralKeyType);
-            must(other.ok());
-            for (int i = 0; i < 4; ++i)
-                must(key_agreement(*first, other->public_key()).ok());
+    // With the hops of both paths (docs/solution-b.md "The hops"): the source's and the
+    // target's ephemeral key pairs (literal only: hardened has them already), the relay's key
+    // from its seed, and 4 X25519 agreements (each end one, the relay two).
+    void run(Mode mode) {
+        std::vector<PrivateKey> hop_keys;
+        for (int i = 0; i < (mode == Mode::literal ? 3 : 1); ++i) {
+            auto e = PrivateKey::generate(sigauth::kEphemeralKeyType);
+            must(e.ok());
+            hop_keys.push_back(std::move(*e));
         }
+        for (int i = 0; i < 4; ++i)
+            must(key_agreement(hop_keys.front(), hop_keys.back().public_key()).ok());
         const auto& a = c->ues[0].key;
         const auto& t = c->ues[2].key;
         for (int i = 0; i < 4; ++i)
@@ -224,39 +219,26 @@ std::vector<Workload> sigauth_workloads() {
                                },
                                1.0, "", "", false,
                                mode == Mode::literal
-                                   ? "crypto floor: 4 sign + 6 verify + 2 ECDH P-256"
+                                   ? "crypto floor: 4 sign + 6 verify + 2 ECDH P-256; the hops: "
+                                     "3 X25519 keygen + 4 X25519"
                                    : "crypto floor: 4 sign + 6 verify + 6 cert verify + 2 ECDH "
-                                     "P-256 + 2 X25519 keygen + 2 X25519"});
-        out.push_back(Workload{"establish-b-" + m, "est/s",
-                               [est]() {
-                                   est->establish();
-                                   return 1.0;
-                               },
-                               1.0, "floor-b-" + m, "<=1.3", true,
-                               "source->relay->target->relay->source, keys derived, link "
-                               "released; ratio = CPU per establishment / crypto floor"});
-        // The layer-3 path: its crypto floor is the layer-2 path's plus the hops' ephemeral keys
-        // (literal: 3 X25519 key pairs; hardened: 1 more) and 4 X25519 agreements.
-        auto l3 = std::make_shared<Establishments>(mode, creds, pc5::Path::l3);
-        out.push_back(Workload{"floor-b-" + m + "-l3", "est/s",
-                               [floor, mode]() {
-                                   floor->run(mode, true);
-                                   return 1.0;
-                               },
-                               1.0, "", "", false,
-                               mode == Mode::literal
-                                   ? "crypto floor of layer 3: floor-b-literal + 3 X25519 keygen "
-                                     "+ 4 X25519"
-                                   : "crypto floor of layer 3: floor-b-hardened + 1 X25519 keygen "
-                                     "+ 4 X25519"});
-        out.push_back(Workload{"establish-b-" + m + "-l3", "est/s",
-                               [l3]() {
-                                   l3->establish();
-                                   return 1.0;
-                               },
-                               1.0, "floor-b-" + m + "-l3", "<=1.3", true,
-                               "the same through a layer-3 relay (two hop links as well); ratio "
-                               "= CPU per establishment / its crypto floor"});
+                                     "P-256 + 2 X25519 keygen + 2 X25519; the hops: 1 X25519 "
+                                     "keygen + 4 X25519"});
+        // Both paths have the same crypto (the hops' keys on both): one floor for the two.
+        for (const auto path : {pc5::Path::l2, pc5::Path::l3}) {
+            const bool l3 = path == pc5::Path::l3;
+            auto est = std::make_shared<Establishments>(mode, creds, path);
+            out.push_back(
+                Workload{"establish-b-" + m + (l3 ? "-l3" : ""), "est/s",
+                         [est]() {
+                             est->establish();
+                             return 1.0;
+                         },
+                         1.0, "floor-b-" + m, "<=1.3", true,
+                         std::string(l3 ? "through a layer-3 relay" : "through a layer-2 relay") +
+                             ": source->relay->target->relay->source, keys and hops derived, link "
+                             "released; ratio = CPU per establishment / crypto floor"});
+        }
     }
     for (auto& w : memory_rows("relay-flood-b", {500, 10000}, "<=1.25",
                                "heap a hardened relay holds after {} requests from fresh L2 IDs "

@@ -213,12 +213,12 @@ Next Engine::Impl::on_request(Route& r, const pc5::Frame& f,
     const auto digest = wire::request_digest(*body, info);
     const std::uint32_t tag = link_tag(cfg.mode, info.signature.bytes, m.nonce_1);
     const KnrpSessId key_id = key_id_of(tag);
-    // The relay routes protected PDUs by (L2 ID, LSB of the KNRP-sess ID; re-keying changes the
-    // MSB): refuse a clash (#9).
+    // The relay routes protected PDUs by their SRAP header, and between the same two UEs by the
+    // LSB of the KNRP-sess ID (re-keying changes the MSB): refuse a clash there (#9).
     for (const auto& o : routes)
         if (!o.gone && o.key_id.lsb() == key_id.lsb() &&
-            (o.source_l2 == f.src || o.target_l2 == f.src || o.source_l2 == dir->second ||
-             o.target_l2 == dir->second))
+            ((o.source_l2 == f.src && o.target_l2 == dir->second) ||
+             (o.source_l2 == dir->second && o.target_l2 == f.src)))
             return reject(refuse(Cause::lsb_knrp_sess_id_conflict,
                                  "KNRP-sess ID already routed for this UE"));
 

@@ -182,11 +182,13 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
                              "no common integrity algorithm (solution B always protects "
                              "integrity)"));
     const KnrpSessId key_id = key_id_of(tag);
+    // Links through one relay are told apart by the peer's local UE ID, then the KNRP-sess ID.
     for (const auto& o : links)
-        if (!o.gone && o.relay_l2 == f.src && o.summary.knrp_sess_id.lsb() == key_id.lsb() &&
-            o.summary.id != id)
+        if (!o.gone && o.relay_l2 == f.src && o.remote_local_id == heard_srap->src_ue &&
+            o.summary.knrp_sess_id.lsb() == key_id.lsb() && o.summary.id != id)
             return reject(refuse(Cause::lsb_knrp_sess_id_conflict,
-                                 "KNRP-sess ID already in use through this relay"));
+                                 "KNRP-sess ID already in use with this source through this "
+                                 "relay"));
 
     if (!step0(now, why)) return reject(why);
     // Seed 001 step 5: the accept with the target's Authentication_Info.

@@ -74,6 +74,71 @@ TEST_P(Adversary, ForgedRejectsAfterEstablishmentChangeNothing) {
     expect_link_works(w, id);
 }
 
+// The relay's adaptation layer (SRAP on LCID 55) is not protected (TS 38.351; as on solution
+// A's layer-2 path): what a single forged frame in it can do. An end UE takes establishment
+// messages only as the relay forwards them (SRAP bearer 0, both local UE IDs named); the relay
+// takes only an end UE's protected PC5-S towards the other end of a route it carries, and
+// routes it by the header without reading it. Nothing changes a key or ends the link.
+TEST_P(Adversary, TheAdaptationLayerTakesOnlyWhatTheRelayForwards) {
+    World w(GetParam());
+    w.build();
+    w.connect();
+    ASSERT_EQ(w.established(*w.target).size(), 1u);
+    const auto id = w.established(*w.source)[0].link.id;
+    const auto keys_s = w.source->data_keys(id).value(), keys_t = w.target->data_keys(id).value();
+    const auto to_target = relayed_header(w.radio.sent, kTargetL2, pc5::lcid::kSrb0);
+    ASSERT_NE(to_target.src_ue, to_target.dst_ue);
+    const auto request = forwarded_request(w);
+    const auto msg = std::vector<std::uint8_t>(payload(request).begin(), payload(request).end());
+    const auto drops = [](const Engine& e, pc5::DropReason r) {
+        return e.counters().drops[static_cast<std::size_t>(r)];
+    };
+    auto srap_frame = [](pc5::L2Id from, pc5::L2Id to, srap::Header h,
+                         std::span<const std::uint8_t> pdu) {
+        pc5::Frame f{from, to, pc5::lcid::kEndToEnd, {}};
+        EXPECT_TRUE(srap::append_header(h, f.pdu));
+        f.pdu.insert(f.pdu.end(), pdu.begin(), pdu.end());
+        return f;
+    };
+    const auto forwarded = w.relay->counters().frames_forwarded;
+    const auto sent_by_relay = w.relay->counters().frames_sent;
+
+    // The forwarded request's message on LCID 0, as if the relay (or anyone) sent it there: the
+    // target does not take it (it names no local UE ID to answer).
+    auto unexpected = drops(*w.target, pc5::DropReason::unexpected);
+    w.radio.inject(pc5::Frame{kRelayL2, kTargetL2, pc5::lcid::kSrb0, msg});
+    EXPECT_EQ(drops(*w.target, pc5::DropReason::unexpected), unexpected + 1);
+    // ... nor with a local UE ID of 0 (TS 38.351: a relayed PDU names both).
+    auto malformed = drops(*w.target, pc5::DropReason::malformed);
+    w.radio.inject(srap_frame(kRelayL2, kTargetL2, {0, 0, to_target.dst_ue}, msg));
+    EXPECT_EQ(drops(*w.target, pc5::DropReason::malformed), malformed + 1);
+    // An end UE's SL-SRB0 through the adaptation layer, at the relay: not an end UE's to send.
+    unexpected = drops(*w.relay, pc5::DropReason::unexpected);
+    w.radio.inject(srap_frame(kSourceL2, kRelayL2, {0, 0, to_target.dst_ue}, msg));
+    EXPECT_EQ(drops(*w.relay, pc5::DropReason::unexpected), unexpected + 1);
+    // Protected PC5-S from a UE the relay routes nothing for, towards the target's local UE ID;
+    // and from the source towards a local UE ID no route of its has: not forwarded.
+    std::vector<std::uint8_t> pdcp(24, 0x42);
+    pdcp[2] = 0x00;  // a PDCP header as it should be (its reserved bits 0), then garbage
+    auto not_for_us = drops(*w.relay, pc5::DropReason::not_for_us);
+    w.radio.inject(srap_frame(0x0d0d0d, kRelayL2, {2, 0, to_target.dst_ue}, pdcp));
+    w.radio.inject(srap_frame(kSourceL2, kRelayL2, {2, 0, 77}, pdcp));
+    w.radio.inject(srap_frame(kTargetL2, kRelayL2, {2, 0, to_target.dst_ue}, pdcp));  // itself
+    EXPECT_EQ(drops(*w.relay, pc5::DropReason::not_for_us), not_for_us + 3);
+    EXPECT_EQ(w.relay->counters().frames_forwarded, forwarded);
+    EXPECT_EQ(w.relay->counters().frames_sent, sent_by_relay);
+    // Data bearers are the user plane's, never the engine's.
+    w.radio.inject(srap_frame(kSourceL2, kRelayL2, {4, 0, to_target.dst_ue}, pdcp));
+    EXPECT_EQ(w.relay->counters().frames_forwarded, forwarded);
+
+    EXPECT_EQ(w.established(*w.target).size(), 1u);
+    EXPECT_TRUE(w.failures(*w.source).empty());
+    EXPECT_TRUE(w.failures(*w.target).empty());
+    EXPECT_TRUE(same_keys(w.source->data_keys(id).value(), keys_s));
+    EXPECT_TRUE(same_keys(w.target->data_keys(id).value(), keys_t));
+    expect_link_works(w, id);
+}
+
 TEST_P(Adversary, ForgedRejectDuringEstablishmentDoesNotStopIt) {
     World w(GetParam());
     w.build();

@@ -340,9 +340,18 @@ TEST_P(Establish, GarbageFramesAreDroppedWithoutAnswerOrState) {
         {0x03, 0x09, 0x06},
     };
     for (const auto& pdu : bad) {
-        for (pc5::L2Id to : {kRelayL2, kTargetL2, kSourceL2})
+        for (pc5::L2Id to : {kRelayL2, kTargetL2, kSourceL2}) {
             for (std::uint8_t lcid : {pc5::lcid::kSrb0, pc5::lcid::kEndToEnd, std::uint8_t{9}})
                 w.radio.inject(pc5::Frame{kSourceL2, to, lcid, pdu});
+            // Behind a well-formed SRAP header (SL-SRB0, SL-SRB2, data), from the relay too.
+            for (std::uint8_t bearer : {0, 2, 4})
+                for (pc5::L2Id from : {kSourceL2, kRelayL2}) {
+                    pc5::Frame f{from, to, pc5::lcid::kEndToEnd, {}};
+                    ASSERT_TRUE(srap::append_header({bearer, 1, 2}, f.pdu));
+                    f.pdu.insert(f.pdu.end(), pdu.begin(), pdu.end());
+                    if (from != to) w.radio.inject(f);
+                }
+        }
     }
     for (const Engine* e : {w.source.get(), w.relay.get(), w.target.get()}) {
         EXPECT_TRUE(e->links().empty());

@@ -202,6 +202,12 @@ inline void expect_relay_holds_no_end_to_end_key(const pc5::KeyLogCollector& rel
     }
 }
 
+// The same keys (KNRP-sess ID, algorithms, NRPEK, NRPIK).
+inline bool same_keys(const pc5::DataKeys& x, const pc5::DataKeys& y) {
+    return x.knrp_sess_id == y.knrp_sess_id && x.ciphering == y.ciphering &&
+           x.integrity == y.integrity && x.nrpek == y.nrpek && x.nrpik == y.nrpik;
+}
+
 // How many messages of `type` a counter map holds (Counters::sent_messages, received_messages).
 inline std::size_t count_of(const std::map<codec::MessageType, std::uint64_t>& m,
                             codec::MessageType type) {

@@ -14,333 +14,228 @@
 -- "[provisional]" in the tree, raise an expert note, and are listed in pc5s.provisional.
 --
 -- The SCHEMA table below is generated from pc5sec's one code-point table and message field
--- lists;
-refresh it with `pc5sec decode-- wireshark -
-    schema` (a test checks that it is current)
-        .
+-- lists; refresh it with `pc5sec decode --wireshark-schema` (a test checks that it is current).
 
-    --BEGIN GENERATED SCHEMA(pc5sec decode-- wireshark - schema) local SCHEMA =
-    {
-        messages =
-            {
-                [0x01] =
-                    {name = "establishment_request",
-                     title = "PROSE DIRECT LINK ESTABLISHMENT REQUEST", status = "confirmed",
-                     ies =
-                         {
-                             {fmt = "lv", name = "source_user_info", type = "bytes", size = 0},
-                             {fmt = "lv", name = "prose_identifiers", type = "bytes", size = 0},
-                             {fmt = "lv", name = "ue_security_capabilities", type = "uesc",
-                              size = 2},
-                             {fmt = "v", name = "signalling_security_policy", type = "policy",
-                              size = 1},
-                             {fmt = "tlv", iei = 0x28, name = "target_user_info", type = "bytes",
-                              size = 0},
-                             {fmt = "tv", iei = 0x52, name = "knrp_id", type = "u32", size = 4},
-                             {fmt = "tv", iei = 0x53, name = "nonce_1", type = "bytes", size = 16},
-                             {fmt = "tv", iei = 0x54, name = "msb_knrp_sess_id",
-                              type = "u8", size = 1},
-                             {fmt = "tlve", iei = 0x74, name = "key_est_info",
-                              type = "key_est_info", size = 0},
-                             {fmt = "tlv", iei = 0x29, name = "u2u_relay_ue_user_info",
-                              type = "bytes", size = 0},
-                             {fmt = "tv", iei = 0x2a, name = "target_end_ue_l2_id", type = "u24",
-                              size = 3},
-                             {fmt = "t1", iei = 0xb0, name = "relay_indication",
-                              type = "relay_indication", size = 0},
-                             {fmt = "tv", iei = 0x2b, name = "relay_service_code", type = "u24",
-                              size = 3},
-                             {fmt = "tlv", iei = 0x2c, name = "multi_hop_path_info", type = "bytes",
-                              size = 0},
-                             {fmt = "tlve", iei = 0x75, name = "authentication_info",
-                              type = "authentication_info", size = 0},
-                             {fmt = "tlve", iei = 0x76, name = "relay_authentication_info",
-                              type = "authentication_info", size = 0},
-                         }},
-                [0x02] = {name = "establishment_accept",
-                          title = "PROSE DIRECT LINK ESTABLISHMENT ACCEPT", status = "confirmed",
-                          ies =
-                              {
-                                  {fmt = "lv", name = "source_user_info", type = "bytes", size = 0},
-                                  {fmt = "tlve", iei = 0x74, name = "key_est_info",
-                                   type = "key_est_info", size = 0},
-                                  {fmt = "t1", iei = 0xb0, name = "relay_indication",
-                                   type = "relay_indication", size = 0},
-                                  {fmt = "tlve", iei = 0x75, name = "authentication_info",
-                                   type = "authentication_info", size = 0},
-                                  {fmt = "tlve", iei = 0x76, name = "relay_authentication_info",
-                                   type = "authentication_info", size = 0},
-                              }},
-                [0x03] = {name = "establishment_reject",
-                          title = "PROSE DIRECT LINK ESTABLISHMENT REJECT", status = "code-only",
-                          ies =
-                              {
-                                  {fmt = "v", name = "cause", type = "cause", size = 1},
-                              }},
-                [0x09] =
-                    {name = "authentication_request",
-                     title = "PROSE DIRECT LINK AUTHENTICATION REQUEST", status = "provisional",
-                     ies =
-                         {
-                             {fmt = "lve", name = "key_est_info", type = "key_est_info", size = 0},
-                         }},
-                [0x0a] =
-                    {name = "authentication_response",
-                     title = "PROSE DIRECT LINK AUTHENTICATION RESPONSE", status = "provisional",
-                     ies =
-                         {
-                             {fmt = "lve", name = "key_est_info", type = "key_est_info", size = 0},
-                         }},
-                [0x0b] = {name = "authentication_reject",
-                          title = "PROSE DIRECT LINK AUTHENTICATION REJECT", status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "cause", type = "cause", size = 1},
-                              }},
-                [0x0c] =
-                    {name = "authentication_failure",
-                     title = "PROSE DIRECT LINK AUTHENTICATION FAILURE", status = "provisional",
-                     ies =
-                         {
-                             {fmt = "v", name = "cause", type = "cause", size = 1},
-                             {fmt = "tlve", iei = 0x74, name = "key_est_info",
-                              type = "key_est_info", size = 0},
-                         }},
-                [0x0d] =
-                    {name = "security_mode_command",
-                     title = "PROSE DIRECT LINK SECURITY MODE COMMAND", status = "provisional",
-                     ies =
-                         {
-                             {fmt = "v", name = "selected_algorithms", type = "algs", size = 1},
-                             {fmt = "lv", name = "ue_security_capabilities", type = "uesc",
-                              size = 2},
-                             {fmt = "v", name = "signalling_security_policy", type = "policy",
-                              size = 1},
-                             {fmt = "v", name = "nonce_2", type = "bytes", size = 16},
-                             {fmt = "v", name = "lsb_knrp_sess_id", type = "u8", size = 1},
-                             {fmt = "tv", iei = 0x57, name = "msb_knrp_id", type = "u16", size = 2},
-                             {fmt = "tlve", iei = 0x74, name = "key_est_info",
-                              type = "key_est_info", size = 0},
-                         }},
-                [0x0e] =
-                    {name = "security_mode_complete",
-                     title = "PROSE DIRECT LINK SECURITY MODE COMPLETE", status = "provisional",
-                     ies =
-                         {
-                             {fmt = "tv", iei = 0x58, name = "lsb_knrp_id", type = "u16", size = 2},
-                         }},
-                [0x0f] = {name = "security_mode_reject",
-                          title = "PROSE DIRECT LINK SECURITY MODE REJECT", status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "cause", type = "cause", size = 1},
-                              }},
-                [0x07] = {name = "release_request", title = "PROSE DIRECT LINK RELEASE REQUEST",
-                          status = "code-only",
-                          ies =
-                              {
-                                  {fmt = "v", name = "cause", type = "cause", size = 1},
-                              }},
-                [0x08] = {name = "release_accept", title = "PROSE DIRECT LINK RELEASE ACCEPT",
-                          status = "code-only", ies = {}},
-                [0x10] = {name = "rekeying_request", title = "PROSE DIRECT LINK RE-KEYING REQUEST",
-                          status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "lv", name = "ue_security_capabilities", type = "uesc",
-                                   size = 2},
-                                  {fmt = "v", name = "nonce_1", type = "bytes", size = 16},
-                                  {fmt = "v", name = "msb_knrp_sess_id", type = "u8", size = 1},
-                                  {fmt = "tlve", iei = 0x74, name = "key_est_info",
-                                   type = "key_est_info", size = 0},
-                                  {fmt = "t2", iei = 0xa1, name = "reauth_indication",
-                                   type = "flag", size = 0},
-                              }},
-                [0x11] = {name = "rekeying_response",
-                          title = "PROSE DIRECT LINK RE-KEYING RESPONSE", status = "provisional",
-                          ies = {}},
-                [0x12] = {name = "keepalive_request", title = "PROSE DIRECT LINK KEEPALIVE REQUEST",
-                          status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "keepalive_counter", type = "u32", size = 4},
-                                  {fmt = "tv", iei = 0x5b, name = "max_inactivity_period",
-                                   type = "u32", size = 4},
-                              }},
-                [0x13] = {name = "keepalive_response",
-                          title = "PROSE DIRECT LINK KEEPALIVE RESPONSE", status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "keepalive_counter", type = "u32", size = 4},
-                              }},
-                [0x20] = {name = "u2u_relay_discovery_announcement",
-                          title = "UE-to-UE relay discovery announcement (Model A)",
-                          status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "relay_service_code", type = "u24", size = 3},
-                                  {fmt = "lv", name = "relay_user_info", type = "bytes", size = 0},
-                                  {fmt = "tlv", iei = 0x2e, name = "end_ue_user_info_list",
-                                   type = "bytes", size = 0},
-                                  {fmt = "tlve", iei = 0x75, name = "authentication_info",
-                                   type = "authentication_info", size = 0},
-                              }},
-                [0x21] = {name = "u2u_relay_discovery_solicitation",
-                          title = "UE-to-UE relay discovery solicitation (Model B)",
-                          status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "relay_service_code", type = "u24", size = 3},
-                                  {fmt = "lv", name = "discoverer_user_info", type = "bytes",
-                                   size = 0},
-                                  {fmt = "tlv", iei = 0x28, name = "target_user_info",
-                                   type = "bytes", size = 0},
-                              }},
-                [0x22] = {name = "u2u_relay_discovery_response",
-                          title = "UE-to-UE relay discovery response (Model B)",
-                          status = "provisional",
-                          ies =
-                              {
-                                  {fmt = "v", name = "relay_service_code", type = "u24", size = 3},
-                                  {fmt = "lv", name = "relay_user_info", type = "bytes", size = 0},
-                                  {fmt = "tlv", iei = 0x28, name = "target_user_info",
-                                   type = "bytes", size = 0},
-                                  {fmt = "tlve", iei = 0x75, name = "authentication_info",
-                                   type = "authentication_info", size = 0},
-                              }},
-            },
-        code_points =
-            {
-                ["message type"] =
-                    {
-                        [0] = {name = "reserved", status = "provisional"},
-                        [1] = {name = "establishment_request", status = "confirmed"},
-                        [2] = {name = "establishment_accept", status = "confirmed"},
-                        [3] = {name = "establishment_reject", status = "code-only"},
-                        [4] = {name = "modification_request", status = "code-only"},
-                        [5] = {name = "modification_accept", status = "code-only"},
-                        [6] = {name = "modification_reject", status = "code-only"},
-                        [7] = {name = "release_request", status = "code-only"},
-                        [8] = {name = "release_accept", status = "code-only"},
-                        [9] = {name = "authentication_request", status = "provisional"},
-                        [10] = {name = "authentication_response", status = "provisional"},
-                        [11] = {name = "authentication_reject", status = "provisional"},
-                        [12] = {name = "authentication_failure", status = "provisional"},
-                        [13] = {name = "security_mode_command", status = "provisional"},
-                        [14] = {name = "security_mode_complete", status = "provisional"},
-                        [15] = {name = "security_mode_reject", status = "provisional"},
-                        [16] = {name = "rekeying_request", status = "provisional"},
-                        [17] = {name = "rekeying_response", status = "provisional"},
-                        [18] = {name = "keepalive_request", status = "provisional"},
-                        [19] = {name = "keepalive_response", status = "provisional"},
-                        [32] = {name = "u2u_relay_discovery_announcement", status = "provisional"},
-                        [33] = {name = "u2u_relay_discovery_solicitation", status = "provisional"},
-                        [34] = {name = "u2u_relay_discovery_response", status = "provisional"},
-                    },
-                ["IEI"] =
-                    {
-                        [40] = {name = "target_user_info", status = "confirmed"},
-                        [41] = {name = "u2u_relay_ue_user_info", status = "provisional"},
-                        [42] = {name = "target_end_ue_l2_id", status = "provisional"},
-                        [43] = {name = "relay_service_code", status = "provisional"},
-                        [44] = {name = "multi_hop_path_info", status = "provisional"},
-                        [46] = {name = "end_ue_user_info_list", status = "provisional"},
-                        [82] = {name = "knrp_id", status = "provisional"},
-                        [83] = {name = "nonce_1", status = "provisional"},
-                        [84] = {name = "msb_knrp_sess_id", status = "provisional"},
-                        [87] = {name = "msb_knrp_id", status = "provisional"},
-                        [88] = {name = "lsb_knrp_id", status = "provisional"},
-                        [91] = {name = "max_inactivity_period", status = "provisional"},
-                        [116] = {name = "key_est_info", status = "provisional"},
-                        [117] = {name = "authentication_info", status = "provisional"},
-                        [118] = {name = "relay_authentication_info", status = "provisional"},
-                        [161] = {name = "reauth_indication", status = "provisional"},
-                        [176] = {name = "relay_indication", status = "provisional"},
-                    },
-                ["PC5 signalling cause"] =
-                    {
-                        [0] = {name = "reserved", status = "provisional"},
-                        [1] = {name = "direct_communication_not_allowed", status = "code-only"},
-                        [2] = {name = "direct_communication_no_longer_needed",
-                               status = "code-only"},
-                        [3] = {name = "l2_id_conflict", status = "code-only"},
-                        [4] = {name = "direct_connection_not_available", status = "code-only"},
-                        [5] = {name = "lack_of_resources", status = "code-only"},
-                        [6] = {name = "authentication_failure", status = "code-only"},
-                        [7] = {name = "integrity_failure", status = "code-only"},
-                        [8] = {name = "ue_security_capabilities_mismatch", status = "code-only"},
-                        [9] = {name = "lsb_knrp_sess_id_conflict", status = "code-only"},
-                        [10] = {name = "signalling_security_policy_mismatch", status = "code-only"},
-                        [11] = {name = "required_service_not_allowed", status = "code-only"},
-                        [12] = {name = "security_policy_not_aligned", status = "code-only"},
-                        [13] = {name = "congestion", status = "code-only"},
-                        [14] = {name = "authentication_synchronisation_error",
-                                status = "code-only"},
-                        [111] = {name = "protocol_error_unspecified", status = "code-only"},
-                    },
-                ["algorithm identity"] =
-                    {
-                        [0] = {name = "nea0_nia0", status = "confirmed"},
-                        [1] = {name = "nea1_nia1", status = "confirmed"},
-                        [2] = {name = "nea2_nia2", status = "confirmed"},
-                        [3] = {name = "nea3_nia3", status = "confirmed"},
-                    },
-                ["signalling security policy value"] =
-                    {
-                        [0] = {name = "not_needed", status = "confirmed"},
-                        [1] = {name = "preferred", status = "provisional"},
-                        [2] = {name = "required", status = "provisional"},
-                    },
-                ["relay indication"] =
-                    {
-                        [0] = {name = "direct", status = "provisional"},
-                        [1] = {name = "via_layer2_relay", status = "provisional"},
-                        [2] = {name = "via_layer3_relay", status = "provisional"},
-                    },
-                ["container version"] =
-                    {
-                        [1] = {name = "v1", status = "provisional"},
-                    },
-                ["Key_Est_Info method"] =
-                    {
-                        [1] = {name = "certificate", status = "provisional"},
-                        [2] = {name = "psk", status = "provisional"},
-                        [3] = {name = "ephemeral", status = "provisional"},
-                    },
-                ["Key_Est_Info tag"] =
-                    {
-                        [1] = {name = "certificate", status = "provisional"},
-                        [2] = {name = "ephemeral_public_key", status = "provisional"},
-                        [3] = {name = "signature", status = "provisional"},
-                        [4] = {name = "psk_identity", status = "provisional"},
-                        [5] = {name = "nonce", status = "provisional"},
-                        [6] = {name = "user_info_id", status = "provisional"},
-                    },
-                ["Authentication_Info tag"] =
-                    {
-                        [1] = {name = "user_info_id", status = "provisional"},
-                        [2] = {name = "public_key", status = "provisional"},
-                        [3] = {name = "certificate", status = "provisional"},
-                        [4] = {name = "signature", status = "provisional"},
-                        [5] = {name = "signature_algorithm", status = "provisional"},
-                        [6] = {name = "nonce", status = "provisional"},
-                        [7] = {name = "ephemeral_public_key", status = "provisional"},
-                        [8] = {name = "selected_algorithms", status = "provisional"},
-                        [9] = {name = "signing_time", status = "provisional"},
-                    },
-                ["signature algorithm"] =
-                    {
-                        [1] = {name = "ecdsa_p256_sha256", status = "provisional"},
-                        [2] = {name = "ed25519", status = "provisional"},
-                    },
-            },
-} --END GENERATED SCHEMA
+-- BEGIN GENERATED SCHEMA (pc5sec decode --wireshark-schema)
+local SCHEMA = {
+  messages = {
+    [0x01] = { name = "establishment_request", title = "PROSE DIRECT LINK ESTABLISHMENT REQUEST", status = "confirmed", ies = {
+      { fmt = "lv", name = "source_user_info", type = "bytes", size = 0 },
+      { fmt = "lv", name = "prose_identifiers", type = "bytes", size = 0 },
+      { fmt = "lv", name = "ue_security_capabilities", type = "uesc", size = 2 },
+      { fmt = "v", name = "signalling_security_policy", type = "policy", size = 1 },
+      { fmt = "tlv", iei = 0x28, name = "target_user_info", type = "bytes", size = 0 },
+      { fmt = "tv", iei = 0x52, name = "knrp_id", type = "u32", size = 4 },
+      { fmt = "tv", iei = 0x53, name = "nonce_1", type = "bytes", size = 16 },
+      { fmt = "tv", iei = 0x54, name = "msb_knrp_sess_id", type = "u8", size = 1 },
+      { fmt = "tlve", iei = 0x74, name = "key_est_info", type = "key_est_info", size = 0 },
+      { fmt = "tlv", iei = 0x29, name = "u2u_relay_ue_user_info", type = "bytes", size = 0 },
+      { fmt = "tv", iei = 0x2a, name = "target_end_ue_l2_id", type = "u24", size = 3 },
+      { fmt = "t1", iei = 0xb0, name = "relay_indication", type = "relay_indication", size = 0 },
+      { fmt = "tv", iei = 0x2b, name = "relay_service_code", type = "u24", size = 3 },
+      { fmt = "tlv", iei = 0x2c, name = "multi_hop_path_info", type = "bytes", size = 0 },
+      { fmt = "tlve", iei = 0x75, name = "authentication_info", type = "authentication_info", size = 0 },
+      { fmt = "tlve", iei = 0x76, name = "relay_authentication_info", type = "authentication_info", size = 0 },
+    } },
+    [0x02] = { name = "establishment_accept", title = "PROSE DIRECT LINK ESTABLISHMENT ACCEPT", status = "confirmed", ies = {
+      { fmt = "lv", name = "source_user_info", type = "bytes", size = 0 },
+      { fmt = "tlve", iei = 0x74, name = "key_est_info", type = "key_est_info", size = 0 },
+      { fmt = "t1", iei = 0xb0, name = "relay_indication", type = "relay_indication", size = 0 },
+      { fmt = "tlve", iei = 0x75, name = "authentication_info", type = "authentication_info", size = 0 },
+      { fmt = "tlve", iei = 0x76, name = "relay_authentication_info", type = "authentication_info", size = 0 },
+    } },
+    [0x03] = { name = "establishment_reject", title = "PROSE DIRECT LINK ESTABLISHMENT REJECT", status = "code-only", ies = {
+      { fmt = "v", name = "cause", type = "cause", size = 1 },
+    } },
+    [0x09] = { name = "authentication_request", title = "PROSE DIRECT LINK AUTHENTICATION REQUEST", status = "provisional", ies = {
+      { fmt = "lve", name = "key_est_info", type = "key_est_info", size = 0 },
+    } },
+    [0x0a] = { name = "authentication_response", title = "PROSE DIRECT LINK AUTHENTICATION RESPONSE", status = "provisional", ies = {
+      { fmt = "lve", name = "key_est_info", type = "key_est_info", size = 0 },
+    } },
+    [0x0b] = { name = "authentication_reject", title = "PROSE DIRECT LINK AUTHENTICATION REJECT", status = "provisional", ies = {
+      { fmt = "v", name = "cause", type = "cause", size = 1 },
+    } },
+    [0x0c] = { name = "authentication_failure", title = "PROSE DIRECT LINK AUTHENTICATION FAILURE", status = "provisional", ies = {
+      { fmt = "v", name = "cause", type = "cause", size = 1 },
+      { fmt = "tlve", iei = 0x74, name = "key_est_info", type = "key_est_info", size = 0 },
+    } },
+    [0x0d] = { name = "security_mode_command", title = "PROSE DIRECT LINK SECURITY MODE COMMAND", status = "provisional", ies = {
+      { fmt = "v", name = "selected_algorithms", type = "algs", size = 1 },
+      { fmt = "lv", name = "ue_security_capabilities", type = "uesc", size = 2 },
+      { fmt = "v", name = "signalling_security_policy", type = "policy", size = 1 },
+      { fmt = "v", name = "nonce_2", type = "bytes", size = 16 },
+      { fmt = "v", name = "lsb_knrp_sess_id", type = "u8", size = 1 },
+      { fmt = "tv", iei = 0x57, name = "msb_knrp_id", type = "u16", size = 2 },
+      { fmt = "tlve", iei = 0x74, name = "key_est_info", type = "key_est_info", size = 0 },
+    } },
+    [0x0e] = { name = "security_mode_complete", title = "PROSE DIRECT LINK SECURITY MODE COMPLETE", status = "provisional", ies = {
+      { fmt = "tv", iei = 0x58, name = "lsb_knrp_id", type = "u16", size = 2 },
+    } },
+    [0x0f] = { name = "security_mode_reject", title = "PROSE DIRECT LINK SECURITY MODE REJECT", status = "provisional", ies = {
+      { fmt = "v", name = "cause", type = "cause", size = 1 },
+    } },
+    [0x07] = { name = "release_request", title = "PROSE DIRECT LINK RELEASE REQUEST", status = "code-only", ies = {
+      { fmt = "v", name = "cause", type = "cause", size = 1 },
+    } },
+    [0x08] = { name = "release_accept", title = "PROSE DIRECT LINK RELEASE ACCEPT", status = "code-only", ies = {
+    } },
+    [0x10] = { name = "rekeying_request", title = "PROSE DIRECT LINK RE-KEYING REQUEST", status = "provisional", ies = {
+      { fmt = "lv", name = "ue_security_capabilities", type = "uesc", size = 2 },
+      { fmt = "v", name = "nonce_1", type = "bytes", size = 16 },
+      { fmt = "v", name = "msb_knrp_sess_id", type = "u8", size = 1 },
+      { fmt = "tlve", iei = 0x74, name = "key_est_info", type = "key_est_info", size = 0 },
+      { fmt = "t2", iei = 0xa1, name = "reauth_indication", type = "flag", size = 0 },
+    } },
+    [0x11] = { name = "rekeying_response", title = "PROSE DIRECT LINK RE-KEYING RESPONSE", status = "provisional", ies = {
+    } },
+    [0x12] = { name = "keepalive_request", title = "PROSE DIRECT LINK KEEPALIVE REQUEST", status = "provisional", ies = {
+      { fmt = "v", name = "keepalive_counter", type = "u32", size = 4 },
+      { fmt = "tv", iei = 0x5b, name = "max_inactivity_period", type = "u32", size = 4 },
+    } },
+    [0x13] = { name = "keepalive_response", title = "PROSE DIRECT LINK KEEPALIVE RESPONSE", status = "provisional", ies = {
+      { fmt = "v", name = "keepalive_counter", type = "u32", size = 4 },
+    } },
+    [0x20] = { name = "u2u_relay_discovery_announcement", title = "UE-to-UE relay discovery announcement (Model A)", status = "provisional", ies = {
+      { fmt = "v", name = "relay_service_code", type = "u24", size = 3 },
+      { fmt = "lv", name = "relay_user_info", type = "bytes", size = 0 },
+      { fmt = "tlv", iei = 0x2e, name = "end_ue_user_info_list", type = "bytes", size = 0 },
+      { fmt = "tlve", iei = 0x75, name = "authentication_info", type = "authentication_info", size = 0 },
+    } },
+    [0x21] = { name = "u2u_relay_discovery_solicitation", title = "UE-to-UE relay discovery solicitation (Model B)", status = "provisional", ies = {
+      { fmt = "v", name = "relay_service_code", type = "u24", size = 3 },
+      { fmt = "lv", name = "discoverer_user_info", type = "bytes", size = 0 },
+      { fmt = "tlv", iei = 0x28, name = "target_user_info", type = "bytes", size = 0 },
+    } },
+    [0x22] = { name = "u2u_relay_discovery_response", title = "UE-to-UE relay discovery response (Model B)", status = "provisional", ies = {
+      { fmt = "v", name = "relay_service_code", type = "u24", size = 3 },
+      { fmt = "lv", name = "relay_user_info", type = "bytes", size = 0 },
+      { fmt = "tlv", iei = 0x28, name = "target_user_info", type = "bytes", size = 0 },
+      { fmt = "tlve", iei = 0x75, name = "authentication_info", type = "authentication_info", size = 0 },
+    } },
+  },
+  code_points = {
+    ["message type"] = {
+      [0] = { name = "reserved", status = "provisional" },
+      [1] = { name = "establishment_request", status = "confirmed" },
+      [2] = { name = "establishment_accept", status = "confirmed" },
+      [3] = { name = "establishment_reject", status = "code-only" },
+      [4] = { name = "modification_request", status = "code-only" },
+      [5] = { name = "modification_accept", status = "code-only" },
+      [6] = { name = "modification_reject", status = "code-only" },
+      [7] = { name = "release_request", status = "code-only" },
+      [8] = { name = "release_accept", status = "code-only" },
+      [9] = { name = "authentication_request", status = "provisional" },
+      [10] = { name = "authentication_response", status = "provisional" },
+      [11] = { name = "authentication_reject", status = "provisional" },
+      [12] = { name = "authentication_failure", status = "provisional" },
+      [13] = { name = "security_mode_command", status = "provisional" },
+      [14] = { name = "security_mode_complete", status = "provisional" },
+      [15] = { name = "security_mode_reject", status = "provisional" },
+      [16] = { name = "rekeying_request", status = "provisional" },
+      [17] = { name = "rekeying_response", status = "provisional" },
+      [18] = { name = "keepalive_request", status = "provisional" },
+      [19] = { name = "keepalive_response", status = "provisional" },
+      [32] = { name = "u2u_relay_discovery_announcement", status = "provisional" },
+      [33] = { name = "u2u_relay_discovery_solicitation", status = "provisional" },
+      [34] = { name = "u2u_relay_discovery_response", status = "provisional" },
+    },
+    ["IEI"] = {
+      [40] = { name = "target_user_info", status = "confirmed" },
+      [41] = { name = "u2u_relay_ue_user_info", status = "provisional" },
+      [42] = { name = "target_end_ue_l2_id", status = "provisional" },
+      [43] = { name = "relay_service_code", status = "provisional" },
+      [44] = { name = "multi_hop_path_info", status = "provisional" },
+      [46] = { name = "end_ue_user_info_list", status = "provisional" },
+      [82] = { name = "knrp_id", status = "provisional" },
+      [83] = { name = "nonce_1", status = "provisional" },
+      [84] = { name = "msb_knrp_sess_id", status = "provisional" },
+      [87] = { name = "msb_knrp_id", status = "provisional" },
+      [88] = { name = "lsb_knrp_id", status = "provisional" },
+      [91] = { name = "max_inactivity_period", status = "provisional" },
+      [116] = { name = "key_est_info", status = "provisional" },
+      [117] = { name = "authentication_info", status = "provisional" },
+      [118] = { name = "relay_authentication_info", status = "provisional" },
+      [161] = { name = "reauth_indication", status = "provisional" },
+      [176] = { name = "relay_indication", status = "provisional" },
+    },
+    ["PC5 signalling cause"] = {
+      [0] = { name = "reserved", status = "provisional" },
+      [1] = { name = "direct_communication_not_allowed", status = "code-only" },
+      [2] = { name = "direct_communication_no_longer_needed", status = "code-only" },
+      [3] = { name = "l2_id_conflict", status = "code-only" },
+      [4] = { name = "direct_connection_not_available", status = "code-only" },
+      [5] = { name = "lack_of_resources", status = "code-only" },
+      [6] = { name = "authentication_failure", status = "code-only" },
+      [7] = { name = "integrity_failure", status = "code-only" },
+      [8] = { name = "ue_security_capabilities_mismatch", status = "code-only" },
+      [9] = { name = "lsb_knrp_sess_id_conflict", status = "code-only" },
+      [10] = { name = "signalling_security_policy_mismatch", status = "code-only" },
+      [11] = { name = "required_service_not_allowed", status = "code-only" },
+      [12] = { name = "security_policy_not_aligned", status = "code-only" },
+      [13] = { name = "congestion", status = "code-only" },
+      [14] = { name = "authentication_synchronisation_error", status = "code-only" },
+      [111] = { name = "protocol_error_unspecified", status = "code-only" },
+    },
+    ["algorithm identity"] = {
+      [0] = { name = "nea0_nia0", status = "confirmed" },
+      [1] = { name = "nea1_nia1", status = "confirmed" },
+      [2] = { name = "nea2_nia2", status = "confirmed" },
+      [3] = { name = "nea3_nia3", status = "confirmed" },
+    },
+    ["signalling security policy value"] = {
+      [0] = { name = "not_needed", status = "confirmed" },
+      [1] = { name = "preferred", status = "provisional" },
+      [2] = { name = "required", status = "provisional" },
+    },
+    ["relay indication"] = {
+      [0] = { name = "direct", status = "provisional" },
+      [1] = { name = "via_layer2_relay", status = "provisional" },
+      [2] = { name = "via_layer3_relay", status = "provisional" },
+    },
+    ["container version"] = {
+      [1] = { name = "v1", status = "provisional" },
+    },
+    ["Key_Est_Info method"] = {
+      [1] = { name = "certificate", status = "provisional" },
+      [2] = { name = "psk", status = "provisional" },
+      [3] = { name = "ephemeral", status = "provisional" },
+    },
+    ["Key_Est_Info tag"] = {
+      [1] = { name = "certificate", status = "provisional" },
+      [2] = { name = "ephemeral_public_key", status = "provisional" },
+      [3] = { name = "signature", status = "provisional" },
+      [4] = { name = "psk_identity", status = "provisional" },
+      [5] = { name = "nonce", status = "provisional" },
+      [6] = { name = "user_info_id", status = "provisional" },
+    },
+    ["Authentication_Info tag"] = {
+      [1] = { name = "user_info_id", status = "provisional" },
+      [2] = { name = "public_key", status = "provisional" },
+      [3] = { name = "certificate", status = "provisional" },
+      [4] = { name = "signature", status = "provisional" },
+      [5] = { name = "signature_algorithm", status = "provisional" },
+      [6] = { name = "nonce", status = "provisional" },
+      [7] = { name = "ephemeral_public_key", status = "provisional" },
+      [8] = { name = "selected_algorithms", status = "provisional" },
+      [9] = { name = "signing_time", status = "provisional" },
+    },
+    ["signature algorithm"] = {
+      [1] = { name = "ecdsa_p256_sha256", status = "provisional" },
+      [2] = { name = "ed25519", status = "provisional" },
+    },
+  },
+}
+-- END GENERATED SCHEMA
 
-    local pc5s = Proto("pc5s", "PC5 signalling (pc5sec)")
+local pc5s = Proto("pc5s", "PC5 signalling (pc5sec)")
 
-        local CP = SCHEMA.code_points local function cp_name(kind, v)
-local row = CP[kind] and CP[kind][v] return row and row.name or "unknown",
-      row and row.status or "unknown" end local function valstring(kind)
+local CP = SCHEMA.code_points
+local function cp_name(kind, v)
+  local row = CP[kind] and CP[kind][v]
+  return row and row.name or "unknown", row and row.status or "unknown"
+end
+local function valstring(kind)
   local t = {}
   for v, row in pairs(CP[kind] or {}) do t[v] = row.name end
   return t
@@ -461,35 +356,44 @@ end
 
 -- Containers: version (and method), then tag (1) / length (2) / value items.
 local function dissect_container(kind, name, tvb, tree)
-  local ctree = tree if tvb : len() < 1 then return malformed(tree, name..": empty container")
-                                          end ctree : add(F[name..".version"], tvb(0, 1))
-                                                          local off = 1 local tag_kind,
-        default_label if kind == "key_est_info" then if tvb
-      : len()<2 then return malformed(tree, name..": truncated")
-                  end local it = ctree : add(F[name..".method"], tvb(1, 1)) local mname,
-              mstatus = cp_name("Key_Est_Info method", tvb(1, 1)
-                                : uint()) it : append_text(" ("..mname..")")
-                  mark(ctree, it, mstatus, name..".method")
-                      off = 2 tag_kind = "Key_Est_Info tag" else tag_kind =
-                          "Authentication_Info tag" end while off < tvb : len() do if off + 3> tvb
-      : len() then return malformed(tree, name..": truncated item") end local tag = tvb(off, 1)
-      : uint() local len = tvb(off + 1, 2)
-      : uint() if off + 3 + len
-                           > tvb
-      : len() then return malformed(tree, name..": item length past the end") end local tname =
-                               cp_name(tag_kind, tag) local f = F[name.."."..tname] if f then ctree
-      : add(f, tvb(off + 3, len)) else ctree
-      : add(tvb(off, 3 + len), string.format("Unknown tag 0x%02x (skipped)", tag)) end off =
-            off + 3 +
-            len end return true end
+  local ctree = tree
+  if tvb:len() < 1 then return malformed(tree, name .. ": empty container") end
+  ctree:add(F[name .. ".version"], tvb(0, 1))
+  local off = 1
+  local tag_kind, default_label
+  if kind == "key_est_info" then
+    if tvb:len() < 2 then return malformed(tree, name .. ": truncated") end
+    local it = ctree:add(F[name .. ".method"], tvb(1, 1))
+    local mname, mstatus = cp_name("Key_Est_Info method", tvb(1, 1):uint())
+    it:append_text(" (" .. mname .. ")")
+    mark(ctree, it, mstatus, name .. ".method")
+    off = 2
+    tag_kind = "Key_Est_Info tag"
+  else
+    tag_kind = "Authentication_Info tag"
+  end
+  while off < tvb:len() do
+    if off + 3 > tvb:len() then return malformed(tree, name .. ": truncated item") end
+    local tag = tvb(off, 1):uint()
+    local len = tvb(off + 1, 2):uint()
+    if off + 3 + len > tvb:len() then return malformed(tree, name .. ": item length past the end") end
+    local tname = cp_name(tag_kind, tag)
+    local f = F[name .. "." .. tname]
+    if f then
+      ctree:add(f, tvb(off + 3, len))
+    else
+      ctree:add(tvb(off, 3 + len), string.format("Unknown tag 0x%02x (skipped)", tag))
+    end
+    off = off + 3 + len
+  end
+  return true
+end
 
-            -- Octets a value of each fixed
-            - size type needs;
-  a shorter value(a hostile LV or TLV length) is-- malformed,
-      never read past its end.local VALUE_SIZE = {uesc = 2, policy = 1, algs = 1, cause = 1,
-                                                  u8 = 1,   u16 = 2,    u24 = 3,  u32 = 4}
+-- Octets a value of each fixed-size type needs; a shorter value (a hostile LV or TLV length) is
+-- malformed, never read past its end.
+local VALUE_SIZE = { uesc = 2, policy = 1, algs = 1, cause = 1, u8 = 1, u16 = 2, u24 = 3, u32 = 4 }
 
-      local function dissect_value(ie, tvb, tree, label_item)
+local function dissect_value(ie, tvb, tree, label_item)
   local n, t = ie.name, ie.type
   local need = VALUE_SIZE[t]
   if need and tvb:len() < need then
@@ -596,103 +500,99 @@ end
 -- A data PDU (docs/userplane.md): KNRP-sess ID (16), D/C | R x5 | SN (18), then the payload and
 -- MAC-I, ciphered. `pc5sec decode --pcap F --keylog K` deciphers them.
 local function dissect_data(m, off, pinfo, tree, bearer)
-  local dtree = tree : add(m(off), string.format("Data PDU (bearer %d)", bearer)) if m
-      : len() -
-        off < 5 then return malformed(dtree, "data PDU header truncated") end dtree
-      : add(F["data.knrp_sess_id"], m(off, 2)) dtree : add(F["data.dc"], m(off + 2, 1)) dtree
-      : add(F["data.sn"], m(off + 2, 3)) if m
-      : len() > off + 5 then dtree : add(F["data.ciphered"], m(off + 5)) end pinfo.cols.info =
-                    string.format("Data PDU bearer %d KNRP-sess ID 0x%04x SN %d", bearer, m(off, 2)
-                                  : uint(), m(off + 2, 3)
-                                  : uint() % 0x40000) return true end
+  local dtree = tree:add(m(off), string.format("Data PDU (bearer %d)", bearer))
+  if m:len() - off < 5 then return malformed(dtree, "data PDU header truncated") end
+  dtree:add(F["data.knrp_sess_id"], m(off, 2))
+  dtree:add(F["data.dc"], m(off + 2, 1))
+  dtree:add(F["data.sn"], m(off + 2, 3))
+  if m:len() > off + 5 then dtree:add(F["data.ciphered"], m(off + 5)) end
+  pinfo.cols.info = string.format("Data PDU bearer %d KNRP-sess ID 0x%04x SN %d", bearer,
+    m(off, 2):uint(), m(off + 2, 3):uint() % 0x40000)
+  return true
+end
 
-                    -- A PDCP
-                    - protected PC5 -
-                    S PDU(include / pc5sec / pdcp.hpp)
-      : KNRP - sess ID(16),
-        R x4 | SN(12), then-- the message and MAC - I(ciphered, except the security mode command)
-                                                        .local function
-                                                    dissect_pdcp(m, off, pinfo, tree, bearer)
-  local ptree =
-      tree : add(m(off), string.format("Protected PC5-S PDU (bearer %d)", bearer)) if m : len() -
-                                                                                          off <
-      8 then return malformed(ptree, "PDCP PDU truncated") end ptree
-      : add(F["pdcp.knrp_sess_id"], m(off, 2)) ptree : add(F["pdcp.sn"], m(off + 2, 2)) ptree
-      : add(F["pdcp.ciphered"], m(off + 4)) pinfo.cols.info =
-          string.format("Protected PC5-S bearer %d KNRP-sess ID 0x%04x SN %d", bearer, m(off, 2)
-                        : uint(), m(off + 2, 2)
-                        : uint() % 0x1000) return true end
+-- A PDCP-protected PC5-S PDU (include/pc5sec/pdcp.hpp): KNRP-sess ID (16), R x4 | SN (12), then
+-- the message and MAC-I (ciphered, except the security mode command).
+local function dissect_pdcp(m, off, pinfo, tree, bearer)
+  local ptree = tree:add(m(off), string.format("Protected PC5-S PDU (bearer %d)", bearer))
+  if m:len() - off < 8 then return malformed(ptree, "PDCP PDU truncated") end
+  ptree:add(F["pdcp.knrp_sess_id"], m(off, 2))
+  ptree:add(F["pdcp.sn"], m(off + 2, 2))
+  ptree:add(F["pdcp.ciphered"], m(off + 4))
+  pinfo.cols.info = string.format("Protected PC5-S bearer %d KNRP-sess ID 0x%04x SN %d", bearer,
+    m(off, 2):uint(), m(off + 2, 2):uint() % 0x1000)
+  return true
+end
 
-              -- A PDU as it went on the
-              air(frame header flag 0x08, docs / pcap - format.md)
-                  .local function
-                  dissect_on_air(m, pinfo, tree, lcid) if lcid >= 4 and
-          lcid <= 19 then return dissect_data(m, 0, pinfo, tree, lcid) elseif lcid == 55 then if m
-      : len() < 1 then return malformed(tree, "LCID 55 PDU empty") end local b0 = m(0, 1)
-      : uint() if b0 >= 0x80 and (b0 % 0x80) < 0x20 and
-                                                                                  m
-      : len() >= 3 then-- SRAP(TS 38.351)
-      : D / C = 1,
-        R R = 0, bearer ID, source and destination local UE IDs.local bearer =
-                                b0 % 0x20 local stree = tree : add(m(0, 3), "SRAP header") stree
-      : add(F["srap.dc"], m(0, 1)) stree : add(F["srap.bearer"], m(0, 1)) stree
-      : add(F["srap.src_ue"], m(1, 1))
-            stree : add(F["srap.dst_ue"], m(2, 1)) if bearer >=
-                    4 then return dissect_data(m, 3, pinfo, tree, bearer)
-                        end if bearer == 1 or
-                                                        bearer ==
-                                                            2 then return dissect_pdcp(m, 3, pinfo,
-                                                                                       tree, bearer)
-                                                                end if bearer ==
-                                                            0 then if m
-      : len() < 5 then return malformed(tree, "SL-SRB0 message truncated")
-                    end return dissect_message(m(3)
-                                               : tvb(), pinfo, tree) end if m : len() > 3 then tree
-      : add(m(3), "PC5-RRC") end return true end-- LCID 55 is the
-            relay's adaptation layer in both solutions: SRAP first, always. return malformed(
-                                                                tree,
-                                                                "SRAP header: D/C must be 1 and R "
-                                                                "R 0, 3 octets (TS 38.351)")
-                elseif lcid == 1 or
-                                                        lcid ==
-                                                            2 then return dissect_pdcp(m, 0, pinfo,
-                                                                                       tree, lcid)
-                                                                elseif lcid == 0 or
-                                                        lcid == 63 then return dissect_message(
-                                                                    m, pinfo, tree) end if m
-      : len() > 0 then tree : add(m(), string.format("LCID %d PDU", lcid)) end return true end
+-- A PDU as it went on the air (frame header flag 0x08, docs/pcap-format.md).
+local function dissect_on_air(m, pinfo, tree, lcid)
+  if lcid >= 4 and lcid <= 19 then
+    return dissect_data(m, 0, pinfo, tree, lcid)
+  elseif lcid == 55 then
+    if m:len() < 1 then return malformed(tree, "LCID 55 PDU empty") end
+    local b0 = m(0, 1):uint()
+    if b0 >= 0x80 and (b0 % 0x80) < 0x20 and m:len() >= 3 then
+      -- SRAP (TS 38.351): D/C = 1, R R = 0, bearer ID, source and destination local UE IDs.
+      local bearer = b0 % 0x20
+      local stree = tree:add(m(0, 3), "SRAP header")
+      stree:add(F["srap.dc"], m(0, 1))
+      stree:add(F["srap.bearer"], m(0, 1))
+      stree:add(F["srap.src_ue"], m(1, 1))
+      stree:add(F["srap.dst_ue"], m(2, 1))
+      if bearer >= 4 then return dissect_data(m, 3, pinfo, tree, bearer) end
+      if bearer == 1 or bearer == 2 then return dissect_pdcp(m, 3, pinfo, tree, bearer) end
+      if bearer == 0 then
+        if m:len() < 5 then return malformed(tree, "SL-SRB0 message truncated") end
+        return dissect_message(m(3):tvb(), pinfo, tree)
+      end
+      if m:len() > 3 then tree:add(m(3), "PC5-RRC") end
+      return true
+    end
+    -- LCID 55 is the relay's adaptation layer in both solutions: SRAP first, always.
+    return malformed(tree, "SRAP header: D/C must be 1 and R R 0, 3 octets (TS 38.351)")
+  elseif lcid == 1 or lcid == 2 then
+    return dissect_pdcp(m, 0, pinfo, tree, lcid)
+  elseif lcid == 0 or lcid == 63 then
+    return dissect_message(m, pinfo, tree)
+  end
+  if m:len() > 0 then tree:add(m(), string.format("LCID %d PDU", lcid)) end
+  return true
+end
 
-                                  function pc5s.dissector(tvb, pinfo, root) pinfo.cols.protocol =
-                                                            "PC5-S" local tree =
-                                                                root : add(pc5s, tvb()) if tvb
-      : len() < 12 then return malformed(tree, "frame header truncated") end local hlen = tvb(1, 1)
-      : uint() if hlen < 12 or hlen > tvb : len() then return malformed(tree, "frame header length")
-                                                end local htree = tree
-      : add(tvb(0, hlen), "pc5sec frame header") htree : add(F["hdr.version"], tvb(0, 1)) htree
-      : add(F["hdr.length"], tvb(1, 1)) htree : add(F["hdr.sender_l2_id"], tvb(2, 3)) htree
-      : add(F["hdr.receiver_l2_id"], tvb(5, 3)) htree : add(F["hdr.hop"], tvb(8, 1)) htree
-      : add(F["hdr.direction"], tvb(9, 1)) htree : add(F["hdr.lcid"], tvb(10, 1)) local ftree =
-                                                       htree : add(F["hdr.flags"], tvb(11, 1)) ftree
-      : add(F["hdr.flags.integrity"], tvb(11, 1)) ftree
-      : add(F["hdr.flags.ciphered"], tvb(11, 1)) ftree : add(F["hdr.flags.via_relay"], tvb(11, 1))
-                                                             ftree
-      : add(F["hdr.flags.on_air"], tvb(11, 1))
-            pinfo.cols.src = string.format("%06x", tvb(2, 3)
-                                                       : uint()) pinfo.cols.dst =
-                                                           string.format("%06x", tvb(5, 3)
-                                                                         : uint())
+function pc5s.dissector(tvb, pinfo, root)
+  pinfo.cols.protocol = "PC5-S"
+  local tree = root:add(pc5s, tvb())
+  if tvb:len() < 12 then return malformed(tree, "frame header truncated") end
+  local hlen = tvb(1, 1):uint()
+  if hlen < 12 or hlen > tvb:len() then return malformed(tree, "frame header length") end
+  local htree = tree:add(tvb(0, hlen), "pc5sec frame header")
+  htree:add(F["hdr.version"], tvb(0, 1))
+  htree:add(F["hdr.length"], tvb(1, 1))
+  htree:add(F["hdr.sender_l2_id"], tvb(2, 3))
+  htree:add(F["hdr.receiver_l2_id"], tvb(5, 3))
+  htree:add(F["hdr.hop"], tvb(8, 1))
+  htree:add(F["hdr.direction"], tvb(9, 1))
+  htree:add(F["hdr.lcid"], tvb(10, 1))
+  local ftree = htree:add(F["hdr.flags"], tvb(11, 1))
+  ftree:add(F["hdr.flags.integrity"], tvb(11, 1))
+  ftree:add(F["hdr.flags.ciphered"], tvb(11, 1))
+  ftree:add(F["hdr.flags.via_relay"], tvb(11, 1))
+  ftree:add(F["hdr.flags.on_air"], tvb(11, 1))
+  pinfo.cols.src = string.format("%06x", tvb(2, 3):uint())
+  pinfo.cols.dst = string.format("%06x", tvb(5, 3):uint())
 
-                                                               local on_air =
-                                                               math.floor(tvb(11, 1)
-                                                                          : uint() / 8) %
-                                                                   2 ==
-                                                               1 if hlen ==
-                                                               tvb
-      : len() then if on_air then return tvb : len() end return malformed(tree, "message truncated")
-                                                   end local m = tvb(hlen)
-      : tvb() if on_air then dissect_on_air(m, pinfo, tree, tvb(10, 1)
-                                            : uint()) else dissect_message(m, pinfo, tree)
-            end return tvb : len() end
+  local on_air = math.floor(tvb(11, 1):uint() / 8) % 2 == 1
+  if hlen == tvb:len() then
+    if on_air then return tvb:len() end
+    return malformed(tree, "message truncated")
+  end
+  local m = tvb(hlen):tvb()
+  if on_air then
+    dissect_on_air(m, pinfo, tree, tvb(10, 1):uint())
+  else
+    dissect_message(m, pinfo, tree)
+  end
+  return tvb:len()
+end
 
-                                 DissectorTable.get("wtap_encap")
-      : add(wtap.USER0, pc5s)
+DissectorTable.get("wtap_encap"):add(wtap.USER0, pc5s)
