@@ -9,7 +9,7 @@
 //   - LCID 55: an SRAP header (include/pc5sec/srap.hpp), then by its bearer ID: 0 an SL-SRB0
 //     PC5-S message in clear, 1..2 a PDCP-protected PC5-S PDU (include/pc5sec/pdcp.hpp), 3 PC5-RRC,
 //     4..31 a data PDU; BEARER = the SRAP bearer ID (3gpp-facts §4). Solution B's end-to-end PC5-S
-//     has no SRAP header (LCID 55, BEARER 2): tried when the SRAP reading opens nothing;
+//     is behind an SRAP header like solution A's (LCID 55, BEARER 2);
 //   - LCID 1 / 2: a PDCP-protected PC5-S PDU, BEARER = the LCID;
 //   - LCID 0 / 63: a PC5-S message in clear; anything else: not deciphered.
 // A data PDU that opens to an IPv6/UDP packet for port 5086 (solution B through a layer-3 relay)

@@ -72,7 +72,7 @@ constexpr FlowRow kFlow[] = {
     {R::relay, S::pending, srb0(MT::establishment_accept), "steps 6-7: the target's key or certificate and authorisation (#1 #11); SIGN-Target verifies; sign SIGN2-relay, forward to the source. One that does not verify: the source hears the refusal, the route waits for the genuine one (issue 17)", "on_accept", to(S::routed), 1, true},
     {R::relay, S::pending, srb0(MT::establishment_reject), "an end's unprotected reject: passed on to the other end, the request kept", "pass_reject", none(), 0, true},
     {R::relay, S::pending, e(Local::timer), "no accept within the request's retransmissions: forgotten (an accept it refused: the target hears that refusal now)", "on_timeout", none(), 0},
-    {R::relay, S::routed, e(Local::forward), "PC5-S and data end to end, routed by (L2 ID, KNRP-sess ID): the relay never holds KD", "forward_protected", none(), 0, true},
+    {R::relay, S::routed, e(Local::forward), "PC5-S end to end, routed by its SRAP header (the local UE IDs; between the same two UEs the KNRP-sess ID's LSB): the relay never holds KD", "forward_protected", none(), 0, true},
     {R::relay, S::routed, srb0(MT::establishment_reject), "unprotected reject for a route: ignored and counted (anyone can forge one)", "ignore_reject", none(), 0, true},
     {R::relay, S::routed, e(Local::timer), "an idle route is forgotten (route_idle_timeout; hardened: unused past key confirmation)", "on_timeout", none(), 0},
     // ---- target: steps 4-5 -----------------------------------------------------------------

@@ -60,7 +60,8 @@ std::array<std::uint8_t, 32> sha256_of(std::span<const std::uint8_t> data);
 std::uint32_t link_tag(Mode mode, std::span<const std::uint8_t> source_signature,
                        const std::optional<Nonce>& nonce_1);
 // KNRP-sess ID of the end-to-end link: the tag's low 16 bits, its LSB never 0. The relay routes
-// by (L2 ID, LSB of the KNRP-sess ID); re-keying changes the MSB only.
+// by SRAP header, and between the same two UEs by the LSB of the KNRP-sess ID; re-keying changes
+// the MSB only.
 KnrpSessId key_id_of(std::uint32_t tag);
 // Literal mode has no nonces: the signatures' digests are the only per-run values.
 std::vector<std::uint8_t> freshness(const std::optional<Nonce>& nonce,
@@ -213,7 +214,7 @@ struct Attempt {
     std::vector<std::uint8_t> source_signature;
     std::array<std::uint8_t, 32> request_digest{};
     std::optional<Nonce> nonce_1;
-    std::optional<PrivateKey> ephemeral;  // hardened; and the layer-3 path's hop key (literal too)
+    std::optional<PrivateKey> ephemeral;  // hardened: KD's; and the hop's key (literal too)
     bool l3 = false;                      // through a layer-3 relay
     Time next{};                          // T5080
     unsigned retransmissions = 0;

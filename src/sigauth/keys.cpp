@@ -192,7 +192,7 @@ std::optional<DerivedKeys> Engine::Impl::rekey_keys(const Link& l, const Nonce& 
                        derive_nrpik(as_knrp_sess, l.summary.integrity)};
 }
 
-// The layer-3 path (docs/solution-b.md "The layer-3 path"): a hop's key from the ephemeral
+// The hops (docs/solution-b.md "The hops", both paths): a hop's key from the ephemeral
 // X25519 exchange of its two ends, each signed in steps 1-8 (the end UE's by SIGN-Source or
 // SIGN-Target, the relay's by SIGN1-relay and SIGN2-relay), so each hop is authenticated by the
 // same signatures as the end-to-end link. KD-hop = KDF(Z_eph, FC 0xB3, F1, F2, end UE, relay);
