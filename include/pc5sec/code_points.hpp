@@ -97,35 +97,36 @@ enum class Iei : std::uint8_t {
 /// PC5 signalling protocol causes (TS 24.554 Table 11.3.8.1 via ns-3), numbered from
 /// pc5_cause.hpp. 0 is reserved.
 enum class Cause : std::uint8_t {
-    direct_communication_not_allowed =
-        cause::kDirectCommunicationToTargetUeNotAllowed,  ///< direct communication to the target UE
-                                                          ///< not allowed
-    direct_communication_no_longer_needed =
-        cause::kDirectCommunicationToTargetUeNoLongerNeeded,  ///< direct communication to the
-                                                              ///< target UE no longer needed
-    l2_id_conflict = cause::kConflictOfLayer2Id,  ///< conflict of layer-2 ID for unicast
-                                                  ///< communication is detected
-    direct_connection_not_available =
-        cause::kDirectConnectionNotAvailableAnymore,  ///< direct connection is not available
-                                                      ///< anymore
-    lack_of_resources =
-        cause::kLackOfResourcesForPc5UnicastLink,  ///< lack of resources for PC5 unicast link
-    authentication_failure = cause::kAuthenticationFailure,  ///< authentication failure
-    integrity_failure = cause::kIntegrityFailure,            ///< integrity failure
-    ue_security_capabilities_mismatch =
-        cause::kUeSecurityCapabilitiesMismatch,  ///< UE security capabilities mismatch
-    lsb_knrp_sess_id_conflict = cause::kLsbOfKnrpSessIdConflict,  ///< LSB of KNRP-sess ID conflict
-    signalling_security_policy_mismatch =
-        cause::kSignallingSecurityPolicyMismatch,  ///< UE PC5 unicast signalling security policy
-                                                   ///< mismatch
-    required_service_not_allowed =
-        cause::kRequiredServiceNotAllowed,  ///< required service not allowed
-    security_policy_not_aligned =
-        cause::kSecurityPolicyNotAligned,      ///< security policy not aligned
-    congestion = cause::kCongestionSituation,  ///< congestion situation
-    authentication_synchronisation_error =
-        cause::kAuthenticationSynchronisationError,  ///< authentication synchronisation error
-    protocol_error_unspecified = cause::kProtocolErrorUnspecified,  ///< protocol error, unspecified
+    /// direct communication to the target UE not allowed
+    direct_communication_not_allowed = cause::kDirectCommunicationToTargetUeNotAllowed,
+    /// direct communication to the target UE no longer needed
+    direct_communication_no_longer_needed = cause::kDirectCommunicationToTargetUeNoLongerNeeded,
+    /// conflict of layer-2 ID for unicast communication is detected
+    l2_id_conflict = cause::kConflictOfLayer2Id,
+    /// direct connection is not available anymore
+    direct_connection_not_available = cause::kDirectConnectionNotAvailableAnymore,
+    /// lack of resources for PC5 unicast link
+    lack_of_resources = cause::kLackOfResourcesForPc5UnicastLink,
+    /// authentication failure
+    authentication_failure = cause::kAuthenticationFailure,
+    /// integrity failure
+    integrity_failure = cause::kIntegrityFailure,
+    /// UE security capabilities mismatch
+    ue_security_capabilities_mismatch = cause::kUeSecurityCapabilitiesMismatch,
+    /// LSB of KNRP-sess ID conflict
+    lsb_knrp_sess_id_conflict = cause::kLsbOfKnrpSessIdConflict,
+    /// UE PC5 unicast signalling security policy mismatch
+    signalling_security_policy_mismatch = cause::kSignallingSecurityPolicyMismatch,
+    /// required service not allowed
+    required_service_not_allowed = cause::kRequiredServiceNotAllowed,
+    /// security policy not aligned
+    security_policy_not_aligned = cause::kSecurityPolicyNotAligned,
+    /// congestion situation
+    congestion = cause::kCongestionSituation,
+    /// authentication synchronisation error
+    authentication_synchronisation_error = cause::kAuthenticationSynchronisationError,
+    /// protocol error, unspecified
+    protocol_error_unspecified = cause::kProtocolErrorUnspecified,
 };
 
 /// 4-bit algorithm identities (TS 33.501 A.8 / D): NEA0..3 and NIA0..3. 4..15 are reserved.
