@@ -1,11 +1,12 @@
-// PC5 signalling messages (TS 24.554, all prefixed PROSE DIRECT LINK) and pc5sec's UE-to-UE relay
-// discovery messages: one struct per message, in 3GPP terms, plus the two containers the
-// solutions carry (solution A Key_Est_Info, solution B Authentication_Info).
-//
-// Each struct lists its IEs once, in wire order, in `fields()`: the encoder, the decoder, the JSON
-// and text printers and the Wireshark schema all walk that one list. Octet strings are views
-// (`Octets`) into the decoded buffer or the caller's storage: a decoded message is valid only
-// while the buffer it came from is. The code points come from code_points.hpp.
+/// @file
+/// PC5 signalling messages (TS 24.554, all prefixed PROSE DIRECT LINK) and pc5sec's UE-to-UE relay
+/// discovery messages: one struct per message, in 3GPP terms, plus the two containers the
+/// solutions carry (solution A Key_Est_Info, solution B Authentication_Info).
+///
+/// Each struct lists its IEs once, in wire order, in `fields()`: the encoder, the decoder, the JSON
+/// and text printers and the Wireshark schema all walk that one list. Octet strings are views
+/// (`Octets`) into the decoded buffer or the caller's storage: a decoded message is valid only
+/// while the buffer it came from is. The code points come from code_points.hpp.
 #pragma once
 
 #include <algorithm>
@@ -20,74 +21,81 @@
 
 namespace pc5sec::codec {
 
-// A non-owning octet string that compares by content. Never empty on the wire.
+/// A non-owning octet string that compares by content. Never empty on the wire.
 struct Octets {
-    std::span<const std::uint8_t> bytes;
+    std::span<const std::uint8_t> bytes;  ///< the octets (a view)
+    /// The number of octets.
     std::size_t size() const noexcept { return bytes.size(); }
+    /// Same content.
     friend bool operator==(const Octets& a, const Octets& b) {
         return std::equal(a.bytes.begin(), a.bytes.end(), b.bytes.begin(), b.bytes.end());
     }
 };
 
-// UE security capabilities (TS 24.554; 3gpp-facts §3): octet 1 is the 5G-EA0..7 bitmap with bit 8
-// = EA0, octet 2 the 5G-IA0..7 bitmap with bit 8 = IA0.
+/// UE security capabilities (TS 24.554; 3gpp-facts §3): octet 1 is the 5G-EA0..7 bitmap with
+/// bit 8 = EA0, octet 2 the 5G-IA0..7 bitmap with bit 8 = IA0.
 struct UeSecurityCapabilities {
-    std::uint8_t ea = 0;
-    std::uint8_t ia = 0;
+    std::uint8_t ea = 0;  ///< octet 1: the 5G-EA0..7 bitmap, bit 8 = EA0
+    std::uint8_t ia = 0;  ///< octet 2: the 5G-IA0..7 bitmap, bit 8 = IA0
+    /// Equal values.
     friend bool operator==(UeSecurityCapabilities, UeSecurityCapabilities) = default;
 };
 
-// UE PC5 unicast signalling security policy: integrity in bits 1-3, ciphering in bits 5-7.
+/// UE PC5 unicast signalling security policy: integrity in bits 1-3, ciphering in bits 5-7.
 struct SignallingSecurityPolicy {
-    PolicyValue integrity = PolicyValue::not_needed;
-    PolicyValue ciphering = PolicyValue::not_needed;
+    PolicyValue integrity = PolicyValue::not_needed;  ///< bits 1-3
+    PolicyValue ciphering = PolicyValue::not_needed;  ///< bits 5-7
+    /// Equal values.
     friend bool operator==(SignallingSecurityPolicy, SignallingSecurityPolicy) = default;
 };
 
-// Selected security algorithms: ciphering in the high nibble, integrity in the low nibble.
+/// Selected security algorithms: ciphering in the high nibble, integrity in the low nibble.
 struct SecurityAlgorithms {
-    std::uint8_t ciphering = 0;  // NEA id 0..3
-    std::uint8_t integrity = 0;  // NIA id 0..3
+    std::uint8_t ciphering = 0;  ///< NEA id 0..3
+    std::uint8_t integrity = 0;  ///< NIA id 0..3
+    /// Equal values.
     friend bool operator==(SecurityAlgorithms, SecurityAlgorithms) = default;
 };
 
-struct Layer2Id {  // 24 bits
-    std::uint32_t value = 0;
+/// A layer-2 ID (24 bits).
+struct Layer2Id {             // 24 bits
+    std::uint32_t value = 0;  ///< the 24-bit value
+    /// Equal values.
     friend bool operator==(Layer2Id, Layer2Id) = default;
 };
-struct RelayServiceCode {  // 24 bits
-    std::uint32_t value = 0;
+/// A relay service code (24 bits).
+struct RelayServiceCode {     // 24 bits
+    std::uint32_t value = 0;  ///< the 24-bit value
+    /// Equal values.
     friend bool operator==(RelayServiceCode, RelayServiceCode) = default;
 };
-// One half of a KNRP ID (16 bits, the provisional split of 3gpp-facts §2).
+/// One half of a KNRP ID (16 bits, the provisional split of 3gpp-facts §2).
 struct KnrpIdHalf {
-    std::uint16_t value = 0;
+    std::uint16_t value = 0;  ///< the 16-bit half
+    /// Equal values.
     friend bool operator==(KnrpIdHalf, KnrpIdHalf) = default;
 };
 
 // ---- containers ----
 
-// Solution A Key_Est_Info (seed 000 steps 2-3): version octet, method octet, then TLVs of tag (1),
-// length (2), value. `certificate` requires a signature, and certificate and
-// ephemeral_public_key together (an offer) or neither (the initiator's transcript signature);
-// `psk` requires psk_identity and nonce.
+/// Solution A Key_Est_Info (seed 000 steps 2-3): version octet, method octet, then TLVs of tag (1),
+/// length (2), value. `certificate` requires a signature, and certificate and
+/// ephemeral_public_key together (an offer) or neither (the initiator's transcript signature);
+/// `psk` requires psk_identity and nonce.
 struct KeyEstInfo {
-    std::uint8_t version = kKeyEstInfoVersion;
-    KeyEstMethod method = KeyEstMethod::certificate;
-    std::optional<Octets> certificate;
-    std::optional<Octets> ephemeral_public_key;
-    std::optional<Octets> signature;
-    std::optional<Octets> psk_identity;
-    std::optional<Nonce> nonce;
-    std::optional<Octets> user_info_id;
+    std::uint8_t version = kKeyEstInfoVersion;        ///< the version octet
+    KeyEstMethod method = KeyEstMethod::certificate;  ///< the method octet
+    std::optional<Octets> certificate;                ///< certificate (DER)
+    std::optional<Octets> ephemeral_public_key;       ///< ephemeral public key
+    std::optional<Octets> signature;                  ///< signature
+    std::optional<Octets> psk_identity;               ///< PSK identity
+    std::optional<Nonce> nonce;                       ///< nonce (16 octets)
+    std::optional<Octets> user_info_id;               ///< user info ID
+    /// Equal fields.
     friend bool operator==(const KeyEstInfo&, const KeyEstInfo&) = default;
 };
 
-// Solution B Authentication_Info (seed 001 steps 1, 3, 5, 7): version octet, then TLVs of tag (1),
-// length (2), value. user_info_id, signature_algorithm and signature are mandatory; exactly one of
-// public_key and certificate. nonce, ephemeral_public_key and selected_algorithms are optional
-// (solution B: the hardened mode's nonce and ephemeral key, the target's algorithm choice).
-// The signing_time item's 8 octets (big-endian), as sent and as signed.
+/// The signing_time item's 8 octets (big-endian), as sent and as signed.
 inline std::array<std::uint8_t, 8> signing_time_octets(std::uint64_t ms) {
     std::array<std::uint8_t, 8> out{};
     for (int i = 7; i >= 0; --i, ms >>= 8)
@@ -95,18 +103,27 @@ inline std::array<std::uint8_t, 8> signing_time_octets(std::uint64_t ms) {
     return out;
 }
 
+/// Solution B Authentication_Info (seed 001 steps 1, 3, 5, 7): version octet, then TLVs of tag
+/// (1), length (2), value. user_info_id, signature_algorithm and signature are mandatory; exactly
+/// one of public_key and certificate. nonce, ephemeral_public_key and selected_algorithms are
+/// optional (solution B: the hardened mode's nonce and ephemeral key, the target's algorithm
+/// choice).
 struct AuthenticationInfo {
-    std::uint8_t version = kAuthInfoVersion;
-    Octets user_info_id;
-    std::optional<Octets> public_key;
-    std::optional<Octets> certificate;
+    std::uint8_t version = kAuthInfoVersion;  ///< the version octet
+    Octets user_info_id;                      ///< User Info ID
+    std::optional<Octets> public_key;         ///< public key
+    std::optional<Octets> certificate;        ///< certificate (DER)
+    /// signature algorithm (1 octet)
     SignatureAlgorithm signature_algorithm = SignatureAlgorithm::ecdsa_p256_sha256;
-    Octets signature;
-    std::optional<Nonce> nonce;
+    Octets signature;            ///< signature
+    std::optional<Nonce> nonce;  ///< nonce (16 octets; solution B hardened)
+    /// ephemeral X25519 public key (solution B hardened)
     std::optional<Octets> ephemeral_public_key;
+    /// selected security algorithms (1 octet, NEA high nibble, NIA low nibble)
     std::optional<SecurityAlgorithms> selected_algorithms;
-    // Solution B hardened: when the signer signed, by its own clock (ms since the Unix epoch).
+    /// Solution B hardened: when the signer signed, by its own clock (ms since the Unix epoch).
     std::optional<std::uint64_t> signing_time;
+    /// Equal fields.
     friend bool operator==(const AuthenticationInfo&, const AuthenticationInfo&) = default;
 };
 
@@ -114,29 +131,39 @@ struct AuthenticationInfo {
 // Visitor calls: v (mandatory V), lv / lve (mandatory LV / LV-E), tv / tlv / tlve (optional),
 // t1 (optional type 1, half octet), t2 (optional type 2, presence only).
 
+/// The members every message struct has: kType (its message type), seq (the PC5 signalling
+/// sequence number, octet 2) and ==.
 #define PC5SEC_MESSAGE(Name, type)                                      \
     static constexpr MessageType kType = MessageType::type;             \
     std::uint8_t seq = 0; /* PC5 signalling sequence number, octet 2 */ \
     friend bool operator==(const Name&, const Name&) = default
 
+/// PROSE DIRECT LINK ESTABLISHMENT REQUEST.
 struct DirectLinkEstablishmentRequest {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkEstablishmentRequest, establishment_request);
-    Octets source_user_info;
-    Octets prose_identifiers;
-    UeSecurityCapabilities ue_security_capabilities;
+    Octets source_user_info;                          ///< Source user info (mandatory, LV)
+    Octets prose_identifiers;                         ///< ProSe identifiers (mandatory, LV)
+    UeSecurityCapabilities ue_security_capabilities;  ///< UE security capabilities (mandatory, LV)
+    /// Signalling security policy (mandatory, V)
     SignallingSecurityPolicy signalling_security_policy;
-    std::optional<Octets> target_user_info;
-    std::optional<KnrpId> knrp_id;
-    std::optional<Nonce> nonce_1;
-    std::optional<std::uint8_t> msb_knrp_sess_id;
+    std::optional<Octets> target_user_info;        ///< Target user info (optional, TLV)
+    std::optional<KnrpId> knrp_id;                 ///< KNRP ID (optional, TV, 5)
+    std::optional<Nonce> nonce_1;                  ///< Nonce_1 (optional, TV, 17)
+    std::optional<std::uint8_t> msb_knrp_sess_id;  ///< MSB of KNRP-sess ID (optional, TV, 2)
+    /// Key establishment information container (optional, TLV-E)
     std::optional<KeyEstInfo> key_est_info;
-    std::optional<Octets> u2u_relay_ue_user_info;
-    std::optional<Layer2Id> target_end_ue_l2_id;
+    std::optional<Octets> u2u_relay_ue_user_info;  ///< UE-to-UE relay UE user info (optional, TLV)
+    std::optional<Layer2Id> target_end_ue_l2_id;   ///< Target end UE layer-2 ID (optional, TV, 4)
+    /// Relay indication (optional, type 1, TV half octet; IEI B)
     std::optional<RelayIndication> relay_indication;
-    std::optional<RelayServiceCode> relay_service_code;
-    std::optional<Octets> multi_hop_path_info;
+    std::optional<RelayServiceCode> relay_service_code;  ///< Relay service code (optional, TV, 4)
+    std::optional<Octets> multi_hop_path_info;           ///< Multi-hop path info (optional, TLV)
+    /// Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> authentication_info;
+    /// Relay Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> relay_authentication_info;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.lv("source_user_info", m.source_user_info);
@@ -158,13 +185,20 @@ struct DirectLinkEstablishmentRequest {
     }
 };
 
+/// PROSE DIRECT LINK ESTABLISHMENT ACCEPT.
 struct DirectLinkEstablishmentAccept {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkEstablishmentAccept, establishment_accept);
-    Octets source_user_info;
+    Octets source_user_info;  ///< Source user info (mandatory, LV)
+    /// Key establishment information container (optional, TLV-E)
     std::optional<KeyEstInfo> key_est_info;
+    /// Relay indication (optional, type 1, TV half octet; IEI B)
     std::optional<RelayIndication> relay_indication;
+    /// Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> authentication_info;
+    /// Relay Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> relay_authentication_info;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.lv("source_user_info", m.source_user_info);
@@ -175,7 +209,7 @@ struct DirectLinkEstablishmentAccept {
     }
 };
 
-// The messages that carry only a PC5 signalling cause.
+/// The messages that carry only a PC5 signalling cause.
 #define PC5SEC_CAUSE_MESSAGE(Name, type)                 \
     struct Name {                                        \
         PC5SEC_MESSAGE(Name, type);                      \
@@ -186,34 +220,48 @@ struct DirectLinkEstablishmentAccept {
         }                                                \
     }
 
+/// PROSE DIRECT LINK ESTABLISHMENT REJECT.
 PC5SEC_CAUSE_MESSAGE(DirectLinkEstablishmentReject, establishment_reject);
+/// PROSE DIRECT LINK AUTHENTICATION REJECT.
 PC5SEC_CAUSE_MESSAGE(DirectLinkAuthenticationReject, authentication_reject);
+/// PROSE DIRECT LINK SECURITY MODE REJECT.
 PC5SEC_CAUSE_MESSAGE(DirectLinkSecurityModeReject, security_mode_reject);
+/// PROSE DIRECT LINK RELEASE REQUEST.
 PC5SEC_CAUSE_MESSAGE(DirectLinkReleaseRequest, release_request);
 #undef PC5SEC_CAUSE_MESSAGE
 
+/// PROSE DIRECT LINK AUTHENTICATION REQUEST.
 struct DirectLinkAuthenticationRequest {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkAuthenticationRequest, authentication_request);
-    KeyEstInfo key_est_info;
+    KeyEstInfo key_est_info;  ///< Key establishment information container (mandatory, LV-E)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.lve("key_est_info", m.key_est_info);
     }
 };
 
+/// PROSE DIRECT LINK AUTHENTICATION RESPONSE.
 struct DirectLinkAuthenticationResponse {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkAuthenticationResponse, authentication_response);
-    KeyEstInfo key_est_info;
+    KeyEstInfo key_est_info;  ///< Key establishment information container (mandatory, LV-E)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.lve("key_est_info", m.key_est_info);
     }
 };
 
+/// PROSE DIRECT LINK AUTHENTICATION FAILURE.
 struct DirectLinkAuthenticationFailure {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkAuthenticationFailure, authentication_failure);
-    Cause cause = Cause::authentication_failure;
+    Cause cause = Cause::authentication_failure;  ///< PC5 signalling cause (mandatory, V)
+    /// Key establishment information container (optional, TLV-E)
     std::optional<KeyEstInfo> key_est_info;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("cause", m.cause);
@@ -221,17 +269,22 @@ struct DirectLinkAuthenticationFailure {
     }
 };
 
-// Seed 000 step 4: carries Nonce_2, the LSB of KNRP-sess ID, the MSB of KNRP ID (when a new KNRP
-// was derived), the selected algorithms and the echoed capabilities and policy.
+/// PROSE DIRECT LINK SECURITY MODE COMMAND.
+/// Seed 000 step 4: carries Nonce_2, the LSB of KNRP-sess ID, the MSB of KNRP ID (when a new KNRP
+/// was derived), the selected algorithms and the echoed capabilities and policy.
 struct DirectLinkSecurityModeCommand {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkSecurityModeCommand, security_mode_command);
-    SecurityAlgorithms selected_algorithms;
-    UeSecurityCapabilities ue_security_capabilities;
+    SecurityAlgorithms selected_algorithms;  ///< Selected security algorithms (mandatory, V)
+    UeSecurityCapabilities ue_security_capabilities;  ///< UE security capabilities (mandatory, LV)
+    /// Signalling security policy (mandatory, V)
     SignallingSecurityPolicy signalling_security_policy;
-    Nonce nonce_2{};
-    std::uint8_t lsb_knrp_sess_id = 0;
-    std::optional<KnrpIdHalf> msb_knrp_id;
+    Nonce nonce_2{};                        ///< Nonce_2 (mandatory, V)
+    std::uint8_t lsb_knrp_sess_id = 0;      ///< LSB of KNRP-sess ID (mandatory, V)
+    std::optional<KnrpIdHalf> msb_knrp_id;  ///< MSB of KNRP ID (optional, TV, 3)
+    /// Key establishment information container (optional, TLV-E)
     std::optional<KeyEstInfo> key_est_info;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("selected_algorithms", m.selected_algorithms);
@@ -244,29 +297,39 @@ struct DirectLinkSecurityModeCommand {
     }
 };
 
-// Seed 000 step 5: carries the LSB of KNRP ID when a new KNRP was derived.
+/// PROSE DIRECT LINK SECURITY MODE COMPLETE.
+/// Seed 000 step 5: carries the LSB of KNRP ID when a new KNRP was derived.
 struct DirectLinkSecurityModeComplete {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkSecurityModeComplete, security_mode_complete);
-    std::optional<KnrpIdHalf> lsb_knrp_id;
+    std::optional<KnrpIdHalf> lsb_knrp_id;  ///< LSB of KNRP ID (optional, TV, 3)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.tv(Iei::lsb_knrp_id, m.lsb_knrp_id);
     }
 };
 
+/// PROSE DIRECT LINK RELEASE ACCEPT.
 struct DirectLinkReleaseAccept {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkReleaseAccept, release_accept);
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F&, M&) {}
 };
 
+/// PROSE DIRECT LINK RE-KEYING REQUEST.
 struct DirectLinkRekeyingRequest {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkRekeyingRequest, rekeying_request);
-    UeSecurityCapabilities ue_security_capabilities;
-    Nonce nonce_1{};
-    std::uint8_t msb_knrp_sess_id = 0;
+    UeSecurityCapabilities ue_security_capabilities;  ///< UE security capabilities (mandatory, LV)
+    Nonce nonce_1{};                                  ///< Nonce_1 (mandatory, V)
+    std::uint8_t msb_knrp_sess_id = 0;                ///< MSB of KNRP-sess ID (mandatory, V)
+    /// Key establishment information container (optional, TLV-E)
     std::optional<KeyEstInfo> key_est_info;
-    bool reauth_indication = false;
+    bool reauth_indication = false;  ///< Re-authentication indication (optional, type 2, T)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.lv("ue_security_capabilities", m.ue_security_capabilities);
@@ -277,16 +340,23 @@ struct DirectLinkRekeyingRequest {
     }
 };
 
+/// PROSE DIRECT LINK RE-KEYING RESPONSE.
 struct DirectLinkRekeyingResponse {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkRekeyingResponse, rekeying_response);
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F&, M&) {}
 };
 
+/// PROSE DIRECT LINK KEEPALIVE REQUEST.
 struct DirectLinkKeepaliveRequest {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkKeepaliveRequest, keepalive_request);
-    std::uint32_t keepalive_counter = 0;
-    std::optional<std::uint32_t> max_inactivity_period;  // seconds
+    std::uint32_t keepalive_counter = 0;  ///< Keep-alive counter (mandatory, V)
+    /// Maximum inactivity period (optional, TV, 5); seconds
+    std::optional<std::uint32_t> max_inactivity_period;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("keepalive_counter", m.keepalive_counter);
@@ -294,22 +364,29 @@ struct DirectLinkKeepaliveRequest {
     }
 };
 
+/// PROSE DIRECT LINK KEEPALIVE RESPONSE.
 struct DirectLinkKeepaliveResponse {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(DirectLinkKeepaliveResponse, keepalive_response);
-    std::uint32_t keepalive_counter = 0;
+    std::uint32_t keepalive_counter = 0;  ///< Keep-alive counter (mandatory, V)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("keepalive_counter", m.keepalive_counter);
     }
 };
 
-// Model A: the relay announces its relay service code and user info ID.
+/// UE-to-UE relay discovery announcement (Model A).
+/// Model A: the relay announces its relay service code and user info ID.
 struct U2uRelayDiscoveryAnnouncement {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(U2uRelayDiscoveryAnnouncement, u2u_relay_discovery_announcement);
-    RelayServiceCode relay_service_code;
-    Octets relay_user_info;
-    std::optional<Octets> end_ue_user_info_list;
+    RelayServiceCode relay_service_code;          ///< Relay service code (mandatory, V)
+    Octets relay_user_info;                       ///< Relay user info (mandatory, LV)
+    std::optional<Octets> end_ue_user_info_list;  ///< End UE user info list (optional, TLV)
+    /// Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> authentication_info;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("relay_service_code", m.relay_service_code);
@@ -319,12 +396,15 @@ struct U2uRelayDiscoveryAnnouncement {
     }
 };
 
-// Model B: an end UE looks for a relay (and, optionally, a target UE behind it).
+/// UE-to-UE relay discovery solicitation (Model B).
+/// Model B: an end UE looks for a relay (and, optionally, a target UE behind it).
 struct U2uRelayDiscoverySolicitation {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(U2uRelayDiscoverySolicitation, u2u_relay_discovery_solicitation);
-    RelayServiceCode relay_service_code;
-    Octets discoverer_user_info;
-    std::optional<Octets> target_user_info;
+    RelayServiceCode relay_service_code;     ///< Relay service code (mandatory, V)
+    Octets discoverer_user_info;             ///< Discoverer user info (mandatory, LV)
+    std::optional<Octets> target_user_info;  ///< Target user info (optional, TLV)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("relay_service_code", m.relay_service_code);
@@ -333,12 +413,16 @@ struct U2uRelayDiscoverySolicitation {
     }
 };
 
+/// UE-to-UE relay discovery response (Model B).
 struct U2uRelayDiscoveryResponse {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
     PC5SEC_MESSAGE(U2uRelayDiscoveryResponse, u2u_relay_discovery_response);
-    RelayServiceCode relay_service_code;
-    Octets relay_user_info;
-    std::optional<Octets> target_user_info;
+    RelayServiceCode relay_service_code;     ///< Relay service code (mandatory, V)
+    Octets relay_user_info;                  ///< Relay user info (mandatory, LV)
+    std::optional<Octets> target_user_info;  ///< Target user info (optional, TLV)
+    /// Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> authentication_info;
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
         f.v("relay_service_code", m.relay_service_code);
@@ -350,6 +434,7 @@ struct U2uRelayDiscoveryResponse {
 
 #undef PC5SEC_MESSAGE
 
+/// Any PC5 signalling or UE-to-UE relay discovery message.
 using Message = std::variant<
     DirectLinkEstablishmentRequest, DirectLinkEstablishmentAccept, DirectLinkEstablishmentReject,
     DirectLinkAuthenticationRequest, DirectLinkAuthenticationResponse,
@@ -359,9 +444,11 @@ using Message = std::variant<
     DirectLinkKeepaliveRequest, DirectLinkKeepaliveResponse, U2uRelayDiscoveryAnnouncement,
     U2uRelayDiscoverySolicitation, U2uRelayDiscoveryResponse>;
 
+/// The message's type.
 MessageType message_type(const Message& m) noexcept;
+/// The message's PC5 signalling sequence number (octet 2).
 std::uint8_t sequence_number(const Message& m) noexcept;
-// "establishment_request", from the code-point table.
+/// The message type's name: "establishment_request", from the code-point table.
 const char* message_name(MessageType t) noexcept;
 
 }  // namespace pc5sec::codec
