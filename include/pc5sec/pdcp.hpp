@@ -21,9 +21,14 @@
 #include <span>
 #include <vector>
 
+#include "pc5sec/count_window.hpp"
 #include "pc5sec/error.hpp"
 #include "pc5sec/keys.hpp"
 #include "pc5sec/nea_nia.hpp"
+
+namespace pc5sec::pc5 {
+enum class DropReason : std::uint8_t;  // pc5sec/pc5.hpp
+}
 
 namespace pc5sec::pdcp {
 
@@ -42,22 +47,29 @@ struct Header {
 // Errc::malformed naming "pdcp.header" (too short) or "pdcp.reserved" (R bits set).
 Result<Header> peek_header(std::span<const std::uint8_t> pdu);
 
-// Which COUNTs a receiver has seen: a sliding window of kReplayWindow COUNTs below the highest.
-class ReplayWindow {
-  public:
-    // True if `count` is new and inside the window (it may be accepted).
-    bool check(std::uint32_t count) const noexcept;
-    // Marks `count` as seen (after its MAC-I verified).
-    void accept(std::uint32_t count) noexcept;
-    std::optional<std::uint32_t> highest() const noexcept { return highest_; }
+// Which COUNTs a PC5-S receiver has seen: kReplayWindow COUNTs below the highest
+// (count_window.hpp, shared with the user plane).
+using ReplayWindow = BasicReplayWindow<kReplayWindow>;
 
-  private:
-    std::optional<std::uint32_t> highest_;
-    std::uint64_t seen_ = 0;  // bit i: highest_ - i was seen
+// The COUNT a received 12-bit SN stands for, given RX_DELIV (TS 38.323 5.2.2.2).
+constexpr std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint16_t sn) noexcept {
+    return receive_count(rx_deliv, sn, kSnBits);
+}
+
+// Why unprotect refused a PDU, typed (the Error says it for a person, naming the field).
+enum class Rejection : std::uint8_t {
+    none,       // it opened
+    malformed,  // "pdcp.header": too short, or reserved bits set
+    other_key,  // "pdcp.knrp_sess_id": not this context's KNRP-sess ID
+    replay,     // "pdcp.count": its COUNT was received already
+    too_old,    // "pdcp.count": its COUNT is below the window (refused as a replay)
+    bad_mac,    // "MAC-I": integrity failed (cause #7)
+    other,      // the crypto library failed
 };
-
-// The COUNT a received SN stands for, given RX_DELIV (TS 38.323 5.2.2.2).
-std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint16_t sn) noexcept;
+const char* name(Rejection r) noexcept;
+// The reason an engine reports for a PDU refused so (replay and too_old: replay; bad_mac;
+// other_key: unknown_session; the rest: malformed).
+pc5::DropReason drop_reason(Rejection r) noexcept;
 
 // One direction pair of one security context: the keys of one KNRP-sess ID, the algorithms,
 // TX_NEXT and the receiver's state. Move-only; the key schedules wipe themselves.
@@ -82,10 +94,12 @@ class SecurityContext {
                                               bool cipher = true);
     // Checks and opens a PDU. Errors: "pdcp.header", "pdcp.knrp_sess_id" (not this context),
     // "pdcp.count" (replay: Errc::verification_failed), "MAC-I" (Errc::verification_failed, cause
-    // #7). On any error the receiver's state is unchanged.
+    // #7); last_rejection() says which, typed. On any error the receiver's state is unchanged.
     Result<std::vector<std::uint8_t>> unprotect(std::uint8_t bearer,
                                                 std::span<const std::uint8_t> pdu,
                                                 bool cipher = true);
+    // Why the last unprotect refused its PDU (Rejection::none if it opened).
+    Rejection last_rejection() const noexcept { return rejection_; }
 
   private:
     SecurityContext() = default;
@@ -98,6 +112,7 @@ class SecurityContext {
     std::uint32_t tx_next_ = 0;
     std::uint32_t rx_deliv_ = 0;
     ReplayWindow window_;
+    Rejection rejection_ = Rejection::none;
 };
 
 }  // namespace pc5sec::pdcp

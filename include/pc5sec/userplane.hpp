@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pc5sec/count_window.hpp"
 #include "pc5sec/error.hpp"
 #include "pc5sec/nea_nia.hpp"
 #include "pc5sec/pc5.hpp"
@@ -60,7 +61,7 @@ inline constexpr std::uint32_t kReplayWindow = 1024;          // COUNTs remember
 inline constexpr std::size_t kMaxSdu = 9000;                  // TS 38.323 4.3.1
 // pc5sec's own: at this COUNT a key context asks for re-keying (2^24 PDUs before the wrap).
 inline constexpr std::uint32_t kDefaultRekeyThreshold = 0xFF000000u;
-inline constexpr std::uint32_t kMaxCount = 0xFFFFFFFFu;  // never sent: COUNT must not repeat
+using pdcp::kMaxCount;  // never sent: COUNT must not repeat
 
 // Data bearers: LCID 4..19 on a hop or direct link; SRAP bearer 4..31 end to end (§4).
 inline constexpr std::uint8_t kFirstBearer = 4;
@@ -75,23 +76,15 @@ struct Header {
 Result<Header> parse_header(std::span<const std::uint8_t> pdu);
 void write_header(const Header& h, std::uint8_t* out) noexcept;  // kHeaderSize octets
 
-// The COUNT a received SN stands for, given RX_DELIV (TS 38.323 5.2.2.2, 18-bit SN).
-std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint32_t sn) noexcept;
+// The COUNT a received 18-bit SN stands for, given RX_DELIV (TS 38.323 5.2.2.2; the one
+// implementation of pc5sec/count_window.hpp, with its overflow guard).
+constexpr std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint32_t sn) noexcept {
+    return pdcp::receive_count(rx_deliv, sn, kSnBits);
+}
 
 // Which COUNTs a receiver has seen: kReplayWindow COUNTs below the highest (TS 33.536
-// 5.3.3.1.4 replay protection).
-class ReplayWindow {
-  public:
-    bool check(std::uint32_t count) const noexcept;  // new and not below the window
-    void accept(std::uint32_t count) noexcept;       // after its MAC-I verified
-    std::optional<std::uint32_t> highest() const noexcept;
-
-  private:
-    static constexpr std::size_t kWords = kReplayWindow / 64;
-    bool any_ = false;
-    std::uint32_t highest_ = 0;
-    std::array<std::uint64_t, kWords> seen_{};  // bit i (word i/64): highest_ - i was seen
-};
+// 5.3.3.1.4 replay protection; pc5sec/count_window.hpp, as PC5-S's).
+using ReplayWindow = pdcp::BasicReplayWindow<kReplayWindow>;
 
 // What a bearer's PDUs carry: integrity (MAC-I) and ciphering, from the user-plane policy.
 struct Protection {

@@ -380,11 +380,7 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
     auto opened = ctx->unprotect(bearer, pdu, cipher);
     if (!opened) {
         // TS 33.536 5.3.3.1.4: a PDU failing the integrity or replay check is discarded.
-        drop(link,
-             opened.error().field == "pdcp.count" ? pc5::DropReason::replay
-             : opened.error().field == "MAC-I"    ? pc5::DropReason::bad_mac
-                                                  : pc5::DropReason::malformed,
-             opened.error().describe());
+        drop(link, pdcp::drop_reason(ctx->last_rejection()), opened.error().describe());
         return;
     }
     auto msg = codec::decode(*opened);

@@ -698,10 +698,7 @@ Next Engine::Impl::on_security_mode_command(Link& link,
     // Step 4: the MAC-I under the new NRPIK must verify; otherwise the command is dropped
     // (TS 33.536 5.3.3.1.4) and no key is installed.
     if (auto opened = ctx->unprotect(pc5::lcid::kSrb1, pdu, false); !opened) {
-        drop(&link,
-             opened.error().field == "pdcp.count" ? pc5::DropReason::replay
-                                                  : pc5::DropReason::bad_mac,
-             opened.error().describe());
+        drop(&link, pdcp::drop_reason(ctx->last_rejection()), opened.error().describe());
         return stay();
     }
     link.last_rx = std::make_pair(MT::security_mode_command, m.seq);

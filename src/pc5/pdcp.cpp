@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "pc5sec/pc5.hpp"
 #include "pc5sec/pc5_cause.hpp"
 
 namespace pc5sec::pdcp {
@@ -19,39 +20,38 @@ Result<Header> peek_header(std::span<const std::uint8_t> pdu) {
     return h;
 }
 
-bool ReplayWindow::check(std::uint32_t count) const noexcept {
-    if (!highest_ || count > *highest_) return true;
-    std::uint32_t behind = *highest_ - count;
-    if (behind >= kReplayWindow) return false;  // older than the window: treated as a replay
-    return (seen_ >> behind & 1u) == 0;
+const char* name(Rejection r) noexcept {
+    switch (r) {
+        case Rejection::none:
+            return "none";
+        case Rejection::malformed:
+            return "malformed";
+        case Rejection::other_key:
+            return "other-key";
+        case Rejection::replay:
+            return "replay";
+        case Rejection::too_old:
+            return "too-old";
+        case Rejection::bad_mac:
+            return "bad-mac";
+        case Rejection::other:
+            return "other";
+    }
+    return "?";
 }
 
-void ReplayWindow::accept(std::uint32_t count) noexcept {
-    if (!highest_) {
-        highest_ = count;
-        seen_ = 1;
-        return;
+pc5::DropReason drop_reason(Rejection r) noexcept {
+    switch (r) {
+        case Rejection::replay:
+        case Rejection::too_old:
+            return pc5::DropReason::replay;
+        case Rejection::bad_mac:
+            return pc5::DropReason::bad_mac;
+        case Rejection::other_key:
+            return pc5::DropReason::unknown_session;
+        default:
+            return pc5::DropReason::malformed;
     }
-    if (count > *highest_) {
-        std::uint32_t shift = count - *highest_;
-        seen_ = shift >= 64 ? 0 : seen_ << shift;
-        seen_ |= 1;
-        highest_ = count;
-        return;
-    }
-    std::uint32_t behind = *highest_ - count;
-    if (behind < kReplayWindow) seen_ |= std::uint64_t{1} << behind;
-}
-
-std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint16_t sn) noexcept {
-    // TS 38.323 5.2.2.2: pick the HFN that puts RCVD_SN within half the SN space of RX_DELIV.
-    std::uint32_t deliv_sn = rx_deliv % kSnModulus;
-    std::uint32_t hfn = rx_deliv / kSnModulus;
-    if (static_cast<std::int64_t>(sn) < static_cast<std::int64_t>(deliv_sn) - kWindowSize)
-        ++hfn;
-    else if (sn >= deliv_sn + kWindowSize && hfn > 0)
-        --hfn;
-    return hfn * kSnModulus + sn;
 }
 
 Result<SecurityContext> SecurityContext::create(KnrpSessId id, CipheringAlgorithm ciphering,
@@ -110,23 +110,34 @@ Result<std::vector<std::uint8_t>> SecurityContext::protect(std::uint8_t bearer,
 Result<std::vector<std::uint8_t>> SecurityContext::unprotect(std::uint8_t bearer,
                                                              std::span<const std::uint8_t> pdu,
                                                              bool cipher) {
+    auto refuse = [&](Rejection why, Error e) -> Result<std::vector<std::uint8_t>> {
+        rejection_ = why;
+        return e;
+    };
     auto header = peek_header(pdu);
-    if (!header) return header.error();
+    if (!header) return refuse(Rejection::malformed, header.error());
     if (header->knrp_sess_id != id_)
-        return make_error(Errc::verification_failed, "pdcp.knrp_sess_id",
-                          fmt::format("KNRP-sess ID {:04x} is not this link's {:04x}",
-                                      header->knrp_sess_id.value, id_.value));
+        return refuse(Rejection::other_key,
+                      Error{Errc::verification_failed, "pdcp.knrp_sess_id",
+                            fmt::format("KNRP-sess ID {:04x} is not this link's {:04x}",
+                                        header->knrp_sess_id.value, id_.value),
+                            std::nullopt});
     const std::uint32_t count = receive_count(rx_deliv_, header->sn);
-    if (!window_.check(count))  // replay protection (TS 33.536 5.3.3.1.4, TS 38.323 5.2.2.2)
-        return make_error(
-            Errc::verification_failed, "pdcp.count",
-            fmt::format("COUNT {} was already received or is below the window", count));
+    // Replay protection (TS 33.536 5.3.3.1.4, TS 38.323 5.2.2.2).
+    if (const auto seen = window_.check(count); seen != CountCheck::fresh)
+        return refuse(seen == CountCheck::replay ? Rejection::replay : Rejection::too_old,
+                      Error{Errc::verification_failed, "pdcp.count",
+                            seen == CountCheck::replay
+                                ? fmt::format("COUNT {} was already received", count)
+                                : fmt::format("COUNT {} is below the replay window", count),
+                            std::nullopt});
     const SecurityInput in{count, bearer, static_cast<std::uint8_t>(initiator_ ? 1 : 0)};
-    PC5SEC_TRY(validate(in));
+    if (auto st = validate(in); !st) return refuse(Rejection::other, st.error());
     std::vector<std::uint8_t> plain(pdu.begin(), pdu.end());
     if (cipher && cipher_) {
         auto body = std::span(plain).subspan(kHeaderSize);
-        PC5SEC_TRY(cipher_->apply(in, body, body, body.size() * 8));
+        if (auto st = cipher_->apply(in, body, body, body.size() * 8); !st)
+            return refuse(Rejection::other, st.error());
     }
     MacI mac{};
     std::copy(plain.end() - kMacSize, plain.end(), mac.begin());
@@ -134,16 +145,18 @@ Result<std::vector<std::uint8_t>> SecurityContext::unprotect(std::uint8_t bearer
     if (integrity_) {
         auto ok = integrity_->verify(in, plain, plain.size() * 8, mac);
         if (!ok)
-            return make_error(Errc::verification_failed, "MAC-I",
-                              "integrity check failed (TS 33.536 5.3.3.1.4)",
-                              cause::kIntegrityFailure);
+            return refuse(Rejection::bad_mac, Error{Errc::verification_failed, "MAC-I",
+                                                    "integrity check failed (TS 33.536 5.3.3.1.4)",
+                                                    cause::kIntegrityFailure});
     } else if (mac != MacI{}) {  // NIA0: the MAC-I is 32 zero bits (TS 33.501 D.1)
-        return make_error(Errc::verification_failed, "MAC-I", "NIA0 MAC-I must be zero",
-                          cause::kIntegrityFailure);
+        return refuse(Rejection::bad_mac,
+                      Error{Errc::verification_failed, "MAC-I", "NIA0 MAC-I must be zero",
+                            cause::kIntegrityFailure});
     }
     window_.accept(count);
-    if (count >= rx_deliv_ && count != UINT32_MAX) rx_deliv_ = count + 1;
+    if (count >= rx_deliv_ && count != kMaxCount) rx_deliv_ = count + 1;
     plain.erase(plain.begin(), plain.begin() + kHeaderSize);
+    rejection_ = Rejection::none;
     return plain;
 }
 

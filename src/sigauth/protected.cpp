@@ -62,9 +62,8 @@ void Engine::Impl::receive_protected(const pc5::Frame& f, const srap::Header& s,
         }
     }
     if (!plain) {
-        const bool replay = plain.error().field == "pdcp.count";
-        return drop(replay ? pc5::DropReason::replay : pc5::DropReason::bad_mac,
-                    plain.error().describe(), l.summary.id);
+        return drop(pdcp::drop_reason(l.ctx->last_rejection()), plain.error().describe(),
+                    l.summary.id);
     }
     auto decoded = codec::decode(*plain);
     if (!decoded) return drop(pc5::DropReason::malformed, decoded.error().describe(), l.summary.id);

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "pc5sec/codec.hpp"
+#include "pc5sec/count_window.hpp"
 #include "pc5sec/hex.hpp"
 #include "pc5sec/keys.hpp"
 #include "pc5sec/nea_nia.hpp"
@@ -198,19 +199,6 @@ Result<std::vector<KeySet>> key_sets(std::span<const pc5::KeyLogRecord> records)
         k.usable = true;
     }
     return sets;
-}
-
-// TS 38.323 5.2.2.2: the HFN that puts the received SN within half the SN space of RX_DELIV.
-std::uint32_t estimate_count(std::uint32_t rx_deliv, std::uint32_t sn, unsigned sn_bits) {
-    const std::uint64_t modulus = std::uint64_t{1} << sn_bits;
-    const std::int64_t window = static_cast<std::int64_t>(modulus / 2);
-    const auto deliv_sn = static_cast<std::int64_t>(rx_deliv % modulus);
-    std::uint64_t hfn = rx_deliv >> sn_bits;
-    if (static_cast<std::int64_t>(sn) < deliv_sn - window)
-        ++hfn;
-    else if (static_cast<std::int64_t>(sn) >= deliv_sn + window && hfn > 0)
-        --hfn;
-    return static_cast<std::uint32_t>(hfn * modulus + sn);  // past HFN's top: wraps mod 2^32
 }
 
 // What one trial of (key set, DIRECTION, ciphering on/off) gave.
@@ -486,8 +474,8 @@ class Decipherer {
                     continue;
                 }
                 for (std::uint8_t d = 0; d < 2; ++d) {
-                    const std::uint32_t count =
-                        estimate_count(rx_deliv(s, bearer, d, pdcp), out.sn, sn_bits);
+                    const std::uint32_t count = ::pc5sec::pdcp::receive_count(
+                        rx_deliv(s, bearer, d, pdcp), out.sn, sn_bits);
                     Trial t = trial(k, header, out.body, SecurityInput{count, bearer, d}, cipher,
                                     has_mac, field);
                     if (t.error) {
@@ -526,7 +514,7 @@ class Decipherer {
             for (std::uint8_t dir = 0; dir < 2; ++dir) {
                 if (d && *d != dir) continue;
                 const std::uint32_t count =
-                    estimate_count(rx_deliv(s, bearer, dir, pdcp), out.sn, sn_bits);
+                    ::pc5sec::pdcp::receive_count(rx_deliv(s, bearer, dir, pdcp), out.sn, sn_bits);
                 Trial t = trial(k, header, out.body, SecurityInput{count, bearer, dir},
                                 no_mac_cipher, has_mac, field);
                 accept(s, bearer, dir, pdcp, count);
@@ -551,7 +539,7 @@ class Decipherer {
         for (std::uint8_t dir = 0; dir < 2; ++dir) {
             if (d && *d != dir) continue;
             const std::uint32_t count =
-                estimate_count(rx_deliv(s, bearer, dir, pdcp), out.sn, sn_bits);
+                ::pc5sec::pdcp::receive_count(rx_deliv(s, bearer, dir, pdcp), out.sn, sn_bits);
             Trial t = trial(k, header, out.body, SecurityInput{count, bearer, dir}, cipher, has_mac,
                             field);
             out.openings.push_back(

@@ -164,52 +164,6 @@ Result<L3Packet> parse_l3_packet(std::span<const std::uint8_t> sdu) {
     return out;
 }
 
-std::uint32_t receive_count(std::uint32_t rx_deliv, std::uint32_t sn) noexcept {
-    // TS 38.323 5.2.2.2: the HFN that puts RCVD_SN within Window_Size of SN(RX_DELIV).
-    const std::uint32_t deliv_sn = rx_deliv % kSnModulus;
-    std::uint32_t hfn = rx_deliv / kSnModulus;
-    if (static_cast<std::int64_t>(sn) < static_cast<std::int64_t>(deliv_sn) - kWindowSize) {
-        if (hfn < (kMaxCount >> kSnBits)) ++hfn;
-    } else if (sn >= deliv_sn + kWindowSize && hfn > 0) {
-        --hfn;
-    }
-    return hfn << kSnBits | sn;
-}
-
-bool ReplayWindow::check(std::uint32_t count) const noexcept {
-    if (!any_ || count > highest_) return true;
-    const std::uint32_t behind = highest_ - count;
-    if (behind >= kReplayWindow) return false;  // below the window: treated as a replay
-    return (seen_[behind / 64] >> (behind % 64) & 1u) == 0;
-}
-
-void ReplayWindow::accept(std::uint32_t count) noexcept {
-    if (!any_ || count > highest_) {
-        const std::uint32_t shift = any_ ? count - highest_ : kReplayWindow;
-        if (shift >= kReplayWindow) {
-            seen_.fill(0);
-        } else {
-            const std::size_t words = shift / 64, bits = shift % 64;
-            for (std::size_t i = kWords; i-- > 0;) {
-                std::uint64_t v = i >= words ? seen_[i - words] << bits : 0;
-                if (bits && i >= words + 1) v |= seen_[i - words - 1] >> (64 - bits);
-                seen_[i] = v;
-            }
-        }
-        seen_[0] |= 1;
-        highest_ = count;
-        any_ = true;
-        return;
-    }
-    const std::uint32_t behind = highest_ - count;
-    if (behind < kReplayWindow) seen_[behind / 64] |= std::uint64_t{1} << (behind % 64);
-}
-
-std::optional<std::uint32_t> ReplayWindow::highest() const noexcept {
-    if (!any_) return std::nullopt;
-    return highest_;
-}
-
 Result<Protection> resolve_policy(const SecurityPolicy& ours, const SecurityPolicy& peer,
                                   CipheringAlgorithm ciphering, IntegrityAlgorithm integrity) {
     auto one = [](PolicyLevel a, PolicyLevel b, std::string_view what) -> Result<bool> {
@@ -602,9 +556,13 @@ struct Endpoint::Impl {
                 continue;
             }
             const std::uint32_t count = receive_count(k->rx[bearer].deliv, h->sn);
-            if (!k->rx[bearer].window.check(count)) {  // TS 33.536 5.3.3.1.4 replay protection
+            // TS 33.536 5.3.3.1.4 replay protection
+            if (const auto seen = k->rx[bearer].window.check(count);
+                seen != pdcp::CountCheck::fresh) {
                 fail(i, pc5::DropReason::replay,
-                     fmt::format("COUNT {} already received or below the window", count));
+                     seen == pdcp::CountCheck::replay
+                         ? fmt::format("COUNT {} already received", count)
+                         : fmt::format("COUNT {} below the replay window", count));
                 continue;
             }
             b.ctx_[i] = k;
@@ -663,7 +621,7 @@ struct Endpoint::Impl {
             auto* k = static_cast<KeyContext*>(b.ctx_[i]);
             auto& rx = k->rx[bearer];
             const std::uint32_t count = b.count_[i];
-            if (!rx.window.check(count)) {
+            if (rx.window.check(count) != pdcp::CountCheck::fresh) {
                 fail(i, pc5::DropReason::replay, fmt::format("COUNT {} twice in a burst", count));
                 continue;
             }

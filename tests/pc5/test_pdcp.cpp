@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pc5sec/kdf.hpp"
+#include "pc5sec/pc5.hpp"
 #include "pc5sec/pdcp.hpp"
 #include "pc5sec/srap.hpp"
 
@@ -135,6 +136,70 @@ TEST(Pdcp, ReceiveCountFollowsTs38323) {
     EXPECT_EQ(pdcp::receive_count(4095, 1), 4096u + 1);  // SN wrapped forward
     EXPECT_EQ(pdcp::receive_count(4097, 4095), 4095u);   // late PDU of the previous HFN
     EXPECT_EQ(pdcp::receive_count(10 * 4096 + 100, 100), 10u * 4096 + 100);
+}
+
+// The one COUNT estimate (pc5sec/count_window.hpp) for both SN lengths, with its overflow guard:
+// at the largest HFN a small SN is never read as HFN 0, which would let the first COUNTs under
+// the key be replayed.
+TEST(CountWindow, ReceiveCountNeverWrapsAtTheLargestHfn) {
+    for (unsigned bits : {12u, 18u}) {
+        SCOPED_TRACE(bits);
+        const std::uint32_t modulus = 1u << bits;
+        const std::uint32_t last_hfn = pdcp::kMaxCount >> bits;
+        const std::uint32_t deliv = last_hfn << bits | (modulus - 2);          // near the very end
+        EXPECT_EQ(pdcp::receive_count(deliv, 1, bits), last_hfn << bits | 1);  // not HFN 0
+        EXPECT_EQ(pdcp::receive_count(deliv, modulus - 1, bits), pdcp::kMaxCount);
+        // Below the largest HFN the estimate moves forward as TS 38.323 says.
+        const std::uint32_t before = (last_hfn - 1) << bits | (modulus - 2);
+        EXPECT_EQ(pdcp::receive_count(before, 1, bits), last_hfn << bits | 1);
+        // And an SN with bits above the SN length is read modulo the SN space.
+        EXPECT_EQ(pdcp::receive_count(5, modulus + 7, bits), 7u);
+    }
+}
+
+// The same window for PC5-S (64 COUNTs) and data (1024): a typed result, replay apart from
+// too old.
+TEST(CountWindow, TypedAnswersForBothSizes) {
+    using pdcp::CountCheck;
+    pdcp::ReplayWindow pc5s;
+    pc5s.accept(200);
+    EXPECT_EQ(pc5s.check(200), CountCheck::replay);
+    EXPECT_EQ(pc5s.check(200 - 63), CountCheck::fresh);
+    EXPECT_EQ(pc5s.check(200 - 64), CountCheck::too_old);
+    EXPECT_EQ(pc5s.check(201), CountCheck::fresh);
+    pdcp::BasicReplayWindow<1024> data;  // userplane::ReplayWindow
+    data.accept(2000);
+    EXPECT_EQ(data.check(2000 - 64), CountCheck::fresh);
+    EXPECT_EQ(data.check(2000 - 1024), CountCheck::too_old);
+    EXPECT_FALSE(pdcp::ReplayWindow{}.highest());
+}
+
+// unprotect says why it refused, typed: each kind of refusal, and none once a PDU opens.
+TEST(Pdcp, UnprotectSaysWhyItRefused) {
+    auto p = make_pair(CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2);
+    std::vector<std::vector<std::uint8_t>> sent;
+    for (int k = 0; k < 70; ++k)
+        sent.push_back(*p.a.protect(2, kMsg));
+    ASSERT_TRUE(p.b.unprotect(2, sent[69]));
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::none);
+    EXPECT_FALSE(p.b.unprotect(2, sent[69]));
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::replay);
+    EXPECT_FALSE(p.b.unprotect(2, sent[0]));  // 69 behind the top: below the window of 64
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::too_old);
+    auto flipped = sent[68];
+    flipped.back() ^= 1;
+    EXPECT_FALSE(p.b.unprotect(2, flipped));
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::bad_mac);
+    auto other = sent[67];
+    other[1] ^= 1;
+    EXPECT_FALSE(p.b.unprotect(2, other));
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::other_key);
+    EXPECT_FALSE(p.b.unprotect(2, std::span(sent[67]).first(5)));
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::malformed);
+    ASSERT_TRUE(p.b.unprotect(2, sent[68]));  // none of that changed the receiver's state
+    EXPECT_EQ(p.b.last_rejection(), pdcp::Rejection::none);
+    EXPECT_EQ(pdcp::drop_reason(pdcp::Rejection::too_old), pc5::DropReason::replay);
+    EXPECT_EQ(pdcp::drop_reason(pdcp::Rejection::bad_mac), pc5::DropReason::bad_mac);
 }
 
 TEST(Pdcp, CountAcrossSnWrapStillOpens) {

@@ -93,23 +93,24 @@ TEST(Count, HfnEstimateOfTs38323) {
 }
 
 TEST(ReplayWindow, RemembersTheLast1024CountsAcrossWords) {
+    using pdcp::CountCheck;
     ReplayWindow w;
-    EXPECT_TRUE(w.check(100));
+    EXPECT_EQ(w.check(100), CountCheck::fresh);
     w.accept(100);
-    EXPECT_FALSE(w.check(100));
+    EXPECT_EQ(w.check(100), CountCheck::replay);
     w.accept(98);
-    EXPECT_FALSE(w.check(98));
-    EXPECT_TRUE(w.check(99));
+    EXPECT_EQ(w.check(98), CountCheck::replay);
+    EXPECT_EQ(w.check(99), CountCheck::fresh);
     w.accept(100 + 70);  // shifts by more than one word
-    EXPECT_FALSE(w.check(100));
-    EXPECT_FALSE(w.check(98));
-    EXPECT_TRUE(w.check(99));
-    EXPECT_TRUE(w.check(170 - 1023));
-    EXPECT_TRUE(w.check(0));  // 170 behind the top: inside the window, never seen
+    EXPECT_EQ(w.check(100), CountCheck::replay);
+    EXPECT_EQ(w.check(98), CountCheck::replay);
+    EXPECT_EQ(w.check(99), CountCheck::fresh);
+    EXPECT_EQ(w.check(170 - 1023), CountCheck::fresh);
+    EXPECT_EQ(w.check(0), CountCheck::fresh);  // 170 behind the top: inside the window, never seen
     w.accept(5000);
-    EXPECT_FALSE(w.check(5000 - 1024));  // below the window: a replay
-    EXPECT_TRUE(w.check(5000 - 1023));
-    EXPECT_FALSE(w.check(170));
+    EXPECT_EQ(w.check(5000 - 1024), CountCheck::too_old);  // below the window: refused as a replay
+    EXPECT_EQ(w.check(5000 - 1023), CountCheck::fresh);
+    EXPECT_EQ(w.check(170), CountCheck::too_old);
     EXPECT_EQ(w.highest(), 5000u);
 }
 
