@@ -89,7 +89,7 @@ struct Peer {
     pc5::L2Id l2 = 0;
     Address address;
 };
-Result<Peer> parse_peer(std::string_view text, std::string_view field = "--peer");
+Result<Peer> parse_peer(std::string_view text, std::string_view field = "peers");
 
 // ---------------------------------------------------------------- the socket
 
@@ -154,7 +154,7 @@ class UdpSocket {
 
 enum class UeRole : std::uint8_t { source, relay, target };
 const char* name(UeRole r) noexcept;  // "source", "relay", "target"
-Result<UeRole> ue_role_from_name(std::string_view text, std::string_view field = "--role");
+Result<UeRole> ue_role_from_name(std::string_view text, std::string_view field = "role");
 
 // Exit statuses of Ue::run (docs/udp.md).
 inline constexpr int kExitOk = 0;        // stopped by a signal, or the source's input ended
@@ -188,8 +188,9 @@ struct UeConfig {
     // first; a relay answers at most this many discovery solicitations a second.
     std::size_t max_learned_peers = 1024;
     unsigned discovery_answers_per_second = 50;
-    // Target: each line received (default: stdout). Logs (default: stderr). Called on the
-    // thread that runs Ue::run.
+    // Target: each line received (required: the library never writes to stdout). Logs (default:
+    // the log sink, pc5sec/log.hpp, component "ue", level info). Called on the thread that runs
+    // Ue::run.
     std::function<void(std::string_view line)> deliver;
     std::function<void(std::string_view line)> log;
 };

@@ -2,6 +2,8 @@
 // sends each line of its stdin to --target, a target prints each line it receives on stdout, a
 // relay logs what it forwards; logs go to stderr and never show a key. SIGINT / SIGTERM release
 // the links and exit 0; a lost peer exits 3.
+#include <iostream>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -63,7 +65,19 @@ void run_ue(const Args& args) {
     c.pcap = args.pcap;
     c.keylog = args.keylog;
     c.input_fd = c.role == net::UeRole::source ? 0 : -1;
-    auto ue = take(net::Ue::create(std::move(c)));
+    c.deliver = [](std::string_view line) { std::cout << line << std::endl; };
+    auto created = net::Ue::create(std::move(c));
+    if (!created) {
+        // The library names UeConfig's fields; the user typed the options that set them.
+        Error e = created.error();
+        static const std::map<std::string, std::string> kOption = {
+            {"l2_id", "--l2-id"},   {"peers", "--peer"}, {"target", "--target"}, {"path", "--path"},
+            {"bundle", "--bundle"}, {"role", "--role"},  {"rsc", "--rsc"},       {"pcap", "--pcap"},
+            {"keylog", "--keylog"}, {"bind", "--bind"}};
+        if (auto it = kOption.find(e.field); it != kOption.end()) e.field = it->second;
+        take(Result<int>(std::move(e)));
+    }
+    auto ue = std::move(*created);
     net::stop_on_signals(*ue);
     const int rc = ue->run();
     if (rc != 0)

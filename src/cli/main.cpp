@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "pc5sec/log.hpp"
 
 namespace pc5sec::cli {
 namespace {
@@ -32,6 +33,24 @@ int main(int argc, char** argv) {
         "pc5sec"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "pc5sec 0.1.0");
+    // The library writes nothing itself (pc5sec/log.hpp): the program gives it stderr, at the
+    // level asked for. A UE's lines carry their own time, role and name.
+    pc5sec::log::set_sink(
+        [](pc5sec::log::Level, std::string_view component, std::string_view line) {
+            if (component == "ue")
+                std::cerr << line << std::endl;
+            else
+                std::cerr << component << ": " << line << std::endl;
+        });
+    app.add_option_function<std::string>(
+           "--log-level",
+           [](const std::string& text) {
+               auto level = pc5sec::log::parse_level(text, "--log-level");
+               if (!level) throw CLI::ValidationError("--log-level", level.error().message);
+               pc5sec::log::set_level(*level);
+           },
+           "what the library reports on stderr: error, warning, info (default) or debug")
+        ->type_name("LEVEL");
     pc5sec::cli::register_all(app);
     try {
         app.parse(argc, argv);

@@ -12,13 +12,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
 
 #include <fmt/format.h>
 
 #include "ossl.hpp"
 #include "pc5sec/files.hpp"
 #include "pc5sec/kdf.hpp"
+#include "pc5sec/log.hpp"
 #include "pc5sec/pc5_cause.hpp"
 
 namespace pc5sec::creds {
@@ -333,7 +333,8 @@ void CredentialManager::log(std::string_view line) const {
     if (logger_)
         logger_(line);
     else
-        std::clog << "creds: " << line << "\n";
+        pc5sec::log::write(pc5sec::log::Level::info, "creds",
+                           line);  // the application's sink, if any
 }
 
 Status CredentialManager::ensure_fresh(TimePoint now, bool in_coverage) {

@@ -37,7 +37,7 @@ sockaddr_in to_sockaddr(const Address& a) {
 Result<UdpSocket> UdpSocket::bind(const Address& address) {
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return make_error(Errc::io, "--bind", fmt::format("socket: {}", std::strerror(errno)));
+        return make_error(Errc::io, "bind", fmt::format("socket: {}", std::strerror(errno)));
     UdpSocket s(fd, address);
     // Room for bursts of frames: a sidelink has no flow control either. SO_RCVBUF is capped by
     // net.core.rmem_max; SO_RCVBUFFORCE (CAP_NET_ADMIN) is not, so try it first.
@@ -51,7 +51,7 @@ Result<UdpSocket> UdpSocket::bind(const Address& address) {
     (void)::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
     const sockaddr_in sa = to_sockaddr(address);
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
-        return make_error(Errc::io, "--bind",
+        return make_error(Errc::io, "bind",
                           fmt::format("{}: {}", address.to_string(), std::strerror(errno)));
     sockaddr_in got{};
     socklen_t len = sizeof got;

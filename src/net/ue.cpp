@@ -22,7 +22,6 @@
 #include <ctime>
 #include <deque>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -34,6 +33,7 @@
 #include "pc5sec/files.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/link.hpp"
+#include "pc5sec/log.hpp"
 #include "pc5sec/net.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
@@ -205,7 +205,8 @@ struct Ue::Impl {
         if (cfg.log)
             cfg.log(line);
         else
-            std::cerr << line << std::endl;
+            pc5sec::log::write(pc5sec::log::Level::info, "ue",
+                               line);  // the application's sink, if any
     }
 
     // A line of a `kind` a flood can provoke: at most kLogBurst of each kind per kLogWindow, the
@@ -790,10 +791,7 @@ struct Ue::Impl {
                 count([](UeStats& s) { ++s.lines_delivered; });
                 const std::string_view line(reinterpret_cast<const char*>(data.data()),
                                             data.size());
-                if (cfg.deliver)
-                    cfg.deliver(line);
-                else
-                    std::cout << line << std::endl;
+                cfg.deliver(line);  // Ue::create refuses a target without one
             } else {
                 log(
                     fmt::format("received {} octets from {} on link {} (only a target prints "
@@ -983,7 +981,7 @@ struct Ue::Impl {
         if (capture->frames() == capture_saved) return;
         capture_saved = capture->frames();
         if (auto st = capture->save(cfg.pcap); !st)
-            log(fmt::format("--pcap: {}", st.error().describe()));
+            log(fmt::format("pcap: {}", st.error().describe()));
     }
 
     void shutdown() {
@@ -1035,13 +1033,13 @@ Status open_key_log(const std::string& path, std::unique_ptr<std::ofstream>& out
     // A new file of mode 0600 replaces the old one atomically (pc5sec/files.hpp): keys are never
     // readable by others, and never written through a symbolic link or into a non-regular file.
     auto fd = files::create_secret_file(path);
-    if (!fd) return make_error(Errc::io, "--keylog", fd.error().describe());
+    if (!fd) return make_error(Errc::io, "keylog", fd.error().describe());
     // The stream opens the very file the descriptor holds (not the path again, which another
     // program could have replaced meanwhile).
     out = std::make_unique<std::ofstream>(fmt::format("/proc/self/fd/{}", *fd),
                                           std::ios::out | std::ios::app);
     ::close(*fd);
-    if (!*out) return make_error(Errc::io, "--keylog", fmt::format("{}: cannot write", path));
+    if (!*out) return make_error(Errc::io, "keylog", fmt::format("{}: cannot write", path));
     return {};
 }
 
@@ -1053,47 +1051,51 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     UeConfig& cfg = d->cfg;
     // Checks of the command line first: they need no file.
     if (cfg.l2_id == 0 || cfg.l2_id >= pc5::kBroadcastL2Id)
-        return make_error(Errc::invalid_argument, "--l2-id", "this UE's layer-2 ID is required");
+        return make_error(Errc::invalid_argument, "l2_id", "this UE's layer-2 ID is required");
     std::map<pc5::L2Id, Impl::PeerEntry> peers;
     std::map<std::string, pc5::L2Id> directory;
     for (const auto& p : cfg.peers) {
         if (p.l2 == cfg.l2_id)
-            return make_error(Errc::invalid_argument, "--peer",
+            return make_error(Errc::invalid_argument, "peers",
                               fmt::format("{} is this UE's own layer-2 ID", format_l2_id(p.l2)));
         if (peers.contains(p.l2))
-            return make_error(Errc::invalid_argument, "--peer",
+            return make_error(Errc::invalid_argument, "peers",
                               fmt::format("layer-2 ID {} given twice", format_l2_id(p.l2)));
         peers[p.l2] = Impl::PeerEntry{p.address, p.name, true};
         if (!p.name.empty()) {
             if (directory.contains(p.name))
-                return make_error(Errc::invalid_argument, "--peer",
+                return make_error(Errc::invalid_argument, "peers",
                                   fmt::format("name \"{}\" given twice", p.name));
             directory[p.name] = p.l2;
         }
     }
     if (cfg.role == UeRole::source) {
         if (cfg.target.empty())
-            return make_error(Errc::invalid_argument, "--target",
+            return make_error(Errc::invalid_argument, "target",
                               "a source needs the target's user info ID (its certificate's CN)");
         if (cfg.solution != pc5::Solution::a && cfg.path == pc5::Path::direct)
-            return make_error(Errc::invalid_argument, "--path",
+            return make_error(Errc::invalid_argument, "path",
                               "solution B runs through a relay (seed 001)");
         if (cfg.path == pc5::Path::direct && !directory.contains(cfg.target))
-            return make_error(Errc::invalid_argument, "--peer",
-                              fmt::format("--path direct needs the target's address: --peer "
-                                          "{}:L2ID=ADDR:PORT",
+            return make_error(Errc::invalid_argument, "peers",
+                              fmt::format("a direct path needs the target among the peers, "
+                                          "by name ({}:L2ID=ADDR:PORT)",
                                           cfg.target));
     } else if (!cfg.target.empty()) {
-        return make_error(Errc::invalid_argument, "--target", "only a source names a target");
+        return make_error(Errc::invalid_argument, "target", "only a source names a target");
     }
     if (peers.empty())
-        return make_error(Errc::invalid_argument, "--peer",
+        return make_error(Errc::invalid_argument, "peers",
                           "at least one peer: [NAME:]L2ID=ADDR:PORT");
+    if (cfg.role == UeRole::target && !cfg.deliver)
+        return make_error(Errc::invalid_argument, "deliver",
+                          "a target needs a deliver function for the lines it receives (the "
+                          "library writes nothing to stdout)");
 
     // The bundle: everything else a UE needs.
     std::error_code ec;
     if (!std::filesystem::is_directory(cfg.bundle, ec))
-        return make_error(Errc::io, "--bundle",
+        return make_error(Errc::io, "bundle",
                           fmt::format("{}: not a directory (pc5sec provision --out OUT writes "
                                       "one bundle per UE, OUT/<name>/)",
                                       cfg.bundle.string()));
@@ -1105,29 +1107,29 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     const creds::Authorisation auth = bundle->certificate.authorisation();
     const std::string cert_file = bundle->certificate.source();
     if (cfg.role == UeRole::relay && !auth.has_role(creds::Role::u2u_relay))
-        return make_error(Errc::policy, "--role",
+        return make_error(Errc::policy, "role",
                           fmt::format("relay: {} does not authorise the u2u-relay role ({})",
                                       cert_file, creds::to_string(auth)));
     if (cfg.role != UeRole::relay && !auth.has_role(creds::Role::end_ue))
-        return make_error(Errc::policy, "--role",
+        return make_error(Errc::policy, "role",
                           fmt::format("{}: {} does not authorise the end-ue role ({})",
                                       name(cfg.role), cert_file, creds::to_string(auth)));
     d->rscs = auth.rscs;
     if (cfg.role == UeRole::source && cfg.path != pc5::Path::direct) {
         if (cfg.rsc && !auth.has_rsc(*cfg.rsc))
-            return make_error(Errc::policy, "--rsc",
+            return make_error(Errc::policy, "rsc",
                               fmt::format("0x{:06x} is not among the relay service codes of {} "
                                           "({})",
                                           *cfg.rsc, cert_file, creds::to_string(auth)));
         if (!cfg.rsc && auth.rscs.empty())
-            return make_error(Errc::policy, "--rsc",
+            return make_error(Errc::policy, "rsc",
                               fmt::format("{} allows no relay service code", cert_file));
         d->rsc = cfg.rsc ? *cfg.rsc : auth.rscs.front();
     }
     if (cfg.role == UeRole::relay && directory.empty())
         d->log(
-            "warning: no --peer has a NAME: this relay reaches no target (give "
-            "--peer NAME:L2ID=ADDR:PORT)");
+            "warning: no peer has a name: this relay reaches no target (give a peer as "
+            "NAME:L2ID=ADDR:PORT)");
 
     d->user = bundle->certificate.subject();
     d->ip_address = userplane::l3_address(d->user);
@@ -1147,7 +1149,7 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     if (!cfg.pcap.empty()) {
         d->capture.emplace(d->epoch_us);
         if (auto st = d->capture->save(cfg.pcap); !st)
-            return make_error(Errc::io, "--pcap", st.error().describe());
+            return make_error(Errc::io, "pcap", st.error().describe());
     }
 
     Impl* self = d.get();

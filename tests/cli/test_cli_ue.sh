@@ -178,4 +178,16 @@ wait_until 5 lines_in "$tmp/held-port" 1 || bad "the port holder did not start"
 port=$(head -n1 "$tmp/held-port")
 expect_bad --bind --bundle "$tmp/creds/alice" --role source --l2-id 1 --bind "127.0.0.1:$port" --peer 2=127.0.0.1:9 --target bob
 
+# --log-level: what the library reports on stderr. A relay whose peers have no name says so (info);
+# at level error it says nothing. A level that is not one is refused naming the option.
+relay_port=$(free_port)
+timeout 2 "$bin" ue --bundle "$tmp/creds/relay1" --role relay --l2-id 0x50 --bind "127.0.0.1:$relay_port" \
+    --peer 1=127.0.0.1:9 >/dev/null 2>"$tmp/relay-info.err"
+check_has "log level info" "$(cat "$tmp/relay-info.err")" "no peer has a name"
+timeout 2 "$bin" --log-level error ue --bundle "$tmp/creds/relay1" --role relay --l2-id 0x50 \
+    --bind "127.0.0.1:$relay_port" --peer 1=127.0.0.1:9 >/dev/null 2>"$tmp/relay-error.err"
+[ ! -s "$tmp/relay-error.err" ] && ok || bad "log level error: $(cat "$tmp/relay-error.err")"
+err=$("$bin" --log-level loud ue --bundle "$tmp/creds/relay1" 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] && [[ "$err" == *"--log-level"* ]] && ok || bad "--log-level loud: rc=$rc $err"
+
 finish "cli ue"

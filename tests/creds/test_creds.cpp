@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "pc5sec/creds.hpp"
+#include "pc5sec/log.hpp"
 #include "pc5sec/pc5_cause.hpp"
 #include "pc5sec/provisioning.hpp"
 
@@ -551,6 +552,44 @@ TEST_F(Creds, ExpiredInCoverageFetchesNewCredentials) {
     // Fresh now: nothing more to do.
     ASSERT_TRUE(m.ensure_fresh(now_, false));
     EXPECT_EQ(m.renewals(), 1u);
+}
+
+// The library writes nothing to stdout or stderr itself (pc5sec/log.hpp): without a logger of
+// its own, the manager's line goes to the process's log sink, at level info, as component
+// "creds"; with no sink, or below the level set, it goes nowhere.
+TEST_F(Creds, WithoutALoggerTheLineGoesToTheLogSinkOnly) {
+    struct Line {
+        log::Level level;
+        std::string component, text;
+    };
+    std::vector<Line> lines;
+    log::set_sink([&](log::Level l, std::string_view c, std::string_view t) {
+        lines.push_back({l, std::string(c), std::string(t)});
+    });
+    auto renew = [&] {
+        auto old = pf_->issue(profile("erin", {Role::end_ue}, {1}), now_ - kDay * 10, kDay).value();
+        CredentialManager m(old.key, old.certificate, *trust_);
+        m.set_provisioning_function(&*pf_);
+        ASSERT_TRUE(m.ensure_fresh(now_, true));
+    };
+    testing::internal::CaptureStderr();
+    testing::internal::CaptureStdout();
+    renew();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0].level, log::Level::info);
+    EXPECT_EQ(lines[0].component, "creds");
+    EXPECT_NE(lines[0].text.find("fetched new credentials"), std::string::npos);
+    log::set_level(log::Level::warning);  // info is below it: not passed on
+    renew();
+    EXPECT_EQ(lines.size(), 1u);
+    log::set_level(log::Level::info);
+    log::set_sink(nullptr);  // no sink: nowhere
+    renew();
+    EXPECT_EQ(lines.size(), 1u);
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+    EXPECT_TRUE(log::parse_level("debug", "level"));
+    EXPECT_EQ(log::parse_level("loud", "level").error().field, "level");
 }
 
 TEST_F(Creds, ExpiringWithinMarginIsRenewedInCoverageOnly) {

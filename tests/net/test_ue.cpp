@@ -411,6 +411,7 @@ TEST(Ue, BadDatagramsAreDroppedAndTheUeCarriesOn) {
     t.peers = {{"", kRelay, relay_sock.local()}};
     t.input_fd = -1;
     t.log = [&](std::string_view l) { log.add(l); };
+    t.deliver = [](std::string_view) {};
     Running target;
     target.ue = Ue::create(std::move(t)).value();
     const Address to = target.ue->local_address();
@@ -459,24 +460,30 @@ TEST(Ue, BadConfigurationNamesTheField) {
         const auto e = error_of(change);
         EXPECT_EQ(e.rfind(field, 0), 0u) << e;
     };
-    expect_field("--bundle", [&](UeConfig& c) { c.bundle = b.dir / "nobody"; });
-    expect_field("--role", [&](UeConfig& c) { c.bundle = b.dir / "relay1"; });
-    expect_field("--role", [&](UeConfig& c) {
+    expect_field("bundle", [&](UeConfig& c) { c.bundle = b.dir / "nobody"; });
+    expect_field("role", [&](UeConfig& c) { c.bundle = b.dir / "relay1"; });
+    expect_field("role", [&](UeConfig& c) {
         c.role = UeRole::relay;
         c.target.clear();
     });
-    expect_field("--target", [&](UeConfig& c) { c.target.clear(); });
-    expect_field("--target", [&](UeConfig& c) { c.role = UeRole::target; });
-    expect_field("--peer", [&](UeConfig& c) { c.peers.push_back({"", kRelay, {0x7F000001, 10}}); });
-    expect_field("--peer", [&](UeConfig& c) { c.peers = {{"", kAlice, {0x7F000001, 10}}}; });
-    expect_field("--peer", [&](UeConfig& c) { c.peers.clear(); });
-    expect_field("--rsc", [&](UeConfig& c) { c.rsc = 0x000002; });
-    expect_field("--l2-id", [&](UeConfig& c) { c.l2_id = 0; });
-    // --path direct needs the target's address.
-    expect_field("--peer", [&](UeConfig& c) { c.path = pc5::Path::direct; });
-    expect_field("--keylog",
+    expect_field("target", [&](UeConfig& c) { c.target.clear(); });
+    expect_field("target", [&](UeConfig& c) { c.role = UeRole::target; });
+    expect_field("peers", [&](UeConfig& c) { c.peers.push_back({"", kRelay, {0x7F000001, 10}}); });
+    expect_field("peers", [&](UeConfig& c) { c.peers = {{"", kAlice, {0x7F000001, 10}}}; });
+    expect_field("peers", [&](UeConfig& c) { c.peers.clear(); });
+    expect_field("rsc", [&](UeConfig& c) { c.rsc = 0x000002; });
+    expect_field("deliver", [&](UeConfig& c) {  // the library writes nothing to stdout itself
+        c.bundle = b.dir / "bob";
+        c.role = UeRole::target;
+        c.target.clear();
+    });
+    expect_field("l2_id", [&](UeConfig& c) { c.l2_id = 0; });
+    // A direct path needs the target's address. (The library names UeConfig's fields; `pc5sec ue`
+    // names its options, tests/cli.)
+    expect_field("peers", [&](UeConfig& c) { c.path = pc5::Path::direct; });
+    expect_field("keylog",
                  [&](UeConfig& c) { c.keylog = (b.dir / "no-such-dir" / "keys.log").string(); });
-    expect_field("--pcap",
+    expect_field("pcap",
                  [&](UeConfig& c) { c.pcap = (b.dir / "no-such-dir" / "a.pcap").string(); });
     // A bundle with a missing file names the file.
     std::filesystem::create_directories(b.dir / "broken");
