@@ -41,11 +41,9 @@ namespace pc5sec::link {
 
 using namespace std::chrono_literals;
 
-/// The UE's role.
-enum class UeRole : std::uint8_t {
-    end_ue,  ///< an end UE (source or target)
-    relay    ///< a UE-to-UE relay of layer 2 or 3
-};
+/// The UE's role in the protocol: pc5::UeRole, the one role enum of both engines (end_ue: a
+/// source or target; relay: a UE-to-UE relay of layer 2 or 3).
+using UeRole = pc5::UeRole;
 using DiscoveryModel = discovery::Model;  ///< one discovery machinery (pc5sec/discovery.hpp)
 /// Step 3 method: certificate-based (the default) or a pre-shared group key (policy.toml
 /// [group_keys]).

@@ -76,6 +76,12 @@ const char* name(Solution s) noexcept;  // "A", "B-literal", "B-hardened"
 
 // How the source reaches the target: directly, or through a UE-to-UE relay of layer 2 or 3.
 enum class Path : std::uint8_t { direct, l2, l3 };
+
+// What a UE is in the protocol, the one role enum of both engines (link::UeRole,
+// sigauth::Role): an end UE (the source of some links, the target of others) or a UE-to-UE
+// relay. Not creds::Role (what a certificate allows), nor net::UeRole (what one pc5sec ue
+// process does: source, relay or target).
+enum class UeRole : std::uint8_t { end_ue, relay };
 const char* name(Path p) noexcept;  // "direct", "l2", "l3"
 
 // A per-hop link (UE to relay, or a direct link) or an end-to-end link (source to target

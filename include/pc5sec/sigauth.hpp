@@ -52,7 +52,8 @@ const char* name(Mode m) noexcept;  // "literal", "hardened"
 Result<Mode> mode_from_name(std::string_view text, std::string_view field = "mode");
 pc5::Solution solution_of(Mode m) noexcept;
 
-enum class Role : std::uint8_t { end_ue, relay };
+// The UE's role in the protocol: pc5::UeRole, the one role enum of both engines.
+using Role = pc5::UeRole;
 
 // pc5sec's own FC values for solution B, provisional (the seed defines no derivation past KD).
 // The ONE place they are written; docs/solution-b.md lists them. Never 0x69, 0x7E, 0x7F, 0x88,
