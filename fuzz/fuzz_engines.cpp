@@ -504,12 +504,12 @@ class Run {
             auto h = srap::parse_header(f.pdu);
             if (!h)
                 violated("PDU decodes", who + " sent an end-to-end PDU without its SRAP header");
-            // A relay forwards an end UE's protected PDU as it came, opaque (TS 38.351): only
-            // what it sends on SL-SRB0 (a message it read, or signed) and what an end UE made
-            // must decode.
+            // A relay forwards by the SRAP header, the PDU behind it as it came (TS 38.351:
+            // solution A's relay reads none it has a destination for): what an end UE made must
+            // decode.
             const auto inner = std::span(f.pdu).subspan(srap::kHeaderSize);
-            if (h->bearer == pc5::lcid::kSrb0 ? !codec::decode(inner).ok()
-                                              : !n.relay() && !pdcp::peek_header(inner).ok())
+            if (!n.relay() && (h->bearer == pc5::lcid::kSrb0 ? !codec::decode(inner).ok()
+                                                             : !pdcp::peek_header(inner).ok()))
                 violated("PDU decodes", who + " sent an end-to-end PDU that does not decode");
         } else {
             violated("PDU decodes", who + " sent on LCID " + std::to_string(f.lcid));
