@@ -4,7 +4,7 @@
 include(CMakePackageConfigHelpers)
 
 set(PC5SEC_LIBRARIES)
-foreach(room util crypto codec creds pc5 link sigauth relay userplane trace sim net)
+foreach(room util crypto codec creds pc5 link sigauth relay userplane station trace sim net)
   if(TARGET pc5sec_${room})
     list(APPEND PC5SEC_LIBRARIES pc5sec_${room})
     # Before 1.0 every minor version may break the ABI: the SONAME carries major.minor.
@@ -60,7 +60,7 @@ install(FILES ${PROJECT_BINARY_DIR}/pc5secConfig.cmake ${PROJECT_BINARY_DIR}/pc5
 # The pkg-config file, relocatable (prefix found from the file's own place). Libraries in link
 # order: each after the ones that use it.
 set(PC5SEC_PC_LIBS "")
-foreach(room net sim trace userplane relay sigauth link pc5 creds codec crypto util)
+foreach(room net sim trace station userplane relay sigauth link pc5 creds codec crypto util)
   if(TARGET pc5sec_${room})
     string(APPEND PC5SEC_PC_LIBS " -lpc5sec_${room}")
   endif()

@@ -1,9 +1,10 @@
 // One solution-A link and one protected data PDU between two UEs in memory.
 //
-// Step 0 makes credentials in memory (a provisioning function, one certificate per UE); alice's
-// link engine then establishes a PC5 unicast link to bob over pc5sec's in-process medium
-// (pc5::Loopback); each UE's user plane is given the link's keys, and alice sends bob one data
-// PDU, ciphered and integrity-protected with NRPEK/NRPIK. Exits 0 when bob reads what alice sent.
+// Step 0 makes credentials in memory (a provisioning function, one certificate per UE). Each UE
+// is a station (pc5sec/station.hpp): its link engine and its user plane, wired together. alice's
+// station establishes a PC5 unicast link to bob over pc5sec's in-process medium (pc5::Loopback),
+// which puts the link's keys into both user planes; alice then sends bob one data PDU, ciphered
+// and integrity-protected with NRPEK/NRPIK. Exits 0 when bob reads what alice sent.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,10 +14,9 @@
 #include <variant>
 #include <vector>
 
-#include "pc5sec/link.hpp"
 #include "pc5sec/loopback.hpp"
 #include "pc5sec/provisioning.hpp"
-#include "pc5sec/userplane.hpp"
+#include "pc5sec/station.hpp"
 #include "pc5sec/version.hpp"
 
 using namespace pc5sec;
@@ -43,15 +43,17 @@ std::shared_ptr<creds::CredentialManager> credentials(creds::ProvisioningFunctio
                                                       std::move(*trust));
 }
 
-std::unique_ptr<link::Engine> engine(creds::ProvisioningFunction& pf, const std::string& name,
+// A solution-A UE: engine and user plane. Its policy is policy.toml's defaults (PolicyFile):
+// data ciphered and integrity-protected where the link's algorithms allow.
+std::unique_ptr<station::Station> ue(creds::ProvisioningFunction& pf, const std::string& name,
                                      pc5::L2Id l2) {
-    link::Config c;
-    c.user_info = name;
-    c.l2_id = l2;
-    c.credentials = credentials(pf, name);
-    auto e = link::Engine::create(std::move(c));
-    if (!e) fail(e.error().describe());
-    return std::move(*e);
+    station::Spec spec;
+    spec.solution = pc5::Solution::a;
+    spec.l2_id = l2;
+    spec.credentials = credentials(pf, name);  // the user info ID is the certificate's CN
+    auto made = station::Station::create(std::move(spec));
+    if (!made) fail(made.error().describe());
+    return std::move(*made);
 }
 
 }  // namespace
@@ -63,8 +65,8 @@ int main() {
     // Step 0: a root CA and one credential each.
     auto pf = creds::ProvisioningFunction::create(creds::Clock::now() - 1h, 24h * 365);
     if (!pf) fail(pf.error().describe());
-    auto alice = engine(*pf, "alice", kAlice);
-    auto bob = engine(*pf, "bob", kBob);
+    auto alice = ue(*pf, "alice", kAlice);
+    auto bob = ue(*pf, "bob", kBob);
 
     // The medium: a virtual clock and a 2 ms delay per frame.
     pc5::Loopback air;
@@ -88,33 +90,24 @@ int main() {
                 std::string(name(link.ciphering)).c_str(),
                 std::string(name(link.integrity)).c_str(), link.fingerprints.at("NRPEK").c_str());
 
-    // The user plane: each UE installs the link's data keys, asked from its engine.
-    userplane::Endpoint alice_up(userplane::Config{.l2_id = kAlice});
-    userplane::Endpoint bob_up(userplane::Config{.l2_id = kBob});
-    const userplane::Protection protect{.integrity = true, .ciphering = true};
-    for (auto [up, eng] : {std::pair{&alice_up, alice.get()}, std::pair{&bob_up, bob.get()}}) {
-        auto keys = eng->data_keys(link.id);
-        if (!keys) fail("no data keys");
-        if (auto st = up->install(*keys, protect, air.now); !st) fail(st.error().describe());
-    }
-
-    // One protected PDU on data bearer 4, carried to bob by hand.
+    // One protected PDU on data bearer 4: the stations installed the link's data keys.
     const std::string text = "hello bob";
     const std::vector<std::uint8_t> data(text.begin(), text.end());
-    if (auto st = alice_up.send(link.id, userplane::kFirstBearer, data, air.now); !st)
+    if (auto st = alice->send(link.id, userplane::kFirstBearer, data, air.now); !st)
         fail(st.error().describe());
-    auto frame = alice_up.poll_transmit();
-    if (!frame || frame->dst != kBob) fail("no frame for bob");
-    if (std::search(frame->pdu.begin(), frame->pdu.end(), data.begin(), data.end()) !=
-        frame->pdu.end())
+    air.run();
+    const auto sent = std::find_if(air.delivered.begin(), air.delivered.end(),
+                                   [](const pc5::Frame& f) { return userplane::carries_data(f); });
+    if (sent == air.delivered.end() || sent->dst != kBob) fail("no frame for bob");
+    if (std::search(sent->pdu.begin(), sent->pdu.end(), data.begin(), data.end()) !=
+        sent->pdu.end())
         fail("the data went in the clear");
-    bob_up.receive(*frame, air.now);
 
-    auto event = bob_up.poll_event();
-    auto* got = event ? std::get_if<pc5::DataReceived>(&*event) : nullptr;
-    if (got == nullptr || got->data != data || got->peer != "alice") fail("bob did not read it");
+    auto got = air.of<pc5::DataReceived>("bob");
+    if (got.size() != 1 || got[0].data != data || got[0].peer != "alice")
+        fail("bob did not read it");
     std::printf("bob read \"%s\" from %s (%zu octets on air)\n",
-                std::string(got->data.begin(), got->data.end()).c_str(), got->peer.c_str(),
-                frame->pdu.size());
+                std::string(got[0].data.begin(), got[0].data.end()).c_str(), got[0].peer.c_str(),
+                sent->pdu.size());
     return 0;
 }

@@ -1,10 +1,12 @@
-// Bring your own transport: the link engine and user plane are sans-I/O, so the application
-// owns the socket, the loop and the clock. Here alice and bob (one process, two UDP sockets on
-// 127.0.0.1) establish a solution-A link and alice sends one protected PDU, with nothing but:
-//   engine.poll_transmit() / up.poll_transmit()   frames to put on the wire
-//   engine.receive(frame, now) / up.receive(...)  frames that came from the wire
-//   engine.next_timeout() / handle_timeout(now)   the engine's timers, on our clock
-//   engine.poll_event() / up.poll_event()         what happened (link up, data)
+// Bring your own transport: a station (pc5sec/station.hpp: a link engine and its user plane) is
+// sans-I/O, so the application owns the socket, the loop and the clock. Here alice and bob (one
+// process, two UDP sockets on 127.0.0.1) establish a solution-A link and alice sends one
+// protected PDU, with nothing but:
+//   station.poll_transmit()                   frames to put on the wire
+//   station.receive(frame, now)               frames that came from the wire
+//   station.next_timeout() / handle_timeout   its timers, on our clock
+//   station.poll_event()                      what happened (link up, data)
+//   station.send(link, bearer, data, now)     data on an established link
 // The wire format is this program's own: 3 octets source L2 ID, 3 destination, 1 LCID, the PDU.
 // Exits 0 when bob has read alice's message.
 #include <arpa/inet.h>
@@ -24,9 +26,8 @@
 #include <variant>
 #include <vector>
 
-#include "pc5sec/link.hpp"
 #include "pc5sec/provisioning.hpp"
-#include "pc5sec/userplane.hpp"
+#include "pc5sec/station.hpp"
 
 using namespace pc5sec;
 using namespace std::chrono_literals;
@@ -66,8 +67,7 @@ std::optional<pc5::Frame> decode(const std::uint8_t* p, std::size_t n) {
 }
 
 struct Ue {
-    std::unique_ptr<link::Engine> engine;
-    std::unique_ptr<userplane::Endpoint> up;
+    std::unique_ptr<station::Station> station;
     int fd = -1;
     sockaddr_in addr{};
     std::string link;  // established link id
@@ -83,21 +83,19 @@ Ue make_ue(creds::ProvisioningFunction& pf, const std::string& name, pc5::L2Id l
     if (!issued) fail(issued.error().describe());
     auto trust = creds::TrustStore::create(pf.ca_certificate());
     if (!trust) fail(trust.error().describe());
-    link::Config c;
-    c.user_info = name;
-    c.l2_id = l2;
-    c.credentials = std::make_shared<creds::CredentialManager>(issued->key, issued->certificate,
-                                                               std::move(*trust));
-    c.directory = directory;
-    // Certificates are checked at wall_epoch + the engine's time: our clock's zero.
-    c.wall_epoch = creds::Clock::now();
-    auto engine = link::Engine::create(std::move(c));
-    if (!engine) fail(engine.error().describe());
+    station::Spec spec;
+    spec.solution = pc5::Solution::a;
+    spec.l2_id = l2;
+    spec.credentials = std::make_shared<creds::CredentialManager>(issued->key, issued->certificate,
+                                                                  std::move(*trust));
+    spec.directory = directory;
+    // Certificates are checked at wall_epoch + the station's time: our clock's zero.
+    spec.wall_epoch = creds::Clock::now();
+    auto made = station::Station::create(std::move(spec));
+    if (!made) fail(made.error().describe());
 
     Ue ue;
-    ue.engine = std::move(*engine);
-    ue.up = std::make_unique<userplane::Endpoint>(
-        userplane::Config{.l2_id = l2, .key_source = ue.engine.get()});
+    ue.station = std::move(*made);
     // A UDP socket on 127.0.0.1, port chosen by the kernel.
     ue.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     ue.addr.sin_family = AF_INET;
@@ -124,7 +122,7 @@ int main() {
     pc5::ConnectRequest request;
     request.target = "bob";
     request.target_l2 = 0x0B;
-    alice.engine->connect(request, now());
+    alice.station->connect(request, now());
 
     bool sent = false;
     const std::string text = "hello over UDP";
@@ -138,40 +136,33 @@ int main() {
             ::sendto(from.fd, bytes.data(), bytes.size(), 0,
                      reinterpret_cast<const sockaddr*>(&it->second.addr), sizeof(sockaddr_in));
         };
-        for (auto& [l2, ue] : ues) {
-            while (auto f = ue.engine->poll_transmit())
+        for (auto& [l2, ue] : ues)
+            while (auto f = ue.station->poll_transmit())
                 send(ue, *f);
-            while (auto f = ue.up->poll_transmit())
-                send(ue, *f);
-        }
-        // 2. Events: a link up gives the user plane its keys; data is read.
+        // 2. Events: a link is up (its keys are in the user plane already), data was read.
         for (auto& [l2, ue] : ues) {
-            while (auto ev = ue.engine->poll_event()) {
+            while (auto ev = ue.station->poll_event()) {
                 if (auto* e = std::get_if<pc5::LinkEstablished>(&*ev)) {
-                    auto keys = ue.engine->data_keys(e->link.id);
-                    if (!keys) fail("no data keys");
-                    if (auto st = ue.up->install(*keys, userplane::Protection{}, now()); !st)
-                        fail(st.error().describe());
                     ue.link = e->link.id;
-                    std::printf("%s: link %s up\n", ue.engine->user_info().c_str(),
+                    std::printf("%s: link %s up\n", ue.station->user_info().c_str(),
                                 e->link.id.c_str());
                 } else if (auto* f = std::get_if<pc5::LinkFailed>(&*ev)) {
                     fail("link failed: " + f->reason);
+                } else if (auto* d = std::get_if<pc5::DataReceived>(&*ev)) {
+                    ue.received.emplace_back(d->data.begin(), d->data.end());
                 }
             }
-            while (auto ev = ue.up->poll_event())
-                if (auto* d = std::get_if<pc5::DataReceived>(&*ev))
-                    ue.received.emplace_back(d->data.begin(), d->data.end());
         }
         if (!alice.link.empty() && !sent) {
             const std::vector<std::uint8_t> data(text.begin(), text.end());
-            if (auto st = alice.up->send(alice.link, userplane::kFirstBearer, data, now()); !st)
+            if (auto st = alice.station->send(alice.link, userplane::kFirstBearer, data, now());
+                !st)
                 fail(st.error().describe());
             sent = true;
             continue;  // send it before sleeping
         }
         // 3. Sleep until a datagram comes or the next engine timer is due.
-        pc5::Time deadline = std::min(alice.engine->next_timeout(), bob.engine->next_timeout());
+        pc5::Time deadline = std::min(alice.station->next_timeout(), bob.station->next_timeout());
         auto wait = deadline == pc5::kNever
                         ? 100ms
                         : std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now());
@@ -183,16 +174,12 @@ int main() {
             while ((n = ::recv(ue.fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
                 auto f = decode(buf, std::size_t(n));
                 if (!f || f->dst != l2) continue;
-                // Data bearers (LCID 4..19) to the user plane, signalling to the engine.
-                if (userplane::carries_data(*f))
-                    ue.up->receive(*f, now());
-                else
-                    ue.engine->receive(*f, now());
+                ue.station->receive(*f, now());  // data to its user plane, the rest to its engine
             }
         }
         // 4. Timers that are due.
         for (auto& [l2, ue] : ues)
-            if (ue.engine->next_timeout() <= now()) ue.engine->handle_timeout(now());
+            if (ue.station->next_timeout() <= now()) ue.station->handle_timeout(now());
     }
     if (bob.received.front() != text) fail("bob read \"" + bob.received.front() + "\"");
     std::printf("bob read \"%s\" over UDP\n", bob.received.front().c_str());

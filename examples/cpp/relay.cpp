@@ -1,11 +1,12 @@
 // A UE-to-UE relay that forwards for two sources: alice and carol each reach bob through
 // relay-1, a solution-A layer-2 relay (seed 000; TS 23.304 layer-2 UE-to-UE relay).
 //
-// Each UE is a link engine (signalling) plus a user plane (data). The loop below is the whole
-// driver: frames go first in, first out on one in-memory radio; data frames go to the user plane,
-// the rest to the engine; when a link is established its keys go to the user plane. The relay's
-// user plane learns where to forward from what its engine sends end to end (SRAP local UE IDs).
-// Exits 0 when bob has read each source's message on its own end-to-end link.
+// Each UE is a station (pc5sec/station.hpp): a link engine (signalling) and a user plane (data),
+// wired together. The loop below is the whole driver: frames go first in, first out on one
+// in-memory radio to the station of their destination, which gives data to its user plane and
+// the rest to its engine, puts a link's keys into the user plane when the link comes up, and
+// has the relay's user plane learn where to forward from what its engine sends (SRAP local UE
+// IDs). Exits 0 when bob has read each source's message on its own end-to-end link.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -17,9 +18,8 @@
 #include <variant>
 #include <vector>
 
-#include "pc5sec/link.hpp"
 #include "pc5sec/provisioning.hpp"
-#include "pc5sec/userplane.hpp"
+#include "pc5sec/station.hpp"
 
 using namespace pc5sec;
 using namespace std::chrono_literals;
@@ -36,9 +36,7 @@ const std::map<std::string, pc5::L2Id> kDirectory = {
 }
 
 struct Ue {
-    std::unique_ptr<link::Engine> engine;
-    std::unique_ptr<userplane::Endpoint> up;
-    bool relay = false;
+    std::unique_ptr<station::Station> station;
     std::vector<pc5::LinkSummary> links;  // established
     std::vector<pc5::DataReceived> received;
 };
@@ -60,22 +58,17 @@ class World {
         auto trust = creds::TrustStore::create(pf_.ca_certificate());
         if (!trust) fail(trust.error().describe());
 
-        link::Config c;
-        c.user_info = name;
-        c.l2_id = kDirectory.at(name);
-        c.role = relay ? link::UeRole::relay : link::UeRole::end_ue;
-        c.credentials = std::make_shared<creds::CredentialManager>(issued->key, issued->certificate,
-                                                                   std::move(*trust));
-        c.directory = kDirectory;  // whom each UE can hear (discovery's result)
-        auto engine = link::Engine::create(std::move(c));
-        if (!engine) fail(engine.error().describe());
-
+        station::Spec spec;
+        spec.solution = pc5::Solution::a;
+        spec.role = relay ? pc5::UeRole::relay : pc5::UeRole::end_ue;
+        spec.l2_id = kDirectory.at(name);
+        spec.credentials = std::make_shared<creds::CredentialManager>(
+            issued->key, issued->certificate, std::move(*trust));
+        spec.directory = kDirectory;  // whom each UE can hear (discovery's result)
+        auto made = station::Station::create(std::move(spec));
+        if (!made) fail(made.error().describe());
         Ue& ue = ues_[kDirectory.at(name)];
-        ue.engine = std::move(*engine);
-        // The user plane asks the engine for keys when the peer has re-keyed first.
-        ue.up = std::make_unique<userplane::Endpoint>(
-            userplane::Config{.l2_id = kDirectory.at(name), .key_source = ue.engine.get()});
-        ue.relay = relay;
+        ue.station = std::move(*made);
         return ue;
     }
 
@@ -88,46 +81,32 @@ class World {
                 pc5::Frame f = std::move(air_.front());
                 air_.pop_front();
                 auto it = ues_.find(f.dst);
-                if (it == ues_.end()) continue;
-                // Solution A through a layer-2 relay: LCID 55 carries SRAP.
-                if (userplane::carries_data(f))
-                    it->second.up->receive(f, now);
-                else
-                    it->second.engine->receive(f, now);
+                if (it != ues_.end()) it->second.station->receive(f, now);
                 continue;
             }
             pc5::Time next = pc5::kNever;
             for (auto& [l2, ue] : ues_)
-                next = std::min(next, ue.engine->next_timeout());
+                next = std::min(next, ue.station->next_timeout());
             if (next == pc5::kNever || next > until) return;
             now = std::max(now, next);
             for (auto& [l2, ue] : ues_)
-                if (ue.engine->next_timeout() <= now) ue.engine->handle_timeout(now);
+                if (ue.station->next_timeout() <= now) ue.station->handle_timeout(now);
         }
     }
 
-    // What one UE's engine and user plane have to say: frames onto the air, events.
+    // What each station has to say: frames onto the air, events.
     void pump() {
         for (auto& [l2, ue] : ues_) {
-            while (auto f = ue.engine->poll_transmit()) {
-                if (ue.relay) ue.up->observe_relayed(*f);
+            while (auto f = ue.station->poll_transmit())
                 air_.push_back(std::move(*f));
-            }
-            while (auto f = ue.up->poll_transmit())
-                air_.push_back(std::move(*f));
-            while (auto ev = ue.engine->poll_event()) {
-                if (auto* e = std::get_if<pc5::LinkEstablished>(&*ev)) {
-                    auto keys = ue.engine->data_keys(e->link.id);
-                    if (!keys) fail("no data keys for " + e->link.id);
-                    if (auto st = ue.up->install(*keys, userplane::Protection{}, now); !st)
-                        fail(st.error().describe());
-                    ue.links.push_back(e->link);
-                } else if (auto* f = std::get_if<pc5::LinkFailed>(&*ev)) {
+            while (auto ev = ue.station->poll_event()) {
+                if (auto* e = std::get_if<pc5::LinkEstablished>(&*ev))
+                    ue.links.push_back(e->link);  // its keys are in the user plane already
+                else if (auto* f = std::get_if<pc5::LinkFailed>(&*ev))
                     fail("link failed: " + f->reason);
-                }
+                else if (auto* d = std::get_if<pc5::DataReceived>(&*ev))
+                    ue.received.push_back(*d);
             }
-            while (auto ev = ue.up->poll_event())
-                if (auto* d = std::get_if<pc5::DataReceived>(&*ev)) ue.received.push_back(*d);
         }
     }
 
@@ -163,7 +142,7 @@ int main() {
         r.rsc = kRsc;
         r.relay = "relay-1";
         r.relay_l2 = kDirectory.at("relay-1");
-        source->engine->connect(r, world.now);
+        source->station->connect(r, world.now);
         world.run();
     }
 
@@ -171,7 +150,8 @@ int main() {
     for (auto [source, text] : {std::pair{&alice, "from alice"}, std::pair{&carol, "from carol"}}) {
         const std::string s = text;
         const std::vector<std::uint8_t> data(s.begin(), s.end());
-        if (auto st = source->up->send(e2e_link(*source), userplane::kFirstBearer, data, world.now);
+        if (auto st =
+                source->station->send(e2e_link(*source), userplane::kFirstBearer, data, world.now);
             !st)
             fail(st.error().describe());
     }

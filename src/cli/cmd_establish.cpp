@@ -21,6 +21,7 @@
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/station.hpp"
 #include "pc5sec/text.hpp"
 
 namespace pc5sec::cli {
@@ -70,7 +71,7 @@ struct Run {
     std::optional<creds::ProvisioningFunction> pf, foreign;
     pc5::Loopback net;
     pc5::KeyLogCollector keylog;
-    std::vector<std::unique_ptr<pc5::Endpoint>> ues;
+    std::vector<std::unique_ptr<station::Station>> ues;  // alice, [relay-1,] bob
     std::map<std::string, pc5::L2Id> directory{{"alice", kSource}, {"bob", kTarget}};
     std::array<std::uint8_t, 32> group_key{};  // --psk: one key all three UEs share
     // The medium attacks: the simulator's rules for --attack NAME (sim::attack_rules), run by
@@ -119,68 +120,48 @@ struct Run {
             else if (pf->revocation_list())
                 take(trust.set_revocation_list(*pf->revocation_list()));
         }
+        station::Spec st;
+        st.solution = solution;
+        st.role = relay ? pc5::UeRole::relay : pc5::UeRole::end_ue;
+        st.user_info = name;
+        st.l2_id = l2;
+        // Step 0 as solution A does it: renewal in coverage, #6 out of coverage (B-literal uses
+        // only the key: raw public keys, seed 001).
+        st.credentials =
+            std::make_shared<creds::CredentialManager>(issued.key, issued.certificate, trust);
+        st.credentials->set_logger([](std::string_view) {});
+        if (!a.out_of_coverage)  // in coverage the provisioning function renews credentials
+            st.credentials->set_provisioning_function(&*pf);
+        st.in_coverage = !a.out_of_coverage;
+        if (solution != pc5::Solution::b_literal) managers.push_back(st.credentials);
+        if (source) source_certificate = issued.certificate;
+        st.wall_epoch = epoch;
+        st.rng = rng;
+        st.keylog = &keylog;
+        st.directory = directory;
         if (solution == pc5::Solution::a) {
-            link::Config c;
-            c.user_info = name;
-            c.l2_id = l2;
-            c.role = relay ? link::UeRole::relay : link::UeRole::end_ue;
-            c.credentials =
-                std::make_shared<creds::CredentialManager>(issued.key, issued.certificate, trust);
-            c.credentials->set_logger([](std::string_view) {});
-            managers.push_back(c.credentials);
-            if (source) source_certificate = issued.certificate;
-            c.in_coverage = !a.out_of_coverage;
-            c.wall_epoch = epoch;
-            c.rng = rng;
-            c.keylog = &keylog;
-            c.directory = directory;
             if (!relay)
-                c.policy.signalling.integrity =
+                st.policy.signalling.integrity =
                     level(source ? a.source_integrity : a.target_integrity,
                           source ? "--source-integrity" : "--target-integrity");
-            if (c.policy.signalling.integrity == PolicyLevel::not_needed)
-                c.policy.signalling.ciphering = PolicyLevel::not_needed;
-            if (!a.out_of_coverage)  // in coverage the provisioning function renews credentials
-                c.credentials->set_provisioning_function(&*pf);
+            if (st.policy.signalling.integrity == PolicyLevel::not_needed)
+                st.policy.signalling.ciphering = PolicyLevel::not_needed;
             if (a.psk) {
-                c.policy.group_keys.emplace("fleet", GroupKey(group_key));
-                c.method = link::AuthMethod::psk;
-                c.psk_identity = "fleet";
+                st.policy.group_keys.emplace("fleet", GroupKey(group_key));
+                st.a.method = link::AuthMethod::psk;
+                st.a.psk_identity = "fleet";
             }
-            ues.push_back(take(link::Engine::create(std::move(c))));
-        } else {
-            sigauth::Config c;
-            c.role = relay ? sigauth::Role::relay : sigauth::Role::end_ue;
-            c.user_info = name;
-            c.l2_id = l2;
-            c.mode = solution == pc5::Solution::b_literal ? sigauth::Mode::literal
-                                                          : sigauth::Mode::hardened;
-            if (c.mode == sigauth::Mode::hardened) {
-                // Step 0 as solution A does it: renewal in coverage, #6 out of coverage.
-                c.credentials = std::make_shared<creds::CredentialManager>(
-                    issued.key, issued.certificate, trust);
-                c.credentials->set_logger([](std::string_view) {});
-                if (!a.out_of_coverage) c.credentials->set_provisioning_function(&*pf);
-                c.in_coverage = !a.out_of_coverage;
-                managers.push_back(c.credentials);
-            } else {
-                c.key = issued.key;  // literal: raw public keys (seed 001)
-            }
-            // The rogue relay serves the RSC its certificate does not authorise.
-            c.rscs = {relay && a.attack == "relay-not-authorised-for-target" ? kRsc : rsc};
-            c.rng = rng;
-            c.keylog = &keylog;
-            c.directory = directory;
-            c.wall_clock_at_zero = epoch;
-            // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
-            c.tamper.ignore_authorisation = relay && a.attack == "relay-not-authorised-for-target";
-            // A rogue UE: its own engine signs the request the attacker's rules made.
-            if (attacker && attacker->rogue(name))
-                c.tamper.on_request = [this, name](codec::DirectLinkEstablishmentRequest& m) {
-                    attacker->edit_own(net.now, name, m);
-                };
-            ues.push_back(take(sigauth::Engine::create(std::move(c))));
         }
+        // The rogue relay serves the RSC its certificate does not authorise.
+        st.rscs = {relay && a.attack == "relay-not-authorised-for-target" ? kRsc : rsc};
+        // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
+        st.b.tamper.ignore_authorisation = relay && a.attack == "relay-not-authorised-for-target";
+        // A rogue UE: its own engine signs the request the attacker's rules made.
+        if (attacker && attacker->rogue(name))
+            st.b.tamper.on_request = [this, name](codec::DirectLinkEstablishmentRequest& m) {
+                attacker->edit_own(net.now, name, m);
+            };
+        ues.push_back(take(station::Station::create(std::move(st))));
         net.add(*ues.back());
     }
 
@@ -349,10 +330,10 @@ void run_establish(const Args& args) {
     // stale-replay's replay comes 62 minutes after "ready": the ends keep their link alive
     // meanwhile, as a UE in use would, with a keep-alive every 10 minutes.
     auto keepalive = [&] {
-        if (auto* a = dynamic_cast<link::Engine*>(r.ues.front().get()))
+        if (auto* a = r.ues.front()->a())
             for (const auto& l : a->links())
                 (void)a->keepalive(l.id, r.net.now);
-        if (auto* b = dynamic_cast<sigauth::Engine*>(r.ues.front().get()))
+        if (auto* b = r.ues.front()->b())
             for (const auto& l : b->links())
                 (void)b->send_keepalive(l.id, r.net.now);
     };

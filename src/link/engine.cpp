@@ -232,6 +232,7 @@ std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const
             k.nrpek = derive_nrpek(*l->knrp_sess, l->ciphering);
             k.nrpik = derive_nrpik(*l->knrp_sess, l->integrity);
         }
+        k.l3_routes = impl_->l3_routes(*l);
         return k;
     }
     return std::nullopt;

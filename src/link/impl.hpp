@@ -467,6 +467,9 @@ struct Engine::Impl {
     void second_hop_done(const Link& hop2, bool ok, codec::Cause cause, pc5::Time now);
     // A link went: the relay's hops towards targets that served only it go too.
     void forget_first_hop(const std::string& id, pc5::Time now);
+    // A layer-3 relay's hop: the hops its IP packets are routed to (pc5::DataKeys::l3_routes):
+    // from a first hop, the hop towards its target; from that hop, the first hops it serves.
+    std::vector<std::string> l3_routes(const Link& hop) const;
     std::uint8_t assign_local_id();
     void relay_found(std::uint32_t rsc, const std::string& relay, pc5::L2Id l2, pc5::Time now);
     bool may_relay(std::uint32_t rsc) const;

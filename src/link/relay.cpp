@@ -224,6 +224,18 @@ Link* Engine::Impl::start_second_hop(const Link& first, const std::string& targe
     return nullptr;
 }
 
+std::vector<std::string> Engine::Impl::l3_routes(const Link& hop) const {
+    if (config.role != UeRole::relay || !relayed(hop) ||
+        hop.relay_indication != codec::RelayIndication::via_layer3_relay)
+        return {};
+    if (hop.side == Side::initiator) return hop.serves;
+    for (const auto& l : links)
+        if (relayed(*l) && l->side == Side::initiator && l->peer == hop.target &&
+            l->relay_indication == hop.relay_indication)
+            return {l->id};
+    return {};
+}
+
 Next Engine::Impl::on_first_hop_up(Link& hop, pc5::Time now) {
     for (auto& l : links)
         if (relayed(*l) && l->side == Side::initiator && l->peer == hop.target &&

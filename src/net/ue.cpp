@@ -1,12 +1,8 @@
-// One UE over UDP (docs/udp.md): a link engine (solution A or B), a user plane and a UDP socket
-// joined in one poll() loop with the monotonic clock, as tests/userplane/world.hpp joins them
-// in memory:
-//   - frames that carry data (userplane::carries_data) go to the user plane, the rest to the
-//     engine; on LinkEstablished / LinkRekeyed the driver installs engine.data_keys(id);
-//   - a relay's user plane observes the LCID-55 frames its engine forwards; a layer-3 relay
-//     joins its two hops (add_l3_route); RekeyNeeded makes it call link::Engine::rekey;
-//   - solution B's relay is found by Model B discovery here (discovery.hpp); keep-alive and
-//     lost-peer detection are each engine's own (Config keepalive_interval / t_keepalive).
+// One UE over UDP (docs/udp.md): a station (pc5sec/station.hpp: the link engine of solution A
+// or B and its user plane, wired together) and a UDP socket joined in one poll() loop with the
+// monotonic clock. The station routes frames, installs keys and re-keys; this driver adds the
+// socket, the peers' addresses, the source's lines and the target's deliveries, a capture and a
+// key log, and its own bound on discovery answers (UeStats).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -38,6 +34,7 @@
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/srap.hpp"
+#include "pc5sec/station.hpp"
 #include "pc5sec/text.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
@@ -94,17 +91,17 @@ struct Ue::Impl {
     std::string user;
     // Behind a layer-3 relay (docs/userplane.md): this UE's address and its target's.
     userplane::Ipv6Address ip_address{}, target_ip_address{};
-    PolicyFile policy;
-    std::vector<std::uint32_t> rscs;  // the certificate's relay service codes
     std::uint32_t rsc = 0;
     std::map<std::string, pc5::L2Id> directory;  // named --peer entries
 
     std::unique_ptr<std::ofstream> keylog_file;
     std::unique_ptr<pc5::KeyLogWriter> keylog;
-    std::unique_ptr<link::Engine> a;
-    std::unique_ptr<sigauth::Engine> b;
+    // The UE: engine and user plane (pc5sec/station.hpp), and its parts.
+    std::unique_ptr<station::Station> station;
+    link::Engine* a = nullptr;
+    sigauth::Engine* b = nullptr;
     pc5::Endpoint* engine = nullptr;
-    std::unique_ptr<userplane::Endpoint> up;
+    userplane::Endpoint* up = nullptr;
     std::optional<UdpSocket> sock;
     int wake[2] = {-1, -1};
     std::atomic<bool> stop{false};
@@ -132,11 +129,6 @@ struct Ue::Impl {
     };
     std::map<std::string, LinkState> links;
 
-    // A layer-3 relay: the target each source asked for, and its hops towards targets.
-    std::map<pc5::L2Id, std::string> wanted_target;
-    std::map<std::string, std::string> hop_to;  // target user info -> link id
-    std::map<std::string, std::string> routes;  // a source's hop -> the hop to its target
-
     // The source.
     bool input_open = false;
     std::string partial;
@@ -144,9 +136,6 @@ struct Ue::Impl {
     std::uint64_t line_no = 0;
     std::string data_link;
     bool ready = false;
-    bool discovering = false;
-    unsigned discovery_tries = 0;
-    Time discovery_next{0};
 
     // Shutdown.
     enum class Phase { running, releasing_e2e, done } phase = Phase::running;
@@ -313,52 +302,37 @@ struct Ue::Impl {
 
     // ------------------------------------------------------------ the loop
 
+    // The station acts on its engine's events first (keys into the user plane, re-keying at
+    // the threshold), then passes them on.
     void pump() {
         for (bool any = true; any;) {
             any = false;
-            while (auto ev = engine->poll_event()) {
+            while (auto ev = station->poll_event()) {
                 any = true;
-                on_engine_event(*ev);
+                on_event(*ev);
             }
-            while (auto f = engine->poll_transmit()) {
+            while (auto f = station->poll_transmit()) {
                 any = true;
-                if (is_relay()) {
-                    up->observe_relayed(*f);
-                    const auto fwd = engine->counters().frames_forwarded;
-                    if (fwd > forwarded_mark) {
-                        forwarded_mark = fwd;
-                        count([](UeStats& s) { ++s.frames_forwarded; });
-                        log_limited(
-                            "forwarded PC5-S",
-                            fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f->dst),
-                                        f->lcid, f->pdu.size(), describe_pc5s(*f)));
-                    }
-                }
+                if (is_relay()) note_forwarded(*f);
                 transmit(*f);
-            }
-            while (auto f = up->poll_transmit()) {
-                any = true;
-                if (is_relay()) {
-                    count([](UeStats& s) { ++s.frames_forwarded; });
-                    log_limited("forwarded data",
-                                fmt::format("forwarded data to {}: LCID {}, {} octets", who(f->dst),
-                                            f->lcid, f->pdu.size()));
-                }
-                transmit(*f);
-            }
-            while (auto ev = up->poll_event()) {
-                any = true;
-                on_up_event(*ev);
-            }
-            while (auto r = up->poll_rekey()) {
-                any = true;
-                log(fmt::format("link {}: COUNT 0x{:08x} reached the re-keying threshold",
-                                r->link_id, r->count));
-                if (a)
-                    if (auto st = a->rekey(r->link_id, false, now); !st)
-                        log(fmt::format("re-keying refused: {}", st.error().describe()));
             }
         }
+    }
+
+    void note_forwarded(const pc5::Frame& f) {
+        if (userplane::carries_data(f)) {  // from the user plane
+            count([](UeStats& s) { ++s.frames_forwarded; });
+            log_limited("forwarded data", fmt::format("forwarded data to {}: LCID {}, {} octets",
+                                                      who(f.dst), f.lcid, f.pdu.size()));
+            return;
+        }
+        const auto fwd = engine->counters().frames_forwarded;
+        if (fwd <= forwarded_mark) return;
+        forwarded_mark = fwd;
+        count([](UeStats& s) { ++s.frames_forwarded; });
+        log_limited("forwarded PC5-S",
+                    fmt::format("forwarded PC5-S to {}: LCID {}, {} octets{}", who(f.dst), f.lcid,
+                                f.pdu.size(), describe_pc5s(f)));
     }
 
     static std::string describe_pc5s(const pc5::Frame& f) {
@@ -371,7 +345,6 @@ struct Ue::Impl {
     Time next_deadline() const {
         Time t = engine->next_timeout();
         if (capture) t = std::min(t, next_save);
-        if (discovering) t = std::min(t, discovery_next);
         if (phase == Phase::releasing_e2e) t = std::min(t, e2e_deadline);
         t = std::min(t, next_log_summary());
         if (ready && !queue.empty() && !finishing) t = std::min(t, now + 1ms);
@@ -432,42 +405,23 @@ struct Ue::Impl {
                         heard));
         if (cfg.role != UeRole::source) return;
         input_open = cfg.input_fd >= 0;
-        if (is_a()) {
-            pc5::ConnectRequest r;
-            r.target = cfg.target;
-            r.path = cfg.path;
-            r.rsc = rsc;
-            if (cfg.path == pc5::Path::direct) {
-                r.target_l2 = directory.at(cfg.target);
-                log(fmt::format("connecting to {} directly", cfg.target));
-            } else {
-                log(
-                    fmt::format("connecting to {} through a layer-{} relay for RSC 0x{:06x} "
-                                "(discovery first)",
-                                cfg.target, cfg.path == pc5::Path::l2 ? 2 : 3, rsc));
-            }
-            engine->connect(r, now);
+        pc5::ConnectRequest r;
+        r.target = cfg.target;
+        r.path = cfg.path;  // B: l2 or l3 (docs/solution-b.md "The paths")
+        r.rsc = rsc;
+        if (cfg.path == pc5::Path::direct) {
+            r.target_l2 = directory.at(cfg.target);
+            log(fmt::format("connecting to {} directly", cfg.target));
         } else {
-            discovering = true;
-            discovery_next = now;
-            log(fmt::format("connecting to {} through a relay for RSC 0x{:06x} (discovery first)",
-                            cfg.target, rsc));
+            log(
+                fmt::format("connecting to {} through a layer-{} relay for RSC 0x{:06x} "
+                            "(discovery first)",
+                            cfg.target, cfg.path == pc5::Path::l3 ? 3 : 2, rsc));
         }
+        engine->connect(r, now);  // either engine discovers the relay (seed 000/001 step 1)
     }
 
     void tick() {
-        if (discovering && now >= discovery_next) {
-            if (discovery_tries++ >= kDiscoveryTries) {
-                discovering = false;
-                finish(kExitFailed,
-                       fmt::format("no UE-to-UE relay answered the discovery for RSC 0x{:06x} "
-                                   "and target {}",
-                                   rsc, cfg.target));
-            } else if (auto f = discovery::solicitation(cfg.l2_id, rsc, user, cfg.target)) {
-                transmit(*f);
-                discovery_next = now + kDiscoveryInterval;
-            }
-        }
         send_lines();
         if (cfg.role == UeRole::source && !finishing && ready && !input_open && queue.empty())
             finish(kExitOk, fmt::format("input ended: {} lines sent; releasing the links",
@@ -595,19 +549,17 @@ struct Ue::Impl {
     }
 
     void on_frame(const pc5::Frame& f) {
-        // Solution A's engine answers discovery itself, B's is answered here: both are bounded
-        // before either sees the solicitation.
+        // Either engine answers discovery itself, within its own budget; this UE's budget
+        // (counted in UeStats) comes first.
         if (is_relay() && f.lcid == pc5::lcid::kDiscovery && !discovery_allowed()) return;
-        if (!is_a() && f.lcid == pc5::lcid::kDiscovery) return on_b_discovery(f);
         if (userplane::carries_data(f)) {
             const std::size_t at = f.lcid == pc5::lcid::kEndToEnd ? srap::kHeaderSize : 0;
             rx_header.reset();
             if (f.pdu.size() > at)
                 if (auto h = userplane::parse_header(std::span(f.pdu).subspan(at))) rx_header = *h;
-            up->receive(f, now);
+            station->receive(f, now);  // to the user plane
             return;
         }
-        if (is_relay() && is_a() && f.lcid == pc5::lcid::kSrb0) note_request(f);
         forwarded_mark = engine->counters().frames_forwarded;
         constexpr std::size_t kKnrpAt = srap::kHeaderSize;  // B's PC5-S: SRAP, then PDCP
         if (!is_a() && is_end() && !ready && f.lcid == pc5::lcid::kEndToEnd &&
@@ -618,14 +570,14 @@ struct Ue::Impl {
                 return it == rx_msgs.end() ? std::uint64_t{0} : it->second;
             };
             const auto before = answers();
-            engine->receive(f, now);
+            station->receive(f, now);
             // A KEEPALIVE RESPONSE that verified (its MAC-I under keys from KD) on the data link:
             // the path through the relay works both ways.
             if (answers() > before)
                 path_answers(static_cast<std::uint16_t>(f.pdu[kKnrpAt] << 8 | f.pdu[kKnrpAt + 1]));
             return;
         }
-        engine->receive(f, now);
+        station->receive(f, now);
     }
 
     void path_answers(std::uint16_t knrp_sess_id) {
@@ -635,60 +587,7 @@ struct Ue::Impl {
         log("the path through the relay answers: sending lines");
     }
 
-    // A layer-3 relay reads which target each source asks for (the request is not protected).
-    void note_request(const pc5::Frame& f) {
-        auto m = codec::decode(f.pdu);
-        if (!m) return;
-        const auto* r = std::get_if<codec::DirectLinkEstablishmentRequest>(&*m);
-        if (!r || !r->target_user_info ||
-            r->relay_indication != codec::RelayIndication::via_layer3_relay)
-            return;
-        wanted_target[f.src] =
-            std::string(r->target_user_info->bytes.begin(), r->target_user_info->bytes.end());
-    }
-
-    void on_b_discovery(const pc5::Frame& f) {
-        if (is_relay()) {
-            const auto serves = [&](std::uint32_t code) {
-                return std::find(rscs.begin(), rscs.end(), code) != rscs.end();
-            };
-            if (auto r = discovery::answer(f, cfg.l2_id, user, serves, directory)) {
-                log_limited("discovery", fmt::format("discovery: answered {}", who(f.src)));
-                transmit(*r);
-            }
-            return;
-        }
-        if (!discovering) return;
-        auto relay = discovery::relay_of(f, rsc);
-        if (!relay) return;
-        discovering = false;
-        if (auto it = peers.find(f.src); it != peers.end() && it->second.name.empty())
-            it->second.name = *relay;
-        log(fmt::format("discovered relay {} at {} for RSC 0x{:06x}", *relay, format_l2_id(f.src),
-                        rsc));
-        pc5::ConnectRequest r;
-        r.target = cfg.target;
-        r.path = cfg.path;  // l2 or l3 (docs/solution-b.md "The paths")
-        r.rsc = rsc;
-        r.relay = *relay;
-        r.relay_l2 = f.src;
-        engine->connect(r, now);
-    }
-
     // ------------------------------------------------------------ events
-
-    void install(const std::string& id) {
-        auto keys = engine->data_keys(id);
-        if (!keys) return;
-        auto protection = userplane::resolve_policy(policy.user_plane, policy.user_plane,
-                                                    keys->ciphering, keys->integrity);
-        if (!protection) {
-            log(fmt::format("link {}: no data: {}", id, protection.error().describe()));
-            return;
-        }
-        if (auto st = up->install(*keys, *protection, now); !st)
-            log(fmt::format("link {}: no data: {}", id, st.error().describe()));
-    }
 
     bool is_data_link(const pc5::LinkSummary& s) const {
         if (cfg.role != UeRole::source || !s.initiator) return false;
@@ -701,7 +600,9 @@ struct Ue::Impl {
                            [](const auto& p) { return p.second.s.kind == pc5::LinkKind::e2e; });
     }
 
-    void on_engine_event(const pc5::Event& ev) {
+    void on_event(const pc5::Event& ev) {
+        if (std::holds_alternative<pc5::DataReceived>(ev))
+            return on_data(std::get<pc5::DataReceived>(ev));
         if (const auto* e = std::get_if<pc5::LinkEstablished>(&ev)) {
             const auto& s = e->link;
             links[s.id] = LinkState{s};
@@ -711,11 +612,11 @@ struct Ue::Impl {
                             format_l2_id(s.peer_l2), short_name(s.ciphering),
                             short_name(s.integrity), s.knrp_sess_id.value, fingerprints(s)));
             if (!s.security_note.empty()) log(fmt::format("link {}: {}", s.id, s.security_note));
-            install(s.id);
-            if (is_relay() && is_a() && s.kind == pc5::LinkKind::hop) {
-                if (s.initiator) hop_to[s.peer] = s.id;
-                join_l3_hops();
-            }
+            // The station put its keys into the user plane; a layer-3 relay's hops route to each
+            // other (pc5::DataKeys::l3_routes).
+            if (auto k = engine->data_keys(s.id); is_relay() && k && !k->l3_routes.empty())
+                log(fmt::format("layer-3 route: {} (link {}) <-> link {}", s.peer, s.id,
+                                fmt::join(k->l3_routes, ", ")));
             if (is_data_link(s) && data_link.empty()) {
                 data_link = s.id;
                 if (is_a()) {
@@ -729,7 +630,6 @@ struct Ue::Impl {
             if (auto it = links.find(r->link.id); it != links.end()) it->second.s = r->link;
             log(fmt::format("link {} re-keyed: KNRP-sess ID {:04x}{}", r->link.id,
                             r->link.knrp_sess_id.value, fingerprints(r->link)));
-            install(r->link.id);
         } else if (const auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
             log_limited(
                 "link failed",
@@ -754,9 +654,7 @@ struct Ue::Impl {
     }
 
     void on_released(const pc5::LinkReleased& r) {
-        up->remove(r.id);
         const bool known = links.erase(r.id) > 0;
-        std::erase_if(hop_to, [&](const auto& p) { return p.second == r.id; });
         if (known) count([](UeStats& s) { ++s.links_released; });
         const bool lost =
             !r.by_peer && r.cause == codec::Cause::direct_connection_not_available && !finishing;
@@ -766,44 +664,34 @@ struct Ue::Impl {
             log(fmt::format("link {} with {} released {}, cause {}", r.id, r.peer,
                             r.by_peer ? "by the peer" : "by this UE", cause_text(r.cause)));
         }
-        release_route_of(r.id);
         if (lost) return;
         if (cfg.role == UeRole::source && r.by_peer && !finishing)
             finish(kExitOk, "the peer released the link: stopping");
     }
 
-    void on_up_event(const pc5::Event& ev) {
-        if (const auto* d = std::get_if<pc5::DataReceived>(&ev)) {
-            if (rx_header) note_sn(*rx_header);
-            if (cfg.role == UeRole::target) {
-                // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
-                std::span<const std::uint8_t> data = d->data;
-                if (auto packet = userplane::parse_l3_packet(d->data)) {
-                    if (packet->dst != ip_address) {
-                        log_limited(
-                            "dropped packet",
+    void on_data(const pc5::DataReceived& d) {
+        if (rx_header) note_sn(*rx_header);
+        if (cfg.role != UeRole::target) {
+            log(
+                fmt::format("received {} octets from {} on link {} (only a target prints what it "
+                            "receives)",
+                            d.data.size(), d.peer, d.link_id));
+            return;
+        }
+        // From a layer-3 relay: an IPv6 packet for this UE's address carries the line.
+        std::span<const std::uint8_t> data = d.data;
+        if (auto packet = userplane::parse_l3_packet(d.data)) {
+            if (packet->dst != ip_address) {
+                log_limited("dropped packet",
                             fmt::format("dropped an IPv6 packet for {} (not this UE's address)",
                                         userplane::to_string(packet->dst)));
-                        return;
-                    }
-                    data = packet->data;
-                }
-                count([](UeStats& s) { ++s.lines_delivered; });
-                const std::string_view line(reinterpret_cast<const char*>(data.data()),
-                                            data.size());
-                cfg.deliver(line);  // Ue::create refuses a target without one
-            } else {
-                log(
-                    fmt::format("received {} octets from {} on link {} (only a target prints "
-                                "what it receives)",
-                                d->data.size(), d->peer, d->link_id));
+                return;
             }
-        } else if (const auto* p = std::get_if<pc5::PduDropped>(&ev)) {
-            log_limited("dropped data PDU",
-                        fmt::format("dropped a data PDU{}: {}: {}",
-                                    p->link_id.empty() ? "" : " on link " + p->link_id,
-                                    pc5::name(p->reason), p->detail));
+            data = packet->data;
         }
+        count([](UeStats& s) { ++s.lines_delivered; });
+        const std::string_view line(reinterpret_cast<const char*>(data.data()), data.size());
+        cfg.deliver(line);  // Ue::create refuses a target without one
     }
 
     // An accepted data PDU (its MAC-I checked): SNs skipped since the highest one seen under its
@@ -835,52 +723,6 @@ struct Ue::Impl {
             s.data_missing += missing;
             if (late && s.data_missing) --s.data_missing;
         });
-    }
-
-    // A layer-3 relay: when one hop of a route goes, the other has no use left. The hop to a
-    // target goes when its last source has gone; a source's hop goes with the hop to its target.
-    void release_route_of(const std::string& gone) {
-        std::vector<std::string> orphans;
-        if (auto it = routes.find(gone); it != routes.end()) {
-            const auto hop2 = it->second;
-            routes.erase(it);
-            if (std::none_of(routes.begin(), routes.end(),
-                             [&](const auto& p) { return p.second == hop2; }))
-                orphans.push_back(hop2);
-        }
-        for (auto it = routes.begin(); it != routes.end();) {
-            if (it->second == gone) {
-                orphans.push_back(it->first);
-                it = routes.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        for (const auto& id : orphans)
-            if (links.contains(id) && !finishing) {
-                log(fmt::format("releasing link {}: the other hop of its layer-3 route is gone",
-                                id));
-                (void)a->release(id, now);
-            }
-    }
-
-    // A layer-3 relay joins each source's hop to the hop towards the target it asked for.
-    void join_l3_hops() {
-        for (const auto& [id, l] : links) {
-            if (l.s.initiator || l.s.kind != pc5::LinkKind::hop || routes.contains(id)) continue;
-            auto want = wanted_target.find(l.s.peer_l2);
-            if (want == wanted_target.end()) continue;
-            auto hop = hop_to.find(want->second);
-            if (hop == hop_to.end()) continue;
-            if (auto st = up->add_l3_route(id, hop->second); !st) {
-                log(fmt::format("layer-3 route {} <-> {}: {}", id, hop->second,
-                                st.error().describe()));
-                continue;
-            }
-            routes[id] = hop->second;
-            log(fmt::format("layer-3 route: {} (link {}) <-> {} (link {})", l.s.peer, id,
-                            want->second, hop->second));
-        }
     }
 
     // ------------------------------------------------------------ the source's lines
@@ -955,7 +797,6 @@ struct Ue::Impl {
         if (finishing) return;
         finishing = true;
         exit_code = code;
-        discovering = false;
         log(why);
         // Solution A through a layer-2 relay: release the end-to-end links first, while the
         // hop that carries their release still exists (not worth waiting for when a peer is
@@ -1011,12 +852,13 @@ struct Ue::Impl {
             lost && exit_code == kExitOk ? fmt::format(" (exit {})", kExitLost) : ""));
         // Nothing is lost silently: a run that would have ended well says so in its status.
         if (lost && exit_code == kExitOk) exit_code = kExitLost;
-        // The engines wipe each link's keys on release; destroying them (and the user plane)
-        // wipes whatever remains.
-        up.reset();
-        a.reset();
-        b.reset();
+        // The engines wipe each link's keys on release; destroying the station (engine and user
+        // plane) wipes whatever remains.
+        up = nullptr;
+        a = nullptr;
+        b = nullptr;
         engine = nullptr;
+        station.reset();
     }
 
     ~Impl() {
@@ -1092,29 +934,37 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
                           "a target needs a deliver function for the lines it receives (the "
                           "library writes nothing to stdout)");
 
-    // The bundle: everything else a UE needs.
-    std::error_code ec;
-    if (!std::filesystem::is_directory(cfg.bundle, ec))
-        return make_error(Errc::io, "bundle",
-                          fmt::format("{}: not a directory (pc5sec provision --out OUT writes "
-                                      "one bundle per UE, OUT/<name>/)",
-                                      cfg.bundle.string()));
-    auto bundle = creds::Bundle::load(cfg.bundle);
-    if (!bundle) return std::move(bundle).error();
+    // The bundle: everything else a UE needs. The station checks the certificate now and the
+    // role it authorises, and builds the engine and the user plane.
     const auto wall = creds::Clock::now();
-    if (auto own = bundle->trust.verify(bundle->certificate, wall); !own)
-        return std::move(own).error();
-    const creds::Authorisation auth = bundle->certificate.authorisation();
-    const std::string cert_file = bundle->certificate.source();
-    if (cfg.role == UeRole::relay && !auth.has_role(creds::Role::u2u_relay))
-        return make_error(Errc::policy, "role",
-                          fmt::format("relay: {} does not authorise the u2u-relay role ({})",
-                                      cert_file, creds::to_string(auth)));
-    if (cfg.role != UeRole::relay && !auth.has_role(creds::Role::end_ue))
-        return make_error(Errc::policy, "role",
-                          fmt::format("{}: {} does not authorise the end-ue role ({})",
-                                      name(cfg.role), cert_file, creds::to_string(auth)));
-    d->rscs = auth.rscs;
+    if (!cfg.keylog.empty()) {
+        PC5SEC_TRY(open_key_log(cfg.keylog, d->keylog_file));
+        d->keylog = std::make_unique<pc5::KeyLogWriter>(*d->keylog_file);
+    }
+    Impl* self = d.get();
+    station::Spec spec;
+    spec.solution = cfg.solution;
+    spec.role = cfg.role == UeRole::relay ? pc5::UeRole::relay : pc5::UeRole::end_ue;
+    spec.l2_id = cfg.l2_id;
+    spec.in_coverage = false;  // no provisioning function is reachable from a UE process
+    spec.wall_epoch = wall;
+    spec.keylog = d->keylog.get();
+    spec.directory = directory;
+    spec.capture = !cfg.pcap.empty();
+    spec.keepalive_interval = cfg.keepalive;  // each engine watches its peer
+    spec.t_keepalive = kKeepaliveAnswer;
+    auto made = station::Station::from_bundle(cfg.bundle, std::move(spec));
+    if (!made) return std::move(made).error();
+    d->station = std::move(*made);
+    d->engine = &d->station->engine();
+    d->a = d->station->a();
+    d->b = d->station->b();
+    d->up = &d->station->user_plane();
+    d->station->credentials()->set_logger(
+        [self](std::string_view line) { self->log(fmt::format("creds: {}", line)); });
+    const auto& certificate = d->station->credentials()->certificate();
+    const creds::Authorisation auth = certificate.authorisation();
+    const std::string cert_file = certificate.source();
     if (cfg.role == UeRole::source && cfg.path != pc5::Path::direct) {
         if (cfg.rsc && !auth.has_rsc(*cfg.rsc))
             return make_error(Errc::policy, "rsc",
@@ -1131,79 +981,19 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
             "warning: no peer has a name: this relay reaches no target (give a peer as "
             "NAME:L2ID=ADDR:PORT)");
 
-    d->user = bundle->certificate.subject();
+    d->user = d->station->user_info();
     d->ip_address = userplane::l3_address(d->user);
     d->target_ip_address = userplane::l3_address(cfg.target);
-    d->policy = bundle->policy;
     d->directory = directory;
     d->peers = std::move(peers);
     d->t0 = Clock::now();
     d->epoch_us = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(wall.time_since_epoch()).count());
-    const auto wall_epoch = wall;
-
-    if (!cfg.keylog.empty()) {
-        PC5SEC_TRY(open_key_log(cfg.keylog, d->keylog_file));
-        d->keylog = std::make_unique<pc5::KeyLogWriter>(*d->keylog_file);
-    }
     if (!cfg.pcap.empty()) {
         d->capture.emplace(d->epoch_us);
         if (auto st = d->capture->save(cfg.pcap); !st)
             return make_error(Errc::io, "pcap", st.error().describe());
     }
-
-    Impl* self = d.get();
-    if (cfg.solution == pc5::Solution::a) {
-        link::Config c;
-        c.user_info = d->user;
-        c.l2_id = cfg.l2_id;
-        c.role = cfg.role == UeRole::relay ? link::UeRole::relay : link::UeRole::end_ue;
-        c.policy = bundle->policy;
-        auto manager = creds::CredentialManager::from_bundle(std::move(*bundle));
-        if (!manager) return std::move(manager).error();
-        c.credentials = std::make_shared<creds::CredentialManager>(std::move(*manager));
-        c.credentials->set_logger(
-            [self](std::string_view line) { self->log(fmt::format("creds: {}", line)); });
-        c.in_coverage = false;  // no provisioning function is reachable from a UE process
-        c.wall_epoch = wall_epoch;
-        c.keylog = d->keylog.get();
-        c.directory = directory;
-        c.timers.keepalive_interval = cfg.keepalive;
-        c.timers.t_keepalive = kKeepaliveAnswer;
-        c.capture = d->capture.has_value();
-        auto e = link::Engine::create(std::move(c));
-        if (!e) return std::move(e).error();
-        d->a = std::move(*e);
-        d->engine = d->a.get();
-    } else {
-        sigauth::Config c;
-        c.role = cfg.role == UeRole::relay ? sigauth::Role::relay : sigauth::Role::end_ue;
-        c.user_info = d->user;
-        c.l2_id = cfg.l2_id;
-        c.mode = cfg.solution == pc5::Solution::b_literal ? sigauth::Mode::literal
-                                                          : sigauth::Mode::hardened;
-        c.key = bundle->key;
-        if (c.mode == sigauth::Mode::hardened) {
-            c.certificate = bundle->certificate;
-            c.trust = bundle->trust;
-        }
-        if (cfg.role == UeRole::relay) c.rscs = auth.rscs;
-        c.keylog = d->keylog.get();
-        c.capture = d->capture.has_value();
-        c.directory = directory;
-        c.wall_clock_at_zero = wall_epoch;
-        c.policy = bundle->policy;             // policy.toml, checked as solution A checks it
-        c.keepalive_interval = cfg.keepalive;  // the engine watches the peer, as A's does
-        c.t_keepalive = kKeepaliveAnswer;
-        auto e = sigauth::Engine::create(std::move(c));
-        if (!e) return std::move(e).error();
-        d->b = std::move(*e);
-        d->engine = d->b.get();
-    }
-    userplane::Config uc;
-    uc.l2_id = cfg.l2_id;
-    uc.key_source = d->engine;
-    d->up = std::make_unique<userplane::Endpoint>(uc);
 
     if (cfg.socket) {
         d->sock = std::move(*cfg.socket);

@@ -49,10 +49,7 @@ void World::intercept(std::size_t to, pc5::Frame f) {
     }
     const auto drops = [&] { return data ? u.up->counters().drops : u.engine->counters().drops; };
     const auto before = rule ? drops() : decltype(drops()){};
-    if (data)
-        u.up->receive(f, now);
-    else
-        u.engine->receive(f, now);
+    u.station->receive(f, now);  // data to the user plane, the rest to the engine
     if (!rule) return;
     const auto after = drops();
     for (std::size_t i = 0; i < after.size(); ++i)

@@ -165,70 +165,45 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         ue.creds = m;
         return m;
     };
-    if (s.solution == pc5::Solution::a) {
-        link::Config c;
-        c.user_info = u.name;
-        c.l2_id = u.l2;
-        c.role = u.relay ? link::UeRole::relay : link::UeRole::end_ue;
-        c.credentials = manager();
-        c.in_coverage = u.in_coverage;
-        c.wall_epoch = kEpoch;
-        c.rng = &rng;
-        c.keylog = &keylog;
-        c.directory = std::move(directory);
-        c.capture = options.capture || compromised(u.name);
-        c.policy.signalling.integrity = level(u.integrity);
-        c.policy.signalling.ciphering = level(u.ciphering);
-        if (s.psk) {
-            c.policy.group_keys.emplace("fleet", GroupKey(group_key));
-            c.method = link::AuthMethod::psk;
-            c.psk_identity = "fleet";
-        }
-        auto e = link::Engine::create(std::move(c));
-        if (!e) return std::move(e).error();
-        ue.a = e->get();
-        ue.engine = std::move(*e);
-    } else {
-        sigauth::Config c;
-        c.role = u.relay ? sigauth::Role::relay : sigauth::Role::end_ue;
-        c.user_info = u.name;
-        c.l2_id = u.l2;
-        c.mode = s.solution == pc5::Solution::b_literal ? sigauth::Mode::literal
-                                                        : sigauth::Mode::hardened;
-        if (c.mode == sigauth::Mode::hardened) {
-            c.credentials = manager();
-            c.in_coverage = u.in_coverage;
-        } else {
-            c.key = std::move(issued.key);  // literal: raw public keys (seed 001)
-        }
-        c.rscs = u.rscs;
-        // The rogue relay serves the RSC its certificate does not authorise.
-        if (u.relay && s.attack == Attack::relay_not_authorised_for_target) c.rscs = {s.rsc};
-        c.rng = &rng;
-        c.keylog = &keylog;
-        c.capture = options.capture || compromised(u.name);
-        c.directory = std::move(directory);
-        c.wall_clock_at_zero = kEpoch;
-        c.policy.signalling.integrity = level(u.integrity);  // checked as solution A does
-        c.policy.signalling.ciphering = level(u.ciphering);
-        // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
-        c.tamper.ignore_authorisation =
-            u.relay && s.attack == Attack::relay_not_authorised_for_target;
-        // A rogue UE: its own engine signs the request the attacker's rules made.
-        if (attacker && attacker->rogue(u.name))
-            c.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {
-                if (attacker->edit_own(now, name, m)) ++medium.tampered;
-            };
-        auto e = sigauth::Engine::create(std::move(c));
-        if (!e) return std::move(e).error();
-        ue.b = e->get();
-        ue.engine = std::move(*e);
+    station::Spec st;
+    st.solution = s.solution;
+    st.role = u.relay ? pc5::UeRole::relay : pc5::UeRole::end_ue;
+    st.user_info = u.name;
+    st.l2_id = u.l2;
+    st.credentials = manager();
+    st.in_coverage = u.in_coverage;
+    st.wall_epoch = kEpoch;
+    st.rng = &rng;
+    st.keylog = &keylog;
+    st.directory = std::move(directory);
+    st.capture = options.capture || compromised(u.name);
+    st.policy.signalling.integrity = level(u.integrity);  // B: checked as solution A does
+    st.policy.signalling.ciphering = level(u.ciphering);
+    st.rscs = u.rscs;
+    if (scenario.traffic.rekey_after > 0) st.rekey_threshold = scenario.traffic.rekey_after;
+    if (s.psk) {
+        st.policy.group_keys.emplace("fleet", GroupKey(group_key));
+        st.a.method = link::AuthMethod::psk;
+        st.a.psk_identity = "fleet";
     }
-    userplane::Config uc;
-    uc.l2_id = u.l2;
-    uc.key_source = ue.engine.get();
-    if (scenario.traffic.rekey_after > 0) uc.rekey_threshold = scenario.traffic.rekey_after;
-    ue.up = std::make_unique<userplane::Endpoint>(uc);
+    // The rogue relay serves the RSC its certificate does not authorise.
+    if (u.relay && s.attack == Attack::relay_not_authorised_for_target) st.rscs = {s.rsc};
+    // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
+    st.b.tamper.ignore_authorisation =
+        u.relay && s.attack == Attack::relay_not_authorised_for_target;
+    // A rogue UE: its own engine signs the request the attacker's rules made.
+    if (attacker && attacker->rogue(u.name))
+        st.b.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {
+            if (attacker->edit_own(now, name, m)) ++medium.tampered;
+        };
+    auto made = station::Station::create(std::move(st));
+    if (!made) return std::move(made).error();
+    ue.station = std::move(*made);
+    ue.engine = &ue.station->engine();
+    ue.a = ue.station->a();
+    ue.b = ue.station->b();
+    ue.up = &ue.station->user_plane();
+    if (s.solution == pc5::Solution::b_literal) ue.creds = nullptr;  // raw public keys: no PKI
     return {};
 }
 
@@ -262,7 +237,7 @@ void World::run() {
                 Ue& u = *ues[e.who];
                 if (u.armed != e.at) break;  // re-armed since: a stale entry
                 u.armed = pc5::kNever;
-                u.engine->handle_timeout(now);
+                u.station->handle_timeout(now);
                 break;
             }
             case Kind::connect:
@@ -335,22 +310,17 @@ void World::pump(std::size_t i) {
     Ue& u = *ues[i];
     for (int round = 0; round < 4; ++round) {
         bool any = false;
-        while (auto f = u.engine->poll_transmit()) {
+        while (auto f = u.station->poll_transmit()) {
             any = true;
-            if (u.spec.relay) {
-                u.up->observe_relayed(*f);
-                if (scenario.solution != pc5::Solution::a && f->lcid == pc5::lcid::kEndToEnd)
+            if (!userplane::carries_data(*f)) {  // from the engine
+                if (u.spec.relay && scenario.solution != pc5::Solution::a &&
+                    f->lcid == pc5::lcid::kEndToEnd)
                     learn_b_route(i, f->dst);
+                transmit(i, std::move(*f), {});
+                continue;
             }
-            transmit(i, std::move(*f), {});
-        }
-        while (auto ev = u.engine->poll_event()) {
-            any = true;
-            on_event(i, std::move(*ev));
-        }
-        while (auto f = u.up->poll_transmit()) {
-            any = true;
-            // A relay's re-protected PDU (layer 3) goes on its hop link to the frame's receiver.
+            // Data. A relay's re-protected PDU (layer 3) goes on its hop link to the frame's
+            // receiver.
             std::string hint = u.spec.relay ? std::string() : u.last_data_link;
             if (u.spec.relay && f->lcid != pc5::lcid::kEndToEnd)
                 if (auto to = by_l2.find(f->dst); to != by_l2.end())
@@ -359,14 +329,13 @@ void World::pump(std::size_t i) {
                         hint = l->second;
             transmit(i, std::move(*f), hint);
         }
-        while (auto ev = u.up->poll_event()) {
+        // The station acts on its engine's events first (keys into the user plane, re-keying).
+        while (auto ev = u.station->poll_event()) {
             any = true;
-            on_data_event(i, std::move(*ev));
-        }
-        while (auto r = u.up->poll_rekey()) {
-            any = true;
-            if (u.a) (void)u.a->rekey(r->link_id, false, now);
-            if (u.b) (void)u.b->rekey(r->link_id, now);  // docs/solution-b.md "Re-keying"
+            if (std::holds_alternative<pc5::DataReceived>(*ev))
+                on_data_event(i, std::move(*ev));
+            else
+                on_event(i, std::move(*ev));
         }
         if (!any) break;
     }
@@ -376,7 +345,6 @@ void World::pump(std::size_t i) {
 void World::on_event(std::size_t i, pc5::Event ev) {
     Ue& u = *ues[i];
     if (auto* e = std::get_if<pc5::LinkEstablished>(&ev)) {
-        install(u, e->link.id);
         record_link(u, e->link, false);
         // Solution B's relay learns where a KNRP-sess ID's data goes only from protected PC5-S
         // it forwards (docs/userplane.md): the source opens the route with a keep-alive (in
@@ -397,7 +365,6 @@ void World::on_event(std::size_t i, pc5::Event ev) {
              !e->link.security_note.empty());
         check_ready(i);
     } else if (auto* r = std::get_if<pc5::LinkRekeyed>(&ev)) {
-        install(u, r->link.id);
         record_link(u, r->link, true);
     } else if (auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
         record_failure(u, *f);
@@ -409,7 +376,6 @@ void World::on_event(std::size_t i, pc5::Event ev) {
         for (auto pi : u.pairs)
             if (pairs[pi].source == i && !pairs[pi].settled) settle(pi, false);
     } else if (auto* rel = std::get_if<pc5::LinkReleased>(&ev)) {
-        u.up->remove(rel->id);
         auto& l = links[rel->id];
         l.released = true;
     } else if (auto* d = std::get_if<pc5::RelayDiscovered>(&ev)) {
@@ -424,16 +390,8 @@ void World::on_event(std::size_t i, pc5::Event ev) {
     }
 }
 
-void World::install(Ue& u, const std::string& link_id) {
-    auto keys = u.engine->data_keys(link_id);
-    if (!keys) return;
-    userplane::Protection p;
-    p.integrity = keys->integrity != IntegrityAlgorithm::nia0;
-    p.ciphering = keys->ciphering != CipheringAlgorithm::nea0;
-    (void)u.up->install(*keys, p, now);
-}
-
-// A layer-3 relay joins a pair's two hops once both are up (it knows which hop leads on).
+// A layer-3 relay routes a pair's packets once both its hops are up: the station joined them
+// (pc5::DataKeys::l3_routes) when it installed their keys.
 void World::join_l3(std::size_t relay) {
     if (!l3_data()) return;
     Ue& r = *ues[relay];
@@ -444,7 +402,7 @@ void World::join_l3(std::size_t relay) {
         auto a = r.hops_by_peer.find({ues[p.source]->spec.name, target});
         auto b = r.hops_by_peer.find({target, target});
         if (a == r.hops_by_peer.end() || b == r.hops_by_peer.end()) continue;
-        p.routed = r.up->add_l3_route(a->second, b->second).ok();
+        p.routed = r.up->has_link(a->second) && r.up->has_link(b->second);
         if (p.routed) check_ready(p.source);
     }
 }

@@ -20,6 +20,7 @@
 #include "pc5sec/rng.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/sim.hpp"
+#include "pc5sec/station.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
 
@@ -33,14 +34,17 @@ inline const creds::TimePoint kEpoch = creds::from_unix_seconds(1'793'491'200);
 
 struct Ue {
     UeSpec spec;
-    std::unique_ptr<pc5::Endpoint> engine;
-    std::shared_ptr<creds::CredentialManager> creds;  // solution A: its credentials and trust
-    link::Engine* a = nullptr;     // solution A's engine (re-keying), else nullptr
-    sigauth::Engine* b = nullptr;  // solution B's engine (keep-alive), else nullptr
-    std::unique_ptr<userplane::Endpoint> up;
-    userplane::Ipv6Address l3_addr{};  // behind a layer-3 relay (userplane::l3_address)
-    pc5::Time armed = pc5::kNever;     // the timer event in the queue
-    std::vector<std::size_t> pairs;    // the pairs this UE takes part in
+    // The UE: engine and user plane wired together (pc5sec/station.hpp). The pointers below are
+    // its parts, for counters and the solution's own calls.
+    std::unique_ptr<station::Station> station;
+    pc5::Endpoint* engine = nullptr;                  // the station's link engine
+    std::shared_ptr<creds::CredentialManager> creds;  // its credentials and trust
+    link::Engine* a = nullptr;          // solution A's engine (re-keying), else nullptr
+    sigauth::Engine* b = nullptr;       // solution B's engine (keep-alive), else nullptr
+    userplane::Endpoint* up = nullptr;  // the station's user plane
+    userplane::Ipv6Address l3_addr{};   // behind a layer-3 relay (userplane::l3_address)
+    pc5::Time armed = pc5::kNever;      // the timer event in the queue
+    std::vector<std::size_t> pairs;     // the pairs this UE takes part in
     // relay: its hop links by (far end, target): a source has one hop per target (layer 3)
     std::map<std::pair<std::string, std::string>, std::string> hops_by_peer;
     std::map<std::string, std::string> links_by_peer;  // established links by peer name
@@ -154,7 +158,6 @@ class World {
     void pump(std::size_t i);
     void on_event(std::size_t i, pc5::Event ev);
     void on_data_event(std::size_t i, pc5::Event ev);
-    void install(Ue& u, const std::string& link_id);
     void join_l3(std::size_t relay);
     void learn_b_route(std::size_t relay, pc5::L2Id to);
     void probe_b_route(std::size_t pair, std::uint32_t attempt);

@@ -404,10 +404,16 @@ struct Endpoint::Impl {
         l->l3_addr = l3_address(l->peer);
         l->carrier = k.carrier;
         if (!k.carrier.empty()) l->own_addr = l3_address(peer_of(k.link_id, !k.initiator));
-        for (const auto& r : k.l3_routes)  // resolved when a packet is routed (route_l3)
-            if (r != k.link_id &&
-                std::find(l->l3_routes.begin(), l->l3_routes.end(), r) == l->l3_routes.end())
+        for (const auto& r : k.l3_routes) {  // resolved when a packet is routed (route_l3)
+            if (r == k.link_id) continue;
+            if (std::find(l->l3_routes.begin(), l->l3_routes.end(), r) == l->l3_routes.end())
                 l->l3_routes.push_back(r);
+            // Both ways: a hop installed earlier (a target's hop serving a new source) routes
+            // back to this one.
+            if (Link* n = find(r); n && std::find(n->l3_routes.begin(), n->l3_routes.end(),
+                                                  k.link_id) == n->l3_routes.end())
+                n->l3_routes.push_back(k.link_id);
+        }
         l->kind = k.kind;
         l->neighbour = k.peer_l2;
         l->srap = k.kind == pc5::LinkKind::e2e && k.remote_local_id != srap::kUnknownUeId;

@@ -1,9 +1,8 @@
-// A small driver for the user-plane tests, shaped as the simulator will drive it: each UE has a
-// link engine (solution A link::Engine or solution B sigauth::Engine) and a userplane::Endpoint;
-// frames go FIFO on one radio, data frames (userplane::carries_data) to the user plane and the
-// rest to the engine. On LinkEstablished / LinkRekeyed the driver installs the engine's
-// data_keys; a relay's user plane observes what its engine forwards on LCID 55; a layer-3
-// relay joins its two hops; RekeyNeeded makes it call link::Engine::rekey.
+// A small driver for the user-plane tests: each UE is a station (pc5sec/station.hpp: a link
+// engine of solution A or B and its userplane::Endpoint, wired together); frames go FIFO on one
+// radio to the station of their destination. The station installs each link's keys, has a
+// relay's user plane observe what its engine forwards, joins a layer-3 relay's hops and re-keys
+// at the user plane's threshold; this driver only carries frames and keeps the events.
 #pragma once
 
 #include <deque>
@@ -17,6 +16,7 @@
 #include "pc5sec/link.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
+#include "pc5sec/station.hpp"
 #include "pc5sec/userplane.hpp"
 
 namespace pc5sec::up_test {
@@ -55,21 +55,20 @@ struct Ue {
     std::string name;
     pc5::L2Id l2 = 0;
     bool relay = false;
-    std::unique_ptr<link::Engine> a;
-    std::unique_ptr<sigauth::Engine> b;
-    pc5::Endpoint* engine = nullptr;
-    std::unique_ptr<userplane::Endpoint> up;
+    std::unique_ptr<station::Station> station;
+    link::Engine* a = nullptr;          // the station's engine, solution A
+    sigauth::Engine* b = nullptr;       // the station's engine, solution B
+    pc5::Endpoint* engine = nullptr;    // either
+    userplane::Endpoint* up = nullptr;  // the station's user plane
     pc5::KeyLogCollector keylog;
-    std::vector<pc5::Event> events;  // the engine's
+    std::vector<pc5::Event> events;  // every event but DataReceived and PduDropped
     std::vector<pc5::DataReceived> received;
-    std::vector<pc5::PduDropped> up_drops;
-    std::map<std::string, std::string> hops_by_peer;  // relay: installed hop links
-    std::vector<std::string> rekeys_requested;
+    std::vector<pc5::PduDropped> drops;  // the engine's and the user plane's
 };
 
 class World {
   public:
-    explicit World(Solution s, bool l3_relay = false) : solution_(s), l3_relay_(l3_relay) {}
+    explicit World(Solution s) : solution_(s) {}
 
     pc5::Time now{0};
     std::deque<pc5::Frame> air;
@@ -85,40 +84,29 @@ class World {
         ue->relay = relay;
         auto creds =
             Pki::instance().issue(name, {relay ? creds::Role::u2u_relay : creds::Role::end_ue});
-        if (solution_ == Solution::a) {
-            link::Config c;
-            c.user_info = name;
-            c.l2_id = l2;
-            c.role = relay ? link::UeRole::relay : link::UeRole::end_ue;
-            auto trust = creds::TrustStore::create(Pki::instance().pf.ca_certificate());
-            c.credentials = std::make_shared<creds::CredentialManager>(creds.key, creds.certificate,
-                                                                       std::move(*trust), 1h);
-            c.credentials->set_logger([](std::string_view) {});
-            c.wall_epoch = Pki::instance().epoch;
-            c.directory = {{"alice", kAlice}, {"bob", kBob}};
-            c.keylog = &ue->keylog;
-            ue->a = link::Engine::create(std::move(c)).value();
-            ue->engine = ue->a.get();
-        } else {
-            sigauth::Config c;
-            c.role = relay ? sigauth::Role::relay : sigauth::Role::end_ue;
-            c.user_info = name;
-            c.l2_id = l2;
-            c.key = creds.key;
-            c.certificate = creds.certificate;
-            c.trust = creds::TrustStore::create(Pki::instance().pf.ca_certificate()).value();
-            c.wall_clock_at_zero = Pki::instance().epoch;
-            if (relay) c.rscs = {kRsc};
-            c.directory = {{"alice", kAlice}, {"bob", kBob}};
-            c.keylog = &ue->keylog;
-            ue->b = sigauth::Engine::create(std::move(c)).value();
-            ue->engine = ue->b.get();
-        }
-        userplane::Config uc;
-        uc.l2_id = l2;
-        uc.key_source = ue->engine;
-        uc.rekey_threshold = rekey_threshold;
-        ue->up = std::make_unique<userplane::Endpoint>(uc);
+        station::Spec spec;
+        spec.solution = solution_ == Solution::a ? pc5::Solution::a : pc5::Solution::b_hardened;
+        spec.role = relay ? pc5::UeRole::relay : pc5::UeRole::end_ue;
+        spec.user_info = name;
+        spec.l2_id = l2;
+        auto trust = creds::TrustStore::create(Pki::instance().pf.ca_certificate());
+        spec.credentials = std::make_shared<creds::CredentialManager>(creds.key, creds.certificate,
+                                                                      std::move(*trust), 1h);
+        spec.credentials->set_logger([](std::string_view) {});
+        spec.wall_epoch = Pki::instance().epoch;
+        spec.directory = {{"alice", kAlice}, {"bob", kBob}};
+        spec.keylog = &ue->keylog;
+        if (relay) spec.rscs = {kRsc};
+        // The protection the test asks for, as a user-plane policy: PREFERRED turns a function on
+        // (the links here negotiate non-null algorithms), NOT NEEDED off.
+        auto level = [](bool on) { return on ? PolicyLevel::preferred : PolicyLevel::not_needed; };
+        spec.policy.user_plane = {level(protection.integrity), level(protection.ciphering)};
+        spec.rekey_threshold = rekey_threshold;
+        ue->station = station::Station::create(std::move(spec)).value();
+        ue->a = ue->station->a();
+        ue->b = ue->station->b();
+        ue->engine = &ue->station->engine();
+        ue->up = &ue->station->user_plane();
         auto& ref = *ue;
         ues_[l2] = std::move(ue);
         return ref;
@@ -141,7 +129,7 @@ class World {
             r.relay = "relay-1";
             r.relay_l2 = kRelay;
         }
-        ue(kAlice).engine->connect(r, now);
+        ue(kAlice).station->connect(r, now);
         run();
     }
 
@@ -157,7 +145,7 @@ class World {
     }
 
     void send(pc5::L2Id from, std::uint8_t bearer, std::span<const std::uint8_t> data) {
-        auto st = ue(from).up->send(data_link(from), bearer, data, now);
+        auto st = ue(from).station->send(data_link(from), bearer, data, now);
         if (!st) throw std::runtime_error(st.error().describe());
     }
 
@@ -178,11 +166,11 @@ class World {
             }
             pc5::Time next = pc5::kNever;
             for (auto& [l2, u] : ues_)
-                next = std::min(next, u->engine->next_timeout());
+                next = std::min(next, u->station->next_timeout());
             if (next == pc5::kNever || next > until) break;
             now = std::max(now, next);
             for (auto& [l2, u] : ues_)
-                if (u->engine->next_timeout() <= now) u->engine->handle_timeout(now);
+                if (u->station->next_timeout() <= now) u->station->handle_timeout(now);
         }
     }
 
@@ -192,58 +180,26 @@ class World {
         if (attacker && !attacker(f)) return;
         auto it = ues_.find(f.dst);
         if (it == ues_.end()) return;
-        Ue& u = *it->second;
-        if (userplane::carries_data(f))
-            u.up->receive(f, now);
-        else
-            u.engine->receive(f, now);
-    }
-
-    void install(Ue& u, const std::string& id) {
-        auto keys = u.engine->data_keys(id);
-        if (!keys) throw std::runtime_error("no data keys at " + u.name + " for " + id);
-        auto st = u.up->install(*keys, protection, now);
-        if (!st) throw std::runtime_error(st.error().describe());
+        it->second->station->receive(f, now);  // data to the user plane, the rest to the engine
     }
 
     void pump() {
         for (auto& [l2, up] : ues_) {
             Ue& u = *up;
-            while (auto f = u.engine->poll_transmit()) {
-                if (u.relay) u.up->observe_relayed(*f);
+            while (auto f = u.station->poll_transmit())
                 air.push_back(std::move(*f));
-            }
-            while (auto f = u.up->poll_transmit())
-                air.push_back(std::move(*f));
-            while (auto ev = u.engine->poll_event()) {
-                if (auto* e = std::get_if<pc5::LinkEstablished>(&*ev)) {
-                    install(u, e->link.id);
-                    if (u.relay && e->link.kind == pc5::LinkKind::hop) {
-                        u.hops_by_peer[e->link.peer] = e->link.id;
-                        if (l3_relay_ && u.hops_by_peer.size() == 2)
-                            (void)u.up->add_l3_route(u.hops_by_peer.at("alice"),
-                                                     u.hops_by_peer.at("bob"));
-                    }
-                } else if (auto* r = std::get_if<pc5::LinkRekeyed>(&*ev)) {
-                    install(u, r->link.id);
-                } else if (auto* rel = std::get_if<pc5::LinkReleased>(&*ev)) {
-                    u.up->remove(rel->id);
-                }
-                u.events.push_back(std::move(*ev));
-            }
-            while (auto ev = u.up->poll_event()) {
-                if (auto* d = std::get_if<pc5::DataReceived>(&*ev)) u.received.push_back(*d);
-                if (auto* d = std::get_if<pc5::PduDropped>(&*ev)) u.up_drops.push_back(*d);
-            }
-            while (auto r = u.up->poll_rekey()) {
-                u.rekeys_requested.push_back(r->link_id);
-                if (u.a) (void)u.a->rekey(r->link_id, false, now);
+            while (auto ev = u.station->poll_event()) {
+                if (auto* d = std::get_if<pc5::DataReceived>(&*ev))
+                    u.received.push_back(std::move(*d));
+                else if (auto* d = std::get_if<pc5::PduDropped>(&*ev))
+                    u.drops.push_back(std::move(*d));
+                else
+                    u.events.push_back(std::move(*ev));
             }
         }
     }
 
     Solution solution_;
-    bool l3_relay_;
     std::map<pc5::L2Id, std::unique_ptr<Ue>> ues_;
 };
 
