@@ -50,16 +50,19 @@ inline constexpr std::uint8_t kDiscovery = 63;  // pc5sec's own: relay discovery
                                                 // is not carried on an SL logical channel)
 }  // namespace lcid
 
-// What a capture shows of a PC5 signalling frame (docs/pcap-format.md): the message before PDCP
-// protection and the link it belongs to. An engine attaches it only when its Config asks for it
-// (`capture = true`); what goes on the air is still Frame::pdu.
+// What a driver may know about a frame it sends beyond its bytes (docs/pcap-format.md): the link
+// it belongs to, its DIRECTION and protection, and (PC5-S) the message before PDCP protection.
+// An engine or user plane attaches it only when its Config asks for it (`capture = true`). A
+// capture writes Frame::pdu, what went on the air, with the link, DIRECTION and flags from here;
+// the plaintext `message` serves in-process views only (sequence diagrams, an attacker holding a
+// compromised UE's keys) and is never written to a capture.
 struct FrameCapture {
     std::string link_id;                // "" for discovery and other frames of no link
     bool from_initiator = true;         // DIRECTION 0 (3gpp-facts §4)
     bool integrity = false;             // the PDU carries a MAC-I
     bool ciphered = false;              // the PDU's message is ciphered
     bool via_relay = false;             // a hop or end-to-end link of a relayed path
-    std::vector<std::uint8_t> message;  // the PC5-S message as codec::encode made it
+    std::vector<std::uint8_t> message;  // PC5-S: the message as codec::encode made it; data: empty
 };
 
 // One transmission on the sidelink, from `src` to `dst`.

@@ -14,11 +14,14 @@
 
 namespace pc5sec::trace {
 
-// Records frames into a pcap as they go on the air.
-//   - A frame with a FrameCapture (its engine had Config::capture on) is written as its PC5-S
-//     message before protection, with the link's flags.
-//   - Any other frame (data PDUs, frames a relay forwards, discovery) is written as it is on the
-//     air, flagged pcap::kFlagOnAir: `pc5sec decode --pcap F --keylog K` deciphers its data PDUs.
+// Records frames into a pcap exactly as they go on the air (frame header version 2): protected
+// PC5-S, data, SRAP-framed PDUs, forwarded copies, all flagged pcap::kFlagOnAir; LCID 0 and
+// discovery messages, which travel in clear, unflagged. Plaintext that no radio carried is never
+// written: `pc5sec decode --pcap F --keylog K` (or Wireshark with the key log) opens the rest.
+//   - A frame with a FrameCapture (its engine or user plane had capture on) gives its link's
+//     hop number, DIRECTION and protection flags.
+//   - Any other frame (a relay's forwarded copy, discovery) has DIRECTION
+//     pcap::kDirectionUnknown and the hop number of `link_id` when the driver knows it.
 // Each link id gets the frame header's "hop" number in order of first appearance (1, 2, ...);
 // 0 is a frame of no known link.
 class CaptureRecorder {

@@ -16,8 +16,9 @@
 // has the end-to-end data PDU inside it opened too (DecipheredFrame::carried).
 // The keys come from the key log by the PDU's KNRP-sess ID. COUNT = HFN || SN is estimated as a
 // receiver does (TS 38.323 5.2.2.2), from the highest COUNT opened so far per (key, bearer,
-// direction). DIRECTION is the one of 0 / 1 whose MAC-I verifies; without a MAC-I to tell (NIA0,
-// KNRP-sess ID 0) it is inferred from which UE sent the frame (the plaintext PC5-S frames'
+// direction). DIRECTION is the frame header's when it gives one (version 2: every frame its
+// sender knew the link of); otherwise the one of 0 / 1 whose MAC-I verifies; without a MAC-I to
+// tell (NIA0, KNRP-sess ID 0) it is inferred from which UE sent the frame (other frames'
 // direction), or reported undecidable with both decipherings.
 #pragma once
 
@@ -64,11 +65,12 @@ const char* name(MacCheck m) noexcept;  // "ok", "bad", "none", "zero"
 
 // How DIRECTION was chosen.
 enum class DirectionFrom : std::uint8_t {
+    header,       // the frame header's (version 2: the sender wrote its DIRECTION)
     mac,          // the only DIRECTION under which the MAC-I verified (or deciphered to zero)
     sender,       // no MAC-I to tell: from which UE sent the frame
     undecidable,  // neither: both decipherings are given (DIRECTION 0, then 1)
 };
-const char* name(DirectionFrom d) noexcept;  // "mac-i", "sender", "undecidable"
+const char* name(DirectionFrom d) noexcept;  // "header", "mac-i", "sender", "undecidable"
 
 // One deciphering of a PDU.
 struct Opening {

@@ -192,6 +192,9 @@ struct Config {
     // The UE's link engine, asked for a link's keys when a PDU names a KNRP-sess ID that the
     // user plane has not been given yet (the peer switched first). Optional.
     const pc5::Endpoint* key_source = nullptr;
+    // Attach a pc5::FrameCapture (link, DIRECTION, protection) to each frame this UE protects,
+    // for a driver that writes a capture (trace::CaptureRecorder). Off: nothing is allocated.
+    bool capture = false;
 };
 
 struct Counters {

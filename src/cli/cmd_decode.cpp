@@ -102,6 +102,8 @@ std::string mac_text(trace::MacCheck m) {
 
 std::string direction_text(trace::DirectionFrom d) {
     switch (d) {
+        case trace::DirectionFrom::header:
+            return "from the frame header";
         case trace::DirectionFrom::mac:
             return "by the MAC-I";
         case trace::DirectionFrom::sender:
@@ -119,6 +121,20 @@ bool header_read(const trace::DecipheredFrame& d) {
                          d.error->field.starts_with("srap."));
 }
 
+// A protected PC5-S PDU whose frame header says it is integrity-protected but not ciphered (the
+// security mode command on SL-SRB1): its message, as an eavesdropper reads it without keys.
+std::optional<codec::Message> clear_message(const pcap::Frame& f, const trace::DecipheredFrame& d) {
+    constexpr std::uint8_t kIntegrityOnly = pcap::kFlagIntegrityProtected;
+    if (d.kind != trace::PduKind::pc5s || f.header.version < 2 ||
+        (f.header.flags & (pcap::kFlagIntegrityProtected | pcap::kFlagCiphered)) !=
+            kIntegrityOnly ||
+        d.body.size() <= pdcp::kMacSize)
+        return std::nullopt;
+    auto m = codec::decode(std::span(d.body).first(d.body.size() - pdcp::kMacSize));
+    if (!m) return std::nullopt;
+    return std::move(*m);
+}
+
 // `carried`: the end-to-end PDU inside a hop's IPv6 packet (solution B, layer 3).
 void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bool have_keylog,
                        bool carried = false) {
@@ -127,10 +143,13 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
                                  userplane::kL3ProtectedPort);
     else
         std::cout << fmt::format(
-            "frame {}: {:06x} -> {:06x}, hop {}, LCID {}, flags 0x{:02x} (on air), "
+            "frame {}: {:06x} -> {:06x}, hop {}, {}LCID {}, flags 0x{:02x} (on air), "
             "t={} us\n",
-            d.index, f.header.sender_l2_id, f.header.receiver_l2_id, f.header.hop, f.header.lcid,
-            f.header.flags, f.timestamp_us);
+            d.index, f.header.sender_l2_id, f.header.receiver_l2_id, f.header.hop,
+            f.header.version < 2      ? ""
+            : f.header.direction <= 1 ? fmt::format("direction {}, ", f.header.direction)
+                                      : std::string("direction unknown, "),
+            f.header.lcid, f.header.flags, f.timestamp_us);
     if (d.srap)
         std::cout << fmt::format(
             "  SRAP: bearer {} ({}), source local UE ID {}, destination local UE ID {}\n",
@@ -155,6 +174,11 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
                                          d.knrp_sess_id);
             else
                 std::cout << "  no key: give --keylog to decipher\n";
+            if (auto m = clear_message(f, d)) {  // what an eavesdropper reads: not ciphered
+                std::cout << "  integrity-protected, not ciphered (MAC-I not checked):\n";
+                std::cout << codec::to_text(*m);
+                return;
+            }
             std::cout << fmt::format("  ciphered: {}\n", to_hex(d.body));
             return;
         case trace::Verdict::none:

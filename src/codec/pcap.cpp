@@ -41,7 +41,8 @@ Status PcapWriter::add(std::uint64_t timestamp_us, const FrameHeader& h,
         return make_error(Errc::invalid_argument, "sender_l2_id", "a layer-2 ID is 24 bits");
     if (h.receiver_l2_id > 0xffffff)
         return make_error(Errc::invalid_argument, "receiver_l2_id", "a layer-2 ID is 24 bits");
-    if (h.direction > 1) return make_error(Errc::invalid_argument, "direction", "must be 0 or 1");
+    if (h.direction > kDirectionUnknown)
+        return make_error(Errc::invalid_argument, "direction", "must be 0, 1 or 2 (unknown)");
     const std::size_t len = kFrameHeaderSize + message.size();
     if (len > kSnapLen)
         return make_error(Errc::invalid_argument, "message", "oversize: over the snap length");
@@ -109,13 +110,14 @@ Result<std::vector<Frame>> parse(std::span<const std::uint8_t> file) {
             return make_error(Errc::malformed, name + ".header", "truncated: under 12 octets");
         const std::uint8_t version = *fr.u8("");
         const std::uint8_t hlen = *fr.u8("");
-        if (version != kFrameHeaderVersion)
-            return make_error(
-                Errc::unsupported, name + ".header",
-                fmt::format("frame header version {} (only {})", version, kFrameHeaderVersion));
+        if (version < 1 || version > kFrameHeaderVersion)
+            return make_error(Errc::unsupported, name + ".header",
+                              fmt::format("frame header version {} (only 1 to {})", version,
+                                          kFrameHeaderVersion));
         if (hlen < kFrameHeaderSize || hlen > incl)
             return make_error(Errc::malformed, name + ".header",
                               fmt::format("bad header length {}", hlen));
+        f.header.version = version;
         f.header.sender_l2_id = *fr.u24("");
         f.header.receiver_l2_id = *fr.u24("");
         f.header.hop = *fr.u8("");

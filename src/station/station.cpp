@@ -153,6 +153,7 @@ Result<std::unique_ptr<Station>> Station::create(Spec spec) {
     uc.grace = spec.grace;
     uc.rekey_threshold = spec.rekey_threshold;
     uc.key_source = d->engine;  // keys of a link the peer re-keyed first
+    uc.capture = spec.capture;
     d->up = std::make_unique<userplane::Endpoint>(uc);
     return std::unique_ptr<Station>(new Station(std::move(d)));
 }

@@ -19,19 +19,21 @@ void CaptureRecorder::record(pc5::Time now, const pc5::Frame& frame, const std::
     h.sender_l2_id = frame.src & pc5::kMaxL2Id;
     h.receiver_l2_id = frame.dst & pc5::kMaxL2Id;
     h.lcid = frame.lcid;
-    if (const auto& c = frame.capture) {
-        h.hop = hop_of(c->link_id);
-        h.direction = c->from_initiator ? 0 : 1;
-        h.flags = static_cast<std::uint8_t>((c->integrity ? pcap::kFlagIntegrityProtected : 0) |
-                                            (c->ciphered ? pcap::kFlagCiphered : 0) |
-                                            (c->via_relay ? pcap::kFlagViaRelay : 0));
-        frames_ += writer_.add(epoch_us_ + us, h, c->message).ok();
-        return;
-    }
-    h.hop = hop_of(link_id);
+    // What went on the air, never the PC5-S before protection: a capture alone shows what an
+    // eavesdropper sees, and with the key log everything (docs/pcap-format.md).
     // Discovery and SL-SRB0 frames carry their message unprotected: the PDU is the message.
     const bool plain = frame.lcid == pc5::lcid::kSrb0 || frame.lcid == pc5::lcid::kDiscovery;
     h.flags = plain ? 0 : pcap::kFlagOnAir;
+    h.direction = pcap::kDirectionUnknown;
+    if (const auto& c = frame.capture) {  // the sender's link: hop number, DIRECTION, protection
+        h.hop = hop_of(c->link_id);
+        if (!c->link_id.empty()) h.direction = c->from_initiator ? 0 : 1;
+        h.flags |= static_cast<std::uint8_t>((c->integrity ? pcap::kFlagIntegrityProtected : 0) |
+                                             (c->ciphered ? pcap::kFlagCiphered : 0) |
+                                             (c->via_relay ? pcap::kFlagViaRelay : 0));
+    } else {
+        h.hop = hop_of(link_id);
+    }
     // Only an L2 ID past 24 bits makes add() fail, and both are masked above.
     frames_ += writer_.add(epoch_us_ + us, h, frame.pdu).ok();
 }

@@ -73,6 +73,8 @@ const char* name(DirectionFrom d) noexcept {
             return "mac-i";
         case DirectionFrom::sender:
             return "sender";
+        case DirectionFrom::header:
+            return "header";
         case DirectionFrom::undecidable:
             return "undecidable";
     }
@@ -219,6 +221,9 @@ class Decipherer {
             learn(f.header.hop, f.header.sender_l2_id, f.header.direction);
             return out;
         }
+        // A version-2 header's DIRECTION also tells who sent as which end of the link (for
+        // frames of the same hop whose header does not say: a relay's forwarded copies).
+        if (auto d = direction_of(f)) learn(f.header.hop, f.header.sender_l2_id, *d);
         out.kind = PduKind::other;  // until the LCID / SRAP bearer says more
         const auto& m = f.message;
         const std::uint8_t lcid = f.header.lcid;
@@ -436,7 +441,9 @@ class Decipherer {
             if (candidates.empty()) candidates.push_back(kNoKeySet);
         }
         // Trials: each key set, ciphering on (then off for SL-SRB1, whose security mode command
-        // is not ciphered, and for data whose policy turned ciphering off), DIRECTION 0 and 1.
+        // is not ciphered, and for data whose policy turned ciphering off), DIRECTION 0 and 1,
+        // or only the DIRECTION a version-2 frame header gives.
+        const std::optional<std::uint8_t> header_dir = direction_of(f);
         std::optional<std::size_t> no_mac_set;  // a set under which DIRECTION is not decidable
         bool no_mac_cipher = false;             // ... and whether it deciphers
         bool tried = false;
@@ -474,6 +481,7 @@ class Decipherer {
                     continue;
                 }
                 for (std::uint8_t d = 0; d < 2; ++d) {
+                    if (header_dir && *header_dir != d) continue;  // the frame header says
                     const std::uint32_t count = ::pc5sec::pdcp::receive_count(
                         rx_deliv(s, bearer, d, pdcp), out.sn, sn_bits);
                     Trial t = trial(k, header, out.body, SecurityInput{count, bearer, d}, cipher,
@@ -487,7 +495,7 @@ class Decipherer {
                     // TS 33.536 5.3.3.1.4: the MAC-I verified under this DIRECTION and COUNT.
                     accept(s, bearer, d, pdcp, count);
                     out.verdict = Verdict::opened;
-                    out.direction_from = DirectionFrom::mac;
+                    out.direction_from = header_dir ? DirectionFrom::header : DirectionFrom::mac;
                     out.openings.push_back(opening(s, count, d, cipher && has_cipher,
                                                    mac_tells ? MacCheck::ok : MacCheck::zero,
                                                    std::move(t.payload)));
@@ -503,8 +511,10 @@ class Decipherer {
                                   out.body.size()));
             return;
         }
-        const auto d = infer(f);
-        out.direction_from = d ? DirectionFrom::sender : DirectionFrom::undecidable;
+        const auto d = header_dir ? header_dir : infer(f);
+        out.direction_from = header_dir ? DirectionFrom::header
+                             : d        ? DirectionFrom::sender
+                                        : DirectionFrom::undecidable;
         if (no_mac_set) {
             // No MAC-I decides DIRECTION: which UE sent it, or both decipherings.
             const std::size_t s = *no_mac_set;
@@ -553,6 +563,13 @@ class Decipherer {
         if (hop == 0 || dir > 1) return;
         by_hop_[hop][dir].insert(sender);
         global_[dir].insert(sender);
+    }
+
+    // A version-2 frame header carries the PDU's DIRECTION (docs/pcap-format.md); a relay's
+    // forwarded copy, or a version-1 capture, does not.
+    static std::optional<std::uint8_t> direction_of(const pcap::Frame& f) {
+        if (f.header.version >= 2 && f.header.direction <= 1) return f.header.direction;
+        return std::nullopt;
     }
 
     std::optional<std::uint8_t> infer(const pcap::Frame& f) const {

@@ -776,6 +776,15 @@ struct Endpoint::Impl {
         }
         f.pdu.insert(f.pdu.end(), pdu.begin(), pdu.end());
         counters.bytes_sent += f.pdu.size();
+        if (cfg.capture) {  // the link and DIRECTION a capture writes (docs/pcap-format.md)
+            auto c = std::make_shared<pc5::FrameCapture>();
+            c->link_id = l.id;
+            c->from_initiator = l.initiator;
+            c->integrity = l.protection.integrity;
+            c->ciphered = l.protection.ciphering;
+            c->via_relay = l.srap || !l.l3_routes.empty() || !l.carrier.empty();
+            f.capture = std::move(c);
+        }
         tx.push_back(std::move(f));
     }
 

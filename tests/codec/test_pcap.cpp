@@ -50,7 +50,7 @@ TEST(Pcap, RefusesBadHeadersAndBadFiles) {
     PcapWriter w;
     const std::uint8_t msg[] = {0x08, 0x01};
     EXPECT_EQ(w.add(0, FrameHeader{0x1000000, 1, 0, 0, 0, 0}, msg).error().field, "sender_l2_id");
-    EXPECT_EQ(w.add(0, FrameHeader{1, 1, 0, 2, 0, 0}, msg).error().field, "direction");
+    EXPECT_EQ(w.add(0, FrameHeader{1, 1, 0, 3, 0, 0}, msg).error().field, "direction");
     ASSERT_TRUE(w.add(0, FrameHeader{1, 2, 0, 0, 0, 0}, msg).ok());
 
     auto bytes = w.bytes();

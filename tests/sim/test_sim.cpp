@@ -282,8 +282,10 @@ TEST(Corruption, TheReceiversCrcTurnsCorruptionIntoRetransmittedLoss) {
     }
 }
 
-// The capture shows PC5-S in clear with its flags and data as on the air; the key log alone
-// opens the data (NEA2/NIA2 through the crypto API, COUNT = SN as no HFN wrapped yet).
+// The capture holds the air (frame header version 2): SL-SRB0 in clear as it was sent, every
+// protected PC5-S and data PDU as on the air with its DIRECTION in the header, and no plaintext
+// that no radio carried. The key log alone opens the data (NEA2/NIA2 through the crypto API,
+// COUNT = SN as no HFN wrapped yet) and, through trace::decipher_capture, every protected PDU.
 TEST(Capture, DataDecipheredWithTheKeyLogAlone) {
     const auto r = run_builtin("a-direct");
     const auto frames = pcap::parse(r.pcap).value();
@@ -296,13 +298,21 @@ TEST(Capture, DataDecipheredWithTheKeyLogAlone) {
     const auto nrpek = from_hex(k.at("NRPEK")).value(), nrpik = from_hex(k.at("NRPIK")).value();
     auto cipher = CipheringContext::create(CipheringAlgorithm::nea2, nrpek).value();
     auto integ = IntegrityContext::create(IntegrityAlgorithm::nia2, nrpik).value();
-    int signalling = 0, opened = 0;
+    int signalling = 0, protected_pc5s = 0, opened = 0;
     for (const auto& f : frames) {
+        EXPECT_EQ(f.header.version, 2);
         if (!(f.header.flags & pcap::kFlagOnAir)) {
+            EXPECT_EQ(f.header.lcid, pc5::lcid::kSrb0);  // only SL-SRB0 travels in clear
             ++signalling;
             continue;
         }
+        EXPECT_LE(f.header.direction, 1);  // each UE knew its link: DIRECTION in the header
+        if (f.header.lcid == pc5::lcid::kSrb1 || f.header.lcid == pc5::lcid::kSrb2) {
+            ++protected_pc5s;
+            continue;
+        }
         ASSERT_EQ(f.header.lcid, 4);
+        EXPECT_EQ(f.header.direction, 0);
         const auto h = userplane::parse_header(f.message).value();
         std::vector<std::uint8_t> body(f.message.begin() + userplane::kHeaderSize, f.message.end());
         const SecurityInput in{h.sn, 4, 0};  // sent by alice, the initiator: DIRECTION 0
@@ -317,8 +327,17 @@ TEST(Capture, DataDecipheredWithTheKeyLogAlone) {
         EXPECT_EQ(std::string(plain.begin(), plain.begin() + 21), "pc5sec data alice -> ");
         ++opened;
     }
-    EXPECT_GE(signalling, 6);
+    EXPECT_GE(signalling, 2);      // the request and the authentication exchange
+    EXPECT_GE(protected_pc5s, 3);  // security mode command, complete, accept
     EXPECT_EQ(opened, 20);
+    // Every protected PDU opens with the key log alone, under the header's DIRECTION.
+    const auto deciphered = trace::decipher_capture(frames, keys).value();
+    for (const auto& d : deciphered) {
+        if (d.kind != trace::PduKind::pc5s && d.kind != trace::PduKind::data) continue;
+        ASSERT_EQ(d.verdict, trace::Verdict::opened) << d.index;
+        EXPECT_EQ(d.direction_from, trace::DirectionFrom::header) << d.index;
+        EXPECT_EQ(d.openings.at(0).mac, trace::MacCheck::ok) << d.index;
+    }
     ASSERT_EQ(r.diagrams.size(), 1u);
     EXPECT_TRUE(r.diagrams[0].second.starts_with("<?xml"));
     EXPECT_NE(r.diagrams[0].second.find("ESTABLISHMENT REQUEST"), std::string::npos);

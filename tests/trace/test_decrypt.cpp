@@ -289,12 +289,13 @@ TEST(Decipher, Nia0DataTakesTheDirectionOfTheSender) {
     Capture c(CipheringAlgorithm::nea2, IntegrityAlgorithm::nia0,
               {.integrity = false, .ciphering = true});
     c.send(c.bob, text("from bob, no MAC-I"));  // nothing known about the link yet
-    // A plaintext PC5-S frame of the link tells who initiated it (3gpp-facts §4).
+    // A PC5-S frame of the link whose header gives its DIRECTION tells who initiated it
+    // (3gpp-facts §4): here one in clear on SL-SRB0.
     auto cap = std::make_shared<pc5::FrameCapture>();
     cap->link_id = kLink;
     cap->from_initiator = true;
     cap->message = *codec::encode(codec::Message{codec::DirectLinkKeepaliveRequest{}});
-    pc5::Frame plain{kAlice, kBob, pc5::lcid::kSrb2, {0}, cap};
+    pc5::Frame plain{kAlice, kBob, pc5::lcid::kSrb0, cap->message, cap};
     c.put(plain);
     c.send(c.alice, text("from alice, no MAC-I"));
     c.send(c.bob, text("from bob again"));

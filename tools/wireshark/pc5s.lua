@@ -4,7 +4,9 @@
 -- Or once:  tshark -X lua_script:tools/wireshark/pc5s.lua -r capture.pcap
 --
 -- Registered on wtap_encap USER0 (pcap link type 147). Each frame is pc5sec's 12-octet frame
--- header, then one PC5 signalling message. Every message, IE and container field is filterable:
+-- header, then what went on the air (header version 2; version 1 held PC5-S before protection).
+-- Messages in clear (SL-SRB0, discovery, and the integrity-only security mode command) are
+-- dissected; every message, IE and container field is filterable:
 -- pc5s.msg_type, pc5s.seq, pc5s.knrp_id, pc5s.nonce_1, pc5s.key_est_info.signature, ...
 -- A frame with flag 0x08 (pc5s.hdr.flags.on_air) holds the PDU as it went on the air: its SRAP
 -- header (pc5s.srap.*), data PDU header (pc5s.data.knrp_sess_id, .dc, .sn) or PDCP header of
@@ -512,12 +514,18 @@ local function dissect_data(m, off, pinfo, tree, bearer)
 end
 
 -- A PDCP-protected PC5-S PDU (include/pc5sec/pdcp.hpp): KNRP-sess ID (16), R x4 | SN (12), then
--- the message and MAC-I (ciphered, except the security mode command).
-local function dissect_pdcp(m, off, pinfo, tree, bearer)
+-- the message and MAC-I (ciphered, except the security mode command). `clear`: the frame header
+-- (version 2) says integrity only, not ciphered: the message is read as an eavesdropper reads it.
+local function dissect_pdcp(m, off, pinfo, tree, bearer, clear)
   local ptree = tree:add(m(off), string.format("Protected PC5-S PDU (bearer %d)", bearer))
   if m:len() - off < 8 then return malformed(ptree, "PDCP PDU truncated") end
   ptree:add(F["pdcp.knrp_sess_id"], m(off, 2))
   ptree:add(F["pdcp.sn"], m(off + 2, 2))
+  if clear and m:len() - off > 9 then
+    dissect_message(m(off + 4, m:len() - off - 8):tvb(), pinfo, ptree)
+    ptree:add(m(m:len() - 4, 4), "MAC-I (integrity-protected, not ciphered)")
+    return true
+  end
   ptree:add(F["pdcp.ciphered"], m(off + 4))
   pinfo.cols.info = string.format("Protected PC5-S bearer %d KNRP-sess ID 0x%04x SN %d", bearer,
     m(off, 2):uint(), m(off + 2, 2):uint() % 0x1000)
@@ -525,7 +533,7 @@ local function dissect_pdcp(m, off, pinfo, tree, bearer)
 end
 
 -- A PDU as it went on the air (frame header flag 0x08, docs/pcap-format.md).
-local function dissect_on_air(m, pinfo, tree, lcid)
+local function dissect_on_air(m, pinfo, tree, lcid, clear)
   if lcid >= 4 and lcid <= 19 then
     return dissect_data(m, 0, pinfo, tree, lcid)
   elseif lcid == 55 then
@@ -540,7 +548,7 @@ local function dissect_on_air(m, pinfo, tree, lcid)
       stree:add(F["srap.src_ue"], m(1, 1))
       stree:add(F["srap.dst_ue"], m(2, 1))
       if bearer >= 4 then return dissect_data(m, 3, pinfo, tree, bearer) end
-      if bearer == 1 or bearer == 2 then return dissect_pdcp(m, 3, pinfo, tree, bearer) end
+      if bearer == 1 or bearer == 2 then return dissect_pdcp(m, 3, pinfo, tree, bearer, clear) end
       if bearer == 0 then
         if m:len() < 5 then return malformed(tree, "SL-SRB0 message truncated") end
         return dissect_message(m(3):tvb(), pinfo, tree)
@@ -551,7 +559,7 @@ local function dissect_on_air(m, pinfo, tree, lcid)
     -- LCID 55 is the relay's adaptation layer in both solutions: SRAP first, always.
     return malformed(tree, "SRAP header: D/C must be 1 and R R 0, 3 octets (TS 38.351)")
   elseif lcid == 1 or lcid == 2 then
-    return dissect_pdcp(m, 0, pinfo, tree, lcid)
+    return dissect_pdcp(m, 0, pinfo, tree, lcid, clear)
   elseif lcid == 0 or lcid == 63 then
     return dissect_message(m, pinfo, tree)
   end
@@ -588,7 +596,9 @@ function pc5s.dissector(tvb, pinfo, root)
   end
   local m = tvb(hlen):tvb()
   if on_air then
-    dissect_on_air(m, pinfo, tree, tvb(10, 1):uint())
+    -- Version 2 holds the air: flags integrity without ciphered mark a message in clear.
+    local clear = tvb(0, 1):uint() >= 2 and tvb(11, 1):uint() % 4 == 1
+    dissect_on_air(m, pinfo, tree, tvb(10, 1):uint(), clear)
   else
     dissect_message(m, pinfo, tree)
   end
