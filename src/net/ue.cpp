@@ -47,7 +47,7 @@ using Clock = std::chrono::steady_clock;
 using pc5::Time;
 
 constexpr std::uint8_t kBearer = userplane::kFirstBearer;  // LCID 4: the one data bearer
-constexpr Time kKeepaliveAnswer = 1s;  // wait for a keep-alive response, then ask again
+constexpr Time kKeepaliveAnswer = 1s;     // wait for a keep-alive response, then ask again
 constexpr Time kE2eReleaseWait = 1500ms;  // end-to-end links go first (through the relay)
 constexpr Time kSaveInterval = 1s;
 constexpr std::size_t kMaxQueuedLines = 4096;
