@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <deque>
 #include <system_error>
 #include <utility>
 #include <variant>
