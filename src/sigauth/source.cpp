@@ -59,69 +59,101 @@ Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time no
                                "connect: hardened mode needs the relay's user info "
                                "(ConnectRequest::relay)"));
 
+    // The link's KNRP-sess ID comes from Nonce_1 (hardened) or SIGN-Source (literal), so the
+    // source cannot pick its LSB the way TS 33.536 lets an initiator: it draws the request again
+    // while the LSB clashes with one of its own links to this target through this relay, which
+    // the relay and the target would refuse with #9 (relay.cpp, target.cpp).
+    auto lsb_in_use = [&](std::uint32_t tag) {
+        const auto lsb = key_id_of(tag).lsb();
+        for (const auto& o : links) {
+            if (o.gone || &o == &l || o.relay_l2 != *req.relay_l2 || o.summary.peer != target)
+                continue;
+            const auto used =
+                o.attempt ? key_id_of(o.attempt->tag).lsb() : o.summary.knrp_sess_id.lsb();
+            if (used == lsb) return true;
+        }
+        return false;
+    };
+    constexpr int kDraws = 8;  // 256 LSBs: eight clashes in a row mean the LSBs are used up
     Attempt a;
-    a.relay = relay;
-    a.rsc = req.rsc;
-    a.l3 = req.path == pc5::Path::l3;
-    const std::uint8_t seq = rng->next_u8();
-    std::vector<std::uint8_t> eph_pub;
-    if (cfg.mode == Mode::hardened) a.nonce_1 = rng->bytes<16>();
-    // Hardened: for KD's forward secrecy; both modes: for the hop's key (docs/solution-b.md
-    // "The hops").
-    {
-        counters.crypto.keygen++;
-        auto eph = PrivateKey::generate(kEphemeralKeyType, *rng);
-        if (!eph) return fail_now(refuse(eph.error(), Cause::protocol_error_unspecified, "keygen"));
-        a.ephemeral.emplace(std::move(*eph));
-        eph_pub = a.ephemeral->public_key().encoded();
-    }
-
     codec::DirectLinkEstablishmentRequest m;
-    m.seq = seq;
-    m.source_user_info = octets(cfg.user_info);
+    // The message holds views: what they show lives until it is encoded, after the loop.
+    std::vector<std::uint8_t> eph_pub, sig;
     const std::uint8_t prose_id[3] = {static_cast<std::uint8_t>(req.rsc >> 16),
                                       static_cast<std::uint8_t>(req.rsc >> 8),
                                       static_cast<std::uint8_t>(req.rsc)};
-    m.prose_identifiers = octets(prose_id);
-    m.ue_security_capabilities = {ea_bitmap(cfg.policy.ciphering), ia_bitmap(cfg.policy.integrity)};
-    // policy.toml's signalling security policy, as solution A's request carries it.
-    m.signalling_security_policy = {
-        static_cast<codec::PolicyValue>(cfg.policy.signalling.integrity),
-        static_cast<codec::PolicyValue>(cfg.policy.signalling.ciphering)};
-    m.target_user_info = octets(target);
-    m.relay_indication =
-        a.l3 ? codec::RelayIndication::via_layer3_relay : codec::RelayIndication::via_layer2_relay;
-    m.relay_service_code = codec::RelayServiceCode{req.rsc};
-    if (!relay.empty()) m.u2u_relay_ue_user_info = octets(relay);
-    m.nonce_1 = a.nonce_1;
-    auto body = wire::body(m);
-    if (!body) return fail_now(refuse(body.error(), Cause::protocol_error_unspecified, "request"));
+    for (int draw = 1;; ++draw) {
+        a = Attempt{};
+        a.relay = relay;
+        a.rsc = req.rsc;
+        a.l3 = req.path == pc5::Path::l3;
+        const std::uint8_t seq = rng->next_u8();
+        if (cfg.mode == Mode::hardened) a.nonce_1 = rng->bytes<16>();
+        // Hardened: for KD's forward secrecy; both modes: for the hop's key
+        // (docs/solution-b.md "The hops").
+        {
+            counters.crypto.keygen++;
+            auto eph = PrivateKey::generate(kEphemeralKeyType, *rng);
+            if (!eph)
+                return fail_now(refuse(eph.error(), Cause::protocol_error_unspecified, "keygen"));
+            a.ephemeral.emplace(std::move(*eph));
+            eph_pub = a.ephemeral->public_key().encoded();
+        }
 
-    // Seed 001 step 1: Authentication_Info = User Info ID, public key (or certificate),
-    // SIGN-Source.
-    codec::AuthenticationInfo info = own_info(now);
-    if (!eph_pub.empty()) info.ephemeral_public_key = octets(eph_pub);
-    std::optional<wire::HardenedContext> ctx;
-    if (cfg.mode == Mode::hardened)
-        ctx = wire::HardenedContext{cfg.user_info, target, relay, a.rsc, *a.nonce_1, {}, {}};
-    const auto tbs = wire::to_be_signed(cfg.mode, MessageType::establishment_request,
-                                        wire::Signer::source, *body, info, ctx ? &*ctx : nullptr);
-    auto sig = sign_tbs(tbs);
-    if (!sig) return fail_now(refuse(Cause::protocol_error_unspecified, "sign: SIGN-Source"));
-    info.signature = octets(*sig);
-    m.authentication_info = info;
+        m = codec::DirectLinkEstablishmentRequest{};
+        m.seq = seq;
+        m.source_user_info = octets(cfg.user_info);
+        m.prose_identifiers = octets(prose_id);
+        m.ue_security_capabilities = {ea_bitmap(cfg.policy.ciphering),
+                                      ia_bitmap(cfg.policy.integrity)};
+        // policy.toml's signalling security policy, as solution A's request carries it.
+        m.signalling_security_policy = {
+            static_cast<codec::PolicyValue>(cfg.policy.signalling.integrity),
+            static_cast<codec::PolicyValue>(cfg.policy.signalling.ciphering)};
+        m.target_user_info = octets(target);
+        m.relay_indication = a.l3 ? codec::RelayIndication::via_layer3_relay
+                                  : codec::RelayIndication::via_layer2_relay;
+        m.relay_service_code = codec::RelayServiceCode{req.rsc};
+        if (!relay.empty()) m.u2u_relay_ue_user_info = octets(relay);
+        m.nonce_1 = a.nonce_1;
+        auto body = wire::body(m);
+        if (!body)
+            return fail_now(refuse(body.error(), Cause::protocol_error_unspecified, "request"));
+
+        // Seed 001 step 1: Authentication_Info = User Info ID, public key (or certificate),
+        // SIGN-Source.
+        codec::AuthenticationInfo info = own_info(now);
+        if (!eph_pub.empty()) info.ephemeral_public_key = octets(eph_pub);
+        std::optional<wire::HardenedContext> ctx;
+        if (cfg.mode == Mode::hardened)
+            ctx = wire::HardenedContext{cfg.user_info, target, relay, a.rsc, *a.nonce_1, {}, {}};
+        const auto tbs =
+            wire::to_be_signed(cfg.mode, MessageType::establishment_request, wire::Signer::source,
+                               *body, info, ctx ? &*ctx : nullptr);
+        auto signed_tbs = sign_tbs(tbs);
+        if (!signed_tbs)
+            return fail_now(refuse(Cause::protocol_error_unspecified, "sign: SIGN-Source"));
+        sig = std::move(*signed_tbs);
+        info.signature = octets(sig);
+        m.authentication_info = info;
+        a.source_signature = sig;
+        a.request_digest = wire::request_digest(*body, info);
+        a.tag = link_tag(cfg.mode, a.source_signature, a.nonce_1);
+        if (!lsb_in_use(a.tag)) break;
+        if (draw == kDraws)
+            return fail_now(refuse(Cause::lsb_knrp_sess_id_conflict,
+                                   "connect: no free KNRP-sess ID LSB with this target through "
+                                   "this relay"));
+    }
     auto pdu = codec::encode(m);
     if (!pdu) return fail_now(refuse(pdu.error(), Cause::protocol_error_unspecified, "request"));
 
-    a.source_signature = *sig;
-    a.request_digest = wire::request_digest(*body, info);
-    a.tag = link_tag(cfg.mode, a.source_signature, a.nonce_1);
     a.pdu = *pdu;
     a.next = now + cfg.t5080;
     l.summary.id = pc5::make_link_id(cfg.user_info, target, a.tag);
     l.summary.started = now;
     l.relay_l2 = *req.relay_l2;
-    l.seq = seq;
+    l.seq = m.seq;
     l.attempt.emplace(std::move(a));
     send(l.relay_l2, pc5::lcid::kSrb0, MessageType::establishment_request, std::move(*pdu));
     return move_to(State::wait_accept);
