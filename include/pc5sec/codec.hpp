@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,9 +54,58 @@ nlohmann::json to_json(const Message& message, std::span<const std::uint8_t> byt
 /// A readable multi-line description.
 std::string to_text(const Message& message);
 
-/// The Wireshark Lua dissector's generated part (message layouts and code points), built from
-/// the same field lists and table; tools/wireshark/pc5s.lua embeds it between markers.
-std::string wireshark_schema_lua();
+/// How an IE sits in a message (TS 24.007 11.2.1.1): value only, length-value, type-value,
+/// type-length-value; the "e" forms have a 2-octet length; t1 is a type-1 IE (IEI in the high
+/// nibble, value in the low one), t2 a type-2 IE (the IEI alone).
+enum class IeFormat : std::uint8_t {
+    v,     ///< value only (mandatory)
+    lv,    ///< 1-octet length, value (mandatory)
+    lve,   ///< 2-octet length, value (mandatory)
+    tv,    ///< IEI, value (optional)
+    tlv,   ///< IEI, 1-octet length, value (optional)
+    tlve,  ///< IEI, 2-octet length, value (optional)
+    t1,    ///< type 1: IEI in the high nibble, value in the low one (optional)
+    t2,    ///< type 2: the IEI alone (optional)
+};
+/// "v", "lv", "lve", "tv", "tlv", "tlve", "t1", "t2".
+const char* name(IeFormat f) noexcept;
+
+/// What an IE's value holds.
+enum class IeValue : std::uint8_t {
+    u8,                   ///< one octet
+    u16,                  ///< two octets, big-endian
+    u24,                  ///< three octets, big-endian (a layer-2 ID, a relay service code)
+    u32,                  ///< four octets, big-endian
+    bytes,                ///< an octet string
+    uesc,                 ///< UE security capabilities: 5G-EA then 5G-IA bitmap (bit 8 = 0)
+    policy,               ///< signalling security policy: integrity (bits 1-3), ciphering (5-7)
+    algs,                 ///< selected algorithms: ciphering (high nibble), integrity (low)
+    cause,                ///< PC5 signalling cause (CodePointKind::cause)
+    relay_indication,     ///< CodePointKind::relay_indication, in a type-1 IE
+    flag,                 ///< a type-2 IE: present or not
+    key_est_info,         ///< the Key_Est_Info container (CodePointKind::key_est_tag items)
+    authentication_info,  ///< the Authentication_Info container (auth_info_tag items)
+};
+/// "u8", "u16", "u24", "u32", "bytes", "uesc", "policy", "algs", "cause", "relay_indication",
+/// "flag", "key_est_info", "authentication_info".
+const char* name(IeValue v) noexcept;
+
+/// One IE of a message layout.
+struct IeLayout {
+    IeFormat format;                  ///< how it sits in the message
+    std::optional<std::uint8_t> iei;  ///< optional IEs only (tv, tlv, tlve, t1, t2)
+    const char* name;                 ///< as in to_json and the Wireshark field pc5s.NAME
+    IeValue value;                    ///< what its value holds
+    std::size_t size;                 ///< a fixed value's octets; 0 when the length says
+};
+/// One message type and its IEs in order: mandatory ones first, then the optional ones.
+struct MessageLayout {
+    MessageType type;           ///< octet 1
+    std::vector<IeLayout> ies;  ///< in the order the encoder writes them
+};
+/// Every message type pc5sec encodes, built from the same field lists that encode, decode and
+/// to_json walk: the Wireshark plugin registers its fields and dissects from it.
+std::vector<MessageLayout> message_layouts();
 
 /// One message of every type, with every optional IE present (`full`) or none. The octet
 /// strings point into static storage.

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -81,6 +82,10 @@ struct Opening {
     std::uint8_t direction = 0;
     bool deciphered = false;  // NEA was applied (not for NEA0, ID 0, the security mode command)
     MacCheck mac = MacCheck::none;
+    // The MAC-I verified under a COUNT that an earlier frame between the same two L2 IDs on the
+    // same key set, bearer and DIRECTION verified under: a replay (or a duplicate on the air),
+    // which a receiver discards (TS 38.323 5.2.2.2). A relay's forwarded copy has other L2 IDs.
+    bool replayed = false;
     std::vector<std::uint8_t> payload;  // deciphered, without the MAC-I
 };
 
@@ -112,5 +117,22 @@ struct DecipheredFrame {
 // (truncated, wrong lengths) never fail the call: they come back as Verdict::malformed.
 Result<std::vector<DecipheredFrame>> decipher_capture(std::span<const pcap::Frame> frames,
                                                       std::span<const pc5::KeyLogRecord> keylog);
+
+// The same, one frame at a time, in capture order (what a dissector that sees frames one by one
+// needs, such as the Wireshark plugin): frame() numbers them 1, 2, ... as decipher_capture does.
+class CaptureDecipherer {
+  public:
+    // Errors as decipher_capture's for a bad key log.
+    static Result<CaptureDecipherer> create(std::span<const pc5::KeyLogRecord> keylog);
+    CaptureDecipherer(CaptureDecipherer&&) noexcept;
+    CaptureDecipherer& operator=(CaptureDecipherer&&) noexcept;
+    ~CaptureDecipherer();
+    DecipheredFrame frame(const pcap::Frame& f);
+
+  private:
+    struct Impl;
+    explicit CaptureDecipherer(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace pc5sec::trace

@@ -1,7 +1,7 @@
 // `pc5sec decode`: PC5 signalling messages from hex or a pcap, readable or as JSON lines.
-// Also prints the code-point table (docs/code-points.md) and the Wireshark schema, and writes a
-// capture with one message of every type. With --keylog, the on-air PDUs of a capture (data
-// PDUs, protected PC5-S) are deciphered with the key log alone (include/pc5sec/trace_decrypt.hpp,
+// Also prints the code-point table (docs/code-points.md), and writes a capture with one message
+// of every type. With --keylog, the on-air PDUs of a capture (data PDUs, protected PC5-S) are
+// deciphered with the key log alone (include/pc5sec/trace_decrypt.hpp,
 // docs/pcap-format.md "Data PDUs and deciphering with the key log").
 #include <iostream>
 #include <memory>
@@ -35,7 +35,6 @@ struct DecodeArgs {
     std::vector<std::string> write_data_sample;
     bool json = false;
     bool code_points = false;
-    bool schema = false;
 };
 
 nlohmann::json frame_json(const pcap::Frame& f, std::size_t index) {
@@ -210,6 +209,9 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
             direction_text(d.direction_from),
             o.deciphered ? fmt::format("{} deciphered", name(o.ciphering)) : "not ciphered",
             mac_text(o.mac));
+        if (o.replayed)
+            std::cout << "  REPLAYED: an earlier frame between these L2 IDs verified under this "
+                         "COUNT (a receiver discards it)\n";
         std::cout << fmt::format("  payload ({} octets): {}", o.payload.size(), to_hex(o.payload));
         if (auto s = printable(o.payload)) std::cout << " \"" << *s << "\"";
         std::cout << "\n";
@@ -240,6 +242,9 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
     nlohmann::json j;
     if (d.kind == trace::PduKind::pc5s_clear) {
         if (auto m = codec::decode(d.message)) j = codec::to_json(*m, d.message);
+    } else if (d.verdict != trace::Verdict::opened) {
+        // What an eavesdropper reads of an integrity-only PC5-S PDU (MAC-I not checked).
+        if (auto m = clear_message(f, d)) j = codec::to_json(*m, d.body);
     }
     j["frame"] = frame_json(f, d.index);
     j["on_air"] = name(d.kind);
@@ -278,6 +283,7 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
                 {"direction", o.direction},
                 {"deciphered", o.deciphered},
                 {"mac", name(o.mac)},
+                {"replayed", o.replayed},
                 {"payload", to_hex(o.payload)}};
             if (auto s = printable(o.payload)) oj["text"] = *s;
             if (d.kind == trace::PduKind::data && o.mac != trace::MacCheck::bad) {
@@ -476,10 +482,6 @@ void run(const DecodeArgs& a) {
         std::cout << codec::code_points_markdown();
         return;
     }
-    if (a.schema) {
-        std::cout << codec::wireshark_schema_lua();
-        return;
-    }
     if (!a.write_samples.empty()) {
         write_samples(a.write_samples);
         return;
@@ -513,8 +515,6 @@ void register_decode(CLI::App& app) {
     sub->add_flag("--json", args->json, "one JSON object per message, with \"hex\"");
     sub->add_flag("--code-points", args->code_points,
                   "print the code-point table (docs/code-points.md)");
-    sub->add_flag("--wireshark-schema", args->schema,
-                  "print the generated part of tools/wireshark/pc5s.lua");
     sub->add_option("--write-samples", args->write_samples,
                     "write a capture with one message of every type (all IEs, then none)");
     sub->add_option("--write-data-sample", args->write_data_sample,

@@ -385,48 +385,45 @@ struct TextWriter {
     }
 };
 
-struct SchemaWriter {
-    std::string& out;
+struct LayoutWriter {
+    std::vector<IeLayout>& out;
     template <class T>
-    void mandatory(const char* fmt_name, const char* name) {
-        out += fmt::format("      {{ fmt = \"{}\", name = \"{}\", type = \"{}\", size = {} }},\n",
-                           fmt_name, name, Traits<T>::kLua, Traits<T>::kSize);
+    void mandatory(IeFormat f, const char* name) {
+        out.push_back(IeLayout{f, std::nullopt, name, Traits<T>::kValue, Traits<T>::kSize});
     }
     template <class T>
-    void optional(const char* fmt_name, Iei id) {
-        out += fmt::format(
-            "      {{ fmt = \"{}\", iei = 0x{:02x}, name = \"{}\", type = \"{}\", size = {} }},\n",
-            fmt_name, u8_of(id), iei_name(id), Traits<T>::kLua, Traits<T>::kSize);
+    void optional(IeFormat f, Iei id) {
+        out.push_back(IeLayout{f, u8_of(id), iei_name(id), Traits<T>::kValue, Traits<T>::kSize});
     }
     template <class T>
     void v(const char* name, const T&) {
-        mandatory<T>("v", name);
+        mandatory<T>(IeFormat::v, name);
     }
     template <class T>
     void lv(const char* name, const T&) {
-        mandatory<T>("lv", name);
+        mandatory<T>(IeFormat::lv, name);
     }
     template <class T>
     void lve(const char* name, const T&) {
-        mandatory<T>("lve", name);
+        mandatory<T>(IeFormat::lve, name);
     }
     template <class T>
     void tv(Iei id, const std::optional<T>&) {
-        optional<T>("tv", id);
+        optional<T>(IeFormat::tv, id);
     }
     template <class T>
     void tlv(Iei id, const std::optional<T>&) {
-        optional<T>("tlv", id);
+        optional<T>(IeFormat::tlv, id);
     }
     template <class T>
     void tlve(Iei id, const std::optional<T>&) {
-        optional<T>("tlve", id);
+        optional<T>(IeFormat::tlve, id);
     }
-    void t1(Iei id, const std::optional<RelayIndication>&) { optional<RelayIndication>("t1", id); }
+    void t1(Iei id, const std::optional<RelayIndication>&) {
+        optional<RelayIndication>(IeFormat::t1, id);
+    }
     void t2(Iei id, bool) {
-        out += fmt::format(
-            "      {{ fmt = \"t2\", iei = 0x{:02x}, name = \"{}\", type = \"flag\", size = 0 }},\n",
-            u8_of(id), iei_name(id));
+        out.push_back(IeLayout{IeFormat::t2, u8_of(id), iei_name(id), IeValue::flag, 0});
     }
 };
 
@@ -522,38 +519,75 @@ std::string to_text(const Message& message) {
     return out;
 }
 
-std::string wireshark_schema_lua() {
-    std::string out = "local SCHEMA = {\n  messages = {\n";
+const char* name(IeFormat f) noexcept {
+    switch (f) {
+        case IeFormat::v:
+            return "v";
+        case IeFormat::lv:
+            return "lv";
+        case IeFormat::lve:
+            return "lve";
+        case IeFormat::tv:
+            return "tv";
+        case IeFormat::tlv:
+            return "tlv";
+        case IeFormat::tlve:
+            return "tlve";
+        case IeFormat::t1:
+            return "t1";
+        case IeFormat::t2:
+            return "t2";
+    }
+    return "unknown";
+}
+
+const char* name(IeValue v) noexcept {
+    switch (v) {
+        case IeValue::u8:
+            return "u8";
+        case IeValue::u16:
+            return "u16";
+        case IeValue::u24:
+            return "u24";
+        case IeValue::u32:
+            return "u32";
+        case IeValue::bytes:
+            return "bytes";
+        case IeValue::uesc:
+            return "uesc";
+        case IeValue::policy:
+            return "policy";
+        case IeValue::algs:
+            return "algs";
+        case IeValue::cause:
+            return "cause";
+        case IeValue::relay_indication:
+            return "relay_indication";
+        case IeValue::flag:
+            return "flag";
+        case IeValue::key_est_info:
+            return "key_est_info";
+        case IeValue::authentication_info:
+            return "authentication_info";
+    }
+    return "unknown";
+}
+
+std::vector<MessageLayout> message_layouts() {
+    std::vector<MessageLayout> out;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         (
             [&] {
                 using M = std::variant_alternative_t<I, Message>;
-                const auto* row = find_code_point(CodePointKind::message_type,
-                                                  static_cast<std::uint8_t>(M::kType));
-                out += fmt::format(
-                    "    [0x{:02x}] = {{ name = \"{}\", title = \"{}\", status = \"{}\", ies = "
-                    "{{\n",
-                    row->value, row->name, row->title, status_name(row->status));
-                SchemaWriter sw{out};
+                MessageLayout l{M::kType, {}};
+                LayoutWriter lw{l.ies};
                 const M m{};
-                M::fields(sw, m);
-                out += "    } },\n";
+                M::fields(lw, m);
+                out.push_back(std::move(l));
             }(),
             ...);
     }
     (std::make_index_sequence<std::variant_size_v<Message>>{});
-    out += "  },\n  code_points = {\n";
-    std::optional<CodePointKind> kind;
-    for (const auto& row : code_point_table()) {
-        if (row.kind != kind) {
-            if (kind) out += "    },\n";
-            kind = row.kind;
-            out += fmt::format("    [\"{}\"] = {{\n", kind_name(row.kind));
-        }
-        out += fmt::format("      [{}] = {{ name = \"{}\", status = \"{}\" }},\n", row.value,
-                           row.name, status_name(row.status));
-    }
-    out += "    },\n  },\n}\n";
     return out;
 }
 

@@ -333,6 +333,7 @@ json Traits<AuthenticationInfo>::to_json(const AuthenticationInfo& v) {
     if (v.ephemeral_public_key) j["ephemeral_public_key"] = to_hex(v.ephemeral_public_key->bytes);
     if (v.selected_algorithms)
         j["selected_algorithms"] = Traits<SecurityAlgorithms>::to_json(*v.selected_algorithms);
+    if (v.signing_time) j["signing_time"] = *v.signing_time;  // ms since 1970-01-01 UTC
     return j;
 }
 

@@ -1,6 +1,6 @@
-// Internal: how each IE value type is checked, written, read, shown and named in the Wireshark
-// schema. `read` gets a Reader over exactly the value and must consume all of it; errors carry an
-// empty or relative field name that the caller prefixes.
+// Internal: how each IE value type is checked, written, read, shown and named in the message
+// layouts (codec::message_layouts). `read` gets a Reader over exactly the value and must consume
+// all of it; errors carry an empty or relative field name that the caller prefixes.
 #pragma once
 
 #include <string>
@@ -27,7 +27,7 @@ struct Traits;
 template <>
 struct Traits<std::uint8_t> {
     static constexpr std::size_t kSize = 1;
-    static constexpr const char* kLua = "u8";
+    static constexpr IeValue kValue = IeValue::u8;
     static Status check(std::uint8_t) { return {}; }
     static void write(Writer& w, std::uint8_t v) { w.u8(v); }
     static Result<std::uint8_t> read(Reader& r) { return r.u8(""); }
@@ -38,7 +38,7 @@ struct Traits<std::uint8_t> {
 template <>
 struct Traits<std::uint32_t> {
     static constexpr std::size_t kSize = 4;
-    static constexpr const char* kLua = "u32";
+    static constexpr IeValue kValue = IeValue::u32;
     static Status check(std::uint32_t) { return {}; }
     static void write(Writer& w, std::uint32_t v) { w.u32(v); }
     static Result<std::uint32_t> read(Reader& r) { return r.u32(""); }
@@ -49,7 +49,7 @@ struct Traits<std::uint32_t> {
 template <>
 struct Traits<KnrpId> {
     static constexpr std::size_t kSize = 4;
-    static constexpr const char* kLua = "u32";
+    static constexpr IeValue kValue = IeValue::u32;
     static Status check(KnrpId) { return {}; }
     static void write(Writer& w, KnrpId v) { w.u32(v.value); }
     static Result<KnrpId> read(Reader& r) {
@@ -64,7 +64,7 @@ struct Traits<KnrpId> {
 template <>
 struct Traits<KnrpIdHalf> {
     static constexpr std::size_t kSize = 2;
-    static constexpr const char* kLua = "u16";
+    static constexpr IeValue kValue = IeValue::u16;
     static Status check(KnrpIdHalf) { return {}; }
     static void write(Writer& w, KnrpIdHalf v) { w.u16(v.value); }
     static Result<KnrpIdHalf> read(Reader& r) {
@@ -76,10 +76,10 @@ struct Traits<KnrpIdHalf> {
     static std::string text(KnrpIdHalf v) { return fmt::format("0x{:04x}", v.value); }
 };
 
-template <class T, const char* Lua>
+template <class T>
 struct Traits24 {
     static constexpr std::size_t kSize = 3;
-    static constexpr const char* kLua = Lua;
+    static constexpr IeValue kValue = IeValue::u24;
     static Status check(T v) {
         if (v.value > 0xffffff)
             return make_error(Errc::invalid_argument, "", "oversize: does not fit 24 bits");
@@ -94,16 +94,15 @@ struct Traits24 {
     static json to_json(T v) { return v.value; }
     static std::string text(T v) { return fmt::format("0x{:06x}", v.value); }
 };
-inline constexpr char kLuaU24[] = "u24";
 template <>
-struct Traits<Layer2Id> : Traits24<Layer2Id, kLuaU24> {};
+struct Traits<Layer2Id> : Traits24<Layer2Id> {};
 template <>
-struct Traits<RelayServiceCode> : Traits24<RelayServiceCode, kLuaU24> {};
+struct Traits<RelayServiceCode> : Traits24<RelayServiceCode> {};
 
 template <>
 struct Traits<Nonce> {
     static constexpr std::size_t kSize = 16;
-    static constexpr const char* kLua = "bytes";
+    static constexpr IeValue kValue = IeValue::bytes;
     static Status check(const Nonce&) { return {}; }
     static void write(Writer& w, const Nonce& v) { w.bytes(v); }
     static Result<Nonce> read(Reader& r) {
@@ -120,7 +119,7 @@ struct Traits<Nonce> {
 template <>
 struct Traits<Octets> {
     static constexpr std::size_t kSize = 0;
-    static constexpr const char* kLua = "bytes";
+    static constexpr IeValue kValue = IeValue::bytes;
     static Status check(const Octets& v) {
         if (v.size() == 0) return make_error(Errc::invalid_argument, "", "empty octet string");
         return {};
@@ -141,7 +140,7 @@ struct Traits<Octets> {
 template <>
 struct Traits<UeSecurityCapabilities> {
     static constexpr std::size_t kSize = 2;
-    static constexpr const char* kLua = "uesc";
+    static constexpr IeValue kValue = IeValue::uesc;
     static Status check(UeSecurityCapabilities) { return {}; }
     static void write(Writer& w, UeSecurityCapabilities v) {
         w.u8(v.ea);
@@ -175,7 +174,7 @@ inline Status check_policy_value(PolicyValue p, const char* field) {
 template <>
 struct Traits<SignallingSecurityPolicy> {
     static constexpr std::size_t kSize = 1;
-    static constexpr const char* kLua = "policy";
+    static constexpr IeValue kValue = IeValue::policy;
     static Status check(SignallingSecurityPolicy v) {
         PC5SEC_TRY(check_policy_value(v.integrity, "integrity"));
         return check_policy_value(v.ciphering, "ciphering");
@@ -209,7 +208,7 @@ struct Traits<SignallingSecurityPolicy> {
 template <>
 struct Traits<SecurityAlgorithms> {
     static constexpr std::size_t kSize = 1;
-    static constexpr const char* kLua = "algs";
+    static constexpr IeValue kValue = IeValue::algs;
     static Status check(SecurityAlgorithms v) {
         if (v.ciphering > kMaxAlgorithmId) return reserved("ciphering", v.ciphering, "a NEA id");
         if (v.integrity > kMaxAlgorithmId) return reserved("integrity", v.integrity, "a NIA id");
@@ -237,7 +236,7 @@ struct Traits<SecurityAlgorithms> {
 template <>
 struct Traits<Cause> {
     static constexpr std::size_t kSize = 1;
-    static constexpr const char* kLua = "cause";
+    static constexpr IeValue kValue = IeValue::cause;
     // 0 is reserved; other values not in the table are kept as they are (TS 24.007 lets a
     // receiver treat them as #111) so that a relay can forward them unchanged.
     static Status check(Cause v) {
@@ -261,7 +260,7 @@ struct Traits<Cause> {
 template <>
 struct Traits<RelayIndication> {  // type 1: the low nibble of the IEI octet
     static constexpr std::size_t kSize = 0;
-    static constexpr const char* kLua = "relay_indication";
+    static constexpr IeValue kValue = IeValue::relay_indication;
     static Status check(RelayIndication v) {
         if (static_cast<std::uint8_t>(v) >
             static_cast<std::uint8_t>(RelayIndication::via_layer3_relay))
@@ -277,7 +276,7 @@ struct Traits<RelayIndication> {  // type 1: the low nibble of the IEI octet
 template <>
 struct Traits<KeyEstInfo> {
     static constexpr std::size_t kSize = 0;
-    static constexpr const char* kLua = "key_est_info";
+    static constexpr IeValue kValue = IeValue::key_est_info;
     static Status check(const KeyEstInfo& v);
     static Status write_checked(Writer& w, const KeyEstInfo& v);
     static Result<KeyEstInfo> read(Reader& r);
@@ -288,7 +287,7 @@ struct Traits<KeyEstInfo> {
 template <>
 struct Traits<AuthenticationInfo> {
     static constexpr std::size_t kSize = 0;
-    static constexpr const char* kLua = "authentication_info";
+    static constexpr IeValue kValue = IeValue::authentication_info;
     static Status check(const AuthenticationInfo& v);
     static Status write_checked(Writer& w, const AuthenticationInfo& v);
     static Result<AuthenticationInfo> read(Reader& r);

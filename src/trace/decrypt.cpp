@@ -499,6 +499,11 @@ class Decipherer {
                     out.openings.push_back(opening(s, count, d, cipher && has_cipher,
                                                    mac_tells ? MacCheck::ok : MacCheck::zero,
                                                    std::move(t.payload)));
+                    out.openings.back().replayed =
+                        !opened_
+                             .insert({StateKey{s, bearer, d, pdcp}, count, f.header.sender_l2_id,
+                                      f.header.receiver_l2_id})
+                             .second;
                     learn(f.header.hop, f.header.sender_l2_id, d);
                     return;
                 }
@@ -593,20 +598,41 @@ class Decipherer {
     unsigned carried_depth_ = 0;  // one end-to-end PDU inside a hop's, never deeper
     std::map<StateKey, std::uint32_t> rx_;
     std::map<std::uint8_t, std::array<std::set<pc5::L2Id>, 2>> by_hop_;
+    // Every (key set, bearer, DIRECTION, PC5-S?) COUNT whose MAC-I verified, with the frame's
+    // sender and receiver L2 IDs: a second one is a replay (Opening::replayed).
+    std::set<std::tuple<StateKey, std::uint32_t, pc5::L2Id, pc5::L2Id>> opened_;
     std::array<std::set<pc5::L2Id>, 2> global_;
 };
 
 }  // namespace
 
-Result<std::vector<DecipheredFrame>> decipher_capture(std::span<const pcap::Frame> frames,
-                                                      std::span<const pc5::KeyLogRecord> keylog) {
+struct CaptureDecipherer::Impl {
+    Decipherer d;
+    std::size_t index = 0;
+};
+
+Result<CaptureDecipherer> CaptureDecipherer::create(std::span<const pc5::KeyLogRecord> keylog) {
     auto sets = key_sets(keylog);
     if (!sets) return sets.error();
-    Decipherer d(std::move(*sets));
+    return CaptureDecipherer(std::make_unique<Impl>(Impl{Decipherer(std::move(*sets)), 0}));
+}
+CaptureDecipherer::CaptureDecipherer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CaptureDecipherer::CaptureDecipherer(CaptureDecipherer&&) noexcept = default;
+CaptureDecipherer& CaptureDecipherer::operator=(CaptureDecipherer&&) noexcept = default;
+CaptureDecipherer::~CaptureDecipherer() = default;
+
+DecipheredFrame CaptureDecipherer::frame(const pcap::Frame& f) {
+    return impl_->d.frame(f, ++impl_->index);
+}
+
+Result<std::vector<DecipheredFrame>> decipher_capture(std::span<const pcap::Frame> frames,
+                                                      std::span<const pc5::KeyLogRecord> keylog) {
+    auto d = CaptureDecipherer::create(keylog);
+    if (!d) return d.error();
     std::vector<DecipheredFrame> out;
     out.reserve(frames.size());
-    for (std::size_t i = 0; i < frames.size(); ++i)
-        out.push_back(d.frame(frames[i], i + 1));
+    for (const auto& f : frames)
+        out.push_back(d->frame(f));
     return out;
 }
 
