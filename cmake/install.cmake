@@ -39,8 +39,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/pc5sec ${PC5SEC_GENERATED_INCLUD
 if(TARGET pc5sec)
   install(TARGETS pc5sec RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
-# The Wireshark plugin (issue 18) will be installed here, under
-# ${CMAKE_INSTALL_LIBDIR}/wireshark/plugins/4.0/epan/, when it exists.
+# The Wireshark plugin installs itself (src/wireshark/CMakeLists.txt) under
+# ${CMAKE_INSTALL_LIBDIR}/wireshark/plugins/<major>.<minor>/epan/.
 
 # The CMake package: find_package(pc5sec) gives pc5sec::pc5sec and pc5sec::<room>.
 set(PC5SEC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/pc5sec)

@@ -5,7 +5,7 @@
 // Version 2 (pc5sec's UEs and simulator write nothing else): the frame holds what went on the
 // air, and the direction is the PDU's DIRECTION. Version 1 (still read) held PC5-S before
 // protection unless flagged kFlagOnAir, and its direction was meaningful only for that plaintext.
-// tools/wireshark/pc5s.lua dissects these files.
+// pc5sec's Wireshark plugin (src/wireshark/, docs/wireshark.md) dissects and deciphers them.
 #pragma once
 
 #include <cstdint>

@@ -140,8 +140,9 @@ void run_demo(const std::string& out, std::uint64_t seed) {
     fmt::print(
         "[3] Written to {0}/: capture.pcap, keylog.txt, metrics.json, {1} SVG sequence diagrams, "
         "and one folder per scenario.\n"
-        "    Read the capture:   tshark -X lua_script:tools/wireshark/pc5s.lua -r "
-        "{0}/capture.pcap\n"
+        "    Read it deciphered: tshark -r {0}/capture.pcap -o pc5s.keylog_file:{0}/keylog.txt\n"
+        "                        (pc5sec's Wireshark plugin, installed as docs/wireshark.md "
+        "says)\n"
         "    Decipher its data:  pc5sec decode --pcap {0}/capture.pcap --keylog {0}/keylog.txt\n"
         "    More scenarios:     pc5sec scenarios; pc5sec simulate builtin:NAME\n",
         out, svgs);

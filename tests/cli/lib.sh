@@ -57,3 +57,40 @@ finish() {
     echo "$1: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]
 }
+
+# tshark with pc5sec's Wireshark plugin ($PC5SEC_WIRESHARK_PLUGIN, set by ctest when the build
+# has one), installed per user as docs/wireshark.md says: in a HOME of its own under $tmp.
+# tshark ignores personal plugins when run as root, so as root it runs as nobody; the files it
+# reads must then be readable by all (tshark_readable). have_tshark_plugin says whether it can run.
+have_tshark_plugin() {
+    command -v tshark >/dev/null && [ -n "${PC5SEC_WIRESHARK_PLUGIN:-}" ] &&
+        [ -f "$PC5SEC_WIRESHARK_PLUGIN" ]
+}
+tshark_home="$tmp/wireshark-home"
+tshark_pc5s() {
+    $(tshark_command) "$@"
+}
+# The command line that runs tshark so (compare_tshark.py takes it in $PC5SEC_TSHARK).
+tshark_command() {
+    if [ ! -f "$tshark_home/.local/lib/wireshark/plugins/4.0/epan/pc5s.so" ]; then
+        mkdir -p "$tshark_home/.local/lib/wireshark/plugins/4.0/epan"
+        cp "$PC5SEC_WIRESHARK_PLUGIN" "$tshark_home/.local/lib/wireshark/plugins/4.0/epan/"
+        chmod a+rx "$tmp"
+        chmod -R a+rX "$tshark_home"
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "runuser -u nobody -- env HOME=$tshark_home tshark"
+    else
+        echo "env HOME=$tshark_home tshark"
+    fi
+}
+# tshark_readable FILE...: lets tshark_pc5s read them (and the folders on the way under $tmp).
+tshark_readable() {
+    local f d
+    chmod a+rx "$tmp"
+    for f in "$@"; do
+        chmod a+r "$f"
+        d=$(dirname "$f")
+        while [ "$d" != "$tmp" ] && [ "$d" != "/" ]; do chmod a+rx "$d"; d=$(dirname "$d"); done
+    done
+}

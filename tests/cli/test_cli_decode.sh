@@ -66,10 +66,12 @@ while read -r chunk; do
 done < "$tmp/mutants.txt"
 [ $count -gt 200 ] && [ $crashes -eq 0 ] && [ $odd -eq 0 ] && ok || bad "mutants: $count run, $crashes crashes, $odd odd"
 
-# tshark with the shipped dissector agrees with pc5sec field by field.
-if command -v tshark >/dev/null; then
-    if python3 "$here/compare_tshark.py" "$bin" "$root/tools/wireshark/pc5s.lua" "$tmp/s.pcap"; then ok; else bad "tshark comparison"; fi
-    # The dissector never raises a Lua error, even on truncated and mutated frames.
+# tshark with pc5sec's Wireshark plugin agrees with pc5sec field by field.
+if have_tshark_plugin; then
+    tshark_readable "$tmp/s.pcap"
+    if PC5SEC_TSHARK=$(tshark_command) python3 "$here/compare_tshark.py" "$bin" "$tmp/s.pcap"; then ok; else bad "tshark comparison"; fi
+    # The plugin never crashes tshark or trips a dissector assertion, even on truncated and
+    # mutated frames; each is dissected or marked malformed.
     python3 - "$tmp/s.pcap" "$tmp/mut.pcap" <<'PY'
 import random, struct, sys
 random.seed(3)
@@ -89,10 +91,19 @@ while off < len(data):
         out += struct.pack("<IIII", 0, 0, len(m), len(m)) + m
 open(sys.argv[2], "wb").write(out)
 PY
-    lua_errors=$(tshark -X lua_script:"$root/tools/wireshark/pc5s.lua" -r "$tmp/mut.pcap" -V 2>&1 | grep -c "Lua Error")
-    [ "$lua_errors" -eq 0 ] && ok || bad "dissector: $lua_errors Lua errors on mutated frames"
+    tshark_readable "$tmp/mut.pcap"
+    tshark_pc5s -r "$tmp/mut.pcap" -V >"$tmp/mut.txt" 2>&1; rc=$?
+    [ $rc -eq 0 ] && ok || bad "tshark exit $rc on mutated frames"
+    bugs=$(grep -c -i "dissector bug\|assertion" "$tmp/mut.txt")
+    [ "$bugs" -eq 0 ] && ok || bad "plugin: $bugs dissector bugs on mutated frames"
+    frames=$(tshark_pc5s -r "$tmp/mut.pcap" 2>/dev/null | wc -l)
+    expected=$(python3 -c "import sys,struct
+d=open(sys.argv[1],'rb').read(); o=24; n=0
+while o < len(d): n+=1; o+=16+struct.unpack('<I',d[o+8:o+12])[0]
+print(n)" "$tmp/mut.pcap")
+    [ "$frames" -eq "$expected" ] && ok || bad "tshark listed $frames of $expected mutated frames"
 else
-    echo "SKIP tshark comparison: tshark not installed"
+    echo "SKIP tshark comparison: tshark or this build's Wireshark plugin (not in sanitizer builds) missing"
 fi
 
 finish "cli decode"

@@ -3,9 +3,8 @@
 # (docs/pcap-format.md "Data PDUs and deciphering with the key log"): every PDU deciphered from
 # the key log alone, MAC-I BAD on a tampered PDU, "no key" without the link's lines, hostile
 # frames never a crash, a bad key log named without its value, keys never printed, and tshark
-# with the shipped dissector showing the same SRAP / data / PDCP header fields.
+# with pc5sec's Wireshark plugin showing the same header fields and deciphering the same.
 source "$(dirname "$0")/lib.sh"
-lua="$root/tools/wireshark/pc5s.lua"
 
 # A capture of protected data PDUs (LCID 4, SRAP end to end) and one protected PC5-S PDU, with
 # fresh random keys, and its key log (mode 0600).
@@ -147,9 +146,10 @@ printf 'NRPEK\n' > "$tmp/line.keys"
 check_error keylog-line "line 1" "$bin" decode --pcap "$tmp/d.pcap" --keylog "$tmp/line.keys"
 check_error write-data-sample-args "write-data-sample" "$bin" decode --write-data-sample "$tmp/x.pcap"
 
-# tshark with the shipped dissector: the on-air header fields, then field by field with pc5sec.
-if command -v tshark >/dev/null; then
-    fields=$(tshark -X lua_script:"$lua" -r "$tmp/d.pcap" -T fields -E separator=/s \
+# tshark with the plugin: the on-air header fields, then field by field with pc5sec.
+if have_tshark_plugin; then
+    tshark_readable "$tmp/d.pcap" "$tmp/d.keys" "$tmp/h.pcap" "$tmp/p.pcap"
+    fields=$(tshark_pc5s -r "$tmp/d.pcap" -T fields -E separator=/s \
         -e pc5s.hdr.flags.on_air -e pc5s.hdr.lcid -e pc5s.srap.bearer -e pc5s.srap.src_ue \
         -e pc5s.srap.dst_ue -e pc5s.data.knrp_sess_id -e pc5s.data.dc -e pc5s.data.sn \
         -e pc5s.pdcp.sn 2>/dev/null)
@@ -161,13 +161,18 @@ if command -v tshark >/dev/null; then
     [ "$line2" = "1 4    0x$id 1 1 " ] && ok || bad "tshark frame 2: '$line2'"
     [ "$line5" = "1 55 4 1 2 0x$e2e 1 0 " ] && ok || bad "tshark frame 5: '$line5'"
     [ "$line8" = "1 55 2 0 2    0" ] && ok || bad "tshark frame 8: '$line8'"
-    tshark -X lua_script:"$lua" -r "$tmp/d.pcap" -V 2>&1 | grep -q "Ciphered payload and MAC-I" && ok || bad "tshark -V"
-    if python3 "$here/compare_tshark.py" "$bin" "$lua" "$tmp/d.pcap" "$tmp/d.keys"; then ok; else bad "tshark comparison"; fi
-    lua_errors=$(for f in h p; do tshark -X lua_script:"$lua" -r "$tmp/$f.pcap" -V 2>&1; done |
-        grep "Lua Error:" | sort | uniq -c)
-    [ -z "$lua_errors" ] && ok || bad "dissector: Lua errors on hostile frames: $lua_errors"
+    tshark_pc5s -r "$tmp/d.pcap" -V 2>&1 | grep -q "Ciphered payload and MAC-I" && ok || bad "tshark -V"
+    export PC5SEC_TSHARK; PC5SEC_TSHARK=$(tshark_command)
+    if python3 "$here/compare_tshark.py" "$bin" "$tmp/d.pcap" "$tmp/d.keys"; then ok; else bad "tshark comparison"; fi
+    if python3 "$here/compare_tshark.py" "$bin" "$tmp/d.pcap"; then ok; else bad "tshark comparison without the key log"; fi
+    for f in h p; do
+        tshark_pc5s -r "$tmp/$f.pcap" -o "pc5s.keylog_file:$tmp/d.keys" -V >"$tmp/$f.txt" 2>&1 ||
+            bad "tshark failed on hostile frames ($f.pcap)"
+        grep -qi "dissector bug" "$tmp/$f.txt" && bad "plugin: dissector bug on hostile frames ($f.pcap)"
+    done
+    ok
 else
-    echo "SKIP tshark checks: tshark not installed"
+    echo "SKIP tshark checks: tshark or this build's Wireshark plugin (not in sanitizer builds) missing"
 fi
 
 finish "cli decode --keylog"
