@@ -125,6 +125,8 @@ enum class Cause : std::uint8_t {
     congestion = cause::kCongestionSituation,
     /// authentication synchronisation error
     authentication_synchronisation_error = cause::kAuthenticationSynchronisationError,
+    /// security procedure failure of 5G ProSe UE-to-network relay (not sent by pc5sec)
+    security_procedure_failure_u2n_relay = cause::kSecurityProcedureFailureOfU2nRelay,
     /// protocol error, unspecified
     protocol_error_unspecified = cause::kProtocolErrorUnspecified,
 };

@@ -52,18 +52,21 @@ enum class AuthMethod : std::uint8_t {
     psk           ///< a pre-shared group key (policy.toml [group_keys])
 };
 
-/// Timer names follow TS 24.554 where pc5sec knows them: T5080 (code-only, 8 s). The others are
-/// pc5sec's own names and defaults (docs/solution-a.md, "Timers").
+/// Timer names follow TS 24.554 where pc5sec knows them: T5080 (8 s), T5085 and T5087 (5 s, TS
+/// 24.554 Table 12.3.1 as the ns-3 ProSe model cites it: code-only). The others are pc5sec's own
+/// names and defaults (docs/solution-a.md, "Timers").
 struct Timers {
-    pc5::Time t5080 = 8s;               ///< establishment request
-    pc5::Time t_auth = 8s;              ///< authentication request / response
-    pc5::Time t_smc = 8s;               ///< security mode command / complete
-    pc5::Time t_release = 4s;           ///< release request
-    pc5::Time t_rekey = 8s;             ///< re-keying request
-    pc5::Time t_keepalive = 4s;         ///< keep-alive request
-    pc5::Time t_discovery = 1s;         ///< Model B solicitation retransmission; Model A wait
-    pc5::Time announce_interval = 1s;   ///< a relay's Model A announcements
-    pc5::Time keepalive_interval = 0s;  ///< 0: no keep-alive
+    pc5::Time t5080 = 8s;              ///< establishment request
+    pc5::Time t_auth = 8s;             ///< authentication request / response
+    pc5::Time t_smc = 8s;              ///< security mode command / complete
+    pc5::Time t5087 = 5s;              ///< T5087: release request, until the release accept
+    pc5::Time t_rekey = 8s;            ///< re-keying request
+    pc5::Time t5085 = 5s;              ///< T5085: keep-alive request, until the response
+    pc5::Time t_discovery = 1s;        ///< Model B solicitation retransmission; Model A wait
+    pc5::Time announce_interval = 1s;  ///< a relay's Model A announcements
+    /// T5084, the keep-alive timer: how long without a PDU from the peer before a keep-alive
+    /// request; 0: no keep-alive.
+    pc5::Time keepalive_interval = 0s;
     /// How long a relay holds a first hop for its second; 0: second_hop_wait (derived below).
     pc5::Time relay_hold = 0s;
     /// Each request is sent at most max_retransmissions + 1 times (docs/solution-a.md, "Timers").

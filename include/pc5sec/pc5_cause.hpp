@@ -39,6 +39,9 @@ inline constexpr std::uint8_t kSecurityPolicyNotAligned = 12;
 inline constexpr std::uint8_t kCongestionSituation = 13;
 // code-only, ns-3 citing TS 24.554 Table 11.3.8.1
 inline constexpr std::uint8_t kAuthenticationSynchronisationError = 14;
+// code-only, ns-3 citing TS 24.554 Table 11.3.8.1 (3gpp-facts §8): pc5sec's UE-to-UE relays do
+// not send it (it names the UE-to-network relay); the codec and the dissectors know it.
+inline constexpr std::uint8_t kSecurityProcedureFailureOfU2nRelay = 15;
 // code-only, ns-3 citing TS 24.554 Table 11.3.8.1
 inline constexpr std::uint8_t kProtocolErrorUnspecified = 111;
 

@@ -150,12 +150,15 @@ struct Config {
     // target holds its link as establishing until a PDU from the source verifies under keys from
     // KD, and wipes it if none does within this time.
     pc5::Time key_confirmation_timeout = std::chrono::seconds(32);
-    // Keep-alive with lost-peer detection, as solution A's (TS 24.554 T5084/T5085 in spirit):
-    // after `keepalive_interval` without a verified PDU from the peer, a protected KEEPALIVE
-    // REQUEST end to end, answered within `t_keepalive`, retransmitted `max_retransmissions`
+    // Keep-alive with lost-peer detection, as solution A's (TS 24.554 T5084/T5085): after
+    // `keepalive_interval` (T5084) without a verified PDU from the peer, a protected KEEPALIVE
+    // REQUEST end to end, answered within `t5085`, retransmitted `max_retransmissions`
     // times; then the peer is lost and the link released (LinkReleased, cause #4). 0: off.
     pc5::Time keepalive_interval = std::chrono::seconds(0);
-    pc5::Time t_keepalive = std::chrono::seconds(4);
+    pc5::Time t5085 = std::chrono::seconds(5);  // TS 24.554 Table 12.3.1 (code-only): 5 s
+    // T5087 (TS 24.554 Table 12.3.1, code-only: 5 s): how long a releasing end keeps the link's
+    // security context for the peer's RELEASE ACCEPT.
+    pc5::Time t5087 = std::chrono::seconds(5);
     // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
     // frame to forward; the relay cannot read the end-to-end release.
     pc5::Time route_idle_timeout = std::chrono::minutes(30);

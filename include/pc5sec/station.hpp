@@ -74,8 +74,8 @@ struct Spec {
     /// Keep-alive with lost-peer detection in either engine: the interval without a verified PDU
     /// from the peer. Unset: the engine's default.
     std::optional<pc5::Time> keepalive_interval;
-    /// How long a keep-alive answer may take. Unset: the engine's default.
-    std::optional<pc5::Time> t_keepalive;
+    /// How long a keep-alive answer may take (TS 24.554 T5085). Unset: the engine's default (5 s).
+    std::optional<pc5::Time> t5085;
     /// The user plane: re-key a link after this many PDUs under one key, and how long the old
     /// keys still open PDUs after re-keying (userplane::Config).
     std::uint32_t rekey_threshold = userplane::kDefaultRekeyThreshold;

@@ -121,6 +121,8 @@ constexpr CodePoint kTable[] = {
     CA(cause::kCongestionSituation, "congestion", "congestion situation"),
     CA(cause::kAuthenticationSynchronisationError, "authentication_synchronisation_error",
        "authentication synchronisation error"),
+    CA(cause::kSecurityProcedureFailureOfU2nRelay, "security_procedure_failure_u2n_relay",
+       "security procedure failure of 5G ProSe UE-to-network relay"),
     CA(cause::kProtocolErrorUnspecified, "protocol_error_unspecified",
        "protocol error, unspecified"),
 

@@ -1064,13 +1064,13 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
                 k.keepalive_counter = ++link.keepalive_counter;
                 link.keepalive_outstanding = true;
                 send(link, k, now, true);
-                arm(link, now, t.t_keepalive);
+                arm(link, now, t.t5085);
                 return stay();
             }
             if (link.retransmissions < t.max_retransmissions && link.last_request) {
                 ++link.retransmissions;
                 resend(link, *link.last_request);
-                link.deadline = now + t.t_keepalive;
+                link.deadline = now + t.t5085;
                 return stay();
             }
             // Keep-alive unanswered: the peer is gone (TS 24.554 keep-alive procedure).
@@ -1225,7 +1225,7 @@ Status Engine::release(const std::string& link_id, pc5::Time now) {
         codec::DirectLinkReleaseRequest r;
         r.cause = codec::Cause::direct_communication_no_longer_needed;
         impl_->send(*l, r, now, true);
-        impl_->arm(*l, now, impl_->config.timers.t_release);
+        impl_->arm(*l, now, impl_->config.timers.t5087);
         return move_to(State::releasing);
     });
     return {};
@@ -1239,7 +1239,7 @@ Status Engine::keepalive(const std::string& link_id, pc5::Time now) {
     k.keepalive_counter = ++l->keepalive_counter;
     l->keepalive_outstanding = true;
     impl_->send(*l, k, now, true);
-    impl_->arm(*l, now, impl_->config.timers.t_keepalive);
+    impl_->arm(*l, now, impl_->config.timers.t5085);
     return {};
 }
 

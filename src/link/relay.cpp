@@ -321,7 +321,7 @@ void Engine::Impl::forget_first_hop(const std::string& id, pc5::Time now) {
                 codec::DirectLinkReleaseRequest r;
                 r.cause = codec::Cause::direct_communication_no_longer_needed;
                 send(*l, r, now, true);
-                arm(*l, now, config.timers.t_release);
+                arm(*l, now, config.timers.t5087);
                 return move_to(State::releasing);
             });
         } else if (establishing(l->state)) {

@@ -47,7 +47,7 @@ using Clock = std::chrono::steady_clock;
 using pc5::Time;
 
 constexpr std::uint8_t kBearer = userplane::kFirstBearer;  // LCID 4: the one data bearer
-constexpr Time kKeepaliveAnswer = 1s;     // wait for a keep-alive response, then ask again
+constexpr Time kKeepaliveAnswer = 1s;     // T5085 (the engines' default: 5 s): then ask again
 constexpr Time kE2eReleaseWait = 1500ms;  // end-to-end links go first (through the relay)
 constexpr Time kSaveInterval = 1s;
 constexpr std::size_t kMaxQueuedLines = 4096;
@@ -950,7 +950,7 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     spec.directory = directory;
     spec.capture = !cfg.pcap.empty();
     spec.keepalive_interval = cfg.keepalive;  // each engine watches its peer
-    spec.t_keepalive = kKeepaliveAnswer;
+    spec.t5085 = kKeepaliveAnswer;
     auto made = station::Station::from_bundle(cfg.bundle, std::move(spec));
     if (!made) return std::move(made).error();
     d->station = std::move(*made);

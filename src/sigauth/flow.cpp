@@ -85,7 +85,7 @@ constexpr FlowRow kFlow[] = {
     {R::end_ue, S::established, e2e(MT::keepalive_request), "TS 24.554 keep-alive: answer", "on_message", none(), 0, true},
     {R::end_ue, S::established, e2e(MT::keepalive_response), "TS 24.554 keep-alive answered: the peer is alive", "on_message", none(), 0, true},
     {R::end_ue, S::established, e2e(MT::release_request), "TS 24.554 release: RELEASE ACCEPT, wipe", "on_message", none(), 0},
-    {R::end_ue, S::established, e(Local::timer), "keep-alive due (keepalive_interval), again (t_keepalive), or the peer is lost (#4)", "on_timeout", none(), 0, true},
+    {R::end_ue, S::established, e(Local::timer), "keep-alive due (keepalive_interval), again (t5085), or the peer is lost (#4)", "on_timeout", none(), 0, true},
     {R::end_ue, S::established, e(Local::keepalive), "Engine::send_keepalive: KEEPALIVE REQUEST end to end", "send_keepalive", none(), 0, true},
     {R::end_ue, S::established, e(Local::release), "TS 24.554: RELEASE REQUEST end to end", "start_release", to(S::releasing), 1},
     // ---- re-keying, end to end (TS 33.536 5.3.3.2 reused; docs/solution-b.md "Re-keying") ----

@@ -114,7 +114,7 @@ Next Engine::Impl::on_message(Link& l, const codec::Message& m, Time now) {
 
 // A protected KEEPALIVE REQUEST end to end, waiting `wait` for its response. Hardened key
 // confirmation, source side: the first one, right after step 8 (TS 24.554 keep-alive, reused: no
-// new message), on t5080; then the liveness probes, on t_keepalive.
+// new message), on t5080; then the liveness probes, on t5085.
 void Engine::Impl::send_probe(Link& l, Time now, Time wait) {
     codec::DirectLinkKeepaliveRequest ka;
     ka.seq = rng->next_u8();
@@ -195,13 +195,13 @@ Next Engine::Impl::on_timeout(Link& l, Time now) {
         send_probe(l, now, l.answer_wait);
     } else if (keepalive_due(l) <= now) {
         l.probe_tries = 0;
-        send_probe(l, now, cfg.t_keepalive);
+        send_probe(l, now, cfg.t5085);
     }
     return stay();
 }
 
 // Releases one link: a protected RELEASE REQUEST, then only its security context is kept, for
-// the release accept, until t5080.
+// the release accept, until T5087 (TS 24.554).
 Next Engine::Impl::start_release(Link& l, Cause cause, Time now) {
     codec::DirectLinkReleaseRequest rr;
     rr.seq = rng->next_u8();
@@ -210,7 +210,7 @@ Next Engine::Impl::start_release(Link& l, Cause cause, Time now) {
     events.push_back(pc5::LinkReleased{l.summary.id, l.summary.peer, rr.cause, false, now});
     l.awaiting = 0;
     l.answer_deadline = pc5::kNever;
-    l.release_deadline = now + cfg.t5080;
+    l.release_deadline = now + cfg.t5087;
     return move_to(State::releasing);
 }
 

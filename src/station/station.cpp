@@ -92,7 +92,7 @@ link::Config a_config(Spec& s) {
     c.directory = s.directory;
     c.capture = s.capture;
     if (s.keepalive_interval) c.timers.keepalive_interval = *s.keepalive_interval;
-    if (s.t_keepalive) c.timers.t_keepalive = *s.t_keepalive;
+    if (s.t5085) c.timers.t5085 = *s.t5085;
     return c;
 }
 
@@ -122,7 +122,7 @@ sigauth::Config b_config(Spec& s) {
     c.wall_clock_at_zero = s.wall_epoch;
     c.policy = s.policy;  // checked as solution A checks it
     if (s.keepalive_interval) c.keepalive_interval = *s.keepalive_interval;
-    if (s.t_keepalive) c.t_keepalive = *s.t_keepalive;
+    if (s.t5085) c.t5085 = *s.t5085;
     return c;
 }
 

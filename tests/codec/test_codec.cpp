@@ -345,3 +345,30 @@ TEST(CodecCodePoints, TableIsConsistentAndDocsAreCurrent) {
 
 }  // namespace
 }  // namespace pc5sec::codec
+
+namespace pc5sec::codec {
+namespace {
+
+// TS 24.554 Table 11.3.8.1 as the ns-3 ProSe model cites it (3gpp-facts §8): cause #15, which
+// pc5sec does not send (it names the UE-to-network relay), is known to the codec, the JSON and the
+// dissector, code-only.
+TEST(CodecCodePoints, Cause15IsKnownAndCodeOnly) {
+    DirectLinkReleaseRequest r;
+    r.seq = 3;
+    r.cause = Cause::security_procedure_failure_u2n_relay;
+    auto bytes = encode(r);
+    ASSERT_TRUE(bytes);
+    EXPECT_EQ(to_hex(*bytes), "07030f");
+    auto back = decode(*bytes);
+    ASSERT_TRUE(back) << back.error().describe();
+    EXPECT_EQ(std::get<DirectLinkReleaseRequest>(*back).cause, r.cause);
+    EXPECT_EQ(to_json(*back, *bytes)["cause"], 15);
+    const auto* row = find_code_point(CodePointKind::cause, 15);
+    ASSERT_NE(row, nullptr);
+    EXPECT_STREQ(row->name, "security_procedure_failure_u2n_relay");
+    EXPECT_EQ(row->status, CodePointStatus::code_only);
+    EXPECT_EQ(find_code_point(CodePointKind::cause, 16), nullptr);
+}
+
+}  // namespace
+}  // namespace pc5sec::codec

@@ -499,7 +499,7 @@ TEST_P(Life, KeepaliveOnATimerFindsALostPeer) {
     EXPECT_GE(w.source->counters().sent_messages.at(MT::keepalive_request), 5u);
     EXPECT_TRUE(w.released(*w.source).empty());
     EXPECT_TRUE(w.released(*w.target).empty());
-    // The relay goes: both ends notice within interval + t_keepalive x (1 + retransmissions).
+    // The relay goes: both ends notice within interval + t5085 x (1 + retransmissions).
     w.radio.on_air = [](pc5::Frame& f) { return f.src != kRelayL2; };
     const auto lost_at = w.radio.now;
     w.radio.run(60s);
@@ -509,7 +509,9 @@ TEST_P(Life, KeepaliveOnATimerFindsALostPeer) {
         EXPECT_EQ(r[0].id, id);
         EXPECT_EQ(r[0].cause, Cause::direct_connection_not_available);
         EXPECT_FALSE(r[0].by_peer);
-        EXPECT_LE(r[0].at - lost_at, std::chrono::seconds(10 + 4 * 4));
+        EXPECT_LE(
+            r[0].at - lost_at,
+            std::chrono::seconds(10) + w.source_cfg.t5085 * (1 + w.source_cfg.max_retransmissions));
         EXPECT_TRUE(e->links().empty());
         EXPECT_FALSE(e->data_keys(id).has_value());
     }
