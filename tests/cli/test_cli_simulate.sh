@@ -103,6 +103,20 @@ if have_tshark_plugin; then
     [ "$n" -ge 15 ] && ok || bad "tshark found $n PC5-S messages in a-l2"
     n=$(tshark_pc5s -r "$tmp/a-l2/capture.pcap" -Y 'pc5s.pdcp.ciphered' 2>/dev/null | wc -l)
     [ "$n" -ge 6 ] && ok || bad "tshark found $n ciphered PC5-S PDUs in a-l2"
+    # The demo's capture with its key log, as the demo's last lines say: every protected PDU
+    # has its key; a bad MAC-I only in the attack scenarios (the sixth on, a minute apart:
+    # attack-tamper-mac and attack-tamper-data tamper with MAC-Is); field by field what
+    # `pc5sec decode --json --keylog` gives.
+    tshark_readable "$tmp/demo-out/keylog.txt"
+    k=(-o "pc5s.keylog_file:$tmp/demo-out/keylog.txt")
+    opened=$(tshark_pc5s -r "$tmp/demo-out/capture.pcap" "${k[@]}" -Y 'pc5s.verdict == 1' 2>/dev/null | wc -l)
+    nokey=$(tshark_pc5s -r "$tmp/demo-out/capture.pcap" "${k[@]}" -Y 'pc5s.verdict == 3' 2>/dev/null | wc -l)
+    early_bad=$(tshark_pc5s -r "$tmp/demo-out/capture.pcap" "${k[@]}" -Y 'pc5s.mac_ok == 0 && frame.time_relative < 300' 2>/dev/null | wc -l)
+    [ "$opened" -gt 100 ] && [ "$nokey" -eq 0 ] && [ "$early_bad" -eq 0 ] && ok ||
+        bad "demo capture: $opened deciphered, $nokey without a key, $early_bad bad MAC-Is outside the attacks"
+    PC5SEC_TSHARK=$(tshark_command) python3 "$here/compare_tshark.py" "$bin" \
+        "$tmp/demo-out/capture.pcap" "$tmp/demo-out/keylog.txt" >"$tmp/demo.cmp" && ok ||
+        bad "demo capture: tshark and pc5sec decode --json differ: $(head -3 "$tmp/demo.cmp")"
 else
     echo "SKIP tshark: tshark or this build's Wireshark plugin (not in sanitizer builds) missing"
 fi
