@@ -53,6 +53,21 @@ check_exit() {
         bad "$name: rc=$rc stderr='$err' (wanted $code and '$needle')"; fi
 }
 
+# For the scripts that run UEs on loopback: a free UDP port; wait_until SECONDS COMMAND...,
+# true once COMMAND succeeds, false after SECONDS; lines_in FILE N, whether FILE has N lines.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_until() {
+    local limit=$(($1 * 10)) i=0; shift
+    until "$@"; do
+        i=$((i + 1))
+        [ $i -ge $limit ] && return 1
+        sleep 0.1
+    done
+}
+lines_in() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
+
 finish() {
     echo "$1: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]

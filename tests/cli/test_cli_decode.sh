@@ -72,25 +72,7 @@ if have_tshark_plugin; then
     if PC5SEC_TSHARK=$(tshark_command) python3 "$here/compare_tshark.py" "$bin" "$tmp/s.pcap"; then ok; else bad "tshark comparison"; fi
     # The plugin never crashes tshark or trips a dissector assertion, even on truncated and
     # mutated frames; each is dissected or marked malformed.
-    python3 - "$tmp/s.pcap" "$tmp/mut.pcap" <<'PY'
-import random, struct, sys
-random.seed(3)
-data = open(sys.argv[1], "rb").read()
-out, off = bytearray(data[:24]), 24
-while off < len(data):
-    incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-    frame = data[off + 16:off + 16 + incl]
-    off += 16 + incl
-    for _ in range(40):
-        m = bytearray(frame)
-        k = random.choice([0, 1, 2])
-        if k == 0:
-            m = m[:random.randrange(12, len(m) + 1)]
-        for _ in range(k):
-            m[random.randrange(12, len(m))] = random.randrange(256)
-        out += struct.pack("<IIII", 0, 0, len(m), len(m)) + m
-open(sys.argv[2], "wb").write(out)
-PY
+    python3 "$here/mutate_pcap.py" "$tmp/s.pcap" "$tmp/mut.pcap" 3 40 12 2
     tshark_readable "$tmp/mut.pcap"
     tshark_pc5s -r "$tmp/mut.pcap" -V >"$tmp/mut.txt" 2>&1; rc=$?
     [ $rc -eq 0 ] && ok || bad "tshark exit $rc on mutated frames"

@@ -8,18 +8,6 @@
 # option. Every wait is bounded and every process is killed on exit.
 source "$(dirname "$0")/lib.sh"
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# wait_until SECONDS COMMAND...: true once COMMAND succeeds, false after SECONDS.
-wait_until() {
-    local limit=$(($1 * 10)) i=0; shift
-    until "$@"; do
-        i=$((i + 1))
-        [ $i -ge $limit ] && return 1
-        sleep 0.1
-    done
-}
 running() { kill -0 "$1" 2>/dev/null; }
 stopped() { ! running "$1"; }
 # exit_status PID SECONDS: sets $status to the process's exit status, or "timeout" (not in a
@@ -32,7 +20,6 @@ exit_status() {
         status=timeout
     fi
 }
-lines_in() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 
 "$bin" provision --out "$tmp/creds" --ue alice:end-ue:rsc=0x000001 --ue relay1:relay:rsc=0x000001 \
     --ue bob:end-ue:rsc=0x000001 >/dev/null || { echo "FAIL provision"; exit 1; }

@@ -93,25 +93,7 @@ tshark_pc5s -r "$cap" -o "pc5s.keylog_file:$tmp/bad.keys" -q -z expert,error 2>/
     grep -q "key log $tmp/bad.keys" && ok || bad "a bad key log is not named in an expert error"
 
 # A fuzzed capture, with the key log: tshark never crashes, every frame is listed.
-python3 - "$cap" "$tmp/fuzz.pcap" <<'PY'
-import random, struct, sys
-random.seed(7)
-data = open(sys.argv[1], "rb").read()
-out, off = bytearray(data[:24]), 24
-while off < len(data):
-    incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-    frame = data[off + 16:off + 16 + incl]
-    off += 16 + incl
-    for _ in range(15):
-        m = bytearray(frame)
-        k = random.choice([0, 1, 2, 3])
-        if k == 0:
-            m = m[:random.randrange(0, len(m) + 1)]
-        for _ in range(k):
-            m[random.randrange(0, len(m))] = random.randrange(256)
-        out += struct.pack("<IIII", 0, 0, len(m), len(m)) + m
-open(sys.argv[2], "wb").write(out)
-PY
+python3 "$here/mutate_pcap.py" "$cap" "$tmp/fuzz.pcap" 7 15 0 3
 tshark_readable "$tmp/fuzz.pcap"
 tshark_pc5s -r "$tmp/fuzz.pcap" -o "pc5s.keylog_file:$keys" -V >"$tmp/fuzz.txt" 2>&1; rc=$?
 [ $rc -eq 0 ] && ok || bad "tshark exit $rc on the fuzzed capture: $(tail -3 "$tmp/fuzz.txt")"

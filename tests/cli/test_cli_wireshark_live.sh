@@ -11,18 +11,6 @@ if ! have_tshark_plugin; then
     exit 77
 fi
 command -v dumpcap >/dev/null || { echo "SKIP live capture: no dumpcap"; exit 77; }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_until() {
-    local limit=$(($1 * 10)) i=0; shift
-    until "$@"; do
-        i=$((i + 1))
-        [ $i -ge $limit ] && return 1
-        sleep 0.1
-    done
-}
-lines_in() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 capturing() { grep -q "Capturing on" "$tmp/dumpcap.err"; }
 dumpcap_gone() { ! kill -0 "$dumpcap" 2>/dev/null; }
 
