@@ -294,26 +294,6 @@ const codec::MessageLayout* layout_of(std::uint8_t type) {
     return nullptr;
 }
 
-std::size_t fixed_size(IeValue v) {
-    switch (v) {
-        case IeValue::uesc:
-            return 2;
-        case IeValue::policy:
-        case IeValue::algs:
-        case IeValue::cause:
-        case IeValue::u8:
-            return 1;
-        case IeValue::u16:
-            return 2;
-        case IeValue::u24:
-            return 3;
-        case IeValue::u32:
-            return 4;
-        default:
-            return 0;
-    }
-}
-
 // Containers: version (and method), then tag (1) / length (2) / value items.
 bool dissect_container(IeValue v, const std::string& n, tvbuff_t* tvb, int off, int len,
                        packet_info* pinfo, proto_tree* tree) {
@@ -366,7 +346,7 @@ bool dissect_value(const codec::IeLayout& ie, tvbuff_t* tvb, int off, int len, p
                    proto_tree* tree) {
     Fields& F = fields();
     const std::string n = ie.name;
-    const auto need = fixed_size(ie.value);
+    const auto need = ie.size;  // a fixed value's octets (the codec's), 0 when the length says
     if (need && static_cast<std::size_t>(len) < need)
         return malformed(pinfo, tree, fmt::format("{}: {} octets, {} needed", n, len, need)), false;
     switch (ie.value) {
