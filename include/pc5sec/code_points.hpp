@@ -39,6 +39,7 @@ enum class CodePointKind : std::uint8_t {
     key_est_tag,          ///< Key_Est_Info tag
     auth_info_tag,        ///< Authentication_Info tag
     signature_algorithm,  ///< signature algorithm
+    fc,                   ///< KDF FC value (TS 33.220 B.2) used by pc5sec
 };
 /// The kind's name ("message type", "IEI", ...).
 const char* kind_name(CodePointKind k) noexcept;
@@ -66,10 +67,21 @@ enum class MessageType : std::uint8_t {
     rekeying_response = 0x11,        ///< PROSE DIRECT LINK RE-KEYING RESPONSE
     keepalive_request = 0x12,        ///< PROSE DIRECT LINK KEEPALIVE REQUEST
     keepalive_response = 0x13,       ///< PROSE DIRECT LINK KEEPALIVE RESPONSE
-    u2u_relay_discovery_announcement = 0x20,  ///< UE-to-UE relay discovery announcement (Model A)
-    u2u_relay_discovery_solicitation = 0x21,  ///< UE-to-UE relay discovery solicitation (Model B)
-    u2u_relay_discovery_response = 0x22,      ///< UE-to-UE relay discovery response (Model B)
+    // UE-to-UE relay discovery: the one-octet "ProSe direct discovery PC5 message type" of
+    // TS 24.554 11.2.1 (bits 8-7 discovery type, 10 restricted; bits 6-3 content type, U2U
+    // codes provisional; bits 2-1 model). No sequence number follows. Open discovery (bits 8-7
+    // 01) is the same message with the discovery type changed (discovery::kOpen).
+    u2u_relay_discovery_announcement = 0x99,  ///< UE-to-UE relay discovery announcement (Model A)
+    u2u_relay_discovery_solicitation = 0x9e,  ///< UE-to-UE relay discovery solicitation (Model B)
+    u2u_relay_discovery_response = 0x9a,      ///< UE-to-UE relay discovery response (Model B)
 };
+
+/// Whether `t` is a discovery message type (TS 24.554 11.2.1 header: no sequence number).
+constexpr bool is_discovery(MessageType t) noexcept {
+    return t == MessageType::u2u_relay_discovery_announcement ||
+           t == MessageType::u2u_relay_discovery_solicitation ||
+           t == MessageType::u2u_relay_discovery_response;
+}
 
 /// Information element identifiers. Type 1 IEIs are the high nibble (value in the low nibble);
 /// the enum holds the nibble shifted into place (0xB0 = IEI B).

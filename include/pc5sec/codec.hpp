@@ -2,10 +2,12 @@
 /// The PC5 signalling codec: a strict decoder and an encoder that refuses invalid messages, for
 /// the messages of messages.hpp and their two containers.
 ///
-/// Wire rules (TS 24.007, TS 24.554): octet 1 message type, octet 2 sequence number, then the
-/// mandatory IEs in fixed order (V, LV, LV-E), then the optional IEs, each led by its IEI, in any
-/// order. An optional IE the decoder does not know is skipped: IEI with bit 8 set -> type 1/2,
-/// one octet; IEI 0x70..0x7F -> TLV-E (2-octet length); any other IEI -> TLV (1-octet length).
+/// Wire rules (TS 24.007, TS 24.554): octet 1 message type, octet 2 sequence number (not in a
+/// discovery message, TS 24.554 11.2.1: its UTC-based counter LSB and MIC trail it on the air and
+/// are pc5sec/discovery.hpp's to add and check), then the mandatory IEs in fixed order (V, LV,
+/// LV-E), then the optional IEs, each led by its IEI, in any order. An optional IE the decoder does
+/// not know is skipped: IEI with bit 8 set -> type 1/2, one octet; IEI 0x70..0x7F -> TLV-E (2-octet
+/// length); any other IEI -> TLV (1-octet length).
 ///
 /// Decoder errors are Errc::malformed (Errc::unsupported for an unknown message type or container
 /// version) and name the field: "establishment_request.nonce_1", "security_mode_command.ie 0x3f

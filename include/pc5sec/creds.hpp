@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pc5sec/asymmetric.hpp"
+#include "pc5sec/discovery_material.hpp"
 #include "pc5sec/error.hpp"
 #include "pc5sec/policy.hpp"
 
@@ -241,12 +242,15 @@ Status check_target_user_info(const VerifiedPeer& peer, std::string_view target_
 //   ca.pem      the trust anchor
 //   policy.toml its security policies (pc5sec/policy.hpp)
 //   crl.pem     the revocation list (optional)
+//   discovery.toml discovery security material per RSC (optional, mode 0600)
 struct Bundle {
     std::filesystem::path dir;
     PrivateKey key;
     Certificate certificate;
     TrustStore trust;
     PolicyFile policy;
+    // discovery.toml (optional): discovery security material per RSC (pc5sec/discovery.hpp).
+    std::vector<discovery::Material> discovery;
 
     // Checks that every file reads and parses, that key.pem matches cert.pem, and that cert.pem
     // is signed by ca.pem. It does NOT check validity dates: CredentialManager::ensure_fresh

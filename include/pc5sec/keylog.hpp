@@ -15,6 +15,10 @@
 ///   NRPIK <link-id> <hex>
 ///   KD <link-id> <hex>                          solution B
 ///   KD_SESS <link-id> <hex>                     solution B
+///   DUSK rsc-0x<rsc> <hex>                      discovery material (pc5sec/discovery.hpp)
+///   DUIK rsc-0x<rsc> <hex>
+///   DUCK rsc-0x<rsc> <hex>
+///   DISCOVERY_ALGS rsc-0x<rsc> <nea-id> <nia-id>
 /// @endverbatim
 ///
 /// A re-keyed link repeats NONCE_1 .. NRPIK under the same link id; the newest lines win for new

@@ -48,6 +48,18 @@ struct Key128 {
 struct KdfOutput {
     static constexpr const char* kName = "KDF output";  ///< the key's name
 };
+/// The tag of pc5sec::Dusk.
+struct Dusk {
+    static constexpr const char* kName = "DUSK";  ///< the key's name
+};
+/// The tag of pc5sec::Duik.
+struct Duik {
+    static constexpr const char* kName = "DUIK";  ///< the key's name
+};
+/// The tag of pc5sec::Duck.
+struct Duck {
+    static constexpr const char* kName = "DUCK";  ///< the key's name
+};
 }  // namespace tags
 
 using Knrp = SecretKey<32, tags::Knrp>;          ///< 256-bit long-term PC5 root key
@@ -59,6 +71,10 @@ using KdSess = SecretKey<32, tags::KdSess>;      ///< solution B session key (pc
 using SharedSecret = SecretKey<32, tags::SharedSecret>;  ///< raw (EC)DH output
 using Key128 = SecretKey<16, tags::Key128>;              ///< a 128-bit KEY input of NEA/NIA
 using KdfOutput = SecretKey<32, tags::KdfOutput>;        ///< the 256-bit output of kdf()
+/// Discovery keys per relay service code (TS 33.303 6.1.3.4.3, reused by TS 33.503 6.1.3.2):
+using Dusk = SecretKey<32, tags::Dusk>;  ///< discovery user scrambling key (KDF input)
+using Duik = SecretKey<16, tags::Duik>;  ///< discovery user integrity key (the NIA KEY)
+using Duck = SecretKey<32, tags::Duck>;  ///< discovery user confidentiality key (KDF input)
 
 /// Nonce_1 / Nonce_2 are 128 bits and sent in clear (TS 33.536 5.3.3.1.2); not secret.
 using Nonce = std::array<std::uint8_t, 16>;

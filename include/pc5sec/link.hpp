@@ -103,6 +103,9 @@ struct Config {
     AuthMethod method = AuthMethod::certificate;   ///< the step 3 method
     std::string psk_identity;                      ///< the [group_keys] entry for AuthMethod::psk
     DiscoveryModel discovery = DiscoveryModel::b;  ///< discovery Model A or Model B (step 1)
+    /// Discovery security material per RSC (step 0, from the bundle): discovery for an RSC held
+    /// here is restricted and protected (pc5sec/discovery.hpp); for any other RSC it is open.
+    std::vector<discovery::Material> discovery_material;
     bool in_coverage = true;  ///< in coverage: expired credentials are renewed, else refused
     /// Wall-clock time at the driver's Time 0: certificates are checked at wall_epoch + now.
     creds::TimePoint wall_epoch = creds::Clock::now();

@@ -46,8 +46,8 @@ inline constexpr std::uint8_t kSrb3 = 3;       // PC5-RRC
 inline constexpr std::uint8_t kFirstData = 4;  // data: 4..19
 inline constexpr std::uint8_t kLastData = 19;
 inline constexpr std::uint8_t kEndToEnd = 55;   // end-to-end SL-SRB0..3 through a layer-2 relay
-inline constexpr std::uint8_t kDiscovery = 63;  // pc5sec's own: relay discovery (PC5 discovery
-                                                // is not carried on an SL logical channel)
+inline constexpr std::uint8_t kDiscovery = 58;  // SCCH of SL-SRB4: sidelink discovery messages
+                                                // (TS 38.331 5.8.1; pc5sec/discovery.hpp)
 }  // namespace lcid
 
 // What a driver may know about a frame it sends beyond its bytes (docs/pcap-format.md): the link

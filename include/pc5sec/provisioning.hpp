@@ -5,12 +5,14 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "pc5sec/asymmetric.hpp"
 #include "pc5sec/creds.hpp"
+#include "pc5sec/discovery_material.hpp"
 #include "pc5sec/policy.hpp"
 #include "pc5sec/rng.hpp"
 
@@ -27,13 +29,24 @@ struct UeProfile {
 struct IssuedCredentials {
     PrivateKey key;
     Certificate certificate;
+    // The discovery security material of each RSC the profile authorises (step 0: the
+    // provisioning function plays the PKMF; pc5sec/discovery.hpp).
+    std::vector<discovery::Material> discovery;
 };
+
+// discovery.toml, the file form of discovery security material (secret: mode 0600).
+std::string discovery_toml(const std::vector<discovery::Material>& materials);
+// Parses discovery.toml; errors (Errc::malformed) name `source`, the row and the field.
+Result<std::vector<discovery::Material>> parse_discovery_toml(std::string_view text,
+                                                              std::string_view source);
 
 // Holds the root CA (ECDSA P-256, or Ed25519) and issues, re-issues and revokes UE certificates.
 // On disk (`save` / `open`):
-//   ca/ca.key.pem  CA private key (mode 0600)
-//   ca/ca.pem      CA certificate (self-signed, basicConstraints CA:TRUE, keyUsage
-//   keyCertSign+cRLSign) ca/crl.pem     revocation list (written once something is revoked)
+//   ca/ca.key.pem     CA private key (mode 0600)
+//   ca/ca.pem         CA certificate (self-signed, basicConstraints CA:TRUE, keyUsage
+//                     keyCertSign+cRLSign)
+//   ca/crl.pem        revocation list (written once something is revoked)
+//   ca/discovery.toml discovery security material per RSC (mode 0600), once any was issued
 class ProvisioningFunction {
   public:
     // A fresh root CA named `name`, valid from `not_before` for `validity`. Its key is ECDSA
@@ -51,7 +64,14 @@ class ProvisioningFunction {
     // The current revocation list, signed now (created empty on first use).
     const std::optional<RevocationList>& revocation_list() const noexcept { return crl_; }
 
-    // A new key pair and certificate for `profile`. Errors name "user info ID" or "validity".
+    // The discovery security material of `rsc` (the PKMF's role, TS 33.503 6.1.3.2): made on
+    // first use from `rng`, kept, and made anew once `now` is past its validity.
+    const discovery::Material& discovery_material(Rsc rsc, TimePoint now, Rng& rng = system_rng());
+    // How long new discovery material is valid (default 30 days).
+    void set_discovery_validity(std::chrono::seconds v) noexcept { discovery_validity_ = v; }
+
+    // A new key pair and certificate for `profile`, and the discovery material of each RSC it
+    // authorises (from not_before). Errors name "user info ID" or "validity".
     // `validity` may be 0 (a certificate that has expired as it is issued: for tests).
     Result<IssuedCredentials> issue(const UeProfile& profile, TimePoint not_before,
                                     std::chrono::seconds validity, Rng& rng = system_rng());
@@ -63,7 +83,7 @@ class ProvisioningFunction {
     Status revoke(const Certificate& cert, TimePoint now);
 
     // Writes OUT/<name>/ for a UE: key.pem (0600), cert.pem, ca.pem, policy.toml and, if any,
-    // crl.pem.
+    // crl.pem and discovery.toml (0600).
     Status write_bundle(const std::filesystem::path& dir, const IssuedCredentials& creds,
                         const PolicyFile& policy) const;
 
@@ -76,6 +96,8 @@ class ProvisioningFunction {
     PrivateKey ca_key_;
     Certificate ca_cert_;
     std::optional<RevocationList> crl_;
+    std::map<Rsc, discovery::Material> discovery_;
+    std::chrono::seconds discovery_validity_ = std::chrono::hours(24 * 30);
 };
 
 // The UE side: its key, certificate and trust store, and the rule for expired credentials.

@@ -123,9 +123,11 @@ struct Config {
     // (Model B) every `t_discovery`, `max_retransmissions` times again, or listens as long for an
     // announcement (Model A), then fails #4. A relay answers a solicitation for an RSC it serves
     // and a target in its directory, at most `discovery_answers_per_second`, and announces each
-    // of its RSCs every `announce_interval` (Model A). Not protected, as in 3GPP: a relay that
-    // lies is caught by the signatures of steps 4 and 8.
+    // of its RSCs every `announce_interval` (Model A). Protected under `discovery_material` (per
+    // RSC, from step 0) as TS 33.503 protects relay discovery; open for an RSC without material.
+    // A relay that lies is caught by the signatures of steps 4 and 8 too.
     discovery::Model discovery = discovery::Model::b;
+    std::vector<discovery::Material> discovery_material;
     pc5::Time t_discovery = std::chrono::seconds(1);
     pc5::Time announce_interval = std::chrono::seconds(1);
     unsigned discovery_answers_per_second = 50;

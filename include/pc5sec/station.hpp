@@ -67,6 +67,12 @@ struct Spec {
     std::vector<creds::Rsc> rscs;
     /// The UEs this UE can hear (user info ID -> L2 ID), as discovery of end UEs tells a relay.
     std::map<std::string, pc5::L2Id> directory;
+    /// Discovery security material per RSC (step 0; from_bundle: the bundle's discovery.toml):
+    /// relay discovery for these RSCs is protected (pc5sec/discovery.hpp).
+    std::vector<discovery::Material> discovery_material;
+    /// Write discovery_material to `keylog` (DUSK, DUIK, DUCK, DISCOVERY_ALGS) when the station
+    /// is made. A driver of many stations that logs each RSC once itself sets this false.
+    bool log_discovery_material = true;
     creds::TimePoint wall_epoch = creds::Clock::now();  ///< wall-clock time at pc5::Time 0
     Rng* rng = nullptr;                                 ///< nullptr: system_rng()
     pc5::KeyLogSink* keylog = nullptr;                  ///< where keys are reported, if anywhere

@@ -11,7 +11,11 @@
 //     4..31 a data PDU; BEARER = the SRAP bearer ID (3gpp-facts §4). Solution B's end-to-end PC5-S
 //     is behind an SRAP header like solution A's (LCID 55, BEARER 2);
 //   - LCID 1 / 2: a PDCP-protected PC5-S PDU, BEARER = the LCID;
-//   - LCID 0 / 63: a PC5-S message in clear; anything else: not deciphered.
+//   - LCID 0: a PC5-S message in clear;
+//   - LCID 58: a discovery message (pc5sec/discovery.hpp): open discovery is read as it is;
+//     restricted discovery is descrambled, deciphered and its MIC checked with the RSC's
+//     material from the key log (DUSK, DUIK, DUCK, DISCOVERY_ALGS), at the frame's time;
+//   - anything else: not deciphered.
 // A data PDU that opens to an IPv6/UDP packet for port 5086 (solution B through a layer-3 relay)
 // has the end-to-end data PDU inside it opened too (DecipheredFrame::carried).
 // The keys come from the key log by the PDU's KNRP-sess ID. COUNT = HFN || SN is estimated as a
@@ -22,6 +26,7 @@
 // direction), or reported undecidable with both decipherings.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -89,6 +94,18 @@ struct Opening {
     std::vector<std::uint8_t> payload;  // deciphered, without the MAC-I
 };
 
+// What a discovery frame (LCID 58) showed.
+struct DiscoveryFrame {
+    bool restricted = false;    // discovery type 10: scrambled, ciphered and MIC-protected
+    bool opened = false;        // the message is readable (`DecipheredFrame::message`)
+    std::uint32_t rsc = 0;      // opened: the RSC it carries (restricted: the material's)
+    std::uint32_t counter = 0;  // restricted and opened: the UTC-based counter
+    std::uint8_t counter_lsb = 0;
+    std::array<std::uint8_t, 4> mic{};
+    bool replayed = false;  // restricted: the same counter and MIC opened before in the capture
+    std::string why;        // not opened: why (no material in the key log, MIC, window)
+};
+
 struct DecipheredFrame {
     std::size_t index = 0;  // 1-based, as `pc5sec decode --pcap` numbers frames
     PduKind kind = PduKind::plaintext;
@@ -97,11 +114,12 @@ struct DecipheredFrame {
     std::optional<srap::Header> srap;
     bool srap_dc = false;  // the SRAP header's D/C bit (when `srap`)
     std::uint16_t knrp_sess_id = 0;
-    bool dc = false;                    // data: the D/C bit (1 = data)
-    std::uint32_t sn = 0;               // 18 bits (data) or 12 bits (PC5-S)
-    std::uint8_t bearer = 0;            // the BEARER input (3gpp-facts §4)
-    std::vector<std::uint8_t> body;     // after the headers, as on the air: payload and MAC-I
-    std::vector<std::uint8_t> message;  // pc5s_clear: the PC5-S message
+    bool dc = false;                          // data: the D/C bit (1 = data)
+    std::uint32_t sn = 0;                     // 18 bits (data) or 12 bits (PC5-S)
+    std::uint8_t bearer = 0;                  // the BEARER input (3gpp-facts §4)
+    std::vector<std::uint8_t> body;           // after the headers, as on the air: payload and MAC-I
+    std::vector<std::uint8_t> message;        // pc5s_clear: the PC5-S (or opened discovery) message
+    std::optional<DiscoveryFrame> discovery;  // LCID 58 on the air
     DirectionFrom direction_from = DirectionFrom::mac;
     std::vector<Opening> openings;  // opened / mac_bad: one, or two when DIRECTION is undecidable
     // Solution B through a layer-3 relay (docs/solution-b.md): a hop's data PDU opened to an
@@ -134,5 +152,32 @@ class CaptureDecipherer {
     explicit CaptureDecipherer(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
+
+}  // namespace pc5sec::trace
+
+namespace pc5sec::trace {
+
+// What an eavesdropper without keys or discovery material learns from a capture (issue 20
+// item 3, "who talks to whom"): every identity it reads in clear, with where it read it, and
+// how long each L2 ID lives on the air. `pc5sec decode --pcap F --observer` prints it.
+struct ObservedIdentity {
+    std::string identity;  // the user info (UTF-8 as sent; escape it before showing it)
+    std::string field;     // "establishment_request.source_user_info", ...
+    std::size_t first_frame = 0;
+    std::size_t frames = 0;  // how many frames showed it in this field
+};
+struct ObservedL2Id {
+    std::uint32_t l2_id = 0;
+    std::uint64_t first_us = 0, last_us = 0;  // first and last frame it sent
+    std::size_t frames = 0;                   // frames it sent
+};
+struct Observation {
+    std::vector<ObservedIdentity> identities;  // in order of first appearance
+    std::size_t certificates_in_clear = 0;     // DER certificates an observer can read
+    std::vector<ObservedL2Id> l2_ids;          // senders, by L2 ID
+    std::size_t discovery_frames = 0, discovery_readable = 0;  // LCID 58, and open among them
+    std::size_t frames = 0;
+};
+Observation observe_capture(std::span<const pcap::Frame> frames);
 
 }  // namespace pc5sec::trace

@@ -35,6 +35,7 @@ struct DecodeArgs {
     std::vector<std::string> write_data_sample;
     bool json = false;
     bool code_points = false;
+    bool observer = false;
 };
 
 nlohmann::json frame_json(const pcap::Frame& f, std::size_t index) {
@@ -163,6 +164,27 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
             d.kind == trace::PduKind::data ? "data PDU" : "protected PC5-S PDU", d.knrp_sess_id,
             d.kind == trace::PduKind::data ? fmt::format("D/C {}, ", d.dc ? 1 : 0) : "", d.sn,
             d.body.size());
+    if (const auto& q = d.discovery) {  // LCID 58 (pc5sec/discovery.hpp)
+        std::cout << fmt::format(
+            "  discovery, {}: UTC-based counter LSB 0x{:02x}, MIC {}\n",
+            q->restricted ? "restricted (scrambled, ciphered, MIC)" : "open (not protected)",
+            q->counter_lsb, to_hex(q->mic));
+        if (q->opened && q->restricted)
+            std::cout << fmt::format(
+                "  opened with RSC 0x{:06x}'s material: counter {}, MIC "
+                "verified{}\n",
+                q->rsc, q->counter,
+                q->replayed ? "; REPLAYED: this counter and MIC were opened "
+                              "before (a receiver drops it)"
+                            : "");
+        if (!q->opened && d.verdict != trace::Verdict::malformed) {
+            std::cout << fmt::format("  not opened: {}\n",
+                                     have_keylog ? q->why
+                                                 : "give --keylog with the RSC's discovery "
+                                                   "material (DUSK, DUIK, DUCK) to read it");
+            return;
+        }
+    }
     switch (d.verdict) {
         case trace::Verdict::malformed:
             std::cout << fmt::format("  malformed: {}\n", d.error->describe());
@@ -312,8 +334,67 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
         inner["udp_port"] = userplane::kL3ProtectedPort;
         x["carried"] = std::move(inner);
     }
+    if (const auto& q = d.discovery) {
+        nlohmann::json dj{{"restricted", q->restricted},
+                          {"opened", q->opened},
+                          {"counter_lsb", q->counter_lsb},
+                          {"mic", to_hex(q->mic)}};
+        if (q->opened) {
+            dj["rsc"] = q->rsc;
+            if (q->restricted) {
+                dj["counter"] = q->counter;
+                dj["replayed"] = q->replayed;
+            }
+        } else {
+            dj["why"] = q->why;
+        }
+        x["discovery"] = std::move(dj);
+    }
     j["decrypted"] = std::move(x);
     return j;
+}
+
+// What an eavesdropper without keys or discovery material reads (trace::observe_capture).
+void observe_pcap(const DecodeArgs& a) {
+    const auto frames = take(pcap::read_file(a.pcap));
+    const auto o = trace::observe_capture(frames);
+    const auto seconds = [](std::uint64_t us) { return static_cast<double>(us) / 1e6; };
+    if (a.json) {
+        nlohmann::json j{{"frames", o.frames},
+                         {"certificates_in_clear", o.certificates_in_clear},
+                         {"discovery_frames", o.discovery_frames},
+                         {"discovery_readable", o.discovery_readable},
+                         {"identities", nlohmann::json::array()},
+                         {"l2_ids", nlohmann::json::array()}};
+        for (const auto& i : o.identities)
+            j["identities"].push_back({{"identity", valid_utf8(i.identity)},
+                                       {"field", i.field},
+                                       {"first_frame", i.first_frame},
+                                       {"frames", i.frames}});
+        for (const auto& l : o.l2_ids)
+            j["l2_ids"].push_back({{"l2_id", l.l2_id},
+                                   {"first_us", l.first_us},
+                                   {"last_us", l.last_us},
+                                   {"lifetime_s", seconds(l.last_us - l.first_us)},
+                                   {"frames", l.frames}});
+        std::cout << j.dump() << "\n";
+        return;
+    }
+    std::cout << fmt::format(
+        "{}: what an eavesdropper without keys or discovery material reads, {} frames\n", a.pcap,
+        o.frames);
+    std::cout << fmt::format(
+        "  discovery: {} frames, {} readable (open); {} certificates in "
+        "clear\n",
+        o.discovery_frames, o.discovery_readable, o.certificates_in_clear);
+    std::cout << fmt::format("  identities in clear: {}\n", o.identities.size());
+    for (const auto& i : o.identities)
+        std::cout << fmt::format("    \"{}\" in {} ({} frames, first frame {})\n",
+                                 escape_text(i.identity), i.field, i.frames, i.first_frame);
+    std::cout << fmt::format("  layer-2 IDs on the air: {}\n", o.l2_ids.size());
+    for (const auto& l : o.l2_ids)
+        std::cout << fmt::format("    0x{:06x}: {} frames over {:.3f} s\n", l.l2_id, l.frames,
+                                 seconds(l.last_us - l.first_us));
 }
 
 void decode_pcap(const DecodeArgs& a) {
@@ -501,6 +582,13 @@ void run(const DecodeArgs& a) {
             take(from_hex(text, a.hex.size() > 1 ? fmt::format("message {}", n) : "hex"));
         print(bytes, a.json, nullptr, n, a.hex.size() > 1 ? fmt::format("message {}", n) : "");
     }
+    if (a.observer && a.pcap.empty())
+        throw CommandError(kExitBadInput, "--observer: reads the frames of --pcap FILE");
+    if (a.observer && !a.keylog.empty())
+        throw CommandError(
+            kExitBadInput,
+            "--observer reads as an eavesdropper, who has no key log: drop --keylog");
+    if (a.observer) return observe_pcap(a);
     if (!a.pcap.empty()) decode_pcap(a);
 }
 
@@ -513,6 +601,9 @@ void register_decode(CLI::App& app) {
                     "decipher the capture's on-air data and PC5-S PDUs with this key log "
                     "(docs/keylog.md)");
     sub->add_flag("--json", args->json, "one JSON object per message, with \"hex\"");
+    sub->add_flag("--observer", args->observer,
+                  "with --pcap: what an eavesdropper without keys or discovery material learns "
+                  "(identities in clear, where, and how long each L2 ID lives)");
     sub->add_flag("--code-points", args->code_points,
                   "print the code-point table (docs/code-points.md)");
     sub->add_option("--write-samples", args->write_samples,

@@ -139,6 +139,7 @@ struct Run {
         st.rng = rng;
         st.keylog = &keylog;
         st.directory = directory;
+        st.discovery_material = issued.discovery;
         if (solution == pc5::Solution::a) {
             if (!relay)
                 st.policy.signalling.integrity =

@@ -11,12 +11,23 @@ using K = CodePointKind;
 using S = CodePointStatus;
 
 constexpr const char* kFacts3 = "3gpp-facts.md §3";
+constexpr const char* kNs3Draft =
+    "ns-3 nr-prose module only, citing TS 24.554 V0.4.0 (a 2021 draft); ns-3 writes it in "
+    "decimal (3gpp-facts.md §8)";
 constexpr const char* kMsgConfirmed = "3gpp-facts.md §3 (TS 38.508-1 4.7.4)";
-constexpr const char* kNs3 = "3gpp-facts.md §3 (ns-3 ProSe model)";
-constexpr const char* kCause = "3gpp-facts.md §3 (ns-3, TS 24.554 Table 11.3.8.1)";
+constexpr const char* kNs3 =
+    "ns-3 nr-prose module, citing TS 24.554 V0.4.0 (a 2021 draft; 3gpp-facts.md §3, §8)";
+constexpr const char* kCause =
+    "TS 24.554 Table 11.3.8.1 as ns-3 nr-prose cites it (3gpp-facts.md §3, §8)";
 constexpr const char* kPc5sec = "pc5sec choice (3gpp-facts.md §3: provisional)";
 constexpr const char* kAlg = "3gpp-facts.md §5 (TS 33.501 A.8, D)";
 constexpr const char* kOwn = "pc5sec container format (docs/code-points.md)";
+constexpr const char* kFc1 = "3gpp-facts.md §1 (TS 33.536 Annex A)";
+constexpr const char* kFcOwn =
+    "pc5sec's own, outside every FC allocation found (3gpp-facts.md §8; docs/code-points.md)";
+constexpr const char* kDisc =
+    "TS 24.554 11.2.1 octet layout (confirmed, 3gpp-facts.md §8); the U2U content-type code "
+    "(Rel-18 11.2.1a) not found: pc5sec's choice";
 
 #define MT(v, n, t, s, src)              \
     CodePoint {                          \
@@ -64,12 +75,15 @@ constexpr CodePoint kTable[] = {
     MT(0x11, "rekeying_response", "PROSE DIRECT LINK RE-KEYING RESPONSE", S::provisional, kPc5sec),
     MT(0x12, "keepalive_request", "PROSE DIRECT LINK KEEPALIVE REQUEST", S::provisional, kPc5sec),
     MT(0x13, "keepalive_response", "PROSE DIRECT LINK KEEPALIVE RESPONSE", S::provisional, kPc5sec),
-    MT(0x20, "u2u_relay_discovery_announcement", "UE-to-UE relay discovery announcement (Model A)",
-       S::provisional, kPc5sec),
-    MT(0x21, "u2u_relay_discovery_solicitation", "UE-to-UE relay discovery solicitation (Model B)",
-       S::provisional, kPc5sec),
-    MT(0x22, "u2u_relay_discovery_response", "UE-to-UE relay discovery response (Model B)",
-       S::provisional, kPc5sec),
+    MT(0x99, "u2u_relay_discovery_announcement",
+       "UE-to-UE relay discovery announcement (restricted, content type 0110, Model A)",
+       S::provisional, kDisc),
+    MT(0x9a, "u2u_relay_discovery_response",
+       "UE-to-UE relay discovery response (restricted, content type 0110, Model B)", S::provisional,
+       kDisc),
+    MT(0x9e, "u2u_relay_discovery_solicitation",
+       "UE-to-UE relay discovery solicitation (restricted, content type 0111, Model B)",
+       S::provisional, kDisc),
 
     IE(0x28, "target_user_info", "Target user info (TLV)", S::confirmed, kFacts3),
     IE(0x29, "u2u_relay_ue_user_info", "UE-to-UE relay UE user info (TLV)", S::provisional,
@@ -78,14 +92,14 @@ constexpr CodePoint kTable[] = {
     IE(0x2b, "relay_service_code", "Relay service code (TV, 4)", S::provisional, kFacts3),
     IE(0x2c, "multi_hop_path_info", "Multi-hop path info (TLV)", S::provisional, kFacts3),
     IE(0x2e, "end_ue_user_info_list", "End UE user info list (TLV)", S::provisional, kPc5sec),
-    IE(0x52, "knrp_id", "KNRP ID (TV, 5)", S::provisional, kFacts3),
-    IE(0x53, "nonce_1", "Nonce_1 (TV, 17)", S::provisional, kFacts3),
-    IE(0x54, "msb_knrp_sess_id", "MSB of KNRP-sess ID (TV, 2)", S::provisional, kFacts3),
+    IE(0x52, "knrp_id", "KNRP ID (TV, 5)", S::provisional, kNs3Draft),
+    IE(0x53, "nonce_1", "Nonce_1 (TV, 17)", S::provisional, kNs3Draft),
+    IE(0x54, "msb_knrp_sess_id", "MSB of KNRP-sess ID (TV, 2)", S::provisional, kNs3Draft),
     IE(0x57, "msb_knrp_id", "MSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
     IE(0x58, "lsb_knrp_id", "LSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
     IE(0x5b, "max_inactivity_period", "Maximum inactivity period (TV, 5)", S::provisional, kPc5sec),
     IE(0x74, "key_est_info", "Key establishment information container (TLV-E)", S::provisional,
-       kFacts3),
+       kNs3Draft),
     IE(0x75, "authentication_info", "Authentication_Info (solution B, TLV-E)", S::provisional,
        kPc5sec),
     IE(0x76, "relay_authentication_info", "Relay Authentication_Info (solution B, TLV-E)",
@@ -181,6 +195,31 @@ constexpr CodePoint kTable[] = {
     CodePoint{K::signature_algorithm, 1, "ecdsa_p256_sha256", "ECDSA P-256 with SHA-256",
               S::provisional, kOwn},
     CodePoint{K::signature_algorithm, 2, "ed25519", "Ed25519", S::provisional, kOwn},
+
+    CodePoint{K::fc, 0x7e, "nrpek_nrpik", "NRPEK / NRPIK from KNRP-sess (TS 33.536 A.3)",
+              S::confirmed, kFc1},
+    CodePoint{K::fc, 0x7f, "knrp_sess", "KNRP-sess from KNRP, Nonce_1, Nonce_2 (TS 33.536 A.2)",
+              S::confirmed, kFc1},
+    CodePoint{K::fc, 0xa0, "knrp_certificate",
+              "solution A: KNRP from the certificate-signed ephemeral ECDH (TS 33.536 leaves it "
+              "to the method)",
+              S::provisional, kFcOwn},
+    CodePoint{K::fc, 0xa1, "knrp_psk", "solution A: KNRP from a group key (PSK method)",
+              S::provisional, kFcOwn},
+    CodePoint{K::fc, 0xb0, "kd", "solution B hardened: KD from the static and ephemeral ECDH",
+              S::provisional, kFcOwn},
+    CodePoint{K::fc, 0xb1, "kd_sess", "solution B: KD-sess from KD and the freshness values",
+              S::provisional, kFcOwn},
+    CodePoint{K::fc, 0xb2, "request_privacy",
+              "U2U establishment request identity keystream (DUCK, UTC-based counter, RSC, "
+              "Nonce_1): TS 33.503 A.5 with a fresh per-request input",
+              S::provisional, kFcOwn},
+    CodePoint{K::fc, 0xb3, "discovery_scrambling",
+              "time-hash-bitsequence from DUSK (TS 33.303 A.5; its FC not read)", S::provisional,
+              kFcOwn},
+    CodePoint{K::fc, 0xb4, "discovery_confidentiality",
+              "message-specific confidentiality KEY from DUCK (TS 33.303 A.6; its FC not read)",
+              S::provisional, kFcOwn},
 };
 
 #undef MT
@@ -225,6 +264,8 @@ const char* kind_name(CodePointKind k) noexcept {
             return "Authentication_Info tag";
         case K::signature_algorithm:
             return "signature algorithm";
+        case K::fc:
+            return "KDF FC value";
     }
     return "?";
 }
@@ -235,7 +276,7 @@ std::span<const CodePoint> code_point_table() noexcept {
 
 const CodePoint* find_code_point(CodePointKind kind, std::uint8_t value) noexcept {
     // An index built once: the codec looks names up for every IE it handles.
-    static constexpr std::size_t kKinds = static_cast<std::size_t>(K::signature_algorithm) + 1;
+    static constexpr std::size_t kKinds = static_cast<std::size_t>(K::fc) + 1;
     static const auto index = [] {
         std::array<std::array<const CodePoint*, 256>, kKinds> idx{};
         for (const auto& row : kTable)
@@ -263,14 +304,29 @@ std::string code_points_markdown() {
         "does not know in the optional part of a message it skips it by this rule: an IEI with "
         "bit 8 set is a type 1 or type 2 IE, one octet long; an IEI 0x70..0x7F is TLV-E (2-octet "
         "length); any other IEI is TLV (1-octet length).\n\n"
+        "Sources. A row marked *ns-3 ... V0.4.0* is backed only by NIST's ns-3 nr-prose module, "
+        "which cites TS 24.554 V0.4.0, a 2021 draft: a later release may renumber it. ns-3 also "
+        "writes several IEIs as decimal literals (`WriteU8 (74)` for the key establishment "
+        "container, IEI 0x74), so the octets of ns-3's own pcaps are not these values: compare "
+        "with ns-3 by meaning, not by bytes.\n\n"
         "Choices behind the provisional rows: message types without a public number follow "
         "ns-3's 1..8 in the order of TS 24.554 (0x09..0x13); the UE-to-UE relay discovery "
-        "messages use 0x20..0x22 and the same two-octet header (type, sequence number); an IEI "
+        "messages use the TS 24.554 11.2.1 one-octet discovery message type (restricted "
+        "discovery, 10; content type 0110 announcement/response and 0111 solicitation, "
+        "provisional since the Rel-18 U2U codes of 11.2.1a were not found; model bits 01 A, 10 B) "
+        "and no sequence number, and travel on LCID 58 (SL-SRB4) with a UTC-based counter LSB "
+        "and a MIC after them (docs/discovery.md); an IEI "
         "already named in 3gpp-facts.md §3 keeps that number, others take free numbers of the "
         "right format range (0x7x for TLV-E containers, 0xAx type 2, 0xBx type 1). A cause value "
         "not in the table is kept as it is (TS 24.007 lets a receiver treat it as #111); 0 is "
         "reserved. Containers (Key_Est_Info, Authentication_Info) start with a version octet; a "
-        "version-1 reader skips item tags it does not know.\n";
+        "version-1 reader skips item tags it does not know.\n\n"
+        "KDF FC values (TS 33.220 B.2): pc5sec's own values lie outside every allocation found "
+        "in the specs it cites: TS 33.501 0x69-0x79, 0x7B-0x7D, 0x83-0x84; TS 33.536 0x7E-0x7F; "
+        "TS 33.503 0x88 (DCR confidentiality keystream) and 0x8A (KNRP of a U2N relay); TS "
+        "33.533 0x8C-0x8E. The TS 33.220 registry itself was not read. The two discovery "
+        "derivations of TS 33.303 A.5 and A.6 have 3GPP FC values that were not found: pc5sec "
+        "uses 0xB3 and 0xB4 until they are read.\n";
     std::optional<CodePointKind> current;
     for (const auto& row : kTable) {
         if (row.kind != current) {

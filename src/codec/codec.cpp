@@ -450,6 +450,8 @@ Result<Message> decode(std::span<const std::uint8_t> bytes) {
     if (bytes.empty())
         return make_error(Errc::malformed, "message_type", "truncated message: no octets");
     const std::uint8_t type = *r.u8("");
+    // A discovery message has no sequence number (TS 24.554 11.2.1).
+    if (is_discovery(static_cast<MessageType>(type))) return decode_as(type, r, 0);
     if (r.empty())
         return make_error(Errc::malformed, "sequence_number",
                           "truncated message: it ends after the message type");
@@ -464,7 +466,7 @@ Status encode(const Message& message, std::vector<std::uint8_t>& out) {
         [&](const auto& m) {
             using M = std::decay_t<decltype(m)>;
             w.u8(static_cast<std::uint8_t>(M::kType));
-            w.u8(m.seq);
+            if constexpr (!is_discovery(M::kType)) w.u8(m.seq);
             Encoder e{w, message_name(M::kType), std::nullopt};
             M::fields(e, m);
             return std::move(e.err);
@@ -494,7 +496,7 @@ json to_json(const Message& message, std::span<const std::uint8_t> bytes) {
             using M = std::decay_t<decltype(m)>;
             j["msg_type"] = static_cast<unsigned>(M::kType);
             j["msg_name"] = message_name(M::kType);
-            j["seq"] = m.seq;
+            if constexpr (!is_discovery(M::kType)) j["seq"] = m.seq;
             JsonWriter jw{j};
             M::fields(jw, m);
         },
@@ -510,8 +512,10 @@ std::string to_text(const Message& message) {
             using M = std::decay_t<decltype(m)>;
             const auto* row =
                 find_code_point(CodePointKind::message_type, static_cast<std::uint8_t>(M::kType));
-            out += fmt::format("{} (type 0x{:02x}, {}), seq {}\n", row->title,
-                               static_cast<unsigned>(M::kType), status_name(row->status), m.seq);
+            out += fmt::format("{} (type 0x{:02x}, {})", row->title,
+                               static_cast<unsigned>(M::kType), status_name(row->status));
+            if constexpr (!is_discovery(M::kType)) out += fmt::format(", seq {}", m.seq);
+            out += '\n';
             TextWriter tw{out};
             M::fields(tw, m);
         },

@@ -161,7 +161,6 @@ std::vector<Message> sample_messages(bool full) {
     out.emplace_back(DirectLinkKeepaliveResponse{16, 42});
 
     U2uRelayDiscoveryAnnouncement ann;
-    ann.seq = 17;
     ann.relay_service_code = RelayServiceCode{0xabcdef};
     ann.relay_user_info = o(kRelayUser);
     if (full) {
@@ -170,13 +169,11 @@ std::vector<Message> sample_messages(bool full) {
     }
     out.emplace_back(ann);
     U2uRelayDiscoverySolicitation sol;
-    sol.seq = 18;
     sol.relay_service_code = RelayServiceCode{0xabcdef};
     sol.discoverer_user_info = o(kSourceUser);
     if (full) sol.target_user_info = o(kTargetUser);
     out.emplace_back(sol);
     U2uRelayDiscoveryResponse dr;
-    dr.seq = 19;
     dr.relay_service_code = RelayServiceCode{0xabcdef};
     dr.relay_user_info = o(kRelayUser);
     if (full) {

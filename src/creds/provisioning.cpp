@@ -192,6 +192,16 @@ Result<ProvisioningFunction> ProvisioningFunction::open(const std::filesystem::p
         }
         pf.crl_ = std::move(*crl);
     }
+    const auto discovery_file = ca_dir / "discovery.toml";
+    if (std::filesystem::exists(discovery_file, ec)) {
+        auto dtext = read_file(discovery_file);
+        if (!dtext) return std::move(dtext).error();
+        auto materials = parse_discovery_toml(*dtext, discovery_file.string());
+        detail::secure_wipe_string(*dtext);
+        if (!materials) return std::move(materials).error();
+        for (auto& m : *materials)
+            pf.discovery_[m.rsc] = std::move(m);
+    }
     return pf;
 }
 
@@ -203,6 +213,15 @@ Status ProvisioningFunction::save(const std::filesystem::path& ca_dir) const {
     PC5SEC_TRY(std::move(st));
     PC5SEC_TRY(write_file(ca_dir / "ca.pem", ca_cert_.to_pem(), 0644));
     if (crl_) PC5SEC_TRY(write_file(ca_dir / "crl.pem", crl_->to_pem(), 0644));
+    if (!discovery_.empty()) {
+        std::vector<discovery::Material> all;
+        for (const auto& [rsc, m] : discovery_)
+            all.push_back(m);
+        std::string text = discovery_toml(all);
+        auto st = write_file(ca_dir / "discovery.toml", text, 0600);
+        detail::secure_wipe_string(text);
+        PC5SEC_TRY(std::move(st));
+    }
     return {};
 }
 
@@ -227,7 +246,10 @@ Result<IssuedCredentials> ProvisioningFunction::issue(const UeProfile& profile,
     auto cert = sign_certificate(profile.user_info_id, profile.authorisation, key->public_key(),
                                  not_before, validity, rng);
     if (!cert) return std::move(cert).error();
-    return IssuedCredentials{std::move(*key), std::move(*cert)};
+    IssuedCredentials out{std::move(*key), std::move(*cert), {}};
+    for (Rsc rsc : profile.authorisation.rscs)
+        out.discovery.push_back(discovery_material(rsc, not_before, rng));
+    return out;
 }
 
 Result<IssuedCredentials> ProvisioningFunction::reissue(const Certificate& old, KeyType key_type,
@@ -309,6 +331,12 @@ Status ProvisioningFunction::write_bundle(const std::filesystem::path& dir,
     detail::secure_wipe_string(toml);
     PC5SEC_TRY(std::move(st));
     if (crl_) PC5SEC_TRY(write_file(dir / "crl.pem", crl_->to_pem(), 0644));
+    if (!creds.discovery.empty()) {
+        std::string text = discovery_toml(creds.discovery);
+        st = write_file(dir / "discovery.toml", text, 0600);
+        detail::secure_wipe_string(text);
+        PC5SEC_TRY(std::move(st));
+    }
     return {};
 }
 

@@ -13,6 +13,7 @@
 #include "pc5sec/creds.hpp"
 #include "pc5sec/kdf.hpp"
 #include "pc5sec/pc5_cause.hpp"
+#include "pc5sec/provisioning.hpp"
 
 namespace pc5sec::creds {
 
@@ -310,7 +311,22 @@ Result<Bundle> Bundle::load(const std::filesystem::path& dir) {
     }
     auto policy = PolicyFile::load(dir / "policy.toml");
     if (!policy) return std::move(policy).error();
-    return Bundle{dir, std::move(*key), std::move(*cert), std::move(*trust), std::move(*policy)};
+    std::vector<discovery::Material> discovery;
+    const auto discovery_file = dir / "discovery.toml";
+    if (std::filesystem::exists(discovery_file, ec)) {
+        auto text = read_file(discovery_file);
+        if (!text) return std::move(text).error();
+        auto materials = parse_discovery_toml(*text, discovery_file.string());
+        detail::secure_wipe_string(*text);
+        if (!materials) return std::move(materials).error();
+        discovery = std::move(*materials);
+    }
+    return Bundle{dir,
+                  std::move(*key),
+                  std::move(*cert),
+                  std::move(*trust),
+                  std::move(*policy),
+                  std::move(discovery)};
 }
 
 }  // namespace pc5sec::creds

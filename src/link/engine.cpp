@@ -52,8 +52,10 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
                           fmt::format("no group key \"{}\" in the policy", config.psk_identity));
     if (!config.verification_cache)
         config.verification_cache = std::make_shared<creds::VerificationCache>();
+    PC5SEC_TRY(discovery::check_materials(config.discovery_material));
     auto impl = std::make_unique<Impl>();
     impl->rng = config.rng ? config.rng : &system_rng();
+    impl->discovery_security = discovery::Security(config.discovery_material);
     impl->config = std::move(config);
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
@@ -308,9 +310,10 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
         }
         Link* link = nullptr;
         for (auto it = links.rbegin(); it != links.rend() && !link; ++it)
-            if (!(*it)->security && same_route((*it)->route, route) &&
-                row_for(**it, Input::of(type)))
-                link = it->get();
+            if ((!(*it)->security ||
+                 (type == MT::security_mode_reject && (*it)->state == State::wait_smc_complete)) &&
+                same_route((*it)->route, route) && row_for(**it, Input::of(type)))
+                link = it->get();  // a first establishment's command refused: SL-SRB0
         if (!link)  // learn the far end's SRAP local UE ID from its first answer (layer 2)
             if (Link* l = find_by_route(route); l && !l->security) link = l;
         if (!link) {
@@ -1035,7 +1038,7 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
             if (link.retransmissions++ < t.max_retransmissions) {
                 if (config.discovery == DiscoveryModel::b) {
                     ++counters.retransmissions;
-                    send_solicitation(link);
+                    send_solicitation(link, now);
                 }
                 link.deadline = now + t.t_discovery;
                 return stay();

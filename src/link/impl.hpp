@@ -310,6 +310,7 @@ struct Engine::Impl {
     // Relays heard in discovery (step 1): RSC -> (relay user info, L2 ID).
     std::map<std::uint32_t, std::pair<std::string, pc5::L2Id>> relays_heard;
     discovery::AnswerBudget discovery_answers;  // Config::discovery_answers_per_second
+    discovery::Security discovery_security;     // Config::discovery_material, replay cache
     // Parsed certificates by the SHA-256 of their DER.
     std::map<Sha256Digest, creds::Certificate> certificates;
 
@@ -338,7 +339,7 @@ struct Engine::Impl {
                                                         bool cipher,
                                                         const std::vector<std::uint8_t>& message);
     // Step 1, Model B: the solicitation for a link waiting for a relay (broadcast).
-    void send_solicitation(const Link& link);
+    void send_solicitation(Link& link, pc5::Time now);
     // Encodes and sends `msg` on `link`, protected when its security is active (SRB1 for the
     // security mode messages, SRB2 otherwise), plain on SRB0 before.
     // The KNRP-sess ID of the protected PDU being handled (its PDCP header), for handlers that

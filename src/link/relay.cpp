@@ -71,7 +71,10 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
         link->route = Route{*l2, false, 0};
         return start(std::move(link), [&](Link& l) { return send_request(l, now); });
     }
-    // Through a relay: our own certificate must allow the RSC as an end UE (KI#3, #11).
+    // Through a relay: our own certificate must allow the RSC as an end UE (KI#3, #11), and our
+    // discovery material for it, if any, must be valid (step 0; refused out of coverage).
+    if (auto st = discovery_security.check_valid(req.rsc, wall(now)); !st)
+        return refuse(codec::Cause::direct_connection_not_available, st.error().describe());
     const auto& auth = certificate().authorisation();
     if (!auth.has_role(creds::Role::end_ue) || !auth.has_rsc(req.rsc))
         return refuse(codec::Cause::required_service_not_allowed,
@@ -117,18 +120,23 @@ void Engine::Impl::connect_link(const pc5::ConnectRequest& req, pc5::Time now) {
     hop->deadline = now + config.timers.t_discovery;
     start(std::move(hop), [&](Link& l) {
         if (config.discovery == DiscoveryModel::b && !relays_heard.contains(req.rsc))
-            send_solicitation(l);
+            send_solicitation(l, now);
         return move_to(State::wait_discovery);
     });
     if (auto it = relays_heard.find(req.rsc); it != relays_heard.end())
         relay_found(req.rsc, it->second.first, it->second.second, now);
 }
 
-void Engine::Impl::send_solicitation(const Link& link) {
-    if (auto f = discovery::solicitation(config.l2_id, link.rsc, config.user_info, link.target)) {
-        ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
-        frame_out(Route{f->dst, false, 0}, f->lcid, std::move(f->pdu));
+void Engine::Impl::send_solicitation(Link& link, pc5::Time now) {
+    auto f = discovery::solicitation(discovery_security, wall(now), config.l2_id, link.rsc,
+                                     config.user_info, link.target);
+    if (!f) {
+        drop(&link, pc5::DropReason::unexpected,
+             fmt::format("discovery solicitation not sent: {}", f.error().describe()));
+        return;
     }
+    ++counters.sent_messages[MT::u2u_relay_discovery_solicitation];
+    frame_out(Route{f->dst, false, 0}, f->lcid, std::move(f->pdu));
 }
 
 void Engine::Impl::relay_found(std::uint32_t rsc, const std::string& relay, pc5::L2Id l2,
@@ -145,10 +153,17 @@ void Engine::Impl::relay_found(std::uint32_t rsc, const std::string& relay, pc5:
     }
 }
 
-// Step 1, not protected (docs/solution-a.md, "Known gaps"): announcements, solicitations and
-// responses are taken as they come; the relay's right to relay is checked in step 3.
+// Step 1, protected as TS 33.503 protects relay discovery (pc5sec/discovery.hpp): a message this
+// UE's material does not open (forged, replayed, outside the counter window, another RSC's, or
+// open for an RSC it protects) is dropped; the relay's right to relay is checked again in step 3.
 void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
-    auto msg = codec::decode(f.pdu);
+    auto opened = discovery_security.open(f.pdu, wall(now));
+    if (!opened) {
+        drop(nullptr, discovery::drop_reason(opened.error()),
+             fmt::format("discovery: {}", opened.error().describe()));
+        return;
+    }
+    auto msg = opened->message();
     if (!msg) {
         drop(nullptr, pc5::DropReason::malformed, msg.error().describe());
         return;
@@ -158,8 +173,8 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
     if (type == MT::u2u_relay_discovery_solicitation) {
         if (config.role != UeRole::relay) return;
         auto r = discovery::answer(
-            f, config.l2_id, config.user_info, [&](std::uint32_t rsc) { return may_relay(rsc); },
-            config.directory);
+            discovery_security, wall(now), *msg, f.src, config.l2_id, config.user_info,
+            [&](std::uint32_t rsc) { return may_relay(rsc); }, config.directory);
         if (r && !discovery_answers.take(now, config.discovery_answers_per_second)) {
             drop(nullptr, pc5::DropReason::unexpected,
                  fmt::format("discovery solicitation not answered: more than {} a second "
@@ -167,11 +182,16 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
                              config.discovery_answers_per_second));
             return;
         }
+        if (r && !*r) {
+            drop(nullptr, pc5::DropReason::unexpected,
+                 fmt::format("discovery response not sent: {}", r->error().describe()));
+            return;
+        }
         if (r) {
             ++counters.sent_messages[MT::u2u_relay_discovery_response];
-            frame_out(Route{r->dst, false, 0}, r->lcid, std::move(r->pdu));
+            frame_out(Route{(*r)->dst, false, 0}, (*r)->lcid, std::move((*r)->pdu));
         }
-    } else if (auto heard = discovery::relay_heard(f)) {
+    } else if (auto heard = discovery::relay_heard(*msg, f.src)) {
         if (config.role != UeRole::end_ue) return;
         // Model A: a relay for a service we are not authorised for is not a choice.
         if (type == MT::u2u_relay_discovery_announcement &&
@@ -184,13 +204,18 @@ void Engine::Impl::on_discovery(const pc5::Frame& f, pc5::Time now) {
     }
 }
 
-void Engine::Impl::announce(pc5::Time) {
+void Engine::Impl::announce(pc5::Time now) {
     for (auto rsc : certificate().authorisation().rscs) {
         if (!may_relay(rsc)) continue;
-        if (auto f = discovery::announcement(config.l2_id, rsc, config.user_info)) {
-            ++counters.sent_messages[MT::u2u_relay_discovery_announcement];
-            frame_out(Route{f->dst, false, 0}, f->lcid, std::move(f->pdu));
+        auto f = discovery::announcement(discovery_security, wall(now), config.l2_id, rsc,
+                                         config.user_info);
+        if (!f) {
+            drop(nullptr, pc5::DropReason::unexpected,
+                 fmt::format("discovery announcement not sent: {}", f.error().describe()));
+            continue;
         }
+        ++counters.sent_messages[MT::u2u_relay_discovery_announcement];
+        frame_out(Route{f->dst, false, 0}, f->lcid, std::move(f->pdu));
     }
 }
 

@@ -57,8 +57,9 @@ std::string KeyLogCollector::latest(std::string_view label, std::string_view lin
 }
 
 bool is_known_key_log_label(std::string_view label) noexcept {
-    for (std::string_view known : {"KNRP", "NONCE_1", "NONCE_2", "KNRP_SESS", "KNRP_SESS_ID",
-                                   "ALGS", "NRPEK", "NRPIK", "KD", "KD_SESS", "KD_HOP"})
+    for (std::string_view known :
+         {"KNRP", "NONCE_1", "NONCE_2", "KNRP_SESS", "KNRP_SESS_ID", "ALGS", "NRPEK", "NRPIK", "KD",
+          "KD_SESS", "KD_HOP", "DUSK", "DUIK", "DUCK", "DISCOVERY_ALGS"})
         if (label == known) return true;
     return false;
 }

@@ -452,7 +452,9 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
     if (config.mode == Mode::literal && config.certificate)
         return make_error(Errc::invalid_argument, "certificate",
                           "literal mode carries raw public keys (seed 001): no certificate");
+    PC5SEC_TRY(discovery::check_materials(config.discovery_material));
     auto impl = std::make_unique<Impl>(std::move(config));
+    impl->discovery_security = discovery::Security(impl->cfg.discovery_material);
     impl->self = std::move(self);
     if (impl->cfg.role == Role::relay) impl->hop_seed.emplace(impl->rng->bytes<32>());
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));

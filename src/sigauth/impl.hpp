@@ -357,7 +357,8 @@ struct Engine::Impl {
     static constexpr std::size_t kRelaysHeard = 64;
     std::map<std::uint32_t, discovery::RelayHeard> relays_heard;
     Time next_announce{};
-    discovery::AnswerBudget answers;  // Config::discovery_answers_per_second
+    discovery::AnswerBudget answers;         // Config::discovery_answers_per_second
+    discovery::Security discovery_security;  // Config::discovery_material, replay cache
 
     // Hardened target: Nonce_1 values already seen, per source (replay cache).
     struct ReplayEntry {
@@ -509,6 +510,7 @@ struct Engine::Impl {
     void on_discovery(const pc5::Frame& f, Time now);
     Next on_relay_found(Link& l, const discovery::RelayHeard& relay, Time now);
     Next on_discovery_timeout(Link& l, Time now);
+    void solicit(const pc5::ConnectRequest& req, Time now);  // Model B, to the broadcast ID
     void announce(Time now);
 
     // --- source.cpp ---

@@ -14,11 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "pc5sec/codec.hpp"
+#include "pc5sec/discovery.hpp"
 #include "pc5sec/pdcp.hpp"
 #include "pc5sec/sim.hpp"
 #include "pc5sec/srap.hpp"
 #include "pc5sec/userplane.hpp"
 #include "sim/ies.hpp"
+#include "sim/world.hpp"
 
 namespace pc5sec::sim {
 
@@ -54,8 +56,9 @@ struct Attacker::State {
     std::map<pc5::L2Id, std::string> names;
     std::vector<std::optional<pc5::L2Id>> from, to;
     std::array<std::optional<pc5::Time>, 3> anchors;
-    std::vector<std::uint32_t> timed;                     // emissions done per time-driven rule
-    std::vector<bool> rogue;                              // applied by a rogue UE's own engine
+    pc5::Time clock{};                 // the time of the frame or timer being handled
+    std::vector<std::uint32_t> timed;  // emissions done per time-driven rule
+    std::vector<bool> rogue;           // applied by a rogue UE's own engine
     std::vector<std::pair<pc5::Frame, std::size_t>> own;  // emitted, not yet delivered
     std::deque<std::vector<std::uint8_t>> scratch;        // octets edited messages view
 
@@ -77,7 +80,15 @@ struct Attacker::State {
         }
         if (v.data) return v;
         const auto pdu = std::span(f.pdu).subspan(std::min(v.off, f.pdu.size()));
-        if (v.bearer == pc5::lcid::kSrb0 || v.bearer == pc5::lcid::kDiscovery) {
+        if (v.bearer == pc5::lcid::kDiscovery) {
+            // Open discovery reads as it is; restricted discovery is scrambled and ciphered
+            // under material the attacker does not hold (pc5sec/discovery.hpp).
+            discovery::Security none;
+            if (auto o = none.open(pdu, discovery::UtcTime{}, false)) {
+                v.bytes = std::move(o->plain);
+                v.body = View::Body::plain;
+            }
+        } else if (v.bearer == pc5::lcid::kSrb0) {
             v.bytes.assign(pdu.begin(), pdu.end());
             v.body = View::Body::plain;
         } else if (v.bearer == pc5::lcid::kSrb1 && pdu.size() > pdcp::kOverhead) {
@@ -104,6 +115,15 @@ struct Attacker::State {
             }
         }
         return v;
+    }
+
+    // A message's octets for the air: a discovery message as open discovery (the attacker holds
+    // no discovery material: pc5sec/discovery.hpp), any other as the codec encodes it.
+    Result<std::vector<std::uint8_t>> on_air(const codec::Message& m) const {
+        if (auto rsc = discovery::rsc_of(m))
+            return discovery::Security{}.seal(
+                m, *rsc, kEpoch + std::chrono::duration_cast<creds::Clock::duration>(clock));
+        return codec::encode(m);
     }
 
     // The octets an edit sets: given, fresh random, or from a recorded frame's same IE.
@@ -186,7 +206,7 @@ struct Attacker::State {
                 if (!seq) return std::nullopt;  // the record is still empty
             }
             if (seq) std::visit([&](auto& x) { x.seq = *seq; }, m);
-            auto bytes = codec::encode(m);
+            auto bytes = on_air(m);
             scratch.clear();
             if (!bytes) return std::nullopt;
             if (from) {
@@ -249,6 +269,7 @@ Attacker& Attacker::operator=(Attacker&&) noexcept = default;
 Attacker::Verdict Attacker::on_frame(pc5::Time now, pc5::Frame& f, std::vector<Emit>& out) {
     Verdict verdict;
     auto& st = *st_;
+    st.clock = now;
     // The attacker's own frames: delivered as sent, judged for their rule.
     for (auto it = st.own.begin(); it != st.own.end(); ++it)
         if (it->first.src == f.src && it->first.dst == f.dst && it->first.lcid == f.lcid &&
@@ -324,7 +345,7 @@ Attacker::Verdict Attacker::on_frame(pc5::Time now, pc5::Frame& f, std::vector<E
                     auto m = *v->msg;
                     std::vector<std::uint8_t> bytes;
                     if (auto ok = st.apply(rule, m); ok) {
-                        if (auto b = codec::encode(m)) bytes = std::move(*b);
+                        if (auto b = st.on_air(m)) bytes = std::move(*b);
                     }
                     if (bytes.empty()) {
                         ++s.edit_errors;
@@ -375,6 +396,7 @@ pc5::Time Attacker::next_due() const {
 
 void Attacker::due(pc5::Time now, std::vector<Emit>& out) {
     auto& st = *st_;
+    st.clock = now;
     for (std::size_t i = 0; i < rules_.size(); ++i) {
         const auto& r = rules_[i];
         const auto& anchor = st.anchors[static_cast<std::size_t>(r.anchor)];

@@ -256,7 +256,7 @@ std::vector<std::uint8_t> bearers_of(MessageType type, pc5::Solution solution) {
         case MessageType::security_mode_complete:
             return {kSrb1};
         case MessageType::security_mode_reject:
-            return {kSrb0, kSrb1};
+            return {kSrb0, kSrb2};  // first establishment in clear; re-keying under the keys
         default:
             return {kSrb2};
     }

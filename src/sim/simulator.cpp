@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "pc5sec/codec.hpp"
+#include "pc5sec/discovery.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/link.hpp"
 #include "pc5sec/provisioning.hpp"
@@ -176,6 +177,11 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     st.rng = &rng;
     st.keylog = &keylog;
     st.directory = std::move(directory);
+    // Each RSC's discovery material goes to the key log once (not once per UE).
+    for (const auto& m : issued.discovery)
+        if (discovery_logged.insert(m.rsc).second) discovery::log_material(keylog, m);
+    st.discovery_material = std::move(issued.discovery);
+    st.log_discovery_material = false;
     st.capture = options.capture || compromised(u.name);
     st.policy.signalling.integrity = level(u.integrity);  // B: checked as solution A does
     st.policy.signalling.ciphering = level(u.ciphering);

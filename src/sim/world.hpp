@@ -10,6 +10,7 @@
 #include <optional>
 #include <queue>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -129,6 +130,7 @@ class World {
     std::optional<creds::ProvisioningFunction> pf, foreign;
     std::array<std::uint8_t, 32> group_key{};
     pc5::KeyLogCollector keylog;
+    std::set<std::uint32_t> discovery_logged;  // RSCs whose discovery material is in `keylog`
     trace::CaptureRecorder capture;
     std::vector<std::unique_ptr<Ue>> ues;
     std::unordered_map<std::string, std::size_t> by_name;

@@ -90,6 +90,7 @@ link::Config a_config(Spec& s) {
     c.rng = s.rng;
     c.keylog = s.keylog;
     c.directory = s.directory;
+    c.discovery_material = s.discovery_material;
     c.capture = s.capture;
     if (s.keepalive_interval) c.timers.keepalive_interval = *s.keepalive_interval;
     if (s.t5085) c.timers.t5085 = *s.t5085;
@@ -119,6 +120,7 @@ sigauth::Config b_config(Spec& s) {
     c.keylog = s.keylog;
     c.capture = s.capture;
     c.directory = s.directory;
+    c.discovery_material = s.discovery_material;
     c.wall_clock_at_zero = s.wall_epoch;
     c.policy = s.policy;  // checked as solution A checks it
     if (s.keepalive_interval) c.keepalive_interval = *s.keepalive_interval;
@@ -136,6 +138,11 @@ Result<std::unique_ptr<Station>> Station::create(Spec spec) {
     d->role = spec.role;
     d->policy = spec.policy;
     d->credentials = spec.credentials;
+    // The discovery material goes to the key log once, so that a capture's restricted discovery
+    // can be read with it (pc5sec/discovery.hpp).
+    if (spec.keylog && spec.log_discovery_material)
+        for (const auto& m : spec.discovery_material)
+            discovery::log_material(*spec.keylog, m);
     if (spec.solution == pc5::Solution::a) {
         auto e = link::Engine::create(a_config(spec));
         if (!e) return std::move(e).error();
@@ -176,6 +183,7 @@ Result<std::unique_ptr<Station>> Station::from_bundle(const std::filesystem::pat
                           fmt::format("{} does not authorise the {} role ({})", cert_file,
                                       relay ? "u2u-relay" : "end-ue", creds::to_string(auth)));
     spec.policy = bundle->policy;
+    if (spec.discovery_material.empty()) spec.discovery_material = bundle->discovery;
     if (spec.user_info.empty()) spec.user_info = bundle->certificate.subject();
     auto manager = creds::CredentialManager::from_bundle(std::move(*bundle));
     if (!manager) return std::move(manager).error();

@@ -21,8 +21,9 @@ void CaptureRecorder::record(pc5::Time now, const pc5::Frame& frame, const std::
     h.lcid = frame.lcid;
     // What went on the air, never the PC5-S before protection: a capture alone shows what an
     // eavesdropper sees, and with the key log everything (docs/pcap-format.md).
-    // Discovery and SL-SRB0 frames carry their message unprotected: the PDU is the message.
-    const bool plain = frame.lcid == pc5::lcid::kSrb0 || frame.lcid == pc5::lcid::kDiscovery;
+    // SL-SRB0 frames carry their message unprotected: the PDU is the message. Discovery (LCID
+    // 58) is on the air as its protection left it (pc5sec/discovery.hpp).
+    const bool plain = frame.lcid == pc5::lcid::kSrb0;
     h.flags = plain ? 0 : pcap::kFlagOnAir;
     h.direction = pcap::kDirectionUnknown;
     if (const auto& c = frame.capture) {  // the sender's link: hop number, DIRECTION, protection

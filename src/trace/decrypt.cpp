@@ -3,6 +3,8 @@
 // docs/userplane.md / docs/pcap-format.md and the NEA/NIA contexts.
 #include "pc5sec/trace_decrypt.hpp"
 
+#include "pc5sec/discovery.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -234,9 +236,11 @@ class Decipherer {
             end_to_end(f, out);
         } else if (lcid == pc5::lcid::kSrb1 || lcid == pc5::lcid::kSrb2) {
             open_pdcp(f, m, lcid, out);
-        } else if (lcid == pc5::lcid::kSrb0 || lcid == pc5::lcid::kDiscovery) {
+        } else if (lcid == pc5::lcid::kSrb0) {
             out.kind = PduKind::pc5s_clear;  // SL-SRB0 is never protected (3gpp-facts §4)
             out.message = m;
+        } else if (lcid == pc5::lcid::kDiscovery) {
+            open_discovery(f, out);
         } else {
             out.kind = PduKind::other;
             out.body = m;
@@ -244,8 +248,53 @@ class Decipherer {
         return out;
     }
 
+    // Discovery material from the key log (DUSK / DUIK / DUCK / DISCOVERY_ALGS per RSC).
+    void set_discovery(std::vector<discovery::Material> materials) {
+        discovery_ = discovery::Security(std::move(materials));
+    }
+
   private:
     using StateKey = std::tuple<std::size_t, std::uint8_t, std::uint8_t, bool>;
+
+    // LCID 58: open discovery read as it is; restricted opened with the key log's material at
+    // the frame's time (pc5sec/discovery.hpp). A counter and MIC opened twice: replayed.
+    void open_discovery(const pcap::Frame& f, DecipheredFrame& out) {
+        const auto& m = f.message;
+        DiscoveryFrame d;
+        out.kind = PduKind::other;
+        out.body = m;
+        if (m.size() < 1 + discovery::kTrailerSize + 1) {
+            out.verdict = Verdict::malformed;
+            out.error = make_error(Errc::malformed, "discovery",
+                                   fmt::format("truncated: {} octets", m.size()));
+            return;
+        }
+        d.counter_lsb = m[m.size() - discovery::kTrailerSize];
+        std::copy(m.end() - 4, m.end(), d.mic.begin());
+        d.restricted = discovery::restricted_on_air(m[0]);
+        const auto at = discovery::UtcTime{} + std::chrono::microseconds(f.timestamp_us);
+        auto opened = discovery_.open(m, at, false);
+        if (opened) {
+            d.opened = true;
+            d.rsc = opened->rsc;
+            d.counter = opened->counter;
+            if (d.restricted) d.replayed = !discovery_seen_.insert({opened->counter, d.mic}).second;
+            out.kind = PduKind::pc5s_clear;
+            out.message = std::move(opened->plain);
+        } else {
+            d.why = opened.error().describe();
+            out.verdict =
+                opened.error().code == Errc::malformed || opened.error().code == Errc::unsupported
+                    ? Verdict::malformed
+                : discovery_.materials().empty() ? Verdict::no_key
+                                                 : Verdict::mac_bad;
+            if (out.verdict == Verdict::malformed) out.error = opened.error();
+        }
+        out.discovery = std::move(d);
+    }
+
+    discovery::Security discovery_;
+    std::set<std::pair<std::uint32_t, std::array<std::uint8_t, 4>>> discovery_seen_;
 
     // LCID 55: the relay's adaptation layer, SRAP (TS 38.351), in both solutions.
     void end_to_end(const pcap::Frame& f, DecipheredFrame& out) {
@@ -614,7 +663,11 @@ struct CaptureDecipherer::Impl {
 Result<CaptureDecipherer> CaptureDecipherer::create(std::span<const pc5::KeyLogRecord> keylog) {
     auto sets = key_sets(keylog);
     if (!sets) return sets.error();
-    return CaptureDecipherer(std::make_unique<Impl>(Impl{Decipherer(std::move(*sets)), 0}));
+    auto materials = discovery::materials_from_key_log(keylog);
+    if (!materials) return materials.error();
+    auto impl = std::make_unique<Impl>(Impl{Decipherer(std::move(*sets)), 0});
+    impl->d.set_discovery(std::move(*materials));
+    return CaptureDecipherer(std::move(impl));
 }
 CaptureDecipherer::CaptureDecipherer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CaptureDecipherer::CaptureDecipherer(CaptureDecipherer&&) noexcept = default;

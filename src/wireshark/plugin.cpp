@@ -36,6 +36,7 @@
 
 #include "pc5sec/code_points.hpp"
 #include "pc5sec/codec.hpp"
+#include "pc5sec/discovery.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/net.hpp"
 #include "pc5sec/pc5.hpp"
@@ -420,19 +421,24 @@ bool dissect_message(tvbuff_t* tvb, int off, packet_info* pinfo, proto_tree* tre
     proto_tree* mtree = proto_item_get_subtree(mi);
     (void)mi;
     proto_item* ti = proto_tree_add_item(mtree, F["msg_type"], tvb, off, 1, ENC_BIG_ENDIAN);
-    proto_tree_add_item(mtree, F["seq"], tvb, off + 1, 1, ENC_BIG_ENDIAN);
+    // A discovery message has no sequence number (TS 24.554 11.2.1).
+    const bool disc = codec::is_discovery(static_cast<codec::MessageType>(mt));
+    if (!disc) proto_tree_add_item(mtree, F["seq"], tvb, off + 1, 1, ENC_BIG_ENDIAN);
     if (!layout || !row) return malformed(pinfo, ti, "unknown message type"), false;
     proto_item_set_generated(proto_tree_add_string(mtree, F["msg_name"], tvb, off, 1, row->name));
     mark(mtree, pinfo, ti, tvb, CodePointKind::message_type, mt, "msg_type");
-    col_add_fstr(pinfo->cinfo, COL_INFO, "%s%s seq=%u", relayed ? "[relayed] " : "", row->title,
-                 tvb_get_guint8(tvb, off + 1));
+    if (disc)
+        col_add_fstr(pinfo->cinfo, COL_INFO, "%s", row->title);
+    else
+        col_add_fstr(pinfo->cinfo, COL_INFO, "%s%s seq=%u", relayed ? "[relayed] " : "", row->title,
+                     tvb_get_guint8(tvb, off + 1));
     if (may_name && !relayed && !PINFO_FD_VISITED(pinfo)) {
         const auto octets = bytes_of(tvb, off, len);  // the decoded message's views point here
         if (auto m = codec::decode(octets)) learn_user_info(*m, sender);
     }
 
     const int end = off + len;
-    int p = off + 2;
+    int p = off + (disc ? 1 : 2);
     std::map<std::uint8_t, const codec::IeLayout*> optional;
     for (const auto& ie : layout->ies) {
         if (ie.iei) {
@@ -666,6 +672,82 @@ void dissect_pdcp(tvbuff_t* tvb, int off, packet_info* pinfo, proto_tree* tree, 
     if (pdu.d) show_openings(*pdu.d, tvb, off, pinfo, pt, pi, pdu.sender, pdu.relayed);
 }
 
+// LCID 58: a discovery message (pc5sec/discovery.hpp). Open discovery is read as it is;
+// restricted discovery is scrambled on the air, and opened with the RSC's material from the key
+// log (DUSK, DUIK, DUCK) as `pc5sec decode --keylog` opens it.
+void dissect_discovery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, Pdu& pdu) {
+    Fields& F = fields();
+    Capture& c = capture();
+    const int len = static_cast<int>(tvb_reported_length(tvb));
+    const int trailer = static_cast<int>(discovery::kTrailerSize);
+    if (len < trailer + 2) return malformed(pinfo, tree, "discovery message truncated");
+    const bool restricted = discovery::restricted_on_air(tvb_get_guint8(tvb, 0));
+    proto_item* di = nullptr;
+    proto_tree* dt = proto_tree_add_subtree_format(
+        tree, tvb, 0, len, ett_pdu, &di, "UE-to-UE relay discovery, %s",
+        restricted ? "restricted (scrambled, ciphered, MIC)" : "open (not protected)");
+    proto_item_set_generated(proto_tree_add_uint(dt, F["disc.restricted"], tvb, 0, 0, restricted));
+    proto_tree_add_item(dt, F["disc.counter_lsb"], tvb, len - trailer, 1, ENC_BIG_ENDIAN);
+    proto_tree_add_item(dt, F["disc.mic"], tvb, len - 4, 4, ENC_NA);
+    // Open discovery reads without a key log; the decipherer (with one) says the same.
+    std::optional<discovery::Opened> own;
+    const trace::DiscoveryFrame* q = pdu.d && pdu.d->discovery ? &*pdu.d->discovery : nullptr;
+    const std::vector<std::uint8_t>* plain = q && q->opened ? &pdu.d->message : nullptr;
+    if (!pdu.d && !restricted) {
+        discovery::Security none;
+        if (auto o = none.open(bytes_of(tvb, 0, len), discovery::UtcTime{}, false)) {
+            own = std::move(*o);
+            plain = &own->plain;
+        }
+    }
+    const bool opened = plain != nullptr;
+    proto_item_set_generated(proto_tree_add_uint(dt, F["disc.opened"], tvb, 0, 0, opened));
+    if (q && q->opened && q->restricted) {
+        proto_item_set_generated(proto_tree_add_uint(dt, F["disc.rsc"], tvb, 0, 0, q->rsc));
+        proto_item_set_generated(proto_tree_add_uint(dt, F["disc.counter"], tvb, 0, 0, q->counter));
+        proto_item* ri =
+            proto_tree_add_uint(dt, F["disc.replayed"], tvb, 0, 0, q->replayed ? 1 : 0);
+        proto_item_set_generated(ri);
+        if (q->replayed)
+            expert_add_info_format(pinfo, ri, &ei_replay,
+                                   "Replayed discovery: counter %u and this MIC were opened before",
+                                   q->counter);
+    } else if (q && q->opened) {
+        proto_item_set_generated(proto_tree_add_uint(dt, F["disc.rsc"], tvb, 0, 0, q->rsc));
+    } else if (own) {
+        proto_item_set_generated(proto_tree_add_uint(dt, F["disc.rsc"], tvb, 0, 0, own->rsc));
+    }
+    if (opened) {
+        // The message as its sender built it (type restored, fields deciphered).
+        auto* copy = static_cast<guint8*>(wmem_alloc(pinfo->pool, plain->size()));
+        std::copy(plain->begin(), plain->end(), copy);
+        tvbuff_t* child = tvb_new_child_real_data(tvb, copy, static_cast<guint>(plain->size()),
+                                                  static_cast<gint>(plain->size()));
+        if (restricted) add_new_data_source(pinfo, child, "Opened discovery");
+        dissect_message(child, 0, pinfo, dt, pdu.sender, false);
+        return;
+    }
+    if (restricted) proto_tree_add_item(dt, F["disc.scrambled"], tvb, 0, len - trailer, ENC_NA);
+    if (pdu.d && pdu.d->verdict == trace::Verdict::malformed) {
+        proto_item_set_generated(proto_tree_add_uint(dt, F["verdict"], tvb, 0, 0, 4));
+        malformed(pinfo, di, pdu.d->error ? pdu.d->error->describe() : "malformed discovery");
+        return;
+    }
+    const bool mac_bad = pdu.d && pdu.d->verdict == trace::Verdict::mac_bad;
+    proto_item_set_generated(proto_tree_add_uint(dt, F["verdict"], tvb, 0, 0, mac_bad ? 2 : 3));
+    col_add_str(pinfo->cinfo, COL_INFO, "UE-to-UE relay discovery (restricted, not opened)");
+    if (!c.have_keylog)
+        expert_add_info_format(pinfo, di, &ei_no_key,
+                               "Restricted discovery: no key log (set pc5s.keylog_file or "
+                               "PC5SEC_KEYLOGFILE; it needs the RSC's DUSK, DUIK and DUCK)");
+    else if (mac_bad)  // the key log's material does not open it: forged, replayed, or another's
+        expert_add_info_format(pinfo, di, &ei_mac_bad, "Restricted discovery not opened: %s",
+                               escape_text(q ? q->why : std::string()).c_str());
+    else
+        expert_add_info_format(pinfo, di, &ei_no_key,
+                               "Restricted discovery: no discovery material in the key log");
+}
+
 // A PDU as it went on the air, by its LCID (TS 38.321 Table 6.2.4-1, docs/pcap-format.md).
 void dissect_on_air(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, std::uint8_t lcid,
                     bool clear, Pdu& pdu) {
@@ -697,10 +779,11 @@ void dissect_on_air(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, std::ui
     }
     if (lcid == pc5::lcid::kSrb1 || lcid == pc5::lcid::kSrb2)
         return dissect_pdcp(tvb, 0, pinfo, tree, lcid, clear, pdu);
-    if (lcid == pc5::lcid::kSrb0 || lcid == pc5::lcid::kDiscovery) {
+    if (lcid == pc5::lcid::kSrb0) {
         dissect_message(tvb, 0, pinfo, tree, pdu.sender, pdu.relayed);
         return;
     }
+    if (lcid == pc5::lcid::kDiscovery) return dissect_discovery(tvb, pinfo, tree, pdu);
     if (len > 0) proto_tree_add_item(tree, F["other"], tvb, 0, -1, ENC_NA);
 }
 
@@ -809,6 +892,8 @@ int dissect_capture_frame(tvbuff_t* tvb, packet_info* pinfo, proto_tree* root, v
     f.header.lcid = tvb_get_guint8(tvb, 10);
     f.header.flags = tvb_get_guint8(tvb, 11);
     f.message = bytes_of(tvb, hlen, len - hlen);
+    f.timestamp_us = static_cast<std::uint64_t>(pinfo->abs_ts.secs) * 1'000'000 +
+                     static_cast<std::uint64_t>(pinfo->abs_ts.nsecs / 1000);
     auto* tap = wmem_new0(pinfo->pool, TapInfo);
     set_addresses(pinfo, f.header.sender_l2_id, f.header.receiver_l2_id, *tap);
 
@@ -868,9 +953,11 @@ gboolean dissect_udp_heur(tvbuff_t* tvb, packet_info* pinfo, proto_tree* root, v
     f.header.receiver_l2_id = v->dst;
     f.header.direction = pcap::kDirectionUnknown;
     f.header.lcid = v->lcid;
-    const bool clear_lcid = v->lcid == pc5::lcid::kSrb0 || v->lcid == pc5::lcid::kDiscovery;
+    const bool clear_lcid = v->lcid == pc5::lcid::kSrb0;
     f.header.flags = clear_lcid ? 0 : pcap::kFlagOnAir;
     f.message.assign(v->pdu.begin(), v->pdu.end());
+    f.timestamp_us = static_cast<std::uint64_t>(pinfo->abs_ts.secs) * 1'000'000 +
+                     static_cast<std::uint64_t>(pinfo->abs_ts.nsecs / 1000);
     auto* tap = wmem_new0(pinfo->pool, TapInfo);
     set_addresses(pinfo, v->src, v->dst, *tap);
     Pdu pdu;
@@ -981,6 +1068,15 @@ void register_protocol() {
     F.add("mac_ok", "MAC-I verified", FT_UINT8, BASE_DEC);
     F.add("replayed", "Replayed COUNT", FT_UINT8, BASE_DEC);
     F.add("deciphered", "Deciphered octets", FT_BYTES, BASE_NONE);
+    // Discovery on LCID 58 (pc5sec/discovery.hpp).
+    F.add("disc.restricted", "Restricted discovery (scrambled, ciphered, MIC)", FT_UINT8, BASE_DEC);
+    F.add("disc.opened", "Discovery message readable", FT_UINT8, BASE_DEC);
+    F.add("disc.counter_lsb", "UTC-based counter LSB", FT_UINT8, BASE_DEC);
+    F.add("disc.mic", "MIC", FT_BYTES, BASE_NONE);
+    F.add("disc.rsc", "Relay service code", FT_UINT32, BASE_HEX);
+    F.add("disc.counter", "UTC-based counter (verified)", FT_UINT32, BASE_DEC);
+    F.add("disc.replayed", "Replayed discovery", FT_UINT8, BASE_DEC);
+    F.add("disc.scrambled", "Scrambled discovery message", FT_BYTES, BASE_NONE);
     // The message header, then every IE of every message, from the codec's layouts.
     F.add("msg_type", "Message type", FT_UINT8, BASE_DEC,
           VALS(F.names(CodePointKind::message_type)));

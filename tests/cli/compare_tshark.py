@@ -27,7 +27,7 @@ DIRECTION_FROM = {"header": "0", "mac-i": "1", "sender": "2", "undecidable": "3"
 PLUGIN_ONLY = {"provisional", "unknown_iei", "unknown_tag", "msg_name", "hdr.version",
                "hdr.length", "addr", "knrp_sess_id", "mac_i", "udp.magic", "udp.version",
                "pc5_rrc", "other", "provisional.expert", "malformed", "mac_bad", "replay",
-               "no_key", "keylog.bad"}
+               "no_key", "keylog.bad", "disc.scrambled"}
 
 
 def put(out, name, value):
@@ -59,6 +59,12 @@ def deciphered(x, out, carried):
     """What the plugin shows of pc5sec's "decrypted" object."""
     if x.get("verdict") in VERDICT:
         put(out, "verdict", VERDICT[x["verdict"]])
+    d = x.get("discovery")
+    if d:
+        for k in ("restricted", "opened", "counter_lsb", "mic", "rsc", "counter", "replayed"):
+            if k in d:
+                v = d[k]
+                put(out, "disc." + k, ("1" if v else "0") if isinstance(v, bool) else str(v))
     for o in x.get("openings", []):
         put(out, "link_id", o["link_id"])
         put(out, "bearer", str(x["bearer"]))

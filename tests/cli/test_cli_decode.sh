@@ -88,4 +88,25 @@ else
     echo "SKIP tshark comparison: tshark or this build's Wireshark plugin (not in sanitizer builds) missing"
 fi
 
+# --observer: what an eavesdropper without keys or discovery material learns. Discovery is
+# restricted (docs/discovery.md): none of it reads, and no identity comes from it; the
+# establishment request still shows who talks to whom (docs/solution-a.md, "Identity privacy").
+(cd "$tmp" && "$bin" simulate builtin:a-l3-discovery --out "$tmp/obs" >/dev/null 2>&1) || bad "observer: simulate"
+"$bin" decode --pcap "$tmp/obs/capture.pcap" --observer --json >"$tmp/obs.json" 2>&1 && ok || bad "observer: exit $?"
+python3 - "$tmp/obs.json" <<'PY' && ok || bad "observer: $(cat "$tmp/obs.json" | head -c 400)"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["discovery_frames"] >= 2 and j["discovery_readable"] == 0, j
+fields = {i["field"] for i in j["identities"]}
+assert not any(f.startswith("u2u_relay_discovery") for f in fields), fields
+names = {i["identity"] for i in j["identities"]}
+assert {"alice", "bob", "relay-1"} <= names, names  # the request: not yet confidential
+assert {l["l2_id"] for l in j["l2_ids"]} == {0x0A, 0x0B, 0x50}, j["l2_ids"]
+PY
+"$bin" decode --pcap "$tmp/obs/capture.pcap" --observer | grep -q 'discovery: 2 frames, 0 readable' && ok || bad "observer: text"
+"$bin" decode --pcap "$tmp/obs/capture.pcap" --observer --keylog "$tmp/obs/keylog.txt" >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "observer with --keylog not refused"
+# With the key log the same discovery frames open, MIC verified.
+"$bin" decode --pcap "$tmp/obs/capture.pcap" --keylog "$tmp/obs/keylog.txt" | grep -c "MIC verified" | grep -qx 2 && ok || bad "discovery not opened with the key log"
+
 finish "cli decode"

@@ -43,6 +43,29 @@ for s in a-l2 a-l3 b-hardened-l3 b-literal; do
         bad "$s: without the key log $other expert infos other than $nokey 'no key'"
 done
 
+# Discovery on LCID 58 (docs/discovery.md): restricted, so without the key log it is scrambled
+# (no relay name, no RSC, a "no key log" expert note); with it every discovery frame opens, MIC
+# verified, field by field what `pc5sec decode --json --keylog` gives.
+for s in a-l3-discovery b-hardened-discovery; do
+    (cd "$tmp" && "$bin" simulate "builtin:$s" --out "$tmp/$s" >/dev/null 2>&1) || bad "$s: simulate"
+    cap="$tmp/$s/capture.pcap"
+    keys="$tmp/$s/keylog.txt"
+    tshark_readable "$cap" "$keys"
+    k=(-o "pc5s.keylog_file:$keys")
+    disc=$(tshark_pc5s -r "$cap" -Y 'pc5s.hdr.lcid == 58' 2>/dev/null | count)
+    restricted=$(tshark_pc5s -r "$cap" -Y 'pc5s.disc.restricted == 1' 2>/dev/null | count)
+    opened=$(tshark_pc5s -r "$cap" "${k[@]}" -Y 'pc5s.disc.opened == 1 && pc5s.relay_service_code' 2>/dev/null | count)
+    blind=$(tshark_pc5s -r "$cap" -Y 'pc5s.disc.opened == 1 || pc5s.relay_user_info || pc5s.discoverer_user_info' 2>/dev/null | count)
+    [ "$disc" -ge 2 ] && [ "$restricted" -eq "$disc" ] && [ "$opened" -eq "$disc" ] && [ "$blind" -eq 0 ] && ok ||
+        bad "$s: $disc discovery frames, $restricted restricted, $opened opened with the key log, $blind read without it"
+    tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep -q "Restricted discovery: no key log" && ok ||
+        bad "$s: no expert note for restricted discovery without a key log"
+    python3 "$here/compare_tshark.py" "$bin" "$cap" "$keys" >"$tmp/$s.cmp" && ok ||
+        bad "$s: tshark and pc5sec decode --json --keylog differ: $(head -5 "$tmp/$s.cmp")"
+    python3 "$here/compare_tshark.py" "$bin" "$cap" >"$tmp/$s.cmp0" && ok ||
+        bad "$s: tshark and pc5sec decode --json differ without a key log: $(head -5 "$tmp/$s.cmp0")"
+done
+
 # The L2 IDs carry their user info IDs, and each link is a conversation.
 tshark_pc5s -r "$tmp/a-l2/capture.pcap" 2>/dev/null | grep -q "0x00000a (alice)" && ok || bad "addresses not named"
 conv=$(tshark_pc5s -r "$tmp/a-l2/capture.pcap" -q -z conv,pc5s 2>/dev/null | grep -c "<->")

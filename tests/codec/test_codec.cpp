@@ -202,6 +202,7 @@ Message random_message(std::size_t index, Filler& f) {
     using M = std::variant_alternative_t<I, Message>;
     M m;
     m.seq = f.rng.next_u8();
+    if constexpr (is_discovery(M::kType)) m.seq = 0;  // no sequence number (TS 24.554 11.2.1)
     M::fields(f, m);
     return m;
 }

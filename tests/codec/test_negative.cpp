@@ -66,7 +66,7 @@ TEST(CodecDecodeErrors, DuplicateIe) {
                         "b2"),
            Errc::malformed, "establishment_accept.relay_indication", "duplicate IE");
     // A duplicate tag inside Authentication_Info.
-    expect(decode_error("2011abcdef0172"
+    expect(decode_error("99abcdef0172"
                         "750010"
                         "01"
                         "01000175"
@@ -107,7 +107,7 @@ TEST(CodecDecodeErrors, MissingMandatoryIe) {
            Errc::malformed, "authentication_request.key_est_info.ephemeral_public_key",
            "missing mandatory IE");
     // Authentication_Info without a public key or certificate.
-    expect(decode_error("2011abcdef0172"
+    expect(decode_error("99abcdef0172"
                         "75000d"
                         "01"
                         "01000175"

@@ -177,7 +177,9 @@ TEST(Relay, AFloodOfSolicitationsDrawsABoundedNumberOfAnswers) {
     auto& relay = t.ue("relay-1");
     const auto before = relay.counters().frames_sent;
     for (std::uint32_t i = 0; i < 500; ++i)
-        relay.receive(discovery::solicitation(0x100000 + i, kRsc, "flood", "bob").value(),
+        relay.receive(discovery::solicitation(discovery::Security{}, discovery::UtcTime{},
+                                              0x100000 + i, kRsc, "flood", "bob")
+                          .value(),
                       t.net.now);
     EXPECT_EQ(relay.counters().frames_sent - before, 50u);
     while (relay.poll_transmit()) {

@@ -96,9 +96,13 @@ TEST_P(Discovery, FloodsAreBounded) {
     World w(GetParam());
     w.build();
     for (std::uint32_t i = 0; i < 500; ++i) {
-        auto s = discovery::solicitation(0x100000 + i, kRsc, "flood", kTarget).value();
+        auto s = discovery::solicitation(discovery::Security{}, discovery::UtcTime{}, 0x100000 + i,
+                                         kRsc, "flood", kTarget)
+                     .value();
         w.relay->receive(s, w.radio.now);
-        auto a = discovery::announcement(0x200000 + i, 0x100 + i, "mallory").value();
+        auto a = discovery::announcement(discovery::Security{}, discovery::UtcTime{}, 0x200000 + i,
+                                         0x100 + i, "mallory")
+                     .value();
         w.source->receive(a, w.radio.now);
     }
     std::size_t answers = 0;
