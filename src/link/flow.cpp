@@ -79,7 +79,7 @@ constexpr FlowRow kFlow[] = {
     {R::relay, T::any, S::wait_smc_complete, m(MT::security_mode_complete), "step 5; the relay's ACCEPT waits for its hop to the target", "on_security_mode_complete", to(S::established, S::wait_second_hop), 2},
     {R::relay, T::any, S::wait_smc_complete, e(Local::second_hop_failed), "the hop to the target failed: refuse the source", "on_second_hop_failed", none(), 0},
     {R::responder, T::any, S::wait_smc_complete, m(MT::security_mode_complete), "step 5: KNRP ID complete, ESTABLISHMENT ACCEPT", "on_security_mode_complete", to(S::established), 1},
-    {R::responder, T::any, S::wait_smc_complete, m(MT::security_mode_reject), "step 4 refused by the initiator", "on_reject", none(), 0},
+    {R::responder, T::any, S::wait_smc_complete, m(MT::security_mode_reject), "step 4 refused by the initiator: in clear on SL-SRB0 (TS 38.331 5.8.1), so unconfirmed: ask once more, end when the timer runs out", "on_unprotected_reject", none(), 0},
     {R::responder, T::any, S::wait_smc_complete, e(Local::timer), "step 4 command again, then #4", "on_timeout", none(), 0, true},
     {R::relay, T::any, S::wait_second_hop, e(Local::second_hop_up), "hop to the target up: ESTABLISHMENT ACCEPT", "on_second_hop_up", to(S::established), 1},
     {R::relay, T::any, S::wait_second_hop, e(Local::second_hop_failed), "hop to the target failed: refuse the source", "on_second_hop_failed", none(), 0},

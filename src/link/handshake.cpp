@@ -719,8 +719,16 @@ Next Engine::Impl::on_security_mode_command(Link& link,
         codec::DirectLinkSecurityModeReject r;
         r.cause = cause;
         r.seq = link.tx_seq++;
-        if (auto b = codec::encode(r)) {  // protected with the keys the command proved
-            send_with(link, &*ctx, pc5::lcid::kSrb1, true, *b);
+        if (auto b = codec::encode(r)) {
+            if (rekeying && link.security)
+                // Re-keying: under the keys both ends hold now, on SL-SRB2, so that a forged
+                // reject cannot cancel a re-keying (the peer's current keys prove it is ours).
+                send_with(link, &*link.security, pc5::lcid::kSrb2, true, *b);
+            else
+                // First establishment: SL-SRB1 carries only the command and the complete (TS
+                // 38.331 5.8.1), and no key is agreed yet: in clear on SL-SRB0, where the peer
+                // takes it as an unprotected reject (on_unprotected_reject).
+                send_with(link, nullptr, pc5::lcid::kSrb0, false, *b);
             ++counters.sent_messages[MT::security_mode_reject];
         }
         if (rekeying) {

@@ -243,13 +243,14 @@ TEST_F(Flow, RekeyingRefusedKeepsTheCurrentKeys) {
     EXPECT_EQ(ue("alice").engine->links()[0].fingerprints, keys);
 }
 
-// The answering end's command is refused (SECURITY MODE REJECT, protected): it keeps its keys.
+// The answering end's command is refused (SECURITY MODE REJECT, protected under the current keys
+// on SL-SRB2, as the engine sends it): it keeps its keys.
 TEST_F(Flow, RekeyingCommandRefusedKeepsTheCurrentKeys) {
     direct_pair();
     const auto keys = ue("bob").engine->links()[0].fingerprints;
     codec::DirectLinkSecurityModeReject r;
     r.cause = codec::Cause::ue_security_capabilities_mismatch;
-    auto refusal = as_peer("alice", only_link("alice"), pc5::lcid::kSrb1, r);
+    auto refusal = as_peer("alice", only_link("alice"), pc5::lcid::kSrb2, r);
     net.attacker = [&](pc5::Frame& f) {
         return f.src != kAlice || f.lcid != pc5::lcid::kSrb1 || f.pdu == refusal.pdu;
     };
@@ -259,6 +260,34 @@ TEST_F(Flow, RekeyingCommandRefusedKeepsTheCurrentKeys) {
     net.run(net.now + std::chrono::seconds(1));
     ASSERT_EQ(ue("bob").engine->links().size(), 1u);
     EXPECT_EQ(ue("bob").engine->links()[0].fingerprints, keys);
+}
+
+// A forged SECURITY MODE REJECT in clear (SL-SRB0) in alice's name while bob waits for her
+// complete: it proves nothing on a secured link and is dropped; the re-keying completes.
+TEST_F(Flow, ForgedUnprotectedRejectCannotCancelARekeying) {
+    direct_pair();
+    const auto keys = ue("bob").engine->links()[0].fingerprints;
+    codec::DirectLinkSecurityModeReject r;
+    r.cause = codec::Cause::ue_security_capabilities_mismatch;
+    r.seq = 1;
+    const auto forged = pc5::Frame{kAlice, kBob, pc5::lcid::kSrb0, *codec::encode(r), nullptr};
+    bool sent = false;
+    net.attacker = [&](pc5::Frame& f) {
+        if (!sent && f.src == kBob && f.lcid == pc5::lcid::kSrb1) {  // bob's command: forge now
+            sent = true;
+            net.inject(forged);
+        }
+        return true;
+    };
+    ASSERT_TRUE(ue("alice").engine->rekey(only_link("alice"), false, net.now));
+    net.run(net.now + std::chrono::seconds(1));
+    net.attacker = nullptr;
+    EXPECT_TRUE(sent);
+    EXPECT_EQ(received("bob", codec::MessageType::security_mode_reject), 1u);
+    ASSERT_EQ(ue("bob").engine->links().size(), 1u);
+    EXPECT_NE(ue("bob").engine->links()[0].fingerprints, keys);  // re-keyed all the same
+    EXPECT_EQ(ue("bob").engine->links()[0].fingerprints,
+              ue("alice").engine->links()[0].fingerprints);
 }
 
 // Keep-alive and release cross a re-keying, at either end.
