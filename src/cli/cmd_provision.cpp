@@ -195,6 +195,8 @@ void run_provision(const ProvisionArgs& a) {
             creds::format_time(issued.certificate.not_before()),
             creds::format_time(issued.certificate.not_after()), (out / s.name).string());
     }
+    // The discovery material issued per RSC stays with the CA: a UE provisioned later shares it.
+    if (!specs.empty()) take(pf->save(ca_dir));
 
     if (!a.revoke.empty()) {
         for (const auto& r : a.revoke) {

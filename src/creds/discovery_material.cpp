@@ -112,8 +112,7 @@ Result<std::vector<discovery::Material>> parse_discovery_toml(std::string_view t
 const discovery::Material& ProvisioningFunction::discovery_material(Rsc rsc, TimePoint now,
                                                                     Rng& rng) {
     auto it = discovery_.find(rsc);
-    if (it != discovery_.end() && now >= it->second.valid_from && now < it->second.valid_until)
-        return it->second;
+    if (it != discovery_.end() && now < it->second.valid_until) return it->second;
     discovery::Material m;
     m.rsc = rsc;
     auto fill = [&rng](auto& key) { rng.fill(key.reveal_mut()); };

@@ -633,7 +633,7 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
 // Whether a frame travels on an RLC AM bearer: the SL-SRBs (LCID 0..3, and SRAP bearer IDs
 // 0..3 on LCID 55 through a relay's adaptation layer), which TS 38.331 clause 9.1.1.4 (SCCH
 // configuration) specifies with RLC AM. Data bearers run RLC UM here (docs/userplane.md), and
-// discovery (LCID 63) is broadcast.
+// discovery (LCID 58) is broadcast.
 bool World::acknowledged(const pc5::Frame& f) const {
     if (!scenario.medium.rlc_am) return false;
     if (f.lcid <= pc5::lcid::kSrb3) return true;

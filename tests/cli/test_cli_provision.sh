@@ -32,6 +32,17 @@ done
 if [ "$(openssl pkey -in "$out/alice/key.pem" -pubout 2>/dev/null)" == \
      "$(openssl x509 -in "$out/alice/cert.pem" -pubkey -noout 2>/dev/null)" ]; then ok; else bad "key matches cert"; fi
 
+# Discovery security material (docs/discovery.md): one set per RSC, in every UE's
+# discovery.toml and in the CA's, all mode 0600, the same keys for every UE of the RSC.
+for f in ca/discovery.toml alice/discovery.toml relay1/discovery.toml bob/discovery.toml; do
+    mode=$(stat -c %a "$out/$f" 2>/dev/null)
+    [ "$mode" == "600" ] && ok || bad "$f mode '$mode', wanted 600"
+done
+dusk() { grep '^dusk' "$out/$1/discovery.toml"; }
+[ -n "$(dusk alice)" ] && [ "$(dusk alice)" == "$(dusk bob)" ] && [ "$(dusk alice)" == "$(dusk ca)" ] && ok ||
+    bad "alice, bob and the CA hold different discovery material"
+grep -q '^code = 0x000001' "$out/alice/discovery.toml" && ok || bad "discovery.toml: RSC"
+
 # Adding a UE reuses the CA.
 ca_before=$(sha256sum <"$out/ca/ca.pem")
 msg=$("$bin" provision --out "$out" --ue carol:end-ue+relay:rsc=0x1,0xabcdef --key-type ed25519 2>&1)
@@ -40,6 +51,9 @@ check_has carol-roles "$msg" "end-ue+u2u-relay; rsc 0x000001,0xabcdef"
 if [ "$ca_before" == "$(sha256sum <"$out/ca/ca.pem")" ]; then ok; else bad "CA changed"; fi
 if openssl verify -CAfile "$out/ca/ca.pem" "$out/carol/cert.pem" >/dev/null 2>&1; then ok; else bad "verify carol"; fi
 check_has ed25519 "$(openssl x509 -in "$out/carol/cert.pem" -text -noout)" "ED25519"
+# carol, added later, shares RSC 1's discovery material and gets new material for 0xabcdef.
+[ "$(grep -c '^\[\[rsc\]\]' "$out/carol/discovery.toml")" == 2 ] && ok || bad "carol: two RSCs' material"
+grep -q "$(dusk alice)" "$out/carol/discovery.toml" && ok || bad "carol does not share RSC 1's material"
 
 # Revocation: ca/crl.pem, copied to every UE, and openssl agrees.
 msg=$("$bin" provision --out "$out" --revoke relay1 2>&1)

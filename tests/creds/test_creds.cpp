@@ -154,6 +154,64 @@ TEST_F(Creds, BundleWrittenAndLoaded) {
     EXPECT_TRUE(b.trust.verify(bob_->certificate, now_));
 }
 
+// Step 0 of discovery (docs/discovery.md): one set of material per RSC, shared by every UE the
+// RSC authorises, in each bundle's discovery.toml (0600) and the CA's, read back as written.
+TEST_F(Creds, DiscoveryMaterialPerRscInEveryBundle) {
+    ASSERT_EQ(alice_->discovery.size(), 1u);
+    ASSERT_EQ(relay_->discovery.size(), 2u);
+    EXPECT_EQ(alice_->discovery[0].rsc, 1u);
+    EXPECT_EQ(alice_->discovery[0].dusk, bob_->discovery[0].dusk);
+    EXPECT_EQ(alice_->discovery[0].duik, relay_->discovery[0].duik);
+    EXPECT_FALSE(relay_->discovery[1].dusk == relay_->discovery[0].dusk);
+    EXPECT_EQ(alice_->discovery[0].valid_until - alice_->discovery[0].valid_from, kDay * 30);
+    const auto dir = write("relay1", *relay_);
+    EXPECT_EQ(fs::status(dir / "discovery.toml").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    const auto b = Bundle::load(dir).value();
+    ASSERT_EQ(b.discovery.size(), 2u);
+    EXPECT_EQ(b.discovery[1].rsc, 0xABCDEFu);
+    EXPECT_EQ(b.discovery[1].duck, relay_->discovery[1].duck);
+    EXPECT_EQ(b.discovery[0].valid_until, relay_->discovery[0].valid_until);
+    // The CA keeps it: reopened, it gives a UE added later the same material.
+    const auto ca_dir = tmp_.path() / "ca";
+    ASSERT_TRUE(pf_->save(ca_dir));
+    auto again = ProvisioningFunction::open(ca_dir).value();
+    const auto carol = again.issue(profile("carol", {Role::end_ue}, {1}), now_, kDay).value();
+    EXPECT_EQ(carol.discovery.at(0).dusk, alice_->discovery[0].dusk);
+    // Past its validity it is made anew.
+    const auto later =
+        again.issue(profile("dave", {Role::end_ue}, {1}), now_ + kDay * 40, kDay).value();
+    EXPECT_FALSE(later.discovery.at(0).dusk == alice_->discovery[0].dusk);
+}
+
+TEST(DiscoveryToml, BadFilesNameTheRowAndField) {
+    auto err = [](std::string_view text) {
+        auto r = parse_discovery_toml(text, "d.toml");
+        EXPECT_FALSE(r.ok());
+        return r.ok() ? std::string() : r.error().field;
+    };
+    const std::string k64(64, 'a'), k32(32, 'b');
+    const std::string good = "[[rsc]]\ncode = 1\ndusk = \"" + k64 + "\"\nduik = \"" + k32 +
+                             "\"\nduck = \"" + k64 +
+                             "\"\nnea = 2\nnia = 2\nvalid_from = 10\nvalid_until = 20\n";
+    ASSERT_TRUE(parse_discovery_toml(good, "d.toml").ok());
+    EXPECT_EQ(err("[[rsc]]\ncode = 0\n"), "d.toml: rsc[0].code");
+    EXPECT_EQ(err(good + good), "d.toml: rsc[1].code");  // the same RSC twice
+    auto bad_key = good;
+    bad_key.replace(bad_key.find(k32), 32, std::string(30, 'b'));
+    EXPECT_EQ(err(bad_key), "d.toml: rsc[0].duik");
+    auto bad_alg = good;
+    bad_alg.replace(bad_alg.find("nea = 2"), 7, "nea = 0");
+    EXPECT_EQ(err(bad_alg), "d.toml: rsc[0].nea");
+    auto bad_time = good;
+    bad_time.replace(bad_time.find("valid_until = 20"), 16, "valid_until = 5");
+    EXPECT_EQ(err(bad_time), "d.toml: rsc[0].valid_until");
+    EXPECT_EQ(err("[[rsc]\n"), "d.toml");
+    // A key's value never appears in an error.
+    auto r = parse_discovery_toml(bad_key, "d.toml");
+    EXPECT_EQ(r.error().describe().find(k64), std::string::npos);
+}
+
 TEST_F(Creds, Ed25519UeKeyUnderP256Ca) {
     auto p = profile("carol", {Role::end_ue}, {1});
     p.key_type = KeyType::ed25519;

@@ -562,10 +562,10 @@ TEST_F(LinkTest, UnprotectedMessageOnASecuredLinkIsDropped) {
 TEST_F(LinkTest, GarbageNeverCrashesAndNeverLeavesState) {
     end_ue("bob", 0x0B);
     std::vector<std::uint8_t> junk{0x01, 0x00, 0xff, 0xff};
-    for (std::uint8_t lcid : {0, 1, 2, 55, 63, 7})
+    for (std::uint8_t lcid : {0, 1, 2, 55, 58, 63, 7})
         net.inject(pc5::Frame{0x0A, 0x0B, lcid, junk});
     net.run();
-    EXPECT_EQ(ue("bob").engine->counters().drops_total(), 6u);
+    EXPECT_EQ(ue("bob").engine->counters().drops_total(), 7u);
     expect_no_state("bob");
 }
 

@@ -456,7 +456,7 @@ TEST(Decipher, HostileCapturesNeverCrash) {
     }
     std::mt19937 rng(11);
     auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
-    const std::uint8_t lcids[] = {0, 1, 2, 3, 4, 19, 20, 55, 63, 200};
+    const std::uint8_t lcids[] = {0, 1, 2, 3, 4, 19, 20, 55, 58, 63, 200};
     for (int n = 0; n < 3000; ++n) {
         pc5::Frame f = seeds[pick(seeds.size())];
         switch (pick(4)) {
