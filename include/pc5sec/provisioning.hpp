@@ -39,6 +39,8 @@ std::string discovery_toml(const std::vector<discovery::Material>& materials);
 // Parses discovery.toml; errors (Errc::malformed) name `source`, the row and the field.
 Result<std::vector<discovery::Material>> parse_discovery_toml(std::string_view text,
                                                               std::string_view source);
+// Reads `file` if it exists (a bundle's or the CA's discovery.toml); none if it does not.
+Result<std::vector<discovery::Material>> load_discovery_toml(const std::filesystem::path& file);
 
 // Holds the root CA (ECDSA P-256, or Ed25519) and issues, re-issues and revokes UE certificates.
 // On disk (`save` / `open`):

@@ -109,6 +109,16 @@ Result<std::vector<discovery::Material>> parse_discovery_toml(std::string_view t
     return out;
 }
 
+Result<std::vector<discovery::Material>> load_discovery_toml(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return std::vector<discovery::Material>{};
+    auto text = read_file(file);
+    if (!text) return std::move(text).error();
+    auto materials = parse_discovery_toml(*text, file.string());
+    detail::secure_wipe_string(*text);
+    return materials;
+}
+
 const discovery::Material& ProvisioningFunction::discovery_material(Rsc rsc, TimePoint now,
                                                                     Rng& rng) {
     auto it = discovery_.find(rsc);

@@ -192,16 +192,10 @@ Result<ProvisioningFunction> ProvisioningFunction::open(const std::filesystem::p
         }
         pf.crl_ = std::move(*crl);
     }
-    const auto discovery_file = ca_dir / "discovery.toml";
-    if (std::filesystem::exists(discovery_file, ec)) {
-        auto dtext = read_file(discovery_file);
-        if (!dtext) return std::move(dtext).error();
-        auto materials = parse_discovery_toml(*dtext, discovery_file.string());
-        detail::secure_wipe_string(*dtext);
-        if (!materials) return std::move(materials).error();
-        for (auto& m : *materials)
-            pf.discovery_[m.rsc] = std::move(m);
-    }
+    auto materials = load_discovery_toml(ca_dir / "discovery.toml");
+    if (!materials) return std::move(materials).error();
+    for (auto& m : *materials)
+        pf.discovery_[m.rsc] = std::move(m);
     return pf;
 }
 

@@ -311,22 +311,14 @@ Result<Bundle> Bundle::load(const std::filesystem::path& dir) {
     }
     auto policy = PolicyFile::load(dir / "policy.toml");
     if (!policy) return std::move(policy).error();
-    std::vector<discovery::Material> discovery;
-    const auto discovery_file = dir / "discovery.toml";
-    if (std::filesystem::exists(discovery_file, ec)) {
-        auto text = read_file(discovery_file);
-        if (!text) return std::move(text).error();
-        auto materials = parse_discovery_toml(*text, discovery_file.string());
-        detail::secure_wipe_string(*text);
-        if (!materials) return std::move(materials).error();
-        discovery = std::move(*materials);
-    }
+    auto discovery = load_discovery_toml(dir / "discovery.toml");
+    if (!discovery) return std::move(discovery).error();
     return Bundle{dir,
                   std::move(*key),
                   std::move(*cert),
                   std::move(*trust),
                   std::move(*policy),
-                  std::move(discovery)};
+                  std::move(*discovery)};
 }
 
 }  // namespace pc5sec::creds
