@@ -62,6 +62,7 @@ DeterministicRng::DeterministicRng(std::uint64_t seed) : state_(std::make_unique
 DeterministicRng::~DeterministicRng() = default;
 
 void DeterministicRng::fill(std::span<std::uint8_t> out) {
+    if (out.empty()) return;  // an empty span's data() may be null: nothing to draw
     // The AES-128-CTR keystream: encrypt zeros.
     std::memset(out.data(), 0, out.size());
     std::size_t done = 0;
