@@ -290,6 +290,34 @@ TEST_F(Flow, ForgedUnprotectedRejectCannotCancelARekeying) {
               ue("alice").engine->links()[0].fingerprints);
 }
 
+// A forged SECURITY MODE REJECT in clear in alice's name while bob, in a first establishment,
+// waits for her complete: SL-SRB0 proves nothing, so bob asks once more and keeps waiting; the
+// genuine complete arrives and the link is established at both ends with the same keys.
+TEST_F(Flow, ForgedUnprotectedRejectDoesNotEndAFirstEstablishment) {
+    end_ue("bob", kBob);
+    end_ue("alice", kAlice);
+    codec::DirectLinkSecurityModeReject r;
+    r.cause = codec::Cause::ue_security_capabilities_mismatch;
+    const auto forged = pc5::Frame{kAlice, kBob, pc5::lcid::kSrb0, *codec::encode(r), nullptr};
+    bool sent = false;
+    net.attacker = [&](pc5::Frame& f) {
+        if (!sent && f.src == kBob && f.lcid == pc5::lcid::kSrb1) {  // bob's command: forge now
+            sent = true;
+            net.inject(forged);
+        }
+        return true;
+    };
+    ue("alice").engine->connect(direct("bob"), net.now);
+    net.run();
+    net.attacker = nullptr;
+    EXPECT_TRUE(sent);
+    EXPECT_EQ(received("bob", codec::MessageType::security_mode_reject), 1u);
+    ASSERT_EQ(ue("bob").engine->links().size(), 1u);
+    ASSERT_EQ(ue("alice").engine->links().size(), 1u);
+    EXPECT_EQ(ue("bob").engine->links()[0].fingerprints,
+              ue("alice").engine->links()[0].fingerprints);
+}
+
 // Keep-alive and release cross a re-keying, at either end.
 TEST_F(Flow, KeepaliveAndReleaseCrossARekeying) {
     {
