@@ -47,6 +47,7 @@
 #include "pc5sec/algorithms.hpp"
 #include "pc5sec/discovery_material.hpp"
 #include "pc5sec/error.hpp"
+#include "pc5sec/kdf.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/keys.hpp"
 #include "pc5sec/messages.hpp"
@@ -70,12 +71,11 @@ inline constexpr std::size_t kTrailerSize = 5;
 inline constexpr std::chrono::seconds kMaxOffset{16};
 
 // FC values of the discovery derivations. TS 33.303 A.5 and A.6 define them; their FC values were
-// not read (3gpp-facts.md §8), so these are pc5sec's own, outside every allocation found (TS
-// 33.501 0x69-0x79, 0x7B-0x7D, 0x83-0x84; TS 33.536 0x7E-0x7F; TS 33.503 0x88, 0x8A; TS 33.533
-// 0x8C-0x8E).
+// not read (3gpp-facts.md §8), so these are pc5sec's own, written with all the others in
+// pc5sec::fc (kdf.hpp).
 namespace fc {
-inline constexpr std::uint8_t kScrambling = 0xB3;       // TS 33.303 A.5: time-hash-bitsequence
-inline constexpr std::uint8_t kConfidentiality = 0xB4;  // TS 33.303 A.6: message-specific KEY
+inline constexpr std::uint8_t kScrambling = pc5sec::fc::kDiscoveryScrambling;  // TS 33.303 A.5
+inline constexpr std::uint8_t kConfidentiality = pc5sec::fc::kDiscoveryConfidentiality;  // A.6
 }  // namespace fc
 
 // Whether a discovery PDU's first octet (as on the air) is restricted discovery: the scrambling

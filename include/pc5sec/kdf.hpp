@@ -22,11 +22,33 @@ class CryptoLibraryError : public std::runtime_error {
 KdfOutput kdf(std::span<const std::uint8_t> key, std::uint8_t fc,
               std::initializer_list<std::span<const std::uint8_t>> params);
 
-/// FC values. Source: 3gpp-facts.md §1 (confirmed), TS 33.536 A.2-A.3. pc5sec's own values for
-/// solution B are in sigauth and marked there.
+/// Every FC value pc5sec derives with, in ONE place (docs/code-points.md lists them, built from
+/// this namespace). 0x7E and 0x7F are TS 33.536's (3gpp-facts.md §1, confirmed). The rest are
+/// pc5sec's own and provisional, outside every allocation found: TS 33.501 0x69-0x79,
+/// 0x7B-0x7D, 0x83-0x84; TS 33.536 0x7E-0x7F; TS 33.503 0x88, 0x8A; TS 33.533 0x8C-0x8E
+/// (3gpp-facts.md §8). CodePoints.FcValuesAreDistinct checks that no two uses share one.
 namespace fc {
 inline constexpr std::uint8_t kKnrpSess = 0x7F;    ///< KNRP-sess derivation, TS 33.536 A.2
 inline constexpr std::uint8_t kNrpekNrpik = 0x7E;  ///< NRPEK/NRPIK derivation, TS 33.536 A.3
+/// Solution A: KNRP from the certificate-signed ephemeral ECDH (TS 33.536 leaves it to the method).
+inline constexpr std::uint8_t kKnrpCertificate = 0xA0;
+inline constexpr std::uint8_t kKnrpPsk = 0xA1;  ///< Solution A: KNRP from a group key (PSK method)
+inline constexpr std::uint8_t kKd =
+    0xB0;  ///< Solution B hardened: KD from static and ephemeral ECDH
+inline constexpr std::uint8_t kKdSess =
+    0xB1;  ///< Solution B: KD-sess from KD and the freshness values
+inline constexpr std::uint8_t kKdSessRekey = 0xB2;  ///< Solution B re-keying: KD-sess' from KD
+inline constexpr std::uint8_t kKdHop =
+    0xB3;  ///< Solution B layer-3 path: a hop's key (ephemeral ECDH)
+inline constexpr std::uint8_t kRelayHopKey =
+    0xB4;  ///< Solution B layer-3 path: the relay's ephemeral key
+/// Discovery: the time-hash-bitsequence from DUSK (TS 33.303 A.5; its 3GPP FC was not read).
+inline constexpr std::uint8_t kDiscoveryScrambling = 0xB5;
+/// Discovery: the message-specific confidentiality KEY from DUCK (TS 33.303 A.6; FC not read).
+inline constexpr std::uint8_t kDiscoveryConfidentiality = 0xB6;
+/// The establishment request's identity keystream: DUCK, UTC-based counter, RSC and a fresh
+/// per-request nonce (TS 33.503 A.5 with the fresh input). Reserved: not used yet (issue 20).
+inline constexpr std::uint8_t kRequestPrivacy = 0xB7;
 }  // namespace fc
 
 /// Algorithm type distinguisher of the NRPEK derivation (TS 33.536 A.3, P0).

@@ -37,6 +37,7 @@
 #include "pc5sec/creds.hpp"
 #include "pc5sec/discovery.hpp"
 #include "pc5sec/error.hpp"
+#include "pc5sec/kdf.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/keys.hpp"
 #include "pc5sec/messages.hpp"
@@ -55,15 +56,14 @@ pc5::Solution solution_of(Mode m) noexcept;
 // The UE's role in the protocol: pc5::UeRole, the one role enum of both engines.
 using Role = pc5::UeRole;
 
-// pc5sec's own FC values for solution B, provisional (the seed defines no derivation past KD).
-// The ONE place they are written; docs/solution-b.md lists them. Never 0x69, 0x7E, 0x7F, 0x88,
-// 0x8A (3gpp-facts §1); solution A uses 0xA0/0xA1.
+// pc5sec's own FC values for solution B, provisional (the seed defines no derivation past KD),
+// written with all the others in pc5sec::fc (kdf.hpp); docs/solution-b.md lists them.
 namespace fc {
-inline constexpr std::uint8_t kKd = 0xB0;      // hardened KD from the static and ephemeral ECDH
-inline constexpr std::uint8_t kKdSess = 0xB1;  // KD-sess from KD and the two freshness values
-inline constexpr std::uint8_t kKdSessRekey = 0xB2;  // re-keying: KD-sess' from KD, fresh nonces
-inline constexpr std::uint8_t kKdHop = 0xB3;  // layer-3 path: a hop's key from an ephemeral ECDH
-inline constexpr std::uint8_t kRelayHopKey = 0xB4;  // layer-3 path: the relay's ephemeral key
+using pc5sec::fc::kKd;           // hardened KD from the static and ephemeral ECDH
+using pc5sec::fc::kKdHop;        // layer-3 path: a hop's key from an ephemeral ECDH
+using pc5sec::fc::kKdSess;       // KD-sess from KD and the two freshness values
+using pc5sec::fc::kKdSessRekey;  // re-keying: KD-sess' from KD, fresh nonces
+using pc5sec::fc::kRelayHopKey;  // layer-3 path: the relay's ephemeral key
 }  // namespace fc
 
 // What literal mode leaves out on purpose (seed 001 as written), said wherever it runs

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "pc5sec/kdf.hpp"
+
 namespace pc5sec::codec {
 namespace {
 
@@ -196,29 +198,38 @@ constexpr CodePoint kTable[] = {
               S::provisional, kOwn},
     CodePoint{K::signature_algorithm, 2, "ed25519", "Ed25519", S::provisional, kOwn},
 
-    CodePoint{K::fc, 0x7e, "nrpek_nrpik", "NRPEK / NRPIK from KNRP-sess (TS 33.536 A.3)",
+    CodePoint{K::fc, fc::kNrpekNrpik, "nrpek_nrpik", "NRPEK / NRPIK from KNRP-sess (TS 33.536 A.3)",
               S::confirmed, kFc1},
-    CodePoint{K::fc, 0x7f, "knrp_sess", "KNRP-sess from KNRP, Nonce_1, Nonce_2 (TS 33.536 A.2)",
-              S::confirmed, kFc1},
-    CodePoint{K::fc, 0xa0, "knrp_certificate",
+    CodePoint{K::fc, fc::kKnrpSess, "knrp_sess",
+              "KNRP-sess from KNRP, Nonce_1, Nonce_2 (TS 33.536 A.2)", S::confirmed, kFc1},
+    CodePoint{K::fc, fc::kKnrpCertificate, "knrp_certificate",
               "solution A: KNRP from the certificate-signed ephemeral ECDH (TS 33.536 leaves it "
               "to the method)",
               S::provisional, kFcOwn},
-    CodePoint{K::fc, 0xa1, "knrp_psk", "solution A: KNRP from a group key (PSK method)",
+    CodePoint{K::fc, fc::kKnrpPsk, "knrp_psk", "solution A: KNRP from a group key (PSK method)",
               S::provisional, kFcOwn},
-    CodePoint{K::fc, 0xb0, "kd", "solution B hardened: KD from the static and ephemeral ECDH",
+    CodePoint{K::fc, fc::kKd, "kd", "solution B hardened: KD from the static and ephemeral ECDH",
               S::provisional, kFcOwn},
-    CodePoint{K::fc, 0xb1, "kd_sess", "solution B: KD-sess from KD and the freshness values",
+    CodePoint{K::fc, fc::kKdSess, "kd_sess", "solution B: KD-sess from KD and the freshness values",
               S::provisional, kFcOwn},
-    CodePoint{K::fc, 0xb2, "request_privacy",
-              "U2U establishment request identity keystream (DUCK, UTC-based counter, RSC, "
-              "Nonce_1): TS 33.503 A.5 with a fresh per-request input",
+    CodePoint{K::fc, fc::kKdSessRekey, "kd_sess_rekey",
+              "solution B re-keying: KD-sess' from KD and fresh nonces", S::provisional, kFcOwn},
+    CodePoint{K::fc, fc::kKdHop, "kd_hop",
+              "solution B layer-3 path: a hop's key from an ephemeral ECDH", S::provisional,
+              kFcOwn},
+    CodePoint{K::fc, fc::kRelayHopKey, "relay_hop_key",
+              "solution B layer-3 path: the relay's ephemeral key from its hop seed",
               S::provisional, kFcOwn},
-    CodePoint{K::fc, 0xb3, "discovery_scrambling",
+    CodePoint{K::fc, fc::kDiscoveryScrambling, "discovery_scrambling",
               "time-hash-bitsequence from DUSK (TS 33.303 A.5; its FC not read)", S::provisional,
               kFcOwn},
-    CodePoint{K::fc, 0xb4, "discovery_confidentiality",
+    CodePoint{K::fc, fc::kDiscoveryConfidentiality, "discovery_confidentiality",
               "message-specific confidentiality KEY from DUCK (TS 33.303 A.6; its FC not read)",
+              S::provisional, kFcOwn},
+    CodePoint{K::fc, fc::kRequestPrivacy, "request_privacy",
+              "U2U establishment request identity keystream (DUCK, UTC-based counter, RSC, a "
+              "fresh nonce): TS 33.503 A.5 with a fresh per-request input (reserved, not yet "
+              "used)",
               S::provisional, kFcOwn},
 };
 
@@ -326,7 +337,7 @@ std::string code_points_markdown() {
         "TS 33.503 0x88 (DCR confidentiality keystream) and 0x8A (KNRP of a U2N relay); TS "
         "33.533 0x8C-0x8E. The TS 33.220 registry itself was not read. The two discovery "
         "derivations of TS 33.303 A.5 and A.6 have 3GPP FC values that were not found: pc5sec "
-        "uses 0xB3 and 0xB4 until they are read.\n";
+        "uses 0xB5 and 0xB6 until they are read.\n";
     std::optional<CodePointKind> current;
     for (const auto& row : kTable) {
         if (row.kind != current) {

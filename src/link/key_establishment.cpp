@@ -22,9 +22,9 @@
 
 namespace pc5sec::link {
 
-namespace fc_own {
-inline constexpr std::uint8_t kKnrpCertificate = 0xA0;  // pc5sec's own, provisional
-inline constexpr std::uint8_t kKnrpPsk = 0xA1;          // pc5sec's own, provisional
+namespace fc_own {  // pc5sec's own, provisional (pc5sec::fc, kdf.hpp)
+using pc5sec::fc::kKnrpCertificate;
+using pc5sec::fc::kKnrpPsk;
 }  // namespace fc_own
 
 namespace {

@@ -4,11 +4,13 @@
 #include <deque>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "golden.hpp"
 #include "pc5sec/codec.hpp"
 #include "pc5sec/hex.hpp"
+#include "pc5sec/kdf.hpp"
 #include "pc5sec/rng.hpp"
 
 namespace pc5sec::codec {
@@ -309,6 +311,31 @@ TEST(CodecCodePoints, TableIsConsistentAndDocsAreCurrent) {
             << kind_name(row.kind) << " " << int(row.value) << " twice";
         EXPECT_NE(std::string(row.source), "");
     }
+    // Every FC value pc5sec derives with (pc5sec::fc, the one place they are written) has its
+    // own row, and the table names no other: two derivations never share an FC (0xB2-0xB4 once
+    // did, solution B's and discovery's).
+    const std::map<std::uint8_t, std::string> fcs = {
+        {fc::kKnrpSess, "knrp_sess"},
+        {fc::kNrpekNrpik, "nrpek_nrpik"},
+        {fc::kKnrpCertificate, "knrp_certificate"},
+        {fc::kKnrpPsk, "knrp_psk"},
+        {fc::kKd, "kd"},
+        {fc::kKdSess, "kd_sess"},
+        {fc::kKdSessRekey, "kd_sess_rekey"},
+        {fc::kKdHop, "kd_hop"},
+        {fc::kRelayHopKey, "relay_hop_key"},
+        {fc::kDiscoveryScrambling, "discovery_scrambling"},
+        {fc::kDiscoveryConfidentiality, "discovery_confidentiality"},
+        {fc::kRequestPrivacy, "request_privacy"}};
+    EXPECT_EQ(fcs.size(), 12u) << "two FC constants share a value";
+    std::size_t fc_rows = 0;
+    for (const auto& row : code_point_table())
+        if (row.kind == CodePointKind::fc) {
+            ++fc_rows;
+            ASSERT_TRUE(fcs.contains(row.value)) << "FC row 0x" << std::hex << int(row.value);
+            EXPECT_EQ(fcs.at(row.value), row.name);
+        }
+    EXPECT_EQ(fc_rows, fcs.size());
     EXPECT_EQ(find_code_point(CodePointKind::message_type, 0x01)->status,
               CodePointStatus::confirmed);
     EXPECT_EQ(find_code_point(CodePointKind::iei, 0x28)->status, CodePointStatus::confirmed);
