@@ -86,18 +86,21 @@ constexpr bool is_discovery(MessageType t) noexcept {
 /// Information element identifiers. Type 1 IEIs are the high nibble (value in the low nibble);
 /// the enum holds the nibble shifted into place (0xB0 = IEI B).
 enum class Iei : std::uint8_t {
-    target_user_info = 0x28,           ///< Target user info (TLV)
-    u2u_relay_ue_user_info = 0x29,     ///< UE-to-UE relay UE user info (TLV)
-    target_end_ue_l2_id = 0x2a,        ///< Target end UE layer-2 ID (TV, 4)
-    relay_service_code = 0x2b,         ///< Relay service code (TV, 4)
-    multi_hop_path_info = 0x2c,        ///< Multi-hop path info (TLV)
-    end_ue_user_info_list = 0x2e,      ///< End UE user info list (TLV)
-    knrp_id = 0x52,                    ///< KNRP ID (TV, 5)
-    nonce_1 = 0x53,                    ///< Nonce_1 (TV, 17)
-    msb_knrp_sess_id = 0x54,           ///< MSB of KNRP-sess ID (TV, 2)
-    msb_knrp_id = 0x57,                ///< MSB of KNRP ID (TV, 3)
-    lsb_knrp_id = 0x58,                ///< LSB of KNRP ID (TV, 3)
-    max_inactivity_period = 0x5b,      ///< Maximum inactivity period (TV, 5)
+    target_user_info = 0x28,        ///< Target user info (TLV)
+    u2u_relay_ue_user_info = 0x29,  ///< UE-to-UE relay UE user info (TLV)
+    target_end_ue_l2_id = 0x2a,     ///< Target end UE layer-2 ID (TV, 4)
+    relay_service_code = 0x2b,      ///< Relay service code (TV, 4)
+    multi_hop_path_info = 0x2c,     ///< Multi-hop path info (TLV)
+    end_ue_user_info_list = 0x2e,   ///< End UE user info list (TLV)
+    knrp_id = 0x52,                 ///< KNRP ID (TV, 5)
+    nonce_1 = 0x53,                 ///< Nonce_1 (TV, 17)
+    msb_knrp_sess_id = 0x54,        ///< MSB of KNRP-sess ID (TV, 2)
+    msb_knrp_id = 0x57,             ///< MSB of KNRP ID (TV, 3)
+    lsb_knrp_id = 0x58,             ///< LSB of KNRP ID (TV, 3)
+    max_inactivity_period = 0x5b,   ///< Maximum inactivity period (TV, 5)
+    /// Identity protection of an establishment request (TLV, 29: RSC, UTC-based counter,
+    /// nonce, MIC; pc5sec/request_privacy.hpp)
+    identity_protection = 0x5c,
     key_est_info = 0x74,               ///< Key establishment information container (TLV-E)
     authentication_info = 0x75,        ///< Authentication_Info (solution B, TLV-E)
     relay_authentication_info = 0x76,  ///< Relay Authentication_Info (solution B, TLV-E)

@@ -109,6 +109,21 @@ struct MessageLayout {
 /// to_json walk: the Wireshark plugin registers its fields and dissects from it.
 std::vector<MessageLayout> message_layouts();
 
+/// Where one IE of an encoded message lies, found from its message's layout without decoding the
+/// value (pc5sec/request_privacy.hpp conceals values in place, so a concealed container is not
+/// decodable until it is revealed).
+struct IeSpan {
+    /// Its row in the message's layout; nullptr for an optional IE the layout does not know
+    /// (skipped by the TS 24.007 rules of this file's header).
+    const IeLayout* layout = nullptr;
+    std::size_t offset = 0;        ///< where the IE starts: its IEI, or its length (lv, lve)
+    std::size_t value_offset = 0;  ///< where its value starts
+    std::size_t value_size = 0;    ///< its value's octets (0 for t1 and t2: no value octets)
+};
+/// The IEs of the encoded message `bytes`, in wire order. Errc::unsupported for an unknown
+/// message type; Errc::malformed naming the IE when it runs past the end.
+Result<std::vector<IeSpan>> ie_spans(std::span<const std::uint8_t> bytes);
+
 /// One message of every type, with every optional IE present (`full`) or none. The octet
 /// strings point into static storage.
 std::vector<Message> sample_messages(bool full);

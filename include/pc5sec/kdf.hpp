@@ -47,7 +47,7 @@ inline constexpr std::uint8_t kDiscoveryScrambling = 0xB5;
 /// Discovery: the message-specific confidentiality KEY from DUCK (TS 33.303 A.6; FC not read).
 inline constexpr std::uint8_t kDiscoveryConfidentiality = 0xB6;
 /// The establishment request's identity keystream: DUCK, UTC-based counter, RSC and a fresh
-/// per-request nonce (TS 33.503 A.5 with the fresh input). Reserved: not used yet (issue 20).
+/// per-request nonce (TS 33.503 A.5 with the fresh input). pc5sec/request_privacy.hpp.
 inline constexpr std::uint8_t kRequestPrivacy = 0xB7;
 }  // namespace fc
 

@@ -163,6 +163,10 @@ struct DirectLinkEstablishmentRequest {
     std::optional<AuthenticationInfo> authentication_info;
     /// Relay Authentication_Info (optional, solution B, TLV-E)
     std::optional<AuthenticationInfo> relay_authentication_info;
+    /// Identity protection (optional, TLV, pc5sec's own): present on the air when the
+    /// identities are concealed (pc5sec/request_privacy.hpp adds and removes it, never the
+    /// engines' messages)
+    std::optional<Octets> identity_protection;
     /// The IEs in wire order, for the visitor `f` (the visitor calls above).
     template <class F, class M>
     static void fields(F& f, M& m) {
@@ -182,6 +186,7 @@ struct DirectLinkEstablishmentRequest {
         f.tlv(Iei::multi_hop_path_info, m.multi_hop_path_info);
         f.tlve(Iei::authentication_info, m.authentication_info);
         f.tlve(Iei::relay_authentication_info, m.relay_authentication_info);
+        f.tlv(Iei::identity_protection, m.identity_protection);
     }
 };
 

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pc5sec/discovery_material.hpp"
 #include "pc5sec/error.hpp"
 #include "pc5sec/messages.hpp"
 #include "pc5sec/pc5.hpp"
@@ -200,6 +201,14 @@ struct AttackerSetup {
     std::map<std::string, pc5::L2Id> ues;  // every UE by name
     std::vector<std::string> compromised;  // UEs whose credentials it holds (rogue UEs)
     std::uint8_t data_bearer = 4;          // injected data's LCID by default
+    // Whether it holds each RSC's discovery material, as every UE authorised for the RSC does
+    // (Scenario::attacker_holds_rsc_material): it reads and conceals establishment requests and
+    // reads and seals restricted discovery. Without it, it sees a concealed request as octets
+    // and can send only open discovery and requests in clear.
+    bool holds_rsc_material = true;
+    // The UTC time at simulated time 0 (its UTC-based counters): the simulator's epoch unless
+    // the medium runs on another clock (`pc5sec establish`: now).
+    std::optional<discovery::UtcTime> wall_epoch;
 };
 
 // A rule's record: how often it fired and what the victims did about its frames.
@@ -230,6 +239,9 @@ class Attacker {
     // A frame reaching its receiver at `now`: the rules act on it; frames the attacker adds go
     // to `out` (their own delivery does not run the rules again).
     Verdict on_frame(pc5::Time now, pc5::Frame& f, std::vector<Emit>& out);
+    // An RSC's discovery material, held if AttackerSetup::holds_rsc_material (the simulator
+    // hands it each one it issues).
+    void learn(const discovery::Material& m);
     // Time-driven actions (replay and inject at a time).
     void set_anchor(Anchor a, pc5::Time at);
     bool uses(Anchor a) const;
@@ -292,6 +304,9 @@ struct Scenario {
     Attack attack = Attack::none;
     std::vector<AttackRule> attacker;      // [[attacker]]
     std::vector<std::string> compromised;  // UEs whose credentials the attacker holds
+    // Whether the attacker holds the RSCs' discovery material (an insider of the RSC; default)
+    // or not (an outsider: docs/scenarios.md "The attacker").
+    bool attacker_holds_rsc_material = true;
     Expect expect;
     // Generated populations ([scale]): `sources` source/target pairs through `relays` relays.
     std::uint32_t scale_pairs = 0, scale_relays = 0;

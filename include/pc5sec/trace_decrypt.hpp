@@ -120,6 +120,12 @@ struct DecipheredFrame {
     std::vector<std::uint8_t> body;           // after the headers, as on the air: payload and MAC-I
     std::vector<std::uint8_t> message;        // pc5s_clear: the PC5-S (or opened discovery) message
     std::optional<DiscoveryFrame> discovery;  // LCID 58 on the air
+    // SL-SRB0: an establishment request whose identities were concealed on the air
+    // (pc5sec/request_privacy.hpp). Opened with the key log's material: `message` is the request
+    // as its sender encoded it; otherwise the verdict says why (no_key, mac_bad) and
+    // `concealed_why` in words.
+    bool concealed = false;
+    std::string concealed_why;
     DirectionFrom direction_from = DirectionFrom::mac;
     std::vector<Opening> openings;  // opened / mac_bad: one, or two when DIRECTION is undecidable
     // Solution B through a layer-3 relay (docs/solution-b.md): a hop's data PDU opened to an
@@ -176,6 +182,9 @@ struct Observation {
     std::size_t certificates_in_clear = 0;     // DER certificates an observer can read
     std::vector<ObservedL2Id> l2_ids;          // senders, by L2 ID
     std::size_t discovery_frames = 0, discovery_readable = 0;  // LCID 58, and open among them
+    // Establishment requests on SL-SRB0, and those whose identities were concealed
+    // (pc5sec/request_privacy.hpp): unreadable without the RSC's material.
+    std::size_t requests = 0, requests_concealed = 0;
     std::size_t frames = 0;
 };
 Observation observe_capture(std::span<const pcap::Frame> frames);

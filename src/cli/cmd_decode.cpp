@@ -185,6 +185,19 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
             return;
         }
     }
+    if (d.concealed) {  // SL-SRB0 (pc5sec/request_privacy.hpp)
+        if (d.kind == trace::PduKind::pc5s_clear) {
+            std::cout << "  establishment request, identities concealed on the air: revealed "
+                         "with the RSC's material, MIC verified\n";
+        } else if (d.verdict != trace::Verdict::malformed) {
+            std::cout << fmt::format(
+                "  establishment request, identities concealed on the air: {}\n",
+                have_keylog ? d.concealed_why
+                            : "give --keylog with the RSC's discovery material (DUCK, DUIK) to "
+                              "read it");
+            return;
+        }
+    }
     switch (d.verdict) {
         case trace::Verdict::malformed:
             std::cout << fmt::format("  malformed: {}\n", d.error->describe());
@@ -334,6 +347,11 @@ nlohmann::json on_air_json(const pcap::Frame& f, const trace::DecipheredFrame& d
         inner["udp_port"] = userplane::kL3ProtectedPort;
         x["carried"] = std::move(inner);
     }
+    if (d.concealed) {  // SL-SRB0: an establishment request concealed on the air
+        x["identities_concealed"] = true;
+        x["revealed"] = d.kind == trace::PduKind::pc5s_clear;
+        if (!d.concealed_why.empty()) x["concealed_why"] = d.concealed_why;
+    }
     if (const auto& q = d.discovery) {
         nlohmann::json dj{{"restricted", q->restricted},
                           {"opened", q->opened},
@@ -364,6 +382,8 @@ void observe_pcap(const DecodeArgs& a) {
                          {"certificates_in_clear", o.certificates_in_clear},
                          {"discovery_frames", o.discovery_frames},
                          {"discovery_readable", o.discovery_readable},
+                         {"requests", o.requests},
+                         {"requests_concealed", o.requests_concealed},
                          {"identities", nlohmann::json::array()},
                          {"l2_ids", nlohmann::json::array()}};
         for (const auto& i : o.identities)
@@ -387,6 +407,8 @@ void observe_pcap(const DecodeArgs& a) {
         "  discovery: {} frames, {} readable (open); {} certificates in "
         "clear\n",
         o.discovery_frames, o.discovery_readable, o.certificates_in_clear);
+    std::cout << fmt::format("  establishment requests: {}, {} with their identities concealed\n",
+                             o.requests, o.requests_concealed);
     std::cout << fmt::format("  identities in clear: {}\n", o.identities.size());
     for (const auto& i : o.identities)
         std::cout << fmt::format("    \"{}\" in {} ({} frames, first frame {})\n",

@@ -111,8 +111,13 @@ struct Run {
                                               a.attack == "relay-not-authorised-for-target"
                                         : name == "bob" && a.attack == "target-not-authorised";
         const creds::Rsc rsc = unauthorised ? 0x00B002 : kRsc;
-        auto issued = issue(name, role, rsc, source && a.attack == "expired",
-                            !source && !relay && a.attack == "foreign-ca");
+        const bool other_ca = !source && !relay && a.attack == "foreign-ca";
+        auto issued = issue(name, role, rsc, source && a.attack == "expired", other_ca);
+        // The UE of a credential attack holds the RSC's discovery material all the same, as in
+        // `pc5sec simulate`: the attack tests the certificate checks, not the concealment of
+        // the request (docs/discovery.md, "Request privacy").
+        if (unauthorised || other_ca)
+            issued.discovery = {pf->discovery_material(kRsc, epoch, *rng)};
         auto trust = take(creds::TrustStore::create(pf->ca_certificate()));
         if (a.attack == "revoked") {
             if (source)
@@ -177,7 +182,10 @@ struct Run {
         s.ues = directory;
         if (!direct) s.ues["relay-1"] = kRelay;
         s.compromised = std::move(named.compromised);
+        s.wall_epoch = epoch;
         attacker.emplace(std::move(named.rules), std::move(s));
+        // An insider of the RSC, as in `pc5sec simulate` (docs/scenarios.md, "The attacker").
+        attacker->learn(pf->discovery_material(kRsc, epoch, *rng));
     }
 
     // Link failures since the last look: the attacker judges its rules by them.

@@ -100,6 +100,10 @@ constexpr CodePoint kTable[] = {
     IE(0x57, "msb_knrp_id", "MSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
     IE(0x58, "lsb_knrp_id", "LSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
     IE(0x5b, "max_inactivity_period", "Maximum inactivity period (TV, 5)", S::provisional, kPc5sec),
+    IE(0x5c, "identity_protection",
+       "Identity protection of an establishment request (TLV, 29): RSC, UTC-based counter, "
+       "nonce, MIC (docs/discovery.md, request privacy)",
+       S::provisional, kPc5sec),
     IE(0x74, "key_est_info", "Key establishment information container (TLV-E)", S::provisional,
        kNs3Draft),
     IE(0x75, "authentication_info", "Authentication_Info (solution B, TLV-E)", S::provisional,
@@ -228,8 +232,7 @@ constexpr CodePoint kTable[] = {
               S::provisional, kFcOwn},
     CodePoint{K::fc, fc::kRequestPrivacy, "request_privacy",
               "U2U establishment request identity keystream (DUCK, UTC-based counter, RSC, a "
-              "fresh nonce): TS 33.503 A.5 with a fresh per-request input (reserved, not yet "
-              "used)",
+              "fresh nonce): TS 33.503 A.5 with a fresh per-request input",
               S::provisional, kFcOwn},
 };
 

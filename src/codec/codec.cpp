@@ -595,4 +595,73 @@ std::vector<MessageLayout> message_layouts() {
     return out;
 }
 
+namespace {
+const MessageLayout* layout_of(MessageType t) {
+    static const std::vector<MessageLayout> layouts = message_layouts();
+    for (const auto& l : layouts)
+        if (l.type == t) return &l;
+    return nullptr;
+}
+}  // namespace
+
+Result<std::vector<IeSpan>> ie_spans(std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) return make_error(Errc::malformed, "message", "empty");
+    const auto type = static_cast<MessageType>(bytes[0]);
+    const MessageLayout* layout = layout_of(type);
+    if (!layout)
+        return make_error(Errc::unsupported, "message.message_type",
+                          fmt::format("0x{:02x} is not a message type pc5sec knows", bytes[0]));
+    const std::string msg = message_name(type);
+    std::size_t at = is_discovery(type) ? 1 : 2;
+    if (bytes.size() < at) return make_error(Errc::malformed, msg + ".seq", "truncated");
+    std::vector<IeSpan> out;
+    // A length of `n` octets at `at`, then the value; the span, or an error naming `name`.
+    auto length_value = [&](const IeLayout* l, std::size_t start, std::size_t len_at, std::size_t n,
+                            const std::string& name) -> Status {
+        if (bytes.size() < len_at + n)
+            return make_error(Errc::malformed, msg + "." + name + ".length", "truncated");
+        const std::size_t len =
+            n == 1 ? bytes[len_at]
+                   : static_cast<std::size_t>(bytes[len_at] << 8 | bytes[len_at + 1]);
+        if (bytes.size() - (len_at + n) < len)
+            return make_error(
+                Errc::malformed, msg + "." + name,
+                fmt::format("{} octets past the end", len - (bytes.size() - len_at - n)));
+        out.push_back(IeSpan{l, start, len_at + n, len});
+        at = len_at + n + len;
+        return {};
+    };
+    for (const auto& ie : layout->ies) {  // the mandatory IEs, in order
+        if (ie.iei) break;
+        if (ie.format == IeFormat::v) {
+            if (bytes.size() - at < ie.size)
+                return make_error(Errc::malformed, msg + "." + ie.name, "truncated");
+            out.push_back(IeSpan{&ie, at, at, ie.size});
+            at += ie.size;
+        } else {
+            PC5SEC_TRY(length_value(&ie, at, at, ie.format == IeFormat::lv ? 1 : 2, ie.name));
+        }
+    }
+    while (at < bytes.size()) {  // the optional IEs, each led by its IEI
+        const std::uint8_t b = bytes[at];
+        const IeLayout* known = nullptr;
+        for (const auto& ie : layout->ies)
+            if (ie.iei && ((ie.format == IeFormat::t1 && (b & 0xF0) == *ie.iei) || *ie.iei == b))
+                known = &ie;
+        const std::string name = known ? std::string(known->name) : fmt::format("ie 0x{:02x}", b);
+        if (b & 0x80) {  // type 1 or 2: the IEI octet alone
+            out.push_back(IeSpan{known, at, at + 1, 0});
+            ++at;
+        } else if (known && known->format == IeFormat::tv) {
+            if (bytes.size() - at - 1 < known->size)
+                return make_error(Errc::malformed, msg + "." + name, "truncated");
+            out.push_back(IeSpan{known, at, at + 1, known->size});
+            at += 1 + known->size;
+        } else {
+            PC5SEC_TRY(length_value(known, at, at + 1, (b & 0xF0) == 0x70 ? 2 : 1, name));
+        }
+    }
+    return out;
+}
+
 }  // namespace pc5sec::codec

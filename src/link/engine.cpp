@@ -5,6 +5,7 @@
 
 #include "link/impl.hpp"
 #include "pc5sec/hex.hpp"
+#include "pc5sec/request_privacy.hpp"
 #include "pc5sec/srap.hpp"
 
 namespace pc5sec::link {
@@ -255,12 +256,14 @@ std::optional<pc5::Event> Engine::poll_event() {
 }
 
 void Engine::connect(const pc5::ConnectRequest& request, pc5::Time now) {
+    impl_->now_ = now;
     impl_->connect_link(request, now);
 }
 
 // ---------------------------------------------------------------- receiving
 
 void Engine::receive(const pc5::Frame& frame, pc5::Time now) {
+    impl_->now_ = now;
     auto& d = *impl_;
     ++d.counters.frames_received;
     if (frame.dst != d.config.l2_id && frame.dst != pc5::kBroadcastL2Id) {
@@ -297,6 +300,10 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
     // messages by which link's state expects them (route_busy keeps that unambiguous for ours).
     Link* any_link = find_by_route(route);
     if (bearer == pc5::lcid::kSrb0) {
+        std::vector<std::uint8_t> revealed;
+        const auto opened = open_request(any_link, route, pdu, revealed, now);
+        if (!opened) return;
+        pdu = *opened;
         auto msg = codec::decode(pdu);
         if (!msg) {
             drop(any_link, pc5::DropReason::malformed, msg.error().describe());
@@ -605,7 +612,9 @@ void Engine::Impl::resend(Link& link, const Link::Pending& p) {
 void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer,
                              bool cipher, const std::vector<std::uint8_t>& message) {
     if (!ctx) {
-        frame_out(link.route, bearer, message, capture_of(link, ctx, cipher, message));
+        auto pdu = message;
+        if (!conceal_request(link, pdu)) return;
+        frame_out(link.route, bearer, std::move(pdu), capture_of(link, ctx, cipher, message));
         return;
     }
     auto pdu = ctx->protect(bearer, message, cipher);
@@ -614,6 +623,46 @@ void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_
         return;
     }
     frame_out(link.route, bearer, std::move(*pdu), capture_of(link, ctx, cipher, message));
+}
+
+bool Engine::Impl::conceal_request(const Link& link, std::vector<std::uint8_t>& pdu) {
+    if (pdu.empty() || pdu[0] != static_cast<std::uint8_t>(MT::establishment_request) ||
+        link.rsc == 0 || !discovery_security.material(link.rsc))
+        return true;  // no RSC (a direct link), or none whose material this UE holds: in clear
+    auto air = request_privacy::conceal(discovery_security, pdu, link.rsc, wall(now_),
+                                        random.bytes<request_privacy::kNonceSize>());
+    if (!air) {
+        drop(&link, pc5::DropReason::unexpected,
+             "establishment request not sent: " + air.error().describe());
+        return false;
+    }
+    pdu = std::move(*air);
+    return true;
+}
+
+std::optional<std::span<const std::uint8_t>> Engine::Impl::open_request(
+    const Link* link, const Route& route, std::span<const std::uint8_t> pdu,
+    std::vector<std::uint8_t>& storage, pc5::Time now) {
+    auto opened = request_privacy::reveal(discovery_security, pdu, wall(now));
+    if (!opened) {
+        const auto reason = request_privacy::drop_reason(opened.error());
+        drop(link, reason, opened.error().describe());
+        if (reason == pc5::DropReason::not_for_us) {  // KI#3: not authorised for the RSC (#11)
+            codec::DirectLinkEstablishmentReject r;
+            r.seq = pdu.size() > 1 ? pdu[1] : 0;
+            r.cause = codec::Cause::required_service_not_allowed;
+            if (auto b = codec::encode(r)) {
+                ++counters.sent_messages[MT::establishment_reject];
+                const auto before = counters.bytes_sent;
+                frame_out(route, pc5::lcid::kSrb0, std::move(*b));
+                counters.sent_bytes[MT::establishment_reject] += counters.bytes_sent - before;
+            }
+        }
+        return std::nullopt;
+    }
+    if (!opened->concealed) return pdu;
+    storage = std::move(opened->plain);
+    return std::span<const std::uint8_t>(storage);
 }
 
 std::shared_ptr<const pc5::FrameCapture> Engine::Impl::capture_of(
@@ -1004,6 +1053,7 @@ pc5::Time Engine::next_timeout() const noexcept {
 }
 
 void Engine::handle_timeout(pc5::Time now) {
+    impl_->now_ = now;
     auto& d = *impl_;
     if (d.config.role == UeRole::relay && d.config.discovery == DiscoveryModel::a &&
         now >= d.next_announce) {
@@ -1160,6 +1210,7 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
 // ---------------------------------------------------------------- public procedures
 
 Status Engine::rekey(const std::string& link_id, bool reauthenticate, pc5::Time now) {
+    impl_->now_ = now;
     auto& d = *impl_;
     Link* l = d.find(link_id);
     if (!l) return make_error(Errc::invalid_argument, "link_id", "no such link: " + link_id);
@@ -1220,6 +1271,7 @@ Status Engine::Impl::start_rekey(Link& l, bool reauth, pc5::Time now) {
 }
 
 Status Engine::release(const std::string& link_id, pc5::Time now) {
+    impl_->now_ = now;
     Link* l = impl_->find(link_id);
     if (!l) return make_error(Errc::invalid_argument, "link_id", "no such link: " + link_id);
     if (l->state != State::established)
@@ -1235,6 +1287,7 @@ Status Engine::release(const std::string& link_id, pc5::Time now) {
 }
 
 Status Engine::keepalive(const std::string& link_id, pc5::Time now) {
+    impl_->now_ = now;
     Link* l = impl_->find(link_id);
     if (!l || l->state != State::established)
         return make_error(Errc::state, "link_id", "no established link " + link_id);
@@ -1247,6 +1300,7 @@ Status Engine::keepalive(const std::string& link_id, pc5::Time now) {
 }
 
 void Engine::release_all(pc5::Time now) {
+    impl_->now_ = now;
     auto& d = *impl_;
     d.stopping = true;  // nothing new starts while everything goes
     while (!d.links.empty()) {

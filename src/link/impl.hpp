@@ -348,6 +348,22 @@ struct Engine::Impl {
     void send(Link& link, codec::Message msg, pc5::Time now, bool is_request);
     void send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer, bool cipher,
                    const std::vector<std::uint8_t>& message);
+    // The time of the input being handled (set by each public entry point): the UTC-based counter
+    // of a request concealed on its way out (send_with) comes from it.
+    pc5::Time now_{};
+    // Seed 000 step 2 on the air: a request's identities concealed under its RSC's material
+    // (pc5sec/request_privacy.hpp) when the link has an RSC whose material this UE holds. False:
+    // it could not be (the material expired), dropped and counted, nothing goes out in clear.
+    bool conceal_request(const Link& link, std::vector<std::uint8_t>& pdu);
+    // A request received on SL-SRB0, opened: the octets to decode (`pdu` itself if it came in
+    // clear, else `storage`), or nothing when refused (dropped and counted on `link`).
+    // A request concealed under an RSC this UE holds no material for (it is not authorised for
+    // the RSC) is answered with an ESTABLISHMENT REJECT #11 on `route`, as a request in clear
+    // for that RSC would be.
+    std::optional<std::span<const std::uint8_t>> open_request(const Link* link, const Route& route,
+                                                              std::span<const std::uint8_t> pdu,
+                                                              std::vector<std::uint8_t>& storage,
+                                                              pc5::Time now);
     void connect_link(const pc5::ConnectRequest& req, pc5::Time now);
     Status start_rekey(Link& link, bool reauth, pc5::Time now);
     void released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now);

@@ -379,9 +379,17 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
     Link* to = nullptr;
     const auto inner = std::span(f.pdu).subspan(srap::kHeaderSize);
     if (h->dst_ue == srap::kUnknownUeId) {
+        // The request read for its target (revealed if concealed); the octets forwarded are
+        // the ones received.
+        std::vector<std::uint8_t> revealed;
+        std::optional<std::span<const std::uint8_t>> readable;
+        if (h->bearer == 0) {
+            readable = open_request(from, from->route, inner, revealed, now);
+            if (!readable) return;
+        }
         auto msg =
-            h->bearer == 0
-                ? codec::decode(inner)
+            readable
+                ? codec::decode(*readable)
                 : Result<codec::Message>(make_error(Errc::malformed, "srap", "no destination"));
         auto* req = msg ? std::get_if<codec::DirectLinkEstablishmentRequest>(&*msg) : nullptr;
         if (!req || !req->target_user_info) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "pc5sec/request_privacy.hpp"
 #include "sigauth/impl.hpp"
 
 namespace pc5sec::sigauth {
@@ -26,12 +27,29 @@ std::uint64_t Engine::Impl::wall_ms(Time now) const {
 
 void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
                         std::vector<std::uint8_t> pdu) {
+    if (lcid == pc5::lcid::kSrb0 && type == MessageType::establishment_request &&
+        !conceal_request(pdu))
+        return;
     counters.frames_sent++;
     if (counting) ++*counting;
     counters.bytes_sent += pdu.size();
     counters.sent_messages[type]++;
     counters.sent_bytes[type] += pdu.size();
     tx.push_back(pc5::Frame{cfg.l2_id, dst, lcid, std::move(pdu)});
+}
+
+bool Engine::Impl::conceal_request(std::vector<std::uint8_t>& pdu) {
+    const auto rsc = request_privacy::rsc_named(pdu);
+    if (!rsc || !discovery_security.material(*rsc)) return true;  // in clear: no material
+    auto air = request_privacy::conceal(discovery_security, pdu, *rsc, wall(now_),
+                                        rng->bytes<request_privacy::kNonceSize>());
+    if (!air) {
+        drop(pc5::DropReason::unexpected,
+             "establishment request not sent: " + air.error().describe());
+        return false;
+    }
+    pdu = std::move(*air);
+    return true;
 }
 
 void Engine::Impl::send_message(pc5::L2Id dst, const codec::Message& m) {
@@ -49,10 +67,14 @@ void Engine::Impl::send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause) {
 
 void Engine::Impl::send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
                              std::span<const std::uint8_t> pdu) {
+    std::vector<std::uint8_t> body(pdu.begin(), pdu.end());
+    if (h.bearer == pc5::lcid::kSrb0 && type == MessageType::establishment_request &&
+        !conceal_request(body))
+        return;
     std::vector<std::uint8_t> framed;
-    framed.reserve(srap::kHeaderSize + pdu.size());
+    framed.reserve(srap::kHeaderSize + body.size());
     (void)srap::append_header(h, framed);  // our bearer IDs always fit 5 bits
-    framed.insert(framed.end(), pdu.begin(), pdu.end());
+    framed.insert(framed.end(), body.begin(), body.end());
     send(dst, pc5::lcid::kEndToEnd, type, std::move(framed));
 }
 
@@ -113,6 +135,18 @@ void Engine::Impl::receive(const pc5::Frame& f, Time now) {
 
 void Engine::Impl::receive_srb0(const pc5::Frame& f, std::span<const std::uint8_t> pdu, Time now) {
     const bool relay = cfg.role == Role::relay;
+    // A request's identities, concealed on the air, revealed (pc5sec/request_privacy.hpp).
+    auto opened = request_privacy::reveal(discovery_security, pdu, wall(now));
+    if (!opened) {
+        const auto reason = request_privacy::drop_reason(opened.error());
+        drop(reason, opened.error().describe());
+        // KI#3: a request for an RSC this UE holds no material for (not authorised for it) is
+        // refused with #11, as one in clear for that RSC would be.
+        if (reason == pc5::DropReason::not_for_us)
+            send_reject(f.src, pdu.size() > 1 ? pdu[1] : 0, Cause::required_service_not_allowed);
+        return;
+    }
+    if (opened->concealed) pdu = opened->plain;
     auto decoded = codec::decode(pdu);
     if (!decoded) return drop(pc5::DropReason::malformed, decoded.error().describe());
     const auto type = codec::message_type(*decoded);
@@ -486,14 +520,17 @@ pc5::L2Id Engine::l2_id() const noexcept {
     return impl_->cfg.l2_id;
 }
 void Engine::connect(const pc5::ConnectRequest& request, Time now) {
+    impl_->now_ = now;
     impl_->connect(request, now);
     impl_->sweep(now);
 }
 void Engine::receive(const pc5::Frame& frame, Time now) {
+    impl_->now_ = now;
     impl_->receive(frame, now);
     impl_->sweep(now);
 }
 void Engine::handle_timeout(Time now) {
+    impl_->now_ = now;
     impl_->handle_timeout(now);
     impl_->sweep(now);
 }
@@ -513,6 +550,7 @@ std::optional<pc5::Event> Engine::poll_event() {
     return e;
 }
 void Engine::release_all(Time now) {
+    impl_->now_ = now;
     impl_->release_all(now);
     impl_->sweep(now);
 }
@@ -560,6 +598,7 @@ std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const
     return std::nullopt;
 }
 Status Engine::release(std::string_view link_id, Time now) {
+    impl_->now_ = now;
     auto* l = impl_->find_link(link_id);
     if (!l || !impl_->row_for(l->role(), l->state, Input::of(Local::release)))
         return make_error(Errc::state, "link_id", fmt::format("no link '{}'", link_id));
@@ -568,6 +607,7 @@ Status Engine::release(std::string_view link_id, Time now) {
     return {};
 }
 Status Engine::rekey(std::string_view link_id, Time now) {
+    impl_->now_ = now;
     auto* l = impl_->find_link(link_id);
     if (!l || !impl_->row_for(l->role(), l->state, Input::of(Local::rekey)))
         return make_error(Errc::state, "link_id",
@@ -577,6 +617,7 @@ Status Engine::rekey(std::string_view link_id, Time now) {
     return {};
 }
 Status Engine::send_keepalive(std::string_view link_id, Time now) {
+    impl_->now_ = now;
     auto* l = impl_->find_link(link_id);
     if (!l || !impl_->row_for(l->role(), l->state, Input::of(Local::keepalive)))
         return make_error(Errc::state, "link_id", fmt::format("no established link '{}'", link_id));

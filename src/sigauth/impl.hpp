@@ -421,6 +421,13 @@ struct Engine::Impl {
     creds::TimePoint wall(Time now) const;
     std::uint64_t wall_ms(Time now) const;  // this UE's clock as signing_time carries it
     void send(pc5::L2Id dst, std::uint8_t lcid, MessageType type, std::vector<std::uint8_t> pdu);
+    // The time of the input being handled (set by each public entry point): the UTC-based
+    // counter of a request concealed on its way out comes from it.
+    Time now_{};
+    // Seed 001 steps 1 and 3 on the air: a request's identities concealed under the RSC it names
+    // (pc5sec/request_privacy.hpp) when this UE holds its material. False: it could not be (the
+    // material expired), dropped and counted; nothing goes out in clear.
+    bool conceal_request(std::vector<std::uint8_t>& pdu);
     void send_message(pc5::L2Id dst, const codec::Message& m);
     void send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause);
     // Through the relay's adaptation layer (TS 38.351, 3gpp-facts §4): `pdu` behind an SRAP

@@ -16,6 +16,7 @@
 #include "pc5sec/codec.hpp"
 #include "pc5sec/discovery.hpp"
 #include "pc5sec/pdcp.hpp"
+#include "pc5sec/request_privacy.hpp"
 #include "pc5sec/sim.hpp"
 #include "pc5sec/srap.hpp"
 #include "pc5sec/userplane.hpp"
@@ -52,6 +53,10 @@ Outcome RuleStats::outcome() const {
 struct Attacker::State {
     AttackerSetup setup;
     std::mt19937_64 rng;
+    // The RSCs' discovery material, if it holds it (AttackerSetup::holds_rsc_material); mutable:
+    // opening discovery keeps a replay cache (never used here: replays are read too).
+    std::vector<discovery::Material> rsc_material;
+    mutable discovery::Security material;
     std::map<std::string, std::vector<pc5::Frame>> records;
     std::map<pc5::L2Id, std::string> names;
     std::vector<std::optional<pc5::L2Id>> from, to;
@@ -82,14 +87,20 @@ struct Attacker::State {
         const auto pdu = std::span(f.pdu).subspan(std::min(v.off, f.pdu.size()));
         if (v.bearer == pc5::lcid::kDiscovery) {
             // Open discovery reads as it is; restricted discovery is scrambled and ciphered
-            // under material the attacker does not hold (pc5sec/discovery.hpp).
-            discovery::Security none;
-            if (auto o = none.open(pdu, discovery::UtcTime{}, false)) {
+            // under material the attacker holds only as an insider of the RSC
+            // (pc5sec/discovery.hpp).
+            if (auto o = material.open(pdu, utc_now(), false)) {
                 v.bytes = std::move(o->plain);
                 v.body = View::Body::plain;
             }
         } else if (v.bearer == pc5::lcid::kSrb0) {
-            v.bytes.assign(pdu.begin(), pdu.end());
+            // A concealed request reads only with the RSC's material
+            // (pc5sec/request_privacy.hpp); without it, its octets are all the attacker has.
+            auto r = request_privacy::reveal(material, pdu, utc_now(), false);
+            if (r && r->concealed)
+                v.bytes = std::move(r->plain);
+            else
+                v.bytes.assign(pdu.begin(), pdu.end());
             v.body = View::Body::plain;
         } else if (v.bearer == pc5::lcid::kSrb1 && pdu.size() > pdcp::kOverhead) {
             // Integrity only: the Security Mode Command's message between header and MAC-I.
@@ -117,13 +128,52 @@ struct Attacker::State {
         return v;
     }
 
-    // A message's octets for the air: a discovery message as open discovery (the attacker holds
-    // no discovery material: pc5sec/discovery.hpp), any other as the codec encodes it.
-    Result<std::vector<std::uint8_t>> on_air(const codec::Message& m) const {
-        if (auto rsc = discovery::rsc_of(m))
-            return discovery::Security{}.seal(
-                m, *rsc, kEpoch + std::chrono::duration_cast<creds::Clock::duration>(clock));
-        return codec::encode(m);
+    discovery::UtcTime utc_now() const {
+        return setup.wall_epoch.value_or(kEpoch) +
+               std::chrono::duration_cast<creds::Clock::duration>(clock);
+    }
+
+    // A replayed establishment request: an insider of the RSC replays the request, not its
+    // octets. It reveals it and conceals it again under the current UTC-based counter (and a
+    // fresh nonce), as any UE of the RSC can; the counter window would drop the old octets
+    // (pc5sec/request_privacy.hpp). An outsider replays the octets as recorded.
+    void refresh(pc5::Frame& f) {
+        std::size_t off = 0;
+        if (f.lcid == pc5::lcid::kEndToEnd) {
+            auto h = srap::parse_header(f.pdu);
+            if (!h || h->bearer != pc5::lcid::kSrb0) return;
+            off = srap::kHeaderSize;
+        } else if (f.lcid != pc5::lcid::kSrb0) {
+            return;
+        }
+        const auto pdu = std::span<const std::uint8_t>(f.pdu).subspan(off);
+        if (!request_privacy::concealed(pdu)) return;
+        auto r = request_privacy::reveal(material, pdu, utc_now(), false);
+        if (!r || !r->concealed) return;  // not the attacker's to read
+        request_privacy::Nonce nonce{};
+        for (auto& x : nonce)
+            x = static_cast<std::uint8_t>(rng());
+        auto again = request_privacy::conceal(material, r->plain, r->rsc, utc_now(), nonce);
+        if (!again) return;
+        f.pdu.resize(off);
+        f.pdu.insert(f.pdu.end(), again->begin(), again->end());
+    }
+
+    // A message's octets for the air, as a UE with the attacker's material sends them: discovery
+    // restricted under the RSC's material if held, else open (pc5sec/discovery.hpp); a request
+    // concealed under the RSC it names if the material is held (pc5sec/request_privacy.hpp);
+    // any other as the codec encodes it.
+    Result<std::vector<std::uint8_t>> on_air(const codec::Message& m) {
+        if (auto rsc = discovery::rsc_of(m)) return material.seal(m, *rsc, utc_now());
+        auto bytes = codec::encode(m);
+        if (!bytes || codec::message_type(m) != codec::MessageType::establishment_request)
+            return bytes;
+        const auto rsc = request_privacy::rsc_named(*bytes);
+        if (!rsc || !material.material(*rsc)) return bytes;
+        request_privacy::Nonce nonce{};
+        for (auto& x : nonce)
+            x = static_cast<std::uint8_t>(rng());
+        return request_privacy::conceal(material, *bytes, *rsc, utc_now(), nonce);
     }
 
     // The octets an edit sets: given, fresh random, or from a recorded frame's same IE.
@@ -262,6 +312,12 @@ Attacker::Attacker(std::vector<AttackRule> rules, AttackerSetup setup)
     }
 }
 
+void Attacker::learn(const discovery::Material& m) {
+    if (!st_->setup.holds_rsc_material) return;
+    st_->rsc_material.push_back(m);
+    st_->material = discovery::Security(st_->rsc_material);
+}
+
 Attacker::~Attacker() = default;
 Attacker::Attacker(Attacker&&) noexcept = default;
 Attacker& Attacker::operator=(Attacker&&) noexcept = default;
@@ -326,6 +382,7 @@ Attacker::Verdict Attacker::on_frame(pc5::Time now, pc5::Frame& f, std::vector<E
                 for (std::uint32_t n = 0; n < rule.count; ++n)
                     for (auto copy : st.records[rule.record]) {
                         st.address(rule, copy);
+                        st.refresh(copy);
                         emit(std::move(copy), now + from_ms(rule.interval_ms * n));
                     }
                 break;
@@ -408,6 +465,7 @@ void Attacker::due(pc5::Time now, std::vector<Emit>& out) {
             if (r.action == RuleAction::replay) {
                 for (auto copy : st.records[r.record]) {
                     st.address(r, copy);
+                    st.refresh(copy);
                     frames.push_back(std::move(copy));
                 }
             } else if (auto made = st.build(r, n, nullptr)) {

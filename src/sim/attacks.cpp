@@ -27,6 +27,7 @@ void World::setup_attacker(const std::vector<UeSpec>& specs) {
     a.compromised = s.compromised;
     a.compromised.insert(a.compromised.end(), named.compromised.begin(), named.compromised.end());
     a.data_bearer = s.traffic.bearer;
+    a.holds_rsc_material = s.attacker_holds_rsc_material;
     attacker.emplace(std::move(rules), std::move(a));
 }
 

@@ -155,11 +155,13 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             fmt::format("{}:{}:{}", origin, e.source().begin.line, e.source().begin.column),
             std::string(e.description()));
     }
-    PC5SEC_TRY(r.only(
-        root, "",
-        {"name",   "description", "solution", "path",       "seed",     "rsc",        "key_type",
-         "psk",    "reuse",       "release",  "duration_s", "attack",   "ue",         "connect",
-         "medium", "traffic",     "expect",   "scale",      "attacker", "compromised"}));
+    PC5SEC_TRY(r.only(root, "", {"name",     "description", "solution",
+                                 "path",     "seed",        "rsc",
+                                 "key_type", "psk",         "reuse",
+                                 "release",  "duration_s",  "attack",
+                                 "ue",       "connect",     "medium",
+                                 "traffic",  "expect",      "scale",
+                                 "attacker", "compromised", "attacker_holds_rsc_material"}));
     Scenario s;
     PC5SEC_TRY(r.get(root, "", "name", s.name));
     PC5SEC_TRY(r.get(root, "", "description", s.description));
@@ -174,6 +176,7 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     if (s.key_type != "p256" && s.key_type != "ed25519")
         return r.bad("key_type", "p256 or ed25519");
     PC5SEC_TRY(r.get(root, "", "psk", s.psk));
+    PC5SEC_TRY(r.get(root, "", "attacker_holds_rsc_material", s.attacker_holds_rsc_material));
     PC5SEC_TRY(r.get(root, "", "reuse", s.reuse));
     PC5SEC_TRY(r.get(root, "", "release", s.release));
     PC5SEC_TRY(r.get(root, "", "duration_s", s.duration_s));

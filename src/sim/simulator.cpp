@@ -110,6 +110,17 @@ Status World::setup() {
                                                        : ca.issue(p, kEpoch - 1h, 24h * 30, rng);
         if (!c) return std::move(c).error();
         if (u.credentials == Credentials::revoked) PC5SEC_TRY(pf->revoke(c->certificate, kEpoch));
+        // The UE of a credential attack holds the RSC's discovery material all the same (an
+        // insider of the RSC: the material is shared by every UE of the RSC), so the attack
+        // tests the certificate checks, not the concealment of the request (docs/discovery.md,
+        // "Request privacy"; without the material the UE refuses the request with #11, or
+        // cannot read it).
+        const bool credential_attack =
+            u.credentials == Credentials::foreign_ca ||
+            (s.attack == Attack::target_not_authorised && u.name == target) ||
+            (u.relay && (s.attack == Attack::unauthorised_relay ||
+                         s.attack == Attack::relay_not_authorised_for_target));
+        if (credential_attack) c->discovery = {pf->discovery_material(s.rsc, kEpoch, rng)};
         issued.push_back(std::move(*c));
     }
     for (std::size_t i = 0; i < ues.size(); ++i)
@@ -179,7 +190,10 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     st.directory = std::move(directory);
     // Each RSC's discovery material goes to the key log once (not once per UE).
     for (const auto& m : issued.discovery)
-        if (discovery_logged.insert(m.rsc).second) discovery::log_material(keylog, m);
+        if (discovery_logged.insert(m.rsc).second) {
+            discovery::log_material(keylog, m);
+            if (attacker) attacker->learn(m);  // an insider of the RSC, unless told otherwise
+        }
     st.discovery_material = std::move(issued.discovery);
     st.log_discovery_material = false;
     st.capture = options.capture || compromised(u.name);

@@ -4,6 +4,7 @@
 #include "pc5sec/trace_decrypt.hpp"
 
 #include "pc5sec/discovery.hpp"
+#include "pc5sec/request_privacy.hpp"
 
 #include <algorithm>
 #include <array>
@@ -237,8 +238,7 @@ class Decipherer {
         } else if (lcid == pc5::lcid::kSrb1 || lcid == pc5::lcid::kSrb2) {
             open_pdcp(f, m, lcid, out);
         } else if (lcid == pc5::lcid::kSrb0) {
-            out.kind = PduKind::pc5s_clear;  // SL-SRB0 is never protected (3gpp-facts §4)
-            out.message = m;
+            open_srb0(f, m, out);  // never PDCP-protected (3gpp-facts §4)
         } else if (lcid == pc5::lcid::kDiscovery) {
             open_discovery(f, out);
         } else {
@@ -296,6 +296,32 @@ class Decipherer {
     discovery::Security discovery_;
     std::set<std::pair<std::uint32_t, std::array<std::uint8_t, 4>>> discovery_seen_;
 
+    // SL-SRB0: the message as it is, or a concealed establishment request revealed with the key
+    // log's material at any time (pc5sec/request_privacy.hpp).
+    void open_srb0(const pcap::Frame& f, std::span<const std::uint8_t> m, DecipheredFrame& out) {
+        out.kind = PduKind::pc5s_clear;
+        if (!request_privacy::concealed(m)) {
+            out.message.assign(m.begin(), m.end());
+            return;
+        }
+        out.concealed = true;
+        const auto at = discovery::UtcTime{} + std::chrono::microseconds(f.timestamp_us);
+        auto r = request_privacy::reveal(discovery_, m, at, false);
+        if (r && r->concealed) {
+            out.message = std::move(r->plain);
+            return;
+        }
+        out.kind = PduKind::other;
+        out.body.assign(m.begin(), m.end());
+        out.concealed_why = r ? "not concealed" : r.error().describe();
+        out.verdict = r && !discovery_.materials().empty()      ? Verdict::mac_bad
+                      : !r && r.error().code == Errc::malformed ? Verdict::malformed
+                      : discovery_.materials().empty() || (!r && r.error().code == Errc::policy)
+                          ? Verdict::no_key
+                          : Verdict::mac_bad;
+        if (out.verdict == Verdict::malformed) out.error = r.error();
+    }
+
     // LCID 55: the relay's adaptation layer, SRAP (TS 38.351), in both solutions.
     void end_to_end(const pcap::Frame& f, DecipheredFrame& out) {
         const auto& m = f.message;
@@ -311,8 +337,7 @@ class Decipherer {
                 open_pdcp(f, inner, bearer, srap);
             } else if (bearer == pc5::lcid::kSrb0) {
                 // SL-SRB0: the message in clear (whether it decodes, the decoder tells).
-                srap.kind = PduKind::pc5s_clear;
-                srap.message.assign(inner.begin(), inner.end());
+                open_srb0(f, inner, srap);
             } else {
                 srap.kind = PduKind::other;  // SRAP bearer 3: PC5-RRC
                 srap.body.assign(inner.begin(), inner.end());

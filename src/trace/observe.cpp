@@ -7,6 +7,7 @@
 #include "pc5sec/codec.hpp"
 #include "pc5sec/discovery.hpp"
 #include "pc5sec/pdcp.hpp"
+#include "pc5sec/request_privacy.hpp"
 #include "pc5sec/srap.hpp"
 #include "pc5sec/trace_decrypt.hpp"
 
@@ -96,7 +97,13 @@ Observation observe_capture(std::span<const pcap::Frame> frames) {
                 r.message(d->plain);
             }
         } else if (bearer == pc5::lcid::kSrb0) {
-            r.message(pdu);
+            if (!pdu.empty() &&
+                pdu[0] == static_cast<std::uint8_t>(codec::MessageType::establishment_request))
+                out.requests++;
+            if (request_privacy::concealed(pdu))
+                out.requests_concealed++;  // identities concealed: nothing to read without material
+            else
+                r.message(pdu);
         } else if (bearer == pc5::lcid::kSrb1 && pdu.size() > pdcp::kOverhead) {
             // The security mode command: integrity only (3gpp-facts §4).
             r.message(pdu.subspan(pdcp::kHeaderSize, pdu.size() - pdcp::kOverhead));

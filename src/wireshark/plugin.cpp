@@ -41,6 +41,7 @@
 #include "pc5sec/net.hpp"
 #include "pc5sec/pc5.hpp"
 #include "pc5sec/pcap.hpp"
+#include "pc5sec/request_privacy.hpp"
 #include "pc5sec/text.hpp"
 #include "pc5sec/trace_decrypt.hpp"
 #include "pc5sec/version.hpp"
@@ -748,6 +749,53 @@ void dissect_discovery(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, Pdu&
                                "Restricted discovery: no discovery material in the key log");
 }
 
+// SL-SRB0: the message as it is, or an establishment request whose identities were concealed on
+// the air (pc5sec/request_privacy.hpp), revealed with the RSC's material from the key log as
+// `pc5sec decode --keylog` reveals it.
+void dissect_srb0(tvbuff_t* tvb, int off, packet_info* pinfo, proto_tree* tree, Pdu& pdu) {
+    Fields& F = fields();
+    Capture& c = capture();
+    const int len = static_cast<int>(tvb_reported_length(tvb)) - off;
+    if (!request_privacy::concealed(bytes_of(tvb, off, len))) {
+        dissect_message(tvb, off, pinfo, tree, pdu.sender, pdu.relayed);
+        return;
+    }
+    const bool revealed = pdu.d && pdu.d->concealed && pdu.d->kind == trace::PduKind::pc5s_clear;
+    proto_item* ri = nullptr;
+    proto_tree* rt = proto_tree_add_subtree_format(
+        tree, tvb, off, len, ett_pdu, &ri,
+        "PROSE DIRECT LINK ESTABLISHMENT REQUEST, identities concealed (%s)",
+        revealed ? "revealed with the RSC's material, MIC verified" : "not revealed");
+    proto_item_set_generated(proto_tree_add_uint(rt, F["req.concealed"], tvb, off, 0, 1));
+    proto_item_set_generated(proto_tree_add_uint(rt, F["req.revealed"], tvb, off, 0, revealed));
+    if (revealed) {
+        const auto& plain = pdu.d->message;
+        auto* copy = static_cast<guint8*>(wmem_alloc(pinfo->pool, plain.size()));
+        std::copy(plain.begin(), plain.end(), copy);
+        tvbuff_t* child = tvb_new_child_real_data(tvb, copy, static_cast<guint>(plain.size()),
+                                                  static_cast<gint>(plain.size()));
+        add_new_data_source(pinfo, child, "Revealed request");
+        dissect_message(child, 0, pinfo, rt, pdu.sender, pdu.relayed);
+        return;
+    }
+    proto_tree_add_item(rt, F["req.concealed_octets"], tvb, off, len, ENC_NA);
+    col_add_str(pinfo->cinfo, COL_INFO,
+                "PROSE DIRECT LINK ESTABLISHMENT REQUEST (identities concealed, not revealed)");
+    const bool mac_bad = pdu.d && pdu.d->verdict == trace::Verdict::mac_bad;
+    proto_item_set_generated(proto_tree_add_uint(rt, F["verdict"], tvb, off, 0, mac_bad ? 2 : 3));
+    if (!c.have_keylog)
+        expert_add_info_format(pinfo, ri, &ei_no_key,
+                               "Concealed request: no key log (set pc5s.keylog_file or "
+                               "PC5SEC_KEYLOGFILE; it needs the RSC's DUIK and DUCK)");
+    else if (mac_bad)
+        expert_add_info_format(pinfo, ri, &ei_mac_bad, "Concealed request not revealed: %s",
+                               escape_text(pdu.d->concealed_why).c_str());
+    else
+        expert_add_info_format(pinfo, ri, &ei_no_key,
+                               "Concealed request: no discovery material for its RSC in the key "
+                               "log");
+}
+
 // A PDU as it went on the air, by its LCID (TS 38.321 Table 6.2.4-1, docs/pcap-format.md).
 void dissect_on_air(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, std::uint8_t lcid,
                     bool clear, Pdu& pdu) {
@@ -771,18 +819,14 @@ void dissect_on_air(tvbuff_t* tvb, packet_info* pinfo, proto_tree* tree, std::ui
             return dissect_pdcp(tvb, 3, pinfo, tree, bearer, clear, pdu);
         if (bearer == 0) {
             if (len < 5) return malformed(pinfo, tree, "SL-SRB0 message truncated");
-            dissect_message(tvb, 3, pinfo, tree, pdu.sender, pdu.relayed);
-            return;
+            return dissect_srb0(tvb, 3, pinfo, tree, pdu);
         }
         if (len > 3) proto_tree_add_item(tree, F["pc5_rrc"], tvb, 3, -1, ENC_NA);
         return;
     }
     if (lcid == pc5::lcid::kSrb1 || lcid == pc5::lcid::kSrb2)
         return dissect_pdcp(tvb, 0, pinfo, tree, lcid, clear, pdu);
-    if (lcid == pc5::lcid::kSrb0) {
-        dissect_message(tvb, 0, pinfo, tree, pdu.sender, pdu.relayed);
-        return;
-    }
+    if (lcid == pc5::lcid::kSrb0) return dissect_srb0(tvb, 0, pinfo, tree, pdu);
     if (lcid == pc5::lcid::kDiscovery) return dissect_discovery(tvb, pinfo, tree, pdu);
     if (len > 0) proto_tree_add_item(tree, F["other"], tvb, 0, -1, ENC_NA);
 }
@@ -953,7 +997,10 @@ gboolean dissect_udp_heur(tvbuff_t* tvb, packet_info* pinfo, proto_tree* root, v
     f.header.receiver_l2_id = v->dst;
     f.header.direction = pcap::kDirectionUnknown;
     f.header.lcid = v->lcid;
-    const bool clear_lcid = v->lcid == pc5::lcid::kSrb0;
+    // SL-SRB0 is the message in clear, but for a request whose identities are concealed: on
+    // the air as its protection left it (pc5sec/request_privacy.hpp), as the capture marks it.
+    const bool clear_lcid =
+        v->lcid == pc5::lcid::kSrb0 && !request_privacy::concealed(std::span(v->pdu));
     f.header.flags = clear_lcid ? 0 : pcap::kFlagOnAir;
     f.message.assign(v->pdu.begin(), v->pdu.end());
     f.timestamp_us = static_cast<std::uint64_t>(pinfo->abs_ts.secs) * 1'000'000 +
@@ -1077,6 +1124,10 @@ void register_protocol() {
     F.add("disc.counter", "UTC-based counter (verified)", FT_UINT32, BASE_DEC);
     F.add("disc.replayed", "Replayed discovery", FT_UINT8, BASE_DEC);
     F.add("disc.scrambled", "Scrambled discovery message", FT_BYTES, BASE_NONE);
+    // An establishment request concealed on the air (pc5sec/request_privacy.hpp).
+    F.add("req.concealed", "Request identities concealed", FT_UINT8, BASE_DEC);
+    F.add("req.revealed", "Concealed request revealed", FT_UINT8, BASE_DEC);
+    F.add("req.concealed_octets", "Concealed request (not revealed)", FT_BYTES, BASE_NONE);
     // The message header, then every IE of every message, from the codec's layouts.
     F.add("msg_type", "Message type", FT_UINT8, BASE_DEC,
           VALS(F.names(CodePointKind::message_type)));

@@ -27,7 +27,7 @@ DIRECTION_FROM = {"header": "0", "mac-i": "1", "sender": "2", "undecidable": "3"
 PLUGIN_ONLY = {"provisional", "unknown_iei", "unknown_tag", "msg_name", "hdr.version",
                "hdr.length", "addr", "knrp_sess_id", "mac_i", "udp.magic", "udp.version",
                "pc5_rrc", "other", "provisional.expert", "malformed", "mac_bad", "replay",
-               "no_key", "keylog.bad", "disc.scrambled"}
+               "no_key", "keylog.bad", "disc.scrambled", "req.concealed_octets"}
 
 
 def put(out, name, value):
@@ -59,6 +59,9 @@ def deciphered(x, out, carried):
     """What the plugin shows of pc5sec's "decrypted" object."""
     if x.get("verdict") in VERDICT:
         put(out, "verdict", VERDICT[x["verdict"]])
+    if x.get("identities_concealed"):
+        put(out, "req.concealed", "1")
+        put(out, "req.revealed", "1" if x.get("revealed") else "0")
     d = x.get("discovery")
     if d:
         for k in ("restricted", "opened", "counter_lsb", "mic", "rsc", "counter", "replayed"):

@@ -100,13 +100,20 @@ assert j["discovery_frames"] >= 2 and j["discovery_readable"] == 0, j
 fields = {i["field"] for i in j["identities"]}
 assert not any(f.startswith("u2u_relay_discovery") for f in fields), fields
 names = {i["identity"] for i in j["identities"]}
-assert {"alice", "bob", "relay-1"} <= names, names  # the request: not yet confidential
+# The request's identities are concealed (docs/discovery.md, "Request privacy"); step 3's
+# Key_Est_Info still names the ends (certificates and user info IDs, before any key).
+assert j["requests"] >= 1 and j["requests_concealed"] == j["requests"], j
+assert not any(f.startswith("establishment_request") for f in fields), fields
+assert {"alice", "relay-1"} <= names, names
 assert {l["l2_id"] for l in j["l2_ids"]} == {0x0A, 0x0B, 0x50}, j["l2_ids"]
 PY
 "$bin" decode --pcap "$tmp/obs/capture.pcap" --observer | grep -q 'discovery: 2 frames, 0 readable' && ok || bad "observer: text"
 "$bin" decode --pcap "$tmp/obs/capture.pcap" --observer --keylog "$tmp/obs/keylog.txt" >/dev/null 2>&1
 [ $? -eq 2 ] && ok || bad "observer with --keylog not refused"
 # With the key log the same discovery frames open, MIC verified.
-"$bin" decode --pcap "$tmp/obs/capture.pcap" --keylog "$tmp/obs/keylog.txt" | grep -c "MIC verified" | grep -qx 2 && ok || bad "discovery not opened with the key log"
+"$bin" decode --pcap "$tmp/obs/capture.pcap" --keylog "$tmp/obs/keylog.txt" | grep -c "material: counter .*MIC verified" | grep -qx 2 && ok || bad "discovery not opened with the key log"
+# ... and so do the concealed requests; without it, they say what they need.
+"$bin" decode --pcap "$tmp/obs/capture.pcap" --keylog "$tmp/obs/keylog.txt" | grep -q "identities concealed on the air: revealed" && ok || bad "request not revealed with the key log"
+"$bin" decode --pcap "$tmp/obs/capture.pcap" | grep -q "identities concealed on the air: give --keylog" && ok || bad "concealed request without the key log"
 
 finish "cli decode"

@@ -37,7 +37,8 @@ for s in a-l2 a-l3 b-hardened-l3 b-literal; do
     # Without the key log: nothing deciphered, and no expert info but "no key".
     none=$(tshark_pc5s -r "$cap" -Y 'pc5s.deciphered' 2>/dev/null | count)
     [ "$none" -eq 0 ] && ok || bad "$s: $none frames deciphered without a key log"
-    other=$(tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep "PC5-S" | grep -vc "No key for KNRP-sess ID")
+    # (A concealed establishment request says it needs the key log too: docs/discovery.md.)
+    other=$(tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep "PC5-S" | grep -vcE "No key for KNRP-sess ID|Concealed request: no key log")
     nokey=$(tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep -c "No key for KNRP-sess ID")
     [ "$other" -eq 0 ] && [ "$nokey" -gt 0 ] && ok ||
         bad "$s: without the key log $other expert infos other than $nokey 'no key'"
@@ -66,8 +67,14 @@ for s in a-l3-discovery b-hardened-discovery; do
         bad "$s: tshark and pc5sec decode --json differ without a key log: $(head -5 "$tmp/$s.cmp0")"
 done
 
-# The L2 IDs carry their user info IDs, and each link is a conversation.
-tshark_pc5s -r "$tmp/a-l2/capture.pcap" 2>/dev/null | grep -q "0x00000a (alice)" && ok || bad "addresses not named"
+# The L2 IDs carry their user info IDs, and each link is a conversation. The names come from
+# the requests, whose identities are concealed on the air: with the key log they are named, and
+# without it alice's L2 ID stays unnamed (what an observer outside the RSC sees).
+keys_l2="$tmp/a-l2/keylog.txt"
+tshark_pc5s -r "$tmp/a-l2/capture.pcap" -o "pc5s.keylog_file:$keys_l2" 2>/dev/null | grep -q "0x00000a (alice)" && ok || bad "addresses not named"
+tshark_pc5s -r "$tmp/a-l2/capture.pcap" 2>/dev/null | grep -q "(alice)" && bad "alice named without the key log" || ok
+concealed=$(tshark_pc5s -r "$tmp/a-l2/capture.pcap" -Y 'pc5s.req.concealed == 1 && pc5s.req.revealed == 0' 2>/dev/null | count)
+[ "$concealed" -ge 1 ] && ok || bad "no concealed request shown as such without the key log"
 conv=$(tshark_pc5s -r "$tmp/a-l2/capture.pcap" -q -z conv,pc5s 2>/dev/null | grep -c "<->")
 [ "$conv" -ge 3 ] && ok || bad "tshark -z conv,pc5s: $conv conversations"
 

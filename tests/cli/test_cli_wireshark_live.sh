@@ -53,8 +53,12 @@ k=(-o "pc5s.keylog_file:$tmp/alice.keys")
 frames=$(tshark_pc5s -r "$tmp/live.pcapng" 2>/dev/null | wc -l)
 pc5=$(tshark_pc5s -r "$tmp/live.pcapng" -Y pc5s 2>/dev/null | wc -l)
 [ "$frames" -gt 10 ] && [ "$pc5" -eq "$frames" ] && ok || bad "$pc5 of $frames UDP datagrams dissected as PC5 frames"
-tshark_pc5s -r "$tmp/live.pcapng" -Y 'pc5s.msg_type == 1' 2>/dev/null | grep -q "ESTABLISHMENT REQUEST" &&
+# The requests' identities are concealed on the air (docs/discovery.md, "Request privacy"): alice's
+# key log (her RSC's discovery material) reveals them; without it they show as concealed.
+tshark_pc5s -r "$tmp/live.pcapng" "${k[@]}" -Y 'pc5s.msg_type == 1' 2>/dev/null | grep -q "ESTABLISHMENT REQUEST" &&
     ok || bad "no establishment request in the live capture"
+tshark_pc5s -r "$tmp/live.pcapng" -Y 'pc5s.req.concealed == 1 && pc5s.req.revealed == 0' 2>/dev/null | grep -q "identities concealed" &&
+    ok || bad "no concealed request without the key log"
 read_lines=$(tshark_pc5s -r "$tmp/live.pcapng" "${k[@]}" -Y 'pc5s.deciphered contains "live line"' 2>/dev/null | wc -l)
 # Each line crosses two hops: source to relay, relay to target.
 [ "$read_lines" -ge $((2 * lines)) ] && ok || bad "$read_lines frames read in the clear, wanted $((2 * lines))"
