@@ -7,28 +7,14 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "discovery_material.hpp"
 #include "pc5sec/codec.hpp"
 #include "pc5sec/discovery.hpp"
 
 namespace {
 using namespace pc5sec;
-using namespace std::chrono_literals;
-
-const discovery::UtcTime kNow = discovery::UtcTime{} + std::chrono::seconds(1'793'491'234);
-
-discovery::Material material(std::uint32_t rsc, std::uint8_t seed) {
-    discovery::Material m;
-    m.rsc = rsc;
-    for (auto& b : m.dusk.reveal_mut())
-        b = seed;
-    for (auto& b : m.duik.reveal_mut())
-        b = static_cast<std::uint8_t>(seed + 1);
-    for (auto& b : m.duck.reveal_mut())
-        b = static_cast<std::uint8_t>(seed + 2);
-    m.valid_from = kNow - 24h;
-    m.valid_until = kNow + 24h;
-    return m;
-}
+using fuzz::kNow;
+using fuzz::material;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "../support/discovery_material.hpp"
 #include "pc5sec/codec.hpp"
 #include "pc5sec/discovery.hpp"
 #include "pc5sec/kdf.hpp"
@@ -21,15 +22,7 @@ constexpr std::uint32_t kRsc = 0x00A001;
 const UtcTime kNow = UtcTime{} + std::chrono::seconds(1'793'491'234);
 
 Material material(std::uint32_t rsc, std::uint64_t seed) {
-    DeterministicRng rng(seed);
-    Material m;
-    m.rsc = rsc;
-    rng.fill(m.dusk.reveal_mut());
-    rng.fill(m.duik.reveal_mut());
-    rng.fill(m.duck.reveal_mut());
-    m.valid_from = kNow - 24h;
-    m.valid_until = kNow + 24h;
-    return m;
+    return test::discovery_material(rsc, seed, kNow);
 }
 
 std::vector<std::uint8_t> announcement_pdu(Security& s, UtcTime at, std::uint32_t rsc = kRsc) {

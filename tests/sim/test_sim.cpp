@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 
 #include "pc5sec/hex.hpp"
@@ -541,6 +543,36 @@ TEST(BadScenarioUe, DuplicateNameAndL2Id) {
     EXPECT_EQ(parse_scenario("[[ue]]\nname=\"a\"\ncredentials=\"stolen\"\n", "t").error().field,
               "t: ue[0].credentials");
 }
+
+// Request privacy (docs/discovery.md): a target authorised for another RSC holds no material for
+// the relay's: it cannot read the concealed request, counts it not-for-us and refuses it with #11
+// (KI#3), as it would a request in clear for that RSC. In both solutions, on either relay.
+class NoMaterialForTheRsc : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(NoMaterialForTheRsc, TheTargetRefusesWithRequiredServiceNotAllowed) {
+    const auto [solution, path] = GetParam();
+    auto s = parse_scenario(fmt::format("name = \"t\"\nsolution = \"{}\"\npath = \"{}\"\n"
+                                        "[[ue]]\nname = \"alice\"\n"
+                                        "[[ue]]\nname = \"bob\"\nrscs = [0x00B002]\n"
+                                        "[[ue]]\nname = \"relay-1\"\nrelay = true\n"
+                                        "[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\n"
+                                        "relay = \"relay-1\"\n",
+                                        solution, path),
+                            "t.toml")
+                 .value();
+    const auto r = run(s).value();
+    const auto j = json::parse(r.json);
+    EXPECT_EQ(j["establishment"]["established"], 0);
+    ASSERT_FALSE(j["links"].empty());
+    for (const auto& l : j["links"])
+        EXPECT_EQ(l["cause"], 11) << l.dump();
+    EXPECT_GE(j["signalling_drops"].value("not-for-us", 0), 1) << j["signalling_drops"].dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(All, NoMaterialForTheRsc,
+                         ::testing::Values(std::pair{"A", "l3"}, std::pair{"A", "l2"},
+                                           std::pair{"B-hardened", "l3"},
+                                           std::pair{"B-literal", "l2"}));
 
 }  // namespace
 }  // namespace pc5sec::sim
