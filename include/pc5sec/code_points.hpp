@@ -98,7 +98,7 @@ enum class Iei : std::uint8_t {
     msb_knrp_id = 0x57,             ///< MSB of KNRP ID (TV, 3)
     lsb_knrp_id = 0x58,             ///< LSB of KNRP ID (TV, 3)
     max_inactivity_period = 0x5b,   ///< Maximum inactivity period (TV, 5)
-    /// Identity protection of an establishment request (TLV, 29: RSC, UTC-based counter,
+    /// Identity protection of an SL-SRB0 message (TLV, 29: RSC, UTC-based counter,
     /// nonce, MIC; pc5sec/request_privacy.hpp)
     identity_protection = 0x5c,
     key_est_info = 0x74,               ///< Key establishment information container (TLV-E)

@@ -1,5 +1,6 @@
 /// @file
-/// Identity privacy of the PROSE DIRECT LINK ESTABLISHMENT REQUEST on the air (issue 20 item 3;
+/// Identity privacy of the PROSE DIRECT LINK ESTABLISHMENT REQUEST on the air, and of the
+/// SL-SRB0 messages that answer it before any key exists (conceals_message) (issue 20 item 3;
 /// docs/discovery.md, "Request privacy").
 ///
 /// The request names its sender, its target and the relay, and carries the certificates and
@@ -45,7 +46,12 @@ inline constexpr std::size_t kNonceSize = 16;
 inline constexpr std::size_t kValueSize = 3 + 4 + kNonceSize + 4;
 using Nonce = std::array<std::uint8_t, kNonceSize>;
 
-/// Whether the IE named `name` (codec::IeLayout::name) of an establishment request is concealed.
+/// The SL-SRB0 messages that are concealed: the establishment request, and the messages that
+/// answer it in clear with identities and certificates (solution A's authentication request
+/// and response of step 3, solution B's establishment accept). Only the request names the RSC
+/// in clear; the others are concealed by a sender whose link has one.
+bool conceals_message(codec::MessageType t) noexcept;
+/// Whether the IE named `name` (codec::IeLayout::name) of such a message is concealed.
 bool conceals(std::string_view name) noexcept;
 
 /// KEY: the 128 LSBs of KDF(DUCK, FC 0xB7, counter, RSC, nonce).

@@ -185,6 +185,9 @@ struct Observation {
     // Establishment requests on SL-SRB0, and those whose identities were concealed
     // (pc5sec/request_privacy.hpp): unreadable without the RSC's material.
     std::size_t requests = 0, requests_concealed = 0;
+    // SL-SRB0 messages with their identities concealed, requests and answers
+    // (request_privacy::conceals_message).
+    std::size_t concealed = 0;
     std::size_t frames = 0;
 };
 Observation observe_capture(std::span<const pcap::Frame> frames);

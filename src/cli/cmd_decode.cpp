@@ -186,12 +186,20 @@ void print_on_air_text(const pcap::Frame& f, const trace::DecipheredFrame& d, bo
         }
     }
     if (d.concealed) {  // SL-SRB0 (pc5sec/request_privacy.hpp)
+        const char* what = f.message.empty()
+                               ? "message"
+                               : codec::message_name(static_cast<codec::MessageType>(
+                                     f.header.lcid == pc5::lcid::kEndToEnd && f.message.size() > 3
+                                         ? f.message[3]
+                                         : f.message[0]));
         if (d.kind == trace::PduKind::pc5s_clear) {
-            std::cout << "  establishment request, identities concealed on the air: revealed "
-                         "with the RSC's material, MIC verified\n";
+            std::cout << fmt::format(
+                "  {}, identities concealed on the air: revealed with the RSC's material, MIC "
+                "verified\n",
+                what);
         } else if (d.verdict != trace::Verdict::malformed) {
             std::cout << fmt::format(
-                "  establishment request, identities concealed on the air: {}\n",
+                "  {}, identities concealed on the air: {}\n", what,
                 have_keylog ? d.concealed_why
                             : "give --keylog with the RSC's discovery material (DUCK, DUIK) to "
                               "read it");
@@ -384,6 +392,7 @@ void observe_pcap(const DecodeArgs& a) {
                          {"discovery_readable", o.discovery_readable},
                          {"requests", o.requests},
                          {"requests_concealed", o.requests_concealed},
+                         {"concealed", o.concealed},
                          {"identities", nlohmann::json::array()},
                          {"l2_ids", nlohmann::json::array()}};
         for (const auto& i : o.identities)
@@ -407,8 +416,10 @@ void observe_pcap(const DecodeArgs& a) {
         "  discovery: {} frames, {} readable (open); {} certificates in "
         "clear\n",
         o.discovery_frames, o.discovery_readable, o.certificates_in_clear);
-    std::cout << fmt::format("  establishment requests: {}, {} with their identities concealed\n",
-                             o.requests, o.requests_concealed);
+    std::cout << fmt::format(
+        "  establishment requests: {}, {} with their identities concealed; SL-SRB0 messages "
+        "concealed: {}\n",
+        o.requests, o.requests_concealed, o.concealed);
     std::cout << fmt::format("  identities in clear: {}\n", o.identities.size());
     for (const auto& i : o.identities)
         std::cout << fmt::format("    \"{}\" in {} ({} frames, first frame {})\n",

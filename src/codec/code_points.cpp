@@ -101,7 +101,7 @@ constexpr CodePoint kTable[] = {
     IE(0x58, "lsb_knrp_id", "LSB of KNRP ID (TV, 3)", S::provisional, kPc5sec),
     IE(0x5b, "max_inactivity_period", "Maximum inactivity period (TV, 5)", S::provisional, kPc5sec),
     IE(0x5c, "identity_protection",
-       "Identity protection of an establishment request (TLV, 29): RSC, UTC-based counter, "
+       "Identity protection of an SL-SRB0 message (TLV, 29): RSC, UTC-based counter, "
        "nonce, MIC (docs/discovery.md, request privacy)",
        S::provisional, kPc5sec),
     IE(0x74, "key_est_info", "Key establishment information container (TLV-E)", S::provisional,

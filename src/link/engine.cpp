@@ -626,10 +626,11 @@ void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_
 }
 
 bool Engine::Impl::conceal_request(const Link& link, std::vector<std::uint8_t>& pdu) {
-    if (pdu.empty() || pdu[0] != static_cast<std::uint8_t>(MT::establishment_request) ||
-        link.rsc == 0 || !discovery_security.material(link.rsc))
+    const std::uint32_t rsc = link.conceal_rsc ? link.conceal_rsc : link.rsc;
+    if (pdu.empty() || !request_privacy::conceals_message(static_cast<MT>(pdu[0])) || rsc == 0 ||
+        !discovery_security.material(rsc))
         return true;  // no RSC (a direct link), or none whose material this UE holds: in clear
-    auto air = request_privacy::conceal(discovery_security, pdu, link.rsc, wall(now_),
+    auto air = request_privacy::conceal(discovery_security, pdu, rsc, wall(now_),
                                         random.bytes<request_privacy::kNonceSize>());
     if (!air) {
         drop(&link, pc5::DropReason::unexpected,
@@ -643,11 +644,13 @@ bool Engine::Impl::conceal_request(const Link& link, std::vector<std::uint8_t>& 
 std::optional<std::span<const std::uint8_t>> Engine::Impl::open_request(
     const Link* link, const Route& route, std::span<const std::uint8_t> pdu,
     std::vector<std::uint8_t>& storage, pc5::Time now) {
+    rx_concealed_rsc = 0;
     auto opened = request_privacy::reveal(discovery_security, pdu, wall(now));
     if (!opened) {
         const auto reason = request_privacy::drop_reason(opened.error());
         drop(link, reason, opened.error().describe());
-        if (reason == pc5::DropReason::not_for_us) {  // KI#3: not authorised for the RSC (#11)
+        if (reason == pc5::DropReason::not_for_us &&  // KI#3: not authorised for the RSC (#11)
+            pdu[0] == static_cast<std::uint8_t>(MT::establishment_request)) {
             codec::DirectLinkEstablishmentReject r;
             r.seq = pdu.size() > 1 ? pdu[1] : 0;
             r.cause = codec::Cause::required_service_not_allowed;
@@ -661,6 +664,7 @@ std::optional<std::span<const std::uint8_t>> Engine::Impl::open_request(
         return std::nullopt;
     }
     if (!opened->concealed) return pdu;
+    rx_concealed_rsc = opened->rsc;
     storage = std::move(opened->plain);
     return std::span<const std::uint8_t>(storage);
 }

@@ -196,6 +196,7 @@ void Engine::Impl::on_request(const Route& route, const codec::DirectLinkEstabli
     owned->target = target;
     owned->relay_indication = m.relay_indication.value_or(codec::RelayIndication::direct);
     owned->rsc = rsc;
+    owned->conceal_rsc = rx_concealed_rsc;  // its answers go concealed as its request came
     owned->started = now;
     owned->replaces = same ? same->id : std::string{};
     owned->hs.request_bytes.assign(bytes.begin(), bytes.end());

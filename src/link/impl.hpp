@@ -144,6 +144,9 @@ struct Link {
     std::string peer;    // user info ID of the far end
     std::string target;  // Target User Info the request named (relays: the end target)
     std::uint32_t rsc = 0;
+    // The RSC its SL-SRB0 messages are concealed under (pc5sec/request_privacy.hpp) when it is
+    // not `rsc`: an end-to-end link's responder, whose request came concealed under it. 0: `rsc`.
+    std::uint32_t conceal_rsc = 0;
     Route route;
     State state = State::idle;  // moved only by Engine::Impl::dispatch (flow table)
     bool security_active = false;
@@ -345,14 +348,17 @@ struct Engine::Impl {
     // The KNRP-sess ID of the protected PDU being handled (its PDCP header), for handlers that
     // must know which keys it verified under (the re-keying's complete: the new ones).
     KnrpSessId rx_knrp_sess_id{};
+    // The RSC the SL-SRB0 message being handled came concealed under (0: in clear).
+    std::uint32_t rx_concealed_rsc = 0;
     void send(Link& link, codec::Message msg, pc5::Time now, bool is_request);
     void send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_t bearer, bool cipher,
                    const std::vector<std::uint8_t>& message);
     // The time of the input being handled (set by each public entry point): the UTC-based counter
     // of a request concealed on its way out (send_with) comes from it.
     pc5::Time now_{};
-    // Seed 000 step 2 on the air: a request's identities concealed under its RSC's material
-    // (pc5sec/request_privacy.hpp) when the link has an RSC whose material this UE holds. False:
+    // Seed 000 steps 2 and 3 on the air: the request's and the authentication request's and
+    // response's identities concealed under the RSC's material (pc5sec/request_privacy.hpp) when
+    // the link has an RSC whose material this UE holds. False:
     // it could not be (the material expired), dropped and counted, nothing goes out in clear.
     bool conceal_request(const Link& link, std::vector<std::uint8_t>& pdu);
     // A request received on SL-SRB0, opened: the octets to decode (`pdu` itself if it came in

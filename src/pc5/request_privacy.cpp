@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "pc5sec/code_points.hpp"
 #include "pc5sec/codec.hpp"
 #include "pc5sec/kdf.hpp"
 #include "pc5sec/nea_nia.hpp"
@@ -16,7 +17,6 @@ namespace {
 using codec::IeSpan;
 using codec::MessageType;
 
-constexpr const char* kField = "establishment_request.identity_protection";
 constexpr auto kIei = static_cast<std::uint8_t>(codec::Iei::identity_protection);
 
 std::array<std::uint8_t, 3> be24(std::uint32_t v) {
@@ -34,9 +34,24 @@ std::string hex_rsc(std::uint32_t rsc) {
 bool is_request(std::span<const std::uint8_t> b) {
     return !b.empty() && b[0] == static_cast<std::uint8_t>(MessageType::establishment_request);
 }
-bool is_protection(const IeSpan& s) {
-    return s.layout && s.layout->iei && *s.layout->iei == kIei;
+bool is_concealable(std::span<const std::uint8_t> b) {
+    return !b.empty() && conceals_message(static_cast<MessageType>(b[0]));
 }
+// "<message>.identity_protection", the field every error names.
+std::string field_of(std::span<const std::uint8_t> b) {
+    return fmt::format(
+        "{}.identity_protection",
+        b.empty() ? "message" : codec::code_point_name(codec::CodePointKind::message_type, b[0]));
+}
+// The identity_protection IE: a row of the message's layout (the request's), or an optional IE
+// the layout does not list, led by its IEI (the other messages: it is only ever on the air).
+struct IsProtection {
+    std::span<const std::uint8_t> bytes;
+    bool operator()(const IeSpan& s) const {
+        if (s.layout) return s.layout->iei && *s.layout->iei == kIei;
+        return s.offset < bytes.size() && bytes[s.offset] == kIei;
+    }
+};
 
 // 128-NEA under KEY over the concealed values of `bytes` (the spans of `spans`, shifted by
 // `shift` octets for those at or after `from`): one keystream over their concatenation. Its own
@@ -89,6 +104,11 @@ std::int64_t distance(std::uint32_t a, std::uint32_t b) {
 
 }  // namespace
 
+bool conceals_message(codec::MessageType t) noexcept {
+    return t == MessageType::establishment_request || t == MessageType::authentication_request ||
+           t == MessageType::authentication_response || t == MessageType::establishment_accept;
+}
+
 bool conceals(std::string_view name) noexcept {
     return name == "source_user_info" || name == "target_user_info" ||
            name == "u2u_relay_ue_user_info" || name == "key_est_info" ||
@@ -106,18 +126,20 @@ Key128 keystream_key(const Duck& duck, std::uint32_t counter, std::uint32_t rsc,
 Result<std::vector<std::uint8_t>> conceal(const discovery::Security& security,
                                           std::span<const std::uint8_t> plain, std::uint32_t rsc,
                                           discovery::UtcTime now, const Nonce& nonce) {
-    if (!is_request(plain))
-        return make_error(Errc::invalid_argument, kField,
-                          "only an establishment request is concealed");
+    if (!is_concealable(plain))
+        return make_error(Errc::invalid_argument, field_of(plain),
+                          "only an establishment request or accept, or an authentication "
+                          "request or response, is concealed");
     auto spans = codec::ie_spans(plain);
     if (!spans) return std::move(spans).error();
-    if (std::any_of(spans->begin(), spans->end(), is_protection))
-        return make_error(Errc::invalid_argument, kField, "the request is concealed already");
+    if (std::any_of(spans->begin(), spans->end(), IsProtection{plain}))
+        return make_error(Errc::invalid_argument, field_of(plain),
+                          "the message is concealed already");
     const discovery::Material* m = security.material(rsc);
     if (!m)
         return make_error(
-            Errc::policy, kField,
-            fmt::format("no material for RSC {}: its request cannot be concealed", hex_rsc(rsc)));
+            Errc::policy, field_of(plain),
+            fmt::format("no material for RSC {}: its message cannot be concealed", hex_rsc(rsc)));
     PC5SEC_TRY(security.check_valid(rsc, now));
     const std::uint32_t counter = discovery::utc_counter(now);
     auto mic = mic_of(plain, *m, counter, nonce);
@@ -137,14 +159,17 @@ Result<std::vector<std::uint8_t>> conceal(const discovery::Security& security,
 
 Result<Revealed> reveal(const discovery::Security& security, std::span<const std::uint8_t> air,
                         discovery::UtcTime now, bool check_window) {
-    if (!is_request(air)) return Revealed{};
+    if (!is_concealable(air)) return Revealed{};
     auto spans = codec::ie_spans(air);
     if (!spans) return Revealed{};  // in clear and malformed: the codec says what is wrong
-    const auto it = std::find_if(spans->begin(), spans->end(), is_protection);
+    const std::string field = field_of(air);
+    const auto it = std::find_if(spans->begin(), spans->end(), IsProtection{air});
     if (it == spans->end()) {
-        // TS 33.503 6.1.3.2 refuses open discovery for a protected RSC; so does a request.
-        if (auto rsc = rsc_named(air); rsc && security.material(*rsc))
-            return make_error(Errc::policy, kField,
+        // TS 33.503 6.1.3.2 refuses open discovery for a protected RSC; so does a request. (The
+        // other messages name no RSC: their sender conceals them by its own link's RSC.)
+        if (auto rsc = is_request(air) ? rsc_named(air) : std::nullopt;
+            rsc && security.material(*rsc))
+            return make_error(Errc::policy, field,
                               fmt::format("absent: a request in clear for RSC {}, whose requests "
                                           "this UE conceals, is refused (a downgrade)",
                                           hex_rsc(*rsc)));
@@ -152,7 +177,7 @@ Result<Revealed> reveal(const discovery::Security& security, std::span<const std
     }
     const IeSpan ie = *it;
     if (ie.value_size != kValueSize)
-        return make_error(Errc::malformed, kField,
+        return make_error(Errc::malformed, field,
                           fmt::format("{} octets, not {}", ie.value_size, kValueSize));
     const auto v = air.subspan(ie.value_offset, kValueSize);
     Revealed r;
@@ -167,13 +192,13 @@ Result<Revealed> reveal(const discovery::Security& security, std::span<const std
     const discovery::Material* m = security.material(r.rsc);
     if (!m)
         return make_error(
-            Errc::policy, kField,
-            fmt::format("no material for RSC {}: the request cannot be read here", hex_rsc(r.rsc)));
+            Errc::policy, field,
+            fmt::format("no material for RSC {}: the message cannot be read here", hex_rsc(r.rsc)));
     PC5SEC_TRY(security.check_valid(r.rsc, now));
     if (check_window &&
         distance(r.counter, discovery::utc_counter(now)) > discovery::kMaxOffset.count())
         return make_error(
-            Errc::verification_failed, kField,
+            Errc::verification_failed, field,
             fmt::format("replayed or delayed: counter {} is more than {} s from "
                         "ours ({})",
                         r.counter, discovery::kMaxOffset.count(), discovery::utc_counter(now)));
@@ -187,17 +212,17 @@ Result<Revealed> reveal(const discovery::Security& security, std::span<const std
     auto expected = mic_of(r.plain, *m, r.counter, nonce);
     if (!expected) return std::move(expected).error();
     if (*expected != mic)
-        return make_error(Errc::verification_failed, kField,
-                          fmt::format("MIC: the request was not concealed under RSC {}'s "
+        return make_error(Errc::verification_failed, field,
+                          fmt::format("MIC: the message was not concealed under RSC {}'s "
                                       "material, or was altered on the way",
                                       hex_rsc(r.rsc)));
     return r;
 }
 
 bool concealed(std::span<const std::uint8_t> air) {
-    if (!is_request(air)) return false;
+    if (!is_concealable(air)) return false;
     auto spans = codec::ie_spans(air);
-    return spans && std::any_of(spans->begin(), spans->end(), is_protection);
+    return spans && std::any_of(spans->begin(), spans->end(), IsProtection{air});
 }
 
 std::optional<std::uint32_t> rsc_named(std::span<const std::uint8_t> request) {

@@ -27,7 +27,7 @@ std::uint64_t Engine::Impl::wall_ms(Time now) const {
 
 void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
                         std::vector<std::uint8_t> pdu) {
-    if (lcid == pc5::lcid::kSrb0 && type == MessageType::establishment_request &&
+    if (lcid == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) &&
         !conceal_request(pdu))
         return;
     counters.frames_sent++;
@@ -39,8 +39,13 @@ void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
 }
 
 bool Engine::Impl::conceal_request(std::vector<std::uint8_t>& pdu) {
-    const auto rsc = request_privacy::rsc_named(pdu);
-    if (!rsc || !discovery_security.material(*rsc)) return true;  // in clear: no material
+    if (pdu.empty() || !request_privacy::conceals_message(static_cast<MessageType>(pdu[0])))
+        return true;
+    auto rsc = pdu[0] == static_cast<std::uint8_t>(MessageType::establishment_request)
+                   ? request_privacy::rsc_named(pdu)
+                   : std::optional<std::uint32_t>(answer_rsc);
+    if (!rsc || !*rsc || !discovery_security.material(*rsc))
+        return true;  // in clear: no RSC, or no material for it
     auto air = request_privacy::conceal(discovery_security, pdu, *rsc, wall(now_),
                                         rng->bytes<request_privacy::kNonceSize>());
     if (!air) {
@@ -68,7 +73,7 @@ void Engine::Impl::send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause) {
 void Engine::Impl::send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
                              std::span<const std::uint8_t> pdu) {
     std::vector<std::uint8_t> body(pdu.begin(), pdu.end());
-    if (h.bearer == pc5::lcid::kSrb0 && type == MessageType::establishment_request &&
+    if (h.bearer == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) &&
         !conceal_request(body))
         return;
     std::vector<std::uint8_t> framed;
@@ -82,7 +87,9 @@ void Engine::Impl::forward_to(const Route& r, bool to_target, MessageType type,
                               std::span<const std::uint8_t> pdu) {
     const srap::Header h{pc5::lcid::kSrb0, to_target ? r.source_local : r.target_local,
                          to_target ? r.target_local : r.source_local};
+    answer_rsc = r.rsc;  // an accept goes concealed as its request came
     send_srap(to_target ? r.target_l2 : r.source_l2, h, type, pdu);
+    answer_rsc = 0;
 }
 
 std::uint8_t Engine::Impl::local_id_of(pc5::L2Id ue) {
@@ -142,7 +149,8 @@ void Engine::Impl::receive_srb0(const pc5::Frame& f, std::span<const std::uint8_
         drop(reason, opened.error().describe());
         // KI#3: a request for an RSC this UE holds no material for (not authorised for it) is
         // refused with #11, as one in clear for that RSC would be.
-        if (reason == pc5::DropReason::not_for_us)
+        if (reason == pc5::DropReason::not_for_us &&
+            pdu[0] == static_cast<std::uint8_t>(MessageType::establishment_request))
             send_reject(f.src, pdu.size() > 1 ? pdu[1] : 0, Cause::required_service_not_allowed);
         return;
     }

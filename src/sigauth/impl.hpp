@@ -428,6 +428,9 @@ struct Engine::Impl {
     // (pc5sec/request_privacy.hpp) when this UE holds its material. False: it could not be (the
     // material expired), dropped and counted; nothing goes out in clear.
     bool conceal_request(std::vector<std::uint8_t>& pdu);
+    // The RSC an ESTABLISHMENT ACCEPT being sent is concealed under (it names none: its
+    // request's), set around the send by the target and by forward_to; 0 otherwise.
+    std::uint32_t answer_rsc = 0;
     void send_message(pc5::L2Id dst, const codec::Message& m);
     void send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause);
     // Through the relay's adaptation layer (TS 38.351, 3gpp-facts §4): `pdu` behind an SRAP

@@ -40,7 +40,9 @@ bool Engine::Impl::answer_retransmission(const pc5::Frame& f,
             counters.retransmissions++;
             ++l.establishment_frames;
             check_frame_bound(l.establishment_frames, l.summary.id);
+            answer_rsc = m.relay_service_code ? m.relay_service_code->value : 0;
             send(f.src, pc5::lcid::kSrb0, MessageType::establishment_accept, l.accept_pdu);
+            answer_rsc = 0;
             drop(pc5::DropReason::duplicate, "retransmitted request", id);
             return true;
         }
@@ -274,7 +276,9 @@ Next Engine::Impl::on_request(Link& l, const pc5::Frame& f,
     log_keys(l, *keys, m.nonce_1, n2);
     for (auto& o : links)
         if (o.summary.id == id) o.gone = true;  // a new link of the same id replaces it
+    answer_rsc = m.relay_service_code ? m.relay_service_code->value : 0;  // as the request came
     send(f.src, pc5::lcid::kSrb0, MessageType::establishment_accept, std::move(*pdu));
+    answer_rsc = 0;
     if (cfg.mode == Mode::literal) {
         report_hop(l);
         events.push_back(pc5::LinkEstablished{l.summary});

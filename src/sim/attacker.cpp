@@ -39,6 +39,9 @@ struct View {
     enum class Body : std::uint8_t { none, plain, smc, keyed } body = Body::none;
     std::vector<std::uint8_t> bytes;  // the message's octets (msg views into them)
     std::optional<codec::Message> msg;
+    // The RSC its identities were concealed under on the air (pc5sec/request_privacy.hpp): an
+    // edit of it goes out concealed under the same RSC.
+    std::optional<std::uint32_t> concealed_rsc;
 };
 
 }  // namespace
@@ -97,9 +100,10 @@ struct Attacker::State {
             // A concealed request reads only with the RSC's material
             // (pc5sec/request_privacy.hpp); without it, its octets are all the attacker has.
             auto r = request_privacy::reveal(material, pdu, utc_now(), false);
-            if (r && r->concealed)
+            if (r && r->concealed) {
                 v.bytes = std::move(r->plain);
-            else
+                v.concealed_rsc = r->rsc;
+            } else
                 v.bytes.assign(pdu.begin(), pdu.end());
             v.body = View::Body::plain;
         } else if (v.bearer == pc5::lcid::kSrb1 && pdu.size() > pdcp::kOverhead) {
@@ -163,12 +167,15 @@ struct Attacker::State {
     // restricted under the RSC's material if held, else open (pc5sec/discovery.hpp); a request
     // concealed under the RSC it names if the material is held (pc5sec/request_privacy.hpp);
     // any other as the codec encodes it.
-    Result<std::vector<std::uint8_t>> on_air(const codec::Message& m) {
+    Result<std::vector<std::uint8_t>> on_air(const codec::Message& m,
+                                             std::optional<std::uint32_t> concealed_rsc = {}) {
         if (auto rsc = discovery::rsc_of(m)) return material.seal(m, *rsc, utc_now());
         auto bytes = codec::encode(m);
-        if (!bytes || codec::message_type(m) != codec::MessageType::establishment_request)
-            return bytes;
-        const auto rsc = request_privacy::rsc_named(*bytes);
+        if (!bytes || !request_privacy::conceals_message(codec::message_type(m))) return bytes;
+        // A request by the RSC it names; an answer as the message it replaces was.
+        auto rsc = codec::message_type(m) == codec::MessageType::establishment_request
+                       ? request_privacy::rsc_named(*bytes)
+                       : concealed_rsc;
         if (!rsc || !material.material(*rsc)) return bytes;
         request_privacy::Nonce nonce{};
         for (auto& x : nonce)
@@ -256,7 +263,7 @@ struct Attacker::State {
                 if (!seq) return std::nullopt;  // the record is still empty
             }
             if (seq) std::visit([&](auto& x) { x.seq = *seq; }, m);
-            auto bytes = on_air(m);
+            auto bytes = on_air(m, base ? base->concealed_rsc : std::nullopt);
             scratch.clear();
             if (!bytes) return std::nullopt;
             if (from) {
@@ -402,7 +409,7 @@ Attacker::Verdict Attacker::on_frame(pc5::Time now, pc5::Frame& f, std::vector<E
                     auto m = *v->msg;
                     std::vector<std::uint8_t> bytes;
                     if (auto ok = st.apply(rule, m); ok) {
-                        if (auto b = st.on_air(m)) bytes = std::move(*b);
+                        if (auto b = st.on_air(m, v->concealed_rsc)) bytes = std::move(*b);
                     }
                     if (bytes.empty()) {
                         ++s.edit_errors;

@@ -23,8 +23,8 @@ void CaptureRecorder::record(pc5::Time now, const pc5::Frame& frame, const std::
     h.lcid = frame.lcid;
     // What went on the air, never the PC5-S before protection: a capture alone shows what an
     // eavesdropper sees, and with the key log everything (docs/pcap-format.md).
-    // SL-SRB0 frames carry their message unprotected: the PDU is the message, except an
-    // establishment request whose identities are concealed (pc5sec/request_privacy.hpp), on
+    // SL-SRB0 frames carry their message unprotected: the PDU is the message, except one whose
+    // identities are concealed (pc5sec/request_privacy.hpp), on
     // the air as its protection left it. Discovery (LCID 58) is on the air as its protection left
     // it too (pc5sec/discovery.hpp).
     const bool plain = frame.lcid == pc5::lcid::kSrb0 && !request_privacy::concealed(frame.pdu);

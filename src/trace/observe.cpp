@@ -97,13 +97,16 @@ Observation observe_capture(std::span<const pcap::Frame> frames) {
                 r.message(d->plain);
             }
         } else if (bearer == pc5::lcid::kSrb0) {
-            if (!pdu.empty() &&
-                pdu[0] == static_cast<std::uint8_t>(codec::MessageType::establishment_request))
-                out.requests++;
-            if (request_privacy::concealed(pdu))
-                out.requests_concealed++;  // identities concealed: nothing to read without material
-            else
+            const bool request =
+                !pdu.empty() &&
+                pdu[0] == static_cast<std::uint8_t>(codec::MessageType::establishment_request);
+            if (request) out.requests++;
+            if (request_privacy::concealed(pdu)) {  // nothing to read without material
+                out.concealed++;
+                if (request) out.requests_concealed++;
+            } else {
                 r.message(pdu);
+            }
         } else if (bearer == pc5::lcid::kSrb1 && pdu.size() > pdcp::kOverhead) {
             // The security mode command: integrity only (3gpp-facts §4).
             r.message(pdu.subspan(pdcp::kHeaderSize, pdu.size() - pdcp::kOverhead));

@@ -761,10 +761,11 @@ void dissect_srb0(tvbuff_t* tvb, int off, packet_info* pinfo, proto_tree* tree, 
         return;
     }
     const bool revealed = pdu.d && pdu.d->concealed && pdu.d->kind == trace::PduKind::pc5s_clear;
+    const char* name =
+        codec::message_name(static_cast<codec::MessageType>(tvb_get_guint8(tvb, off)));
     proto_item* ri = nullptr;
     proto_tree* rt = proto_tree_add_subtree_format(
-        tree, tvb, off, len, ett_pdu, &ri,
-        "PROSE DIRECT LINK ESTABLISHMENT REQUEST, identities concealed (%s)",
+        tree, tvb, off, len, ett_pdu, &ri, "%s, identities concealed (%s)", name,
         revealed ? "revealed with the RSC's material, MIC verified" : "not revealed");
     proto_item_set_generated(proto_tree_add_uint(rt, F["req.concealed"], tvb, off, 0, 1));
     proto_item_set_generated(proto_tree_add_uint(rt, F["req.revealed"], tvb, off, 0, revealed));
@@ -779,20 +780,19 @@ void dissect_srb0(tvbuff_t* tvb, int off, packet_info* pinfo, proto_tree* tree, 
         return;
     }
     proto_tree_add_item(rt, F["req.concealed_octets"], tvb, off, len, ENC_NA);
-    col_add_str(pinfo->cinfo, COL_INFO,
-                "PROSE DIRECT LINK ESTABLISHMENT REQUEST (identities concealed, not revealed)");
+    col_add_fstr(pinfo->cinfo, COL_INFO, "%s (identities concealed, not revealed)", name);
     const bool mac_bad = pdu.d && pdu.d->verdict == trace::Verdict::mac_bad;
     proto_item_set_generated(proto_tree_add_uint(rt, F["verdict"], tvb, off, 0, mac_bad ? 2 : 3));
     if (!c.have_keylog)
         expert_add_info_format(pinfo, ri, &ei_no_key,
-                               "Concealed request: no key log (set pc5s.keylog_file or "
+                               "Concealed message: no key log (set pc5s.keylog_file or "
                                "PC5SEC_KEYLOGFILE; it needs the RSC's DUIK and DUCK)");
     else if (mac_bad)
-        expert_add_info_format(pinfo, ri, &ei_mac_bad, "Concealed request not revealed: %s",
+        expert_add_info_format(pinfo, ri, &ei_mac_bad, "Concealed message not revealed: %s",
                                escape_text(pdu.d->concealed_why).c_str());
     else
         expert_add_info_format(pinfo, ri, &ei_no_key,
-                               "Concealed request: no discovery material for its RSC in the key "
+                               "Concealed message: no discovery material for its RSC in the key "
                                "log");
 }
 

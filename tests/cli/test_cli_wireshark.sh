@@ -38,7 +38,7 @@ for s in a-l2 a-l3 b-hardened-l3 b-literal; do
     none=$(tshark_pc5s -r "$cap" -Y 'pc5s.deciphered' 2>/dev/null | count)
     [ "$none" -eq 0 ] && ok || bad "$s: $none frames deciphered without a key log"
     # (A concealed establishment request says it needs the key log too: docs/discovery.md.)
-    other=$(tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep "PC5-S" | grep -vcE "No key for KNRP-sess ID|Concealed request: no key log")
+    other=$(tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep "PC5-S" | grep -vcE "No key for KNRP-sess ID|Concealed message: no key log")
     nokey=$(tshark_pc5s -r "$cap" -q -z expert,warn 2>/dev/null | grep -c "No key for KNRP-sess ID")
     [ "$other" -eq 0 ] && [ "$nokey" -gt 0 ] && ok ||
         bad "$s: without the key log $other expert infos other than $nokey 'no key'"

@@ -163,6 +163,42 @@ TEST(RequestPrivacy, TwoRequestsInOneCounterPeriodDoNotShareAKeystream) {
     EXPECT_NE(std::vector(air_xor1.begin(), air_xor1.begin() + n), plain_xor);
 }
 
+// Step 3's answers (solution A's authentication request and response) carry a certificate and a
+// user info ID in Key_Est_Info: concealed the same way, under the RSC of the sender's link (they
+// name none in clear), and never refused for being in clear (a direct link's are).
+TEST(RequestPrivacy, AnswersAreConcealedTooAndMayComeInClear) {
+    Security s({material(kRsc, 12)});
+    codec::DirectLinkAuthenticationRequest m;
+    m.seq = 3;
+    m.key_est_info.method = codec::KeyEstMethod::certificate;
+    const std::vector<std::uint8_t> cert = {'c', 'e', 'r', 't', '-', 'r', 'e', 'l', 'a', 'y'};
+    const std::vector<std::uint8_t> sig = {1, 2, 3, 4};
+    const std::vector<std::uint8_t> eph(32, 7);
+    m.key_est_info.certificate = codec::Octets{cert};
+    m.key_est_info.ephemeral_public_key = codec::Octets{eph};
+    m.key_est_info.signature = codec::Octets{sig};
+    m.key_est_info.user_info_id = octets(kRelay);
+    const auto plain = codec::encode(m).value();
+    ASSERT_TRUE(conceals_message(codec::MessageType::authentication_request));
+    const auto air = conceal(s, plain, kRsc, kNow, nonce(8)).value();
+    EXPECT_TRUE(concealed(air));
+    EXPECT_FALSE(contains(air, kRelay));
+    EXPECT_FALSE(contains(air, "cert-relay"));
+    const auto r = reveal(s, air, kNow).value();
+    EXPECT_TRUE(r.concealed);
+    EXPECT_EQ(r.plain, plain);
+    auto flipped = air;
+    flipped[6] ^= 0x01;  // inside Key_Est_Info
+    auto bad = reveal(s, flipped, kNow);
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().describe().find("authentication_request.identity_protection"),
+              std::string::npos);
+    auto clear = reveal(s, plain, kNow);  // no RSC named: no downgrade to refuse
+    ASSERT_TRUE(clear);
+    EXPECT_FALSE(clear->concealed);
+    EXPECT_FALSE(conceals_message(codec::MessageType::security_mode_command));
+}
+
 TEST(RequestPrivacy, AForgedRequestIsRefusedBeforeItIsRead) {
     Security s({material(kRsc, 4)});
     Security outsider({material(kRsc, 99)});  // other keys for the same RSC
