@@ -301,7 +301,7 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
     Link* any_link = find_by_route(route);
     if (bearer == pc5::lcid::kSrb0) {
         std::vector<std::uint8_t> revealed;
-        const auto opened = open_request(any_link, route, pdu, revealed, now);
+        const auto opened = open_srb0(any_link, route, pdu, revealed, now);
         if (!opened) return;
         pdu = *opened;
         auto msg = codec::decode(pdu);
@@ -613,7 +613,7 @@ void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_
                              bool cipher, const std::vector<std::uint8_t>& message) {
     if (!ctx) {
         auto pdu = message;
-        if (!conceal_request(link, pdu)) return;
+        if (!conceal_srb0(link, pdu)) return;
         frame_out(link.route, bearer, std::move(pdu), capture_of(link, ctx, cipher, message));
         return;
     }
@@ -625,7 +625,7 @@ void Engine::Impl::send_with(Link& link, pdcp::SecurityContext* ctx, std::uint8_
     frame_out(link.route, bearer, std::move(*pdu), capture_of(link, ctx, cipher, message));
 }
 
-bool Engine::Impl::conceal_request(const Link& link, std::vector<std::uint8_t>& pdu) {
+bool Engine::Impl::conceal_srb0(const Link& link, std::vector<std::uint8_t>& pdu) {
     const std::uint32_t rsc = link.conceal_rsc ? link.conceal_rsc : link.rsc;
     if (pdu.empty() || !request_privacy::conceals_message(static_cast<MT>(pdu[0])) || rsc == 0 ||
         !discovery_security.material(rsc))
@@ -634,14 +634,14 @@ bool Engine::Impl::conceal_request(const Link& link, std::vector<std::uint8_t>& 
                                         random.bytes<request_privacy::kNonceSize>());
     if (!air) {
         drop(&link, pc5::DropReason::unexpected,
-             "establishment request not sent: " + air.error().describe());
+             "SL-SRB0 message not sent: " + air.error().describe());
         return false;
     }
     pdu = std::move(*air);
     return true;
 }
 
-std::optional<std::span<const std::uint8_t>> Engine::Impl::open_request(
+std::optional<std::span<const std::uint8_t>> Engine::Impl::open_srb0(
     const Link* link, const Route& route, std::span<const std::uint8_t> pdu,
     std::vector<std::uint8_t>& storage, pc5::Time now) {
     rx_concealed_rsc = 0;

@@ -356,20 +356,20 @@ struct Engine::Impl {
     // The time of the input being handled (set by each public entry point): the UTC-based counter
     // of a request concealed on its way out (send_with) comes from it.
     pc5::Time now_{};
-    // Seed 000 steps 2 and 3 on the air: the request's and the authentication request's and
-    // response's identities concealed under the RSC's material (pc5sec/request_privacy.hpp) when
-    // the link has an RSC whose material this UE holds. False:
-    // it could not be (the material expired), dropped and counted, nothing goes out in clear.
-    bool conceal_request(const Link& link, std::vector<std::uint8_t>& pdu);
-    // A request received on SL-SRB0, opened: the octets to decode (`pdu` itself if it came in
+    // Seed 000 steps 2 and 3 on the air: the identities of the request and of the
+    // authentication request and response concealed under the RSC's material
+    // (pc5sec/request_privacy.hpp) when the link has an RSC whose material this UE holds. False:
+    // it could not be (the material expired), dropped and counted; nothing goes out in clear.
+    bool conceal_srb0(const Link& link, std::vector<std::uint8_t>& pdu);
+    // A message received on SL-SRB0, opened: the octets to decode (`pdu` itself if it came in
     // clear, else `storage`), or nothing when refused (dropped and counted on `link`).
     // A request concealed under an RSC this UE holds no material for (it is not authorised for
     // the RSC) is answered with an ESTABLISHMENT REJECT #11 on `route`, as a request in clear
     // for that RSC would be.
-    std::optional<std::span<const std::uint8_t>> open_request(const Link* link, const Route& route,
-                                                              std::span<const std::uint8_t> pdu,
-                                                              std::vector<std::uint8_t>& storage,
-                                                              pc5::Time now);
+    std::optional<std::span<const std::uint8_t>> open_srb0(const Link* link, const Route& route,
+                                                           std::span<const std::uint8_t> pdu,
+                                                           std::vector<std::uint8_t>& storage,
+                                                           pc5::Time now);
     void connect_link(const pc5::ConnectRequest& req, pc5::Time now);
     Status start_rekey(Link& link, bool reauth, pc5::Time now);
     void released(Link& link, codec::Cause cause, bool by_peer, pc5::Time now);

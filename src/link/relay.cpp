@@ -384,7 +384,7 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
         std::vector<std::uint8_t> revealed;
         std::optional<std::span<const std::uint8_t>> readable;
         if (h->bearer == 0) {
-            readable = open_request(from, from->route, inner, revealed, now);
+            readable = open_srb0(from, from->route, inner, revealed, now);
             if (!readable) return;
         }
         auto msg =

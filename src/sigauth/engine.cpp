@@ -27,8 +27,7 @@ std::uint64_t Engine::Impl::wall_ms(Time now) const {
 
 void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
                         std::vector<std::uint8_t> pdu) {
-    if (lcid == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) &&
-        !conceal_request(pdu))
+    if (lcid == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) && !conceal_srb0(pdu))
         return;
     counters.frames_sent++;
     if (counting) ++*counting;
@@ -38,7 +37,7 @@ void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
     tx.push_back(pc5::Frame{cfg.l2_id, dst, lcid, std::move(pdu)});
 }
 
-bool Engine::Impl::conceal_request(std::vector<std::uint8_t>& pdu) {
+bool Engine::Impl::conceal_srb0(std::vector<std::uint8_t>& pdu) {
     if (pdu.empty() || !request_privacy::conceals_message(static_cast<MessageType>(pdu[0])))
         return true;
     auto rsc = pdu[0] == static_cast<std::uint8_t>(MessageType::establishment_request)
@@ -49,8 +48,7 @@ bool Engine::Impl::conceal_request(std::vector<std::uint8_t>& pdu) {
     auto air = request_privacy::conceal(discovery_security, pdu, *rsc, wall(now_),
                                         rng->bytes<request_privacy::kNonceSize>());
     if (!air) {
-        drop(pc5::DropReason::unexpected,
-             "establishment request not sent: " + air.error().describe());
+        drop(pc5::DropReason::unexpected, "SL-SRB0 message not sent: " + air.error().describe());
         return false;
     }
     pdu = std::move(*air);
@@ -74,7 +72,7 @@ void Engine::Impl::send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
                              std::span<const std::uint8_t> pdu) {
     std::vector<std::uint8_t> body(pdu.begin(), pdu.end());
     if (h.bearer == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) &&
-        !conceal_request(body))
+        !conceal_srb0(body))
         return;
     std::vector<std::uint8_t> framed;
     framed.reserve(srap::kHeaderSize + body.size());

@@ -424,10 +424,11 @@ struct Engine::Impl {
     // The time of the input being handled (set by each public entry point): the UTC-based
     // counter of a request concealed on its way out comes from it.
     Time now_{};
-    // Seed 001 steps 1 and 3 on the air: a request's identities concealed under the RSC it names
-    // (pc5sec/request_privacy.hpp) when this UE holds its material. False: it could not be (the
-    // material expired), dropped and counted; nothing goes out in clear.
-    bool conceal_request(std::vector<std::uint8_t>& pdu);
+    // Seed 001 steps 1, 3, 5 and 7 on the air: the identities of a request or an accept
+    // concealed under its RSC (pc5sec/request_privacy.hpp; an accept's is `answer_rsc`) when this
+    // UE holds its material. False: it could not be (the material expired), dropped and counted;
+    // nothing goes out in clear.
+    bool conceal_srb0(std::vector<std::uint8_t>& pdu);
     // The RSC an ESTABLISHMENT ACCEPT being sent is concealed under (it names none: its
     // request's), set around the send by the target and by forward_to; 0 otherwise.
     std::uint32_t answer_rsc = 0;
