@@ -11,6 +11,7 @@
 #include "pc5sec/codec.hpp"
 #include "pc5sec/hex.hpp"
 #include "pc5sec/kdf.hpp"
+#include "pc5sec/secret.hpp"
 
 namespace pc5sec::discovery {
 
@@ -263,7 +264,8 @@ Result<Opened> Security::open_restricted(std::span<const std::uint8_t> pdu, UtcT
             std::copy(x.end() - 4, x.end(), mic.begin());
             if (auto st = cipher(x, m, counter, mic); !st) return std::move(st).error();
             auto want = mic_of(std::span<const std::uint8_t>(x).first(n - 4), m, counter);
-            if (!want || *want != mic) continue;
+            if (!want || !detail::constant_time_equal(want->data(), mic.data(), mic.size()))
+                continue;  // compared in constant time, as every MAC-I is
             Opened o;
             o.plain.assign(x.begin(), x.end() - kTrailerSize);
             o.restricted = true;

@@ -9,6 +9,7 @@
 #include "pc5sec/codec.hpp"
 #include "pc5sec/kdf.hpp"
 #include "pc5sec/nea_nia.hpp"
+#include "pc5sec/secret.hpp"
 
 namespace pc5sec::request_privacy {
 
@@ -211,7 +212,7 @@ Result<Revealed> reveal(const discovery::Security& security, std::span<const std
     PC5SEC_TRY(apply_keystream(r.plain, *spans, *m, r.counter, nonce, end, end - ie.offset));
     auto expected = mic_of(r.plain, *m, r.counter, nonce);
     if (!expected) return std::move(expected).error();
-    if (*expected != mic)
+    if (!detail::constant_time_equal(expected->data(), mic.data(), mic.size()))
         return make_error(Errc::verification_failed, field,
                           fmt::format("MIC: the message was not concealed under RSC {}'s "
                                       "material, or was altered on the way",
