@@ -67,6 +67,11 @@ enum class MessageType : std::uint8_t {
     rekeying_response = 0x11,        ///< PROSE DIRECT LINK RE-KEYING RESPONSE
     keepalive_request = 0x12,        ///< PROSE DIRECT LINK KEEPALIVE REQUEST
     keepalive_response = 0x13,       ///< PROSE DIRECT LINK KEEPALIVE RESPONSE
+    /// PROSE DIRECT LINK IDENTIFIER UPDATE REQUEST (TS 24.554 7.2.4)
+    identifier_update_request = 0x14,
+    identifier_update_accept = 0x15,  ///< PROSE DIRECT LINK IDENTIFIER UPDATE ACCEPT
+    identifier_update_ack = 0x16,     ///< PROSE DIRECT LINK IDENTIFIER UPDATE ACK
+    identifier_update_reject = 0x17,  ///< PROSE DIRECT LINK IDENTIFIER UPDATE REJECT
     // UE-to-UE relay discovery: the one-octet "ProSe direct discovery PC5 message type" of
     // TS 24.554 11.2.1 (bits 8-7 discovery type, 10 restricted; bits 6-3 content type, U2U
     // codes provisional; bits 2-1 model). No sequence number follows. Open discovery (bits 8-7

@@ -233,7 +233,6 @@ PC5SEC_CAUSE_MESSAGE(DirectLinkAuthenticationReject, authentication_reject);
 PC5SEC_CAUSE_MESSAGE(DirectLinkSecurityModeReject, security_mode_reject);
 /// PROSE DIRECT LINK RELEASE REQUEST.
 PC5SEC_CAUSE_MESSAGE(DirectLinkReleaseRequest, release_request);
-#undef PC5SEC_CAUSE_MESSAGE
 
 /// PROSE DIRECT LINK AUTHENTICATION REQUEST.
 struct DirectLinkAuthenticationRequest {
@@ -381,6 +380,65 @@ struct DirectLinkKeepaliveResponse {
     }
 };
 
+/// PROSE DIRECT LINK IDENTIFIER UPDATE REQUEST (TS 24.554 7.2.4, TS 33.536): the sender's new
+/// layer-2 ID for the link, with the MSB of the new KNRP-sess ID and a fresh Nonce_1 (the new
+/// session key, so that PDCP COUNTs restart under a key never used before). Sent under the
+/// link's current keys and L2 IDs.
+struct DirectLinkIdentifierUpdateRequest {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
+    PC5SEC_MESSAGE(DirectLinkIdentifierUpdateRequest, identifier_update_request);
+    Layer2Id new_l2_id;                 ///< the sender's new layer-2 ID (mandatory, V, 3)
+    std::uint8_t msb_knrp_sess_id = 0;  ///< MSB of the new KNRP-sess ID (mandatory, V)
+    Nonce nonce_1{};                    ///< Nonce_1 (mandatory, V)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
+    template <class F, class M>
+    static void fields(F& f, M& m) {
+        f.v("new_l2_id", m.new_l2_id);
+        f.v("msb_knrp_sess_id", m.msb_knrp_sess_id);
+        f.v("nonce_1", m.nonce_1);
+    }
+};
+
+/// PROSE DIRECT LINK IDENTIFIER UPDATE ACCEPT: the responder's new layer-2 ID, the LSB of the
+/// new KNRP-sess ID and Nonce_2, with the requester's new identifiers echoed (TS 24.554 7.2.4.3).
+struct DirectLinkIdentifierUpdateAccept {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
+    PC5SEC_MESSAGE(DirectLinkIdentifierUpdateAccept, identifier_update_accept);
+    Layer2Id new_l2_id;                 ///< the responder's new layer-2 ID (mandatory, V, 3)
+    std::uint8_t lsb_knrp_sess_id = 0;  ///< LSB of the new KNRP-sess ID (mandatory, V)
+    Nonce nonce_2{};                    ///< Nonce_2 (mandatory, V)
+    Layer2Id requester_new_l2_id;       ///< echo of the request's (mandatory, V, 3)
+    std::uint8_t requester_msb_knrp_sess_id = 0;  ///< echo of the request's MSB (mandatory, V)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
+    template <class F, class M>
+    static void fields(F& f, M& m) {
+        f.v("new_l2_id", m.new_l2_id);
+        f.v("lsb_knrp_sess_id", m.lsb_knrp_sess_id);
+        f.v("nonce_2", m.nonce_2);
+        f.v("requester_new_l2_id", m.requester_new_l2_id);
+        f.v("requester_msb_knrp_sess_id", m.requester_msb_knrp_sess_id);
+    }
+};
+
+/// PROSE DIRECT LINK IDENTIFIER UPDATE ACK: the responder's new identifiers echoed; both ends
+/// use the new ones from here (TS 24.554 7.2.4.4).
+struct DirectLinkIdentifierUpdateAck {
+    /// kType (the message type), seq (the sequence number, octet 2) and ==.
+    PC5SEC_MESSAGE(DirectLinkIdentifierUpdateAck, identifier_update_ack);
+    Layer2Id responder_new_l2_id;                 ///< echo of the accept's (mandatory, V, 3)
+    std::uint8_t responder_lsb_knrp_sess_id = 0;  ///< echo of the accept's LSB (mandatory, V)
+    /// The IEs in wire order, for the visitor `f` (the visitor calls above).
+    template <class F, class M>
+    static void fields(F& f, M& m) {
+        f.v("responder_new_l2_id", m.responder_new_l2_id);
+        f.v("responder_lsb_knrp_sess_id", m.responder_lsb_knrp_sess_id);
+    }
+};
+
+/// PROSE DIRECT LINK IDENTIFIER UPDATE REJECT (TS 24.554 7.2.4.5): #3 when the new layer-2 ID
+/// conflicts, #14 for an update the responder cannot take now.
+PC5SEC_CAUSE_MESSAGE(DirectLinkIdentifierUpdateReject, identifier_update_reject);
+
 /// UE-to-UE relay discovery announcement (Model A).
 /// Model A: the relay announces its relay service code and user info ID.
 struct U2uRelayDiscoveryAnnouncement {
@@ -437,6 +495,7 @@ struct U2uRelayDiscoveryResponse {
     }
 };
 
+#undef PC5SEC_CAUSE_MESSAGE
 #undef PC5SEC_MESSAGE
 
 /// Any PC5 signalling or UE-to-UE relay discovery message.
@@ -446,8 +505,10 @@ using Message = std::variant<
     DirectLinkAuthenticationReject, DirectLinkAuthenticationFailure, DirectLinkSecurityModeCommand,
     DirectLinkSecurityModeComplete, DirectLinkSecurityModeReject, DirectLinkReleaseRequest,
     DirectLinkReleaseAccept, DirectLinkRekeyingRequest, DirectLinkRekeyingResponse,
-    DirectLinkKeepaliveRequest, DirectLinkKeepaliveResponse, U2uRelayDiscoveryAnnouncement,
-    U2uRelayDiscoverySolicitation, U2uRelayDiscoveryResponse>;
+    DirectLinkKeepaliveRequest, DirectLinkKeepaliveResponse, DirectLinkIdentifierUpdateRequest,
+    DirectLinkIdentifierUpdateAccept, DirectLinkIdentifierUpdateAck,
+    DirectLinkIdentifierUpdateReject, U2uRelayDiscoveryAnnouncement, U2uRelayDiscoverySolicitation,
+    U2uRelayDiscoveryResponse>;
 
 /// The message's type.
 MessageType message_type(const Message& m) noexcept;

@@ -77,6 +77,18 @@ constexpr CodePoint kTable[] = {
     MT(0x11, "rekeying_response", "PROSE DIRECT LINK RE-KEYING RESPONSE", S::provisional, kPc5sec),
     MT(0x12, "keepalive_request", "PROSE DIRECT LINK KEEPALIVE REQUEST", S::provisional, kPc5sec),
     MT(0x13, "keepalive_response", "PROSE DIRECT LINK KEEPALIVE RESPONSE", S::provisional, kPc5sec),
+    MT(0x14, "identifier_update_request",
+       "PROSE DIRECT LINK IDENTIFIER UPDATE REQUEST (TS 24.554 7.2.4; value not found)",
+       S::provisional, kPc5sec),
+    MT(0x15, "identifier_update_accept",
+       "PROSE DIRECT LINK IDENTIFIER UPDATE ACCEPT (TS 24.554 7.2.4; value not found)",
+       S::provisional, kPc5sec),
+    MT(0x16, "identifier_update_ack",
+       "PROSE DIRECT LINK IDENTIFIER UPDATE ACK (TS 24.554 7.2.4; value not found)", S::provisional,
+       kPc5sec),
+    MT(0x17, "identifier_update_reject",
+       "PROSE DIRECT LINK IDENTIFIER UPDATE REJECT (TS 24.554 7.2.4; value not found)",
+       S::provisional, kPc5sec),
     MT(0x99, "u2u_relay_discovery_announcement",
        "UE-to-UE relay discovery announcement (restricted, content type 0110, Model A)",
        S::provisional, kDisc),
@@ -324,7 +336,7 @@ std::string code_points_markdown() {
         "container, IEI 0x74), so the octets of ns-3's own pcaps are not these values: compare "
         "with ns-3 by meaning, not by bytes.\n\n"
         "Choices behind the provisional rows: message types without a public number follow "
-        "ns-3's 1..8 in the order of TS 24.554 (0x09..0x13); the UE-to-UE relay discovery "
+        "ns-3's 1..8 in the order of TS 24.554 (0x09..0x17); the UE-to-UE relay discovery "
         "messages use the TS 24.554 11.2.1 one-octet discovery message type (restricted "
         "discovery, 10; content type 0110 announcement/response and 0111 solicitation, "
         "provisional since the Rel-18 U2U codes of 11.2.1a were not found; model bits 01 A, 10 B) "

@@ -160,6 +160,23 @@ std::vector<Message> sample_messages(bool full) {
     out.emplace_back(ka);
     out.emplace_back(DirectLinkKeepaliveResponse{16, 42});
 
+    DirectLinkIdentifierUpdateRequest lu;
+    lu.seq = 17;
+    lu.new_l2_id = Layer2Id{0x3a5c7e};
+    lu.msb_knrp_sess_id = 0x6d;
+    lu.nonce_1 = kNonce1;
+    out.emplace_back(lu);
+    DirectLinkIdentifierUpdateAccept la;
+    la.seq = 18;
+    la.new_l2_id = Layer2Id{0x91b2d3};
+    la.lsb_knrp_sess_id = 0x2e;
+    la.nonce_2 = kNonce2;
+    la.requester_new_l2_id = lu.new_l2_id;
+    la.requester_msb_knrp_sess_id = lu.msb_knrp_sess_id;
+    out.emplace_back(la);
+    out.emplace_back(DirectLinkIdentifierUpdateAck{19, la.new_l2_id, la.lsb_knrp_sess_id});
+    out.emplace_back(DirectLinkIdentifierUpdateReject{20, Cause::l2_id_conflict});
+
     U2uRelayDiscoveryAnnouncement ann;
     ann.relay_service_code = RelayServiceCode{0xabcdef};
     ann.relay_user_info = o(kRelayUser);

@@ -30,8 +30,8 @@ check_error garbage-pcap "pcap header" "$bin" decode --pcap "$tmp/garbage.pcap"
 # Samples capture: every message type with all optional IEs, then with none.
 "$bin" decode --write-samples "$tmp/s.pcap" && ok || bad "write-samples"
 frames=$("$bin" decode --pcap "$tmp/s.pcap" --json | wc -l)
-[ "$frames" -eq 38 ] && ok || bad "pcap frames: $frames"
-check_contains pcap-readable "frame 38: 000a01 -> 000b02" "$bin" decode --pcap "$tmp/s.pcap"
+[ "$frames" -eq 46 ] && ok || bad "pcap frames: $frames"
+check_contains pcap-readable "frame 46: 000a01 -> 000b02" "$bin" decode --pcap "$tmp/s.pcap"
 head -c 300 "$tmp/s.pcap" > "$tmp/cut.pcap"
 check_error cut-pcap "length past the end" "$bin" decode --pcap "$tmp/cut.pcap"
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <array>
 #include <string_view>
-inline constexpr std::array<std::string_view, 38> kGolden = {
+inline constexpr std::array<std::string_view, 46> kGolden = {
     // 1 establishment_request
     "01010675652d737263040000100102f07012280675652d746774520a0b0c0d53101112131415161718191a1b"
     "1c1d1e1f545a7400a00101010018c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7020021020304"
@@ -61,57 +61,73 @@ inline constexpr std::array<std::string_view, 38> kGolden = {
     "120f0000002a5b0000001e",
     // 16 keepalive_response
     "13100000002a",
-    // 17 u2u_relay_discovery_announcement
+    // 17 identifier_update_request
+    "14113a5c7e6d101112131415161718191a1b1c1d1e1f",
+    // 18 identifier_update_accept
+    "151291b2d32e202122232425262728292a2b2c2d2e2f3a5c7e6d",
+    // 19 identifier_update_ack
+    "161391b2d32e",
+    // 20 identifier_update_reject
+    "171403",
+    // 21 u2u_relay_discovery_announcement
     "99abcdef0572656c61792e0c75652d74677475652d78797a7500730101000572656c6179020020a0a1a2a3"
     "a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf05000102040040404142434445464748"
     "494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f7071727374"
     "75767778797a7b7c7d7e7f",
-    // 18 u2u_relay_discovery_solicitation
+    // 22 u2u_relay_discovery_solicitation
     "9eabcdef0675652d737263280675652d746774",
-    // 19 u2u_relay_discovery_response
+    // 23 u2u_relay_discovery_response
     "9aabcdef0572656c6179280675652d7467747500730101000572656c6179020020a0a1a2a3a4a5a6a7a8a9"
     "aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf05000102040040404142434445464748494a4b4c4d4e"
     "4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a"
     "7b7c7d7e7f",
-    // 20 establishment_request
+    // 24 establishment_request
     "01010675652d737263040000100102f07012",
-    // 21 establishment_accept
+    // 25 establishment_accept
     "02020675652d746774",
-    // 22 establishment_reject
+    // 26 establishment_reject
     "03030a",
-    // 23 authentication_request
+    // 27 authentication_request
     "090400a00101010018c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d70200210203040506070809"
     "0a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122030040404142434445464748494a4b4c4d4e4f"
     "505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b"
     "7c7d7e7f050010101112131415161718191a1b1c1d1e1f06000675652d737263",
-    // 24 authentication_response
+    // 28 authentication_response
     "0a050020010204000870736b2d69642d31050010202122232425262728292a2b2c2d2e2f",
-    // 25 authentication_reject
+    // 29 authentication_reject
     "0b0606",
-    // 26 authentication_failure
+    // 30 authentication_failure
     "0c070e",
-    // 27 security_mode_command
+    // 31 security_mode_command
     "0d082202f07012202122232425262728292a2b2c2d2e2fa5",
-    // 28 security_mode_complete
+    // 32 security_mode_complete
     "0e09",
-    // 29 security_mode_reject
+    // 33 security_mode_reject
     "0f0a08",
-    // 30 release_request
+    // 34 release_request
     "070b02",
-    // 31 release_accept
+    // 35 release_accept
     "080c",
-    // 32 rekeying_request
+    // 36 rekeying_request
     "100d027070101112131415161718191a1b1c1d1e1f5b",
-    // 33 rekeying_response
+    // 37 rekeying_response
     "110e",
-    // 34 keepalive_request
+    // 38 keepalive_request
     "120f0000002a",
-    // 35 keepalive_response
+    // 39 keepalive_response
     "13100000002a",
-    // 36 u2u_relay_discovery_announcement
+    // 40 identifier_update_request
+    "14113a5c7e6d101112131415161718191a1b1c1d1e1f",
+    // 41 identifier_update_accept
+    "151291b2d32e202122232425262728292a2b2c2d2e2f3a5c7e6d",
+    // 42 identifier_update_ack
+    "161391b2d32e",
+    // 43 identifier_update_reject
+    "171403",
+    // 44 u2u_relay_discovery_announcement
     "99abcdef0572656c6179",
-    // 37 u2u_relay_discovery_solicitation
+    // 45 u2u_relay_discovery_solicitation
     "9eabcdef0675652d737263",
-    // 38 u2u_relay_discovery_response
+    // 46 u2u_relay_discovery_response
     "9aabcdef0572656c6179",
 };

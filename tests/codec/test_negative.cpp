@@ -225,11 +225,11 @@ TEST(CodecEncodeErrors, RefusesInvalidMessagesAndLeavesOutputAlone) {
               "authentication_request.key_est_info.psk_identity");
 
     U2uRelayDiscoveryAnnouncement ann =
-        std::get<U2uRelayDiscoveryAnnouncement>(sample_messages(true)[16]);
+        std::get<U2uRelayDiscoveryAnnouncement>(sample_messages(true)[20]);
     ann.relay_service_code.value = 0x1000000;
     EXPECT_EQ(encode(Message{ann}).error().field,
               "u2u_relay_discovery_announcement.relay_service_code");
-    ann = std::get<U2uRelayDiscoveryAnnouncement>(sample_messages(true)[16]);
+    ann = std::get<U2uRelayDiscoveryAnnouncement>(sample_messages(true)[20]);
     ann.authentication_info->certificate = ann.authentication_info->public_key;  // both
     EXPECT_EQ(encode(Message{ann}).error().field,
               "u2u_relay_discovery_announcement.authentication_info.public_key");
