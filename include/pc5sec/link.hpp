@@ -67,6 +67,18 @@ struct Timers {
     /// T5084, the keep-alive timer: how long without a PDU from the peer before a keep-alive
     /// request; 0: no keep-alive.
     pc5::Time keepalive_interval = 0s;
+    /// T5090, the privacy timer (TS 24.554 7.2.4; its name as [standards] gives it, its value
+    /// pc5sec's): an established link's L2 IDs and KNRP-sess ID are changed by the link
+    /// identifier update this long after they were set. The end that set the link up runs it.
+    /// 0: only on request (Engine::update_identifiers).
+    pc5::Time t5090 = 0s;
+    /// The link identifier update request, until the accept (and the accept, until the ack):
+    /// pc5sec's name, TS 24.554 7.2.4's supervision timer whose number was not found.
+    pc5::Time t_identifier_update = 5s;
+    /// How long the identifiers an update replaced still take PDUs (late frames, a repeated
+    /// accept answered by the ack again); at least t_identifier_update x (max_retransmissions
+    /// + 1), the longest the peer may repeat its accept.
+    pc5::Time identifier_grace = 0s;
     /// How long a relay holds a first hop for its second; 0: second_hop_wait (derived below).
     pc5::Time relay_hold = 0s;
     /// Each request is sent at most max_retransmissions + 1 times (docs/solution-a.md, "Timers").
@@ -82,6 +94,9 @@ pc5::Time establishment_budget(const Timers& t) noexcept;
 /// else that hop's establishment_budget plus one t_smc of margin (the hop's own timers end it
 /// first; this wait is a safety net).
 pc5::Time second_hop_wait(const Timers& t) noexcept;
+/// How long replaced identifiers still take PDUs: Timers::identifier_grace if longer, else
+/// t_identifier_update x (max_retransmissions + 1) plus one t_identifier_update.
+pc5::Time identifier_grace(const Timers& t) noexcept;
 /// Answers sent again to repeated requests, per link, at most (4 x (max_retransmissions + 1)):
 /// further repeats are dropped unanswered.
 std::uint32_t reanswer_budget(const Timers& t) noexcept;
@@ -147,6 +162,8 @@ class Engine final : public pc5::Endpoint {
     const std::string& user_info() const noexcept override;
     /// This UE's layer-2 ID.
     pc5::L2Id l2_id() const noexcept override;
+    /// Whether frames to `id` are for this UE (its L2 ID, or a link's after an identifier update).
+    bool owns_l2(pc5::L2Id id) const noexcept override;
     /// Starts establishing; the outcome arrives as LinkEstablished or LinkFailed.
     void connect(const pc5::ConnectRequest& request, pc5::Time now) override;
     /// Takes one frame received at `now`.
@@ -173,6 +190,12 @@ class Engine final : public pc5::Endpoint {
     Status release(const std::string& link_id, pc5::Time now);
     /// One keep-alive exchange now.
     Status keepalive(const std::string& link_id, pc5::Time now);
+    /// The link identifier update (TS 24.554 7.2.4) now: new layer-2 IDs at both ends and a new
+    /// KNRP-sess (fresh nonces, a new KNRP-sess ID), so that nothing on the air links the old
+    /// identifiers to the new ones. Ends with LinkRekeyed (identifiers_updated). End to end
+    /// through a layer-2 relay the L2 IDs are the hops', so only the KNRP-sess changes.
+    /// Errc::state naming "link_id" unless the link is established.
+    Status update_identifiers(const std::string& link_id, pc5::Time now);
     /// Whether the UE is in coverage (Config::in_coverage).
     void set_in_coverage(bool in_coverage) noexcept;
 

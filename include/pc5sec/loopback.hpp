@@ -68,7 +68,7 @@ struct Loopback {
                 if (attacker && !attacker(p.frame)) continue;
                 delivered.push_back(p.frame);
                 for (auto& [l2, e] : ues)
-                    if (p.frame.dst == l2 || (p.frame.dst == kBroadcastL2Id && l2 != p.frame.src))
+                    if (p.frame.dst == kBroadcastL2Id ? l2 != p.frame.src : e->owns_l2(p.frame.dst))
                         e->receive(p.frame, now);
             }
             for (auto& [l2, e] : ues)

@@ -141,6 +141,9 @@ struct LinkSummary {
     // (one hop per target through a layer-3 relay).
     std::string target;
     L2Id peer_l2 = 0;
+    // This UE's layer-2 ID on the link: its own at first, a fresh one after each link
+    // identifier update (TS 24.554 7.2.4). End to end through a layer-2 relay: the hop's.
+    L2Id local_l2 = 0;
     LinkKind kind = LinkKind::hop;
     Solution solution = Solution::a;
     bool initiator = false;
@@ -180,10 +183,14 @@ struct LinkReleased {
     bool by_peer = false;
     Time at{};
 };
-// Re-keying completed: a new KNRP-sess (and, with re-authentication, a new KNRP).
+// Re-keying completed: a new KNRP-sess (and, with re-authentication, a new KNRP). Also at the
+// end of a link identifier update (TS 24.554 7.2.4), which changes the KNRP-sess with the
+// layer-2 IDs: `link` then carries the new IDs.
 struct LinkRekeyed {
     LinkSummary link;
     bool reauthenticated = false;
+    bool identifiers_updated = false;  // a link identifier update: new L2 IDs and KNRP-sess ID
+    L2Id previous_local_l2 = 0, previous_peer_l2 = 0;  // the IDs it replaced (when updated)
 };
 struct PduDropped {
     std::string link_id;  // "" when no link matched
@@ -225,6 +232,7 @@ struct DataKeys {
     std::string link_id;
     LinkKind kind = LinkKind::hop;
     L2Id peer_l2 = 0;                  // the neighbour the PDUs go to (the relay, end to end)
+    L2Id local_l2 = 0;                 // this UE's L2 ID on the link (0: Endpoint::l2_id())
     std::uint8_t remote_local_id = 0;  // end to end through a layer-2 relay: SRAP destination
     bool initiator = false;            // DIRECTION 0 when sending (3gpp-facts §4)
     KnrpSessId knrp_sess_id;
@@ -245,6 +253,10 @@ class Endpoint {
     virtual ~Endpoint() = default;
     virtual const std::string& user_info() const noexcept = 0;
     virtual L2Id l2_id() const noexcept = 0;
+    // Whether frames to `id` are for this UE: its own L2 ID, or one a link identifier update
+    // (TS 24.554 7.2.4) gave one of its links (or replaced, within its grace). A driver that
+    // routes by L2 ID learns the new ones from LinkRekeyed (LinkSummary::local_l2).
+    virtual bool owns_l2(L2Id id) const noexcept { return id == l2_id(); }
     // Starts establishing; the outcome arrives as LinkEstablished or LinkFailed.
     virtual void connect(const ConnectRequest& request, Time now) = 0;
     virtual void receive(const Frame& frame, Time now) = 0;

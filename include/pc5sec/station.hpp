@@ -111,6 +111,8 @@ class Station final : public pc5::Endpoint {
     const std::string& user_info() const noexcept override;
     /// This UE's layer-2 ID.
     pc5::L2Id l2_id() const noexcept override;
+    /// Whether frames to `id` are for this UE (the engine's, see pc5::Endpoint::owns_l2).
+    bool owns_l2(pc5::L2Id id) const noexcept override;
     /// Starts a link (the engine's connect).
     void connect(const pc5::ConnectRequest& request, pc5::Time now) override;
     /// A frame heard: data to the user plane, the rest to the engine.
@@ -139,6 +141,10 @@ class Station final : public pc5::Endpoint {
     Status release(const std::string& link_id, pc5::Time now);
     /// Re-keys one established link now (A: without re-authentication).
     Status rekey(const std::string& link_id, pc5::Time now);
+    /// The link identifier update of one established link now (TS 24.554 7.2.4: new L2 IDs and
+    /// KNRP-sess ID; link::Engine::update_identifiers). Solution A only for now: Errc::state
+    /// naming "solution" for B.
+    Status update_identifiers(const std::string& link_id, pc5::Time now);
 
     pc5::Solution solution() const noexcept;    ///< the solution this UE runs
     pc5::UeRole role() const noexcept;          ///< end UE or relay

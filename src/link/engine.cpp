@@ -134,6 +134,7 @@ bool asks_for_answer(codec::MessageType t) {
         case MT::security_mode_command:
         case MT::security_mode_complete:  // answered by the ACCEPT
         case MT::rekeying_request:
+        case MT::identifier_update_request:  // answered by the ACCEPT (its ACK: on_message)
         case MT::keepalive_request:
         case MT::release_request:
             return true;
@@ -226,6 +227,7 @@ std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const
         k.link_id = l->id;
         k.kind = l->kind;
         k.peer_l2 = l->route.neighbour;
+        k.local_l2 = l->route.own ? l->route.own : impl_->config.l2_id;
         k.remote_local_id = l->route.remote_local_id;
         k.initiator = l->side == Side::initiator;
         k.ciphering = l->ciphering;
@@ -266,7 +268,7 @@ void Engine::receive(const pc5::Frame& frame, pc5::Time now) {
     impl_->now_ = now;
     auto& d = *impl_;
     ++d.counters.frames_received;
-    if (frame.dst != d.config.l2_id && frame.dst != pc5::kBroadcastL2Id) {
+    if (frame.dst != pc5::kBroadcastL2Id && !d.owns_l2(frame.dst, now)) {
         d.drop(nullptr, pc5::DropReason::not_for_us, "destination layer-2 ID is not ours");
         return;
     }
@@ -348,7 +350,7 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
     Link* link = nullptr;
     pdcp::SecurityContext* ctx = nullptr;
     for (auto& l : links) {
-        if (!same_route(l->route, route)) continue;
+        if (!on_route(*l, route, now)) continue;
         for (auto* c : {&l->security, &l->next_security, &l->previous_security})
             if (*c && (*c)->id() == header->knrp_sess_id) {
                 ctx = &**c;
@@ -394,6 +396,15 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
         drop(link, pdcp::drop_reason(ctx->last_rejection()), opened.error().describe());
         return;
     }
+    if (link->state == State::identifier_update_wait_ack && link->next_security &&
+        ctx == &*link->next_security) {
+        // TS 24.554 7.2.4: a PDU verified under the update's keys: the requester switched, so
+        // its ack was lost or is late. The new identifiers are in use at both ends.
+        dispatch(*link, Input::of(MT::identifier_update_ack), now, [&] {
+            switch_identifiers(*link, now);
+            return move_to(State::established);
+        });
+    }
     auto msg = codec::decode(*opened);
     if (!msg) {
         drop(link, pc5::DropReason::malformed, msg.error().describe());
@@ -415,6 +426,18 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
         // repeated REKEYING REQUEST is answered by the command it drew (our last request), not
         // by an older answer of ours (found by fuzz_engines: a stale REKEYING RESPONSE ended
         // the requester's re-keying while ours was still waiting).
+        if (type == MT::identifier_update_accept && link.ack_frame &&
+            link.state != State::identifier_update_wait_accept) {
+            // Our ack was lost: the very frame again (its keys and L2 IDs are no longer the
+            // link's, TS 24.554 7.2.4).
+            ++counters.retransmissions;
+            ++counters.frames_sent;
+            counters.bytes_sent += link.ack_frame->pdu.size();
+            tx.push_back(*link.ack_frame);
+            drop(&link, pc5::DropReason::duplicate,
+                 fmt::format("{} #{} again", codec::message_name(type), seq));
+            return;
+        }
         const bool rekey_repeat =
             type == MT::rekeying_request && link.state == State::rekey_wait_smc_complete;
         const auto& answer = rekey_repeat ? link.last_request : link.last_answer;
@@ -499,6 +522,14 @@ void Engine::Impl::on_message(Link& link, const codec::Message& msg,
                 log_keys(link);
                 emit(pc5::LinkRekeyed{summary(link), link.hs.reauth});
                 return move_to(State::established);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkIdentifierUpdateRequest>) {
+                return on_identifier_update_request(link, m, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkIdentifierUpdateAccept>) {
+                return on_identifier_update_accept(link, m, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkIdentifierUpdateAck>) {
+                return on_identifier_update_ack(link, m, now);
+            } else if constexpr (std::is_same_v<M, codec::DirectLinkIdentifierUpdateReject>) {
+                return on_identifier_update_reject(link, m.cause, now);
             } else if constexpr (std::is_same_v<M, codec::DirectLinkKeepaliveRequest>) {
                 codec::DirectLinkKeepaliveResponse r;
                 r.keepalive_counter = m.keepalive_counter;
@@ -687,7 +718,7 @@ std::shared_ptr<const pc5::FrameCapture> Engine::Impl::capture_of(
 void Engine::Impl::frame_out(const Route& r, std::uint8_t bearer, std::vector<std::uint8_t> pdu,
                              std::shared_ptr<const pc5::FrameCapture> capture) {
     pc5::Frame f;
-    f.src = config.l2_id;
+    f.src = r.own ? r.own : config.l2_id;
     f.dst = r.neighbour;
     f.capture = std::move(capture);
     if (r.end_to_end) {  // through a layer-2 relay: SRAP with the far end's local UE ID
@@ -744,6 +775,8 @@ Link* Engine::Impl::find_by_route(const Route& r) {
                 l->route.remote_local_id = r.remote_local_id;
                 return l.get();
             }
+    for (auto& l : links)  // identifiers a link identifier update replaced or is giving
+        if (!same_route(l->route, r) && on_route(*l, r, now_)) return l.get();
     return nullptr;
 }
 
@@ -856,6 +889,7 @@ void Engine::Impl::establish(Link& link, pc5::Time now) {
                         : pc5::kNever;
     link.hs.ephemeral.reset();  // forward secrecy: the ephemeral keys go now
     link.hs.new_knrp.reset();
+    arm_privacy_timer(link, now);
     log_keys(link);
     emit(pc5::LinkEstablished{summary(link)});
     const bool relayed_hop =
@@ -1004,6 +1038,7 @@ pc5::LinkSummary Engine::Impl::summary(const Link& link) const {
                    ? link.target
                    : link.peer;
     s.peer_l2 = link.route.neighbour;
+    s.local_l2 = link.route.own ? link.route.own : config.l2_id;
     s.kind = link.kind;
     s.solution = pc5::Solution::a;
     s.initiator = link.side == Side::initiator;
@@ -1050,7 +1085,7 @@ void Engine::Impl::log_keys(const Link& link) {
 pc5::Time Engine::next_timeout() const noexcept {
     pc5::Time t = pc5::kNever;
     for (const auto& l : impl_->links)
-        t = std::min(t, l->deadline);
+        t = std::min({t, l->deadline, l->privacy_deadline});
     if (impl_->config.role == UeRole::relay && impl_->config.discovery == DiscoveryModel::a)
         t = std::min(t, impl_->next_announce);
     return t;
@@ -1072,6 +1107,20 @@ void Engine::handle_timeout(pc5::Time now) {
                         [&](const auto& p) { return p.get() == l; }) &&
             l->deadline <= now)
             d.dispatch(*l, Input::of(Local::timer), now, [&] { return d.on_timeout(*l, now); });
+    due.clear();
+    for (auto& l : d.links)
+        if (l->privacy_deadline <= now) due.push_back(l.get());
+    for (auto* l : due)  // T5090 (TS 24.554 7.2.4): an established link's identifiers change
+        if (std::any_of(d.links.begin(), d.links.end(),
+                        [&](const auto& p) { return p.get() == l; }) &&
+            l->privacy_deadline <= now) {
+            l->privacy_deadline = pc5::kNever;  // a busy link (re-keying) takes the next turn
+            if (l->state == State::established)
+                d.dispatch(*l, Input::of(Local::identifier_update), now,
+                           [&] { return d.start_identifier_update(*l, now); });
+            else
+                d.arm_privacy_timer(*l, now);
+        }
 }
 
 Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
@@ -1088,6 +1137,9 @@ Next Engine::Impl::on_timeout(Link& link, pc5::Time now) {
         return gone();
     }
     switch (link.state) {
+        case State::identifier_update_wait_accept:
+        case State::identifier_update_wait_ack:
+            return identifier_update_timeout(link, now);
         case State::wait_discovery:
             if (link.retransmissions++ < t.max_retransmissions) {
                 if (config.discovery == DiscoveryModel::b) {

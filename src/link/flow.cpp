@@ -17,7 +17,8 @@
 //   step 3  DIRECT LINK AUTHENTICATION REQUEST / RESPONSE (certificate method)
 //   step 4  DIRECT LINK SECURITY MODE COMMAND
 //   step 5  DIRECT LINK SECURITY MODE COMPLETE, then PROSE DIRECT LINK ESTABLISHMENT ACCEPT
-//   then    re-keying (TS 33.536 5.3.3.2), keep-alive and release (TS 24.554 7.2.5, 7.2.6)
+//   then    re-keying (TS 33.536 5.3.3.2), the link identifier update (TS 24.554 7.2.4),
+//           keep-alive and release (TS 24.554 7.2.5, 7.2.6)
 #include <array>
 #include <atomic>
 
@@ -93,6 +94,21 @@ constexpr FlowRow kFlow[] = {
     {R::any, T::any, S::established, e(Local::rekey), "TS 33.536 5.3.3.2: REKEYING REQUEST", "start_rekey", to(S::rekey_wait_peer), 1},
     {R::any, T::any, S::established, e(Local::release), "TS 24.554: RELEASE REQUEST", "release", to(S::releasing), 1},
     {R::relay, T::l3_hop, S::established, e(Local::second_hop_failed), "layer 3: the hop to the target went, so does the source's hop for it", "on_second_hop_failed", none(), 0},
+    {R::any, T::any, S::established, e(Local::identifier_update), "TS 24.554 7.2.4: T5090 expired or asked for: LINK IDENTIFIER UPDATE REQUEST (new L2 ID, MSB of the new KNRP-sess ID, Nonce_1)", "start_identifier_update", to(S::identifier_update_wait_accept), 1, true},
+    {R::any, T::any, S::established, m(MT::identifier_update_request), "TS 24.554 7.2.4: new L2 IDs and a new KNRP-sess (TS 33.536): LINK IDENTIFIER UPDATE ACCEPT under the current keys; #3 for a conflicting L2 ID", "on_identifier_update_request", to(S::identifier_update_wait_ack), 1, true},
+    // ---- link identifier update, the end that asked (TS 24.554 7.2.4) ---------------------
+    {R::any, T::any, S::identifier_update_wait_accept, m(MT::identifier_update_accept), "7.2.4: the echoes checked, ACK under the current keys, then the new L2 IDs and keys", "on_identifier_update_accept", to(S::established), 1, true},
+    {R::any, T::any, S::identifier_update_wait_accept, m(MT::identifier_update_reject), "7.2.4: refused: the current identifiers stay", "on_identifier_update_reject", to(S::established), 1},
+    {R::any, T::any, S::identifier_update_wait_accept, m(MT::identifier_update_request), "both ends asked at once: the link's initiator keeps its own, the other answers it", "on_identifier_update_request", to(S::identifier_update_wait_ack), 1, true},
+    {R::any, T::any, S::identifier_update_wait_accept, m(MT::keepalive_request), "keep-alive during the update", "on_keepalive_request", none(), 0, true},
+    {R::any, T::any, S::identifier_update_wait_accept, m(MT::release_request), "release during the update", "on_release_request", none(), 0},
+    {R::any, T::any, S::identifier_update_wait_accept, e(Local::timer), "the request again; then the current identifiers stay", "identifier_update_timeout", to(S::established), 1, true},
+    // ---- link identifier update, the end that answers ---------------------------------------
+    {R::any, T::any, S::identifier_update_wait_ack, m(MT::identifier_update_ack), "7.2.4: the echoes checked: the new L2 IDs and keys", "on_identifier_update_ack", to(S::established), 1, true},
+    {R::any, T::any, S::identifier_update_wait_ack, m(MT::identifier_update_reject), "7.2.4: the requester refused our L2 ID: the current identifiers stay", "on_identifier_update_reject", to(S::established), 1},
+    {R::any, T::any, S::identifier_update_wait_ack, m(MT::keepalive_request), "keep-alive during the update", "on_keepalive_request", none(), 0, true},
+    {R::any, T::any, S::identifier_update_wait_ack, m(MT::release_request), "release during the update", "on_release_request", none(), 0},
+    {R::any, T::any, S::identifier_update_wait_ack, e(Local::timer), "the accept again; no ack: released (the peer may use either identifiers)", "identifier_update_timeout", none(), 0, true},
     // ---- re-keying, the end that asked -----------------------------------------------------
     {R::any, T::any, S::rekey_wait_peer, m(MT::authentication_request), "re-keying step 3", "on_auth_request", to(S::rekey_wait_peer), 1, true},
     {R::any, T::any, S::rekey_wait_peer, m(MT::security_mode_command), "re-keying step 4: the new keys", "on_security_mode_command", to(S::rekey_wait_peer, S::established), 2, true},
@@ -198,7 +214,8 @@ void Engine::Impl::apply(Link& link, const FlowRow& row, Next next, pc5::Time no
 
 bool establishing(State s) noexcept {
     return s != State::established && s != State::rekey_wait_peer &&
-           s != State::rekey_wait_smc_complete && s != State::releasing;
+           s != State::rekey_wait_smc_complete && s != State::identifier_update_wait_accept &&
+           s != State::identifier_update_wait_ack && s != State::releasing;
 }
 
 const char* name(Local e) noexcept {
@@ -219,6 +236,8 @@ const char* name(Local e) noexcept {
             return "second hop up";
         case Local::second_hop_failed:
             return "second hop failed";
+        case Local::identifier_update:
+            return "identifier update";
     }
     return "unknown";
 }
@@ -249,6 +268,10 @@ const char* name(State s) noexcept {
             return "rekey-wait-peer";
         case State::rekey_wait_smc_complete:
             return "rekey-wait-security-mode-complete";
+        case State::identifier_update_wait_accept:
+            return "identifier-update-wait-accept";
+        case State::identifier_update_wait_ack:
+            return "identifier-update-wait-ack";
         case State::releasing:
             return "releasing";
     }

@@ -32,6 +32,9 @@ struct Route {
     pc5::L2Id neighbour = 0;           // the peer, or the layer-2 relay in between
     bool end_to_end = false;           // via a layer-2 relay
     std::uint8_t remote_local_id = 0;  // the far end's SRAP local UE ID (0: not known yet)
+    // Our layer-2 ID on this route: Config::l2_id (0) until a link identifier update gives the
+    // link a fresh one (TS 24.554 7.2.4).
+    pc5::L2Id own = 0;
 };
 
 // The states of one link. What may move a link from each, and to where, is the flow table
@@ -49,7 +52,9 @@ enum class State : std::uint8_t {
     established,
     rekey_wait_peer,  // re-keying request sent (by either end)
     rekey_wait_smc_complete,
-    releasing,  // release request sent
+    identifier_update_wait_accept,  // link identifier update request sent (TS 24.554 7.2.4)
+    identifier_update_wait_ack,     // its accept sent, the old identifiers in use until the ack
+    releasing,                      // release request sent
 };
 const char* name(State s) noexcept;
 
@@ -67,6 +72,7 @@ enum class Local : std::uint8_t {
     release,            // Engine::release
     second_hop_up,      // relay: the hop towards the target is established
     second_hop_failed,  // relay: the hop towards the target failed or went away
+    identifier_update,  // T5090 expired, or Engine::update_identifiers (TS 24.554 7.2.4)
 };
 const char* name(Local e) noexcept;
 
@@ -222,6 +228,18 @@ struct Link {
     // the second hop it waits for.
     std::uint8_t local_id = 0;
     std::string waiting_for;
+    // The link identifier update (TS 24.554 7.2.4, src/link/identifier_update.cpp): the
+    // identifiers being changed to, and after the change the route they replaced, which still
+    // takes PDUs until `retired_until` (a repeated accept, answered by `ack_frame` again).
+    struct IdentifierUpdate {
+        pc5::L2Id own = 0, peer = 0;  // the new L2 IDs (0: unchanged, end to end)
+        std::uint8_t msb = 0, lsb = 0;
+    };
+    std::optional<IdentifierUpdate> id_update;
+    std::optional<Route> retired_route;
+    pc5::Time retired_until{};
+    std::optional<pc5::Frame> ack_frame;
+    pc5::Time privacy_deadline = pc5::kNever;  // T5090
     // Keep-alive.
     std::uint32_t keepalive_counter = 0;
     pc5::Time next_keepalive = pc5::kNever;
@@ -429,6 +447,34 @@ struct Engine::Impl {
     // The link's peer is authenticated now (step 3, or the KNRP proved): a link it replaces
     // goes (TS 24.554 7.2.2.6.2), and a relay starts its hop towards the target.
     void authenticated(Link& link, pc5::Time now);
+
+    // --- identifier_update.cpp: TS 24.554 7.2.4 ---
+    Next start_identifier_update(Link& link, pc5::Time now);
+    Next on_identifier_update_request(Link& link, const codec::DirectLinkIdentifierUpdateRequest& m,
+                                      pc5::Time now);
+    Next on_identifier_update_accept(Link& link, const codec::DirectLinkIdentifierUpdateAccept& m,
+                                     pc5::Time now);
+    Next on_identifier_update_ack(Link& link, const codec::DirectLinkIdentifierUpdateAck& m,
+                                  pc5::Time now);
+    Next on_identifier_update_reject(Link& link, codec::Cause cause, pc5::Time now);
+    // The update's timer: the request again (requester) or, its retransmissions spent, the
+    // current identifiers kept; the responder releases the link (the peer may use either).
+    Next identifier_update_timeout(Link& link, pc5::Time now);
+    // Both ends at the end of an update: the new keys, L2 IDs and KNRP-sess ID in use, the old
+    // route kept for identifier_grace, links riding the route (end to end through a layer-2
+    // relay) moved with it, LinkRekeyed reported, T5090 again.
+    void switch_identifiers(Link& link, pc5::Time now);
+    // The update given up: its keys wiped, the current identifiers kept, T5090 again.
+    void abandon_identifier_update(Link& link, pc5::Time now, std::string why);
+    void arm_privacy_timer(Link& link, pc5::Time now);
+    // A fresh layer-2 ID for this UE: random, neither 0 nor the broadcast value, nor one in use.
+    pc5::L2Id fresh_l2_id();
+    // Whether `id` is one of this UE's L2 IDs now: Config::l2_id, a link's, a replaced one still
+    // in its grace.
+    bool owns_l2(pc5::L2Id id, pc5::Time now) const;
+    // Whether PDUs on `route` may be `link`'s: its route, or the one an update replaced within
+    // its grace.
+    bool on_route(const Link& link, const Route& route, pc5::Time now) const;
 
     // --- engine.cpp: links on a route ---
     static bool same_route(const Route& a, const Route& b);

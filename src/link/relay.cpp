@@ -366,12 +366,18 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
     }
     auto l2_hop = [&](auto&& match) -> Link* {
         for (auto& l : links)
-            if (relayed(*l) && l->state == State::established &&
+            if (relayed(*l) &&
+                (l->state == State::established ||
+                 l->state == State::identifier_update_wait_accept ||
+                 l->state == State::identifier_update_wait_ack) &&
                 l->relay_indication == codec::RelayIndication::via_layer2_relay && match(*l))
                 return l.get();
         return nullptr;
     };
-    Link* from = l2_hop([&](const Link& l) { return l.route.neighbour == f.src; });
+    Link* from = l2_hop([&](const Link& l) {
+        return l.route.neighbour == f.src ||
+               (l.retired_route && now < l.retired_until && l.retired_route->neighbour == f.src);
+    });
     if (!from) {  // only end UEs with a secured first hop may use the relay
         drop(nullptr, pc5::DropReason::not_for_us, "SRAP PDU from a UE with no layer-2 hop");
         return;
@@ -419,7 +425,7 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
         return;
     }
     pc5::Frame out;
-    out.src = config.l2_id;
+    out.src = to->route.own ? to->route.own : config.l2_id;
     out.dst = to->route.neighbour;
     out.lcid = pc5::lcid::kEndToEnd;
     out.pdu.reserve(f.pdu.size());

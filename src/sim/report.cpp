@@ -359,6 +359,44 @@ Report World::report() const {
                              escape_text(id), escape_text(ue->spec.name), bound));
     }
     j["establishment"]["frames_per_link"] = {{"max", most_frames}, {"bound", bound}};
+    // With a privacy timer: no identifier an observer can link stayed on the air longer than
+    // T5090 and the update that replaces it (its messages go under the old identifiers, and
+    // may be repeated for t_identifier_update x (max_retransmissions + 1)).
+    if (s.privacy_timer_s > 0) {
+        const link::Timers t{};
+        const double limit =
+            s.privacy_timer_s + ms(t.t_identifier_update * (t.max_retransmissions + 1)) / 1000.0;
+        double longest = 0;
+        std::string which;
+        std::uint64_t over = 0;
+        auto check = [&](const Seen& seen, const std::string& what) {
+            const double span = ms(seen.last - seen.first) / 1000.0;
+            if (span > longest) {
+                longest = span;
+                which = what;
+            }
+            if (span > limit) {
+                ++over;
+                if (over <= 8)
+                    fail(
+                        fmt::format("{} on the air for {:.3f} s, longer than T5090 ({} s) and "
+                                    "its update",
+                                    what, span, s.privacy_timer_s));
+            }
+        };
+        for (const auto& [id, seen] : l2_seen)
+            check(seen, fmt::format("L2 ID {:06x}", id));
+        for (const auto& [key, seen] : sess_seen)
+            check(seen, fmt::format("KNRP-sess ID {:04x} of {}", key.second,
+                                    escape_text(ues[key.first]->spec.name)));
+        j["privacy"] = {{"t5090_s", s.privacy_timer_s},
+                        {"limit_s", limit},
+                        {"l2_ids", l2_seen.size()},
+                        {"knrp_sess_ids", sess_seen.size()},
+                        {"longest_s", std::round(longest * 1000.0) / 1000.0},
+                        {"longest", which},
+                        {"over_limit", over}};
+    }
     if (attacker) {
         for (auto& why : attacker->failed_expectations())
             fail(std::move(why));

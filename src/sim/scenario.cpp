@@ -155,13 +155,29 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             fmt::format("{}:{}:{}", origin, e.source().begin.line, e.source().begin.column),
             std::string(e.description()));
     }
-    PC5SEC_TRY(r.only(root, "", {"name",     "description", "solution",
-                                 "path",     "seed",        "rsc",
-                                 "key_type", "psk",         "reuse",
-                                 "release",  "duration_s",  "attack",
-                                 "ue",       "connect",     "medium",
-                                 "traffic",  "expect",      "scale",
-                                 "attacker", "compromised", "attacker_holds_rsc_material"}));
+    PC5SEC_TRY(r.only(root, "",
+                      {"name",
+                       "description",
+                       "solution",
+                       "path",
+                       "seed",
+                       "rsc",
+                       "key_type",
+                       "psk",
+                       "reuse",
+                       "release",
+                       "duration_s",
+                       "attack",
+                       "ue",
+                       "connect",
+                       "medium",
+                       "traffic",
+                       "expect",
+                       "scale",
+                       "attacker",
+                       "compromised",
+                       "attacker_holds_rsc_material",
+                       "privacy_timer_s"}));
     Scenario s;
     PC5SEC_TRY(r.get(root, "", "name", s.name));
     PC5SEC_TRY(r.get(root, "", "description", s.description));
@@ -183,6 +199,12 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     if (s.duration_s <= 0 || s.duration_s > 86400)
         return r.bad("duration_s", "0 < duration_s <= 86400");
     PC5SEC_TRY(named(r, root, "", "attack", s.attack, attack_from_name));
+    PC5SEC_TRY(r.get(root, "", "privacy_timer_s", s.privacy_timer_s));
+    if (s.privacy_timer_s < 0 || s.privacy_timer_s > 86400)
+        return r.bad("privacy_timer_s", "0 (off) <= privacy_timer_s <= 86400");
+    if (s.privacy_timer_s > 0 && s.solution != pc5::Solution::a)
+        return r.bad("privacy_timer_s",
+                     "the link identifier update runs in solution A only (not yet in B)");
 
     if (const auto* ues = root.get("ue")) {
         const auto* arr = ues->as_array();

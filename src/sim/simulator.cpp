@@ -17,6 +17,7 @@
 #include "pc5sec/discovery.hpp"
 #include "pc5sec/keylog.hpp"
 #include "pc5sec/link.hpp"
+#include "pc5sec/pdcp.hpp"
 #include "pc5sec/provisioning.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/sim.hpp"
@@ -201,6 +202,9 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     st.policy.signalling.ciphering = level(u.ciphering);
     st.rscs = u.rscs;
     if (scenario.traffic.rekey_after > 0) st.rekey_threshold = scenario.traffic.rekey_after;
+    if (s.privacy_timer_s > 0)
+        st.a.timers.t5090 =
+            std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(s.privacy_timer_s));
     if (s.psk) {
         st.policy.group_keys.emplace("fleet", GroupKey(group_key));
         st.a.method = link::AuthMethod::psk;
@@ -364,6 +368,9 @@ void World::pump(std::size_t i) {
 
 void World::on_event(std::size_t i, pc5::Event ev) {
     Ue& u = *ues[i];
+    // A link identifier update gives a link new L2 IDs: frames to them are for this UE.
+    if (const auto* r = std::get_if<pc5::LinkRekeyed>(&ev); r && r->identifiers_updated)
+        by_l2.emplace(r->link.local_l2, i);
     if (auto* e = std::get_if<pc5::LinkEstablished>(&ev)) {
         record_link(u, e->link, false);
         // Solution B's relay learns where a KNRP-sess ID's data goes only from protected PC5-S
@@ -574,7 +581,35 @@ void World::on_data_event(std::size_t i, pc5::Event ev) {
 
 // ---------------------------------------------------------------- the medium
 
+void World::observe_identifiers(const pc5::Frame& f) {
+    auto seen = [&](Seen& s, bool fresh) {
+        if (fresh) s.first = now;
+        s.last = now;
+    };
+    for (const pc5::L2Id id : {f.src, f.dst})
+        if (id != pc5::kBroadcastL2Id) {
+            const auto owner = by_l2.find(id);
+            if (owner != by_l2.end() && ues[owner->second]->spec.l2 == id) continue;  // own ID
+            const bool fresh = !l2_seen.count(id);
+            seen(l2_seen[id], fresh);
+        }
+    std::span<const std::uint8_t> pdu = f.pdu;
+    if (f.lcid == pc5::lcid::kEndToEnd && pdu.size() >= srap::kHeaderSize) {
+        if ((pdu[0] & 0x1F) == 0) return;  // end-to-end SL-SRB0: no PDCP header
+        pdu = pdu.subspan(srap::kHeaderSize);
+    } else if (f.lcid == pc5::lcid::kSrb0 || f.lcid > pc5::lcid::kLastData) {
+        return;
+    }
+    const auto h = pdcp::peek_header(pdu);
+    const auto sender = by_l2.find(f.src);
+    if (!h || h->knrp_sess_id.value == 0 || sender == by_l2.end()) return;
+    const auto key = std::make_pair(sender->second, h->knrp_sess_id.value);
+    const bool fresh = !sess_seen.count(key);
+    seen(sess_seen[key], fresh);
+}
+
 void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hint) {
+    if (scenario.privacy_timer_s > 0 && f.dst != pc5::kBroadcastL2Id) observe_identifiers(f);
     ++medium.frames;
     medium.bytes += f.pdu.size();
     if (options.capture) capture.record(now, f, link_hint);

@@ -144,6 +144,15 @@ class World {
     pc5::Time now{}, end_time{};
     std::size_t touched = 0, settled = 0;
     MediumCounters medium;
+    // With a privacy timer (Scenario::privacy_timer_s): when each identifier an observer can
+    // link was first and last on the air. L2 IDs (not the UEs' own, which discovery and new
+    // links use), and KNRP-sess IDs by the UE that sent them.
+    struct Seen {
+        pc5::Time first{}, last{};
+    };
+    std::map<pc5::L2Id, Seen> l2_seen;
+    std::map<std::pair<std::size_t, std::uint16_t>, Seen> sess_seen;
+    void observe_identifiers(const pc5::Frame& f);
     std::uint64_t data_offered = 0, data_delivered = 0, data_garbled = 0, data_echoed = 0;
     // The attacker's rules ([[attacker]] and the named attack's), and when its next
     // time-driven action is queued.

@@ -282,6 +282,18 @@ Status Station::rekey(const std::string& link_id, pc5::Time now) {
     return impl_->rekey(link_id);
 }
 
+bool Station::owns_l2(pc5::L2Id id) const noexcept {
+    return engine().owns_l2(id);
+}
+
+Status Station::update_identifiers(const std::string& link_id, pc5::Time now) {
+    impl_->now = now;
+    if (!impl_->a)
+        return make_error(Errc::state, "solution",
+                          "the link identifier update runs in solution A's engine only");
+    return impl_->a->update_identifiers(link_id, now);
+}
+
 pc5::Solution Station::solution() const noexcept {
     return impl_->solution;
 }

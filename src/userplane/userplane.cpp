@@ -304,6 +304,10 @@ struct Link {
     std::string peer;
     pc5::LinkKind kind = pc5::LinkKind::hop;
     pc5::L2Id neighbour = 0;
+    pc5::L2Id own = 0;  // our L2 ID on the link (0: Config::l2_id)
+    // The L2 IDs a link identifier update replaced: PDUs from and to them are still taken while
+    // the previous keys are (Config::grace).
+    pc5::L2Id previous_neighbour = 0, previous_own = 0;
     bool srap = false;  // end to end through a layer-2 relay (LCID 55)
     std::uint8_t remote_local_id = 0;
     bool initiator = false;
@@ -382,6 +386,21 @@ struct Endpoint::Impl {
                               "a protected bearer needs a KNRP-sess ID other than 0");
         const KnrpSessId id = keyed ? k.knrp_sess_id : KnrpSessId{0};
         Link* l = find(k.link_id);
+        if (l && (l->neighbour != k.peer_l2 || l->own != k.local_l2)) {
+            // A link identifier update (TS 24.554 7.2.4): new L2 IDs, the old ones kept for the
+            // grace window with the old keys.
+            l->previous_neighbour = l->neighbour;
+            l->previous_own = l->own;
+            l->neighbour = k.peer_l2;
+            l->own = k.local_l2;
+            // A layer-2 relay's hop: the end UE keeps its local UE ID under its new L2 ID (the
+            // old one still maps to it, for the frames on their way).
+            if (auto it = local_of_l2.find(l->previous_neighbour);
+                it != local_of_l2.end() && !l->srap) {
+                l2_of_local[it->second] = k.peer_l2;
+                local_of_l2[k.peer_l2] = it->second;
+            }
+        }
         if (l && l->current && l->current->id == id && l->protection == p) return {};
         auto ctx = std::make_unique<KeyContext>();
         ctx->id = id;
@@ -416,6 +435,7 @@ struct Endpoint::Impl {
         }
         l->kind = k.kind;
         l->neighbour = k.peer_l2;
+        l->own = k.local_l2;
         l->srap = k.kind == pc5::LinkKind::e2e && k.remote_local_id != srap::kUnknownUeId;
         l->remote_local_id = k.remote_local_id;
         l->initiator = k.initiator;
@@ -639,11 +659,24 @@ struct Endpoint::Impl {
         }
     }
 
+    // Whether `id` is one of our L2 IDs: Config::l2_id, a link's, or one a link identifier
+    // update replaced while its old keys still open PDUs.
+    bool owns_l2(pc5::L2Id id, pc5::Time now) const {
+        if (id == cfg.l2_id) return true;
+        for (const auto& l : links)
+            if (l->own == id ||
+                (l->previous_own == id && l->previous && now < l->previous->expires))
+                return true;
+        return false;
+    }
+
     Link* find_rx(pc5::L2Id from, bool srap, std::uint8_t remote, KnrpSessId id) {
         Link* any = nullptr;
         std::size_t n = 0;
         for (auto& l : links) {
-            if (l->neighbour != from || l->srap != srap || (srap && l->remote_local_id != remote) ||
+            const bool from_peer =
+                l->neighbour == from || (l->previous && l->previous_neighbour == from);
+            if (!from_peer || l->srap != srap || (srap && l->remote_local_id != remote) ||
                 !l->carrier.empty())  // its PDUs come inside its carrier's packets
                 continue;
             if ((l->current && l->current->id == id) || (l->previous && l->previous->id == id))
@@ -765,7 +798,7 @@ struct Endpoint::Impl {
 
     void emit_frame(const Link& l, std::uint8_t bearer, std::span<const std::uint8_t> pdu) {
         pc5::Frame f;
-        f.src = cfg.l2_id;
+        f.src = l.own ? l.own : cfg.l2_id;
         f.dst = l.neighbour;
         if (l.srap) {  // TS 38.351 via the layer-2 relay: SRAP with the far end's local UE ID
             f.lcid = pc5::lcid::kEndToEnd;
@@ -806,13 +839,15 @@ struct Endpoint::Impl {
         }
         f.pdu[1] = from->second;
         f.src = cfg.l2_id;
+        for (const auto& l : links)  // our L2 ID on the hop towards `to`
+            if (l->neighbour == to && !l->srap && l->own) f.src = l->own;
         f.dst = to;
         ++counters.forwarded_l2;
         return true;
     }
 
     void receive(const pc5::Frame& f, pc5::Time now) {
-        if (f.dst != cfg.l2_id)
+        if (!owns_l2(f.dst, now))
             return drop(nullptr, pc5::DropReason::not_for_us, "not our L2 ID", true);
         std::span<const std::uint8_t> pdu = f.pdu;
         std::uint8_t bearer = f.lcid;

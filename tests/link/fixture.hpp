@@ -116,6 +116,23 @@ class LinkTest : public ::testing::Test {
         EXPECT_TRUE(ue(n).engine->links().empty());
     }
 
+    // A frame `from` could send on its established link `id`, protected under that link's keys
+    // (a peer that really sends it: the test holds its keys), COUNT ahead of what it used.
+    // `ahead`: COUNTs skipped (a second frame made this way needs a larger one).
+    pc5::Frame as_peer(const std::string& from, const std::string& id, std::uint8_t bearer,
+                       codec::Message m, int ahead = 40) {
+        auto k = ue(from).engine->data_keys(id);
+        EXPECT_TRUE(k) << from << " " << id;
+        auto ctx = pdcp::SecurityContext::create(k->knrp_sess_id, k->ciphering, k->integrity,
+                                                 &k->nrpek, &k->nrpik, k->initiator);
+        const std::uint8_t filler[] = {0};
+        for (int i = 0; i < ahead; ++i)
+            (void)ctx->protect(bearer, filler);
+        std::visit([&](auto& x) { x.seq = static_cast<std::uint8_t>(160 + ahead); }, m);
+        auto pdu = ctx->protect(bearer, *codec::encode(m), true);
+        return pc5::Frame{k->local_l2, k->peer_l2, bearer, *pdu, nullptr};
+    }
+
     std::uint64_t drops(const std::string& n, pc5::DropReason r) {
         return ue(n).engine->counters().drops[static_cast<std::size_t>(r)];
     }

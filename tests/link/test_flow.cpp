@@ -17,21 +17,6 @@ constexpr pc5::L2Id kAlice = 0x0A, kBob = 0x0B, kCarol = 0x0C, kRelay = 0x50;
 class Flow : public LinkTest {
   public:
     void TestBody() override {}  // a test may make more than one world
-    // A frame `from` could send on its established link `id`, protected under that link's keys
-    // (a peer that really sends it: the test holds its keys), COUNT ahead of what it used.
-    pc5::Frame as_peer(const std::string& from, const std::string& id, std::uint8_t bearer,
-                       codec::Message m) {
-        auto k = ue(from).engine->data_keys(id);
-        EXPECT_TRUE(k) << from << " " << id;
-        auto ctx = pdcp::SecurityContext::create(k->knrp_sess_id, k->ciphering, k->integrity,
-                                                 &k->nrpek, &k->nrpik, k->initiator);
-        const std::uint8_t filler[] = {0};
-        for (int i = 0; i < 40; ++i)
-            (void)ctx->protect(bearer, filler);
-        std::visit([](auto& x) { x.seq = 200; }, m);
-        auto pdu = ctx->protect(bearer, *codec::encode(m), true);
-        return pc5::Frame{ue(from).engine->l2_id(), k->peer_l2, bearer, *pdu, nullptr};
-    }
     std::string only_link(const std::string& n) {
         auto l = ue(n).engine->links();
         EXPECT_EQ(l.size(), 1u) << n;
