@@ -338,6 +338,21 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
              fmt::format("bearer {} is not a PC5-S SRB", bearer));
         return;
     }
+    // End to end through a layer-2 relay whose hop to the far end changed its identifiers: the
+    // relay wrote the far end's new local UE ID (TS 24.554 7.2.4.2). The link is known by its
+    // KNRP-sess ID, and takes the new ID once the PDU verifies under its keys (below).
+    Link* relearn = nullptr;
+    if (!any_link && route.end_to_end)
+        if (auto h = pdcp::peek_header(pdu))
+            for (auto& l : links)
+                if (l->kind == pc5::LinkKind::e2e && l->route.end_to_end && l->security &&
+                    l->security->id() == h->knrp_sess_id &&
+                    (l->route.neighbour == route.neighbour ||
+                     (l->retired_route && now < l->retired_until &&
+                      l->retired_route->neighbour == route.neighbour))) {
+                    relearn = any_link = l.get();
+                    break;
+                }
     if (!any_link) {
         drop(nullptr, pc5::DropReason::unknown_session, "protected PDU from a UE with no link");
         return;
@@ -350,7 +365,7 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
     Link* link = nullptr;
     pdcp::SecurityContext* ctx = nullptr;
     for (auto& l : links) {
-        if (!on_route(*l, route, now)) continue;
+        if (!on_route(*l, route, now) && l.get() != relearn) continue;
         for (auto* c : {&l->security, &l->next_security, &l->previous_security})
             if (*c && (*c)->id() == header->knrp_sess_id) {
                 ctx = &**c;
@@ -395,6 +410,15 @@ void Engine::Impl::on_pdu(const Route& route, std::uint8_t bearer,
         // TS 33.536 5.3.3.1.4: a PDU failing the integrity or replay check is discarded.
         drop(link, pdcp::drop_reason(ctx->last_rejection()), opened.error().describe());
         return;
+    }
+    if (link == relearn) {
+        link->previous_remote_local_id = link->route.remote_local_id;
+        link->route.remote_local_id = route.remote_local_id;
+        pc5::LinkRekeyed moved{summary(*link), false};  // its data follow (same keys)
+        moved.identifiers_updated = true;
+        moved.previous_local_l2 = moved.link.local_l2;
+        moved.previous_peer_l2 = moved.link.peer_l2;
+        emit(std::move(moved));
     }
     if (link->state == State::identifier_update_wait_ack && link->next_security &&
         ctx == &*link->next_security) {

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "link/impl.hpp"
+#include "pc5sec/srap.hpp"
 
 namespace pc5sec::link {
 
@@ -47,6 +48,10 @@ bool Engine::Impl::owns_l2(pc5::L2Id id, pc5::Time now) const {
 }
 
 bool Engine::Impl::on_route(const Link& link, const Route& route, pc5::Time now) const {
+    if (route.end_to_end && link.route.end_to_end && link.previous_remote_local_id != 0 &&
+        route.remote_local_id == link.previous_remote_local_id &&
+        link.route.neighbour == route.neighbour)
+        return true;
     return same_route(link.route, route) ||
            (link.retired_route && now < link.retired_until &&
             same_route(*link.retired_route, route)) ||
@@ -295,11 +300,29 @@ void Engine::Impl::switch_identifiers(Link& link, pc5::Time now) {
                 moved.previous_local_l2 = old.own ? old.own : config.l2_id;
                 moved.previous_peer_l2 = old.neighbour;
                 emit(std::move(moved));
+                // A keep-alive end to end at once: the relay writes our new local UE ID in it,
+                // from which the far end learns it (on_pdu) before the old one goes.
+                if (l->security_active) {
+                    codec::DirectLinkKeepaliveRequest k;
+                    k.keepalive_counter = ++l->keepalive_counter;
+                    l->keepalive_outstanding = true;
+                    send(*l, k, now, true);
+                    arm(*l, now, config.timers.t5085);
+                }
             }
     }
     link.retired_route = old;
     link.retired_until = now + identifier_grace(config.timers);
     link.route = fresh;
+    // A layer-2 relay gives the end UE a new local UE ID too (TS 24.554 7.2.4.2: nothing that
+    // would link the old and new identifiers stays), the old one routed for the grace.
+    if (config.role == UeRole::relay && link.kind == pc5::LinkKind::hop &&
+        link.relay_indication == codec::RelayIndication::via_layer2_relay && link.local_id) {
+        if (const auto id = assign_local_id(true); id != srap::kUnknownUeId) {
+            link.previous_local_id = link.local_id;
+            link.local_id = id;
+        }
+    }
     if (link.next_security) {
         link.previous_security = std::move(link.security);
         link.security = std::move(link.next_security);

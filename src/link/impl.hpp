@@ -227,6 +227,13 @@ struct Link {
     // Relays: the local UE ID this relay gave the far end (SRAP), and for a first hop the id of
     // the second hop it waits for.
     std::uint8_t local_id = 0;
+    // A layer-2 relay's hop after a link identifier update: the local UE ID it gave the far
+    // end before, still routed to it until `retired_until` (the other end UE learns the new
+    // one from the next PDU it gets from it).
+    std::uint8_t previous_local_id = 0;
+    // End to end through a layer-2 relay: the far end's local UE ID before the one learnt last
+    // (a PDU still on its way with it is the link's, and teaches nothing).
+    std::uint8_t previous_remote_local_id = 0;
     std::string waiting_for;
     // The link identifier update (TS 24.554 7.2.4, src/link/identifier_update.cpp): the
     // identifiers being changed to, and after the change the route they replaced, which still
@@ -539,7 +546,9 @@ struct Engine::Impl {
     // A layer-3 relay's hop: the hops its IP packets are routed to (pc5::DataKeys::l3_routes):
     // from a first hop, the hop towards its target; from that hop, the first hops it serves.
     std::vector<std::string> l3_routes(const Link& hop) const;
-    std::uint8_t assign_local_id();
+    // A free local UE ID: the next in turn, or (`fresh`: a link identifier update) a random one,
+    // so that the new ID says nothing of the old.
+    std::uint8_t assign_local_id(bool fresh = false);
     void relay_found(std::uint32_t rsc, const std::string& relay, pc5::L2Id l2, pc5::Time now);
     bool may_relay(std::uint32_t rsc) const;
     // Layer 2: end-to-end requests held by the relay until its hop to their target is up.

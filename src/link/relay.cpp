@@ -22,14 +22,15 @@ bool Engine::Impl::may_relay(std::uint32_t rsc) const {
     return a.has_role(creds::Role::u2u_relay) && a.has_rsc(rsc);
 }
 
-std::uint8_t Engine::Impl::assign_local_id() {
-    for (int tries = 0; tries < 255; ++tries) {
-        std::uint8_t id = next_local_id++;
+std::uint8_t Engine::Impl::assign_local_id(bool fresh) {
+    for (int tries = 0; tries < 1024; ++tries) {
+        std::uint8_t id = fresh ? random.next_u8() : next_local_id++;
         if (next_local_id == 0) next_local_id = 1;
         if (id == srap::kUnknownUeId) continue;
         bool used = false;
         for (const auto& l : links)
-            used = used || (l->local_id == id);
+            used = used || l->local_id == id ||
+                   (l->previous_local_id == id && now_ < l->retired_until);
         if (!used) return id;
     }
     return srap::kUnknownUeId;  // 255 end UEs already: no more local IDs
@@ -418,7 +419,10 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
             }
         }
     } else {
-        to = l2_hop([&](const Link& l) { return l.local_id == h->dst_ue; });
+        to = l2_hop([&](const Link& l) {
+            return l.local_id == h->dst_ue ||
+                   (l.previous_local_id == h->dst_ue && now < l.retired_until);
+        });
     }
     if (!to || to == from) {
         drop(from, pc5::DropReason::not_for_us, "no layer-2 hop to the destination end UE");

@@ -389,10 +389,14 @@ Report World::report() const {
         for (const auto& [key, seen] : sess_seen)
             check(seen, fmt::format("KNRP-sess ID {:04x} of {}", key.second,
                                     escape_text(ues[key.first]->spec.name)));
+        for (const auto& [key, seen] : srap_seen)
+            check(seen, fmt::format("SRAP local UE ID {} of {}", key.second,
+                                    escape_text(ues[key.first]->spec.name)));
         j["privacy"] = {{"t5090_s", s.privacy_timer_s},
                         {"limit_s", limit},
                         {"l2_ids", l2_seen.size()},
                         {"knrp_sess_ids", sess_seen.size()},
+                        {"srap_local_ids", srap_seen.size()},
                         {"longest_s", std::round(longest * 1000.0) / 1000.0},
                         {"longest", which},
                         {"over_limit", over}};

@@ -595,6 +595,18 @@ void World::observe_identifiers(const pc5::Frame& f) {
         }
     std::span<const std::uint8_t> pdu = f.pdu;
     if (f.lcid == pc5::lcid::kEndToEnd && pdu.size() >= srap::kHeaderSize) {
+        // The SRAP local UE IDs are the relay's: whichever end of the hop it is.
+        const auto s = by_l2.find(f.src), d = by_l2.find(f.dst);
+        const auto relay = s != by_l2.end() && ues[s->second]->spec.relay   ? s
+                           : d != by_l2.end() && ues[d->second]->spec.relay ? d
+                                                                            : by_l2.end();
+        if (relay != by_l2.end())
+            for (const std::uint8_t id : {pdu[1], pdu[2]})
+                if (id != srap::kUnknownUeId) {
+                    const auto key = std::make_pair(relay->second, id);
+                    const bool fresh = !srap_seen.count(key);
+                    seen(srap_seen[key], fresh);
+                }
         if ((pdu[0] & 0x1F) == 0) return;  // end-to-end SL-SRB0: no PDCP header
         pdu = pdu.subspan(srap::kHeaderSize);
     } else if (f.lcid == pc5::lcid::kSrb0 || f.lcid > pc5::lcid::kLastData) {

@@ -152,6 +152,7 @@ class World {
     };
     std::map<pc5::L2Id, Seen> l2_seen;
     std::map<std::pair<std::size_t, std::uint16_t>, Seen> sess_seen;
+    std::map<std::pair<std::size_t, std::uint8_t>, Seen> srap_seen;  // (relay, local UE ID)
     void observe_identifiers(const pc5::Frame& f);
     std::uint64_t data_offered = 0, data_delivered = 0, data_garbled = 0, data_echoed = 0;
     // The attacker's rules ([[attacker]] and the named attack's), and when its next

@@ -310,6 +310,7 @@ struct Link {
     pc5::L2Id previous_neighbour = 0, previous_own = 0;
     bool srap = false;  // end to end through a layer-2 relay (LCID 55)
     std::uint8_t remote_local_id = 0;
+    std::uint8_t previous_remote_local_id = 0;  // before the one learnt last (late PDUs)
     bool initiator = false;
     Protection protection;
     CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;
@@ -400,6 +401,11 @@ struct Endpoint::Impl {
                 l2_of_local[it->second] = k.peer_l2;
                 local_of_l2[k.peer_l2] = it->second;
             }
+        }
+        if (l && l->srap && k.remote_local_id != srap::kUnknownUeId &&
+            k.remote_local_id != l->remote_local_id) {
+            l->previous_remote_local_id = l->remote_local_id;
+            l->remote_local_id = k.remote_local_id;
         }
         if (l && l->current && l->current->id == id && l->protection == p) return {};
         auto ctx = std::make_unique<KeyContext>();
@@ -676,7 +682,9 @@ struct Endpoint::Impl {
         for (auto& l : links) {
             const bool from_peer =
                 l->neighbour == from || (l->previous && l->previous_neighbour == from);
-            if (!from_peer || l->srap != srap || (srap && l->remote_local_id != remote) ||
+            if (!from_peer || l->srap != srap ||
+                (srap && l->remote_local_id != remote &&
+                 (l->previous_remote_local_id == 0 || l->previous_remote_local_id != remote)) ||
                 !l->carrier.empty())  // its PDUs come inside its carrier's packets
                 continue;
             if ((l->current && l->current->id == id) || (l->previous && l->previous->id == id))
@@ -687,7 +695,13 @@ struct Endpoint::Impl {
         // Several links share a neighbour (or a far end) only when each has its own KNRP-sess
         // ID (solution B: several links through one relay); a single candidate may have new keys
         // the driver has not given us.
-        return n == 1 ? any : nullptr;
+        if (n == 1) return any;
+        if (srap)  // a far end with a new local UE ID: by the KNRP-sess ID alone (MAC checked)
+            for (auto& l : links)
+                if (l->srap && l->neighbour == from && l->current && l->current->id == id &&
+                    l->carrier.empty())
+                    return l.get();
+        return nullptr;
     }
 
     void deliver_or_forward(Link& l, std::uint8_t bearer, pc5::Time now) {
@@ -884,6 +898,13 @@ struct Endpoint::Impl {
         if (auto st = one.add_pdu(pdu); !st)
             return drop(l, pc5::DropReason::malformed, st.error().describe(), true);
         unprotect(*l, bearer, one, now, true);
+        // End to end through a layer-2 relay: the far end's new local UE ID (its hop changed
+        // identifiers, TS 24.554 7.2.4.2), taken once a PDU verified under the link's keys.
+        if (srap_path && l->srap && l->remote_local_id != remote &&
+            l->previous_remote_local_id != remote && !one.verdict_[0] && l->protection.integrity) {
+            l->previous_remote_local_id = l->remote_local_id;
+            l->remote_local_id = remote;
+        }
         deliver_or_forward(*l, bearer, now);
     }
 

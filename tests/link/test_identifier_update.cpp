@@ -353,6 +353,44 @@ TEST_F(IdentifierUpdate, KeepAliveReleaseAndRejectWhileWaiting) {
     }
 }
 
+// The SRAP header is not under the end-to-end MAC-I: an attacker who rewrites the local UE ID
+// in a PDU it replays teaches the end UE nothing (the PDU is a replay); only a PDU that
+// verifies, fresh, moves the far end's local UE ID (what a relay's update does).
+TEST_F(IdentifierUpdate, ARewrittenSrapHeaderOnAReplayTeachesNothing) {
+    end_ue("bob", kBob);
+    relay("relay-1", kRelay);
+    end_ue("alice", kAlice);
+    pc5::ConnectRequest r;
+    r.target = "bob";
+    r.path = pc5::Path::l2;
+    r.rsc = kRsc;
+    r.relay = "relay-1";
+    r.relay_l2 = kRelay;
+    std::vector<pc5::Frame> to_alice;
+    net.attacker = [&](pc5::Frame& f) {
+        if (f.dst == kAlice && f.lcid == pc5::lcid::kEndToEnd) to_alice.push_back(f);
+        return true;
+    };
+    ue("alice").engine->connect(r, net.now);
+    net.run(net.now + 10s);
+    net.attacker = nullptr;
+    std::string e2e;
+    for (const auto& l : ue("alice").engine->links())
+        if (l.kind == pc5::LinkKind::e2e) e2e = l.id;
+    ASSERT_FALSE(e2e.empty());
+    ASSERT_FALSE(to_alice.empty());
+    const auto remote = ue("alice").engine->data_keys(e2e)->remote_local_id;
+    pc5::Frame forged = to_alice.back();  // the end-to-end ACCEPT, already received
+    forged.pdu[1] = static_cast<std::uint8_t>(remote + 7);
+    const auto replays = drops("alice", pc5::DropReason::replay);
+    net.inject(forged);
+    net.run(net.now + 1s);
+    EXPECT_EQ(drops("alice", pc5::DropReason::replay), replays + 1);
+    EXPECT_EQ(ue("alice").engine->data_keys(e2e)->remote_local_id, remote);
+    id = e2e;
+    expect_alive("alice");
+}
+
 // Through a relay, on T5090: each hop's L2 IDs and keys change (the relay runs T5090 on its hop
 // to the target, the source on its hop to the relay), and the end-to-end link through a
 // layer-2 relay changes its KNRP-sess ID and follows its hop's new L2 IDs.
@@ -374,7 +412,23 @@ TEST_P(IdentifierUpdateRelayed, EveryLinkOfThePathChangesItsIdentifiersAndStillW
     net.run(net.now + 10s);
     const auto links_before = ue("alice").engine->links();
     ASSERT_EQ(links_before.size(), GetParam() == pc5::Path::l2 ? 2u : 1u);
+    // The SRAP local UE IDs each end writes for the other (layer 2).
+    auto remote_ids = [&] {
+        std::vector<std::uint8_t> out;
+        for (const auto* n : {"alice", "bob"})
+            for (const auto& l : ue(n).engine->links())
+                if (l.kind == pc5::LinkKind::e2e)
+                    out.push_back(ue(n).engine->data_keys(l.id)->remote_local_id);
+        return out;
+    };
+    const auto remote_before = remote_ids();
     net.run(net.now + 100s);
+    if (GetParam() == pc5::Path::l2) {  // the relay gave both ends new ones, and each learnt
+        const auto remote_after = remote_ids();
+        ASSERT_EQ(remote_after.size(), 2u);
+        EXPECT_NE(remote_after[0], remote_before[0]);
+        EXPECT_NE(remote_after[1], remote_before[1]);
+    }
     // Each link of alice's and of the relay's changed its identifiers three times at least.
     for (const auto* n : {"alice", "relay-1", "bob"}) {
         std::map<std::string, int> per_link;
@@ -394,9 +448,9 @@ TEST_P(IdentifierUpdateRelayed, EveryLinkOfThePathChangesItsIdentifiersAndStillW
             EXPECT_NE(l.local_l2, kAlice);
             EXPECT_NE(l.peer_l2, kRelay);
         } else {  // end to end: the hop's L2 IDs, its own KNRP-sess ID
+            const auto all = ue("alice").engine->links();
             const auto& hop = *std::find_if(
-                ue("alice").engine->links().begin(), ue("alice").engine->links().end(),
-                [](const auto& x) { return x.kind == pc5::LinkKind::hop; });
+                all.begin(), all.end(), [](const auto& x) { return x.kind == pc5::LinkKind::hop; });
             EXPECT_EQ(l.local_l2, hop.local_l2);
             EXPECT_EQ(l.peer_l2, hop.peer_l2);
         }

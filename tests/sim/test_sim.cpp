@@ -202,6 +202,9 @@ TEST(PrivacyTimer, NoIdentifierOutlivesT5090AndTheDataFlow) {
         EXPECT_EQ(j["privacy"]["over_limit"].get<int>(), 0);
         EXPECT_LE(j["privacy"]["longest_s"].get<double>(), 5.5);
         EXPECT_GE(j["privacy"]["l2_ids"].get<int>(), 2 * 6);  // two per update, six at least
+        if (path == pc5::Path::l2) {  // the relay gives each end UE a new local UE ID too
+            EXPECT_GE(j["privacy"]["srap_local_ids"].get<int>(), 2 * 6);
+        }
         EXPECT_GE(j["data"]["delivered"].get<int>(), 1195);
         EXPECT_EQ(run(s).value().json, r.json);
         // Without it the report is as before: no privacy section.
