@@ -7,7 +7,7 @@
 // 128..255 (modulo 2) B literal or B hardened through a layer-3 relay (B always goes through
 // the relay; its layer-3 hops are checked like links: both ends hold the same keys). The source
 // connects at time 0; every frame an engine sends goes into an in-flight queue. Then operations,
-// one octet each (modulo 12) with their operands:
+// one octet each (modulo 13) with their operands:
 //    0-2  deliver the queue's head
 //    3    drop the head (lost on the air)
 //    4    duplicate the head: deliver it and keep a copy at the back
@@ -22,6 +22,8 @@
 //         target instead of the source)
 //    11   the application re-keys a link (operand bit 1: at the target; bit 0: solution A
 //         re-authenticates too)
+//    12   the application updates a link's identifiers (solution A, TS 24.554 7.2.4: new L2
+//         IDs and KNRP-sess; operand bit 1: at the target)
 // At most 256 operations are read. When the input is exhausted, every frame left is delivered
 // and the timers run for 120 s of virtual time, so that the protocol can finish.
 //
@@ -412,6 +414,17 @@ class Run {
         after_local(n);
     }
 
+    void update_identifiers(std::uint8_t operand) {
+        Node& n = (operand & 2) ? target() : source();
+        auto l = n.links();
+        if (l.empty() || !n.a) return;
+        if (verbose())
+            std::fprintf(stderr, "  t=%llds %s updates the identifiers of %s\n", seconds(),
+                         n.name(), l.back().id.c_str());
+        (void)n.a->update_identifiers(l.back().id, now_);
+        after_local(n);
+    }
+
     // Input exhausted: everything left is delivered and the timers run up to the horizon.
     void finish() {
         const pc5::Time until = now_ + kHorizon;
@@ -605,7 +618,9 @@ class Run {
                          genuine ? "" : (replayed ? " (replayed)" : " (not genuine)"));
         for (auto& n : nodes_) {
             const pc5::L2Id l2 = kL2s[n.index];
-            if (l2 != f.dst && !(f.dst == pc5::kBroadcastL2Id && l2 != f.src)) continue;
+            if (f.dst == pc5::kBroadcastL2Id ? l2 == f.src
+                                             : (l2 != f.dst && !n.ep().owns_l2(f.dst)))
+                continue;  // an L2 ID of a link identifier update is the UE's too
             any = true;
             struct Held {
                 std::string id;
@@ -811,7 +826,7 @@ void run(const std::uint8_t* data, std::size_t size) {
     r.start();
     Reader in{data, size, 1};
     for (std::size_t ops = 0; ops < kMaxOperations && in.more(); ++ops) {
-        switch (in.next() % 12) {
+        switch (in.next() % 13) {
             case 0:
             case 1:
             case 2:
@@ -855,6 +870,9 @@ void run(const std::uint8_t* data, std::size_t size) {
                 break;
             case 11:
                 r.rekey(in.next());
+                break;
+            case 12:
+                r.update_identifiers(in.next());
                 break;
         }
     }
@@ -906,6 +924,10 @@ void write_seeds(const char* dir) {
               seed({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 1, 8, 0, 0, 8, 1, 0, 0}));
         write(base + "rekey.bin", seed({0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  0,  0, 0, 0, 0, 0, 11,
                                         0, 0, 0, 8, 2, 0, 3, 0, 9, 20, 11, 2, 0, 0, 0, 0, 0}));
+        // The identifiers updated, one message lost and one replayed, then both ends at once.
+        write(base + "identifiers.bin",
+              seed({0, 0, 0, 0, 0, 0, 0, 0,  0, 0,  0, 0, 0, 0, 0, 0, 12, 0, 0,
+                    3, 0, 9, 6, 8, 1, 0, 12, 0, 12, 2, 0, 0, 0, 0, 9, 40, 0, 0}));
     }
 }
 
