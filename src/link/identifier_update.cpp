@@ -67,6 +67,29 @@ void Engine::Impl::arm_privacy_timer(Link& link, pc5::Time now) {
                                 : pc5::kNever;
 }
 
+namespace {
+
+// TS 24.554 7.2.4: a new L2 ID must be one a UE may use; an end-to-end link through a layer-2
+// relay has none of its own (its L2 IDs are the hops'), so it sends 0.
+bool usable_new_l2(const Link& link, pc5::L2Id id) {
+    return link.kind == pc5::LinkKind::e2e ? id == 0 : id != 0 && id != pc5::kBroadcastL2Id;
+}
+
+}  // namespace
+
+bool Engine::Impl::derive_update_keys(Link& link, const Link::IdentifierUpdate& u,
+                                      const Nonce& nonce_2) {
+    auto ctx = security_context(link, KnrpSessId::from_parts(u.msb, u.lsb), link.ciphering,
+                                link.integrity, link.knrp ? &*link.knrp : nullptr, nonce_2,
+                                link.next_knrp_sess, link.next_fingerprints);
+    if (!ctx) {
+        drop(&link, pc5::DropReason::unexpected, ctx.error().describe());
+        return false;
+    }
+    link.next_security = std::move(*ctx);
+    return true;
+}
+
 Next Engine::Impl::start_identifier_update(Link& link, pc5::Time now) {
     link.privacy_deadline = pc5::kNever;
     auto& hs = link.hs;
@@ -101,9 +124,7 @@ Next Engine::Impl::on_identifier_update_request(Link& link,
     }
     const bool e2e = link.kind == pc5::LinkKind::e2e;
     const pc5::L2Id peer_new = m.new_l2_id.value;
-    // TS 24.554 7.2.4: the new L2 ID must be one a UE may use, and an end to end link through a
-    // layer-2 relay has none of its own (its L2 IDs are the hops').
-    if (e2e ? peer_new != 0 : (peer_new == 0 || peer_new == pc5::kBroadcastL2Id)) {
+    if (!usable_new_l2(link, peer_new)) {
         drop(&link, pc5::DropReason::malformed,
              fmt::format("identifier_update_request.new_l2_id {:06x} {}", peer_new,
                          e2e ? "on an end-to-end link (must be 0)" : "is not a unicast L2 ID"));
@@ -147,14 +168,7 @@ Next Engine::Impl::on_identifier_update_request(Link& link,
         } while (hs.lsb_sess == 0 ||
                  session_in_use(link.route, KnrpSessId::from_parts(hs.msb_sess, hs.lsb_sess)));
         u.lsb = hs.lsb_sess;
-        auto ctx = security_context(link, KnrpSessId::from_parts(u.msb, u.lsb), link.ciphering,
-                                    link.integrity, link.knrp ? &*link.knrp : nullptr, hs.nonce_2,
-                                    link.next_knrp_sess, link.next_fingerprints);
-        if (!ctx) {
-            drop(&link, pc5::DropReason::unexpected, ctx.error().describe());
-            return stay();
-        }
-        link.next_security = std::move(*ctx);
+        if (!derive_update_keys(link, u, hs.nonce_2)) return stay();
     }
     link.id_update = u;
     codec::DirectLinkIdentifierUpdateAccept a;
@@ -180,7 +194,7 @@ Next Engine::Impl::on_identifier_update_accept(Link& link,
         return stay();
     }
     const pc5::L2Id peer_new = m.new_l2_id.value;
-    if (e2e ? peer_new != 0 : (peer_new == 0 || peer_new == pc5::kBroadcastL2Id)) {
+    if (!usable_new_l2(link, peer_new)) {
         drop(&link, pc5::DropReason::malformed,
              fmt::format("identifier_update_accept.new_l2_id {:06x} is not usable", peer_new));
         return stay();
@@ -204,14 +218,7 @@ Next Engine::Impl::on_identifier_update_accept(Link& link,
     if (link.security_active) {
         link.hs.nonce_2 = m.nonce_2;
         link.hs.lsb_sess = u.lsb;
-        auto ctx = security_context(link, KnrpSessId::from_parts(u.msb, u.lsb), link.ciphering,
-                                    link.integrity, link.knrp ? &*link.knrp : nullptr, m.nonce_2,
-                                    link.next_knrp_sess, link.next_fingerprints);
-        if (!ctx) {
-            drop(&link, pc5::DropReason::unexpected, ctx.error().describe());
-            return stay();
-        }
-        link.next_security = std::move(*ctx);
+        if (!derive_update_keys(link, u, m.nonce_2)) return stay();
     }
     codec::DirectLinkIdentifierUpdateAck ack;
     ack.responder_new_l2_id = m.new_l2_id;

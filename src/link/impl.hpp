@@ -474,6 +474,9 @@ struct Engine::Impl {
     // The update given up: its keys wiped, the current identifiers kept, T5090 again.
     void abandon_identifier_update(Link& link, pc5::Time now, std::string why);
     void arm_privacy_timer(Link& link, pc5::Time now);
+    // The update's keys (KNRP-sess from the link's KNRP and the two nonces, its new ID) into
+    // link.next_security; false (dropped and counted) if they cannot be made.
+    bool derive_update_keys(Link& link, const Link::IdentifierUpdate& u, const Nonce& nonce_2);
     // A fresh layer-2 ID for this UE: random, neither 0 nor the broadcast value, nor one in use.
     pc5::L2Id fresh_l2_id();
     // Whether `id` is one of this UE's L2 IDs now: Config::l2_id, a link's, a replaced one still

@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include <fmt/format.h>
+
 #include "fixture.hpp"
 
 using namespace pc5sec;
@@ -286,71 +288,49 @@ TEST_F(IdentifierUpdate, AConflictingL2IdIsRefusedWithCause3) {
 }
 
 // The rows of the update's two waiting states that only a peer holding the keys can reach:
-// keep-alive, release and reject while the update is under way.
+// keep-alive, release and reject while the update is under way. `waiting` is the end that waits
+// (alice for the accept, bob for the ack); its peer's frames are made under the current keys
+// before the update leaves the established state.
 TEST_F(IdentifierUpdate, KeepAliveReleaseAndRejectWhileWaiting) {
-    for (const bool release : {false, true}) {
-        SCOPED_TRACE(release ? "release" : "keep-alive and reject");
-        net = Net{};
-        ues.clear();
-        direct_pair();
-        // Prepared under the current keys, before the update leaves the established state.
-        codec::DirectLinkKeepaliveRequest ka;
-        ka.keepalive_counter = 9;
-        codec::DirectLinkReleaseRequest rel;
-        rel.cause = codec::Cause::direct_communication_no_longer_needed;
-        codec::DirectLinkIdentifierUpdateReject rej;
-        rej.cause = codec::Cause::l2_id_conflict;
-        const auto to_alice = as_peer("bob", id, pc5::lcid::kSrb2,
-                                      release ? codec::Message{rel} : codec::Message{ka});
-        const auto reject_to_alice = as_peer("bob", id, pc5::lcid::kSrb2, rej, 41);
-        // alice waits for the accept (bob's are dropped).
-        drop_from(kBob, [](int) { return true; });
-        ASSERT_TRUE(ue("alice").engine->update_identifiers(id, net.now));
-        net.run(net.now + 100ms);
-        net.attacker = nullptr;
-        net.inject(to_alice);
-        net.run(net.now + 100ms);
-        if (release) {
-            EXPECT_EQ(net.of<pc5::LinkReleased>("alice").size(), 1u);
-            continue;
+    for (const bool at_requester : {true, false})
+        for (const bool release : {false, true}) {
+            SCOPED_TRACE(fmt::format("{} waits, {}", at_requester ? "alice" : "bob",
+                                     release ? "release" : "keep-alive and reject"));
+            net = Net{};
+            ues.clear();
+            direct_pair();
+            const std::string waiting = at_requester ? "alice" : "bob";
+            const std::string peer = at_requester ? "bob" : "alice";
+            const pc5::L2Id home = at_requester ? kAlice : kBob;
+            codec::DirectLinkKeepaliveRequest ka;
+            ka.keepalive_counter = 9;
+            codec::DirectLinkReleaseRequest rel;
+            rel.cause = codec::Cause::direct_communication_no_longer_needed;
+            codec::DirectLinkIdentifierUpdateReject rej;
+            rej.cause = codec::Cause::l2_id_conflict;
+            const auto first = as_peer(peer, id, pc5::lcid::kSrb2,
+                                       release ? codec::Message{rel} : codec::Message{ka});
+            const auto reject = as_peer(peer, id, pc5::lcid::kSrb2, rej, 41);
+            // alice waits for the accept (bob's are lost), or bob for the ack (alice's are).
+            if (at_requester)
+                drop_from(kBob, [](int) { return true; });
+            else
+                drop_from(kAlice, [](int i) { return i >= 1; });
+            ASSERT_TRUE(ue("alice").engine->update_identifiers(id, net.now));
+            net.run(net.now + 100ms);
+            net.attacker = nullptr;
+            net.inject(first);
+            net.run(net.now + 100ms);
+            if (release) {
+                EXPECT_EQ(net.of<pc5::LinkReleased>(waiting).size(), 1u);
+                continue;
+            }
+            EXPECT_EQ(sent(waiting, MT::keepalive_response), 1u);
+            net.inject(reject);  // refused by the peer (it holds the keys): identifiers kept
+            net.run(net.now + 100ms);
+            EXPECT_TRUE(updates(waiting).empty());
+            EXPECT_EQ(link_of(waiting).local_l2, home);
         }
-        EXPECT_EQ(sent("alice", MT::keepalive_response), 1u);
-        // Refused by bob (it holds the keys): alice keeps its identifiers.
-        net.inject(reject_to_alice);
-        net.run(net.now + 100ms);
-        EXPECT_TRUE(updates("alice").empty());
-        EXPECT_EQ(link_of("alice").local_l2, kAlice);
-    }
-    // bob waits for the ack: a keep-alive, then a reject from alice, then (again) a release.
-    for (const bool release : {false, true}) {
-        net = Net{};
-        ues.clear();
-        direct_pair();
-        codec::DirectLinkKeepaliveRequest ka;
-        ka.keepalive_counter = 9;
-        codec::DirectLinkReleaseRequest rel;
-        rel.cause = codec::Cause::direct_communication_no_longer_needed;
-        codec::DirectLinkIdentifierUpdateReject rej;
-        rej.cause = codec::Cause::l2_id_conflict;
-        const auto to_bob = as_peer("alice", id, pc5::lcid::kSrb2,
-                                    release ? codec::Message{rel} : codec::Message{ka});
-        const auto reject_to_bob = as_peer("alice", id, pc5::lcid::kSrb2, rej, 41);
-        drop_from(kAlice, [](int i) { return i >= 1; });  // alice's ack never arrives
-        ASSERT_TRUE(ue("alice").engine->update_identifiers(id, net.now));
-        net.run(net.now + 100ms);
-        net.attacker = nullptr;
-        net.inject(to_bob);
-        net.run(net.now + 100ms);
-        if (release) {
-            EXPECT_EQ(net.of<pc5::LinkReleased>("bob").size(), 1u);
-            continue;
-        }
-        EXPECT_EQ(sent("bob", MT::keepalive_response), 1u);
-        net.inject(reject_to_bob);
-        net.run(net.now + 100ms);
-        EXPECT_TRUE(updates("bob").empty());
-        EXPECT_EQ(link_of("bob").local_l2, kBob);
-    }
 }
 
 // The SRAP header is not under the end-to-end MAC-I: an attacker who rewrites the local UE ID
