@@ -19,6 +19,7 @@ struct Args {
     std::string bundle, role, l2_id, bind, target, solution = "A", path, rsc, pcap, keylog;
     std::vector<std::string> peers;
     double keepalive = 2;
+    double privacy_timer = 0;
 };
 
 void run_ue(const Args& args) {
@@ -62,6 +63,13 @@ void run_ue(const Args& args) {
         throw CommandError(kExitBadInput, "--keepalive: seconds, 0..3600 (0: never)");
     c.keepalive =
         std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(args.keepalive));
+    if (!(args.privacy_timer >= 0 && args.privacy_timer <= 86400))
+        throw CommandError(kExitBadInput, "--privacy-timer: seconds, 0..86400 (0: off)");
+    if (args.privacy_timer > 0 && is_b)
+        throw CommandError(kExitBadInput,
+                           "--privacy-timer: the link identifier update runs in solution A only");
+    c.privacy_timer =
+        std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(args.privacy_timer));
     c.pcap = args.pcap;
     c.keylog = args.keylog;
     c.input_fd = c.role == net::UeRole::source ? 0 : -1;
@@ -115,6 +123,10 @@ void register_ue(CLI::App& app) {
                     "source: relay service code (default: the first in its certificate)");
     cmd->add_option("--keepalive", args->keepalive,
                     "seconds between keep-alive checks of each link (0: never)")
+        ->capture_default_str();
+    cmd->add_option("--privacy-timer", args->privacy_timer,
+                    "solution A: T5090, seconds between link identifier updates (new L2 IDs and "
+                    "session keys on every link; 0: off)")
         ->capture_default_str();
     cmd->add_option("--pcap", args->pcap, "write what this UE puts on the air (pcap)");
     cmd->add_option("--keylog", args->keylog, "write the key log (docs/keylog.md), mode 0600");

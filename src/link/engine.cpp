@@ -1138,8 +1138,9 @@ void Engine::handle_timeout(pc5::Time now) {
         if (std::any_of(d.links.begin(), d.links.end(),
                         [&](const auto& p) { return p.get() == l; }) &&
             l->privacy_deadline <= now) {
-            l->privacy_deadline = pc5::kNever;  // a busy link (re-keying) takes the next turn
-            if (l->state == State::established)
+            l->privacy_deadline = pc5::kNever;  // a busy link (re-keying, a keep-alive waiting
+                                                // for its answer) takes the next turn
+            if (l->state == State::established && !l->keepalive_outstanding)
                 d.dispatch(*l, Input::of(Local::identifier_update), now,
                            [&] { return d.start_identifier_update(*l, now); });
             else

@@ -102,7 +102,7 @@ constexpr FlowRow kFlow[] = {
     {R::any, T::any, S::identifier_update_wait_accept, m(MT::identifier_update_request), "both ends asked at once: the link's initiator keeps its own, the other answers it", "on_identifier_update_request", to(S::identifier_update_wait_ack), 1, true},
     {R::any, T::any, S::identifier_update_wait_accept, m(MT::keepalive_request), "keep-alive during the update", "on_keepalive_request", none(), 0, true},
     {R::any, T::any, S::identifier_update_wait_accept, m(MT::release_request), "release during the update", "on_release_request", none(), 0},
-    {R::any, T::any, S::identifier_update_wait_accept, e(Local::timer), "the request again; then the current identifiers stay", "identifier_update_timeout", to(S::established), 1, true},
+    {R::any, T::any, S::identifier_update_wait_accept, e(Local::timer), "the request again; no accept: the peer is lost, released (#4)", "identifier_update_timeout", none(), 0, true},
     // ---- link identifier update, the end that answers ---------------------------------------
     {R::any, T::any, S::identifier_update_wait_ack, m(MT::identifier_update_ack), "7.2.4: the echoes checked: the new L2 IDs and keys", "on_identifier_update_ack", to(S::established), 1, true},
     {R::any, T::any, S::identifier_update_wait_ack, m(MT::identifier_update_reject), "7.2.4: the requester refused our L2 ID: the current identifiers stay", "on_identifier_update_reject", to(S::established), 1},

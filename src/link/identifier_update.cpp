@@ -262,12 +262,12 @@ Next Engine::Impl::identifier_update_timeout(Link& link, pc5::Time now) {
         link.deadline = now + t.t_identifier_update;
         return stay();
     }
-    if (requester) {  // no accept: nothing changed at the peer either
-        abandon_identifier_update(link, now, "link identifier update timed out; identifiers kept");
-        return move_to(State::established);
-    }
-    // No ack: the requester may have switched (its ack lost) or not (our accept lost). Neither
-    // set of identifiers is sure to reach it, so the link goes (TS 24.554 7.2.4.6).
+    // No accept after every retransmission: the peer is gone, as an unanswered keep-alive says
+    // (#4). No ack: the requester may have switched (its ack lost) or not (our accept lost);
+    // neither set of identifiers is sure to reach it. Either way the link goes.
+    drop(&link, pc5::DropReason::unexpected,
+         requester ? "link identifier update: no accept, the peer is lost"
+                   : "link identifier update: no ack, the peer may use either identifiers");
     released(link, codec::Cause::direct_connection_not_available, false, now);
     return gone();
 }

@@ -476,7 +476,7 @@ struct Ue::Impl {
             return;
         }
         if (v->src == cfg.l2_id) return;  // our own broadcast, if a peer is ourselves
-        if (v->dst != cfg.l2_id && v->dst != pc5::kBroadcastL2Id) {
+        if (v->dst != pc5::kBroadcastL2Id && !station->owns_l2(v->dst)) {
             bad_datagram(r.from, fmt::format("udp.dst: {} is not this UE ({})",
                                              format_l2_id(v->dst), format_l2_id(cfg.l2_id)));
             return;
@@ -626,6 +626,17 @@ struct Ue::Impl {
             }
         } else if (const auto* r = std::get_if<pc5::LinkRekeyed>(&ev)) {
             if (auto it = links.find(r->link.id); it != links.end()) it->second.s = r->link;
+            // A link identifier update: the peer's new L2 ID is at its old one's address.
+            if (r->identifiers_updated && r->link.peer_l2 != r->previous_peer_l2) {
+                if (auto old = peers.find(r->previous_peer_l2);
+                    old != peers.end() && !peers.contains(r->link.peer_l2))
+                    peers[r->link.peer_l2] =
+                        PeerEntry{old->second.address, old->second.name, false, now};
+                log(fmt::format("link {}: identifiers updated: this UE {} -> {}, the peer {} -> {}",
+                                r->link.id, format_l2_id(r->previous_local_l2),
+                                format_l2_id(r->link.local_l2), format_l2_id(r->previous_peer_l2),
+                                format_l2_id(r->link.peer_l2)));
+            }
             log(fmt::format("link {} re-keyed: KNRP-sess ID {:04x}{}", r->link.id,
                             r->link.knrp_sess_id.value, fingerprints(r->link)));
         } else if (const auto* f = std::get_if<pc5::LinkFailed>(&ev)) {
@@ -950,6 +961,7 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     spec.directory = directory;
     spec.capture = !cfg.pcap.empty();
     spec.keepalive_interval = cfg.keepalive;  // each engine watches its peer
+    spec.a.timers.t5090 = cfg.privacy_timer;
     spec.t5085 = kKeepaliveAnswer;
     auto made = station::Station::from_bundle(cfg.bundle, std::move(spec));
     if (!made) return std::move(made).error();

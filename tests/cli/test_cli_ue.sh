@@ -45,7 +45,7 @@ start() {
 launch() {
     local pr pt ps
     pr=$(free_port); pt=$(free_port); ps=$(free_port)
-    local common=(--solution "$1" --keepalive 0.5)
+    local common=(--solution "$1" --keepalive 0.5 ${extra:+$extra})
     local path=()
     [ -n "$2" ] && path=(--path "$2")
     rm -f "$d/in" "$d/bob.out"
@@ -65,10 +65,11 @@ launch() {
     exec {w}>"$d/in"
 }
 
-# send N: N lines to the source; checks the target prints exactly them, in order.
+# send N [FIRST]: lines FIRST..N to the source (FIRST 1 by default); checks the target printed
+# exactly lines 1..N, in order.
 send_and_check() {
     local n=$1 i
-    for i in $(seq 1 "$n"); do echo "$name line $i: hello through the relay" >&"$w"; done
+    for i in $(seq "${2:-1}" "$n"); do echo "$name line $i: hello through the relay" >&"$w"; done
     if wait_until 60 lines_in "$d/bob.out" "$n"; then
         if diff <(for i in $(seq 1 "$n"); do echo "$name line $i: hello through the relay"; done) \
             "$d/bob.out" >/dev/null; then ok; else bad "$name: lines differ: $(head -5 "$d/bob.out")"; fi
@@ -118,6 +119,23 @@ for run in "A-l3 A l3" "A-l2 A l2" "B-hardened B-hardened -" "B-hardened-l3 B-ha
     kill_relay_and_check
     no_keys_in_output
 done
+
+# Solution A through a layer-2 relay with T5090 at 1 s: every link changes its L2 IDs and keys
+# every second (the link identifier update, docs/solution-a.md); lines sent before and after
+# several updates all arrive, in order.
+extra="--privacy-timer 1"
+start A-l2-privacy A l2
+send_and_check 20
+sleep 3.5
+send_and_check 40 21
+grep -q "identifiers updated" "$d/alice.err" && ok || bad "$name: no identifier update in the source's log"
+grep -q "identifiers updated" "$d/bob.err" && ok || bad "$name: no identifier update in the target's log"
+kill_relay_and_check
+no_keys_in_output
+extra=""
+check_error privacy-timer-b "--privacy-timer: the link identifier update runs in solution A only" \
+    "$bin" ue --bundle "$tmp/creds/bob" --role target --l2-id 0x00000b --solution B-hardened \
+    --bind "127.0.0.1:$(free_port)" --peer "0x000050=127.0.0.1:$(free_port)" --privacy-timer 5
 
 # Solution A, layer 3: the input ends, the source releases and exits 0; SIGTERM stops the target
 # and the relay with exit 0 (their links released).
