@@ -1143,8 +1143,8 @@ void Engine::handle_timeout(pc5::Time now) {
             if (l->state == State::established && !l->keepalive_outstanding)
                 d.dispatch(*l, Input::of(Local::identifier_update), now,
                            [&] { return d.start_identifier_update(*l, now); });
-            else
-                d.arm_privacy_timer(*l, now);
+            else if (l->state != State::releasing)  // again soon, not a whole T5090 later
+                l->privacy_deadline = now + std::min(d.config.timers.t5090, d.config.timers.t5085);
         }
 }
 

@@ -309,7 +309,7 @@ void Engine::Impl::switch_identifiers(Link& link, pc5::Time now) {
                 emit(std::move(moved));
                 // A keep-alive end to end at once: the relay writes our new local UE ID in it,
                 // from which the far end learns it (on_pdu) before the old one goes.
-                if (l->security_active) {
+                if (l->security_active && !l->keepalive_outstanding) {
                     codec::DirectLinkKeepaliveRequest k;
                     k.keepalive_counter = ++l->keepalive_counter;
                     l->keepalive_outstanding = true;

@@ -375,9 +375,13 @@ void Engine::Impl::relay_forward(const pc5::Frame& f, pc5::Time now) {
                 return l.get();
         return nullptr;
     };
+    // The hop's end UE by its L2 ID: the current one, one an update replaced (in its grace),
+    // or the new one an update is giving it (its frames may overtake the ack).
     Link* from = l2_hop([&](const Link& l) {
         return l.route.neighbour == f.src ||
-               (l.retired_route && now < l.retired_until && l.retired_route->neighbour == f.src);
+               (l.retired_route && now < l.retired_until && l.retired_route->neighbour == f.src) ||
+               (l.state == State::identifier_update_wait_ack && l.id_update &&
+                l.id_update->peer == f.src);
     });
     if (!from) {  // only end UEs with a secured first hop may use the relay
         drop(nullptr, pc5::DropReason::not_for_us, "SRAP PDU from a UE with no layer-2 hop");

@@ -633,6 +633,15 @@ void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hin
     }
     auto it = by_l2.find(f.dst);
     if (it == by_l2.end()) {
+        // An L2 ID a link identifier update is giving a UE of the zone (its LinkRekeyed has not
+        // come yet: the requester's frames after its ack).
+        for (auto j : zones[ues[from]->spec.zone])
+            if (ues[j]->engine->owns_l2(f.dst)) {
+                it = by_l2.emplace(f.dst, j).first;
+                break;
+            }
+    }
+    if (it == by_l2.end()) {
         ++medium.undeliverable;
         return;
     }
