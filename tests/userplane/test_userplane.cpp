@@ -721,3 +721,56 @@ TEST(L3Carried, ForgedOrFlippedCarriedPdusAreDroppedNeverDelivered) {
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().field, "link_id");
 }
+
+// End to end through a layer-2 relay: the far end's SRAP local UE ID is taken from a PDU only
+// once it verifies, fresh, under the link's keys (a relay gave the far end a new one at a link
+// identifier update). The SRAP header is not under the MAC-I: a replay or a bit-flipped copy
+// with a rewritten local UE ID teaches nothing, and a late PDU with the previous one is still
+// delivered without moving it back.
+TEST(SrapLocalId, LearntOnlyFromAFreshPduThatVerifies) {
+    constexpr pc5::L2Id kRelay = 0x50;
+    const std::string id = "alice>bob#00000001";
+    auto e2e = [&](bool initiator, std::uint8_t remote) {
+        return test::data_keys(id, 0x2222, initiator, kRelay, 1, CipheringAlgorithm::nea2,
+                               IntegrityAlgorithm::nia2, pc5::LinkKind::e2e, remote);
+    };
+    Endpoint a{Config{kA}}, b{Config{kB}};
+    ASSERT_TRUE(a.install(e2e(true, 5), {}, pc5::Time{0}));   // bob is 5 at the relay
+    ASSERT_TRUE(b.install(e2e(false, 3), {}, pc5::Time{0}));  // alice is 3
+    // One PDU from alice as the relay forwards it to bob, with alice's local UE ID `src`.
+    auto from_alice = [&](std::uint8_t src) {
+        const auto data = bytes(40);
+        EXPECT_TRUE(a.send(id, 4, data, pc5::Time{0}));
+        auto f = a.poll_transmit();
+        EXPECT_TRUE(f && f->lcid == pc5::lcid::kEndToEnd);
+        f->src = kRelay;
+        f->dst = kB;
+        f->pdu[1] = src;
+        return *f;
+    };
+    // Where bob's next PDU goes: the destination local UE ID in its SRAP header.
+    auto bob_sends_to = [&] {
+        EXPECT_TRUE(b.send(id, 4, bytes(8), pc5::Time{0}));
+        auto f = b.poll_transmit();
+        EXPECT_TRUE(f);
+        return f ? f->pdu[2] : std::uint8_t{0};
+    };
+    EXPECT_EQ(bob_sends_to(), 3);
+    const auto moved = from_alice(9);  // alice's new local UE ID
+    b.receive(moved, pc5::Time{0});
+    EXPECT_TRUE(delivered(b.poll_event(), bytes(40)));
+    EXPECT_EQ(bob_sends_to(), 9);
+    auto replay = moved;  // replayed with another local UE ID
+    replay.pdu[1] = 11;
+    b.receive(replay, pc5::Time{0});
+    EXPECT_EQ(dropped(b.poll_event()), pc5::DropReason::replay);
+    EXPECT_EQ(bob_sends_to(), 9);
+    auto flipped = from_alice(13);  // fresh, but altered on the air
+    flipped.pdu.back() ^= 0x01;
+    b.receive(flipped, pc5::Time{0});
+    EXPECT_EQ(dropped(b.poll_event()), pc5::DropReason::bad_mac);
+    EXPECT_EQ(bob_sends_to(), 9);
+    b.receive(from_alice(3), pc5::Time{0});  // late, under the previous local UE ID
+    EXPECT_TRUE(delivered(b.poll_event(), bytes(40)));
+    EXPECT_EQ(bob_sends_to(), 9);
+}
