@@ -22,8 +22,8 @@
 //         target instead of the source)
 //    11   the application re-keys a link (operand bit 1: at the target; bit 0: solution A
 //         re-authenticates too)
-//    12   the application updates a link's identifiers (solution A, TS 24.554 7.2.4: new L2
-//         IDs and KNRP-sess; operand bit 1: at the target)
+//    12   the application updates a link's identifiers (TS 24.554 7.2.4: A, new L2 IDs and
+//         KNRP-sess; B, those of the end UE's hop, then a re-keying; bit 1: at the target)
 // At most 256 operations are read. When the input is exhausted, every frame left is delivered
 // and the timers run for 120 s of virtual time, so that the protocol can finish.
 //
@@ -417,11 +417,14 @@ class Run {
     void update_identifiers(std::uint8_t operand) {
         Node& n = (operand & 2) ? target() : source();
         auto l = n.links();
-        if (l.empty() || !n.a) return;
+        if (l.empty()) return;
         if (verbose())
             std::fprintf(stderr, "  t=%llds %s updates the identifiers of %s\n", seconds(),
                          n.name(), l.back().id.c_str());
-        (void)n.a->update_identifiers(l.back().id, now_);
+        if (n.a)
+            (void)n.a->update_identifiers(l.back().id, now_);
+        else
+            (void)n.b->update_identifiers(l.back().id, now_);
         after_local(n);
     }
 

@@ -164,6 +164,17 @@ struct Config {
     // Relay: a route (the end-to-end link it carries) is forgotten after this long without a
     // frame to forward; the relay cannot read the end-to-end release.
     pc5::Time route_idle_timeout = std::chrono::minutes(30);
+    // The link identifier update (docs/solution-b.md "Link identifier update"; TS 24.554 7.2.4
+    // on each end UE's hop to the relay): T5090, the privacy timer, after which an end UE gives
+    // its hop new L2 IDs, a new KNRP-sess ID and keys, and a new SRAP local UE ID, then re-keys
+    // the link end to end. Each end UE runs it for its own hop. 0: only on request
+    // (Engine::update_identifiers).
+    pc5::Time t5090 = std::chrono::seconds(0);
+    // The update's request, until the accept (and the accept, until the ack); sent
+    // max_retransmissions + 1 times at most, then the relay is lost and the link released (#4).
+    // The identifiers an update replaced still take frames for t_identifier_update x
+    // (max_retransmissions + 2).
+    pc5::Time t_identifier_update = std::chrono::seconds(5);
     // Relay: requests waiting for the target's accept (steps 2-3 done, 6 not yet), at most this
     // many at once; a newer one pushes out the oldest (as solution A's max_half_open). Each
     // waits at most the request's retransmission window (t5080 x (max_retransmissions + 1)), and
@@ -224,6 +235,15 @@ class Engine final : public pc5::Endpoint {
     // (hardened: and fresh ephemeral keys) give a new KD-sess, NRPEK/NRPIK and KNRP-sess ID MSB;
     // LinkRekeyed at both ends. Errc::state naming "link_id" if no such established link.
     Status rekey(std::string_view link_id, pc5::Time now);
+    // The link identifier update of one established link's hop (docs/solution-b.md "Link
+    // identifier update"), as T5090 starts it: new L2 IDs at both ends of the hop, a new
+    // KNRP-sess ID and keys for it, a new SRAP local UE ID at the relay, then the link re-keyed
+    // end to end; LinkRekeyed (identifiers_updated) for the hop and the link. Errc::state naming
+    // "link_id" if no such established link, or its hop is updating already.
+    Status update_identifiers(std::string_view link_id, pc5::Time now);
+    // Frames to `id` are this UE's: its L2 ID, or one its hops use (new, or replaced and within
+    // the grace).
+    bool owns_l2(pc5::L2Id id) const noexcept override;
     // Links or routes (ids) that tried to send more than establishment_frame_bound() frames
     // while establishing (at most 64 are named): empty unless something is wrong. The simulator
     // checks it on every run.

@@ -26,7 +26,7 @@ std::uint64_t Engine::Impl::wall_ms(Time now) const {
 // ---- output ----
 
 void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
-                        std::vector<std::uint8_t> pdu) {
+                        std::vector<std::uint8_t> pdu, pc5::L2Id src) {
     if (lcid == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) && !conceal_srb0(pdu))
         return;
     counters.frames_sent++;
@@ -34,7 +34,7 @@ void Engine::Impl::send(pc5::L2Id dst, std::uint8_t lcid, MessageType type,
     counters.bytes_sent += pdu.size();
     counters.sent_messages[type]++;
     counters.sent_bytes[type] += pdu.size();
-    tx.push_back(pc5::Frame{cfg.l2_id, dst, lcid, std::move(pdu)});
+    tx.push_back(pc5::Frame{src ? src : cfg.l2_id, dst, lcid, std::move(pdu)});
 }
 
 bool Engine::Impl::conceal_srb0(std::vector<std::uint8_t>& pdu) {
@@ -69,7 +69,7 @@ void Engine::Impl::send_reject(pc5::L2Id dst, std::uint8_t seq, Cause cause) {
 }
 
 void Engine::Impl::send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
-                             std::span<const std::uint8_t> pdu) {
+                             std::span<const std::uint8_t> pdu, pc5::L2Id src) {
     std::vector<std::uint8_t> body(pdu.begin(), pdu.end());
     if (h.bearer == pc5::lcid::kSrb0 && request_privacy::conceals_message(type) &&
         !conceal_srb0(body))
@@ -78,7 +78,7 @@ void Engine::Impl::send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
     framed.reserve(srap::kHeaderSize + body.size());
     (void)srap::append_header(h, framed);  // our bearer IDs always fit 5 bits
     framed.insert(framed.end(), body.begin(), body.end());
-    send(dst, pc5::lcid::kEndToEnd, type, std::move(framed));
+    send(dst, pc5::lcid::kEndToEnd, type, std::move(framed), src);
 }
 
 void Engine::Impl::forward_to(const Route& r, bool to_target, MessageType type,
@@ -95,6 +95,10 @@ std::uint8_t Engine::Impl::local_id_of(pc5::L2Id ue) {
     std::array<bool, 256> used{};
     for (const auto& [l2, id] : local_ids)
         used[id] = true;
+    for (const auto& r : routes)  // replaced by an update, still named within the grace
+        for (const auto& h : r.hops)
+            if (now_ < h.retired_until && h.retired_local != srap::kUnknownUeId)
+                used[h.retired_local] = true;
     for (unsigned id = 1; id < used.size(); ++id)
         if (!used[id]) return local_ids[ue] = static_cast<std::uint8_t>(id);
     return srap::kUnknownUeId;  // 255 end UEs routed already
@@ -131,8 +135,9 @@ void Engine::Impl::receive(const pc5::Frame& f, Time now) {
     counters.frames_received++;
     if (f.lcid == pc5::lcid::kDiscovery && (f.dst == cfg.l2_id || f.dst == pc5::kBroadcastL2Id))
         return on_discovery(f, now);  // step 0 (discovery.cpp)
-    if (f.dst != cfg.l2_id) return drop(pc5::DropReason::not_for_us, "frame for another L2 ID");
+    if (!owns_l2(f.dst, now)) return drop(pc5::DropReason::not_for_us, "frame for another L2 ID");
     if (f.lcid == pc5::lcid::kEndToEnd) return receive_srap(f, now);
+    if (f.lcid == pc5::lcid::kSrb2) return receive_hop(f, now);  // identifier_update.cpp
     if (f.lcid != pc5::lcid::kSrb0)
         return drop(pc5::DropReason::unexpected, fmt::format("lcid {}", f.lcid));
     receive_srb0(f, f.pdu, now);
@@ -189,9 +194,9 @@ void Engine::Impl::receive_srap(const pc5::Frame& f, Time now) {
         Route* found = nullptr;
         int best = 0;
         for (auto& r : routes) {
-            if (r.gone || !((r.source_l2 == f.src && r.target_local == h->dst_ue) ||
-                            (r.target_l2 == f.src && r.source_local == h->dst_ue)))
-                continue;
+            if (r.gone) continue;
+            const int side = side_of(r, f.src, now);
+            if (side < 0 || !names(r, 1 - side, h->dst_ue, now)) continue;
             const int score =
                 1 + 2 * (r.state == State::routed) + (r.key_id.lsb() == p->knrp_sess_id.lsb());
             if (score > best) {
@@ -332,8 +337,14 @@ Time Engine::Impl::next_timeout() const {
     Time t = pc5::kNever;
     for (const auto& l : links)
         if (!l.gone) t = std::min(t, deadline(l));
+    for (const auto& l : links)
+        if (!l.gone && l.hop) t = std::min(t, hop_deadline(l));
     for (const auto& r : routes)
-        if (!r.gone) t = std::min(t, r.expires);
+        if (!r.gone) {
+            t = std::min(t, r.expires);
+            for (const auto& h : r.hops)
+                if (h.update) t = std::min(t, h.update->deadline);
+        }
     if (cfg.role == Role::relay && cfg.discovery == discovery::Model::a)
         t = std::min(t, next_announce);
     return t;
@@ -345,10 +356,19 @@ void Engine::Impl::handle_timeout(Time now) {
     for (auto& l : links)
         if (!l.gone && deadline(l) <= now)
             dispatch(l, l.role(), Input::of(Local::timer), [&] { return on_timeout(l, now); });
-    for (auto& r : routes)
+    for (auto& l : links)
+        if (!l.gone && l.hop && hop_deadline(l) <= now)
+            dispatch(*l.hop, FlowRole::end_ue, Input::of(Local::timer),
+                     [&] { return on_hop_timeout(l, *l.hop, now); });
+    for (auto& r : routes) {
+        for (std::size_t n = 0; n < r.hops.size() && !r.gone; ++n)
+            if (r.hops[n].update && r.hops[n].update->deadline <= now)
+                dispatch(r.hops[n], FlowRole::relay, Input::of(Local::timer),
+                         [&] { return on_hop_timeout(r, static_cast<int>(n), now); });
         if (!r.gone && r.expires <= now)
             dispatch(r, FlowRole::relay, Input::of(Local::timer),
                      [&] { return on_timeout(r, now); });
+    }
 }
 
 void Engine::Impl::release_all(Time now) {
@@ -452,6 +472,10 @@ Result<std::unique_ptr<Engine>> Engine::create(Config config) {
                                       name(config.key->type())));
     if (config.t5080 <= Time::zero())
         return make_error(Errc::invalid_argument, "t5080", "must be positive");
+    if (config.t5090 < Time::zero())
+        return make_error(Errc::invalid_argument, "t5090", "must not be negative (0: off)");
+    if (config.t_identifier_update <= Time::zero())
+        return make_error(Errc::invalid_argument, "t_identifier_update", "must be positive");
     if (config.freshness_window <= Time::zero() ||
         config.freshness_window >= config.replay_cache_lifetime)
         return make_error(Errc::invalid_argument, "freshness_window",
@@ -580,16 +604,21 @@ std::optional<pc5::DataKeys> Engine::data_keys(const std::string& link_id) const
             return impl_->hop_keys(*l.hop, {});
     for (const auto& r : impl_->routes)
         for (std::size_t n = 0; n < r.hops.size() && !r.gone; ++n)
-            if (r.hops[n].summary.id == link_id)
-                return impl_->hop_keys(r.hops[n],
-                                       r.l3 ? std::vector<std::string>{r.hops[1 - n].summary.id}
-                                            : std::vector<std::string>{});
+            if (r.hops[n].summary.id == link_id) {
+                auto k = impl_->hop_keys(r.hops[n],
+                                         r.l3 ? std::vector<std::string>{r.hops[1 - n].summary.id}
+                                              : std::vector<std::string>{});
+                // Layer 2: the end UE's local UE ID here, which an identifier update changes.
+                if (k && !r.l3) k->remote_local_id = n == 0 ? r.source_local : r.target_local;
+                return k;
+            }
     for (const auto& l : impl_->links) {
         if (l.gone || l.summary.id != link_id || !l.usable() || !l.nrpek || !l.nrpik) continue;
         pc5::DataKeys k;  // the end-to-end keys from KD-sess (docs/solution-b.md), via the relay
         k.link_id = l.summary.id;
         k.kind = pc5::LinkKind::e2e;
         k.peer_l2 = l.relay_l2;
+        k.local_l2 = l.hop ? l.hop->own : 0;
         // Layer 2: SRAP to the peer's local UE ID; layer 3: inside IPv6 packets on the hop.
         k.remote_local_id = l.l3 ? srap::kUnknownUeId : l.remote_local_id;
         k.initiator = l.summary.initiator;
@@ -621,6 +650,23 @@ Status Engine::rekey(std::string_view link_id, Time now) {
     impl_->dispatch(*l, l->role(), Input::of(Local::rekey),
                     [&] { return impl_->start_rekey(*l, now); });
     return {};
+}
+Status Engine::update_identifiers(std::string_view link_id, Time now) {
+    impl_->now_ = now;
+    auto* l = impl_->find_link(link_id);
+    if (!l || !l->hop || l->state != State::established ||
+        !impl_->row_for(FlowRole::end_ue, l->hop->state, Input::of(Local::identifier_update)))
+        return make_error(Errc::state, "link_id",
+                          fmt::format("no established link '{}' whose hop could update its "
+                                      "identifiers now",
+                                      link_id));
+    impl_->dispatch(*l->hop, FlowRole::end_ue, Input::of(Local::identifier_update),
+                    [&] { return impl_->start_hop_update(*l, *l->hop, now); });
+    impl_->sweep(now);
+    return {};
+}
+bool Engine::owns_l2(pc5::L2Id id) const noexcept {
+    return impl_->owns_l2(id, impl_->now_);
 }
 Status Engine::send_keepalive(std::string_view link_id, Time now) {
     impl_->now_ = now;

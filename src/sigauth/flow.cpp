@@ -22,7 +22,8 @@
 //   step 8    the source verifies both signatures and derives KD (on_accept)
 //   then      key confirmation (hardened), keep-alive with lost-peer detection, re-keying
 //             (TS 33.536 5.3.3.2 reused) and release (TS 24.554), end to end through the relay,
-//             which only routes
+//             which only routes; and each hop's link identifier update (TS 24.554 7.2.4), between
+//             the end UE and the relay, a machine of the hop's own
 #include <array>
 #include <atomic>
 
@@ -39,6 +40,7 @@ using S = State;
 using R = FlowRole;
 constexpr auto srb0 = [](MT t) { return Input::srb0(t); };
 constexpr auto e2e = [](MT t) { return Input::e2e(t); };
+constexpr auto hop = [](MT t) { return Input::hop(t); };
 constexpr auto e = [](Local l) { return Input::of(l); };
 constexpr std::array<S, 2> to(S a) {
     return {a, a};
@@ -108,6 +110,19 @@ constexpr FlowRow kFlow[] = {
     {R::end_ue, S::releasing, e2e(MT::release_accept), "TS 24.554 release accepted: wipe", "on_message", none(), 0},
     {R::end_ue, S::releasing, e2e(MT::release_request), "both ends released at once: RELEASE ACCEPT, wipe", "on_message", none(), 0},
     {R::end_ue, S::releasing, e(Local::timer), "no RELEASE ACCEPT within T5080: wipe anyway", "on_timeout", none(), 0},
+    // ---- a hop's link identifier update (TS 24.554 7.2.4 on the hop; identifier_update.cpp) --
+    {R::end_ue, S::hop_up, e(Local::identifier_update), "7.2.4.2 on the hop: IDENTIFIER UPDATE REQUEST (a new L2 ID, the MSB of the hop's new KNRP-sess ID, Nonce_1) under the hop's keys", "start_hop_update", to(S::hop_wait_accept), 1},
+    {R::end_ue, S::hop_up, e(Local::timer), "T5090, the privacy timer: the update, as asked above", "on_hop_timeout", to(S::hop_wait_accept), 1},
+    {R::end_ue, S::hop_wait_accept, hop(MT::identifier_update_accept), "7.2.4.3-4: the request echoed; ACK under the current keys, then the hop's new L2 IDs and KNRP-sess', the link following; the link re-keyed end to end", "on_hop_update_accept", to(S::hop_up), 1, true},
+    {R::end_ue, S::hop_wait_accept, hop(MT::identifier_update_reject), "7.2.4.5: refused (#3): the current identifiers stay until T5090 again", "on_hop_update_reject", to(S::hop_up), 1},
+    {R::end_ue, S::hop_wait_accept, e(Local::timer), "the request again on t_identifier_update; after the last, the relay is lost and the link released (#4)", "on_hop_timeout", to(S::hop_up), 1, true},
+    {R::end_ue, S::established, e(Local::relay_lost), "the hop's identifier update never answered: the relay is lost, the link released (#4)", "on_relay_lost", none(), 0},
+    {R::relay, S::hop_up, hop(MT::identifier_update_request), "7.2.4.3 at the relay: a usable new L2 ID (#3 if in use), an MSB other than 0; its own new L2 ID on the hop, a random new SRAP local UE ID, the LSB, Nonce_2; ACCEPT under the current keys", "on_hop_update_request", to(S::hop_wait_ack), 1, true},
+    {R::relay, S::hop_wait_ack, hop(MT::identifier_update_request), "the accept lost: the same ACCEPT again", "on_hop_update_request", none(), 0, true},
+    {R::relay, S::hop_up, hop(MT::identifier_update_ack), "the ack of the last update, after a frame under the new identifiers (it came first): nothing left to do", "on_late_ack", none(), 0, true},
+    {R::relay, S::hop_wait_ack, hop(MT::identifier_update_ack), "7.2.4.4: the accept echoed; the new identifiers and KNRP-sess' in use", "on_hop_update_ack", to(S::hop_up), 1, true},
+    {R::relay, S::hop_wait_ack, e(Local::new_keys_used), "a frame from the end UE's new L2 ID (its ack lost or late): the new identifiers in use", "on_hop_update_ack", to(S::hop_up), 1},
+    {R::relay, S::hop_wait_ack, e(Local::timer), "no ack within the request's retransmissions: the requester holds the new identifiers or gave the link up; the new ones in use", "on_hop_timeout", to(S::hop_up), 1},
 };
 // clang-format on
 
@@ -126,7 +141,9 @@ bool role_matches(FlowRole row, FlowRole role) {
 std::string describe(Input in) {
     if (in.local) return name(in.event);
     return fmt::format("{} {}", codec::message_name(in.message),
-                       in.channel == Channel::e2e ? "(protected end to end)" : "(on SL-SRB0)");
+                       in.channel == Channel::e2e   ? "(protected end to end)"
+                       : in.channel == Channel::hop ? "(protected on the hop)"
+                                                    : "(on SL-SRB0)");
 }
 
 }  // namespace
@@ -195,6 +212,12 @@ const char* name(State s) noexcept {
             return "pending";
         case State::routed:
             return "routed";
+        case State::hop_up:
+            return "hop-up";
+        case State::hop_wait_accept:
+            return "hop-identifier-update-wait-accept";
+        case State::hop_wait_ack:
+            return "hop-identifier-update-wait-ack";
     }
     return "unknown";
 }
@@ -233,6 +256,10 @@ const char* name(Local e) noexcept {
             return "new keys used";
         case Local::relay_found:
             return "relay found";
+        case Local::identifier_update:
+            return "identifier update";
+        case Local::relay_lost:
+            return "relay lost";
     }
     return "unknown";
 }

@@ -9,6 +9,7 @@
 //   keys.cpp       KD, KD-sess, NRPEK/NRPIK, the link they make, the key log
 //   protected.cpp  PC5-S end to end under keys from KD: keep-alive, release, lost peer
 //   rekey.cpp      re-keying end to end (TS 33.536 5.3.3.2 reused): a fresh KD-sess
+//   identifier_update.cpp  a hop's link identifier update (TS 24.554 7.2.4), on T5090
 //   discovery.cpp  step 0: the source finds its relay (Model A or B), the relay answers
 //   engine.cpp     configuration, output, timers and the public Engine
 // Every check names the seed step or clause it enforces. A handler computes everything into
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <deque>
 #include <map>
 #include <memory>
@@ -102,24 +104,13 @@ struct Rekeying {
     KnrpSessId next_id;  // the new KNRP-sess ID: the requester's new MSB, the same LSB
     Nonce nonce_1{};
     std::optional<PrivateKey> ephemeral;  // requester, hardened
-    std::optional<pdcp::SecurityContext> ctx;
+    std::optional<pdcp::SecurityContext> ctx{};
     std::optional<Nrpek> nrpek;
     std::optional<Nrpik> nrpik;
     std::optional<KdSess> kd_sess;
     Nonce nonce_2{};
     Time deadline = pc5::kNever;
     unsigned tries = 0;
-};
-
-// One hop of solution B's path (docs/solution-b.md "The hops"): a PC5 link of its own between an
-// end UE and the relay, keyed from the ephemeral keys both signed in steps 1-8 (seed 001 step 0:
-// each UE signs and verifies). Through a layer-3 relay the user plane carries the end-to-end
-// PDUs inside IPv6 packets on it; through a layer-2 relay they go beside it, in the relay's
-// adaptation layer. It never holds KD.
-struct Hop {
-    pc5::LinkSummary summary;  // kind hop; target = the end-to-end link's target
-    Nrpek nrpek;
-    Nrpik nrpik;
 };
 
 // Freshly derived end-to-end keys, not yet installed.
@@ -146,6 +137,10 @@ enum class State : std::uint8_t {
     releasing,            // either end: RELEASE REQUEST sent, waiting for RELEASE ACCEPT
     pending,              // relay: request forwarded (step 3), waiting for the target's accept
     routed,               // relay: accept forwarded (step 7), protected PDUs routed end to end
+    // A hop's own machine (identifier_update.cpp), beside its link's or route's:
+    hop_up,           // either end of a hop: in use, no identifier update under way
+    hop_wait_accept,  // end UE: IDENTIFIER UPDATE REQUEST sent on the hop
+    hop_wait_ack,     // relay: IDENTIFIER UPDATE ACCEPT sent, waiting for the ack
 };
 const char* name(State s) noexcept;
 
@@ -158,18 +153,22 @@ const char* name(FlowRole r) noexcept;
 // relay's adaptation layer, SRAP bearer 0 on LCID 55, for what the relay forwards), or end to end
 // under keys from KD (SRAP bearer 2 on LCID 55). The relay cannot read the latter; it routes
 // them by their SRAP header (Local::forward).
-enum class Channel : std::uint8_t { srb0, e2e };
+// A hop's own PC5-S (SL-SRB2, LCID 2) goes between an end UE and the relay under the hop's
+// keys: the link identifier update.
+enum class Channel : std::uint8_t { srb0, e2e, hop };
 
 enum class Local : std::uint8_t {
-    connect,        // the application asks for a link (seed 001 step 1)
-    timer,          // the thing's deadline passed
-    confirmed,      // target: a PDU from the source verified under keys from KD
-    release,        // Engine::release, release_all
-    keepalive,      // Engine::send_keepalive
-    rekey,          // Engine::rekey
-    new_keys_used,  // re-keying: a PDU from the peer verified under the new keys
-    relay_found,    // step 0: discovery found a relay for the RSC
-    forward,        // relay: a protected PDU of a route it carries
+    connect,            // the application asks for a link (seed 001 step 1)
+    timer,              // the thing's deadline passed
+    confirmed,          // target: a PDU from the source verified under keys from KD
+    release,            // Engine::release, release_all
+    keepalive,          // Engine::send_keepalive
+    rekey,              // Engine::rekey
+    new_keys_used,      // re-keying: a PDU from the peer verified under the new keys
+    relay_found,        // step 0: discovery found a relay for the RSC
+    forward,            // relay: a protected PDU of a route it carries
+    identifier_update,  // Engine::update_identifiers, or T5090 (a hop's identifiers)
+    relay_lost,         // a hop's identifier update never answered: the relay is gone
 };
 const char* name(Local e) noexcept;
 
@@ -180,6 +179,7 @@ struct Input {
     Local event{};
     static constexpr Input srb0(codec::MessageType m) { return {false, Channel::srb0, m, {}}; }
     static constexpr Input e2e(codec::MessageType m) { return {false, Channel::e2e, m, {}}; }
+    static constexpr Input hop(codec::MessageType m) { return {false, Channel::hop, m, {}}; }
     static constexpr Input of(Local e) { return {true, Channel::srb0, {}, e}; }
 };
 
@@ -203,6 +203,46 @@ using Next = flow::Next<State>;
 using flow::gone;
 using flow::move_to;
 using flow::stay;
+
+// One hop of solution B's path (docs/solution-b.md "The hops"): a PC5 link of its own between an
+// end UE and the relay, keyed from the ephemeral keys both signed in steps 1-8 (seed 001 step 0:
+// each UE signs and verifies). Through a layer-3 relay the user plane carries the end-to-end
+// PDUs inside IPv6 packets on it; through a layer-2 relay they go beside it, in the relay's
+// adaptation layer. It never holds KD.
+// A link identifier update of a hop in progress (identifier_update.cpp; TS 24.554 7.2.4 on the
+// hop, docs/solution-b.md "Link identifier update"): the end UE asks, the relay answers.
+struct HopUpdate {
+    std::uint8_t seq = 0;
+    pc5::L2Id requester_l2 = 0;  // the end UE's new L2 ID on the hop
+    pc5::L2Id responder_l2 = 0;  // the relay's new L2 ID on the hop (0 until the accept)
+    std::uint8_t msb = 0, lsb = 0;
+    Nonce nonce_1{}, nonce_2{};
+    std::uint8_t local_id = srap::kUnknownUeId;  // relay: the end UE's new SRAP local UE ID
+    std::vector<std::uint8_t> accept;            // relay: the ACCEPT's PDU, for a repeat
+    std::shared_ptr<const pc5::FrameCapture> accept_capture;
+    Time deadline = pc5::kNever;
+    unsigned tries = 0;
+};
+
+struct Hop {
+    pc5::LinkSummary summary;  // kind hop; target = the end-to-end link's target
+    Nrpek nrpek;
+    Nrpik nrpik;
+    // KD-hop, then the KNRP-sess of each identifier update: the next update's input.
+    KnrpSess key;
+    // PC5-S on the hop itself (SL-SRB2, LCID 2) under NRPEK/NRPIK: the identifier update.
+    std::optional<pdcp::SecurityContext> ctx{};
+    State state = State::hop_up;
+    pc5::L2Id own = 0;  // this end's L2 ID on the hop; 0 until an update (Config::l2_id)
+    std::optional<HopUpdate> update{};
+    // What the last update replaced, still taken until `retired_until` (frames on their way).
+    pc5::L2Id retired_own = 0, retired_peer = 0;
+    std::uint8_t retired_local = srap::kUnknownUeId;  // relay: the end UE's old local UE ID
+    std::optional<pdcp::SecurityContext> retired_ctx{};
+    Time retired_until{};
+    std::uint32_t establishment_frames = 0;  // (the dispatcher's; a hop is never establishing)
+    bool gone = false;                       // (a hop goes with its link or route)
+};
 
 // ---- what the engine keeps ----
 
@@ -247,7 +287,7 @@ struct Link {
     std::uint8_t remote_local_id = srap::kUnknownUeId;
     bool l3 = false;       // through a layer-3 relay: data rides inside IPv6 packets on the hop
     std::uint8_t seq = 0;  // of the request that made it
-    std::optional<pdcp::SecurityContext> ctx;
+    std::optional<pdcp::SecurityContext> ctx{};
     // NRPEK / NRPIK, handed to the user plane only by Engine::data_keys.
     std::optional<Nrpek> nrpek;
     std::optional<Nrpik> nrpik;
@@ -270,13 +310,19 @@ struct Link {
     Time answer_deadline = pc5::kNever;
     Time answer_wait{};
     unsigned probe_tries = 0;
-    Time last_alive{};     // the last verified PDU from the peer (or the establishment)
-    std::optional<Kd> kd;  // for re-keying (KD-sess' comes from it)
+    Time last_alive{};           // the last verified PDU from the peer (or the establishment)
+    std::optional<Kd> kd;        // for re-keying (KD-sess' comes from it)
+    std::bitset<256> msbs_used;  // the KNRP-sess ID MSBs this link has had (re-keying avoids them)
     std::optional<Rekeying> rekey;
     // The hop to the relay (both paths), reported (LinkEstablished) with the link and released
     // with it.
     std::optional<Hop> hop;
     bool hop_reported = false;
+    // T5090 (Config::t5090): when this end next updates its hop's identifiers.
+    Time privacy_deadline = pc5::kNever;
+    // The far end's local UE ID before it last changed (learnt from a PDU that verified),
+    // still taken until the hop's grace ends.
+    std::uint8_t previous_remote_local_id = srap::kUnknownUeId;
     bool gone = false;
 
     FlowRole role() const { return summary.initiator ? FlowRole::source : FlowRole::target; }
@@ -403,6 +449,7 @@ struct Engine::Impl {
     void unexpected(FlowRole role, State state, Input input, const std::string& id);
     static const std::string& id_of(const Link& l) { return l.summary.id; }
     static const std::string& id_of(const Route& r) { return r.id; }
+    static const std::string& id_of(const Hop& h) { return h.summary.id; }
 
     // Establishment-phase frames (establishment_frame_bound): what send() counts them against
     // while a handler of an establishing state runs, the most on one thing, and what went over.
@@ -420,7 +467,9 @@ struct Engine::Impl {
     unsigned reanswer_budget() const { return 2 * (cfg.max_retransmissions + 1); }
     creds::TimePoint wall(Time now) const;
     std::uint64_t wall_ms(Time now) const;  // this UE's clock as signing_time carries it
-    void send(pc5::L2Id dst, std::uint8_t lcid, MessageType type, std::vector<std::uint8_t> pdu);
+    // From `src`, or Config::l2_id when 0.
+    void send(pc5::L2Id dst, std::uint8_t lcid, MessageType type, std::vector<std::uint8_t> pdu,
+              pc5::L2Id src = 0);
     // The time of the input being handled (set by each public entry point): the UTC-based
     // counter of a request concealed on its way out comes from it.
     Time now_{};
@@ -437,7 +486,7 @@ struct Engine::Impl {
     // Through the relay's adaptation layer (TS 38.351, 3gpp-facts §4): `pdu` behind an SRAP
     // header on LCID 55.
     void send_srap(pc5::L2Id dst, srap::Header h, MessageType type,
-                   std::span<const std::uint8_t> pdu);
+                   std::span<const std::uint8_t> pdu, pc5::L2Id src = 0);
     // Relay: a message of one end forwarded to the other, on SL-SRB0 of their end-to-end link
     // (SRAP bearer 0 with both local UE IDs).
     void forward_to(const Route& r, bool to_target, MessageType type,
@@ -580,6 +629,52 @@ struct Engine::Impl {
     void send_confirmation(Link& l, Time now);
     Time keepalive_due(const Link& l) const;
     Time deadline(const Link& l) const;
+
+    // --- identifier_update.cpp: a hop's link identifier update (TS 24.554 7.2.4) ---
+    Time identifier_grace() const {
+        return cfg.t_identifier_update * (cfg.max_retransmissions + 2);
+    }
+    // Whether frames to `id` are ours: Config::l2_id, or an L2 ID of a hop (new, or replaced
+    // and within its grace).
+    bool owns_l2(pc5::L2Id id, Time now) const;
+    pc5::L2Id fresh_l2_id(Time now);
+    // This end's L2 ID on a link's frames (its hop's, once updated).
+    pc5::L2Id own_l2(const Link& l) const { return l.hop && l.hop->own ? l.hop->own : cfg.l2_id; }
+    pc5::L2Id own_l2(const Hop& h) const { return h.own ? h.own : cfg.l2_id; }
+    // Relay: which end of `r` a frame from `src` comes from (0 source, 1 target), by its current
+    // L2 ID, the one an update is giving it, or the one it replaced (within the grace); -1: none.
+    int side_of(const Route& r, pc5::L2Id src, Time now) const;
+    // Relay: whether `local` names end `side` of `r` (its local UE ID, new or replaced).
+    bool names(const Route& r, int side, std::uint8_t local, Time now) const;
+    void arm_privacy_timer(Link& l, Time now);
+    Time hop_deadline(const Link& l) const;
+    void receive_hop(const pc5::Frame& f, Time now);
+    bool send_on_hop(Hop& h, pc5::L2Id src, pc5::L2Id dst, const codec::Message& m);
+    Next start_hop_update(Link& l, Hop& h, Time now);
+    void send_hop_update_request(Hop& h);
+    Next on_hop_update_accept(Link& l, Hop& h, const codec::DirectLinkIdentifierUpdateAccept& m,
+                              Time now);
+    Next on_hop_update_reject(Link& l, Hop& h, const codec::DirectLinkIdentifierUpdateReject& m);
+    Next on_hop_timeout(Link& l, Hop& h, Time now);
+    Next on_hop_update_request(Route& r, int side,
+                               const codec::DirectLinkIdentifierUpdateRequest& m, Time now);
+    Next on_hop_update_ack(Route& r, int side, const codec::DirectLinkIdentifierUpdateAck* m,
+                           Time now);
+    Next on_hop_timeout(Route& r, int side, Time now);
+    Next on_relay_lost(Link& l, Time now);
+    // The hop's next keys (KNRP-sess' = TS 33.536 A.2 from its key and the two nonces, NRPEK' /
+    // NRPIK' = A.3) and their PDCP context; nullopt if they could not be made.
+    struct HopKeys {
+        KnrpSess key;
+        Nrpek nrpek;
+        Nrpik nrpik;
+        pdcp::SecurityContext ctx;
+    };
+    std::optional<HopKeys> next_hop_keys(const Hop& h, const HopUpdate& u);
+    // Both ends: the hop's new identifiers and keys in use, the old ones retired for the grace;
+    // LinkRekeyed for the hop (and, at an end UE, for its link, which follows the hop's L2 IDs).
+    void switch_hop(Hop& h, HopKeys keys, pc5::L2Id own, pc5::L2Id peer, Time now);
+    void log_hop_keys(const Hop& h);  // keys.cpp: KNRP_SESS, its ID, NRPEK/NRPIK
 
     // --- rekey.cpp ---
     Next start_rekey(Link& l, Time now);

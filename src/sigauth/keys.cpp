@@ -154,6 +154,8 @@ bool Engine::Impl::install_keys(Link& link, pc5::L2Id relay_l2, KnrpSessId key_i
     s.established = now;
     link.last_alive = now;
     link.relay_l2 = relay_l2;
+    link.msbs_used.set(key_id.msb());
+    arm_privacy_timer(link, now);
     link.ctx.emplace(std::move(*ctx));
     link.nrpek.emplace(keys.nrpek);
     link.nrpik.emplace(keys.nrpik);
@@ -221,12 +223,21 @@ std::optional<Hop> Engine::Impl::derive_hop(const PrivateKey& mine,
     const auto digest = sha256_of(kd_hop.reveal());
     auto nrpek = derive_nrpek(kd_hop, s.ciphering);
     auto nrpik = derive_nrpik(kd_hop, s.integrity);
-    Hop h{std::move(s), std::move(nrpek), std::move(nrpik)};
+    const auto key_id = key_id_of(be32(digest));
+    // The hop's own PC5-S (its identifier update) under the same keys, on SL-SRB2: a bearer of
+    // its own, so no COUNT it uses meets the user plane's.
+    auto ctx = pdcp::SecurityContext::create(key_id, s.ciphering, s.integrity, &nrpek, &nrpik,
+                                             s.initiator);
+    if (!ctx) {
+        why = refuse(ctx.error(), Cause::protocol_error_unspecified, "hop security context");
+        return std::nullopt;
+    }
+    Hop h{std::move(s), std::move(nrpek), std::move(nrpik), kd_hop, std::move(*ctx)};
     h.summary.local = cfg.user_info;
     h.summary.kind = pc5::LinkKind::hop;
     h.summary.solution = solution_of(cfg.mode);
     h.summary.security_active = true;
-    h.summary.knrp_sess_id = key_id_of(be32(digest));
+    h.summary.knrp_sess_id = key_id;
     h.summary.fingerprints = {{"KD-hop", kd_hop.fingerprint()},
                               {"NRPEK", h.nrpek.fingerprint()},
                               {"NRPIK", h.nrpik.fingerprint()}};
@@ -237,6 +248,29 @@ std::optional<Hop> Engine::Impl::derive_hop(const PrivateKey& mine,
         log_data_keys(*k, h.summary, h.nrpek, h.nrpik);
     }
     return h;
+}
+
+// A hop's identifier update (identifier_update.cpp): KNRP-sess' = TS 33.536 A.2 from the hop's
+// key (KD-hop, or the last update's KNRP-sess) and the update's nonces; NRPEK' / NRPIK' = A.3;
+// the new KNRP-sess ID is the requester's MSB and the relay's LSB.
+std::optional<Engine::Impl::HopKeys> Engine::Impl::next_hop_keys(const Hop& h, const HopUpdate& u) {
+    counters.crypto.kdf += 3;
+    const Knrp knrp(h.key.reveal());
+    auto key = derive_knrp_sess(knrp, u.nonce_1, u.nonce_2);
+    auto nrpek = derive_nrpek(key, h.summary.ciphering);
+    auto nrpik = derive_nrpik(key, h.summary.integrity);
+    const KnrpSessId id{static_cast<std::uint16_t>(u.msb << 8 | u.lsb)};
+    auto ctx = pdcp::SecurityContext::create(id, h.summary.ciphering, h.summary.integrity, &nrpek,
+                                             &nrpik, h.summary.initiator);
+    if (!ctx) return std::nullopt;
+    return HopKeys{std::move(key), std::move(nrpek), std::move(nrpik), std::move(*ctx)};
+}
+
+void Engine::Impl::log_hop_keys(const Hop& h) {
+    if (auto* k = cfg.keylog) {
+        k->bytes("KNRP_SESS", h.summary.id, h.key.reveal());
+        log_data_keys(*k, h.summary, h.nrpek, h.nrpik);
+    }
 }
 
 void Engine::Impl::report_hop(Link& l) {
@@ -251,6 +285,7 @@ std::optional<pc5::DataKeys> Engine::Impl::hop_keys(const Hop& h,
     k.link_id = h.summary.id;
     k.kind = pc5::LinkKind::hop;
     k.peer_l2 = h.summary.peer_l2;
+    k.local_l2 = h.own;
     k.initiator = h.summary.initiator;
     k.knrp_sess_id = h.summary.knrp_sess_id;
     k.ciphering = h.summary.ciphering;

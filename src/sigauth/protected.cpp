@@ -20,7 +20,7 @@ bool Engine::Impl::send_protected(Link& l, pdcp::SecurityContext& ctx, const cod
     // Through the relay's adaptation layer to the peer's local UE ID (TS 38.351; the relay
     // writes ours).
     send_srap(l.relay_l2, {kE2eBearer, srap::kUnknownUeId, l.remote_local_id},
-              codec::message_type(m), *pdu);
+              codec::message_type(m), *pdu, own_l2(l));
     if (cfg.capture) {
         auto c = std::make_shared<pc5::FrameCapture>();
         c->link_id = l.summary.id;
@@ -38,13 +38,27 @@ void Engine::Impl::receive_protected(const pc5::Frame& f, const srap::Header& s,
                                      std::span<const std::uint8_t> pdu, Time now) {
     auto h = pdcp::peek_header(pdu);
     if (!h) return drop(pc5::DropReason::malformed, h.error().describe());
+    // The link: from the relay's L2 ID on its hop (or the one an update replaced, within the
+    // grace), its KNRP-sess ID, and the far end's local UE ID, best matched: after the far end's
+    // hop changed identifiers, its new local UE ID is taken once a PDU under it verifies.
     Link* found = nullptr;
-    for (auto& l : links)
-        if (!l.gone && l.relay_l2 == f.src && l.remote_local_id == s.src_ue && l.ctx &&
-            (l.ctx->id() == h->knrp_sess_id || (l.rekey && l.rekey->next_id == h->knrp_sess_id))) {
+    bool same_local = false;
+    for (auto& l : links) {
+        if (l.gone || !l.ctx) continue;
+        const bool from_relay =
+            l.relay_l2 == f.src || (l.hop && l.hop->retired_peer == f.src && l.hop->retired_peer &&
+                                    now < l.hop->retired_until);
+        if (!from_relay ||
+            !(l.ctx->id() == h->knrp_sess_id || (l.rekey && l.rekey->next_id == h->knrp_sess_id)))
+            continue;
+        const bool local =
+            l.remote_local_id == s.src_ue ||
+            (l.previous_remote_local_id == s.src_ue && s.src_ue != srap::kUnknownUeId);
+        if (!found || (local && !same_local)) {
             found = &l;
-            break;
+            same_local = local;
         }
+    }
     if (!found) return drop(pc5::DropReason::unknown_session, "no link with this KNRP-sess ID");
     Link& l = *found;
     auto plain = l.ctx->unprotect(kE2eBearer, pdu);
@@ -64,6 +78,14 @@ void Engine::Impl::receive_protected(const pc5::Frame& f, const srap::Header& s,
     if (!plain) {
         return drop(pdcp::drop_reason(l.ctx->last_rejection()), plain.error().describe(),
                     l.summary.id);
+    }
+    // It verified under keys from KD: a far end's new local UE ID (its hop's identifier update,
+    // identifier_update.cpp) is believed now, not before; the user plane follows (LinkRekeyed).
+    if (!same_local) {
+        l.previous_remote_local_id = l.remote_local_id;
+        l.remote_local_id = s.src_ue;
+        if (!l.l3)
+            events.push_back(pc5::LinkRekeyed{l.summary, false, true, own_l2(l), l.relay_l2});
     }
     auto decoded = codec::decode(*plain);
     if (!decoded) return drop(pc5::DropReason::malformed, decoded.error().describe(), l.summary.id);

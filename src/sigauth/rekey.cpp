@@ -19,8 +19,15 @@ namespace pc5sec::sigauth {
 Next Engine::Impl::start_rekey(Link& l, Time now) {
     Rekeying r;
     r.nonce_1 = rng->bytes<16>();
+    // An MSB this link has not used yet: a KNRP-sess ID that comes back would tell an observer
+    // that the old and the new keys are one link's (the LSB stays: the relay routes by it).
+    if (l.msbs_used.all()) {
+        l.msbs_used.reset();
+        l.msbs_used.set(l.summary.knrp_sess_id.msb());
+    }
     std::uint8_t msb = rng->next_u8();
-    if (msb == l.summary.knrp_sess_id.msb()) msb = static_cast<std::uint8_t>(msb + 1);
+    while (l.msbs_used.test(msb))
+        msb = static_cast<std::uint8_t>(msb + 1);
     r.next_id = KnrpSessId{static_cast<std::uint16_t>(msb << 8 | l.summary.knrp_sess_id.lsb())};
     if (cfg.mode == Mode::hardened) {
         counters.crypto.keygen++;
@@ -229,6 +236,7 @@ void Engine::Impl::switch_keys(Link& l, pdcp::SecurityContext ctx, const Derived
     l.nrpik.emplace(keys.nrpik);
     auto& s = l.summary;
     s.knrp_sess_id = l.ctx->id();
+    l.msbs_used.set(s.knrp_sess_id.msb());
     s.fingerprints = {{"KD", keys.kd.fingerprint()},
                       {"KD-sess", keys.kd_sess.fingerprint()},
                       {"NRPEK", keys.nrpek.fingerprint()},

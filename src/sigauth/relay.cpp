@@ -409,8 +409,19 @@ Next Engine::Impl::ignore_reject(Route& r) {
 Next Engine::Impl::forward_protected(Route& r, const pc5::Frame& f, Time now) {
     counters.frames_forwarded++;
     r.expires = now + cfg.route_idle_timeout;
-    const bool from_source = r.source_l2 == f.src;
-    pc5::Frame out{cfg.l2_id, from_source ? r.target_l2 : r.source_l2, f.lcid, f.pdu};
+    const int from = side_of(r, f.src, now);
+    // From the end UE's new L2 ID while the relay waits for its ack: it has the new identifiers
+    // (the ack was lost or is late), so they are in use.
+    if (from >= 0 && static_cast<std::size_t>(from) < r.hops.size()) {
+        auto& h = r.hops[from];
+        if (h.state == State::hop_wait_ack && h.update && f.src == h.update->requester_l2)
+            dispatch(h, FlowRole::relay, Input::of(Local::new_keys_used),
+                     [&] { return on_hop_update_ack(r, from, nullptr, now); });
+    }
+    const bool from_source = from == 0;
+    const std::size_t to = from_source ? 1 : 0;
+    const pc5::L2Id src = to < r.hops.size() ? own_l2(r.hops[to]) : cfg.l2_id;
+    pc5::Frame out{src, from_source ? r.target_l2 : r.source_l2, f.lcid, f.pdu};
     out.pdu[1] = from_source ? r.source_local : r.target_local;  // SRAP source local UE ID
     tx.push_back(std::move(out));
     counters.frames_sent++;

@@ -79,7 +79,7 @@ class Radio {
     }
     void deliver(const pc5::Frame& f) {
         for (auto* ue : ues_)
-            if (ue->l2_id() == f.dst || (f.dst == pc5::kBroadcastL2Id && ue->l2_id() != f.src))
+            if (f.dst == pc5::kBroadcastL2Id ? ue->l2_id() != f.src : ue->owns_l2(f.dst))
                 ue->receive(f, now);
     }
     void drain_events() {

@@ -28,21 +28,35 @@ TEST(FlowTable, EveryRowNamesItsStepAndHandlerAndEachStateIsReachable) {
     }
     // Every state but idle is entered by some row.
     for (State s : {State::wait_accept, State::confirming, State::unconfirmed, State::established,
-                    State::releasing, State::pending, State::routed}) {
+                    State::releasing, State::pending, State::routed, State::hop_up,
+                    State::hop_wait_accept, State::hop_wait_ack}) {
         bool entered = false;
         for (const auto& row : flow_table())
             for (std::uint8_t i = 0; i < row.next_count; ++i)
                 entered = entered || row.next[i] == s;
         EXPECT_TRUE(entered) << name(s);
     }
-    // No row takes an establishment message protected, or a link-life message unprotected.
+    // No row takes an establishment message protected, a link-life message unprotected, or a
+    // hop's identifier update anywhere but protected on the hop.
     for (const auto& row : flow_table()) {
         if (row.input.local) continue;
         const bool establishment = row.input.message == MT::establishment_request ||
                                    row.input.message == MT::establishment_accept ||
                                    row.input.message == MT::establishment_reject;
-        EXPECT_EQ(row.input.channel, establishment ? Channel::srb0 : Channel::e2e)
+        const bool identifiers = row.input.message == MT::identifier_update_request ||
+                                 row.input.message == MT::identifier_update_accept ||
+                                 row.input.message == MT::identifier_update_ack ||
+                                 row.input.message == MT::identifier_update_reject;
+        EXPECT_EQ(row.input.channel, establishment ? Channel::srb0
+                                     : identifiers ? Channel::hop
+                                                   : Channel::e2e)
             << codec::message_name(row.input.message);
+        // The hop's machine takes only its own messages and events.
+        const bool hop_state = row.state == State::hop_up || row.state == State::hop_wait_accept ||
+                               row.state == State::hop_wait_ack;
+        if (identifiers) {
+            EXPECT_TRUE(hop_state) << codec::message_name(row.input.message);
+        }
     }
 }
 
