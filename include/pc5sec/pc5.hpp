@@ -231,10 +231,12 @@ struct ConnectRequest {
 struct DataKeys {
     std::string link_id;
     LinkKind kind = LinkKind::hop;
-    L2Id peer_l2 = 0;                  // the neighbour the PDUs go to (the relay, end to end)
-    L2Id local_l2 = 0;                 // this UE's L2 ID on the link (0: Endpoint::l2_id())
-    std::uint8_t remote_local_id = 0;  // end to end through a layer-2 relay: SRAP destination
-    bool initiator = false;            // DIRECTION 0 when sending (3gpp-facts §4)
+    L2Id peer_l2 = 0;   // the neighbour the PDUs go to (the relay, end to end)
+    L2Id local_l2 = 0;  // this UE's L2 ID on the link (0: Endpoint::l2_id())
+    // End to end through a layer-2 relay: the SRAP destination. A layer-2 relay's hop (solution
+    // B): the end UE's local UE ID at the relay. 0: none.
+    std::uint8_t remote_local_id = 0;
+    bool initiator = false;  // DIRECTION 0 when sending (3gpp-facts §4)
     KnrpSessId knrp_sess_id;
     CipheringAlgorithm ciphering = CipheringAlgorithm::nea0;
     IntegrityAlgorithm integrity = IntegrityAlgorithm::nia0;

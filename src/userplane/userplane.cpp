@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -354,6 +355,9 @@ struct Endpoint::Impl {
     // Layer-2 relay (learned from the engine's SRAP frames): local UE ID <-> neighbour L2 ID.
     std::array<pc5::L2Id, 256> l2_of_local{};
     std::unordered_map<pc5::L2Id, std::uint8_t> local_of_l2;
+    // End UEs whose local UE ID the engine gave with their hop's keys: what the relay's own
+    // frames say (observe) does not override it (the other end may still name the old one).
+    std::unordered_set<pc5::L2Id> local_from_engine;
     // Scratch, reused.
     std::vector<CipherJob> cjobs;
     std::vector<IntegrityJob> ijobs;
@@ -453,6 +457,14 @@ struct Endpoint::Impl {
             l->previous->expires = now + cfg.grace;
         }
         l->current = std::move(ctx);
+        // A layer-2 relay's hop whose engine names the end UE's local UE ID (solution B: drawn
+        // anew at each identifier update of the hop): the end UE is reached by it from now on;
+        // the old ID still leads to it, for the frames on their way.
+        if (k.kind == pc5::LinkKind::hop && k.remote_local_id != srap::kUnknownUeId) {
+            l2_of_local[k.remote_local_id] = k.peer_l2;
+            local_of_l2[k.peer_l2] = k.remote_local_id;
+            local_from_engine.insert(k.peer_l2);
+        }
         return {};
     }
 
@@ -916,7 +928,7 @@ struct Endpoint::Impl {
     void observe(const pc5::Frame& out) {
         if (out.lcid != pc5::lcid::kEndToEnd) return;
         auto h = srap::parse_header(out.pdu);
-        if (!h || h->dst_ue == srap::kUnknownUeId) return;
+        if (!h || h->dst_ue == srap::kUnknownUeId || local_from_engine.count(out.dst)) return;
         if (const auto old = l2_of_local[h->dst_ue]; old != 0 && old != out.dst)
             local_of_l2.erase(old);  // the local UE ID was given to another UE
         l2_of_local[h->dst_ue] = out.dst;
@@ -934,6 +946,7 @@ Status Endpoint::install(const pc5::DataKeys& keys, Protection protection, pc5::
 }
 
 void Endpoint::remove(const std::string& link_id) {
+    if (const auto* l = impl_->find(link_id)) impl_->local_from_engine.erase(l->neighbour);
     std::erase_if(impl_->links, [&](const auto& l) { return l->id == link_id; });
     for (auto& l : impl_->links)
         std::erase(l->l3_routes, link_id);

@@ -727,6 +727,40 @@ TEST(L3Carried, ForgedOrFlippedCarriedPdusAreDroppedNeverDelivered) {
 // identifier update). The SRAP header is not under the MAC-I: a replay or a bit-flipped copy
 // with a rewritten local UE ID teaches nothing, and a late PDU with the previous one is still
 // delivered without moving it back.
+// A layer-2 relay whose engine gives each end UE's local UE ID with its hop's keys (solution B):
+// that ID, not what the far end still writes in its SRAP headers, is the one the relay uses,
+// and an identifier update of the hop (new L2 ID, new local UE ID) moves it at once; frames to
+// the old ID still reach the end UE, at its new L2 ID.
+TEST(SrapLocalId, ARelayTakesTheEndUesIdFromItsHopKeys) {
+    constexpr pc5::L2Id kRelay = 0x50, kAliceNew = 0xAA;
+    Endpoint relay{Config{kRelay}};
+    auto hop = [&](const std::string& id, pc5::L2Id peer, std::uint8_t local, std::uint16_t kid) {
+        return test::data_keys(id, kid, false, peer, 2, CipheringAlgorithm::nea2,
+                               IntegrityAlgorithm::nia2, pc5::LinkKind::hop, local);
+    };
+    ASSERT_TRUE(relay.install(hop("alice>relay#1", kA, 3, 0x1111), {}, pc5::Time{0}));
+    ASSERT_TRUE(relay.install(hop("relay>bob#1", kB, 5, 0x2222), {}, pc5::Time{0}));
+    // An SRAP data PDU from `src` to the local UE ID `dst`, forwarded: to whom, and as whom.
+    auto forward = [&](pc5::L2Id src, std::uint8_t dst) -> std::pair<pc5::L2Id, std::uint8_t> {
+        relay.receive({src, kRelay, pc5::lcid::kEndToEnd, {0x84, 0x00, dst, 0x22, 0x22, 0, 1, 9}},
+                      pc5::Time{0});
+        auto f = relay.poll_transmit();
+        if (!f) return {0, 0};
+        return {f->dst, f->pdu[1]};
+    };
+    EXPECT_EQ(forward(kA, 5), std::make_pair(kB, std::uint8_t{3}));
+    // The relay's engine forwards bob's PC5-S still naming alice by an ID she no longer has:
+    // the user plane does not learn it.
+    relay.observe_relayed({kRelay, kA, pc5::lcid::kEndToEnd, {0x82, 5, 7, 0, 0}});
+    EXPECT_EQ(forward(kB, 3), std::make_pair(kA, std::uint8_t{5}));
+    EXPECT_EQ(forward(kA, 5), std::make_pair(kB, std::uint8_t{3}));
+    // Alice's hop changes identifiers: her new L2 ID and local UE ID 9.
+    ASSERT_TRUE(relay.install(hop("alice>relay#1", kAliceNew, 9, 0x3333), {}, pc5::Time{0}));
+    EXPECT_EQ(forward(kAliceNew, 5), std::make_pair(kB, std::uint8_t{9}));
+    EXPECT_EQ(forward(kB, 9), std::make_pair(kAliceNew, std::uint8_t{5}));
+    EXPECT_EQ(forward(kB, 3), std::make_pair(kAliceNew, std::uint8_t{5}));  // the old ID, late
+}
+
 TEST(SrapLocalId, LearntOnlyFromAFreshPduThatVerifies) {
     constexpr pc5::L2Id kRelay = 0x50;
     const std::string id = "alice>bob#00000001";
