@@ -180,9 +180,10 @@ struct UeConfig {
     // How often each end of an established link checks that its peer is there (0: never). A
     // peer is lost after about interval + 4 s without an answer.
     pc5::Time keepalive = 2s;
-    // Solution A: T5090, the privacy timer (0: off): each link's L2 IDs and KNRP-sess ID change
-    // this often by the link identifier update (docs/solution-a.md); the peers' new L2 IDs are
-    // reached at the addresses of their old ones.
+    // T5090, the privacy timer (0: off): each link's L2 IDs and KNRP-sess ID change this often
+    // by the link identifier update (docs/solution-a.md; solution B: each end UE's hop to the
+    // relay, docs/solution-b.md); the peers' new L2 IDs are reached at the addresses of their
+    // old ones.
     pc5::Time privacy_timer = 0s;
     std::string pcap;    // capture (docs/pcap-format.md), saved every second and at exit
     std::string keylog;  // key log (docs/keylog.md), mode 0600

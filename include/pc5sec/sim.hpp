@@ -297,9 +297,9 @@ struct Scenario {
     bool reuse = false;             // A: release and establish again, reusing the KNRP
     bool release = false;           // after the data, each source releases its links
     double duration_s = 60;         // virtual time limit
-    // T5090, the privacy timer (solution A, TS 24.554 7.2.4): each link's L2 IDs and KNRP-sess
-    // ID change this often, and the report checks that none stayed on the air longer (the
-    // `privacy` section of metrics.json). 0: off.
+    // T5090, the privacy timer (TS 24.554 7.2.4; solution B: each end UE's hop to the relay):
+    // each link's L2 IDs and KNRP-sess ID change this often, and the report checks that none
+    // stayed on the air longer (the `privacy` section of metrics.json). 0: off.
     double privacy_timer_s = 0;
     std::vector<UeSpec> ues;
     std::vector<Connect> connects;

@@ -142,8 +142,8 @@ class Station final : public pc5::Endpoint {
     /// Re-keys one established link now (A: without re-authentication).
     Status rekey(const std::string& link_id, pc5::Time now);
     /// The link identifier update of one established link now (TS 24.554 7.2.4: new L2 IDs and
-    /// KNRP-sess ID; link::Engine::update_identifiers). Solution A only for now: Errc::state
-    /// naming "solution" for B.
+    /// KNRP-sess ID; link::Engine::update_identifiers; solution B: the link's hop to the relay,
+    /// then the link re-keyed, sigauth::Engine::update_identifiers).
     Status update_identifiers(const std::string& link_id, pc5::Time now);
 
     pc5::Solution solution() const noexcept;    ///< the solution this UE runs

@@ -65,9 +65,6 @@ void run_ue(const Args& args) {
         std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(args.keepalive));
     if (!(args.privacy_timer >= 0 && args.privacy_timer <= 86400))
         throw CommandError(kExitBadInput, "--privacy-timer: seconds, 0..86400 (0: off)");
-    if (args.privacy_timer > 0 && is_b)
-        throw CommandError(kExitBadInput,
-                           "--privacy-timer: the link identifier update runs in solution A only");
     c.privacy_timer =
         std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(args.privacy_timer));
     c.pcap = args.pcap;
@@ -125,8 +122,8 @@ void register_ue(CLI::App& app) {
                     "seconds between keep-alive checks of each link (0: never)")
         ->capture_default_str();
     cmd->add_option("--privacy-timer", args->privacy_timer,
-                    "solution A: T5090, seconds between link identifier updates (new L2 IDs and "
-                    "session keys on every link; 0: off)")
+                    "T5090, seconds between link identifier updates (new L2 IDs and session "
+                    "keys on every link; solution B: on each end UE's hop to the relay; 0: off)")
         ->capture_default_str();
     cmd->add_option("--pcap", args->pcap, "write what this UE puts on the air (pcap)");
     cmd->add_option("--keylog", args->keylog, "write the key log (docs/keylog.md), mode 0600");

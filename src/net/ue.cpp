@@ -962,6 +962,7 @@ Result<std::unique_ptr<Ue>> Ue::create(UeConfig config) {
     spec.capture = !cfg.pcap.empty();
     spec.keepalive_interval = cfg.keepalive;  // each engine watches its peer
     spec.a.timers.t5090 = cfg.privacy_timer;
+    spec.b.t5090 = cfg.privacy_timer;
     spec.t5085 = kKeepaliveAnswer;
     auto made = station::Station::from_bundle(cfg.bundle, std::move(spec));
     if (!made) return std::move(made).error();

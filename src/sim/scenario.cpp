@@ -202,9 +202,6 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
     PC5SEC_TRY(r.get(root, "", "privacy_timer_s", s.privacy_timer_s));
     if (s.privacy_timer_s < 0 || s.privacy_timer_s > 86400)
         return r.bad("privacy_timer_s", "0 (off) <= privacy_timer_s <= 86400");
-    if (s.privacy_timer_s > 0 && s.solution != pc5::Solution::a)
-        return r.bad("privacy_timer_s",
-                     "the link identifier update runs in solution A only (not yet in B)");
 
     if (const auto* ues = root.get("ue")) {
         const auto* arr = ues->as_array();

@@ -202,9 +202,12 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     st.policy.signalling.ciphering = level(u.ciphering);
     st.rscs = u.rscs;
     if (scenario.traffic.rekey_after > 0) st.rekey_threshold = scenario.traffic.rekey_after;
-    if (s.privacy_timer_s > 0)
-        st.a.timers.t5090 =
+    if (s.privacy_timer_s > 0) {
+        const auto t5090 =
             std::chrono::duration_cast<pc5::Time>(std::chrono::duration<double>(s.privacy_timer_s));
+        st.a.timers.t5090 = t5090;
+        st.b.t5090 = t5090;  // each end UE's hop (docs/solution-b.md "Link identifier update")
+    }
     if (s.psk) {
         st.policy.group_keys.emplace("fleet", GroupKey(group_key));
         st.a.method = link::AuthMethod::psk;

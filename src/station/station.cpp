@@ -288,10 +288,8 @@ bool Station::owns_l2(pc5::L2Id id) const noexcept {
 
 Status Station::update_identifiers(const std::string& link_id, pc5::Time now) {
     impl_->now = now;
-    if (!impl_->a)
-        return make_error(Errc::state, "solution",
-                          "the link identifier update runs in solution A's engine only");
-    return impl_->a->update_identifiers(link_id, now);
+    if (impl_->a) return impl_->a->update_identifiers(link_id, now);
+    return impl_->b->update_identifiers(link_id, now);  // docs/solution-b.md
 }
 
 pc5::Solution Station::solution() const noexcept {

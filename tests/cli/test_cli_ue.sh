@@ -132,10 +132,20 @@ grep -q "identifiers updated" "$d/alice.err" && ok || bad "$name: no identifier 
 grep -q "identifiers updated" "$d/bob.err" && ok || bad "$name: no identifier update in the target's log"
 kill_relay_and_check
 no_keys_in_output
+# Solution B the same way: each end UE updates its hop to the relay every second, then re-keys
+# the link (docs/solution-b.md, "Link identifier update").
+start B-privacy B-hardened ""
+send_and_check 20
+sleep 3.5
+send_and_check 40 21
+grep -q "identifiers updated" "$d/alice.err" && ok || bad "$name: no identifier update in the source's log"
+grep -q "identifiers updated" "$d/bob.err" && ok || bad "$name: no identifier update in the target's log"
+kill_relay_and_check
+no_keys_in_output
 extra=""
-check_error privacy-timer-b "--privacy-timer: the link identifier update runs in solution A only" \
+check_error privacy-timer-range "--privacy-timer: seconds, 0..86400 (0: off)" \
     "$bin" ue --bundle "$tmp/creds/bob" --role target --l2-id 0x00000b --solution B-hardened \
-    --bind "127.0.0.1:$(free_port)" --peer "0x000050=127.0.0.1:$(free_port)" --privacy-timer 5
+    --bind "127.0.0.1:$(free_port)" --peer "0x000050=127.0.0.1:$(free_port)" --privacy-timer 90000
 
 # Solution A, layer 3: the input ends, the source releases and exits 0; SIGTERM stops the target
 # and the relay with exit 0 (their links released).

@@ -17,8 +17,9 @@ count() { wc -l | tr -d ' '; }
 tshark_pc5s -G plugins 2>/dev/null | grep -q "pc5s.so" && ok || bad "tshark -G plugins does not list pc5s.so"
 
 # a-l2-privacy-timer: every link's L2 IDs, KNRP-sess ID and SRAP local UE IDs change every
-# 10 s (the link identifier update): the key log still opens every PDU.
-for s in a-l2 a-l3 b-hardened-l3 b-literal a-l2-privacy-timer; do
+# 10 s (the link identifier update); b-l2-privacy-timer: each solution B hop's, on LCID 2 under
+# the hop's keys: the key log still opens every PDU.
+for s in a-l2 a-l3 b-hardened-l3 b-literal a-l2-privacy-timer b-l2-privacy-timer; do
     what="builtin:$s"
     [ -f "$here/../../examples/$s.toml" ] && what="$here/../../examples/$s.toml"
     (cd "$tmp" && "$bin" simulate "$what" --out "$tmp/$s" >/dev/null 2>&1) || bad "$s: simulate"

@@ -214,6 +214,31 @@ TEST(PrivacyTimer, NoIdentifierOutlivesT5090AndTheDataFlow) {
     }
 }
 
+// Solution B: each end UE updates its hop to the relay on T5090 and then re-keys the link, so no
+// identifier of the link stays on the air longer either, on both paths and in both modes.
+TEST(PrivacyTimer, SolutionBChangesEveryIdentifierOfItsHopsAndLink) {
+    for (const char* name : {"b-hardened", "b-literal", "b-hardened-l3"}) {
+        SCOPED_TRACE(name);
+        auto s = builtin(name).value();
+        s.privacy_timer_s = 5;
+        s.duration_s = 40;
+        s.traffic.pdus = 1200;
+        s.traffic.interval_ms = 25;
+        s.expect = {};
+        const auto r = run(s).value();
+        EXPECT_TRUE(r.expectations_met)
+            << fmt::format("{}", fmt::join(r.failed_expectations, "; "));
+        const auto j = json::parse(r.json);
+        ASSERT_TRUE(j.contains("privacy"));
+        EXPECT_EQ(j["privacy"]["over_limit"].get<int>(), 0);
+        EXPECT_LE(j["privacy"]["longest_s"].get<double>(), 5.5);
+        EXPECT_GE(j["privacy"]["l2_ids"].get<int>(), 4 * 6);  // two hops, two ends, six times
+        EXPECT_GE(j["privacy"]["srap_local_ids"].get<int>(), 2 * 6);
+        EXPECT_GE(j["data"]["delivered"].get<int>(), 1195);
+        EXPECT_EQ(run(s).value().json, r.json);
+    }
+}
+
 TEST(BadRadio, ThirtyPercentLossWithRlcAmEstablishesNinetyPercent) {
     for (auto path : {pc5::Path::direct, pc5::Path::l3, pc5::Path::l2}) {
         const auto [ok, all] = sweep(pc5::Solution::a, path, 0.3, true, 3);
@@ -452,7 +477,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"[medium]\nstatus_delay_ms = inf\n", "medium.status_delay_ms"},
         Bad{"[traffic]\nbearer = 2\n", "traffic.bearer"},
         Bad{"privacy_timer_s = -1\n", "privacy_timer_s"},
-        Bad{"solution = \"B-hardened\"\nprivacy_timer_s = 10\n", "privacy_timer_s"},
+        Bad{"solution = \"B-hardened\"\nprivacy_timer_s = 86401\n", "privacy_timer_s"},
         Bad{"[traffic]\nsize = 9001\n", "traffic.size"}, Bad{"attack = \"laser\"\n", "attack"},
         // Through a layer-3 relay (the default path) IPv6 and UDP take 48 of the SDU's 9000.
         Bad{"[traffic]\nsize = 8953\n[[connect]]\nsource = \"alice\"\ntarget = \"bob\"\nrelay = "
