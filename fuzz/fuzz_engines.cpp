@@ -513,7 +513,8 @@ class Run {
         if (f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) {
             if (!codec::decode(f.pdu).ok())
                 violated("PDU decodes", who + " sent an undecodable PC5-S message");
-        } else if (n.a && (f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2)) {
+        } else if ((n.a && f.lcid == pc5::lcid::kSrb1) || f.lcid == pc5::lcid::kSrb2) {
+            // Solution B sends on SL-SRB2 only its hops' identifier update, under their keys.
             if (!pdcp::peek_header(f.pdu).ok())
                 violated("PDU decodes", who + " sent an SRB PDU without a PDCP header");
         } else if (f.lcid == pc5::lcid::kEndToEnd) {  // SRAP (both solutions), then the PDU
@@ -791,7 +792,10 @@ class Run {
                                  std::string(nodes_[x].name()) + " has no keys for the hop " +
                                      k->carrier + " of " + l.id);
                     else if (relays &&
-                             (!same_keys(*mine, *relays) || mine->initiator == relays->initiator))
+                             (!same_keys(*mine, *relays) || mine->initiator == relays->initiator) &&
+                             // A link identifier update of the hop: the end UE switches first
+                             // (its ack may be late or lost); the two agree again at the end.
+                             (end || mine->knrp_sess_id == relays->knrp_sess_id))
                         violated("1 (no key without authentication)",
                                  std::string(nodes_[x].name()) +
                                      " and the relay disagree on the keys of the hop " +

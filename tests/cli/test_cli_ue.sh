@@ -120,28 +120,25 @@ for run in "A-l3 A l3" "A-l2 A l2" "B-hardened B-hardened -" "B-hardened-l3 B-ha
     no_keys_in_output
 done
 
-# Solution A through a layer-2 relay with T5090 at 1 s: every link changes its L2 IDs and keys
-# every second (the link identifier update, docs/solution-a.md); lines sent before and after
-# several updates all arrive, in order.
-extra="--privacy-timer 1"
-start A-l2-privacy A l2
-send_and_check 20
-sleep 3.5
-send_and_check 40 21
-grep -q "identifiers updated" "$d/alice.err" && ok || bad "$name: no identifier update in the source's log"
-grep -q "identifiers updated" "$d/bob.err" && ok || bad "$name: no identifier update in the target's log"
-kill_relay_and_check
-no_keys_in_output
-# Solution B the same way: each end UE updates its hop to the relay every second, then re-keys
-# the link (docs/solution-b.md, "Link identifier update").
-start B-privacy B-hardened ""
-send_and_check 20
-sleep 3.5
-send_and_check 40 21
-grep -q "identifiers updated" "$d/alice.err" && ok || bad "$name: no identifier update in the source's log"
-grep -q "identifiers updated" "$d/bob.err" && ok || bad "$name: no identifier update in the target's log"
-kill_relay_and_check
-no_keys_in_output
+# privacy_run NAME SOLUTION PATH: T5090 at 1 s; lines sent before and after several updates all
+# arrive, in order, and both ends log their updates.
+privacy_run() {
+    extra="--privacy-timer 1"
+    start "$1" "$2" "$3"
+    send_and_check 20
+    sleep 3.5
+    send_and_check 40 21
+    grep -q "identifiers updated" "$d/alice.err" && ok || bad "$name: no identifier update in the source's log"
+    grep -q "identifiers updated" "$d/bob.err" && ok || bad "$name: no identifier update in the target's log"
+    kill_relay_and_check
+    no_keys_in_output
+}
+# Solution A through a layer-2 relay: every link changes its L2 IDs and keys every second (the
+# link identifier update, docs/solution-a.md).
+privacy_run A-l2-privacy A l2
+# Solution B: each end UE updates its hop to the relay every second, then re-keys the link
+# (docs/solution-b.md, "Link identifier update").
+privacy_run B-privacy B-hardened ""
 extra=""
 check_error privacy-timer-range "--privacy-timer: seconds, 0..86400 (0: off)" \
     "$bin" ue --bundle "$tmp/creds/bob" --role target --l2-id 0x00000b --solution B-hardened \
