@@ -117,6 +117,8 @@ constexpr FlowRow kFlow[] = {
     {R::end_ue, S::hop_wait_accept, hop(MT::identifier_update_reject), "7.2.4.5: refused (#3): the current identifiers stay until T5090 again", "on_hop_update_reject", to(S::hop_up), 1},
     {R::end_ue, S::hop_wait_accept, e(Local::timer), "the request again on t_identifier_update; after the last, the relay is lost and the link released (#4)", "on_hop_timeout", to(S::hop_up), 1, true},
     {R::end_ue, S::established, e(Local::relay_lost), "the hop's identifier update never answered: the relay is lost, the link released (#4)", "on_relay_lost", none(), 0},
+    {R::end_ue, S::rekey_wait_command, e(Local::relay_lost), "the same while the link re-keys: released (#4)", "on_relay_lost", none(), 0},
+    {R::end_ue, S::rekey_wait_complete, e(Local::relay_lost), "the same while the link re-keys: released (#4)", "on_relay_lost", none(), 0},
     {R::relay, S::hop_up, hop(MT::identifier_update_request), "7.2.4.3 at the relay: a usable new L2 ID (#3 if in use), an MSB other than 0; its own new L2 ID on the hop, a random new SRAP local UE ID, the LSB, Nonce_2; ACCEPT under the current keys", "on_hop_update_request", to(S::hop_wait_ack), 1, true},
     {R::relay, S::hop_wait_ack, hop(MT::identifier_update_request), "the accept lost: the same ACCEPT again", "on_hop_update_request", none(), 0, true},
     {R::relay, S::hop_up, hop(MT::identifier_update_ack), "the ack of the last update, after a frame under the new identifiers (it came first): nothing left to do", "on_late_ack", none(), 0, true},

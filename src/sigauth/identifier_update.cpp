@@ -304,16 +304,25 @@ Next Engine::Impl::on_hop_update_request(Route& r, int side,
         drop(why, fmt::format("identifier update request: {}", detail), h.summary.id);
         return stay();
     };
-    if (h.state == State::hop_wait_ack) {
-        // Its accept was lost: the same accept again (the same PDU, so no COUNT is reused).
-        const HopUpdate& u = *h.update;
-        if (m.seq != u.seq || m.new_l2_id.value != u.requester_l2 || m.msb_knrp_sess_id != u.msb ||
-            m.nonce_1 != u.nonce_1)
+    const auto repeats = [&](const HopUpdate& u) {
+        return m.seq == u.seq && m.new_l2_id.value == u.requester_l2 &&
+               m.msb_knrp_sess_id == u.msb && m.nonce_1 == u.nonce_1;
+    };
+    // Its accept was lost: the same accept again (the same PDU, so no COUNT is reused), to the
+    // end UE's current L2 ID, from the relay's, as the first went. Also after the relay's wait
+    // ended and it took the new identifiers (the request repeated late, within the grace).
+    const HopUpdate* answered = h.state == State::hop_wait_ack ? &*h.update
+                                : h.last_update && now < h.retired_until && repeats(*h.last_update)
+                                    ? &*h.last_update
+                                    : nullptr;
+    if (answered) {
+        if (!repeats(*answered))
             return refuse_it(pc5::DropReason::unexpected,
                              "another update while one waits for its ack");
-        send(h.summary.peer_l2, pc5::lcid::kSrb2, MT::identifier_update_accept, u.accept,
-             own_l2(h));
-        tx.back().capture = u.accept_capture;
+        const bool switched = h.state != State::hop_wait_ack;
+        send(switched ? h.retired_peer : h.summary.peer_l2, pc5::lcid::kSrb2,
+             MT::identifier_update_accept, answered->accept, switched ? h.retired_own : own_l2(h));
+        tx.back().capture = answered->accept_capture;
         counters.retransmissions++;
         return stay();
     }
@@ -413,8 +422,10 @@ Next Engine::Impl::on_hop_update_ack(Route& r, int side,
     end_l2 = u.requester_l2;
     local = u.local_id;
     local_ids[u.requester_l2] = u.local_id;
+    HopUpdate done = u;
     switch_hop(h, std::move(*keys), u.responder_l2, u.requester_l2, now);
     h.retired_local = old_local;
+    h.last_update = std::move(done);
     return move_to(State::hop_up);
 }
 

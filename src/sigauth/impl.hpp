@@ -235,6 +235,9 @@ struct Hop {
     State state = State::hop_up;
     pc5::L2Id own = 0;  // this end's L2 ID on the hop; 0 until an update (Config::l2_id)
     std::optional<HopUpdate> update{};
+    // Relay: the update it took last, for a repeat of its request within the grace (its accept
+    // was lost and the relay's wait ended first): answered with the same accept.
+    std::optional<HopUpdate> last_update{};
     // What the last update replaced, still taken until `retired_until` (frames on their way).
     pc5::L2Id retired_own = 0, retired_peer = 0;
     std::uint8_t retired_local = srap::kUnknownUeId;  // relay: the end UE's old local UE ID

@@ -367,6 +367,26 @@ TEST_P(IdentifierUpdate, NoAckAndNoTrafficTheRelayStillTakesTheNewIdentifiers) {
     expect_link_works();
 }
 
+// The accept is lost and the source's timer fires late, together with the relay's (a busy
+// driver): the relay has taken the new identifiers when the repeated request comes, under the
+// old ones; it answers with the same accept, and both ends end up with the same keys.
+TEST_P(IdentifierUpdate, ARequestRepeatedAfterTheRelaysWaitEndedGetsTheSameAccept) {
+    establish();
+    w.radio.on_air = [](pc5::Frame& f) { return f.lcid != pc5::lcid::kSrb2 || f.src != kRelayL2; };
+    ASSERT_TRUE(w.source->update_identifiers(id, w.radio.now));
+    w.radio.run(1s);
+    w.radio.on_air = nullptr;
+    w.radio.advance(21s);  // both timers at once: the request again, the relay's wait over
+    w.radio.run(2s);
+    EXPECT_EQ(count_of(w.relay->counters().sent_messages, MT::identifier_update_accept), 2u);
+    EXPECT_EQ(count_of(w.relay->counters().sent_messages, MT::identifier_update_reject), 0u);
+    EXPECT_EQ(updates(*w.source, source_hop).size(), 1u);
+    EXPECT_EQ(updates(*w.relay, source_hop).size(), 1u);
+    EXPECT_TRUE(
+        same_keys(w.source->data_keys(source_hop).value(), w.relay->data_keys(source_hop).value()));
+    expect_link_works();
+}
+
 TEST_P(IdentifierUpdate, ARelayThatNeverAnswersIsLostAndTheLinkReleased) {
     establish();
     w.radio.on_air = [](pc5::Frame& f) { return f.src == kSourceL2 || f.src == kTargetL2; };
@@ -379,6 +399,43 @@ TEST_P(IdentifierUpdate, ARelayThatNeverAnswersIsLostAndTheLinkReleased) {
     EXPECT_EQ(r[0].cause, Cause::direct_connection_not_available);
     EXPECT_FALSE(r[0].by_peer);
     EXPECT_FALSE(w.source->data_keys(id));
+}
+
+// The relay goes silent on the hop while the link re-keys end to end, at either end of the
+// re-keying: the lost relay still ends the link (#4), whatever the link was doing.
+TEST_P(IdentifierUpdate, ARelayLostWhileTheLinkReKeysStillEndsIt) {
+    establish();
+    // The source asks and then re-keys: its hop's accepts never come.
+    w.radio.on_air = [](pc5::Frame& f) { return f.lcid != pc5::lcid::kSrb2 || f.src != kRelayL2; };
+    ASSERT_TRUE(w.source->update_identifiers(id, w.radio.now));
+    w.radio.run(0s);
+    // The re-keying's command never reaches the source either.
+    w.radio.on_air = [](pc5::Frame& f) { return f.src != kRelayL2 || f.dst != kSourceL2; };
+    ASSERT_TRUE(w.source->rekey(id, w.radio.now));
+    w.radio.run(30s);
+    auto r = w.released(*w.source);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].cause, Cause::direct_connection_not_available);
+}
+
+TEST_P(IdentifierUpdate, ARelayLostWhileTheLinkAnswersAReKeyingStillEndsIt) {
+    establish();
+    // The target asks; its hop's accepts never come, nor, after the source's re-keying request,
+    // anything else from the relay: the target waits for the complete when the relay is lost.
+    bool rekeying = false;
+    w.radio.on_air = [&](pc5::Frame& f) {
+        if (f.src != kRelayL2 || f.dst != kTargetL2) return true;
+        if (f.lcid == pc5::lcid::kSrb2 || rekeying) return false;
+        rekeying = f.lcid == pc5::lcid::kEndToEnd;  // the re-keying request passes, then none
+        return true;
+    };
+    ASSERT_TRUE(w.target->update_identifiers(id, w.radio.now));
+    w.radio.run(0s);
+    ASSERT_TRUE(w.source->rekey(id, w.radio.now));
+    w.radio.run(30s);
+    auto r = w.released(*w.target);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].cause, Cause::direct_connection_not_available);
 }
 
 TEST_P(IdentifierUpdate, OnlyAnEstablishedLinkIsUpdated) {
