@@ -90,15 +90,24 @@ void Engine::Impl::forward_to(const Route& r, bool to_target, MessageType type,
     answer_rsc = 0;
 }
 
-std::uint8_t Engine::Impl::local_id_of(pc5::L2Id ue) {
-    if (auto it = local_ids.find(ue); it != local_ids.end()) return it->second;
+std::array<bool, 256> Engine::Impl::local_ids_in_use() const {
     std::array<bool, 256> used{};
+    used[srap::kUnknownUeId] = true;
     for (const auto& [l2, id] : local_ids)
         used[id] = true;
-    for (const auto& r : routes)  // replaced by an update, still named within the grace
-        for (const auto& h : r.hops)
+    for (const auto& r : routes)
+        for (const auto& h : r.hops) {
+            // Replaced by an update, still named within the grace; or promised by one under way.
             if (now_ < h.retired_until && h.retired_local != srap::kUnknownUeId)
                 used[h.retired_local] = true;
+            if (h.update) used[h.update->local_id] = true;
+        }
+    return used;
+}
+
+std::uint8_t Engine::Impl::local_id_of(pc5::L2Id ue) {
+    if (auto it = local_ids.find(ue); it != local_ids.end()) return it->second;
+    const auto used = local_ids_in_use();
     for (unsigned id = 1; id < used.size(); ++id)
         if (!used[id]) return local_ids[ue] = static_cast<std::uint8_t>(id);
     return srap::kUnknownUeId;  // 255 end UEs routed already

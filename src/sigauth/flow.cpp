@@ -121,7 +121,7 @@ constexpr FlowRow kFlow[] = {
     {R::end_ue, S::rekey_wait_complete, e(Local::relay_lost), "the same while the link re-keys: released (#4)", "on_relay_lost", none(), 0},
     {R::relay, S::hop_up, hop(MT::identifier_update_request), "7.2.4.3 at the relay: a usable new L2 ID (#3 if in use), an MSB other than 0; its own new L2 ID on the hop, a random new SRAP local UE ID, the LSB, Nonce_2; ACCEPT under the current keys", "on_hop_update_request", to(S::hop_wait_ack), 1, true},
     {R::relay, S::hop_wait_ack, hop(MT::identifier_update_request), "the accept lost: the same ACCEPT again", "on_hop_update_request", none(), 0, true},
-    {R::relay, S::hop_up, hop(MT::identifier_update_ack), "the ack of the last update, after a frame under the new identifiers (it came first): nothing left to do", "on_late_ack", none(), 0, true},
+    {R::relay, S::hop_up, hop(MT::identifier_update_ack), "the ack of the last update, after a frame under the new identifiers (it came first): nothing left to do", "receive_hop (stays)", none(), 0, true},
     {R::relay, S::hop_wait_ack, hop(MT::identifier_update_ack), "7.2.4.4: the accept echoed; the new identifiers and KNRP-sess' in use", "on_hop_update_ack", to(S::hop_up), 1, true},
     {R::relay, S::hop_wait_ack, e(Local::new_keys_used), "a frame from the end UE's new L2 ID (its ack lost or late): the new identifiers in use", "on_hop_update_ack", to(S::hop_up), 1},
     {R::relay, S::hop_wait_ack, e(Local::timer), "no ack within the request's retransmissions: the requester holds the new identifiers or gave the link up; the new ones in use", "on_hop_timeout", to(S::hop_up), 1},

@@ -167,7 +167,7 @@ void Engine::Impl::receive_hop(const pc5::Frame& f, Time now) {
             if (const auto* m = std::get_if<codec::DirectLinkIdentifierUpdateRequest>(&*decoded))
                 return on_hop_update_request(*route, side, *m, now);
             if (const auto* m = std::get_if<codec::DirectLinkIdentifierUpdateAck>(&*decoded))
-                return hop->state == State::hop_up ? stay()  // on_late_ack: already switched
+                return hop->state == State::hop_up ? stay()  // a late ack: already switched
                                                    : on_hop_update_ack(*route, side, m, now);
             return stay();
         });
@@ -360,16 +360,7 @@ Next Engine::Impl::on_hop_update_request(Route& r, int side,
     // The end UE's new local UE ID (TS 38.351): random among the free ones, so that the old and
     // the new cannot be told to follow each other.
     {
-        std::array<bool, 256> used{};
-        used[0] = used[srap::kUnknownUeId] = true;
-        for (const auto& [l2, id] : local_ids)
-            used[id] = true;
-        for (const auto& o : routes)
-            for (const auto& oh : o.hops) {
-                if (now < oh.retired_until && oh.retired_local != srap::kUnknownUeId)
-                    used[oh.retired_local] = true;
-                if (oh.update) used[oh.update->local_id] = true;
-            }
+        const auto used = local_ids_in_use();
         const auto free = static_cast<unsigned>(std::count(used.begin(), used.end(), false));
         if (free == 0) return refuse_it(pc5::DropReason::unexpected, "no free SRAP local UE ID");
         unsigned pick = rng->next_u8() % free;

@@ -496,6 +496,9 @@ struct Engine::Impl {
                     std::span<const std::uint8_t> pdu);
     // Relay: the local UE ID of an end UE (given on first use; kUnknownUeId when all are used).
     std::uint8_t local_id_of(pc5::L2Id ue);
+    // Relay: the local UE IDs given (0 counted as used), replaced ones within their grace, and
+    // those an identifier update under way has promised.
+    std::array<bool, 256> local_ids_in_use() const;
     void receive_srap(const pc5::Frame& f, Time now);
     void drop(pc5::DropReason reason, std::string detail, std::string link_id = {});
     void failed(std::string id, std::string peer, const Refusal& r, bool by_peer, Time now);
