@@ -183,7 +183,7 @@ TEST_P(IdentifierUpdate, BothEndsAtOnce) {
     expect_link_works();
 }
 
-TEST_P(IdentifierUpdate, ReplayedBitFlippedOrForgedUpdatesChangeNothing) {
+TEST_P(IdentifierUpdate, ReplayedBitFlippedReflectedOrForgedUpdatesChangeNothing) {
     establish();
     ASSERT_TRUE(w.source->update_identifiers(id, w.radio.now));
     w.radio.run(2s);
@@ -214,6 +214,18 @@ TEST_P(IdentifierUpdate, ReplayedBitFlippedOrForgedUpdatesChangeNothing) {
         expected_drops += 2;
     }
     EXPECT_EQ(count(pc5::DropReason::replay), replays + 6);
+    // Each reflected back to its sender: the other DIRECTION, refused (replay window or MAC-I).
+    const auto refused = [&] {
+        return count(pc5::DropReason::replay) + count(pc5::DropReason::bad_mac);
+    };
+    const auto before_reflection = refused();
+    const auto bad_mac_before = count(pc5::DropReason::bad_mac);
+    for (const auto& f : recorded) {
+        w.radio.inject(pc5::Frame{f.dst, f.src, f.lcid, f.pdu});
+        expected_drops += 1;
+    }
+    EXPECT_EQ(refused(), before_reflection + 3);
+    const auto reflected_bad_mac = count(pc5::DropReason::bad_mac) - bad_mac_before;
     // A fresh request under the hop's current keys (COUNT ahead) with one bit flipped: its
     // MAC-I fails.
     codec::DirectLinkIdentifierUpdateRequest again;
@@ -233,7 +245,7 @@ TEST_P(IdentifierUpdate, ReplayedBitFlippedOrForgedUpdatesChangeNothing) {
     w.radio.inject(forged);
     expected_drops += 1;
     EXPECT_EQ(drops(*w.relay) + drops(*w.source), relay_drops + source_drops + expected_drops);
-    EXPECT_EQ(count(pc5::DropReason::bad_mac), 2u);
+    EXPECT_EQ(count(pc5::DropReason::bad_mac) - reflected_bad_mac, 2u);
     // Nothing moved: the same keys and identifiers at both ends, one update reported, no answer.
     EXPECT_TRUE(same_keys(w.source->data_keys(source_hop).value(), keys));
     EXPECT_TRUE(same_keys(w.relay->data_keys(source_hop).value(), relay_keys));
