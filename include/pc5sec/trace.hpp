@@ -52,13 +52,22 @@ struct DiagramArrow {
     std::string from, to;  // lane names; `to` "*" for a broadcast
     std::string label;     // "DIRECT_COMMUNICATION_REQUEST", "data SN 3", ...
     std::string detail;    // a second, smaller line (LCID, size, protection)
-    enum class Fate : std::uint8_t { delivered, lost, corrupted } fate = Fate::delivered;
+    // The seed step the message implements ("step 4", "TS 24.554 7.2.4"), drawn in front of the
+    // label as "[step 4] DIRECT_COMMUNICATION_REQUEST"; empty if none.
+    std::string step;
+    // The attacker rule that touched this frame (tampered, injected, dropped, delayed...); drawn
+    // as a red dot on the arrow and the red text "attacker: <rule>" under it. Empty if none.
+    std::string rule;
+    // delivered: arrow head at the receiver. lost (on the radio): the line stops halfway with a
+    // red cross. corrupted: delivered, drawn orange. dropped (by an attacker, or refused by the
+    // receiver): the line reaches the receiver and ends in a cross, labelled "(dropped)".
+    enum class Fate : std::uint8_t { delivered, lost, corrupted, dropped } fate = Fate::delivered;
     bool protected_pdu = false;  // integrity protected (drawn solid) or not (dashed)
 };
 struct DiagramNote {
     pc5::Time at{};
     std::string lane;
-    std::string text;
+    std::string text;  // never truncated: long text wraps over several lines (~90 characters)
     bool failure = false;
 };
 struct Diagram {
@@ -66,8 +75,13 @@ struct Diagram {
     std::vector<std::string> lanes;
     std::vector<DiagramArrow> arrows;
     std::vector<DiagramNote> notes;
+    // How many further data PDUs were not drawn; nonzero adds a last row "N more data PDUs not
+    // shown".
+    std::size_t elided = 0;
 };
-// The SVG text (UTF-8, self-contained, no script). Names and labels are XML-escaped.
+// The SVG text (UTF-8, self-contained, no script). Every string is XML-escaped (invalid UTF-8
+// shown as \xNN). The canvas and the lane spacing are sized from the text drawn (a fixed width
+// per character), so nothing is clipped; the same Diagram always gives the same bytes.
 std::string render_svg(const Diagram& diagram);
 
 }  // namespace pc5sec::trace
