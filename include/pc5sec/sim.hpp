@@ -62,6 +62,37 @@ struct Medium {
     bool crc = true;
 };
 
+// The processing model ([processing], docs/scenarios.md "Processing time"): what each operation
+// costs a UE, in microseconds. Every signature, verification, certificate check, key agreement,
+// key pair, KDF call and NEA/NIA pass (one PDU protected or checked) advances the UE's busy time
+// by its cost; a UE does one thing at a time, so what reaches a busy UE waits (a relay serving
+// many sources queues), and what it sends goes on the air when the work is done.
+struct CostTable {
+    double sign_us = 0, verify_us = 0, cert_verify_us = 0, key_agreement_us = 0, keygen_us = 0,
+           kdf_us = 0, pdcp_us = 0;
+    CostTable scaled(double factor) const;
+};
+// A device profile: the default table (fixed figures, measured once with `pc5sec bench` on the
+// machine `source` names) times `factor`. "measured" times the operations in the run itself.
+struct DeviceProfile {
+    std::string name, summary, source;
+    double factor = 1;
+};
+const std::vector<DeviceProfile>& device_profiles();
+const CostTable& default_costs();
+// Times each operation on this machine now (a few hundred of each, OpenSSL as the engines call
+// it): the "measured" profile. Not reproducible from run to run.
+CostTable measure_costs();
+
+struct Processing {
+    // "none" (no processing time: radio delay only), "default", "measured", or a name of
+    // device_profiles().
+    std::string profile = "default";
+    double factor = 1;               // times the profile's table
+    std::optional<CostTable> costs;  // [processing.costs_us]: the whole table given
+    bool on() const { return profile != "none"; }
+};
+
 // One establishment: `source` asks for a link to `target`, at `at_ms`.
 struct Connect {
     std::string source, target;
@@ -312,6 +343,7 @@ struct Scenario {
     // or not (an outsider: docs/scenarios.md "The attacker").
     bool attacker_holds_rsc_material = true;
     Expect expect;
+    Processing processing;
     // Generated populations ([scale]): `sources` source/target pairs through `relays` relays.
     std::uint32_t scale_pairs = 0, scale_relays = 0;
 };
@@ -349,6 +381,9 @@ struct Options {
     bool capture = true;        // pcap
     bool keylog = true;         // key log text
     std::size_t diagrams = 16;  // SVG sequence diagrams of the first N establishments
+    // The "measured" profile's table, when the caller has timed it already (measure_costs):
+    // one measurement for many runs.
+    std::optional<CostTable> measured_costs;
     // Called now and then with the fraction of establishments settled (0..1).
     std::function<void(double)> progress;
 };

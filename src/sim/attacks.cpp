@@ -34,8 +34,6 @@ void World::setup_attacker(const std::vector<UeSpec>& specs) {
 // A frame reaching UE `to`: the rules act on it, then the UE gets it (or not). The receiver's
 // answer to a rule's frame is judged: dropped (by reason, from its counters) or taken.
 void World::intercept(std::size_t to, pc5::Frame f) {
-    Ue& u = *ues[to];
-    const bool data = userplane::carries_data(f);
     std::optional<std::size_t> rule;
     if (attacker) {
         std::vector<Attacker::Emit> out;
@@ -48,6 +46,22 @@ void World::intercept(std::size_t to, pc5::Frame f) {
         rule = v.rule;
         if (!v.deliver) return;  // the attacker took it: no victim saw it
     }
+    process(to, std::move(f), rule);
+}
+
+void World::process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule) {
+    Ue& u = *ues[to];
+    if (busy(to)) {  // the UE is still at its last work: the frame waits (processing model)
+        u.longest_wait = std::max(u.longest_wait, u.busy_until - now);
+        schedule(u.busy_until, Kind::process, to, std::move(f),
+                 rule ? static_cast<std::uint32_t>(*rule + 1) : 0);
+        return;
+    }
+    const bool data = userplane::carries_data(f);
+    // Protected signalling costs the receiver a NEA/NIA pass (the user plane counts its own).
+    if (!data && (f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2 ||
+                  f.lcid == pc5::lcid::kSrb3 || f.lcid == pc5::lcid::kEndToEnd))
+        ++u.pdcp_signalling;
     const auto drops = [&] { return data ? u.up->counters().drops : u.engine->counters().drops; };
     const auto before = rule ? drops() : decltype(drops()){};
     u.station->receive(f, now);  // data to the user plane, the rest to the engine
@@ -76,6 +90,7 @@ void World::emit(std::vector<Attacker::Emit>& out) {
             continue;
         }
         record_altered(e.frame);
+        count_air(std::nullopt, AirKind::attacker, 1, e.frame.pdu.size());
         const auto from = by_l2.find(e.frame.src);
         carry(from == by_l2.end() ? std::nullopt : std::optional<std::size_t>(from->second),
               it->second, std::move(e.frame), false);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -160,6 +161,9 @@ void World::diagram_arrow(std::size_t from, std::optional<std::size_t> to, const
 Report World::report() const {
     nlohmann::ordered_json j;
     const auto& s = scenario;
+    // docs/metrics.md "Versions": 2 added `air`, `roles`, `processing` and the latency
+    // percentiles, and latency includes the processing model's time.
+    j["version"] = 2;
     j["scenario"] = s.name;
     j["description"] = s.description;
     j["solution"] = pc5::name(s.solution);
@@ -308,11 +312,91 @@ Report World::report() const {
                    {"undeliverable", medium.undeliverable},
                    {"attacker_injected", medium.injected},
                    {"attacker_tampered", medium.tampered}};
+    // Every frame on the air, once, by kind and by the sender's role.
+    const auto air_json = [](const std::array<AirCount, kAirKinds>& by_kind) {
+        nlohmann::ordered_json o;
+        std::uint64_t frames = 0, bytes = 0;
+        for (const auto& c : by_kind) {
+            frames += c.frames;
+            bytes += c.bytes;
+        }
+        o["frames"] = frames;
+        o["bytes"] = bytes;
+        auto& k = o["by_kind"] = nlohmann::ordered_json::object();
+        for (std::size_t i = 0; i < kAirKinds; ++i)
+            k[name(static_cast<AirKind>(i))] = {{"frames", by_kind[i].frames},
+                                                {"bytes", by_kind[i].bytes}};
+        return o;
+    };
+    static constexpr std::array<const char*, kRoles> kRoleNames{"source", "relay", "target"};
+    j["air"] = air_json(air);
+    auto& jr = j["air"]["by_role"] = nlohmann::ordered_json::object();
+    for (std::size_t r = 0; r < kRoles; ++r)
+        jr[kRoleNames[r]] = air_json(air_by_role[r]);
+    // Per role: the UEs, their crypto operations, and the CPU time the processing model
+    // charged them.
+    std::array<pc5::CryptoOps, kRoles> role_ops{};
+    std::array<std::uint64_t, kRoles> role_ues{}, role_pdcp{};
+    std::array<double, kRoles> role_cpu{};
+    std::array<pc5::Time, kRoles> role_wait{};
+    for (const auto& u : ues) {
+        role_ops[u->role] += u->engine->counters().crypto;
+        ++role_ues[u->role];
+        const auto& d = u->up->counters();
+        role_pdcp[u->role] +=
+            d.sent + d.delivered + d.drops_total() + d.forwarded_l3 + u->pdcp_signalling;
+        role_cpu[u->role] += u->cpu_us;
+        role_wait[u->role] = std::max(role_wait[u->role], u->longest_wait);
+    }
+    auto& jroles = j["roles"] = nlohmann::ordered_json::object();
+    for (std::size_t r = 0; r < kRoles; ++r) {
+        const auto& o = role_ops[r];
+        jroles[kRoleNames[r]] = {{"ues", role_ues[r]},
+                                 {"crypto",
+                                  {{"sign", o.sign},
+                                   {"verify", o.verify},
+                                   {"cert_verify", o.cert_verify},
+                                   {"key_agreement", o.key_agreement},
+                                   {"keygen", o.keygen},
+                                   {"kdf", o.kdf},
+                                   {"pdcp", role_pdcp[r]}}},
+                                 {"cpu_ms", std::round(role_cpu[r]) / 1000.0},
+                                 {"longest_wait_ms", ms3(role_wait[r])}};
+    }
+    {
+        const auto& p = s.processing;
+        nlohmann::ordered_json jp;
+        jp["profile"] = p.costs ? "table" : p.profile;
+        jp["factor"] = p.factor;
+        jp["reproducible"] = p.profile != "measured" || p.costs;
+        if (processing)
+            jp["costs_us"] = {{"sign", costs.sign_us},
+                              {"verify", costs.verify_us},
+                              {"cert_verify", costs.cert_verify_us},
+                              {"key_agreement", costs.key_agreement_us},
+                              {"keygen", costs.keygen_us},
+                              {"kdf", costs.kdf_us},
+                              {"pdcp", costs.pdcp_us}};
+        j["processing"] = jp;
+    }
     const double mean_latency = ready ? latency_sum / static_cast<double>(ready) : 0.0;
+    std::vector<double> latencies;
+    for (const auto& p : pairs)
+        if (p.ready) latencies.push_back(ms(p.ready_at - p.started));
+    std::sort(latencies.begin(), latencies.end());
+    // The nearest-rank percentile.
+    const auto percentile = [&](double q) {
+        if (latencies.empty()) return 0.0;
+        const auto rank =
+            static_cast<std::size_t>(std::ceil(q * static_cast<double>(latencies.size())));
+        return std::round(latencies[std::max<std::size_t>(rank, 1) - 1] * 1000.0) / 1000.0;
+    };
     j["establishment"] = {{"pairs", pairs.size()},
                           {"established", ready},
                           {"failed", pairs.size() - ready},
-                          {"mean_latency_ms", std::round(mean_latency * 1000.0) / 1000.0}};
+                          {"mean_latency_ms", std::round(mean_latency * 1000.0) / 1000.0},
+                          {"median_latency_ms", percentile(0.5)},
+                          {"p95_latency_ms", percentile(0.95)}};
 
     // [expect]
     const auto& x = s.expect;
@@ -444,8 +528,24 @@ Report World::report() const {
                          ok ? keys : clip(escape_text(r.reason), 50));
     }
     if (links.size() > 12) t += fmt::format("  ... and {} more links\n", links.size() - 12);
+    std::uint64_t air_frames = 0, air_bytes = 0;
+    std::string air_kinds;
+    for (std::size_t k = 0; k < kAirKinds; ++k) {
+        air_frames += air[k].frames;
+        air_bytes += air[k].bytes;
+        if (air[k].frames)
+            air_kinds += fmt::format("{}{} {}", air_kinds.empty() ? "" : ", ", air[k].frames,
+                                     name(static_cast<AirKind>(k)));
+    }
+    t += fmt::format("\n  on the air: {} frames, {} bytes ({})\n", air_frames, air_bytes,
+                     air_kinds.empty() ? "none" : air_kinds);
+    if (processing)
+        t += fmt::format(
+            "  processing ({} profile): CPU source {:.2f} ms, relay {:.2f} ms, target {:.2f} ms\n",
+            s.processing.costs ? "table" : s.processing.profile, role_cpu[kSourceRole] / 1000.0,
+            role_cpu[kRelayRole] / 1000.0, role_cpu[kTargetRole] / 1000.0);
     t += fmt::format(
-        "\n  establishments {}/{} (mean {:.1f} ms virtual) | messages {} ({} bytes on air), "
+        "  establishments {}/{} (mean {:.1f} ms virtual) | messages {} ({} bytes), "
         "{} retransmissions\n  crypto: {} signatures, {} verifications, {} certificate checks, "
         "{} key agreements, {} KDF calls\n  data: {} offered, {} delivered{}, {} dropped{} | "
         "medium: "

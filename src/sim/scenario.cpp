@@ -177,7 +177,8 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
                        "attacker",
                        "compromised",
                        "attacker_holds_rsc_material",
-                       "privacy_timer_s"}));
+                       "privacy_timer_s",
+                       "processing"}));
     Scenario s;
     PC5SEC_TRY(r.get(root, "", "name", s.name));
     PC5SEC_TRY(r.get(root, "", "description", s.description));
@@ -274,6 +275,40 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             return r.bad("traffic.size", "1 .. 9000 octets (TS 38.323 4.3.1)");
         if (s.traffic.bearer < 4 || s.traffic.bearer > 19)
             return r.bad("traffic.bearer", "a data bearer, LCID 4 .. 19 (3gpp-facts §4)");
+    }
+    if (const auto* t = root.get_as<toml::table>("processing")) {
+        PC5SEC_TRY(r.only(*t, "processing", {"profile", "factor", "costs_us"}));
+        PC5SEC_TRY(r.get(*t, "processing", "profile", s.processing.profile));
+        bool known = s.processing.profile == "none" || s.processing.profile == "measured";
+        std::string names = "none, measured";
+        for (const auto& p : device_profiles()) {
+            known |= p.name == s.processing.profile;
+            names += ", " + p.name;
+        }
+        if (!known) return r.bad("processing.profile", "one of " + names);
+        PC5SEC_TRY(r.get(*t, "processing", "factor", s.processing.factor));
+        if (!(s.processing.factor > 0) || s.processing.factor > 1e6)
+            return r.bad("processing.factor", "0 < factor <= 1000000");
+        if (const auto* c = t->get_as<toml::table>("costs_us")) {
+            const std::string where = "processing.costs_us";
+            PC5SEC_TRY(r.only(
+                *c, where,
+                {"sign", "verify", "cert_verify", "key_agreement", "keygen", "kdf", "pdcp"}));
+            CostTable k;
+            PC5SEC_TRY(r.get(*c, where, "sign", k.sign_us));
+            PC5SEC_TRY(r.get(*c, where, "verify", k.verify_us));
+            PC5SEC_TRY(r.get(*c, where, "cert_verify", k.cert_verify_us));
+            PC5SEC_TRY(r.get(*c, where, "key_agreement", k.key_agreement_us));
+            PC5SEC_TRY(r.get(*c, where, "keygen", k.keygen_us));
+            PC5SEC_TRY(r.get(*c, where, "kdf", k.kdf_us));
+            PC5SEC_TRY(r.get(*c, where, "pdcp", k.pdcp_us));
+            for (double v : {k.sign_us, k.verify_us, k.cert_verify_us, k.key_agreement_us,
+                             k.keygen_us, k.kdf_us, k.pdcp_us})
+                if (v > 1e9) return r.bad(where, "each cost at most 1e9 us");
+            s.processing.costs = k;
+            if (s.processing.profile == "measured")
+                return r.bad("processing.costs_us", "a table of costs is not measured");
+        }
     }
     if (const auto* t = root.get_as<toml::table>("expect")) {
         PC5SEC_TRY(r.only(*t, "expect", {"established", "cause", "delivered_min", "drops_min"}));

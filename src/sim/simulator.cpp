@@ -141,6 +141,25 @@ Status World::setup() {
         if (p.relay) ues[*p.relay]->pairs.push_back(pairs.size() - 1);
         schedule(p.at, Kind::connect, pairs.size() - 1);
     }
+    for (auto& ue : ues)  // the per-role figures: a relay, a source, or a target only
+        ue->role = ue->spec.relay ? kRelayRole : kTargetRole;
+    for (const auto& p : pairs)
+        ues[p.source]->role = kSourceRole;
+    // The processing model's table.
+    const auto& proc = s.processing;
+    processing = proc.on();
+    if (processing) {
+        if (proc.costs) {
+            costs = *proc.costs;
+        } else if (proc.profile == "measured") {
+            costs = options.measured_costs ? *options.measured_costs : measure_costs();
+        } else {
+            costs = default_costs();
+            for (const auto& p : device_profiles())
+                if (p.name == proc.profile) costs = costs.scaled(p.factor);
+        }
+        costs = costs.scaled(proc.factor);
+    }
     arm_attacker();  // rules timed from the start
     for (std::size_t i = 0; i < std::min(options.diagrams, pairs.size()); ++i) {
         pairs[i].diagram.emplace();
@@ -197,7 +216,9 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
         }
     st.discovery_material = std::move(issued.discovery);
     st.log_discovery_material = false;
-    st.capture = options.capture || compromised(u.name);
+    // Each frame's view (the message inside protected PC5-S): the like-for-like counts tell
+    // keep-alives, re-keying and establishment apart by it, with or without a capture.
+    st.capture = true;
     st.policy.signalling.integrity = level(u.integrity);  // B: checked as solution A does
     st.policy.signalling.ciphering = level(u.ciphering);
     st.rscs = u.rscs;
@@ -236,16 +257,20 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
 
 // ---------------------------------------------------------------- the event loop
 
-void World::schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame, std::uint32_t n) {
-    queue.push(Event{at, seq++, kind, who, n, std::move(frame)});
+void World::schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame, std::uint32_t n,
+                     std::string hint) {
+    queue.push(Event{at, seq++, kind, who, n, std::move(frame), std::move(hint)});
 }
 
 void World::arm(std::size_t i) {
     Ue& u = *ues[i];
-    const pc5::Time t = u.engine->next_timeout();
-    if (t == pc5::kNever || t == u.armed) return;
+    pc5::Time t = u.engine->next_timeout();
+    if (t == pc5::kNever) return;
+    // Not before now, nor before the UE's current work is done (the processing model).
+    t = std::max({t, now, processing ? u.busy_until : now});
+    if (t == u.armed) return;
     u.armed = t;
-    schedule(std::max(t, now), Kind::timer, i);
+    schedule(t, Kind::timer, i);
 }
 
 void World::run() {
@@ -260,17 +285,33 @@ void World::run() {
             case Kind::deliver:
                 deliver(e.who, std::move(e.frame));
                 break;
+            case Kind::process:
+                process(e.who, std::move(e.frame),
+                        e.n ? std::optional<std::size_t>(e.n - 1) : std::nullopt);
+                break;
+            case Kind::transmit:
+                transmit(e.who, std::move(e.frame), e.hint, static_cast<AirKind>(e.n));
+                break;
             case Kind::timer: {
                 Ue& u = *ues[e.who];
                 if (u.armed != e.at) break;  // re-armed since: a stale entry
                 u.armed = pc5::kNever;
+                if (busy(e.who)) break;  // the timer's work waits: pump() arms it again
                 u.station->handle_timeout(now);
                 break;
             }
             case Kind::connect:
+                if (busy(pairs[e.who].source)) {
+                    schedule(ues[pairs[e.who].source]->busy_until, Kind::connect, e.who);
+                    break;
+                }
                 connect(e.who);
                 break;
             case Kind::send:
+                if (busy(pairs[e.who].source)) {
+                    schedule(ues[pairs[e.who].source]->busy_until, Kind::send, e.who, {}, e.n);
+                    break;
+                }
                 send_data(e.who, e.n);
                 break;
             case Kind::release:
@@ -289,6 +330,7 @@ void World::run() {
             case Kind::emit: {
                 touched = ues.size();
                 record_altered(e.frame);
+                count_air(std::nullopt, AirKind::attacker, 1, e.frame.pdu.size());
                 const auto from = by_l2.find(e.frame.src);
                 carry(from == by_l2.end() ? std::nullopt : std::optional<std::size_t>(from->second),
                       e.who, std::move(e.frame), false);
@@ -298,7 +340,10 @@ void World::run() {
                 probe_b_route(e.who, e.n);
                 break;
         }
-        pump(e.kind == Kind::deliver || e.kind == Kind::timer ? e.who : touched);
+        pump(e.kind == Kind::deliver || e.kind == Kind::timer || e.kind == Kind::process ||
+                     e.kind == Kind::transmit
+                 ? e.who
+                 : touched);
         if (options.progress && settled != settled_reported && settled % 64 == 0) {
             settled_reported = settled;
             options.progress(static_cast<double>(settled) / static_cast<double>(pairs.size()));
@@ -332,18 +377,33 @@ void World::release(std::size_t who) {
 }
 
 // Drains one UE: frames onto the medium, events into the report, data keys into its user plane.
+// With the processing model, what it sends goes on the air once the work that made it is done.
 void World::pump(std::size_t i) {
     if (i >= ues.size()) return;
     Ue& u = *ues[i];
+    struct Out {
+        pc5::Frame frame;
+        std::string hint;
+        AirKind kind;
+    };
+    std::vector<Out> out;
     for (int round = 0; round < 4; ++round) {
         bool any = false;
+        // The engine's retransmissions since it was last drained: its first frames now.
+        const std::uint64_t retx = u.engine->counters().retransmissions;
+        std::uint64_t pending_retx = retx - u.retransmissions_seen;
+        u.retransmissions_seen = retx;
         while (auto f = u.station->poll_transmit()) {
             any = true;
-            if (!userplane::carries_data(*f)) {  // from the engine
-                if (u.spec.relay && scenario.solution != pc5::Solution::a &&
-                    f->lcid == pc5::lcid::kEndToEnd)
-                    learn_b_route(i, f->dst);
-                transmit(i, std::move(*f), {});
+            const bool data = userplane::carries_data(*f);
+            const bool is_retx = !data && pending_retx > 0;
+            if (is_retx) --pending_retx;
+            const AirKind kind = air_kind(i, *f, is_retx);
+            if (!data) {  // from the engine
+                if (f->lcid == pc5::lcid::kSrb1 || f->lcid == pc5::lcid::kSrb2 ||
+                    f->lcid == pc5::lcid::kSrb3 || f->lcid == pc5::lcid::kEndToEnd)
+                    ++u.pdcp_signalling;
+                out.push_back({std::move(*f), {}, kind});
                 continue;
             }
             // Data. A relay's re-protected PDU (layer 3) goes on its hop link to the frame's
@@ -354,7 +414,7 @@ void World::pump(std::size_t i) {
                     if (auto l = u.links_by_peer.find(ues[to->second]->spec.name);
                         l != u.links_by_peer.end())
                         hint = l->second;
-            transmit(i, std::move(*f), hint);
+            out.push_back({std::move(*f), std::move(hint), kind});
         }
         // The station acts on its engine's events first (keys into the user plane, re-keying).
         while (auto ev = u.station->poll_event()) {
@@ -366,7 +426,46 @@ void World::pump(std::size_t i) {
         }
         if (!any) break;
     }
+    if (const double cost_us = charge(i); cost_us > 0)
+        u.busy_until = std::max(u.busy_until, now) +
+                       pc5::Time{static_cast<std::int64_t>(std::llround(cost_us * 1000.0))};
+    for (auto& o : out)
+        put_on_air(i, std::move(o.frame), o.hint, o.kind);
     arm(i);
+}
+
+void World::put_on_air(std::size_t i, pc5::Frame f, const std::string& hint, AirKind kind) {
+    if (busy(i)) {
+        schedule(ues[i]->busy_until, Kind::transmit, i, std::move(f),
+                 static_cast<std::uint32_t>(kind), hint);
+        return;
+    }
+    transmit(i, std::move(f), hint, kind);
+}
+
+// The CPU time a UE's work since it was last charged costs under the processing model: each
+// operation its engine and user plane counted, at the profile's price.
+double World::charge(std::size_t i) {
+    if (!processing) return 0;
+    Ue& u = *ues[i];
+    const auto& c = u.engine->counters().crypto;
+    const auto& d = u.up->counters();
+    const std::uint64_t pdcp =
+        d.sent + d.delivered + d.drops_total() + d.forwarded_l3 + u.pdcp_signalling;
+    const auto delta = [](std::uint64_t now_n, std::uint64_t then) {
+        return static_cast<double>(now_n - then);
+    };
+    const double us = delta(c.sign, u.charged.sign) * costs.sign_us +
+                      delta(c.verify, u.charged.verify) * costs.verify_us +
+                      delta(c.cert_verify, u.charged.cert_verify) * costs.cert_verify_us +
+                      delta(c.key_agreement, u.charged.key_agreement) * costs.key_agreement_us +
+                      delta(c.keygen, u.charged.keygen) * costs.keygen_us +
+                      delta(c.kdf, u.charged.kdf) * costs.kdf_us +
+                      delta(pdcp, u.pdcp_charged) * costs.pdcp_us;
+    u.charged = c;
+    u.pdcp_charged = pdcp;
+    u.cpu_us += us;
+    return us;
 }
 
 void World::on_event(std::size_t i, pc5::Event ev) {
@@ -623,8 +722,13 @@ void World::observe_identifiers(const pc5::Frame& f) {
     seen(sess_seen[key], fresh);
 }
 
-void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hint) {
+void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hint, AirKind kind) {
+    // Solution B's relay forwarded PC5-S through its adaptation layer: the pair's route.
+    if (ues[from]->spec.relay && scenario.solution != pc5::Solution::a &&
+        f.lcid == pc5::lcid::kEndToEnd && !userplane::carries_data(f))
+        learn_b_route(from, f.dst);
     if (scenario.privacy_timer_s > 0 && f.dst != pc5::kBroadcastL2Id) observe_identifiers(f);
+    count_air(from, kind, 1, f.pdu.size());
     ++medium.frames;
     medium.bytes += f.pdu.size();
     if (options.capture) capture.record(now, f, link_hint);
@@ -674,6 +778,9 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
             if (discarded) ++medium.crc_discarded;
             ++failed;
         }
+        // Each transmission after the first is on the air too.
+        const std::uint32_t resent = failed == tries ? failed - 1 : failed;
+        count_air(from, AirKind::retransmission, resent, resent * f.pdu.size());
         if (failed == tries) {
             ++medium.lost;
             medium.link_retransmissions += failed - 1;
@@ -701,6 +808,76 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
     }
     if (!broadcast && from) diagram_arrow(*from, to, f, fate);
     schedule(now + delay, Kind::deliver, to, std::move(f));
+}
+
+void World::count_air(std::optional<std::size_t> from, AirKind k, std::uint64_t frames,
+                      std::uint64_t bytes) {
+    if (!frames) return;
+    auto& all = air[static_cast<std::size_t>(k)];
+    all.frames += frames;
+    all.bytes += bytes;
+    if (!from) return;
+    auto& mine = air_by_role[ues[*from]->role][static_cast<std::size_t>(k)];
+    mine.frames += frames;
+    mine.bytes += bytes;
+}
+
+// What a frame a UE sends is (docs/metrics.md "air"). A keep-alive of a UE whose establishment
+// is not yet ready (solution B's key confirmation, its route keep-alive) is establishment.
+AirKind World::air_kind(std::size_t from, const pc5::Frame& f, bool retransmission) const {
+    if (f.lcid == pc5::lcid::kDiscovery) return AirKind::discovery;
+    if (retransmission) return AirKind::retransmission;
+    const Ue& u = *ues[from];
+    const bool data = userplane::carries_data(f);
+    if (u.spec.relay && (data || f.lcid == pc5::lcid::kEndToEnd)) return AirKind::forwarding;
+    if (data) return AirKind::data;
+    std::optional<codec::MessageType> type;
+    if (f.capture && !f.capture->message.empty())
+        type = static_cast<codec::MessageType>(f.capture->message[0]);
+    else if (f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty())
+        type = static_cast<codec::MessageType>(f.pdu[0]);
+    if (!type) return AirKind::establishment;
+    using T = codec::MessageType;
+    switch (*type) {
+        case T::keepalive_request:
+        case T::keepalive_response:
+            for (auto pi : u.pairs)
+                if (!pairs[pi].settled) return AirKind::establishment;
+            return AirKind::keepalive;
+        case T::rekeying_request:
+        case T::rekeying_response:
+        case T::identifier_update_request:
+        case T::identifier_update_accept:
+        case T::identifier_update_ack:
+        case T::identifier_update_reject:
+        case T::release_request:
+        case T::release_accept:
+            return AirKind::maintenance;
+        default:
+            return AirKind::establishment;
+    }
+}
+
+const char* name(AirKind k) noexcept {
+    switch (k) {
+        case AirKind::establishment:
+            return "establishment";
+        case AirKind::discovery:
+            return "discovery";
+        case AirKind::forwarding:
+            return "forwarding";
+        case AirKind::retransmission:
+            return "retransmission";
+        case AirKind::keepalive:
+            return "keep-alive";
+        case AirKind::maintenance:
+            return "maintenance";
+        case AirKind::data:
+            return "data";
+        case AirKind::attacker:
+            return "attacker";
+    }
+    return "?";
 }
 
 // Whether a frame travels on an RLC AM bearer: the SL-SRBs (LCID 0..3, and SRAP bearer IDs

@@ -52,6 +52,16 @@ struct Ue {
     // established hops to a relay by the target they lead to (one per target, layer 3)
     std::map<std::string, std::string> hops_by_target;
     std::string last_data_link;
+    // The processing model (Scenario::processing): busy until then; what the engine and user
+    // plane had counted when last charged; the CPU time charged, and the longest wait of
+    // something that reached the UE while it was busy.
+    pc5::Time busy_until{};
+    pc5::CryptoOps charged;
+    std::uint64_t pdcp_charged = 0, pdcp_signalling = 0;
+    double cpu_us = 0;
+    pc5::Time longest_wait{};
+    std::uint64_t retransmissions_seen = 0;  // the engine's counter, when last drained
+    std::uint8_t role = 0;                   // RoleIndex: what it is in the scenario's pairs
 };
 
 struct Pair {
@@ -91,8 +101,30 @@ struct MediumCounters {
     std::uint64_t link_retransmissions = 0;  // RLC AM retransmissions ([medium] rlc_am)
 };
 
+// What a frame on the air is, for like-for-like counts (docs/metrics.md "air").
+enum class AirKind : std::uint8_t {
+    establishment,   // signalling of an establishment (B's key confirmation and route keep-alive)
+    discovery,       // LCID 58 broadcasts
+    forwarding,      // what a relay sends on for others (re-signed, SRAP-forwarded, re-protected)
+    retransmission,  // an engine's retransmission, or an RLC AM retransmission of a lost one
+    keepalive,       // keep-alives of established links
+    maintenance,     // re-keying, link identifier update, release
+    data,            // end UEs' data PDUs
+    attacker,        // frames the attacker put on the air
+};
+inline constexpr std::size_t kAirKinds = 8;
+const char* name(AirKind k) noexcept;
+// A UE's role for the per-role figures: a relay, the source of a pair, or only a target.
+enum RoleIndex : std::uint8_t { kSourceRole = 0, kRelayRole = 1, kTargetRole = 2 };
+inline constexpr std::size_t kRoles = 3;
+struct AirCount {
+    std::uint64_t frames = 0, bytes = 0;
+};
+
 enum class Kind : std::uint8_t {
     deliver,
+    process,   // a frame that reached a busy UE, handled when its work is done
+    transmit,  // a frame a UE sends once its work is done (`hint`: the link; `n`: its AirKind)
     timer,
     connect,
     send,
@@ -111,6 +143,7 @@ struct Event {
     std::size_t who;
     std::uint32_t n;
     pc5::Frame frame;
+    std::string hint;
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
 
@@ -144,6 +177,18 @@ class World {
     pc5::Time now{}, end_time{};
     std::size_t touched = 0, settled = 0;
     MediumCounters medium;
+    // Every frame put on the air, once, by kind and by the sender's role (the attacker's in
+    // `air` only).
+    std::array<AirCount, kAirKinds> air{};
+    std::array<std::array<AirCount, kAirKinds>, kRoles> air_by_role{};
+    void count_air(std::optional<std::size_t> from, AirKind k, std::uint64_t frames,
+                   std::uint64_t bytes);
+    AirKind air_kind(std::size_t from, const pc5::Frame& f, bool retransmission) const;
+    // The processing model: the table in force ("none": processing off).
+    bool processing = false;
+    CostTable costs;
+    double charge(std::size_t ue);
+    bool busy(std::size_t ue) const { return processing && ues[ue]->busy_until > now; }
     // With a privacy timer (Scenario::privacy_timer_s): when each identifier an observer can
     // link was first and last on the air. L2 IDs (not the UEs' own, which discovery and new
     // links use), and KNRP-sess IDs by the UE that sent them.
@@ -163,7 +208,7 @@ class World {
   private:
     Status make_engine(Ue& ue, creds::IssuedCredentials issued);
     void schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame = {},
-                  std::uint32_t n = 0);
+                  std::uint32_t n = 0, std::string hint = {});
     void arm(std::size_t i);
     void connect(std::size_t pair);
     void release(std::size_t who);
@@ -188,7 +233,12 @@ class World {
     }
     std::vector<std::uint8_t> payload(const Pair& p, std::uint32_t n, bool echo) const;
     void send_data(std::size_t pair, std::uint32_t n);
-    void transmit(std::size_t from, pc5::Frame f, const std::string& link_hint);
+    void transmit(std::size_t from, pc5::Frame f, const std::string& link_hint, AirKind kind);
+    // A frame a UE's engine or user plane sent: counted by kind, onto the medium now or when
+    // the UE's work is done.
+    void put_on_air(std::size_t from, pc5::Frame f, const std::string& hint, AirKind kind);
+    // A frame that reached `to` (the attacker has seen it): handled now, or queued while busy.
+    void process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule);
     // `from`: the sending UE when it is one (the attacker may send as an L2 ID no UE has).
     void carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast);
     void deliver(std::size_t to, pc5::Frame f);
