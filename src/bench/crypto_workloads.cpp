@@ -12,6 +12,7 @@
 #include "backend.hpp"
 #include "bench/registry.hpp"
 #include "pc5sec/asymmetric.hpp"
+#include "pc5sec/kdf.hpp"
 #include "pc5sec/nea_nia.hpp"
 
 namespace pc5sec::bench {
@@ -384,6 +385,33 @@ std::vector<Workload> asymmetric_workloads() {
                                    return 1.0;
                                },
                                1.0, "", "", false, "verify over 256 octets"});
+    }
+    // The two symmetric entries of the simulator's processing model (src/sim/processing.cpp):
+    // one KDF call (TS 33.220 B.2.0, two 16-octet parameters, as KD-sess) and one 200-octet PDU
+    // ciphered and its MAC-I computed (NEA2 + NIA2, the default data PDU).
+    out.push_back(Workload{"kdf-3gpp", "ops/s",
+                           [message]() {
+                               const std::array<std::uint8_t, 32> key{};
+                               const std::span<const std::uint8_t> n(message->data(), 16);
+                               (void)kdf(key, 0xB1, {n, n});
+                               return 1.0;
+                           },
+                           1.0, "", "", false, "one KDF call, two 16-octet parameters"});
+    {
+        const std::array<std::uint8_t, 16> k{};
+        auto c = std::make_shared<CipheringContext>(
+            CipheringContext::create(CipheringAlgorithm::nea2, k).value());
+        auto m = std::make_shared<IntegrityContext>(
+            IntegrityContext::create(IntegrityAlgorithm::nia2, k).value());
+        auto pdu = std::make_shared<std::vector<std::uint8_t>>(200, 0x11);
+        out.push_back(Workload{"pdcp-nea2-nia2-200", "ops/s",
+                               [c, m, pdu]() {
+                                   (void)c->apply({1, 4, 0}, *pdu, *pdu, pdu->size() * 8);
+                                   (void)m->compute({1, 4, 0}, *pdu, pdu->size() * 8);
+                                   return 1.0;
+                               },
+                               1.0, "", "", false,
+                               "a 200-octet PDU: NEA2 and NIA2 (one call each)"});
     }
     for (KeyType t : {KeyType::p256, KeyType::x25519}) {
         auto a = std::make_shared<PrivateKey>(*PrivateKey::generate(t));

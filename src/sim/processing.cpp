@@ -22,11 +22,11 @@ CostTable CostTable::scaled(double factor) const {
 
 // `pc5sec bench --min-time 1` on the project's machine (AMD EPYC, 2 cores, Debian 12, OpenSSL
 // 3.0, ipsec-mb 1.3), 2026-12-03: ecdsa-p256-sign 33,149/s, ecdsa-p256-verify 12,136/s,
-// cert-verify-cold 11,703/s, ecdh-p256 8,142/s, keygen-p256 7,392/s, kdf-3gpp and
-// pdcp-nea2-nia2-200 as the table says. Fixed, so a seeded run gives the same latencies on
-// every machine.
+// cert-verify-cold 11,703/s, ecdh-p256 8,142/s, keygen-p256 7,392/s, kdf-3gpp 885,808/s,
+// pdcp-nea2-nia2-200 2,061,073/s. Fixed, so a seeded run gives the same latencies on every
+// machine.
 const CostTable& default_costs() {
-    static const CostTable t{30.2, 82.4, 85.4, 122.8, 135.3, 1.1, 1.2};
+    static const CostTable t{30.2, 82.4, 85.4, 122.8, 135.3, 1.1, 0.5};
     return t;
 }
 
