@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pc5sec/asymmetric.hpp"
 #include "pc5sec/discovery_material.hpp"
 #include "pc5sec/error.hpp"
 #include "pc5sec/messages.hpp"
@@ -384,6 +385,9 @@ struct Options {
     // The "measured" profile's table, when the caller has timed it already (measure_costs):
     // one measurement for many runs.
     std::optional<CostTable> measured_costs;
+    // Hand each UE's long-term private key out with the report (Report::long_term_keys): the
+    // evaluation's forward-secrecy study compromises them after the run.
+    bool export_long_term_keys = false;
     // Called now and then with the fraction of establishments settled (0..1).
     std::function<void(double)> progress;
 };
@@ -397,6 +401,8 @@ struct Report {
     std::vector<std::pair<std::string, std::string>> diagrams;  // file name, SVG
     std::string summary;                                        // the readable table
     std::size_t links_established = 0, links_failed = 0;
+    // With Options::export_long_term_keys: each UE's long-term private key, by name.
+    std::vector<std::pair<std::string, PrivateKey>> long_term_keys;
 };
 
 // Runs one scenario. Errors only for a scenario that cannot be set up (unknown UE, bad path).

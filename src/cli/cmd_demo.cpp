@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/sim_output.hpp"
+#include "evaluation/evaluation.hpp"
 #include "pc5sec/creds.hpp"
 #include "pc5sec/pcap.hpp"
 #include "pc5sec/provisioning.hpp"
@@ -73,10 +74,10 @@ void run_demo(const std::string& out, std::uint64_t seed) {
     fmt::print(
         "[2] The scenarios, in the simulator (virtual time, 2 ms radio delay), each with "
         "20 protected data PDUs:\n\n");
-    const std::string head =
-        fmt::format("  {:<34} {:<10} {:<4} {:<5} {:<9} {:<7} {:>5} {:>7} {:>11} {:>9} {:>11}  {}\n",
-                    "scenario", "solution", "path", "cov.", "links", "causes", "msgs", "bytes",
-                    "sign/ver/dh", "latency", "data s/d/x", "expected?");
+    const std::string head = fmt::format(
+        "  {:<34} {:<10} {:<6} {:<5} {:<9} {:<7} {:>6} {:>7} {:>11} {:>9} {:>11} {:<9}  {}\n",
+        "scenario", "solution", "path", "cov.", "links", "causes", "frames", "bytes", "sign/ver/dh",
+        "latency", "data s/d/x", "stopped?", "expected?");
     std::cout << head;
     nlohmann::ordered_json all = nlohmann::ordered_json::array();
     pcap::PcapWriter merged;
@@ -99,18 +100,26 @@ void run_demo(const std::string& out, std::uint64_t seed) {
         const auto& d = j["data"];
         const bool ooc =
             std::string(name).find("ooc") != std::string::npos || s.attack == sim::Attack::expired;
+        // Whether the attack was stopped, as the evaluation's attack matrix says it.
+        std::string stopped = "-";
+        if (s.attack != sim::Attack::none || !s.attacker.empty()) {
+            const auto o = evaluation::judge_attack(r.json);
+            stopped = o.stopped ? "yes" : o.undetected ? "NO" : "n/a";
+        }
+        // Every frame on the air, once, whoever sent it (docs/metrics.md "air").
         std::cout << fmt::format(
-            "  {:<34} {:<10} {:<4} {:<5} {:<9} {:<7} {:>5} {:>7} {:>11} {:>7.1f}ms {:>11}  {}\n",
+            "  {:<34} {:<10} {:<6} {:<5} {:<9} {:<7} {:>6} {:>7} {:>11} {:>7.1f}ms {:>11} {:<9}  "
+            "{}\n",
             name, j["solution"].get<std::string>(), j["path"].get<std::string>(),
             ooc ? "out" : "in", fmt::format("{} ok {} x", r.links_established, r.links_failed),
-            cause_text.empty() ? "-" : cause_text, j["messages_total"]["count"].get<int>(),
-            j["messages_total"]["bytes"].get<int>(),
+            cause_text.empty() ? "-" : cause_text, j["air"]["frames"].get<int>(),
+            j["air"]["bytes"].get<int>(),
             fmt::format("{}/{}/{}", c["sign"].get<int>(), c["verify"].get<int>(),
                         c["key_agreement"].get<int>()),
             j["establishment"]["mean_latency_ms"].get<double>(),
             fmt::format("{}/{}/{}", d["offered"].get<int>(), d["delivered"].get<int>(),
                         d["dropped"].get<int>()),
-            r.expectations_met ? "yes" : "NO");
+            stopped, r.expectations_met ? "yes" : "NO");
         unmet += !r.expectations_met;
         all.push_back(nlohmann::ordered_json::parse(r.json));
         // One capture for all: each scenario a minute after the previous one.
@@ -134,9 +143,13 @@ void run_demo(const std::string& out, std::uint64_t seed) {
                            nlohmann::ordered_json{{"scenarios", all}}.dump(2) + "\n", 0644));
     fmt::print(
         "\n  links: established (ok) and failed (x); causes: PC5 causes of the failures (#6 "
-        "authentication failure,\n  #4 no answer, #11 not authorised); sign/ver/dh: signatures, "
-        "verifications, key agreements;\n  latency: request to link ready, virtual time; data "
-        "s/d/x: PDUs the source sent, delivered, dropped.\n\n");
+        "authentication failure,\n  #4 no answer, #11 not authorised); frames, bytes: every "
+        "frame on the air once, forwarded,\n  retransmitted, discovery and data included "
+        "(docs/metrics.md \"air\"); sign/ver/dh: signatures,\n  verifications, key agreements; "
+        "latency: connect to usable at both ends, virtual time, with the\n  processing model's "
+        "CPU time; data s/d/x: PDUs the source sent, delivered, dropped; stopped?: whether\n  "
+        "the attack was refused or detected; expected?: whether the scenario ended as its "
+        "[expect] says.\n\n");
     fmt::print(
         "[3] Written to {0}/: capture.pcap, keylog.txt, metrics.json, {1} SVG sequence diagrams, "
         "and one folder per scenario.\n"
@@ -144,7 +157,10 @@ void run_demo(const std::string& out, std::uint64_t seed) {
         "                        (pc5sec's Wireshark plugin, installed as docs/wireshark.md "
         "says)\n"
         "    Decipher its data:  pc5sec decode --pcap {0}/capture.pcap --keylog {0}/keylog.txt\n"
-        "    More scenarios:     pc5sec scenarios; pc5sec simulate builtin:NAME\n",
+        "    More scenarios:     pc5sec scenarios; pc5sec simulate builtin:NAME\n"
+        "[4] Which solution costs what, and resists what: the evaluation, measured from runs\n"
+        "    (docs/evaluation.md; run it yourself: pc5sec evaluate --out {0}/evaluation, "
+        "then open evaluation.html)\n",
         out, svgs);
     if (unmet)
         throw CommandError(kExitCheckFailed,

@@ -571,6 +571,8 @@ Report World::report() const {
         for (const auto& rec : keylog.records())
             out.keylog += pc5::format_key_log_line(rec) + "\n";
     }
+    for (const auto& u : ues)
+        if (u->long_term) out.long_term_keys.emplace_back(u->spec.name, *u->long_term);
     std::size_t n = 0;
     for (const auto& p : pairs)
         if (p.diagram)

@@ -194,6 +194,7 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
             std::move(issued.key), std::move(issued.certificate), std::move(*trust));
         m->set_logger([](std::string_view) {});
         if (u.in_coverage) m->set_provisioning_function(&*pf);
+        if (options.export_long_term_keys) ue.long_term = m->key();
         ue.creds = m;
         return m;
     };

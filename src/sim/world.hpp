@@ -62,6 +62,7 @@ struct Ue {
     pc5::Time longest_wait{};
     std::uint64_t retransmissions_seen = 0;  // the engine's counter, when last drained
     std::uint8_t role = 0;                   // RoleIndex: what it is in the scenario's pairs
+    std::optional<PrivateKey> long_term;     // with Options::export_long_term_keys
 };
 
 struct Pair {
