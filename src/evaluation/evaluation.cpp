@@ -549,7 +549,19 @@ Result<PropertyRun> property_run(Study& st, const Config& c) {
 
 struct Point {
     double x = 0, success = 0, median = 0, p95 = 0;
+    std::string failure;  // the most frequent failure of the run's links: "#13 (reason)"
 };
+
+std::string most_frequent_failure(const json& j) {
+    std::map<std::string, std::size_t> n;
+    for (const auto& l : j["links"])
+        if (l["state"] == "failed" && l["cause"].is_number())
+            ++n[fmt::format("#{} ({})", l["cause"].get<unsigned>(),
+                            escape_text(l.value("reason", std::string())))];
+    const auto it = std::max_element(
+        n.begin(), n.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    return it == n.end() ? std::string() : it->first;
+}
 
 Result<std::vector<Point>> sweep_loss(Study& st, const Config& c, const std::vector<double>& losses,
                                       std::size_t pairs) {
@@ -565,7 +577,7 @@ Result<std::vector<Point>> sweep_loss(Study& st, const Config& c, const std::vec
         out.push_back(
             {loss * 100,
              100.0 * num(r->j["establishment"]["established"]) / static_cast<double>(pairs),
-             percentile(v, 0.5), percentile(v, 0.95)});
+             percentile(v, 0.5), percentile(v, 0.95), most_frequent_failure(r->j)});
     }
     return out;
 }
@@ -582,7 +594,7 @@ Result<std::vector<Point>> sweep_sources(Study& st, const Config& c,
         const auto v = latencies(r->j, false);
         out.push_back({static_cast<double>(n),
                        100.0 * num(r->j["establishment"]["established"]) / static_cast<double>(n),
-                       percentile(v, 0.5), percentile(v, 0.95)});
+                       percentile(v, 0.5), percentile(v, 0.95), most_frequent_failure(r->j)});
     }
     return out;
 }
@@ -1085,6 +1097,15 @@ Result<Summary> evaluate(const Options& o) {
             "profile: the relay does one thing at a time, so requests queue. With {} sources the "
             "median latency is: {}.",
             sources.back(), growth));
+        for (std::size_t k = 0; k < series.size(); ++k)
+            for (const auto& pt : series[k])
+                if (pt.success < 100) {
+                    s.paragraphs.push_back(fmt::format(
+                        "{} from {:.0f} sources on: {:.0f} % of the pairs came up; the failures "
+                        "were mostly {}.",
+                        t.rows[k][0], pt.x, pt.success, pt.failure));
+                    break;
+                }
         Plot p;
         p.name = "sources-latency";
         p.title = "Establishment latency against the sources one relay serves";
@@ -1094,9 +1115,9 @@ Result<Summary> evaluate(const Options& o) {
         p.extra = "set yrange [0:*]";
         for (std::size_t k = 0; k < series.size(); ++k)
             p.plot_command += fmt::format(
-                "{}'sources-latency.dat' using 1:{} with linespoints title '{} median', '' using "
-                "1:{} with lines dashtype 2 title '{} p95'",
-                k ? ", " : "plot ", 2 + 2 * k, t.rows[k][0], 3 + 2 * k, t.rows[k][0]);
+                "{0}'sources-latency.dat' using 1:{1} with linespoints linecolor {5} title '{2} "
+                "median', '' using 1:{3} with lines dashtype 2 linecolor {5} title '{4} p95'",
+                k ? ", " : "plot ", 2 + 2 * k, t.rows[k][0], 3 + 2 * k, t.rows[k][0], k + 1);
         s.plots.push_back(std::move(p));
         s.table = std::move(t);
         doc.sections.push_back(std::move(s));

@@ -33,7 +33,7 @@ void World::setup_attacker(const std::vector<UeSpec>& specs) {
 
 // A frame reaching UE `to`: the rules act on it, then the UE gets it (or not). The receiver's
 // answer to a rule's frame is judged: dropped (by reason, from its counters) or taken.
-void World::intercept(std::size_t to, pc5::Frame f) {
+void World::intercept(std::size_t to, pc5::Frame f, std::uint64_t arrow) {
     std::optional<std::size_t> rule;
     if (attacker) {
         std::vector<Attacker::Emit> out;
@@ -44,17 +44,21 @@ void World::intercept(std::size_t to, pc5::Frame f) {
             record_altered(f);
         }
         rule = v.rule;
+        // The diagrams name the rule that changed, held back or took the frame.
+        if (arrow && v.rule && (v.altered || !v.deliver))
+            mark_arrows(arrow, attacker->rules()[*v.rule].name, !v.deliver);
         if (!v.deliver) return;  // the attacker took it: no victim saw it
     }
-    process(to, std::move(f), rule);
+    process(to, std::move(f), rule, arrow);
 }
 
-void World::process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule) {
+void World::process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule,
+                    std::uint64_t arrow) {
     Ue& u = *ues[to];
     if (busy(to)) {  // the UE is still at its last work: the frame waits (processing model)
         u.longest_wait = std::max(u.longest_wait, u.busy_until - now);
         schedule(u.busy_until, Kind::process, to, std::move(f),
-                 rule ? static_cast<std::uint32_t>(*rule + 1) : 0);
+                 rule ? static_cast<std::uint32_t>(*rule + 1) : 0, {}, arrow);
         return;
     }
     const bool data = userplane::carries_data(f);
@@ -71,6 +75,7 @@ void World::process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rul
         if (after[i] != before[i]) {
             const std::string reason = pc5::name(static_cast<pc5::DropReason>(i));
             attacker->judged(*rule, &reason);
+            if (arrow) mark_arrows(arrow, attacker->rules()[*rule].name, true);
             return;
         }
     attacker->judged(*rule, nullptr);
@@ -86,14 +91,15 @@ void World::emit(std::vector<Attacker::Emit>& out) {
         }
         ++medium.injected;
         if (e.at > now) {
-            schedule(e.at, Kind::emit, it->second, std::move(e.frame));
+            schedule(e.at, Kind::emit, it->second, std::move(e.frame),
+                     static_cast<std::uint32_t>(e.rule));
             continue;
         }
         record_altered(e.frame);
         count_air(std::nullopt, AirKind::attacker, 1, e.frame.pdu.size());
         const auto from = by_l2.find(e.frame.src);
         carry(from == by_l2.end() ? std::nullopt : std::optional<std::size_t>(from->second),
-              it->second, std::move(e.frame), false);
+              it->second, std::move(e.frame), false, e.rule);
     }
     out.clear();
     arm_attacker();

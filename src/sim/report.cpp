@@ -129,32 +129,110 @@ void World::note(std::size_t ue, std::string text, bool failure) {
     }
 }
 
-void World::diagram_arrow(std::size_t from, std::optional<std::size_t> to, const pc5::Frame& f,
-                          DiagramArrow::Fate fate) {
+std::uint64_t World::diagram_arrow(std::size_t from, std::optional<std::size_t> to,
+                                   const pc5::Frame& f, DiagramArrow::Fate fate) {
     const bool data = userplane::carries_data(f);
+    std::uint64_t tag = 0;
     for (auto pi : ues[from]->pairs) {
         auto& p = pairs[pi];
-        if (!p.diagram || p.diagram->arrows.size() >= 80) continue;
-        // After the pair is ready: its first few data PDUs only.
-        if (p.settled &&
-            (!data || now > p.ready_at + std::chrono::milliseconds(static_cast<std::int64_t>(
-                                             scenario.traffic.interval_ms * 3 + 20))))
-            continue;
+        if (!p.diagram) continue;
         const auto& lanes = p.diagram->lanes;
         if (to && std::find(lanes.begin(), lanes.end(), ues[*to]->spec.name) == lanes.end())
             continue;
+        // After the pair is ready: its first few data PDUs only; the rest are counted.
+        if (p.settled &&
+            (!data || now > p.ready_at + std::chrono::milliseconds(static_cast<std::int64_t>(
+                                             scenario.traffic.interval_ms * 3 + 20)))) {
+            p.diagram->elided += data;
+            continue;
+        }
+        if (p.diagram->arrows.size() >= 80) {
+            p.diagram->elided += data;
+            continue;
+        }
         DiagramArrow a;
         a.at = now;
         a.from = ues[from]->spec.name;
         a.to = to ? ues[*to]->spec.name : "*";
         a.label = label_of(f, data);
+        a.step = seed_step(from, f);
         a.detail = fmt::format("LCID {}, {} octets{}", f.lcid, f.pdu.size(),
                                f.capture && f.capture->ciphered ? ", ciphered" : "");
         a.fate = fate;
+        // A relay's forwarded frame (SRAP, LCID 55) keeps the protection it carries: PC5-S
+        // under PDCP on SL-SRB1..3, data on the data bearers.
+        std::optional<std::uint8_t> bearer;
+        if (f.lcid == pc5::lcid::kEndToEnd)
+            if (const auto h = srap::parse_header(f.pdu)) bearer = h->bearer;
         a.protected_pdu = (f.capture && f.capture->integrity) ||
                           (data && scenario.solution != pc5::Solution::b_literal) ||
-                          f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2;
+                          f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2 ||
+                          (bearer && *bearer >= pc5::lcid::kSrb1 && *bearer <= pc5::lcid::kSrb3);
+        if (!tag) tag = ++next_arrow;
+        arrows[tag].emplace_back(pi, p.diagram->arrows.size());
         p.diagram->arrows.push_back(std::move(a));
+    }
+    return tag;
+}
+
+void World::mark_arrows(std::uint64_t tag, const std::string& rule, bool dropped) {
+    const auto it = arrows.find(tag);
+    if (it == arrows.end()) return;
+    for (const auto& [pi, k] : it->second) {
+        auto& a = pairs[pi].diagram->arrows[k];
+        a.rule = rule;
+        if (dropped) a.fate = DiagramArrow::Fate::dropped;
+    }
+}
+
+// The seed step a frame implements (seed 000 for solution A, seed 001 for B), for the diagrams.
+std::string World::seed_step(std::size_t from, const pc5::Frame& f) const {
+    std::optional<codec::MessageType> type;
+    if (f.capture && !f.capture->message.empty())
+        type = static_cast<codec::MessageType>(f.capture->message[0]);
+    else if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
+        type = static_cast<codec::MessageType>(f.pdu[0]);
+    if (f.lcid == pc5::lcid::kDiscovery)
+        return scenario.solution == pc5::Solution::a ? "step 1" : "step 0";
+    if (!type) return {};
+    using T = codec::MessageType;
+    const bool relay = ues[from]->spec.relay;
+    if (scenario.solution == pc5::Solution::a) {
+        switch (*type) {
+            case T::establishment_request:
+                return "step 2";
+            case T::authentication_request:
+            case T::authentication_response:
+                return "step 3";
+            case T::security_mode_command:
+                return "step 4";
+            case T::security_mode_complete:
+            case T::establishment_accept:
+                return "step 5";
+            case T::identifier_update_request:
+            case T::identifier_update_accept:
+            case T::identifier_update_ack:
+                return "TS 24.554 7.2.4";
+            default:
+                return {};
+        }
+    }
+    switch (*type) {
+        case T::establishment_request:
+            return relay ? "steps 2-3" : "step 1";
+        case T::establishment_accept:
+            return relay ? "steps 6-7" : "steps 4-5";
+        case T::keepalive_request:
+        case T::keepalive_response:
+            for (auto pi : ues[from]->pairs)
+                if (!pairs[pi].settled) return "key confirmation";
+            return {};
+        case T::identifier_update_request:
+        case T::identifier_update_accept:
+        case T::identifier_update_ack:
+            return "TS 24.554 7.2.4";
+        default:
+            return {};
     }
 }
 

@@ -259,8 +259,8 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
 // ---------------------------------------------------------------- the event loop
 
 void World::schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame, std::uint32_t n,
-                     std::string hint) {
-    queue.push(Event{at, seq++, kind, who, n, std::move(frame), std::move(hint)});
+                     std::string hint, std::uint64_t arrow) {
+    queue.push(Event{at, seq++, kind, who, n, std::move(frame), std::move(hint), arrow});
 }
 
 void World::arm(std::size_t i) {
@@ -284,11 +284,11 @@ void World::run() {
         now = e.at;
         switch (e.kind) {
             case Kind::deliver:
-                deliver(e.who, std::move(e.frame));
+                deliver(e.who, std::move(e.frame), e.arrow);
                 break;
             case Kind::process:
                 process(e.who, std::move(e.frame),
-                        e.n ? std::optional<std::size_t>(e.n - 1) : std::nullopt);
+                        e.n ? std::optional<std::size_t>(e.n - 1) : std::nullopt, e.arrow);
                 break;
             case Kind::transmit:
                 transmit(e.who, std::move(e.frame), e.hint, static_cast<AirKind>(e.n));
@@ -334,7 +334,7 @@ void World::run() {
                 count_air(std::nullopt, AirKind::attacker, 1, e.frame.pdu.size());
                 const auto from = by_l2.find(e.frame.src);
                 carry(from == by_l2.end() ? std::nullopt : std::optional<std::size_t>(from->second),
-                      e.who, std::move(e.frame), false);
+                      e.who, std::move(e.frame), false, static_cast<std::size_t>(e.n));
                 break;
             }
             case Kind::probe:
@@ -756,7 +756,14 @@ void World::transmit(std::size_t from, pc5::Frame f, const std::string& link_hin
     carry(from, it->second, std::move(f), false);
 }
 
-void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast) {
+void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast,
+                  std::optional<std::size_t> rule) {
+    const auto draw = [&](DiagramArrow::Fate fate) -> std::uint64_t {
+        if (broadcast || !from) return 0;
+        const auto tag = diagram_arrow(*from, to, f, fate);
+        if (tag && rule && attacker) mark_arrows(tag, attacker->rules()[*rule].name, false);
+        return tag;
+    };
     const auto& m = scenario.medium;
     std::uniform_real_distribution<double> u01(0.0, 1.0);
     pc5::Time delay = from_ms(m.delay_ms + m.jitter_ms * u01(medium_rng));
@@ -785,7 +792,7 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
         if (failed == tries) {
             ++medium.lost;
             medium.link_retransmissions += failed - 1;
-            if (!broadcast && from) diagram_arrow(*from, to, f, DiagramArrow::Fate::lost);
+            draw(DiagramArrow::Fate::lost);
             return;
         }
         medium.link_retransmissions += failed;
@@ -807,8 +814,8 @@ void World::carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f,
         ++medium.duplicated;
         schedule(now + delay + from_ms(m.delay_ms), Kind::deliver, to, f);
     }
-    if (!broadcast && from) diagram_arrow(*from, to, f, fate);
-    schedule(now + delay, Kind::deliver, to, std::move(f));
+    const std::uint64_t tag = draw(fate);
+    schedule(now + delay, Kind::deliver, to, std::move(f), 0, {}, tag);
 }
 
 void World::count_air(std::optional<std::size_t> from, AirKind k, std::uint64_t frames,
@@ -893,8 +900,8 @@ bool World::acknowledged(const pc5::Frame& f) const {
     return h && h->bearer <= pc5::lcid::kSrb3;
 }
 
-void World::deliver(std::size_t to, pc5::Frame f) {
-    intercept(to, std::move(f));
+void World::deliver(std::size_t to, pc5::Frame f, std::uint64_t arrow) {
+    intercept(to, std::move(f), arrow);
 }
 
 }  // namespace pc5sec::sim

@@ -145,6 +145,7 @@ struct Event {
     std::uint32_t n;
     pc5::Frame frame;
     std::string hint;
+    std::uint64_t arrow = 0;  // deliver: the diagram arrows drawn for the frame (World::arrows)
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
 
@@ -209,7 +210,7 @@ class World {
   private:
     Status make_engine(Ue& ue, creds::IssuedCredentials issued);
     void schedule(pc5::Time at, Kind kind, std::size_t who, pc5::Frame frame = {},
-                  std::uint32_t n = 0, std::string hint = {});
+                  std::uint32_t n = 0, std::string hint = {}, std::uint64_t arrow = 0);
     void arm(std::size_t i);
     void connect(std::size_t pair);
     void release(std::size_t who);
@@ -239,14 +240,17 @@ class World {
     // the UE's work is done.
     void put_on_air(std::size_t from, pc5::Frame f, const std::string& hint, AirKind kind);
     // A frame that reached `to` (the attacker has seen it): handled now, or queued while busy.
-    void process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule);
+    void process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule,
+                 std::uint64_t arrow = 0);
     // `from`: the sending UE when it is one (the attacker may send as an L2 ID no UE has).
-    void carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast);
-    void deliver(std::size_t to, pc5::Frame f);
+    // `rule`: the attacker's rule that put the frame on the air (its diagram arrows say so).
+    void carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast,
+               std::optional<std::size_t> rule = std::nullopt);
+    void deliver(std::size_t to, pc5::Frame f, std::uint64_t arrow);
     bool acknowledged(const pc5::Frame& f) const;  // on an RLC AM bearer ([medium] rlc_am)
     // attacks.cpp
     void setup_attacker(const std::vector<UeSpec>& specs);
-    void intercept(std::size_t to, pc5::Frame f);
+    void intercept(std::size_t to, pc5::Frame f, std::uint64_t arrow);
     void emit(std::vector<Attacker::Emit>& out);
     void arm_attacker();
     void attacker_due();
@@ -257,8 +261,16 @@ class World {
     void record_link(const Ue& u, const pc5::LinkSummary& l, bool rekeyed);
     void record_failure(const Ue& u, const pc5::LinkFailed& f);
     void note(std::size_t ue, std::string text, bool failure);
-    void diagram_arrow(std::size_t from, std::optional<std::size_t> to, const pc5::Frame& f,
-                       DiagramArrow::Fate fate);
+    // Draws a frame in the diagrams of its sender's pairs; returns the tag by which its arrows
+    // are found again (mark_arrows), 0 when none was drawn.
+    std::uint64_t diagram_arrow(std::size_t from, std::optional<std::size_t> to,
+                                const pc5::Frame& f, DiagramArrow::Fate fate);
+    // An attacker's rule touched the frame of `arrow`: its arrows name the rule, and `dropped`
+    // marks them dropped (by the attacker, or by the receiver that refused the frame).
+    void mark_arrows(std::uint64_t arrow, const std::string& rule, bool dropped);
+    std::map<std::uint64_t, std::vector<std::pair<std::size_t, std::size_t>>> arrows;
+    std::uint64_t next_arrow = 0;
+    std::string seed_step(std::size_t from, const pc5::Frame& f) const;
 };
 
 }  // namespace pc5sec::sim
