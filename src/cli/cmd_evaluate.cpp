@@ -1,6 +1,7 @@
 // `pc5sec evaluate [--out DIR] [--quick]`: the evaluation both seeds leave "TBD"
 // (src/evaluation/, docs/evaluation.md). Writes DIR/evaluation.md, DIR/evaluation.html (the
-// plots inline), DIR/plots/ and DIR/scenarios/ (the scenario file of every attack-matrix cell).
+// plots inline), DIR/evaluation/plots/ and DIR/evaluation/scenarios/ (the scenario file of every
+// attack-matrix cell). `pc5sec evaluate --out docs` writes the repository's docs/evaluation.md.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -65,8 +66,9 @@ void register_evaluate(CLI::App& app) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         fmt::print(
             "pc5sec evaluate: {} runs in {:.1f} s\n  {}/evaluation.md\n  "
-            "{}/evaluation.html (open it in a browser; the plots are inline)\n  {}/plots/, "
-            "{}/scenarios/ (the scenario file of every cell of the attack matrix)\n",
+            "{}/evaluation.html (open it in a browser; the plots are inline)\n  "
+            "{}/evaluation/plots/, {}/evaluation/scenarios/ (the scenario file of every cell of "
+            "the attack matrix)\n",
             s.runs, secs, *out, *out, *out, *out);
         if (!s.plotted)
             fmt::print("  the plots were not drawn: {}; the tables and data files were written\n",

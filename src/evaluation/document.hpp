@@ -21,7 +21,7 @@ struct Table {
 // A gnuplot plot: its data file (whitespace-separated columns, '#' comments) and the plot
 // command that draws it into an SVG of the same name.
 struct Plot {
-    std::string name;  // file stem under plots/: NAME.dat, NAME.gp, NAME.svg
+    std::string name;  // file stem under evaluation/plots/: NAME.dat, NAME.gp, NAME.svg
     std::string title, xlabel, ylabel;
     std::string data;
     std::string plot_command;  // "plot 'NAME.dat' using 1:2 with linespoints title 'A', ..."
@@ -48,8 +48,8 @@ std::string to_markdown(const Document& d);
 // `svgs`: each plot's SVG by name, inlined; a plot without one shows its data table.
 std::string to_html(const Document& d,
                     const std::vector<std::pair<std::string, std::string>>& svgs);
-// Writes plots/NAME.dat and NAME.gp under `dir` and runs gnuplot on each. False (and `why`)
-// when gnuplot is not there or failed; the data files are written either way.
+// Writes evaluation/plots/NAME.dat and NAME.gp under `dir` and runs gnuplot on each. False (and
+// `why`) when gnuplot is not there or failed; the data files are written either way.
 bool draw_plots(const std::filesystem::path& dir, const std::vector<Plot>& plots, std::string& why);
 
 }  // namespace pc5sec::evaluation

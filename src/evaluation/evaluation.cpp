@@ -618,7 +618,7 @@ Result<Summary> evaluate(const Options& o) {
     const bool quick = o.quick;
     const std::size_t pairs = quick ? 3 : 20;
     std::error_code ec;
-    std::filesystem::create_directories(o.out / "scenarios", ec);
+    std::filesystem::create_directories(o.out / "evaluation" / "scenarios", ec);
     if (ec)
         return make_error(Errc::io, o.out.string(),
                           "cannot create the output directory: " + ec.message());
@@ -822,7 +822,7 @@ Result<Summary> evaluate(const Options& o) {
                                       "the direct path has no relay (nor relay service code)"))
                                 : a.toml(c, o.seed);
                 const std::string file =
-                    fmt::format("scenarios/attack-{}--{}.toml", a.name, c.slug);
+                    fmt::format("evaluation/scenarios/attack-{}--{}.toml", a.name, c.slug);
                 if (!toml) {
                     cell.text = "n/a: " + toml.error().message;
                     cell.applicable = false;
@@ -833,7 +833,13 @@ Result<Summary> evaluate(const Options& o) {
                         cell.applicable = false;
                     } else {
                         cell = judge(r->j);
-                        PC5SEC_TRY(files::write_file(o.out / file, *toml, 0644));
+                        PC5SEC_TRY(files::write_file(
+                            o.out / file,
+                            fmt::format("# pc5sec evaluate, attack matrix: {} on {} (measured: "
+                                        "{}).\n# Run it again: pc5sec simulate {}\n{}",
+                                        a.name, c.label, cell.text,
+                                        std::filesystem::path(file).filename().string(), *toml),
+                            0644));
                         summary.files.push_back(file);
                         cell.file = file;
                     }
@@ -1133,17 +1139,17 @@ Result<Summary> evaluate(const Options& o) {
     if (!summary.plotted) {
         summary.plot_note = why;
         doc.preamble.push_back("The plots were not drawn: " + why +
-                               ". Their data files are under plots/.");
+                               ". Their data files are under evaluation/plots/.");
     }
     std::vector<std::pair<std::string, std::string>> svgs;
     for (const auto& p : plots) {
-        summary.files.push_back("plots/" + p.name + ".dat");
-        std::ifstream in(o.out / "plots" / (p.name + ".svg"));
+        summary.files.push_back("evaluation/plots/" + p.name + ".dat");
+        std::ifstream in(o.out / "evaluation" / "plots" / (p.name + ".svg"));
         if (!in) continue;
         std::ostringstream text;
         text << in.rdbuf();
         svgs.emplace_back(p.name, text.str());
-        summary.files.push_back("plots/" + p.name + ".svg");
+        summary.files.push_back("evaluation/plots/" + p.name + ".svg");
     }
     PC5SEC_TRY(files::write_file(o.out / "evaluation.md", to_markdown(doc), 0644));
     PC5SEC_TRY(files::write_file(o.out / "evaluation.html", to_html(doc, svgs), 0644));

@@ -45,8 +45,8 @@ struct AttackOutcome {
 AttackOutcome judge_attack(const std::string& metrics_json);
 
 // Runs the study and writes DIR/evaluation.md, DIR/evaluation.html (self-contained, the plots
-// inline), DIR/plots/ (SVG and their data files) and DIR/scenarios/ (one scenario file per run
-// of the attack matrix). Errors: the directory cannot be written.
+// inline), DIR/evaluation/plots/ (SVG and their data files) and DIR/evaluation/scenarios/ (one
+// scenario file per run of the attack matrix). Errors: the directory cannot be written.
 Result<Summary> evaluate(const Options& options);
 
 }  // namespace pc5sec::evaluation

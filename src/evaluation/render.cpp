@@ -100,8 +100,10 @@ std::string to_markdown(const Document& d) {
             out += "\n";
         }
         for (const auto& p : s.plots)
-            out += fmt::format("![{}](plots/{}.svg) (data: [plots/{}.dat](plots/{}.dat))\n\n",
-                               p.title, p.name, p.name, p.name);
+            out += fmt::format(
+                "![{}](evaluation/plots/{}.svg) (data: "
+                "[evaluation/plots/{}.dat](evaluation/plots/{}.dat))\n\n",
+                p.title, p.name, p.name, p.name);
     }
     return out;
 }
@@ -173,7 +175,7 @@ std::string to_html(const Document& d,
 
 bool draw_plots(const std::filesystem::path& dir, const std::vector<Plot>& plots,
                 std::string& why) {
-    const auto plots_dir = dir / "plots";
+    const auto plots_dir = dir / "evaluation" / "plots";
     std::error_code ec;
     std::filesystem::create_directories(plots_dir, ec);
     bool ok = true;
@@ -206,7 +208,7 @@ bool draw_plots(const std::filesystem::path& dir, const std::vector<Plot>& plots
         const std::string cmd = fmt::format("cd '{}' && gnuplot '{}.gp' 2>'{}.log'",
                                             plots_dir.string(), p.name, p.name);
         if (std::system(cmd.c_str()) != 0) {
-            why = fmt::format("gnuplot failed on plots/{}.gp (see plots/{}.log)", p.name, p.name);
+            why = fmt::format("gnuplot failed on evaluation/plots/{}.gp (see its .log)", p.name);
             ok = false;
         } else {
             std::filesystem::remove(plots_dir / (p.name + ".log"));

@@ -53,12 +53,20 @@ void World::intercept(std::size_t to, pc5::Frame f, std::uint64_t arrow) {
 }
 
 void World::process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule,
-                    std::uint64_t arrow) {
+                    std::uint64_t arrow, std::optional<pc5::Time> since) {
     Ue& u = *ues[to];
+    const pc5::Time arrived = since ? *since : now;
     if (busy(to)) {  // the UE is still at its last work: the frame waits (processing model)
-        u.longest_wait = std::max(u.longest_wait, u.busy_until - now);
-        schedule(u.busy_until, Kind::process, to, std::move(f),
-                 rule ? static_cast<std::uint32_t>(*rule + 1) : 0, {}, arrow);
+        u.longest_wait = std::max(u.longest_wait, u.busy_until - arrived);
+        queue.push(Event{u.busy_until,
+                         seq++,
+                         Kind::process,
+                         to,
+                         rule ? static_cast<std::uint32_t>(*rule + 1) : 0,
+                         std::move(f),
+                         {},
+                         arrow,
+                         arrived});
         return;
     }
     const bool data = userplane::carries_data(f);

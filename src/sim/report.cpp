@@ -40,14 +40,23 @@ const char* cause_name(std::uint8_t c) {
     return codec::code_point_name(codec::CodePointKind::cause, c);
 }
 
-std::string label_of(const pc5::Frame& f, bool data) {
-    const std::vector<std::uint8_t>* m = nullptr;
+// The PC5 signalling message a frame carries, when a diagram can tell: the sender's view of it
+// (protected PC5-S), a message in clear (SL-SRB0, discovery), or one in clear behind a relay's
+// SRAP header (its SL-SRB0).
+std::optional<codec::MessageType> message_of(const pc5::Frame& f) {
     if (f.capture && !f.capture->message.empty())
-        m = &f.capture->message;
-    else if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
-        m = &f.pdu;
-    if (m) {  // "establishment_request" -> "ESTABLISHMENT REQUEST", as the specs write them
-        std::string n = codec::message_name(static_cast<codec::MessageType>((*m)[0]));
+        return static_cast<codec::MessageType>(f.capture->message[0]);
+    if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
+        return static_cast<codec::MessageType>(f.pdu[0]);
+    if (f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() > srap::kHeaderSize)
+        if (const auto h = srap::parse_header(f.pdu); h && h->bearer == pc5::lcid::kSrb0)
+            return static_cast<codec::MessageType>(f.pdu[srap::kHeaderSize]);
+    return std::nullopt;
+}
+
+std::string label_of(const pc5::Frame& f, bool data) {
+    if (const auto m = message_of(f)) {  // "establishment_request" -> "ESTABLISHMENT REQUEST"
+        std::string n = codec::message_name(*m);
         for (auto& c : n)
             c = c == '_' ? ' ' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         return n;
@@ -187,11 +196,7 @@ void World::mark_arrows(std::uint64_t tag, const std::string& rule, bool dropped
 
 // The seed step a frame implements (seed 000 for solution A, seed 001 for B), for the diagrams.
 std::string World::seed_step(std::size_t from, const pc5::Frame& f) const {
-    std::optional<codec::MessageType> type;
-    if (f.capture && !f.capture->message.empty())
-        type = static_cast<codec::MessageType>(f.capture->message[0]);
-    else if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
-        type = static_cast<codec::MessageType>(f.pdu[0]);
+    const auto type = message_of(f);
     if (f.lcid == pc5::lcid::kDiscovery)
         return scenario.solution == pc5::Solution::a ? "step 1" : "step 0";
     if (!type) return {};

@@ -288,7 +288,7 @@ void World::run() {
                 break;
             case Kind::process:
                 process(e.who, std::move(e.frame),
-                        e.n ? std::optional<std::size_t>(e.n - 1) : std::nullopt, e.arrow);
+                        e.n ? std::optional<std::size_t>(e.n - 1) : std::nullopt, e.arrow, e.since);
                 break;
             case Kind::transmit:
                 transmit(e.who, std::move(e.frame), e.hint, static_cast<AirKind>(e.n));

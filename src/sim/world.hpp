@@ -146,6 +146,7 @@ struct Event {
     pc5::Frame frame;
     std::string hint;
     std::uint64_t arrow = 0;  // deliver: the diagram arrows drawn for the frame (World::arrows)
+    pc5::Time since{};        // process: when the frame reached its busy UE
     bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
 
@@ -241,7 +242,7 @@ class World {
     void put_on_air(std::size_t from, pc5::Frame f, const std::string& hint, AirKind kind);
     // A frame that reached `to` (the attacker has seen it): handled now, or queued while busy.
     void process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rule,
-                 std::uint64_t arrow = 0);
+                 std::uint64_t arrow = 0, std::optional<pc5::Time> since = std::nullopt);
     // `from`: the sending UE when it is one (the attacker may send as an L2 ID no UE has).
     // `rule`: the attacker's rule that put the frame on the air (its diagram arrows say so).
     void carry(std::optional<std::size_t> from, std::size_t to, pc5::Frame f, bool broadcast,

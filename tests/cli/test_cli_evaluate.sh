@@ -7,13 +7,13 @@ source "$(dirname "$0")/lib.sh"
 out="$tmp/ev"
 if "$bin" evaluate --quick --out "$out" >"$tmp/stdout" 2>"$tmp/stderr"; then ok; else bad "evaluate --quick: $(tail -5 "$tmp/stderr")"; fi
 check_has "stdout names the report" "$(cat "$tmp/stdout")" "evaluation.html"
-for f in evaluation.md evaluation.html plots/bytes-by-kind.dat plots/loss-success.dat \
-    plots/sources-latency.dat; do
+for f in evaluation.md evaluation.html evaluation/plots/bytes-by-kind.dat \
+    evaluation/plots/loss-success.dat evaluation/plots/sources-latency.dat; do
     [ -s "$out/$f" ] && ok || bad "evaluate wrote no $f"
 done
 if command -v gnuplot >/dev/null; then
     for p in bytes-by-kind loss-success loss-latency sources-latency; do
-        [ -s "$out/plots/$p.svg" ] && ok || bad "no plot $p.svg"
+        [ -s "$out/evaluation/plots/$p.svg" ] && ok || bad "no plot $p.svg"
     done
     # Self-contained: the plots are inline, nothing is fetched.
     [ "$(grep -c '<svg' "$out/evaluation.html")" -ge 4 ] && ok || bad "the HTML does not inline its plots"
@@ -27,12 +27,12 @@ if python3 "$here/compare_evaluation.py" shape "$root/docs/evaluation.md" "$out/
 "$bin" evaluate --quick --out "$tmp/ev2" >/dev/null 2>&1
 if python3 "$here/compare_evaluation.py" same "$out/evaluation.md" "$tmp/ev2/evaluation.md" >"$tmp/cmp2"; then ok; else bad "two seeded studies differ: $(head -5 "$tmp/cmp2")"; fi
 # Each cell links to a scenario file that runs again as it is.
-n=$(ls "$out"/scenarios/*.toml | wc -l)
+n=$(ls "$out"/evaluation/scenarios/*.toml | wc -l)
 [ "$n" -ge 150 ] && ok || bad "only $n scenario files for the attack matrix"
-grep -q 'refused (#6)\](scenarios/attack-foreign-ca--a-l3.toml)' "$out/evaluation.md" && ok || bad "foreign-ca on A-l3 not refused #6"
-grep -q 'undetected (linked)\](scenarios/attack-foreign-ca--b-literal-l2.toml)' "$out/evaluation.md" && ok || bad "foreign-ca on B-literal not undetected"
+grep -q 'refused (#6)\](evaluation/scenarios/attack-foreign-ca--a-l3.toml)' "$out/evaluation.md" && ok || bad "foreign-ca on A-l3 not refused #6"
+grep -q 'undetected (linked)\](evaluation/scenarios/attack-foreign-ca--b-literal-l2.toml)' "$out/evaluation.md" && ok || bad "foreign-ca on B-literal not undetected"
 for cell in attack-foreign-ca--a-l3 attack-foreign-ca--b-literal-l2 attack-tamper-data--a-l2; do
-    "$bin" simulate "$out/scenarios/$cell.toml" --no-files --json >"$tmp/$cell.json" 2>/dev/null && ok || bad "re-run of $cell failed"
+    "$bin" simulate "$out/evaluation/scenarios/$cell.toml" --no-files --json >"$tmp/$cell.json" 2>/dev/null && ok || bad "re-run of $cell failed"
 done
 python3 - "$tmp" <<'PY' && ok || bad "re-runs do not give the cells' outcomes"
 import json, sys
