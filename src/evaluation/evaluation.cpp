@@ -702,6 +702,27 @@ Result<Summary> evaluate(const Options& o) {
                             r.config->label, per(r.total_bytes),
                             100.0 * r.total_bytes / std::max(1.0, b->total_bytes),
                             per(b->total_bytes)));
+        // In and out of coverage.
+        std::string same, differ;
+        for (const auto& r : *costs)
+            if (r.ooc)
+                for (const auto* b : base)
+                    if (b->config == r.config)
+                        (std::abs(b->total_bytes - r.total_bytes) < 1e-9 ? same : differ) +=
+                            ((std::abs(b->total_bytes - r.total_bytes) < 1e-9 ? same : differ)
+                                     .empty()
+                                 ? ""
+                                 : ", ") +
+                            r.config->label;
+        if (!same.empty())
+            s.paragraphs.push_back(
+                "Out of coverage, with valid credentials, an establishment costs what it costs in "
+                "coverage (" +
+                same +
+                "): step 0 needs the network only to renew a certificate or fetch a revocation "
+                "list, never during the establishment.");
+        if (!differ.empty())
+            s.paragraphs.push_back("Out of coverage costs differ for: " + differ + ".");
         s.table = std::move(t);
         // Bytes by kind, in coverage.
         Plot p;

@@ -153,7 +153,13 @@ void World::stage_attacks(std::size_t pi) {
             schedule(traffic_end + 1s, Kind::release, i);
         if (attacker) attacker->set_anchor(Anchor::released, traffic_end + 1s);
         if (cached_knrp) schedule(traffic_end + 2s, Kind::revoke, pi);
-        if (scenario.reuse || cached_knrp) schedule(traffic_end + 3s, Kind::reconnect, pi);
+        // Reuse: every pair connects again (each source reusing its KNRP); the cached-KNRP
+        // attack: the first pair's source, which the revocation hit.
+        if (scenario.reuse)
+            for (std::size_t k = 0; k < pairs.size(); ++k)
+                schedule(traffic_end + 3s, Kind::reconnect, k);
+        else if (cached_knrp)
+            schedule(traffic_end + 3s, Kind::reconnect, pi);
     } else if (scenario.release) {
         // The sources release their links (TS 24.554 release; solution B end to end).
         for (const auto& p : pairs)
