@@ -50,6 +50,11 @@ PY
 # reads the data.
 grep "^| forward secrecy" "$out/evaluation.md" | grep -q "| no: 1 of 3 links' keys recomputed | no: 1 of 3" && ok || bad "forward secrecy row: $(grep '^| forward secrecy' "$out/evaluation.md")"
 grep "^| end-to-end confidentiality" "$out/evaluation.md" | grep -q "| no: the relay's keys open 40 of 40 data PDUs |" && ok || bad "A-l3 relay row: $(grep '^| end-to-end' "$out/evaluation.md")"
+# Without gnuplot: the tables and data files all the same, and a word saying why no plot.
+if PATH=/nonexistent "$bin" evaluate --quick --out "$tmp/noplot" >"$tmp/noplot.out" 2>&1; then ok; else bad "evaluate without gnuplot failed: $(tail -3 "$tmp/noplot.out")"; fi
+grep -q "not drawn: gnuplot is not installed" "$tmp/noplot.out" && ok || bad "no word that gnuplot is missing: $(cat "$tmp/noplot.out")"
+[ -s "$tmp/noplot/evaluation.md" ] && [ -s "$tmp/noplot/evaluation/plots/loss-success.dat" ] && ok || bad "no tables or data without gnuplot"
+grep -q "not drawn: gnuplot is not installed" "$tmp/noplot/evaluation.html" && ok || bad "the HTML does not say the plots are missing"
 # Bad input.
 check_error "bad seed" "seed" "$bin" evaluate --quick --seed x --out "$tmp/bad"
 finish evaluate
