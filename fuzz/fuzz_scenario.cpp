@@ -1,6 +1,6 @@
 // libFuzzer target for scenario files (docs/scenarios.md): whatever the text, parse_scenario
 // returns a scenario whose cross-references hold, or an error that names the file and key.
-// Corpus: fuzz/corpus/scenario/ (the examples and every built-in).
+// Corpus: fuzz/corpus/scenario/ (the examples, every built-in, a processing table).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,5 +25,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& c : s->connects)
         if (!names.count(c.source) || !names.count(c.target)) std::abort();
     if (s->medium.loss >= 1 || s->medium.corrupt > 1) std::abort();
+    // The processing model: a known profile, a positive factor, finite costs.
+    if (!(s->processing.factor > 0) || s->processing.factor > 1e6) std::abort();
+    bool known = s->processing.profile == "none" || s->processing.profile == "measured";
+    for (const auto& p : sim::device_profiles())
+        known |= p.name == s->processing.profile;
+    if (!known) std::abort();
+    if (s->processing.costs && s->processing.profile == "measured") std::abort();
     return 0;
 }

@@ -19,6 +19,10 @@ std::string escape_text(std::string_view text);
 // characters itself); an octet not part of well-formed UTF-8 becomes the text \xNN.
 std::string valid_utf8(std::string_view text);
 
+// For XML, SVG and HTML text and attribute values: valid_utf8, then & < > " ' as entities and
+// the control characters XML 1.0 does not allow (below U+0020, tab aside) as '?'.
+std::string escape_xml(std::string_view text);
+
 // Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most
 // U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;

@@ -610,6 +610,518 @@ AttackOutcome judge_attack(const std::string& metrics_json) {
     return {c.text, c.stopped, c.undetected, c.applicable};
 }
 
+// ---------------------------------------------------------------- the sections
+
+using Cells = std::map<std::pair<std::string, std::string>, Cell>;  // (attack, config slug)
+
+// The cost table: frames and bytes on the air per establishment, by kind.
+Section air_section(const std::vector<Cost>& costs) {
+    Section s;
+    s.heading = "Cost per establishment: frames and bytes on the air";
+    Table t;
+    t.columns = {"configuration", "established"};
+    for (const char* k : kKinds)
+        t.columns.push_back(std::string(k) + " frames (bytes)");
+    t.columns.push_back("frames");
+    t.columns.push_back("bytes");
+    for (const auto& r : costs) {
+        std::vector<std::string> row{r.label, fmt::format("{}/{}", r.established, r.pairs)};
+        for (const char* k : kKinds)
+            row.push_back(fmt::format("{} ({})", per(r.frames.at(k)), per(r.bytes.at(k))));
+        row.push_back(per(r.total_frames));
+        row.push_back(per(r.total_bytes));
+        t.rows.push_back(std::move(row));
+    }
+    // The reading.
+    std::vector<const Cost*> base;
+    for (const auto& r : costs)
+        if (!r.ooc && !r.reuse) base.push_back(&r);
+    const auto cheapest = *std::min_element(
+        base.begin(), base.end(), [](auto* a, auto* b) { return a->total_bytes < b->total_bytes; });
+    const auto dearest = *std::max_element(
+        base.begin(), base.end(), [](auto* a, auto* b) { return a->total_bytes < b->total_bytes; });
+    s.paragraphs.push_back(fmt::format(
+        "In coverage, the cheapest establishment on the air is {} ({} frames, {} bytes); the "
+        "dearest is {} ({} frames, {} bytes, {:.1f}x the bytes).",
+        cheapest->label, per(cheapest->total_frames), per(cheapest->total_bytes), dearest->label,
+        per(dearest->total_frames), per(dearest->total_bytes),
+        dearest->total_bytes / std::max(1.0, cheapest->total_bytes)));
+    std::string relayed;
+    for (const auto* r : base)
+        if (r->config->relayed())
+            relayed += fmt::format("{}{} {} bytes", relayed.empty() ? "" : "; ", r->label,
+                                   per(r->total_bytes));
+    s.paragraphs.push_back(
+        "Through a relay, every frame the relay forwards or re-signs is "
+        "counted (forwarding): " +
+        relayed + ".");
+    for (const auto& r : costs)
+        if (r.reuse)
+            for (const auto* b : base)
+                if (b->config == r.config)
+                    s.paragraphs.push_back(fmt::format(
+                        "{}: a re-establishment that reuses the KNRP costs {} bytes (release "
+                        "included), {:.0f} % of a full one ({} bytes).",
+                        r.config->label, per(r.total_bytes),
+                        100.0 * r.total_bytes / std::max(1.0, b->total_bytes),
+                        per(b->total_bytes)));
+    // In and out of coverage.
+    std::string same, differ;
+    for (const auto& r : costs)
+        if (r.ooc)
+            for (const auto* b : base)
+                if (b->config == r.config)
+                    (std::abs(b->total_bytes - r.total_bytes) < 1e-9 ? same : differ) +=
+                        ((std::abs(b->total_bytes - r.total_bytes) < 1e-9 ? same : differ).empty()
+                             ? ""
+                             : ", ") +
+                        r.config->label;
+    if (!same.empty())
+        s.paragraphs.push_back(
+            "Out of coverage, with valid credentials, an establishment costs what it costs in "
+            "coverage (" +
+            same +
+            "): step 0 needs the network only to renew a certificate or fetch a revocation "
+            "list, never during the establishment.");
+    if (!differ.empty())
+        s.paragraphs.push_back("Out of coverage costs differ for: " + differ + ".");
+    s.table = std::move(t);
+    // Bytes by kind, in coverage.
+    Plot p;
+    p.name = "bytes-by-kind";
+    p.title = "Bytes on the air per establishment, by kind (in coverage)";
+    p.xlabel = "";
+    p.ylabel = "bytes per establishment";
+    p.data = "# configuration";
+    for (const char* k : kKinds)
+        p.data += std::string(" ") + k;
+    p.data += "\n";
+    for (const auto* r : base) {
+        p.data += quoted(r->label);
+        for (const char* k : kKinds)
+            p.data += " " + fixed(r->bytes.at(k));
+        p.data += "\n";
+    }
+    p.extra =
+        "set style data histograms\nset style histogram rowstacked\nset style fill solid "
+        "border -1\nset boxwidth 0.7\nset xtics rotate by -20\nset yrange [0:*]";
+    p.plot_command = fmt::format("plot '{}.dat' using 2:xtic(1) title '{}'", p.name, kKinds[0]);
+    for (std::size_t k = 1; k < kKinds.size(); ++k)
+        p.plot_command += fmt::format(", '' using {} title '{}'", k + 2, kKinds[k]);
+    s.plots.push_back(std::move(p));
+    return s;
+}
+
+// The cost table: crypto operations and CPU per establishment, by role.
+Section crypto_section(const std::vector<Cost>& costs) {
+    Section s;
+    s.heading = "Cost per establishment: crypto operations and CPU by role";
+    s.paragraphs.push_back(
+        "Operations per establishment: sign / verify (signatures and certificate chains) / "
+        "key agreement / KDF, counted by the engines; CPU is the default profile's cost of "
+        "every operation counted, NEA/NIA included (docs/scenarios.md \"Processing time\").");
+    Table t;
+    t.columns = {"configuration"};
+    for (const char* r : kRoles)
+        t.columns.push_back(std::string(r) + " sign/verify/DH/KDF");
+    for (const char* r : kRoles)
+        t.columns.push_back(std::string(r) + " CPU ms");
+    for (const auto& r : costs) {
+        std::vector<std::string> row{r.label};
+        for (std::size_t k = 0; k < 3; ++k)
+            row.push_back(fmt::format("{}/{}/{}/{}", per(r.ops[k][0]), per(r.ops[k][1]),
+                                      per(r.ops[k][2]), per(r.ops[k][3])));
+        for (std::size_t k = 0; k < 3; ++k)
+            row.push_back(fixed(r.cpu[k], 3));
+        t.rows.push_back(std::move(row));
+    }
+    const Cost* busiest = nullptr;
+    const Cost* lightest = nullptr;
+    for (const auto& r : costs)
+        if (!r.ooc && !r.reuse && r.config->relayed()) {
+            if (!busiest || r.cpu[1] > busiest->cpu[1]) busiest = &r;
+            if (!lightest || r.cpu[1] < lightest->cpu[1]) lightest = &r;
+        }
+    if (busiest && lightest)
+        s.paragraphs.push_back(fmt::format(
+            "The relay works hardest in {} ({:.3f} ms of CPU per establishment) and least in "
+            "{} ({:.3f} ms): {:.1f}x.",
+            busiest->label, busiest->cpu[1], lightest->label, lightest->cpu[1],
+            busiest->cpu[1] / std::max(1e-9, lightest->cpu[1])));
+    s.table = std::move(t);
+    return s;
+}
+
+// The cost table: latency under the three profiles.
+Section latency_section(const std::vector<Cost>& costs) {
+    Section s;
+    s.heading = "Establishment latency";
+    s.paragraphs.push_back(
+        "From the source's connect until the link is usable at both ends (both hold the keys, "
+        "and where the solution confirms keys the confirmation has arrived), radio delay 2 "
+        "ms per hop and the processing model's time; with KNRP reuse, request to established "
+        "at the initiator. Milliseconds of virtual time, median / 95th percentile.");
+    Table t;
+    t.columns = {"configuration", "default median",  "default p95", "measured median",
+                 "measured p95",  "wearable median", "wearable p95"};
+    for (const auto& r : costs) {
+        std::vector<std::string> row{r.label};
+        for (double v : r.latency)
+            row.push_back(fixed(v));
+        t.rows.push_back(std::move(row));
+    }
+    const Cost* fastest = nullptr;
+    for (const auto& r : costs)
+        if (!r.ooc && !r.reuse && (!fastest || r.latency[0] < fastest->latency[0])) fastest = &r;
+    std::string slow;
+    for (const auto& r : costs)
+        if (!r.ooc && !r.reuse)
+            slow += fmt::format("{}{} {:.1f}x", slow.empty() ? "" : ", ", r.label,
+                                r.latency[4] / std::max(1e-9, r.latency[0]));
+    s.paragraphs.push_back(
+        fmt::format("Fastest in coverage (default profile): {} at {:.1f} ms median. On a wearable "
+                    "(20x the CPU cost) the medians grow: {}.",
+                    fastest->label, fastest->latency[0], slow));
+    s.table = std::move(t);
+    return s;
+}
+
+// The attack matrix: every attack on every solution and path, a scenario file per cell.
+Result<Section> attack_section(Study& st, const std::vector<Attack>& list, Cells& cells) {
+    Section s;
+    s.heading = "Attack matrix";
+    Table t;
+    t.columns = {"attack", "what (from)"};
+    for (const auto& c : configs())
+        t.columns.push_back(c.label);
+    std::map<std::string, std::array<std::size_t, 3>> tally;  // stopped, undetected, n/a
+    for (const auto& a : list) {
+        st.step("attack: " + a.name);
+        std::vector<std::string> row{a.name, a.what + " (" + a.origin + ")"}, links{"", ""};
+        for (const auto& c : configs()) {
+            Cell cell;
+            auto toml = !c.relayed() && a.needs_relay
+                            ? Result<std::string>(make_error(
+                                  Errc::unsupported, a.name,
+                                  "the direct path has no relay (nor relay service code)"))
+                            : a.toml(c, st.o_.seed);
+            const std::string file =
+                fmt::format("evaluation/scenarios/attack-{}--{}.toml", a.name, c.slug);
+            if (!toml) {
+                cell.text = "n/a: " + toml.error().message;
+                cell.applicable = false;
+            } else {
+                auto r = st.run(*toml, file);
+                if (!r) {
+                    cell.text = "n/a: " + r.error().message;
+                    cell.applicable = false;
+                } else {
+                    cell = judge(r->j);
+                    PC5SEC_TRY(files::write_file(
+                        st.o_.out / file,
+                        fmt::format("# pc5sec evaluate, attack matrix: {} on {} (measured: "
+                                    "{}).\n# Run it again: pc5sec simulate {}\n{}",
+                                    a.name, c.label, cell.text,
+                                    std::filesystem::path(file).filename().string(), *toml),
+                        0644));
+                    st.summary_.files.push_back(file);
+                    cell.file = file;
+                }
+            }
+            auto& n = tally[c.slug];
+            n[cell.stopped ? 0 : cell.undetected ? 1 : 2]++;
+            row.push_back(cell.text.size() > 70 ? cell.text.substr(0, 67) + "..." : cell.text);
+            links.push_back(cell.file);
+            cells[{a.name, c.slug}] = std::move(cell);
+        }
+        t.rows.push_back(std::move(row));
+        t.links.push_back(std::move(links));
+    }
+    s.paragraphs.push_back(fmt::format(
+        "{} attacks x {} solutions and paths. Each cell is what its run measured: refused "
+        "(a link failed with the PC5 cause), detected (the attack's frames dropped and "
+        "counted), undetected (accepted, or a link came up), or n/a (the attack does not "
+        "apply: it never fired, or the scenario cannot be set up). Each links to the "
+        "scenario file that produced it: `pc5sec simulate FILE` runs it again. The attacks "
+        "are the named attacks (`attack = NAME`) and the rule files of examples/attacks/.",
+        list.size(), configs().size()));
+    std::string line;
+    for (const auto& c : configs()) {
+        const auto& n = tally[c.slug];
+        line += fmt::format("{}{}: {} stopped, {} undetected, {} n/a", line.empty() ? "" : "; ",
+                            c.label, n[0], n[1], n[2]);
+    }
+    s.paragraphs.push_back(line + ".");
+    for (const auto& c : configs()) {
+        std::string undetected;
+        for (const auto& a : list)
+            if (cells[{a.name, c.slug}].undetected)
+                undetected += (undetected.empty() ? "" : ", ") + a.name;
+        if (!undetected.empty())
+            s.paragraphs.push_back(fmt::format("Undetected against {}: {}.", c.label, undetected));
+    }
+    s.table = std::move(t);
+    return s;
+}
+
+// The security properties, derived from the attack matrix and from runs of one pair.
+Result<Section> property_section(Study& st, const Cells& cells) {
+    Section s;
+    s.heading = "Security properties";
+    s.paragraphs.push_back(
+        "Each cell is derived from the attack matrix above (the attacks named) or from a run "
+        "of one pair with 20 data PDUs: its capture, its key log, and its UEs' long-term "
+        "keys handed to the study after the run.");
+    std::map<std::string, PropertyRun> pr;
+    for (const auto& c : configs()) {
+        st.step("properties: " + c.label);
+        auto p = property_run(st, c);
+        if (!p) return std::move(p).error();
+        pr[c.slug] = *p;
+    }
+    Table t;
+    t.columns = {"property"};
+    for (const auto& c : configs())
+        t.columns.push_back(c.label);
+    // A property that holds when every applicable attack of `names` was stopped.
+    const auto from_attacks = [&](const std::string& property,
+                                  const std::vector<std::string>& names) {
+        std::vector<std::string> row{property};
+        for (const auto& c : configs()) {
+            std::string failed;
+            std::size_t applicable = 0;
+            for (const auto& n : names) {
+                const auto it = cells.find({n, c.slug});
+                if (it == cells.end() || !it->second.applicable) continue;
+                ++applicable;
+                if (!it->second.stopped) failed += (failed.empty() ? "" : ", ") + n;
+            }
+            row.push_back(!applicable      ? "n/a"
+                          : failed.empty() ? fmt::format("yes ({} attacks stopped)", applicable)
+                                           : "no: " + failed + " undetected");
+        }
+        t.rows.push_back(std::move(row));
+    };
+    from_attacks("mutual authentication of end UEs", {"foreign-ca", "revoked", "expired"});
+    from_attacks("authentication and authorisation of the relay",
+                 {"unauthorised-relay", "relay-not-authorised-for-target"});
+    {
+        std::vector<std::string> row{"end-to-end confidentiality and integrity against the relay"};
+        for (const auto& c : configs()) {
+            const auto& p = pr[c.slug];
+            const auto tamper = cells.find({"tampering-relay", c.slug});
+            const bool tamper_ok =
+                tamper == cells.end() || !tamper->second.applicable || tamper->second.stopped;
+            if (!c.relayed())
+                row.push_back("n/a");
+            else
+                row.push_back(fmt::format("{}: the relay's keys open {} of {} data PDUs{}",
+                                          p.relay_opened == 0 && tamper_ok ? "yes" : "no",
+                                          p.relay_opened, p.data_frames,
+                                          tamper_ok ? "" : "; tampering-relay undetected"));
+        }
+        t.rows.push_back(std::move(row));
+    }
+    {
+        std::vector<std::string> row{"forward secrecy (long-term keys compromised after the run)"};
+        for (const auto& c : configs()) {
+            const auto& p = pr[c.slug];
+            row.push_back(fmt::format("{}: {} of {} links' keys recomputed",
+                                      p.fs_opened ? "no" : "yes", p.fs_opened, p.fs_links));
+        }
+        t.rows.push_back(std::move(row));
+    }
+    from_attacks("replay protection",
+                 {"replay", "replay-data", "stale-replay", "auth-request-replay",
+                  "discovery-replayed-response", "request-outsider-stale-replay-b-literal"});
+    from_attacks("key confirmation", {"tamper-mac", "unconfirmed-target"});
+    from_attacks("resistance to state exhaustion before authentication",
+                 {"request-flood", "b-flood-relay"});
+    {
+        std::vector<std::string> row{"identity privacy on the air"};
+        for (const auto& c : configs()) {
+            const auto& p = pr[c.slug];
+            row.push_back(fmt::format("{}: {} identities, {} certificates in clear",
+                                      p.identities == 0 && p.certificates == 0 ? "yes" : "no",
+                                      p.identities, p.certificates));
+        }
+        t.rows.push_back(std::move(row));
+    }
+    {
+        std::vector<std::string> row{"keys the relay holds per pair"};
+        for (const auto& c : configs())
+            row.push_back(c.relayed() ? std::to_string(pr[c.slug].relay_keys) : "n/a");
+        t.rows.push_back(std::move(row));
+    }
+    std::string fs_fails, fs_holds;
+    for (const auto& c : configs())
+        (pr[c.slug].fs_opened ? fs_fails : fs_holds) +=
+            (pr[c.slug].fs_opened ? (fs_fails.empty() ? "" : ", ")
+                                  : (fs_holds.empty() ? "" : ", ")) +
+            c.label;
+    s.paragraphs.push_back(fmt::format(
+        "Forward secrecy, computed: from a long-term private key and the peer's public key "
+        "the study recomputes the static Diffie-Hellman secret and finds it among the keys of "
+        "{} (their session keys open); it finds none for {}.",
+        fs_fails.empty() ? "no configuration" : fs_fails,
+        fs_holds.empty() ? "no configuration" : fs_holds));
+    s.table = std::move(t);
+    return s;
+}
+
+// Establishment under loss: success and latency, 0 to 30 %.
+Result<Section> loss_section(Study& st, std::size_t pairs) {
+    Section s;
+    s.heading = "Establishment under loss";
+    const std::vector<double> losses =
+        st.o_.quick ? std::vector<double>{0, 0.3}
+                    : std::vector<double>{0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3};
+    const std::vector<std::string> chosen{"a-direct", "a-l3", "a-l2", "b-literal-l2",
+                                          "b-hardened-l2"};
+    Table t;
+    t.columns = {"configuration"};
+    // The first and the last point (the plots and their data files have every one): the
+    // same columns in the quick study and the full one.
+    for (double l : {losses.front(), losses.back()}) {
+        t.columns.push_back(fmt::format("{:.0f} % loss: established", l * 100));
+        t.columns.push_back(fmt::format("{:.0f} % loss: median / p95 ms", l * 100));
+    }
+    std::string dat = "# loss%";
+    std::vector<std::vector<Point>> series;
+    for (const auto& c : configs()) {
+        if (std::find(chosen.begin(), chosen.end(), c.slug) == chosen.end()) continue;
+        st.step("loss sweep: " + c.label);
+        auto pts = sweep_loss(st, c, losses, pairs);
+        if (!pts) return std::move(pts).error();
+        std::vector<std::string> row{c.label};
+        for (const auto* p : {&pts->front(), &pts->back()}) {
+            row.push_back(fmt::format("{:.0f} %", p->success));
+            row.push_back(fmt::format("{:.1f} / {:.1f}", p->median, p->p95));
+        }
+        t.rows.push_back(std::move(row));
+        series.push_back(*pts);
+        dat += fmt::format(" \"{0} established %\" \"{0} median ms\"", c.label);
+    }
+    dat += "\n";
+    for (std::size_t i = 0; i < losses.size(); ++i) {
+        dat += fixed(losses[i] * 100, 0);
+        for (const auto& ser : series)
+            dat += fmt::format(" {:.1f} {:.2f}", ser[i].success, ser[i].median);
+        dat += "\n";
+    }
+    std::string worst;
+    for (std::size_t k = 0; k < series.size(); ++k)
+        worst += fmt::format("{}{} {:.0f} %", worst.empty() ? "" : ", ", t.rows[k][0],
+                             series[k].back().success);
+    s.paragraphs.push_back(fmt::format(
+        "{} pairs per point, RLC AM on the signalling bearers (docs/scenarios.md "
+        "\"Link-layer retransmission\"). At {:.0f} % loss the share of pairs established: {}.",
+        pairs, losses.back() * 100, worst));
+    Plot success, latency;
+    success.name = "loss-success";
+    success.title = "Establishments that succeed against loss";
+    success.xlabel = "loss per transmission (%)";
+    success.ylabel = "established (%)";
+    success.data = dat;
+    success.extra = "set yrange [0:105]";
+    latency.name = "loss-latency";
+    latency.title = "Median establishment latency against loss";
+    latency.xlabel = "loss per transmission (%)";
+    latency.ylabel = "median latency (ms, virtual)";
+    latency.data = dat;
+    latency.extra = "set yrange [0:*]";
+    for (std::size_t k = 0; k < series.size(); ++k) {
+        success.plot_command += fmt::format(
+            "{}'loss-success.dat' using 1:{} with linespoints "
+            "title '{}'",
+            k ? ", " : "plot ", 2 + 2 * k, t.rows[k][0]);
+        latency.plot_command += fmt::format(
+            "{}'loss-latency.dat' using 1:{} with linespoints "
+            "title '{}'",
+            k ? ", " : "plot ", 3 + 2 * k, t.rows[k][0]);
+    }
+    s.plots.push_back(std::move(success));
+    s.plots.push_back(std::move(latency));
+    s.table = std::move(t);
+    return s;
+}
+
+// One relay serving many sources: latency with the processing model on.
+Result<Section> sources_section(Study& st) {
+    Section s;
+    s.heading = "One relay serving many sources";
+    const std::vector<std::size_t> sources =
+        st.o_.quick ? std::vector<std::size_t>{1, 50, 200}
+                    : std::vector<std::size_t>{1, 10, 25, 50, 100, 150, 200};
+    const std::vector<std::string> chosen{"a-l3", "a-l2", "b-literal-l2", "b-hardened-l2"};
+    Table t;
+    t.columns = {"configuration"};
+    t.columns.push_back(fmt::format("{} source: median / p95 ms", sources.front()));
+    t.columns.push_back(fmt::format("{} sources: median / p95 ms", sources.back()));
+    t.columns.push_back(fmt::format("{} sources: pairs up", sources.back()));
+    t.columns.push_back("most sources measured with every pair up");
+    std::string dat = "# sources";
+    std::vector<std::vector<Point>> series;
+    for (const auto& c : configs()) {
+        if (std::find(chosen.begin(), chosen.end(), c.slug) == chosen.end()) continue;
+        st.step("sources sweep: " + c.label);
+        auto pts = sweep_sources(st, c, sources);
+        if (!pts) return std::move(pts).error();
+        std::vector<std::string> row{c.label};
+        row.push_back(fmt::format("{:.1f} / {:.1f}", pts->front().median, pts->front().p95));
+        row.push_back(fmt::format("{:.1f} / {:.1f}", pts->back().median, pts->back().p95));
+        row.push_back(fmt::format("{:.0f} %", pts->back().success));
+        double most = 0;
+        for (const auto& p : *pts)
+            if (p.success >= 100) most = p.x;
+        row.push_back(fmt::format("{:.0f}", most));
+        t.rows.push_back(std::move(row));
+        series.push_back(*pts);
+        dat += fmt::format(" \"{0} median ms\" \"{0} p95 ms\"", c.label);
+    }
+    dat += "\n";
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        dat += std::to_string(sources[i]);
+        for (const auto& ser : series)
+            dat += fmt::format(" {:.2f} {:.2f}", ser[i].median, ser[i].p95);
+        dat += "\n";
+    }
+    std::string growth;
+    for (std::size_t k = 0; k < series.size(); ++k)
+        growth += fmt::format("{}{} {:.1f} ms ({:.1f}x one source)", growth.empty() ? "" : ", ",
+                              t.rows[k][0], series[k].back().median,
+                              series[k].back().median / std::max(1e-9, series[k].front().median));
+    s.paragraphs.push_back(fmt::format(
+        "Every source asks 1 ms after the previous one, through one relay, with the default "
+        "profile: the relay does one thing at a time, so requests queue. With {} sources the "
+        "median latency is: {}.",
+        sources.back(), growth));
+    for (std::size_t k = 0; k < series.size(); ++k)
+        for (const auto& pt : series[k])
+            if (pt.success < 100) {
+                s.paragraphs.push_back(fmt::format(
+                    "{} from {:.0f} sources on: {:.0f} % of the pairs came up; the failures "
+                    "were mostly {}.",
+                    t.rows[k][0], pt.x, pt.success, pt.failure));
+                break;
+            }
+    Plot p;
+    p.name = "sources-latency";
+    p.title = "Establishment latency against the sources one relay serves";
+    p.xlabel = "sources through one relay";
+    p.ylabel = "latency (ms, virtual)";
+    p.data = dat;
+    p.extra = "set yrange [0:*]";
+    for (std::size_t k = 0; k < series.size(); ++k)
+        p.plot_command += fmt::format(
+            "{0}'sources-latency.dat' using 1:{1} with linespoints linecolor {5} title '{2} "
+            "median', '' using 1:{3} with lines dashtype 2 linecolor {5} title '{4} p95'",
+            k ? ", " : "plot ", 2 + 2 * k, t.rows[k][0], 3 + 2 * k, t.rows[k][0], k + 1);
+    s.plots.push_back(std::move(p));
+    s.table = std::move(t);
+    return s;
+}
+
 // ---------------------------------------------------------------- the study
 
 Result<Summary> evaluate(const Options& o) {
@@ -650,515 +1162,36 @@ Result<Summary> evaluate(const Options& o) {
     // ---- costs
     auto costs = cost_study(st, pairs);
     if (!costs) return std::move(costs).error();
-    {
-        Section s;
-        s.heading = "Cost per establishment: frames and bytes on the air";
-        Table t;
-        t.columns = {"configuration", "established"};
-        for (const char* k : kKinds)
-            t.columns.push_back(std::string(k) + " frames (bytes)");
-        t.columns.push_back("frames");
-        t.columns.push_back("bytes");
-        for (const auto& r : *costs) {
-            std::vector<std::string> row{r.label, fmt::format("{}/{}", r.established, r.pairs)};
-            for (const char* k : kKinds)
-                row.push_back(fmt::format("{} ({})", per(r.frames.at(k)), per(r.bytes.at(k))));
-            row.push_back(per(r.total_frames));
-            row.push_back(per(r.total_bytes));
-            t.rows.push_back(std::move(row));
-        }
-        // The reading.
-        std::vector<const Cost*> base;
-        for (const auto& r : *costs)
-            if (!r.ooc && !r.reuse) base.push_back(&r);
-        const auto cheapest = *std::min_element(base.begin(), base.end(), [](auto* a, auto* b) {
-            return a->total_bytes < b->total_bytes;
-        });
-        const auto dearest = *std::max_element(base.begin(), base.end(), [](auto* a, auto* b) {
-            return a->total_bytes < b->total_bytes;
-        });
-        s.paragraphs.push_back(fmt::format(
-            "In coverage, the cheapest establishment on the air is {} ({} frames, {} bytes); the "
-            "dearest is {} ({} frames, {} bytes, {:.1f}x the bytes).",
-            cheapest->label, per(cheapest->total_frames), per(cheapest->total_bytes),
-            dearest->label, per(dearest->total_frames), per(dearest->total_bytes),
-            dearest->total_bytes / std::max(1.0, cheapest->total_bytes)));
-        std::string relayed;
-        for (const auto* r : base)
-            if (r->config->relayed())
-                relayed += fmt::format("{}{} {} bytes", relayed.empty() ? "" : "; ", r->label,
-                                       per(r->total_bytes));
-        s.paragraphs.push_back(
-            "Through a relay, every frame the relay forwards or re-signs is "
-            "counted (forwarding): " +
-            relayed + ".");
-        for (const auto& r : *costs)
-            if (r.reuse)
-                for (const auto* b : base)
-                    if (b->config == r.config)
-                        s.paragraphs.push_back(fmt::format(
-                            "{}: a re-establishment that reuses the KNRP costs {} bytes (release "
-                            "included), {:.0f} % of a full one ({} bytes).",
-                            r.config->label, per(r.total_bytes),
-                            100.0 * r.total_bytes / std::max(1.0, b->total_bytes),
-                            per(b->total_bytes)));
-        // In and out of coverage.
-        std::string same, differ;
-        for (const auto& r : *costs)
-            if (r.ooc)
-                for (const auto* b : base)
-                    if (b->config == r.config)
-                        (std::abs(b->total_bytes - r.total_bytes) < 1e-9 ? same : differ) +=
-                            ((std::abs(b->total_bytes - r.total_bytes) < 1e-9 ? same : differ)
-                                     .empty()
-                                 ? ""
-                                 : ", ") +
-                            r.config->label;
-        if (!same.empty())
-            s.paragraphs.push_back(
-                "Out of coverage, with valid credentials, an establishment costs what it costs in "
-                "coverage (" +
-                same +
-                "): step 0 needs the network only to renew a certificate or fetch a revocation "
-                "list, never during the establishment.");
-        if (!differ.empty())
-            s.paragraphs.push_back("Out of coverage costs differ for: " + differ + ".");
-        s.table = std::move(t);
-        // Bytes by kind, in coverage.
-        Plot p;
-        p.name = "bytes-by-kind";
-        p.title = "Bytes on the air per establishment, by kind (in coverage)";
-        p.xlabel = "";
-        p.ylabel = "bytes per establishment";
-        p.data = "# configuration";
-        for (const char* k : kKinds)
-            p.data += std::string(" ") + k;
-        p.data += "\n";
-        for (const auto* r : base) {
-            p.data += quoted(r->label);
-            for (const char* k : kKinds)
-                p.data += " " + fixed(r->bytes.at(k));
-            p.data += "\n";
-        }
-        p.extra =
-            "set style data histograms\nset style histogram rowstacked\nset style fill solid "
-            "border -1\nset boxwidth 0.7\nset xtics rotate by -20\nset yrange [0:*]";
-        p.plot_command = fmt::format("plot '{}.dat' using 2:xtic(1) title '{}'", p.name, kKinds[0]);
-        for (std::size_t k = 1; k < kKinds.size(); ++k)
-            p.plot_command += fmt::format(", '' using {} title '{}'", k + 2, kKinds[k]);
-        s.plots.push_back(std::move(p));
-        doc.sections.push_back(std::move(s));
-    }
-    {
-        Section s;
-        s.heading = "Cost per establishment: crypto operations and CPU by role";
-        s.paragraphs.push_back(
-            "Operations per establishment: sign / verify (signatures and certificate chains) / "
-            "key agreement / KDF, counted by the engines; CPU is the default profile's cost of "
-            "every operation counted, NEA/NIA included (docs/scenarios.md \"Processing time\").");
-        Table t;
-        t.columns = {"configuration"};
-        for (const char* r : kRoles)
-            t.columns.push_back(std::string(r) + " sign/verify/DH/KDF");
-        for (const char* r : kRoles)
-            t.columns.push_back(std::string(r) + " CPU ms");
-        for (const auto& r : *costs) {
-            std::vector<std::string> row{r.label};
-            for (std::size_t k = 0; k < 3; ++k)
-                row.push_back(fmt::format("{}/{}/{}/{}", per(r.ops[k][0]), per(r.ops[k][1]),
-                                          per(r.ops[k][2]), per(r.ops[k][3])));
-            for (std::size_t k = 0; k < 3; ++k)
-                row.push_back(fixed(r.cpu[k], 3));
-            t.rows.push_back(std::move(row));
-        }
-        const Cost* busiest = nullptr;
-        const Cost* lightest = nullptr;
-        for (const auto& r : *costs)
-            if (!r.ooc && !r.reuse && r.config->relayed()) {
-                if (!busiest || r.cpu[1] > busiest->cpu[1]) busiest = &r;
-                if (!lightest || r.cpu[1] < lightest->cpu[1]) lightest = &r;
-            }
-        if (busiest && lightest)
-            s.paragraphs.push_back(fmt::format(
-                "The relay works hardest in {} ({:.3f} ms of CPU per establishment) and least in "
-                "{} ({:.3f} ms): {:.1f}x.",
-                busiest->label, busiest->cpu[1], lightest->label, lightest->cpu[1],
-                busiest->cpu[1] / std::max(1e-9, lightest->cpu[1])));
-        s.table = std::move(t);
-        doc.sections.push_back(std::move(s));
-    }
-    {
-        Section s;
-        s.heading = "Establishment latency";
-        s.paragraphs.push_back(
-            "From the source's connect until the link is usable at both ends (both hold the keys, "
-            "and where the solution confirms keys the confirmation has arrived), radio delay 2 "
-            "ms per hop and the processing model's time; with KNRP reuse, request to established "
-            "at the initiator. Milliseconds of virtual time, median / 95th percentile.");
-        Table t;
-        t.columns = {"configuration", "default median",  "default p95", "measured median",
-                     "measured p95",  "wearable median", "wearable p95"};
-        for (const auto& r : *costs) {
-            std::vector<std::string> row{r.label};
-            for (double v : r.latency)
-                row.push_back(fixed(v));
-            t.rows.push_back(std::move(row));
-        }
-        const Cost* fastest = nullptr;
-        for (const auto& r : *costs)
-            if (!r.ooc && !r.reuse && (!fastest || r.latency[0] < fastest->latency[0]))
-                fastest = &r;
-        std::string slow;
-        for (const auto& r : *costs)
-            if (!r.ooc && !r.reuse)
-                slow += fmt::format("{}{} {:.1f}x", slow.empty() ? "" : ", ", r.label,
-                                    r.latency[4] / std::max(1e-9, r.latency[0]));
-        s.paragraphs.push_back(fmt::format(
-            "Fastest in coverage (default profile): {} at {:.1f} ms median. On a wearable "
-            "(20x the CPU cost) the medians grow: {}.",
-            fastest->label, fastest->latency[0], slow));
-        s.table = std::move(t);
-        doc.sections.push_back(std::move(s));
-    }
+    doc.sections.push_back(air_section(*costs));
+    doc.sections.push_back(crypto_section(*costs));
+    doc.sections.push_back(latency_section(*costs));
 
     // ---- the attack matrix
     const auto list = attacks();
-    std::map<std::pair<std::string, std::string>, Cell> cells;  // (attack, config slug)
+    Cells cells;
     {
-        Section s;
-        s.heading = "Attack matrix";
-        Table t;
-        t.columns = {"attack", "what (from)"};
-        for (const auto& c : configs())
-            t.columns.push_back(c.label);
-        std::map<std::string, std::array<std::size_t, 3>> tally;  // stopped, undetected, n/a
-        for (const auto& a : list) {
-            st.step("attack: " + a.name);
-            std::vector<std::string> row{a.name, a.what + " (" + a.origin + ")"}, links{"", ""};
-            for (const auto& c : configs()) {
-                Cell cell;
-                auto toml = !c.relayed() && a.needs_relay
-                                ? Result<std::string>(make_error(
-                                      Errc::unsupported, a.name,
-                                      "the direct path has no relay (nor relay service code)"))
-                                : a.toml(c, o.seed);
-                const std::string file =
-                    fmt::format("evaluation/scenarios/attack-{}--{}.toml", a.name, c.slug);
-                if (!toml) {
-                    cell.text = "n/a: " + toml.error().message;
-                    cell.applicable = false;
-                } else {
-                    auto r = st.run(*toml, file);
-                    if (!r) {
-                        cell.text = "n/a: " + r.error().message;
-                        cell.applicable = false;
-                    } else {
-                        cell = judge(r->j);
-                        PC5SEC_TRY(files::write_file(
-                            o.out / file,
-                            fmt::format("# pc5sec evaluate, attack matrix: {} on {} (measured: "
-                                        "{}).\n# Run it again: pc5sec simulate {}\n{}",
-                                        a.name, c.label, cell.text,
-                                        std::filesystem::path(file).filename().string(), *toml),
-                            0644));
-                        summary.files.push_back(file);
-                        cell.file = file;
-                    }
-                }
-                auto& n = tally[c.slug];
-                n[cell.stopped ? 0 : cell.undetected ? 1 : 2]++;
-                row.push_back(cell.text.size() > 70 ? cell.text.substr(0, 67) + "..." : cell.text);
-                links.push_back(cell.file);
-                cells[{a.name, c.slug}] = std::move(cell);
-            }
-            t.rows.push_back(std::move(row));
-            t.links.push_back(std::move(links));
-        }
-        s.paragraphs.push_back(fmt::format(
-            "{} attacks x {} solutions and paths. Each cell is what its run measured: refused "
-            "(a link failed with the PC5 cause), detected (the attack's frames dropped and "
-            "counted), undetected (accepted, or a link came up), or n/a (the attack does not "
-            "apply: it never fired, or the scenario cannot be set up). Each links to the "
-            "scenario file that produced it: `pc5sec simulate FILE` runs it again. The attacks "
-            "are the named attacks (`attack = NAME`) and the rule files of examples/attacks/.",
-            list.size(), configs().size()));
-        std::string line;
-        for (const auto& c : configs()) {
-            const auto& n = tally[c.slug];
-            line += fmt::format("{}{}: {} stopped, {} undetected, {} n/a", line.empty() ? "" : "; ",
-                                c.label, n[0], n[1], n[2]);
-        }
-        s.paragraphs.push_back(line + ".");
-        for (const auto& c : configs()) {
-            std::string undetected;
-            for (const auto& a : list)
-                if (cells[{a.name, c.slug}].undetected)
-                    undetected += (undetected.empty() ? "" : ", ") + a.name;
-            if (!undetected.empty())
-                s.paragraphs.push_back(
-                    fmt::format("Undetected against {}: {}.", c.label, undetected));
-        }
-        s.table = std::move(t);
-        doc.sections.push_back(std::move(s));
+        auto s = attack_section(st, list, cells);
+        if (!s) return std::move(s).error();
+        doc.sections.push_back(std::move(*s));
     }
 
     // ---- properties
     {
-        Section s;
-        s.heading = "Security properties";
-        s.paragraphs.push_back(
-            "Each cell is derived from the attack matrix above (the attacks named) or from a run "
-            "of one pair with 20 data PDUs: its capture, its key log, and its UEs' long-term "
-            "keys handed to the study after the run.");
-        std::map<std::string, PropertyRun> pr;
-        for (const auto& c : configs()) {
-            st.step("properties: " + c.label);
-            auto p = property_run(st, c);
-            if (!p) return std::move(p).error();
-            pr[c.slug] = *p;
-        }
-        Table t;
-        t.columns = {"property"};
-        for (const auto& c : configs())
-            t.columns.push_back(c.label);
-        // A property that holds when every applicable attack of `names` was stopped.
-        const auto from_attacks = [&](const std::string& property,
-                                      const std::vector<std::string>& names) {
-            std::vector<std::string> row{property};
-            for (const auto& c : configs()) {
-                std::string failed;
-                std::size_t applicable = 0;
-                for (const auto& n : names) {
-                    const auto it = cells.find({n, c.slug});
-                    if (it == cells.end() || !it->second.applicable) continue;
-                    ++applicable;
-                    if (!it->second.stopped) failed += (failed.empty() ? "" : ", ") + n;
-                }
-                row.push_back(!applicable      ? "n/a"
-                              : failed.empty() ? fmt::format("yes ({} attacks stopped)", applicable)
-                                               : "no: " + failed + " undetected");
-            }
-            t.rows.push_back(std::move(row));
-        };
-        from_attacks("mutual authentication of end UEs", {"foreign-ca", "revoked", "expired"});
-        from_attacks("authentication and authorisation of the relay",
-                     {"unauthorised-relay", "relay-not-authorised-for-target"});
-        {
-            std::vector<std::string> row{
-                "end-to-end confidentiality and integrity against the relay"};
-            for (const auto& c : configs()) {
-                const auto& p = pr[c.slug];
-                const auto tamper = cells.find({"tampering-relay", c.slug});
-                const bool tamper_ok =
-                    tamper == cells.end() || !tamper->second.applicable || tamper->second.stopped;
-                if (!c.relayed())
-                    row.push_back("n/a");
-                else
-                    row.push_back(fmt::format("{}: the relay's keys open {} of {} data PDUs{}",
-                                              p.relay_opened == 0 && tamper_ok ? "yes" : "no",
-                                              p.relay_opened, p.data_frames,
-                                              tamper_ok ? "" : "; tampering-relay undetected"));
-            }
-            t.rows.push_back(std::move(row));
-        }
-        {
-            std::vector<std::string> row{
-                "forward secrecy (long-term keys compromised after the run)"};
-            for (const auto& c : configs()) {
-                const auto& p = pr[c.slug];
-                row.push_back(fmt::format("{}: {} of {} links' keys recomputed",
-                                          p.fs_opened ? "no" : "yes", p.fs_opened, p.fs_links));
-            }
-            t.rows.push_back(std::move(row));
-        }
-        from_attacks("replay protection",
-                     {"replay", "replay-data", "stale-replay", "auth-request-replay",
-                      "discovery-replayed-response", "request-outsider-stale-replay-b-literal"});
-        from_attacks("key confirmation", {"tamper-mac", "unconfirmed-target"});
-        from_attacks("resistance to state exhaustion before authentication",
-                     {"request-flood", "b-flood-relay"});
-        {
-            std::vector<std::string> row{"identity privacy on the air"};
-            for (const auto& c : configs()) {
-                const auto& p = pr[c.slug];
-                row.push_back(fmt::format("{}: {} identities, {} certificates in clear",
-                                          p.identities == 0 && p.certificates == 0 ? "yes" : "no",
-                                          p.identities, p.certificates));
-            }
-            t.rows.push_back(std::move(row));
-        }
-        {
-            std::vector<std::string> row{"keys the relay holds per pair"};
-            for (const auto& c : configs())
-                row.push_back(c.relayed() ? std::to_string(pr[c.slug].relay_keys) : "n/a");
-            t.rows.push_back(std::move(row));
-        }
-        std::string fs_fails, fs_holds;
-        for (const auto& c : configs())
-            (pr[c.slug].fs_opened ? fs_fails : fs_holds) +=
-                (pr[c.slug].fs_opened ? (fs_fails.empty() ? "" : ", ")
-                                      : (fs_holds.empty() ? "" : ", ")) +
-                c.label;
-        s.paragraphs.push_back(fmt::format(
-            "Forward secrecy, computed: from a long-term private key and the peer's public key "
-            "the study recomputes the static Diffie-Hellman secret and finds it among the keys of "
-            "{} (their session keys open); it finds none for {}.",
-            fs_fails.empty() ? "no configuration" : fs_fails,
-            fs_holds.empty() ? "no configuration" : fs_holds));
-        s.table = std::move(t);
-        doc.sections.push_back(std::move(s));
+        auto s = property_section(st, cells);
+        if (!s) return std::move(s).error();
+        doc.sections.push_back(std::move(*s));
     }
 
     // ---- sweeps
     {
-        Section s;
-        s.heading = "Establishment under loss";
-        const std::vector<double> losses =
-            quick ? std::vector<double>{0, 0.3}
-                  : std::vector<double>{0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3};
-        const std::vector<std::string> chosen{"a-direct", "a-l3", "a-l2", "b-literal-l2",
-                                              "b-hardened-l2"};
-        Table t;
-        t.columns = {"configuration"};
-        // The first and the last point (the plots and their data files have every one): the
-        // same columns in the quick study and the full one.
-        for (double l : {losses.front(), losses.back()}) {
-            t.columns.push_back(fmt::format("{:.0f} % loss: established", l * 100));
-            t.columns.push_back(fmt::format("{:.0f} % loss: median / p95 ms", l * 100));
-        }
-        std::string dat = "# loss%";
-        std::vector<std::vector<Point>> series;
-        for (const auto& c : configs()) {
-            if (std::find(chosen.begin(), chosen.end(), c.slug) == chosen.end()) continue;
-            st.step("loss sweep: " + c.label);
-            auto pts = sweep_loss(st, c, losses, pairs);
-            if (!pts) return std::move(pts).error();
-            std::vector<std::string> row{c.label};
-            for (const auto* p : {&pts->front(), &pts->back()}) {
-                row.push_back(fmt::format("{:.0f} %", p->success));
-                row.push_back(fmt::format("{:.1f} / {:.1f}", p->median, p->p95));
-            }
-            t.rows.push_back(std::move(row));
-            series.push_back(*pts);
-            dat += fmt::format(" \"{0} established %\" \"{0} median ms\"", c.label);
-        }
-        dat += "\n";
-        for (std::size_t i = 0; i < losses.size(); ++i) {
-            dat += fixed(losses[i] * 100, 0);
-            for (const auto& ser : series)
-                dat += fmt::format(" {:.1f} {:.2f}", ser[i].success, ser[i].median);
-            dat += "\n";
-        }
-        std::string worst;
-        for (std::size_t k = 0; k < series.size(); ++k)
-            worst += fmt::format("{}{} {:.0f} %", worst.empty() ? "" : ", ", t.rows[k][0],
-                                 series[k].back().success);
-        s.paragraphs.push_back(fmt::format(
-            "{} pairs per point, RLC AM on the signalling bearers (docs/scenarios.md "
-            "\"Link-layer retransmission\"). At {:.0f} % loss the share of pairs established: {}.",
-            pairs, losses.back() * 100, worst));
-        Plot success, latency;
-        success.name = "loss-success";
-        success.title = "Establishments that succeed against loss";
-        success.xlabel = "loss per transmission (%)";
-        success.ylabel = "established (%)";
-        success.data = dat;
-        success.extra = "set yrange [0:105]";
-        latency.name = "loss-latency";
-        latency.title = "Median establishment latency against loss";
-        latency.xlabel = "loss per transmission (%)";
-        latency.ylabel = "median latency (ms, virtual)";
-        latency.data = dat;
-        latency.extra = "set yrange [0:*]";
-        for (std::size_t k = 0; k < series.size(); ++k) {
-            success.plot_command += fmt::format(
-                "{}'loss-success.dat' using 1:{} with linespoints "
-                "title '{}'",
-                k ? ", " : "plot ", 2 + 2 * k, t.rows[k][0]);
-            latency.plot_command += fmt::format(
-                "{}'loss-latency.dat' using 1:{} with linespoints "
-                "title '{}'",
-                k ? ", " : "plot ", 3 + 2 * k, t.rows[k][0]);
-        }
-        s.plots.push_back(std::move(success));
-        s.plots.push_back(std::move(latency));
-        s.table = std::move(t);
-        doc.sections.push_back(std::move(s));
+        auto s = loss_section(st, pairs);
+        if (!s) return std::move(s).error();
+        doc.sections.push_back(std::move(*s));
     }
     {
-        Section s;
-        s.heading = "One relay serving many sources";
-        const std::vector<std::size_t> sources =
-            quick ? std::vector<std::size_t>{1, 50, 200}
-                  : std::vector<std::size_t>{1, 10, 25, 50, 100, 150, 200};
-        const std::vector<std::string> chosen{"a-l3", "a-l2", "b-literal-l2", "b-hardened-l2"};
-        Table t;
-        t.columns = {"configuration"};
-        t.columns.push_back(fmt::format("{} source: median / p95 ms", sources.front()));
-        t.columns.push_back(fmt::format("{} sources: median / p95 ms", sources.back()));
-        t.columns.push_back(fmt::format("{} sources: pairs up", sources.back()));
-        t.columns.push_back("most sources measured with every pair up");
-        std::string dat = "# sources";
-        std::vector<std::vector<Point>> series;
-        for (const auto& c : configs()) {
-            if (std::find(chosen.begin(), chosen.end(), c.slug) == chosen.end()) continue;
-            st.step("sources sweep: " + c.label);
-            auto pts = sweep_sources(st, c, sources);
-            if (!pts) return std::move(pts).error();
-            std::vector<std::string> row{c.label};
-            row.push_back(fmt::format("{:.1f} / {:.1f}", pts->front().median, pts->front().p95));
-            row.push_back(fmt::format("{:.1f} / {:.1f}", pts->back().median, pts->back().p95));
-            row.push_back(fmt::format("{:.0f} %", pts->back().success));
-            double most = 0;
-            for (const auto& p : *pts)
-                if (p.success >= 100) most = p.x;
-            row.push_back(fmt::format("{:.0f}", most));
-            t.rows.push_back(std::move(row));
-            series.push_back(*pts);
-            dat += fmt::format(" \"{0} median ms\" \"{0} p95 ms\"", c.label);
-        }
-        dat += "\n";
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            dat += std::to_string(sources[i]);
-            for (const auto& ser : series)
-                dat += fmt::format(" {:.2f} {:.2f}", ser[i].median, ser[i].p95);
-            dat += "\n";
-        }
-        std::string growth;
-        for (std::size_t k = 0; k < series.size(); ++k)
-            growth +=
-                fmt::format("{}{} {:.1f} ms ({:.1f}x one source)", growth.empty() ? "" : ", ",
-                            t.rows[k][0], series[k].back().median,
-                            series[k].back().median / std::max(1e-9, series[k].front().median));
-        s.paragraphs.push_back(fmt::format(
-            "Every source asks 1 ms after the previous one, through one relay, with the default "
-            "profile: the relay does one thing at a time, so requests queue. With {} sources the "
-            "median latency is: {}.",
-            sources.back(), growth));
-        for (std::size_t k = 0; k < series.size(); ++k)
-            for (const auto& pt : series[k])
-                if (pt.success < 100) {
-                    s.paragraphs.push_back(fmt::format(
-                        "{} from {:.0f} sources on: {:.0f} % of the pairs came up; the failures "
-                        "were mostly {}.",
-                        t.rows[k][0], pt.x, pt.success, pt.failure));
-                    break;
-                }
-        Plot p;
-        p.name = "sources-latency";
-        p.title = "Establishment latency against the sources one relay serves";
-        p.xlabel = "sources through one relay";
-        p.ylabel = "latency (ms, virtual)";
-        p.data = dat;
-        p.extra = "set yrange [0:*]";
-        for (std::size_t k = 0; k < series.size(); ++k)
-            p.plot_command += fmt::format(
-                "{0}'sources-latency.dat' using 1:{1} with linespoints linecolor {5} title '{2} "
-                "median', '' using 1:{3} with lines dashtype 2 linecolor {5} title '{4} p95'",
-                k ? ", " : "plot ", 2 + 2 * k, t.rows[k][0], 3 + 2 * k, t.rows[k][0], k + 1);
-        s.plots.push_back(std::move(p));
-        s.table = std::move(t);
-        doc.sections.push_back(std::move(s));
+        auto s = sources_section(st);
+        if (!s) return std::move(s).error();
+        doc.sections.push_back(std::move(*s));
     }
 
     // ---- write

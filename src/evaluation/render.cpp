@@ -28,26 +28,7 @@ std::string md_cell(const std::string& s) {
 }
 
 std::string html_escape(std::string_view raw) {
-    std::string out;
-    for (char c : valid_utf8(raw)) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+    return escape_xml(raw);
 }
 
 // `code` spans of the generated text shown as <code> in HTML.

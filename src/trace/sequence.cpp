@@ -36,35 +36,7 @@ constexpr std::uint64_t kMaxPx = 10'000'000;  // text width estimates stop here 
 
 // Names and labels may carry a peer's octets: invalid UTF-8 becomes the text \xNN first.
 std::string escape(std::string_view raw) {
-    const std::string s = valid_utf8(raw);
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                // Control characters are not allowed in XML 1.0 text.
-                if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
-                    out += '?';
-                else
-                    out += c;
-        }
-    }
-    return out;
+    return escape_xml(raw);
 }
 
 std::string ms(pc5::Time t) {

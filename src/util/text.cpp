@@ -92,4 +92,32 @@ bool is_valid_utf8(std::string_view text) noexcept {
     return true;
 }
 
+std::string escape_xml(std::string_view raw) {
+    const std::string s = valid_utf8(raw);
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&apos;";
+                break;
+            default:
+                out += static_cast<unsigned char>(c) < 0x20 && c != '\t' ? '?' : c;
+        }
+    }
+    return out;
+}
+
 }  // namespace pc5sec

@@ -52,3 +52,18 @@ TEST(ValidUtf8, WellFormedTextIsUnchangedAndOtherOctetsBecomeHexText) {
         EXPECT_TRUE(is_valid_utf8(escape_text(one))) << c;
     }
 }
+
+namespace pc5sec {
+namespace {
+
+// XML, SVG and HTML (sequence diagrams, the evaluation's HTML): markup characters as entities,
+// invalid UTF-8 as \xNN text, control characters XML 1.0 refuses as '?'.
+TEST(EscapeXml, MarkupControlsAndInvalidUtf8) {
+    EXPECT_EQ(escape_xml("relay-1 ✓"), "relay-1 ✓");
+    EXPECT_EQ(escape_xml("<script>&\"'"), "&lt;script&gt;&amp;&quot;&apos;");
+    EXPECT_EQ(escape_xml("a\x1b[2Jb\tc\nd"), "a?[2Jb\tc?d");
+    EXPECT_EQ(escape_xml("\xff<"), "\\xff&lt;");
+}
+
+}  // namespace
+}  // namespace pc5sec
