@@ -90,6 +90,12 @@ struct Tamper {
     // Forward requests whatever the certificates say about the RSC (a relay lying about its
     // authorisation: the end UEs must catch it, cause #11).
     bool ignore_authorisation = false;
+    // Seed 001's literal-mode man in the middle: the relay puts its own public key (literal) or
+    // certificate (hardened) in place of each end UE's, in the request and in the accept, and
+    // signs each anew as that end UE with its own key before it signs as the relay. Literal mode
+    // binds no name to a key, so each end derives KD with the relay's key; hardened mode's
+    // certificate names the relay, not the end UE (#6).
+    bool substitute_end_keys = false;
 };
 
 struct Config {

@@ -139,6 +139,9 @@ enum class Attack : std::uint8_t {
     // B: a rogue relay whose certificate does not authorise the RSC forwards anyway (it skips
     // its own checks); the end UEs must catch it.
     relay_not_authorised_for_target,
+    // B: seed 001's literal-mode man in the middle: a rogue relay puts its own key in place of
+    // each end UE's and signs as them (sigauth::Tamper::substitute_end_keys).
+    key_substitution,
 };
 const char* name(Attack a) noexcept;
 Result<Attack> attack_from_name(std::string_view text);

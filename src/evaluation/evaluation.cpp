@@ -349,6 +349,9 @@ std::vector<Attack> attacks() {
          "duration_s = 3800\n", false},
         {"target-not-authorised", "the target not authorised for the RSC", "", false, true},
         {"unconfirmed-target", "the source's key confirmation never reaches the target", "", false},
+        {"key-substitution",
+         "literal-mode man in the middle: a rogue relay signs as each end UE with its own key", "",
+         false, true},
         {"relay-not-authorised-for-target", "a rogue relay re-signs without authorisation", "",
          false},
     };
@@ -902,23 +905,32 @@ Result<Section> property_section(Study& st, const Cells& cells) {
         }
         t.rows.push_back(std::move(row));
     };
-    from_attacks("mutual authentication of end UEs", {"foreign-ca", "revoked", "expired"});
+    from_attacks("mutual authentication of end UEs",
+                 {"foreign-ca", "revoked", "expired", "key-substitution"});
     from_attacks("authentication and authorisation of the relay",
                  {"unauthorised-relay", "relay-not-authorised-for-target"});
     {
         std::vector<std::string> row{"end-to-end confidentiality and integrity against the relay"};
         for (const auto& c : configs()) {
             const auto& p = pr[c.slug];
-            const auto tamper = cells.find({"tampering-relay", c.slug});
-            const bool tamper_ok =
-                tamper == cells.end() || !tamper->second.applicable || tamper->second.stopped;
+            // A relay that changes what it forwards, or that signs as the end UEs (then each
+            // end's KD is one it can compute), breaks it as surely as keys that open the data.
+            bool tamper_ok = true;
+            std::string broken;
+            for (const char* a : {"tampering-relay", "key-substitution"}) {
+                const auto it = cells.find({a, c.slug});
+                if (it != cells.end() && it->second.applicable && !it->second.stopped) {
+                    tamper_ok = false;
+                    broken += std::string(broken.empty() ? "" : ", ") + a;
+                }
+            }
             if (!c.relayed())
                 row.push_back("n/a");
             else
                 row.push_back(fmt::format("{}: the relay's keys open {} of {} data PDUs{}",
                                           p.relay_opened == 0 && tamper_ok ? "yes" : "no",
                                           p.relay_opened, p.data_frames,
-                                          tamper_ok ? "" : "; tampering-relay undetected"));
+                                          tamper_ok ? "" : "; " + broken + " undetected"));
         }
         t.rows.push_back(std::move(row));
     }

@@ -53,6 +53,29 @@ std::optional<std::vector<std::uint8_t>> Engine::Impl::sign_and_forward(const To
             ctx->nonce_2 = *signer.nonce;
         }
     }
+    // A rogue relay's key substitution (Tamper::substitute_end_keys): the end UE's key or
+    // certificate replaced by the relay's own, and the end UE's signature made anew with it.
+    codec::AuthenticationInfo substituted;
+    std::vector<std::uint8_t> substituted_signature;  // the view's storage, until encoded
+    if (cfg.tamper.substitute_end_keys && out.authentication_info) {
+        const codec::AuthenticationInfo mine = own_info(now);
+        substituted = *out.authentication_info;
+        substituted.public_key = mine.public_key;
+        substituted.certificate = mine.certificate;
+        const auto tbs_end =
+            wire::to_be_signed(cfg.mode, type,
+                               type == MessageType::establishment_request ? wire::Signer::source
+                                                                          : wire::Signer::target,
+                               *body, substituted, ctx ? &*ctx : nullptr);
+        auto sig = sign_tbs(tbs_end);
+        if (!sig) {
+            why = refuse(Cause::protocol_error_unspecified, "sign: substituted end UE signature");
+            return std::nullopt;
+        }
+        substituted_signature = std::move(*sig);
+        substituted.signature = octets(substituted_signature);
+        out.authentication_info = substituted;
+    }
     codec::AuthenticationInfo rinfo = own_info(now);
     if (in.hop_ephemeral)
         rinfo.ephemeral_public_key = octets(in.hop_ephemeral->public_key().encoded());

@@ -261,6 +261,18 @@ std::vector<Builtin> make() {
          "B-literal", "l2", "attack = \"relay-not-authorised-for-target\"\n", "", "", "", "",
          "relay-1", expect_ok()});
 
+    add({"attack-key-substitution-b-literal",
+         "B-literal: a rogue relay puts its own key in place of each end UE's and signs as them; "
+         "both ends link, each with a KD the relay can compute (seed 001's literal-mode man in "
+         "the middle)",
+         "B-literal", "l2", "attack = \"key-substitution\"\n", "", "", "", "", "relay-1",
+         "[expect]\nestablished = true\n"});
+    add({"attack-key-substitution-b-hardened",
+         "B-hardened: the same rogue relay signs with its own certificate, which does not name "
+         "the end UE: refused #6",
+         "B-hardened", "l2", "attack = \"key-substitution\"\n", "", "", "", "", "relay-1",
+         expect_cause(6)});
+
     std::vector<Builtin> out;
     for (const auto& s : specs)
         out.push_back(

@@ -35,7 +35,7 @@ bool valid_name(std::string_view n) {
     });
 }
 
-constexpr std::array<std::pair<Attack, const char*>, 20> kAttacks{{
+constexpr std::array<std::pair<Attack, const char*>, 21> kAttacks{{
     {Attack::none, "none"},
     {Attack::tamper_request, "tamper-request"},
     {Attack::tamper_mac, "tamper-mac"},
@@ -56,6 +56,7 @@ constexpr std::array<std::pair<Attack, const char*>, 20> kAttacks{{
     {Attack::target_not_authorised, "target-not-authorised"},
     {Attack::unconfirmed_target, "unconfirmed-target"},
     {Attack::relay_not_authorised_for_target, "relay-not-authorised-for-target"},
+    {Attack::key_substitution, "key-substitution"},
 }};
 
 Result<pc5::Solution> solution_from(std::string_view s) {
@@ -362,6 +363,11 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
         return r.bad("attack",
                      "unconfirmed-target is solution B's key confirmation (solution A confirms "
                      "keys in its security mode procedure)");
+    if (s.solution == pc5::Solution::a && s.attack == Attack::key_substitution)
+        return r.bad("attack",
+                     "key-substitution is a rogue solution B relay that signs as the end UEs; "
+                     "solution A's relay signs nothing for them (its end-to-end keys come from "
+                     "step 3 between the end UEs)");
     if (s.solution == pc5::Solution::a && s.attack == Attack::relay_not_authorised_for_target)
         return r.bad("attack",
                      "relay-not-authorised-for-target is a rogue solution B relay that re-signs "

@@ -240,6 +240,8 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     // A rogue relay not authorised for the RSC: it skips its own checks and re-signs.
     st.b.tamper.ignore_authorisation =
         u.relay && s.attack == Attack::relay_not_authorised_for_target;
+    // seed 001's literal-mode man in the middle: the rogue relay signs as the end UEs.
+    st.b.tamper.substitute_end_keys = u.relay && s.attack == Attack::key_substitution;
     // A rogue UE: its own engine signs the request the attacker's rules made.
     if (attacker && attacker->rogue(u.name))
         st.b.tamper.on_request = [this, name = u.name](codec::DirectLinkEstablishmentRequest& m) {

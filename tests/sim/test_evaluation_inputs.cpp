@@ -3,12 +3,18 @@
 // (a busy UE queues; latency includes its computation; reproducible unless measured), the
 // per-role crypto and CPU, and diagrams that name the attacker rule and the seed step of what
 // they draw.
+#include <map>
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
+#include "pc5sec/asymmetric.hpp"
+#include "pc5sec/hex.hpp"
+#include "pc5sec/keylog.hpp"
 #include "pc5sec/sim.hpp"
 
 namespace pc5sec::sim {
@@ -224,6 +230,46 @@ TEST(Diagrams, NameTheAttackerRuleTheSeedStepAndWhatIsNotShown) {
     ASSERT_TRUE(r);
     EXPECT_NE(r->diagrams.front().second.find("(dropped)"), std::string::npos);
     EXPECT_NE(r->diagrams.front().second.find("attacker: "), std::string::npos);
+}
+
+// Seed 001's literal-mode man in the middle (attack key-substitution): the rogue relay signs as
+// each end UE with its own key. Both ends link, and each end's KD is the ECDH of its own key
+// with the relay's: the relay, which holds its private key, computes both. Hardened: refused.
+TEST(KeySubstitution, TheRelayComputesBothEndsKdInLiteralMode) {
+    Options o;
+    o.export_long_term_keys = true;
+    auto r = run(scenario("attack-key-substitution-b-literal"), o);
+    ASSERT_TRUE(r);
+    const auto j = json::parse(r->json);
+    EXPECT_EQ(j["establishment"]["established"], 1);
+    std::map<std::string, const PrivateKey*> keys;
+    for (const auto& [n, k] : r->long_term_keys)
+        keys[n] = &k;
+    ASSERT_TRUE(keys.count("relay-1") && keys.count("alice") && keys.count("bob"));
+    const auto records = pc5::parse_key_log(r->keylog);
+    ASSERT_TRUE(records);
+    std::set<std::string> kds;
+    for (const auto& rec : *records)
+        if (rec.label == "KD") kds.insert(rec.value);
+    for (const char* end : {"alice", "bob"}) {
+        const auto z = key_agreement(*keys["relay-1"], keys[end]->public_key());
+        ASSERT_TRUE(z);
+        EXPECT_EQ(kds.count(to_hex(z->reveal())), 1u) << end << "'s KD is not the relay's";
+    }
+    const auto hardened = json::parse(run(scenario("attack-key-substitution-b-hardened"))->json);
+    EXPECT_EQ(hardened["establishment"]["established"], 0);
+    bool refused = false;
+    for (const auto& l : hardened["links"])
+        refused |= l["state"] == "failed" && l["cause"] == 6;
+    EXPECT_TRUE(refused);
+    // Not an attack solution A has: its relay signs nothing for the end UEs.
+    auto text = std::string(
+        "name = \"k\"\nattack = \"key-substitution\"\n[[ue]]\nname = "
+        "\"a\"\n[[ue]]\nname = \"b\"\n[[ue]]\nname = \"r\"\nrelay = "
+        "true\n[[connect]]\nsource = \"a\"\ntarget = \"b\"\nrelay = \"r\"\n");
+    const auto refused_a = parse_scenario(text, "k.toml");
+    ASSERT_FALSE(refused_a);
+    EXPECT_NE(refused_a.error().describe().find("attack"), std::string::npos);
 }
 
 }  // namespace
