@@ -77,11 +77,12 @@ inline constexpr std::string_view kLiteralModeNote =
 // The ephemeral key type of the hardened mode.
 inline constexpr KeyType kEphemeralKeyType = KeyType::x25519;
 
-// A relay's misbehaviour, for attack tests and the simulator's attack scenarios. An honest relay
-// leaves both empty. The hooks run after the relay verified the incoming message: `before_sign`
-// edits what the relay then signs honestly (only the end UE's signature can catch it);
-// `after_sign` edits the message after the relay signed it (the relay's signature catches it).
-// Octets the hooks put in must point to storage that outlives the engine's call.
+// A relay's misbehaviour, for attack tests and the simulator's attack scenarios (and a rogue end
+// UE's: `on_request` edits its own request before it signs it). An honest UE leaves them empty. The
+// hooks run after the relay verified the incoming message: `before_sign` edits what the relay then
+// signs honestly (only the end UE's signature can catch it); `after_sign` edits the message after
+// the relay signed it (the relay's signature catches it). Octets the hooks put in must point to
+// storage that outlives the engine's call.
 struct Tamper {
     enum class Phase : std::uint8_t { before_sign, after_sign };
     Phase phase = Phase::before_sign;

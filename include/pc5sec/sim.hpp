@@ -253,7 +253,8 @@ struct RuleStats {
     std::map<std::uint8_t, std::uint64_t> refused;  // link failures by cause after it fired
     std::map<std::string, std::uint64_t> dropped;   // its frames dropped, by reason
     std::uint64_t accepted = 0;                     // its frames taken without a drop
-    std::uint64_t edit_errors = 0;                  // edits the codec refused (frame sent raw)
+    std::uint64_t edit_errors =
+        0;  // edits refused by the codec or changing nothing (frame as it was)
     Outcome outcome() const;
 };
 

@@ -367,9 +367,16 @@ std::vector<Attack> attacks() {
         std::string name = file.substr(0, file.size() - 5);
         for (const auto& a : named)
             if (name == a.name) name += "-rules";
-        // The first comment line says what it does.
-        std::string what = text.substr(0, text.find('\n'));
-        if (what.starts_with("# ")) what = what.substr(2);
+        // Its leading comment's first sentence says what it does.
+        std::string what;
+        for (std::size_t at = 0; at < text.size() && text.compare(at, 2, "# ") == 0;) {
+            const auto end = text.find('\n', at);
+            what += (what.empty() ? "" : " ") + text.substr(at + 2, end - at - 2);
+            if (end == std::string::npos) break;
+            at = end + 1;
+        }
+        if (const auto stop = what.find(". "); stop != std::string::npos) what.resize(stop + 1);
+        if (what.size() > 200) what = what.substr(0, what.rfind(' ', 197)) + "...";
         out.push_back({name, what, "examples/attacks/" + file, false,
                        [file, text](const Config& c, std::uint64_t seed) {
                            return retarget(file, text, c, seed);

@@ -116,6 +116,10 @@ Next Engine::Impl::send_request(Link& l, const pc5::ConnectRequest& req, Time no
         m.relay_service_code = codec::RelayServiceCode{req.rsc};
         if (!relay.empty()) m.u2u_relay_ue_user_info = octets(relay);
         m.nonce_1 = a.nonce_1;
+        // A rogue end UE (the simulator's compromised UE): the attacker's edits of its own
+        // request, which it then signs as it is.
+        if (cfg.tamper.on_request && cfg.tamper.phase == Tamper::Phase::before_sign)
+            cfg.tamper.on_request(m);
         auto body = wire::body(m);
         if (!body)
             return fail_now(refuse(body.error(), Cause::protocol_error_unspecified, "request"));

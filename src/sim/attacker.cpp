@@ -47,7 +47,8 @@ struct View {
 }  // namespace
 
 Outcome RuleStats::outcome() const {
-    if (!fired) return Outcome::never_fired;
+    // Every firing an edit that could not be made: the rule changed nothing.
+    if (!fired || edit_errors >= fired) return Outcome::never_fired;
     if (!refused.empty()) return Outcome::refused;
     if (!dropped.empty()) return Outcome::detected;
     return Outcome::undetected;
@@ -411,7 +412,11 @@ Attacker::Verdict Attacker::on_frame(pc5::Time now, pc5::Frame& f, std::vector<E
                     if (auto ok = st.apply(rule, m); ok) {
                         if (auto b = st.on_air(m, v->concealed_rsc)) bytes = std::move(*b);
                     }
-                    if (bytes.empty()) {
+                    // An edit that changes nothing (an IE this message does not carry, removed)
+                    // could not be made either: the frame goes on as it was.
+                    const auto before = codec::encode(*v->msg), after = codec::encode(m);
+                    const bool same = before && after && *before == *after;
+                    if (bytes.empty() || (same && rule.flip_bits.empty())) {
                         ++s.edit_errors;
                     } else if (v->body == View::Body::plain) {
                         f.pdu.resize(v->off);

@@ -53,6 +53,10 @@ TEST_P(Builtins, EndsAsExpected) {
             }
             continue;
         }
+        // Nor where a rogue relay signs as the end UEs (key-substitution): each end holds a KD
+        // with the relay's key (checked in KeySubstitution.*), and the relay keys its hops from
+        // the signatures it received, the ends theirs from the ones it made.
+        if (GetParam() == "attack-key-substitution-b-literal") continue;
         if (l["state"] == "established" && l["fingerprints"].size() == 2) {
             EXPECT_TRUE(l["keys_agree"].get<bool>()) << l.dump();
         }
