@@ -14,6 +14,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/sim_output.hpp"
+#include "evaluation/evaluation.hpp"
 #include "pc5sec/creds.hpp"
 #include "pc5sec/files.hpp"
 
@@ -90,7 +91,12 @@ void run_simulate(const SimulateArgs& a) {
     if (a.json) {
         std::cout << r.json;
     } else {
-        std::cout << r.summary << "\n";
+        std::cout << r.summary;
+        // An attack's outcome as the evaluation's attack matrix writes it (docs/evaluation.md),
+        // so that a cell re-run from its scenario file can be compared with it.
+        if (s.attack != sim::Attack::none || !s.attacker.empty())
+            std::cout << "  attack outcome: " << evaluation::judge_attack(r.json).text << "\n";
+        std::cout << "\n";
         if (!a.no_files)
             std::cout << fmt::format(
                 "  wrote {0}/capture.pcap, {0}/keylog.txt, {0}/metrics.json and {1} sequence "

@@ -852,7 +852,8 @@ Result<Section> attack_section(Study& st, const std::vector<Attack>& list, Cells
         "(a link failed with the PC5 cause), detected (the attack's frames dropped and "
         "counted), undetected (accepted, or a link came up), or n/a (the attack does not "
         "apply: it never fired, or the scenario cannot be set up). Each links to the "
-        "scenario file that produced it: `pc5sec simulate FILE` runs it again. The attacks "
+        "scenario file that produced it: `pc5sec simulate FILE` runs it again and prints the "
+        "same outcome on its `attack outcome` line. The attacks "
         "are the named attacks (`attack = NAME`) and the rule files of examples/attacks/.",
         list.size(), configs().size()));
     std::string line;

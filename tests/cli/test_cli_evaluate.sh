@@ -31,6 +31,13 @@ n=$(ls "$out"/evaluation/scenarios/*.toml | wc -l)
 [ "$n" -ge 150 ] && ok || bad "only $n scenario files for the attack matrix"
 grep -q 'refused (#6)\](evaluation/scenarios/attack-foreign-ca--a-l3.toml)' "$out/evaluation.md" && ok || bad "foreign-ca on A-l3 not refused #6"
 grep -q 'undetected (linked)\](evaluation/scenarios/attack-foreign-ca--b-literal-l2.toml)' "$out/evaluation.md" && ok || bad "foreign-ca on B-literal not undetected"
+# By hand: each file's `attack outcome` line is the cell's text.
+for cell in attack-foreign-ca--a-l3 attack-key-substitution--b-literal-l2 attack-smc-reflection--a-l2 \
+    attack-strip-key-est-info--b-hardened-l3; do
+    want=$(grep -o "\[[^]]*\](evaluation/scenarios/$cell.toml)" "$out/evaluation.md" | sed 's/^\[\(.*\)\](.*/\1/')
+    got=$("$bin" simulate "$out/evaluation/scenarios/$cell.toml" --no-files 2>/dev/null | sed -n 's/^  attack outcome: //p')
+    [ -n "$want" ] && [ "$want" == "$got" ] && ok || bad "$cell: the matrix says '$want', a re-run '$got'"
+done
 for cell in attack-foreign-ca--a-l3 attack-foreign-ca--b-literal-l2 attack-tamper-data--a-l2; do
     "$bin" simulate "$out/evaluation/scenarios/$cell.toml" --no-files --json >"$tmp/$cell.json" 2>/dev/null && ok || bad "re-run of $cell failed"
 done
