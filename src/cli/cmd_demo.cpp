@@ -160,7 +160,7 @@ void run_demo(const std::string& out, std::uint64_t seed) {
         "    More scenarios:     pc5sec scenarios; pc5sec simulate builtin:NAME\n"
         "[4] Which solution costs what, and resists what: the evaluation, measured from runs\n"
         "    (docs/evaluation.md; run it yourself: pc5sec evaluate --out {0}/evaluation, "
-        "then open evaluation.html)\n",
+        "then open {0}/evaluation/evaluation.html)\n",
         out, svgs);
     if (unmet)
         throw CommandError(kExitCheckFailed,
