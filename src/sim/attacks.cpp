@@ -71,9 +71,7 @@ void World::process(std::size_t to, pc5::Frame f, std::optional<std::size_t> rul
     }
     const bool data = userplane::carries_data(f);
     // Protected signalling costs the receiver a NEA/NIA pass (the user plane counts its own).
-    if (!data && (f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2 ||
-                  f.lcid == pc5::lcid::kSrb3 || f.lcid == pc5::lcid::kEndToEnd))
-        ++u.pdcp_signalling;
+    if (protected_signalling(f)) ++u.pdcp_signalling;
     const auto drops = [&] { return data ? u.up->counters().drops : u.engine->counters().drops; };
     const auto before = rule ? drops() : decltype(drops()){};
     u.station->receive(f, now);  // data to the user plane, the rest to the engine

@@ -40,20 +40,6 @@ const char* cause_name(std::uint8_t c) {
     return codec::code_point_name(codec::CodePointKind::cause, c);
 }
 
-// The PC5 signalling message a frame carries, when a diagram can tell: the sender's view of it
-// (protected PC5-S), a message in clear (SL-SRB0, discovery), or one in clear behind a relay's
-// SRAP header (its SL-SRB0).
-std::optional<codec::MessageType> message_of(const pc5::Frame& f) {
-    if (f.capture && !f.capture->message.empty())
-        return static_cast<codec::MessageType>(f.capture->message[0]);
-    if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
-        return static_cast<codec::MessageType>(f.pdu[0]);
-    if (f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() > srap::kHeaderSize)
-        if (const auto h = srap::parse_header(f.pdu); h && h->bearer == pc5::lcid::kSrb0)
-            return static_cast<codec::MessageType>(f.pdu[srap::kHeaderSize]);
-    return std::nullopt;
-}
-
 std::string label_of(const pc5::Frame& f, bool data) {
     if (const auto m = message_of(f)) {  // "establishment_request" -> "ESTABLISHMENT REQUEST"
         std::string n = codec::message_name(*m);
@@ -229,9 +215,7 @@ std::string World::seed_step(std::size_t from, const pc5::Frame& f) const {
             return relay ? "steps 6-7" : "steps 4-5";
         case T::keepalive_request:
         case T::keepalive_response:
-            for (auto pi : ues[from]->pairs)
-                if (!pairs[pi].settled) return "key confirmation";
-            return {};
+            return establishing(from) ? "key confirmation" : "";
         case T::identifier_update_request:
         case T::identifier_update_accept:
         case T::identifier_update_ack:
@@ -425,9 +409,7 @@ Report World::report() const {
     for (const auto& u : ues) {
         role_ops[u->role] += u->engine->counters().crypto;
         ++role_ues[u->role];
-        const auto& d = u->up->counters();
-        role_pdcp[u->role] +=
-            d.sent + d.delivered + d.drops_total() + d.forwarded_l3 + u->pdcp_signalling;
+        role_pdcp[u->role] += u->pdcp_ops();
         role_cpu[u->role] += u->cpu_us;
         role_wait[u->role] = std::max(role_wait[u->role], u->longest_wait);
     }

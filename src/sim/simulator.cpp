@@ -403,9 +403,7 @@ void World::pump(std::size_t i) {
             if (is_retx) --pending_retx;
             const AirKind kind = air_kind(i, *f, is_retx);
             if (!data) {  // from the engine
-                if (f->lcid == pc5::lcid::kSrb1 || f->lcid == pc5::lcid::kSrb2 ||
-                    f->lcid == pc5::lcid::kSrb3 || f->lcid == pc5::lcid::kEndToEnd)
-                    ++u.pdcp_signalling;
+                if (protected_signalling(*f)) ++u.pdcp_signalling;
                 out.push_back({std::move(*f), {}, kind});
                 continue;
             }
@@ -452,9 +450,7 @@ double World::charge(std::size_t i) {
     if (!processing) return 0;
     Ue& u = *ues[i];
     const auto& c = u.engine->counters().crypto;
-    const auto& d = u.up->counters();
-    const std::uint64_t pdcp =
-        d.sent + d.delivered + d.drops_total() + d.forwarded_l3 + u.pdcp_signalling;
+    const std::uint64_t pdcp = u.pdcp_ops();
     const auto delta = [](std::uint64_t now_n, std::uint64_t then) {
         return static_cast<double>(now_n - then);
     };
@@ -841,19 +837,13 @@ AirKind World::air_kind(std::size_t from, const pc5::Frame& f, bool retransmissi
     const bool data = userplane::carries_data(f);
     if (u.spec.relay && (data || f.lcid == pc5::lcid::kEndToEnd)) return AirKind::forwarding;
     if (data) return AirKind::data;
-    std::optional<codec::MessageType> type;
-    if (f.capture && !f.capture->message.empty())
-        type = static_cast<codec::MessageType>(f.capture->message[0]);
-    else if (f.lcid == pc5::lcid::kSrb0 && !f.pdu.empty())
-        type = static_cast<codec::MessageType>(f.pdu[0]);
+    const auto type = message_of(f);
     if (!type) return AirKind::establishment;
     using T = codec::MessageType;
     switch (*type) {
         case T::keepalive_request:
         case T::keepalive_response:
-            for (auto pi : u.pairs)
-                if (!pairs[pi].settled) return AirKind::establishment;
-            return AirKind::keepalive;
+            return establishing(from) ? AirKind::establishment : AirKind::keepalive;
         case T::rekeying_request:
         case T::rekeying_response:
         case T::identifier_update_request:
@@ -866,6 +856,34 @@ AirKind World::air_kind(std::size_t from, const pc5::Frame& f, bool retransmissi
         default:
             return AirKind::establishment;
     }
+}
+
+std::optional<codec::MessageType> message_of(const pc5::Frame& f) {
+    if (f.capture && !f.capture->message.empty())
+        return static_cast<codec::MessageType>(f.capture->message[0]);
+    if ((f.lcid == pc5::lcid::kSrb0 || f.lcid == pc5::lcid::kDiscovery) && !f.pdu.empty())
+        return static_cast<codec::MessageType>(f.pdu[0]);
+    if (f.lcid == pc5::lcid::kEndToEnd && f.pdu.size() > srap::kHeaderSize)
+        if (const auto h = srap::parse_header(f.pdu); h && h->bearer == pc5::lcid::kSrb0)
+            return static_cast<codec::MessageType>(f.pdu[srap::kHeaderSize]);
+    return std::nullopt;
+}
+
+bool protected_signalling(const pc5::Frame& f) {
+    return !userplane::carries_data(f) &&
+           (f.lcid == pc5::lcid::kSrb1 || f.lcid == pc5::lcid::kSrb2 ||
+            f.lcid == pc5::lcid::kSrb3 || f.lcid == pc5::lcid::kEndToEnd);
+}
+
+std::uint64_t Ue::pdcp_ops() const {
+    const auto& d = up->counters();
+    return d.sent + d.delivered + d.drops_total() + d.forwarded_l3 + pdcp_signalling;
+}
+
+bool World::establishing(std::size_t ue) const {
+    for (auto pi : ues[ue]->pairs)
+        if (!pairs[pi].settled) return true;
+    return false;
 }
 
 const char* name(AirKind k) noexcept {

@@ -61,8 +61,11 @@ struct Ue {
     double cpu_us = 0;
     pc5::Time longest_wait{};
     std::uint64_t retransmissions_seen = 0;  // the engine's counter, when last drained
-    std::uint8_t role = 0;                   // RoleIndex: what it is in the scenario's pairs
-    std::optional<PrivateKey> long_term;     // with Options::export_long_term_keys
+    // NEA/NIA passes so far: the user plane's PDUs (protected, checked, dropped, re-protected
+    // by a layer-3 relay) and protected PC5-S sent or received.
+    std::uint64_t pdcp_ops() const;
+    std::uint8_t role = 0;                // RoleIndex: what it is in the scenario's pairs
+    std::optional<PrivateKey> long_term;  // with Options::export_long_term_keys
 };
 
 struct Pair {
@@ -101,6 +104,13 @@ struct MediumCounters {
     std::uint64_t crc_discarded = 0;
     std::uint64_t link_retransmissions = 0;  // RLC AM retransmissions ([medium] rlc_am)
 };
+
+// The PC5 signalling message a frame carries, when the simulator can tell: the sender's view of
+// it (protected PC5-S), a message in clear (SL-SRB0, discovery), or one in clear behind a relay's
+// SRAP header (its SL-SRB0).
+std::optional<codec::MessageType> message_of(const pc5::Frame& f);
+// PC5-S under PDCP protection: SL-SRB1..3, or end to end through a relay's adaptation layer.
+bool protected_signalling(const pc5::Frame& f);
 
 // What a frame on the air is, for like-for-like counts (docs/metrics.md "air").
 enum class AirKind : std::uint8_t {
@@ -192,6 +202,8 @@ class World {
     CostTable costs;
     double charge(std::size_t ue);
     bool busy(std::size_t ue) const { return processing && ues[ue]->busy_until > now; }
+    // A UE one of whose pairs is not yet usable (its keep-alives are still establishment).
+    bool establishing(std::size_t ue) const;
     // With a privacy timer (Scenario::privacy_timer_s): when each identifier an observer can
     // link was first and last on the air. L2 IDs (not the UEs' own, which discovery and new
     // links use), and KNRP-sess IDs by the UE that sent them.
