@@ -382,6 +382,14 @@ const std::vector<Builtin>& builtin_scenarios();
 // "builtin:NAME" or "NAME" of a built-in.
 Result<Scenario> builtin(std::string_view name);
 
+// How far a run is: establishments settled of all, events handled, links established, the
+// virtual time reached, and (a partitioned run) zones done of all.
+struct Progress {
+    double fraction = 0;
+    std::uint64_t events = 0, links = 0;
+    double virtual_s = 0;
+    std::size_t zones_done = 0, zones = 1;
+};
 struct Options {
     bool capture = true;        // pcap
     bool keylog = true;         // key log text
@@ -392,8 +400,18 @@ struct Options {
     // Hand each UE's long-term private key out with the report (Report::long_term_keys): the
     // evaluation's forward-secrecy study compromises them after the run.
     bool export_long_term_keys = false;
-    // Called now and then with the fraction of establishments settled (0..1).
-    std::function<void(double)> progress;
+    // Called now and then with how far the run is (Progress), from the thread that started it.
+    std::function<void(const Progress&)> progress;
+    // Threads that run zones at once (docs/scale.md), 0: every core. A scenario whose zones
+    // cannot run apart (partition_refusal) is refused more than one. The report is the same,
+    // octet for octet, whatever the number.
+    unsigned threads = 1;
+    // Many processes (MPI ranks, docs/scale.md): this one is `rank` of `ranks` and runs its
+    // share of the zones. `gather` is called once on every rank with that share's octets; on
+    // rank 0 it returns every rank's, in rank order (elsewhere: anything). Rank 0's report is
+    // the whole scenario's, the same as one process's; the other ranks' are empty.
+    unsigned rank = 0, ranks = 1;
+    std::function<std::vector<std::vector<std::uint8_t>>(std::vector<std::uint8_t>)> gather;
 };
 
 struct Report {
@@ -405,11 +423,18 @@ struct Report {
     std::vector<std::pair<std::string, std::string>> diagrams;  // file name, SVG
     std::string summary;                                        // the readable table
     std::size_t links_established = 0, links_failed = 0;
+    std::size_t ues = 0;  // every UE, relays included
     // With Options::export_long_term_keys: each UE's long-term private key, by name.
     std::vector<std::pair<std::string, PrivateKey>> long_term_keys;
 };
 
-// Runs one scenario. Errors only for a scenario that cannot be set up (unknown UE, bad path).
+// Runs one scenario. Errors only for a scenario that cannot be set up (unknown UE, bad path),
+// or more threads or ranks than one for a scenario whose zones cannot run apart.
 Result<Report> run(const Scenario& scenario, const Options& options = {});
+// Why the zones of `scenario` (expanded: expand_scale) cannot run apart, each on its own, or ""
+// when they can: more than one zone, no pair or attacker rule that crosses zones, and every
+// UE's credentials from the one CA without revocation. The zones of such a scenario always run
+// apart, each with its own generator seeded from (seed, zone) (docs/scale.md).
+std::string partition_refusal(const Scenario& scenario);
 
 }  // namespace pc5sec::sim

@@ -4,15 +4,20 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/mpi.hpp"
 #include "cli/sim_output.hpp"
 #include "evaluation/evaluation.hpp"
 #include "pc5sec/creds.hpp"
@@ -26,26 +31,53 @@ double peak_memory_mib() {
     return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
+namespace {
+std::string duration_text(double s) {
+    if (s < 0 || !std::isfinite(s)) return "?";
+    const auto t = static_cast<long>(s + 0.5);
+    return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60)
+                     : fmt::format("{}m{:02}s", t / 60, t % 60);
+}
+}  // namespace
+
 sim::Report run_with_progress(const sim::Scenario& scenario, const sim::Options& options,
-                              std::string& stats) {
+                              std::string& stats, bool show_progress) {
     sim::Options o = options;
-    const bool tty = isatty(STDERR_FILENO) != 0;
-    if (tty)
-        o.progress = [&scenario](double f) {
-            const int width = 40, done = static_cast<int>(f * width);
-            std::cerr << fmt::format("\r{:<24} [{}{}] {:3.0f}%", scenario.name.substr(0, 24),
-                                     std::string(static_cast<std::size_t>(done), '#'),
-                                     std::string(static_cast<std::size_t>(width - done), '.'),
-                                     f * 100)
+    const bool bar = show_progress || isatty(STDERR_FILENO) != 0;
+    const auto start = std::chrono::steady_clock::now();
+    if (bar)
+        o.progress = [&scenario, start](const sim::Progress& p) {
+            const double f = std::clamp(p.fraction, 0.0, 1.0);
+            const int width = 30, done = static_cast<int>(f * width);
+            const double wall =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            std::string zones =
+                p.zones > 1 ? fmt::format(" zones {}/{}", p.zones_done, p.zones) : std::string();
+            std::cerr << fmt::format(
+                             "\r{:<20} [{}{}] {:3.0f}%{} | {} events, {} links, {:.1f} s "
+                             "virtual | ETA {}   ",
+                             scenario.name.substr(0, 20),
+                             std::string(static_cast<std::size_t>(done), '#'),
+                             std::string(static_cast<std::size_t>(width - done), '.'), f * 100,
+                             zones, p.events, p.links, p.virtual_s,
+                             f > 0 ? duration_text(wall * (1 - f) / f) : "?")
                       << std::flush;
         };
-    const auto start = std::chrono::steady_clock::now();
     auto r = sim::run(scenario, o);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (tty) std::cerr << "\r" << std::string(80, ' ') << "\r" << std::flush;
+    if (bar) std::cerr << "\r" << std::string(140, ' ') << "\r" << std::flush;
+    auto report = take(std::move(r));
+    // Peak memory per UE and per link: the whole process's, so a run in a fresh process
+    // (as `pc5sec bench` makes) shows what the simulation holds.
+    const double peak = peak_memory_mib() * 1024 * 1024;
+    const std::size_t links = report.links_established + report.links_failed;
     stats = fmt::format("wall {:.2f} s, peak memory {:.0f} MiB", wall, peak_memory_mib());
-    return take(std::move(r));
+    if (report.ues)
+        stats += fmt::format(
+            " ({:.0f} bytes per UE{})", peak / static_cast<double>(report.ues),
+            links ? fmt::format(", {:.0f} per link", peak / static_cast<double>(links)) : "");
+    return report;
 }
 
 void write_report(const std::string& dir, const sim::Report& report) {
@@ -75,8 +107,9 @@ std::string read_text(const std::string& path) {
 
 struct SimulateArgs {
     std::string scenario, out;
-    bool json = false, no_files = false;
+    bool json = false, no_files = false, progress = false;
     std::uint64_t seed = 0;
+    std::optional<unsigned> threads;
 };
 
 void run_simulate(const SimulateArgs& a) {
@@ -84,8 +117,42 @@ void run_simulate(const SimulateArgs& a) {
                           ? take(sim::builtin(a.scenario))
                           : take(sim::parse_scenario(read_text(a.scenario), a.scenario));
     if (a.seed) s.seed = a.seed;
+    // Started by mpirun: this process is one rank; rank 0 writes what every rank ran.
+    std::optional<mpi::Session> session;
+    if (mpi::launched()) {
+        try {
+            session.emplace();
+        } catch (const std::exception& e) {
+            throw CommandError(kExitBadInput, e.what());
+        }
+    }
+    const unsigned ranks = session ? session->ranks() : 1;
+    sim::Options o;
+    // --no-files: no capture, key log or diagrams are made, only the metrics.
+    if (a.no_files) {
+        o.capture = o.keylog = false;
+        o.diagrams = 0;
+    }
+    sim::expand_scale(s);
+    const std::string refusal = sim::partition_refusal(s);
+    if (a.threads) {
+        o.threads = *a.threads;  // more than one for an unpartitioned scenario: sim::run refuses
+    } else if (refusal.empty()) {
+        // Every core, shared by the ranks on this machine.
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        o.threads = std::max(1u, cores / (session ? std::max(1u, session->local_ranks()) : 1u));
+    }
+    if (session) {
+        o.rank = session->rank();
+        o.ranks = ranks;
+        o.gather = [&session](std::vector<std::uint8_t> mine) {
+            return session->gather(std::move(mine));
+        };
+    }
+    const bool speaker = !session || session->rank() == 0;
     std::string stats;
-    const auto r = run_with_progress(s, {}, stats);
+    const auto r = run_with_progress(s, o, stats, a.progress && speaker);
+    if (!speaker) return;  // rank 0 writes the merged results
     const std::string out = a.out.empty() ? "pc5sec-out/" + s.name : a.out;
     if (!a.no_files) write_report(out, r);
     if (a.json) {
@@ -103,6 +170,10 @@ void run_simulate(const SimulateArgs& a) {
                 "diagram(s)\n",
                 out, r.diagrams.size());
     }
+    if (ranks > 1)
+        stats += fmt::format(", {} ranks x {} thread(s)", ranks, o.threads);
+    else if (o.threads > 1)
+        stats += fmt::format(", {} threads", o.threads);
     std::cerr << stats << "\n";
     if (!r.expectations_met)
         throw CommandError(kExitCheckFailed, "the scenario's [expect] did not hold");
@@ -121,6 +192,13 @@ void register_simulate(CLI::App& app) {
                   "print the metrics JSON (docs/metrics.md) instead of the table");
     cmd->add_flag("--no-files", a->no_files, "write nothing to disk");
     cmd->add_option("--seed", a->seed, "override the scenario's seed");
+    cmd->add_option("--threads", a->threads,
+                    "threads that run the scenario's zones (default: every core, when its zones "
+                    "can run apart; docs/scale.md)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("--progress", a->progress,
+                  "a progress bar on stderr even when it is not a terminal: events, links, "
+                  "virtual time, ETA");
     cmd->callback([a] { run_simulate(*a); });
 
     auto show = std::make_shared<std::string>();

@@ -10,10 +10,10 @@
 
 #include "pc5sec/codec.hpp"
 #include "pc5sec/hex.hpp"
+#include "pc5sec/pcap.hpp"
 #include "pc5sec/sigauth.hpp"
 #include "pc5sec/srap.hpp"
 #include "pc5sec/text.hpp"
-#include "sim/seeded_openssl.hpp"
 #include "sim/world.hpp"
 
 namespace pc5sec::sim {
@@ -55,6 +55,19 @@ std::string label_of(const pc5::Frame& f, bool data) {
         return "data PDU";
     }
     return f.lcid == pc5::lcid::kEndToEnd ? "end-to-end PDU (relayed)" : "protected PC5-S";
+}
+
+// The most establishment-phase frames one link may send (issue 17).
+std::uint32_t frame_bound(const Scenario& s) {
+    return s.solution == pc5::Solution::a ? link::establishment_frame_bound(link::Timers{})
+                                          : sigauth::establishment_frame_bound(sigauth::Config{});
+}
+// How long an identifier may stay on the air with a privacy timer: T5090 and the update that
+// replaces it (its messages go under the old identifiers, and may be repeated for
+// t_identifier_update x (max_retransmissions + 1)).
+double privacy_limit_s(const Scenario& s) {
+    const link::Timers t{};
+    return s.privacy_timer_s + ms(t.t_identifier_update * (t.max_retransmissions + 1)) / 1000.0;
 }
 
 }  // namespace
@@ -225,9 +238,131 @@ std::string World::seed_step(std::size_t from, const pc5::Frame& f) const {
     }
 }
 
-Report World::report() const {
+Tally World::tally() const {
+    Tally t;
+    for (const auto& u : ues)
+        ++(u->spec.relay ? t.relays : t.ues);
+    t.end_time = end_time;
+    t.events = events;
+    t.links = links;
+    t.pairs.reserve(pairs.size());
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const auto& p = pairs[i];
+        Tally::PairResult r;
+        r.index = pair_index.empty() ? i : pair_index[i];
+        r.source = ues[p.source]->spec.name;
+        r.target = ues[p.target]->spec.name;
+        r.relay = p.relay ? ues[*p.relay]->spec.name : "";
+        r.settled = p.settled;
+        r.ready = p.ready;
+        r.latency = p.settled ? p.ready_at - p.started : pc5::Time{};
+        r.delivered = p.delivered;
+        r.echoed = p.echoed;
+        if (p.diagram) r.diagram = trace::render_svg(*p.diagram);
+        t.pairs.push_back(std::move(r));
+    }
+    for (const auto& u : ues) {
+        const auto& c = u->engine->counters();
+        for (const auto& [type, n] : c.sent_messages) {
+            auto& m = t.messages[codec::message_name(type)];
+            m.first += n;
+            auto b = c.sent_bytes.find(type);
+            m.second += b == c.sent_bytes.end() ? 0 : b->second;
+        }
+        t.crypto += c.crypto;
+        t.retransmissions += c.retransmissions;
+        t.signalling_forwarded += c.frames_forwarded;
+        for (std::size_t i = 0; i < c.drops.size(); ++i)
+            if (c.drops[i])
+                t.signalling_drops[pc5::name(static_cast<pc5::DropReason>(i))] += c.drops[i];
+        const auto& d = u->up->counters();
+        t.data_sent += d.sent;
+        t.forwarded_l2 += d.forwarded_l2;
+        t.forwarded_l3 += d.forwarded_l3;
+        for (std::size_t i = 0; i < d.drops.size(); ++i)
+            if (d.drops[i]) t.data_drops[pc5::name(static_cast<pc5::DropReason>(i))] += d.drops[i];
+        // Per role: the UEs, their crypto operations, and the CPU time the processing model
+        // charged them.
+        auto& role = t.roles[u->role];
+        ++role.ues;
+        role.crypto += c.crypto;
+        role.pdcp += u->pdcp_ops();
+        role.cpu_us += u->cpu_us;
+        role.longest_wait = std::max(role.longest_wait, u->longest_wait);
+    }
+    t.data_offered = data_offered;
+    t.data_delivered = data_delivered;
+    t.data_garbled = data_garbled;
+    t.data_echoed = data_echoed;
+    t.medium = medium;
+    t.air = air;
+    t.air_by_role = air_by_role;
+    // Every run, whatever [expect] says: no link of solution A sent more establishment-phase
+    // frames than link::establishment_frame_bound (issue 17: no livelock).
+    // Solution B's engines likewise against sigauth::establishment_frame_bound.
+    const std::uint32_t bound = frame_bound(scenario);
+    for (const auto& ue : ues) {
+        if (!ue->a && !ue->b) continue;
+        t.most_frames = std::max(t.most_frames, ue->a ? ue->a->max_establishment_frames()
+                                                      : ue->b->max_establishment_frames());
+        for (const auto& id :
+             ue->a ? ue->a->links_over_frame_bound() : ue->b->links_over_frame_bound())
+            t.over_bound.push_back(
+                fmt::format("link {} at {}: more than {} establishment-phase frames (a livelock)",
+                            escape_text(id), escape_text(ue->spec.name), bound));
+    }
+    // With a privacy timer: no identifier an observer can link stayed on the air longer than
+    // T5090 and the update that replaces it.
+    if (scenario.privacy_timer_s > 0) {
+        auto& pv = t.privacy;
+        const double limit = privacy_limit_s(scenario);
+        auto check = [&](const Seen& seen, const std::string& what) {
+            const double span = ms(seen.last - seen.first) / 1000.0;
+            if (span > pv.longest_s) {
+                pv.longest_s = span;
+                pv.longest = what;
+            }
+            if (span > limit && ++pv.over <= 8)
+                pv.failures.push_back(fmt::format(
+                    "{} on the air for {:.3f} s, longer than T5090 ({} s) and its update", what,
+                    span, scenario.privacy_timer_s));
+        };
+        for (const auto& [id, seen] : l2_seen)
+            check(seen, fmt::format("L2 ID {:06x}", id));
+        for (const auto& [key, seen] : sess_seen)
+            check(seen, fmt::format("KNRP-sess ID {:04x} of {}", key.second,
+                                    escape_text(ues[key.first]->spec.name)));
+        for (const auto& [key, seen] : srap_seen)
+            check(seen, fmt::format("SRAP local UE ID {} of {}", key.second,
+                                    escape_text(ues[key.first]->spec.name)));
+        pv.l2_ids = l2_seen.size();
+        pv.sess_ids = sess_seen.size();
+        pv.srap_ids = srap_seen.size();
+    }
+    if (attacker) {
+        t.attacker = true;
+        t.attacker_json = attacker->json();
+        t.attacker_summary = attacker->summary();
+        t.attacker_failed = attacker->failed_expectations();
+    }
+    if (options.capture) {
+        const auto& b = capture.bytes();
+        const std::size_t header = pcap::PcapWriter().bytes().size();
+        t.captures.emplace_back(b.begin() + static_cast<std::ptrdiff_t>(std::min(header, b.size())),
+                                b.end());
+    }
+    if (options.keylog)
+        for (const auto& rec : keylog.records())
+            t.keylog += pc5::format_key_log_line(rec) + "\n";
+    for (const auto& u : ues)
+        if (u->long_term) t.long_term_keys.emplace_back(u->spec.name, *u->long_term);
+    t.processing = processing;
+    t.costs = costs;
+    return t;
+}
+
+Report make_report(const Scenario& s, const Options& options, const Tally& t) {
     nlohmann::ordered_json j;
-    const auto& s = scenario;
     // docs/metrics.md "Versions": 2 added `air`, `roles`, `processing` and the latency
     // percentiles, and latency includes the processing model's time.
     j["version"] = 2;
@@ -239,16 +374,14 @@ Report World::report() const {
     j["seed"] = s.seed;
     if (s.solution == pc5::Solution::b_literal)
         j["security_note"] = std::string(sigauth::kLiteralModeNote);
-    std::size_t relays = 0;
-    for (const auto& u : ues)
-        relays += u->spec.relay;
-    j["ues"] = ues.size() - relays;
-    j["relays"] = relays;
-    j["virtual_time_ms"] = ms3(end_time);
+    j["ues"] = t.ues;
+    j["relays"] = t.relays;
+    j["virtual_time_ms"] = ms3(t.end_time);
 
     Report out;
+    out.ues = t.ues + t.relays;
     auto& jl = j["links"] = nlohmann::ordered_json::array();
-    for (const auto& [id, r] : links) {
+    for (const auto& [id, r] : t.links) {
         nlohmann::ordered_json l;
         // Ids, ends and reasons may carry a peer's octets (a corrupted user info ID): the JSON
         // gets them as valid UTF-8, any other octet as the text \xNN.
@@ -294,51 +427,28 @@ Report World::report() const {
     double latency_sum = 0;
     std::size_t ready = 0;
     std::uint64_t delivered_min = ~0ull;
-    for (const auto& p : pairs) {
+    for (const auto& p : t.pairs) {
         nlohmann::ordered_json e;
-        e["source"] = ues[p.source]->spec.name;
-        e["target"] = ues[p.target]->spec.name;
-        e["relay"] = p.relay ? ues[*p.relay]->spec.name : "";
+        e["source"] = p.source;
+        e["target"] = p.target;
+        e["relay"] = p.relay;
         e["state"] = p.ready ? "established" : "failed";
-        e["latency_ms"] = p.settled ? ms3(p.ready_at - p.started) : 0.0;
+        e["latency_ms"] = ms3(p.latency);
         e["delivered"] = p.delivered;
         e["echoes"] = p.echoed;
         je.push_back(std::move(e));
         if (p.ready) {
             ++ready;
-            latency_sum += ms(p.ready_at - p.started);
+            latency_sum += ms(p.latency);
             delivered_min = std::min(delivered_min, p.delivered);
         }
     }
 
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> messages;
-    pc5::CryptoOps ops;
-    std::uint64_t retx = 0, forwarded = 0;
-    std::map<std::string, std::uint64_t> sig_drops, data_drops;
-    userplane::Counters up;
-    for (const auto& u : ues) {
-        const auto& c = u->engine->counters();
-        for (const auto& [t, n] : c.sent_messages) {
-            auto& m = messages[codec::message_name(t)];
-            m.first += n;
-            auto b = c.sent_bytes.find(t);
-            m.second += b == c.sent_bytes.end() ? 0 : b->second;
-        }
-        ops += c.crypto;
-        retx += c.retransmissions;
-        forwarded += c.frames_forwarded;
-        for (std::size_t i = 0; i < c.drops.size(); ++i)
-            if (c.drops[i]) sig_drops[pc5::name(static_cast<pc5::DropReason>(i))] += c.drops[i];
-        const auto& d = u->up->counters();
-        up.sent += d.sent;
-        up.delivered += d.delivered;
-        up.bytes_sent += d.bytes_sent;
-        up.bytes_delivered += d.bytes_delivered;
-        up.forwarded_l2 += d.forwarded_l2;
-        up.forwarded_l3 += d.forwarded_l3;
-        for (std::size_t i = 0; i < d.drops.size(); ++i)
-            if (d.drops[i]) data_drops[pc5::name(static_cast<pc5::DropReason>(i))] += d.drops[i];
-    }
+    const auto& messages = t.messages;
+    const auto& ops = t.crypto;
+    const auto& data_drops = t.data_drops;
+    const auto& medium = t.medium;
+    const auto& air = t.air;
     std::uint64_t msg_count = 0, msg_bytes = 0;
     auto& jm = j["messages"] = nlohmann::ordered_json::object();
     for (const auto& [n, cb] : messages) {
@@ -347,9 +457,9 @@ Report World::report() const {
         msg_bytes += cb.second;
     }
     j["messages_total"] = {{"count", msg_count}, {"bytes", msg_bytes}};
-    j["retransmissions"] = retx;
-    j["signalling_frames_forwarded"] = forwarded;
-    j["signalling_drops"] = sig_drops;
+    j["retransmissions"] = t.retransmissions;
+    j["signalling_frames_forwarded"] = t.signalling_forwarded;
+    j["signalling_drops"] = t.signalling_drops;
     j["crypto"] = {{"sign", ops.sign},
                    {"verify", ops.verify},
                    {"cert_verify", ops.cert_verify},
@@ -359,15 +469,15 @@ Report World::report() const {
     std::uint64_t dropped = 0;
     for (const auto& [k, v] : data_drops)
         dropped += v;
-    j["data"] = {{"offered", data_offered},
-                 {"sent", up.sent},
-                 {"delivered", data_delivered},
-                 {"delivered_garbled", data_garbled},
-                 {"echoes_received", data_echoed},
+    j["data"] = {{"offered", t.data_offered},
+                 {"sent", t.data_sent},
+                 {"delivered", t.data_delivered},
+                 {"delivered_garbled", t.data_garbled},
+                 {"echoes_received", t.data_echoed},
                  {"dropped", dropped},
                  {"drops", data_drops},
-                 {"forwarded_l2", up.forwarded_l2},
-                 {"forwarded_l3", up.forwarded_l3}};
+                 {"forwarded_l2", t.forwarded_l2},
+                 {"forwarded_l3", t.forwarded_l3}};
     j["medium"] = {{"frames", medium.frames},
                    {"bytes", medium.bytes},
                    {"lost", medium.lost},
@@ -399,24 +509,11 @@ Report World::report() const {
     j["air"] = air_json(air);
     auto& jr = j["air"]["by_role"] = nlohmann::ordered_json::object();
     for (std::size_t r = 0; r < kRoles; ++r)
-        jr[kRoleNames[r]] = air_json(air_by_role[r]);
-    // Per role: the UEs, their crypto operations, and the CPU time the processing model
-    // charged them.
-    std::array<pc5::CryptoOps, kRoles> role_ops{};
-    std::array<std::uint64_t, kRoles> role_ues{}, role_pdcp{};
-    std::array<double, kRoles> role_cpu{};
-    std::array<pc5::Time, kRoles> role_wait{};
-    for (const auto& u : ues) {
-        role_ops[u->role] += u->engine->counters().crypto;
-        ++role_ues[u->role];
-        role_pdcp[u->role] += u->pdcp_ops();
-        role_cpu[u->role] += u->cpu_us;
-        role_wait[u->role] = std::max(role_wait[u->role], u->longest_wait);
-    }
+        jr[kRoleNames[r]] = air_json(t.air_by_role[r]);
     auto& jroles = j["roles"] = nlohmann::ordered_json::object();
     for (std::size_t r = 0; r < kRoles; ++r) {
-        const auto& o = role_ops[r];
-        jroles[kRoleNames[r]] = {{"ues", role_ues[r]},
+        const auto& o = t.roles[r].crypto;
+        jroles[kRoleNames[r]] = {{"ues", t.roles[r].ues},
                                  {"crypto",
                                   {{"sign", o.sign},
                                    {"verify", o.verify},
@@ -424,9 +521,9 @@ Report World::report() const {
                                    {"key_agreement", o.key_agreement},
                                    {"keygen", o.keygen},
                                    {"kdf", o.kdf},
-                                   {"pdcp", role_pdcp[r]}}},
-                                 {"cpu_ms", std::round(role_cpu[r]) / 1000.0},
-                                 {"longest_wait_ms", ms3(role_wait[r])}};
+                                   {"pdcp", t.roles[r].pdcp}}},
+                                 {"cpu_ms", std::round(t.roles[r].cpu_us) / 1000.0},
+                                 {"longest_wait_ms", ms3(t.roles[r].longest_wait)}};
     }
     {
         const auto& p = s.processing;
@@ -434,7 +531,8 @@ Report World::report() const {
         jp["profile"] = p.costs ? "table" : p.profile;
         jp["factor"] = p.factor;
         jp["reproducible"] = p.profile != "measured" || p.costs;
-        if (processing)
+        const auto& costs = t.costs;
+        if (t.processing)
             jp["costs_us"] = {{"sign", costs.sign_us},
                               {"verify", costs.verify_us},
                               {"cert_verify", costs.cert_verify_us},
@@ -446,8 +544,8 @@ Report World::report() const {
     }
     const double mean_latency = ready ? latency_sum / static_cast<double>(ready) : 0.0;
     std::vector<double> latencies;
-    for (const auto& p : pairs)
-        if (p.ready) latencies.push_back(ms(p.ready_at - p.started));
+    for (const auto& p : t.pairs)
+        if (p.ready) latencies.push_back(ms(p.latency));
     std::sort(latencies.begin(), latencies.end());
     // The nearest-rank percentile.
     const auto percentile = [&](double q) {
@@ -456,9 +554,10 @@ Report World::report() const {
             static_cast<std::size_t>(std::ceil(q * static_cast<double>(latencies.size())));
         return std::round(latencies[std::max<std::size_t>(rank, 1) - 1] * 1000.0) / 1000.0;
     };
-    j["establishment"] = {{"pairs", pairs.size()},
+    const std::size_t pairs = t.pairs.size();
+    j["establishment"] = {{"pairs", pairs},
                           {"established", ready},
-                          {"failed", pairs.size() - ready},
+                          {"failed", pairs - ready},
                           {"mean_latency_ms", std::round(mean_latency * 1000.0) / 1000.0},
                           {"median_latency_ms", percentile(0.5)},
                           {"p95_latency_ms", percentile(0.95)}};
@@ -470,15 +569,14 @@ Report World::report() const {
         out.failed_expectations.push_back(std::move(why));
     };
     if (x.established) {
-        if (*x.established && ready != pairs.size())
-            fail(fmt::format("expected every source established, {} of {} are", ready,
-                             pairs.size()));
+        if (*x.established && ready != pairs)
+            fail(fmt::format("expected every source established, {} of {} are", ready, pairs));
         if (!*x.established && ready != 0)
             fail(fmt::format("expected no source established, {} are", ready));
     }
     if (x.cause) {
         bool seen = false;
-        for (const auto& [id, r] : links)
+        for (const auto& [id, r] : t.links)
             seen |= r.failed && r.cause == *x.cause;
         if (!seen) fail(fmt::format("expected a link failed with cause #{}", *x.cause));
     }
@@ -494,66 +592,29 @@ Report World::report() const {
     // Every run, whatever [expect] says: no link of solution A sent more establishment-phase
     // frames than link::establishment_frame_bound (issue 17: no livelock).
     // Solution B's engines likewise against sigauth::establishment_frame_bound.
-    std::uint32_t most_frames = 0;
-    const std::uint32_t bound = s.solution == pc5::Solution::a
-                                    ? link::establishment_frame_bound(link::Timers{})
-                                    : sigauth::establishment_frame_bound(sigauth::Config{});
-    for (const auto& ue : ues) {
-        if (!ue->a && !ue->b) continue;
-        most_frames = std::max(most_frames, ue->a ? ue->a->max_establishment_frames()
-                                                  : ue->b->max_establishment_frames());
-        for (const auto& id :
-             ue->a ? ue->a->links_over_frame_bound() : ue->b->links_over_frame_bound())
-            fail(fmt::format("link {} at {}: more than {} establishment-phase frames (a livelock)",
-                             escape_text(id), escape_text(ue->spec.name), bound));
-    }
-    j["establishment"]["frames_per_link"] = {{"max", most_frames}, {"bound", bound}};
+    for (const auto& why : t.over_bound)
+        fail(why);
+    j["establishment"]["frames_per_link"] = {{"max", t.most_frames}, {"bound", frame_bound(s)}};
     // With a privacy timer: no identifier an observer can link stayed on the air longer than
     // T5090 and the update that replaces it (its messages go under the old identifiers, and
     // may be repeated for t_identifier_update x (max_retransmissions + 1)).
     if (s.privacy_timer_s > 0) {
-        const link::Timers t{};
-        const double limit =
-            s.privacy_timer_s + ms(t.t_identifier_update * (t.max_retransmissions + 1)) / 1000.0;
-        double longest = 0;
-        std::string which;
-        std::uint64_t over = 0;
-        auto check = [&](const Seen& seen, const std::string& what) {
-            const double span = ms(seen.last - seen.first) / 1000.0;
-            if (span > longest) {
-                longest = span;
-                which = what;
-            }
-            if (span > limit) {
-                ++over;
-                if (over <= 8)
-                    fail(
-                        fmt::format("{} on the air for {:.3f} s, longer than T5090 ({} s) and "
-                                    "its update",
-                                    what, span, s.privacy_timer_s));
-            }
-        };
-        for (const auto& [id, seen] : l2_seen)
-            check(seen, fmt::format("L2 ID {:06x}", id));
-        for (const auto& [key, seen] : sess_seen)
-            check(seen, fmt::format("KNRP-sess ID {:04x} of {}", key.second,
-                                    escape_text(ues[key.first]->spec.name)));
-        for (const auto& [key, seen] : srap_seen)
-            check(seen, fmt::format("SRAP local UE ID {} of {}", key.second,
-                                    escape_text(ues[key.first]->spec.name)));
+        const auto& pv = t.privacy;
+        for (const auto& why : pv.failures)
+            fail(why);
         j["privacy"] = {{"t5090_s", s.privacy_timer_s},
-                        {"limit_s", limit},
-                        {"l2_ids", l2_seen.size()},
-                        {"knrp_sess_ids", sess_seen.size()},
-                        {"srap_local_ids", srap_seen.size()},
-                        {"longest_s", std::round(longest * 1000.0) / 1000.0},
-                        {"longest", which},
-                        {"over_limit", over}};
+                        {"limit_s", privacy_limit_s(s)},
+                        {"l2_ids", pv.l2_ids},
+                        {"knrp_sess_ids", pv.sess_ids},
+                        {"srap_local_ids", pv.srap_ids},
+                        {"longest_s", std::round(pv.longest_s * 1000.0) / 1000.0},
+                        {"longest", pv.longest},
+                        {"over_limit", pv.over}};
     }
-    if (attacker) {
-        for (auto& why : attacker->failed_expectations())
-            fail(std::move(why));
-        j["attacker"] = nlohmann::ordered_json::parse(attacker->json());
+    if (t.attacker) {
+        for (const auto& why : t.attacker_failed)
+            fail(why);
+        j["attacker"] = nlohmann::ordered_json::parse(t.attacker_json);
     }
     j["expectations"] = {{"met", out.expectations_met}, {"failed", out.failed_expectations}};
     // Every string above is valid UTF-8; should one not be, it is replaced (U+FFFD) rather than
@@ -561,17 +622,17 @@ Report World::report() const {
     out.json = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 
     // The readable summary.
-    std::string& t = out.summary;
-    t += fmt::format("scenario {}: solution {} via {}, attack {}, seed {}\n  {}\n\n", s.name,
-                     pc5::name(s.solution), pc5::name(s.path), name(s.attack), s.seed,
-                     s.description);
+    std::string& text = out.summary;
+    text += fmt::format("scenario {}: solution {} via {}, attack {}, seed {}\n  {}\n\n", s.name,
+                        pc5::name(s.solution), pc5::name(s.path), name(s.attack), s.seed,
+                        s.description);
     if (s.solution == pc5::Solution::b_literal)
-        t += fmt::format("  note: {}\n\n", sigauth::kLiteralModeNote);
-    t += fmt::format("  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>8}  {}\n", "link",
-                     "ends", "kind", "state", "cause", "KNRP ID", "sess", "algs", "latency",
-                     "keys (NRPEK/NRPIK fingerprints)");
+        text += fmt::format("  note: {}\n\n", sigauth::kLiteralModeNote);
+    text += fmt::format("  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>8}  {}\n", "link",
+                        "ends", "kind", "state", "cause", "KNRP ID", "sess", "algs", "latency",
+                        "keys (NRPEK/NRPIK fingerprints)");
     std::size_t shown = 0;
-    for (const auto& [raw_id, r] : links) {
+    for (const auto& [raw_id, r] : t.links) {
         if (++shown > 12) break;
         const std::string id = escape_text(raw_id);
         const bool ok = r.established && !r.failed;
@@ -585,14 +646,14 @@ Report World::report() const {
             keys = get("NRPEK") + "/" + get("NRPIK");
             if (f.count("KD")) keys += " KD " + get("KD");
         }
-        t += fmt::format("  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>6.1f}ms  {}\n",
-                         clip(id, 34), escape_text(r.initiator + ">" + r.peer), pc5::name(r.kind),
-                         ok ? "established" : "failed", ok ? "-" : fmt::format("#{}", r.cause),
-                         fmt::format("{:08x}", r.knrp_id.value),
-                         fmt::format("{:04x}", r.knrp_sess_id.value), r.algorithms, r.latency_ms,
-                         ok ? keys : clip(escape_text(r.reason), 50));
+        text += fmt::format(
+            "  {:<34} {:<22} {:<4} {:<11} {:<6} {:<8} {:<4} {:<9} {:>6.1f}ms  {}\n", clip(id, 34),
+            escape_text(r.initiator + ">" + r.peer), pc5::name(r.kind),
+            ok ? "established" : "failed", ok ? "-" : fmt::format("#{}", r.cause),
+            fmt::format("{:08x}", r.knrp_id.value), fmt::format("{:04x}", r.knrp_sess_id.value),
+            r.algorithms, r.latency_ms, ok ? keys : clip(escape_text(r.reason), 50));
     }
-    if (links.size() > 12) t += fmt::format("  ... and {} more links\n", links.size() - 12);
+    if (t.links.size() > 12) text += fmt::format("  ... and {} more links\n", t.links.size() - 12);
     std::uint64_t air_frames = 0, air_bytes = 0;
     std::string air_kinds;
     for (std::size_t k = 0; k < kAirKinds; ++k) {
@@ -602,60 +663,46 @@ Report World::report() const {
             air_kinds += fmt::format("{}{} {}", air_kinds.empty() ? "" : ", ", air[k].frames,
                                      name(static_cast<AirKind>(k)));
     }
-    t += fmt::format("\n  on the air: {} frames, {} bytes ({})\n", air_frames, air_bytes,
-                     air_kinds.empty() ? "none" : air_kinds);
-    if (processing)
-        t += fmt::format(
+    text += fmt::format("\n  on the air: {} frames, {} bytes ({})\n", air_frames, air_bytes,
+                        air_kinds.empty() ? "none" : air_kinds);
+    if (t.processing)
+        text += fmt::format(
             "  processing ({} profile): CPU source {:.2f} ms, relay {:.2f} ms, target {:.2f} ms\n",
-            s.processing.costs ? "table" : s.processing.profile, role_cpu[kSourceRole] / 1000.0,
-            role_cpu[kRelayRole] / 1000.0, role_cpu[kTargetRole] / 1000.0);
-    t += fmt::format(
+            s.processing.costs ? "table" : s.processing.profile,
+            t.roles[kSourceRole].cpu_us / 1000.0, t.roles[kRelayRole].cpu_us / 1000.0,
+            t.roles[kTargetRole].cpu_us / 1000.0);
+    text += fmt::format(
         "  establishments {}/{} (mean {:.1f} ms virtual) | messages {} ({} bytes), "
         "{} retransmissions\n  crypto: {} signatures, {} verifications, {} certificate checks, "
         "{} key agreements, {} KDF calls\n  data: {} offered, {} delivered{}, {} dropped{} | "
         "medium: "
         "{} frames, {} lost, {} corrupted{}, {} injected by the attacker\n",
-        ready, pairs.size(), mean_latency, msg_count, msg_bytes, retx, ops.sign, ops.verify,
-        ops.cert_verify, ops.key_agreement, ops.kdf, data_offered, data_delivered,
-        scenario.traffic.echo ? fmt::format(" ({} echoes back)", data_echoed) : "", dropped,
+        ready, pairs, mean_latency, msg_count, msg_bytes, t.retransmissions, ops.sign, ops.verify,
+        ops.cert_verify, ops.key_agreement, ops.kdf, t.data_offered, t.data_delivered,
+        s.traffic.echo ? fmt::format(" ({} echoes back)", t.data_echoed) : "", dropped,
         data_drops.empty() ? "" : " " + nlohmann::json(data_drops).dump(), medium.frames,
         medium.lost, medium.corrupted,
         medium.crc_discarded
             ? fmt::format(" ({} transmissions discarded by CRC)", medium.crc_discarded)
             : "",
         medium.injected);
-    if (attacker) t += attacker->summary();
-    t += out.expectations_met
-             ? "  expectations: met\n"
-             : "  expectations NOT met: " +
-                   escape_text(fmt::format("{}", fmt::join(out.failed_expectations, "; "))) + "\n";
+    if (t.attacker) text += t.attacker_summary;
+    text += out.expectations_met
+                ? "  expectations: met\n"
+                : "  expectations NOT met: " +
+                      escape_text(fmt::format("{}", fmt::join(out.failed_expectations, "; "))) +
+                      "\n";
 
-    if (options.capture) out.pcap = capture.bytes();
-    if (options.keylog) {
-        out.keylog = "# pc5sec key log (docs/keylog.md): these lines are secret keys\n";
-        for (const auto& rec : keylog.records())
-            out.keylog += pc5::format_key_log_line(rec) + "\n";
-    }
-    for (const auto& u : ues)
-        if (u->long_term) out.long_term_keys.emplace_back(u->spec.name, *u->long_term);
+    if (options.capture) out.pcap = merge_captures(t.captures);
+    if (options.keylog)
+        out.keylog = "# pc5sec key log (docs/keylog.md): these lines are secret keys\n" + t.keylog;
+    out.long_term_keys = t.long_term_keys;
     std::size_t n = 0;
-    for (const auto& p : pairs)
-        if (p.diagram)
-            out.diagrams.emplace_back(
-                fmt::format("seq-{:02}-{}-{}.svg", ++n, ues[p.source]->spec.name,
-                            ues[p.target]->spec.name),
-                trace::render_svg(*p.diagram));
+    for (const auto& p : t.pairs)
+        if (!p.diagram.empty())
+            out.diagrams.emplace_back(fmt::format("seq-{:02}-{}-{}.svg", ++n, p.source, p.target),
+                                      p.diagram);
     return out;
-}
-
-Result<Report> run(const Scenario& scenario, const Options& options) {
-    Scenario s = scenario;
-    expand_scale(s);  // no-op unless [scale] was set and not yet expanded
-    World w(s, options);
-    SeededOpenSslRandom seeded(w.rng);
-    PC5SEC_TRY(w.setup());
-    w.run();
-    return w.report();
 }
 
 }  // namespace pc5sec::sim

@@ -5,13 +5,18 @@
 
 #include <openssl/rand.h>
 
+#include <mutex>
 #include <span>
 #include <stdexcept>
 
 namespace pc5sec::sim {
 namespace {
 
-Rng* g_rng = nullptr;
+// The generator of the simulation running on this thread: zones of a partitioned run draw on
+// their own threads at once (sim/zones.cpp), each from its own.
+thread_local Rng* g_rng = nullptr;
+std::mutex g_mutex;
+std::size_t g_users = 0;  // seeded simulations running (the method is process-wide)
 
 int seeded_bytes(unsigned char* buf, int num) {
     if (!g_rng || num < 0) return 0;
@@ -27,14 +32,16 @@ const RAND_METHOD kSeeded = {nullptr, seeded_bytes, nullptr, nullptr, seeded_byt
 }  // namespace
 
 SeededOpenSslRandom::SeededOpenSslRandom(Rng& rng) {
-    if (g_rng) throw std::logic_error("one seeded simulation at a time");
+    if (g_rng) throw std::logic_error("one seeded simulation at a time on a thread");
     g_rng = &rng;
-    RAND_set_rand_method(&kSeeded);
+    std::lock_guard lock(g_mutex);
+    if (g_users++ == 0) RAND_set_rand_method(&kSeeded);
 }
 
 SeededOpenSslRandom::~SeededOpenSslRandom() {
-    RAND_set_rand_method(nullptr);  // back to OpenSSL's default DRBG
     g_rng = nullptr;
+    std::lock_guard lock(g_mutex);
+    if (--g_users == 0) RAND_set_rand_method(nullptr);  // back to OpenSSL's default DRBG
 }
 
 }  // namespace pc5sec::sim

@@ -36,25 +36,42 @@ namespace {
 pc5::Time from_ms(double ms) {
     return pc5::Time{static_cast<std::int64_t>(std::llround(ms * 1e6))};
 }
+double ms(pc5::Time t) {
+    return std::chrono::duration<double, std::milli>(t).count();
+}
 
 }  // namespace
 
 // ---------------------------------------------------------------- set-up
 
-World::World(const Scenario& s, const Options& o)
+Result<std::shared_ptr<creds::ProvisioningFunction>> make_ca(Rng& rng) {
+    auto ca = creds::ProvisioningFunction::create(kEpoch - 24h, 24h * 365, "pc5sec CA", rng);
+    if (!ca) return std::move(ca).error();
+    return std::make_shared<creds::ProvisioningFunction>(std::move(*ca));
+}
+
+World::World(const Scenario& s, const Options& o, const SharedCa* shared_ca,
+             std::vector<std::size_t> index)
     : scenario(s),
       options(o),
       rng(s.seed),
       medium_rng(s.seed ^ 0x5eed5eed5eedull),
+      shared(shared_ca),
+      pair_index(std::move(index)),
       capture(static_cast<std::uint64_t>(creds::to_unix_seconds(kEpoch)) * 1'000'000) {}
 
 World::~World() = default;
 
 Status World::setup() {
     const auto& s = scenario;
-    auto ca = creds::ProvisioningFunction::create(kEpoch - 24h, 24h * 365, "pc5sec CA", rng);
-    if (!ca) return std::move(ca).error();
-    pf.emplace(std::move(*ca));
+    if (shared) {  // a zone of a partitioned run: the CA is the run's (sim/zones.cpp)
+        pf = shared->pf;
+        group_key = shared->group_key;
+    } else {
+        auto ca = make_ca(rng);
+        if (!ca) return std::move(ca).error();
+        pf = std::move(*ca);
+    }
     const bool any_foreign = s.attack == Attack::foreign_ca ||
                              std::any_of(s.ues.begin(), s.ues.end(), [](const UeSpec& u) {
                                  return u.credentials == Credentials::foreign_ca;
@@ -63,9 +80,9 @@ Status World::setup() {
         auto other =
             creds::ProvisioningFunction::create(kEpoch - 24h, 24h * 365, "foreign CA", rng);
         if (!other) return std::move(other).error();
-        foreign.emplace(std::move(*other));
+        foreign = std::make_shared<creds::ProvisioningFunction>(std::move(*other));
     }
-    rng.fill(group_key);
+    if (!shared) rng.fill(group_key);
 
     // Which UE each attack on credentials hits (as `pc5sec establish` stages them).
     std::vector<UeSpec> specs = s.ues;
@@ -124,6 +141,15 @@ Status World::setup() {
         if (credential_attack) c->discovery = {pf->discovery_material(s.rsc, kEpoch, rng)};
         issued.push_back(std::move(*c));
     }
+    // One trust store, copied into each UE's credentials: the copies share its X509_STORE.
+    if (shared) {
+        trust = shared->trust;
+    } else {
+        auto made = creds::TrustStore::create(pf->ca_certificate());
+        if (!made) return std::move(made).error();
+        if (pf->revocation_list()) PC5SEC_TRY(made->set_revocation_list(*pf->revocation_list()));
+        trust.emplace(std::move(*made));
+    }
     for (std::size_t i = 0; i < ues.size(); ++i)
         PC5SEC_TRY(make_engine(*ues[i], std::move(issued[i])));
 
@@ -161,7 +187,9 @@ Status World::setup() {
         costs = costs.scaled(proc.factor);
     }
     arm_attacker();  // rules timed from the start
-    for (std::size_t i = 0; i < std::min(options.diagrams, pairs.size()); ++i) {
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        // The first Options::diagrams pairs of the whole scenario.
+        if ((pair_index.empty() ? i : pair_index[i]) >= options.diagrams) continue;
         pairs[i].diagram.emplace();
         auto& d = *pairs[i].diagram;
         d.title = fmt::format("{}: {} to {}{}", s.name, ues[pairs[i].source]->spec.name,
@@ -179,9 +207,6 @@ Status World::setup() {
 Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     const auto& s = scenario;
     const auto& u = ue.spec;
-    auto trust = creds::TrustStore::create(pf->ca_certificate());
-    if (!trust) return std::move(trust).error();
-    if (pf->revocation_list()) PC5SEC_TRY(trust->set_revocation_list(*pf->revocation_list()));
     // What this UE hears: the UEs of its zone (discovery of end UEs, TS 23.304 6.3.2.3).
     std::map<std::string, pc5::L2Id> directory;
     for (auto i : zones[u.zone])
@@ -190,8 +215,8 @@ Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     // Step 0, for A and B-hardened alike: in coverage the provisioning function renews
     // credentials (seed 000 FFS); out of coverage an expired one is refused with #6.
     auto manager = [&] {
-        auto m = std::make_shared<creds::CredentialManager>(
-            std::move(issued.key), std::move(issued.certificate), std::move(*trust));
+        auto m = std::make_shared<creds::CredentialManager>(std::move(issued.key),
+                                                            std::move(issued.certificate), *trust);
         m->set_logger([](std::string_view) {});
         if (u.in_coverage) m->set_provisioning_function(&*pf);
         if (options.export_long_term_keys) ue.long_term = m->key();
@@ -347,13 +372,15 @@ void World::run() {
                      e.kind == Kind::transmit
                  ? e.who
                  : touched);
+        ++events;
         if (options.progress && settled != settled_reported && settled % 64 == 0) {
             settled_reported = settled;
-            options.progress(static_cast<double>(settled) / static_cast<double>(pairs.size()));
+            options.progress({static_cast<double>(settled) / static_cast<double>(pairs.size()),
+                              events, links_up, ms(now) / 1000.0});
         }
     }
-    if (options.progress) options.progress(1.0);
     end_time = now;
+    if (options.progress) options.progress({1.0, events, links_up, ms(end_time) / 1000.0});
 }
 
 void World::connect(std::size_t pair_index) {

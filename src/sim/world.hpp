@@ -24,6 +24,7 @@
 #include "pc5sec/station.hpp"
 #include "pc5sec/trace.hpp"
 #include "pc5sec/userplane.hpp"
+#include "sim/tally.hpp"
 
 namespace pc5sec::sim {
 
@@ -79,32 +80,6 @@ struct Pair {
     std::optional<trace::Diagram> diagram;
 };
 
-// One link id, as its ends reported it.
-struct LinkRecord {
-    std::string id, initiator, peer;
-    pc5::LinkKind kind = pc5::LinkKind::hop;
-    pc5::Solution solution = pc5::Solution::a;
-    bool established = false, failed = false, released = false, reused = false;
-    unsigned rekeys = 0;
-    std::uint8_t cause = 0;
-    std::string reason, failed_at;
-    KnrpId knrp_id;
-    KnrpSessId knrp_sess_id;
-    std::string algorithms;
-    std::string security_note;  // e.g. "no integrity: policy preferred, peer offered none"
-    double latency_ms = 0;
-    std::map<std::string, std::map<std::string, std::string>> fingerprints;  // end -> label
-};
-
-struct MediumCounters {
-    std::uint64_t frames = 0, bytes = 0, lost = 0, duplicated = 0, reordered = 0, corrupted = 0,
-                  undeliverable = 0, injected = 0, tampered = 0;
-    // Transmissions the receiver's CRC discarded (Medium::crc); `corrupted`: flipped frames
-    // delivered.
-    std::uint64_t crc_discarded = 0;
-    std::uint64_t link_retransmissions = 0;  // RLC AM retransmissions ([medium] rlc_am)
-};
-
 // The PC5 signalling message a frame carries, when the simulator can tell: the sender's view of
 // it (protected PC5-S), a message in clear (SL-SRB0, discovery), or one in clear behind a relay's
 // SRAP header (its SL-SRB0).
@@ -123,14 +98,9 @@ enum class AirKind : std::uint8_t {
     data,            // end UEs' data PDUs
     attacker,        // frames the attacker put on the air
 };
-inline constexpr std::size_t kAirKinds = 8;
 const char* name(AirKind k) noexcept;
 // A UE's role for the per-role figures: a relay, the source of a pair, or only a target.
 enum RoleIndex : std::uint8_t { kSourceRole = 0, kRelayRole = 1, kTargetRole = 2 };
-inline constexpr std::size_t kRoles = 3;
-struct AirCount {
-    std::uint64_t frames = 0, bytes = 0;
-};
 
 enum class Kind : std::uint8_t {
     deliver,
@@ -147,6 +117,18 @@ enum class Kind : std::uint8_t {
     probe
 };
 
+// What every zone of a partitioned run shares (sim/zones.cpp), made once from the scenario's
+// seed and never changed after: the CA (its discovery material made beforehand), the trust store
+// built on its certificate, and the group key.
+struct SharedCa {
+    std::shared_ptr<creds::ProvisioningFunction> pf;
+    std::optional<creds::TrustStore> trust;
+    std::array<std::uint8_t, 32> group_key{};
+};
+
+// The scenario's CA, from the scenario's generator (the first thing drawn from it).
+Result<std::shared_ptr<creds::ProvisioningFunction>> make_ca(Rng& rng);
+
 struct Event {
     pc5::Time at;
     std::uint64_t seq;
@@ -162,18 +144,26 @@ struct Event {
 
 class World {
   public:
-    World(const Scenario& s, const Options& o);
+    // `shared`: a zone of a partitioned run (sim/zones.cpp), with the CA it shares and the
+    // index in the whole scenario of each of its pairs; otherwise the world makes its own CA.
+    World(const Scenario& s, const Options& o, const SharedCa* shared = nullptr,
+          std::vector<std::size_t> pair_index = {});
     ~World();
     Status setup();
     void run();
-    Report report() const;
+    // What the report is made of (sim/tally.hpp); the report of a whole scenario merges its
+    // zones' tallies.
+    Tally tally() const;
 
     // -------- state
     const Scenario& scenario;
     const Options& options;
     DeterministicRng rng;
     std::mt19937_64 medium_rng;
-    std::optional<creds::ProvisioningFunction> pf, foreign;
+    const SharedCa* shared;
+    std::vector<std::size_t> pair_index;  // each pair's index in the whole scenario
+    std::shared_ptr<creds::ProvisioningFunction> pf, foreign;
+    std::optional<creds::TrustStore> trust;  // every UE's copy shares its X509_STORE
     std::array<std::uint8_t, 32> group_key{};
     pc5::KeyLogCollector keylog;
     std::set<std::uint32_t> discovery_logged;  // RSCs whose discovery material is in `keylog`
@@ -189,6 +179,7 @@ class World {
     std::uint64_t seq = 0;
     pc5::Time now{}, end_time{};
     std::size_t touched = 0, settled = 0;
+    std::uint64_t events = 0, links_up = 0;  // handled so far; links established (progress)
     MediumCounters medium;
     // Every frame put on the air, once, by kind and by the sender's role (the attacker's in
     // `air` only).
