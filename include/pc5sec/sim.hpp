@@ -351,6 +351,7 @@ struct Scenario {
     Processing processing;
     // Generated populations ([scale]): `sources` source/target pairs through `relays` relays.
     std::uint32_t scale_pairs = 0, scale_relays = 0;
+    std::uint32_t scale_zone_relays = 1;  // relays in each zone
 };
 
 // The rules of a named attack (the medium attacks of `attack = NAME`, also run by `pc5sec

@@ -278,19 +278,29 @@ std::vector<Builtin> make() {
         out.push_back(
             {s.name, s.summary, render(s)});  // Scale: pairs through relays, each relay with its
                                               // own zone (discovery stays local).
-    auto scale = [](const char* name, const char* summary, int pairs, int relays) {
+    auto scale = [](const char* name, const char* summary, int pairs, int relays,
+                    int zone_relays) {
         return Builtin{name, summary,
                        fmt::format("name = \"{}\"\ndescription = \"{}\"\nsolution = \"A\"\n"
                                    "path = \"l3\"\nseed = 1\nduration_s = 60\n\n"
-                                   "[scale]\npairs = {}\nrelays = {}\n\n"
+                                   "[scale]\npairs = {}\nrelays = {}\nzone_relays = {}\n\n"
                                    "[traffic]\npdus = 2\nsize = 100\n\n"
                                    "[expect]\nestablished = true\n",
-                                   name, summary, pairs, relays)};
+                                   name, summary, pairs, relays, zone_relays)};
     };
     out.push_back(
-        scale("scale-1k", "1,000 end UEs (500 pairs) through 100 layer-3 relays", 500, 100));
+        scale("scale-1k", "1,000 end UEs (500 pairs) through 100 layer-3 relays", 500, 100, 1));
     out.push_back(scale("scale-10k", "10,000 end UEs (5,000 pairs) through 1,000 layer-3 relays",
-                        5000, 1000));
+                        5000, 1000, 1));
+    // Zones of 204 UEs: 4 relays and the 100 pairs they carry (docs/scale.md).
+    out.push_back(scale("scale-100k",
+                        "100,000 end UEs (50,000 pairs) through 2,000 layer-3 relays, in 500 "
+                        "zones of 4 relays and 200 end UEs",
+                        50000, 2000, 4));
+    out.push_back(scale("scale-1m",
+                        "1,000,000 end UEs (500,000 pairs) through 20,000 layer-3 relays, in "
+                        "5,000 zones of 4 relays and 200 end UEs",
+                        500000, 20000, 4));
     return out;
 }
 

@@ -343,9 +343,12 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
             }
     }
     if (const auto* t = root.get_as<toml::table>("scale")) {
-        PC5SEC_TRY(r.only(*t, "scale", {"pairs", "relays"}));
+        PC5SEC_TRY(r.only(*t, "scale", {"pairs", "relays", "zone_relays"}));
         PC5SEC_TRY(r.get(*t, "scale", "pairs", s.scale_pairs));
         PC5SEC_TRY(r.get(*t, "scale", "relays", s.scale_relays));
+        PC5SEC_TRY(r.get(*t, "scale", "zone_relays", s.scale_zone_relays));
+        if (s.scale_zone_relays < 1 || s.scale_zone_relays > 1000)
+            return r.bad("scale.zone_relays", "1 to 1000 relays in each zone");
         if (s.scale_pairs > 1'000'000 ||
             (s.scale_pairs && !s.scale_relays && s.path != pc5::Path::direct))
             return r.bad("scale", "pairs <= 1000000, and relays >= 1 unless the path is direct");
@@ -451,19 +454,23 @@ Result<Scenario> parse_scenario(std::string_view text, std::string_view origin) 
 void expand_scale(Scenario& s) {
     if (!s.scale_pairs) return;
     // Relays first, then each pair: source i and target i, through relay i % relays, in the
-    // relay's zone (its discovery broadcasts reach only its own zone).
+    // relay's zone (its discovery broadcasts reach only its own zone). Relays r * zone_relays
+    // to (r + 1) * zone_relays - 1 share zone r + 1.
     const std::uint32_t relays = s.path == pc5::Path::direct ? 0 : s.scale_relays;
+    const std::uint32_t per_zone = std::max<std::uint32_t>(1, s.scale_zone_relays);
+    s.ues.reserve(s.ues.size() + relays + 2 * std::size_t{s.scale_pairs});
+    s.connects.reserve(s.connects.size() + s.scale_pairs);
     pc5::L2Id next = 0x100000;
     for (std::uint32_t r = 0; r < relays; ++r) {
         UeSpec u;
         u.name = fmt::format("relay-{}", r + 1);
         u.l2 = next++;
         u.relay = true;
-        u.zone = r + 1;
+        u.zone = r / per_zone + 1;
         s.ues.push_back(std::move(u));
     }
     for (std::uint32_t i = 0; i < s.scale_pairs; ++i) {
-        const std::uint32_t zone = relays ? i % relays + 1 : i + 1;
+        const std::uint32_t zone = relays ? i % relays / per_zone + 1 : i + 1;
         UeSpec src, dst;
         src.name = fmt::format("src-{}", i + 1);
         dst.name = fmt::format("dst-{}", i + 1);
@@ -475,7 +482,7 @@ void expand_scale(Scenario& s) {
         Connect c;
         c.source = src.name;
         c.target = dst.name;
-        if (relays) c.relay = fmt::format("relay-{}", zone);
+        if (relays) c.relay = fmt::format("relay-{}", i % relays + 1);
         // Spread the requests over the first second, 1 ms apart at most.
         c.at_ms = static_cast<double>(i % 1000);
         s.connects.push_back(std::move(c));
