@@ -108,7 +108,9 @@ std::vector<Row> run(const std::vector<Workload>& workloads, const Options& opti
                                            " names no measured-once baseline " + w.baseline);
                 const double base_value = worst_of(*base->second);
                 row.ratio_of = w.baseline;
-                row.ratio = base_value > 0 ? row.value / base_value : 0.0;
+                // ratio_is_inverse: the baseline over this one (a speed-up from times).
+                row.ratio = w.ratio_is_inverse ? (row.value > 0 ? base_value / row.value : 0.0)
+                                               : (base_value > 0 ? row.value / base_value : 0.0);
                 if (!w.target.empty()) row.met = target_met(w.target, *row.ratio);
             } else if (!w.target.empty()) {
                 row.met = target_met(w.target, row.value);

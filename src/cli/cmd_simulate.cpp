@@ -46,11 +46,13 @@ sim::Report run_with_progress(const sim::Scenario& scenario, const sim::Options&
     const bool bar = show_progress || isatty(STDERR_FILENO) != 0;
     const auto start = std::chrono::steady_clock::now();
     if (bar)
-        o.progress = [&scenario, start](const sim::Progress& p) {
+        o.progress = [&scenario, start, shown = -1.0](const sim::Progress& p) mutable {
             const double f = std::clamp(p.fraction, 0.0, 1.0);
             const int width = 30, done = static_cast<int>(f * width);
             const double wall =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            if (f < 1 && wall - shown < 0.25) return;  // four times a second at most
+            shown = wall;
             std::string zones =
                 p.zones > 1 ? fmt::format(" zones {}/{}", p.zones_done, p.zones) : std::string();
             std::cerr << fmt::format(

@@ -278,6 +278,7 @@ Result<Report> run(const Scenario& scenario, const Options& options) {
     if (options.progress) {
         Progress p;
         p.fraction = 1;
+        p.events = tally->events;
         p.links = tally->links.size();
         p.zones_done = p.zones = zones.size();
         p.virtual_s = std::chrono::duration<double>(tally->end_time).count();
