@@ -25,6 +25,16 @@
 
 namespace pc5sec::cli {
 
+namespace {
+// Resident memory of this process now, MiB.
+double resident_mib() {
+    std::ifstream statm("/proc/self/statm");
+    double size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+}  // namespace
+
 double peak_memory_mib() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
@@ -65,20 +75,21 @@ sim::Report run_with_progress(const sim::Scenario& scenario, const sim::Options&
                              f > 0 ? duration_text(wall * (1 - f) / f) : "?")
                       << std::flush;
         };
+    const double before = resident_mib();
     auto r = sim::run(scenario, o);
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (bar) std::cerr << "\r" << std::string(140, ' ') << "\r" << std::flush;
     auto report = take(std::move(r));
-    // Peak memory per UE and per link: the whole process's, so a run in a fresh process
-    // (as `pc5sec bench` makes) shows what the simulation holds.
-    const double peak = peak_memory_mib() * 1024 * 1024;
+    // Peak memory per UE and per link: what the run added to the process at its peak, for a
+    // population large enough that the program's own few MiB do not dominate.
+    const double added = std::max(0.0, peak_memory_mib() - before) * 1024 * 1024;
     const std::size_t links = report.links_established + report.links_failed;
     stats = fmt::format("wall {:.2f} s, peak memory {:.0f} MiB", wall, peak_memory_mib());
-    if (report.ues)
+    if (report.ues >= 100)
         stats += fmt::format(
-            " ({:.0f} bytes per UE{})", peak / static_cast<double>(report.ues),
-            links ? fmt::format(", {:.0f} per link", peak / static_cast<double>(links)) : "");
+            " ({:.0f} bytes per UE{})", added / static_cast<double>(report.ues),
+            links ? fmt::format(", {:.0f} per link", added / static_cast<double>(links)) : "");
     return report;
 }
 

@@ -5,6 +5,8 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstring>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +58,41 @@ std::string label_of(const pc5::Frame& f, bool data) {
     }
     return f.lcid == pc5::lcid::kEndToEnd ? "end-to-end PDU (relayed)" : "protected PC5-S";
 }
+
+// A JSON array of objects as text, element by element, as nlohmann::json's dump(2) writes it at
+// the top level's first depth; `put` replaces the top-level value `"MARK"` with it.
+class ArrayText {
+  public:
+    void add(const nlohmann::ordered_json& element) {
+        text_ += text_.empty() ? "[\n    " : ",\n    ";
+        const std::string e =
+            element.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+        for (const char c : e) {
+            text_ += c;
+            if (c == '\n') text_ += "    ";
+        }
+    }
+    void put(std::string& json, const char* mark) {
+        if (text_.empty())
+            text_ = "[]";
+        else
+            text_ += "\n  ]";
+        // The key starts its own line: no string value before it can hold a raw newline.
+        const std::string needle = fmt::format("\n  \"{}\": \"{}\"", mark + 1, mark);
+        const auto at = json.find(needle);
+        if (at == std::string::npos) throw std::logic_error("report: no place for an array");
+        const std::size_t value = at + needle.size() - std::strlen(mark) - 2;
+        json.replace(value, std::strlen(mark) + 2, text_);
+        text_ = {};
+        text_.shrink_to_fit();
+    }
+
+  private:
+    std::string text_;
+};
+// The marks' first character is skipped for the key: "@links" marks "links".
+constexpr const char* kLinksMark = "@links";
+constexpr const char* kEstablishmentsMark = "@establishments";
 
 // The most establishment-phase frames one link may send (issue 17).
 std::uint32_t frame_bound(const Scenario& s) {
@@ -380,7 +417,10 @@ Report make_report(const Scenario& s, const Options& options, const Tally& t) {
 
     Report out;
     out.ues = t.ues + t.relays;
-    auto& jl = j["links"] = nlohmann::ordered_json::array();
+    // The two long arrays are written as text one element at a time and put in place after the
+    // dump (a million links as JSON values would hold gigabytes at once).
+    j["links"] = kLinksMark;
+    ArrayText links_text;
     for (const auto& [id, r] : t.links) {
         nlohmann::ordered_json l;
         // Ids, ends and reasons may carry a peer's octets (a corrupted user info ID): the JSON
@@ -419,11 +459,12 @@ Report make_report(const Scenario& s, const Options& options, const Tally& t) {
                 if (auto it = y.find(label); it != y.end() && it->second != v) agree = false;
         }
         l["keys_agree"] = agree;
-        jl.push_back(std::move(l));
+        links_text.add(l);
         ok ? ++out.links_established : ++out.links_failed;
     }
 
-    auto& je = j["establishments"] = nlohmann::ordered_json::array();
+    j["establishments"] = kEstablishmentsMark;
+    ArrayText establishments_text;
     double latency_sum = 0;
     std::size_t ready = 0;
     std::uint64_t delivered_min = ~0ull;
@@ -436,7 +477,7 @@ Report make_report(const Scenario& s, const Options& options, const Tally& t) {
         e["latency_ms"] = ms3(p.latency);
         e["delivered"] = p.delivered;
         e["echoes"] = p.echoed;
-        je.push_back(std::move(e));
+        establishments_text.add(e);
         if (p.ready) {
             ++ready;
             latency_sum += ms(p.latency);
@@ -620,6 +661,8 @@ Report make_report(const Scenario& s, const Options& options, const Tally& t) {
     // Every string above is valid UTF-8; should one not be, it is replaced (U+FFFD) rather than
     // the report lost.
     out.json = j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    links_text.put(out.json, kLinksMark);
+    establishments_text.put(out.json, kEstablishmentsMark);
 
     // The readable summary.
     std::string& text = out.summary;
