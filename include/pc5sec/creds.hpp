@@ -104,6 +104,8 @@ class Certificate {
     X509* x509() const noexcept { return x509_.get(); }
 
   private:
+    static Result<Certificate> parse_der(std::span<const std::uint8_t> der,
+                                         std::string_view source);
     Certificate() = default;
     std::shared_ptr<X509> x509_;
     std::string source_, subject_, serial_hex_;

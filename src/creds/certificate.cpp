@@ -7,8 +7,10 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -365,6 +367,30 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
 
 Result<Certificate> Certificate::from_der(std::span<const std::uint8_t> der,
                                           std::string_view source) {
+    // Parsing is pure: the same DER always gives the same certificate, and a parsed one is
+    // immutable. Where one process holds many UEs (the simulator: a relay's certificate reaches
+    // every UE of its zone), each is parsed once per thread; OpenSSL's X509 and subject public
+    // key decoding cost about what a chain check does. Failures are not kept.
+    thread_local std::map<std::array<std::uint8_t, 32>, Certificate> parsed;
+    std::array<std::uint8_t, 32> digest{};
+    unsigned int md_len = 0;
+    if (EVP_Digest(der.data(), der.size(), digest.data(), &md_len, EVP_sha256(), nullptr) != 1)
+        throw CryptoLibraryError("SHA-256 failed");
+    if (auto it = parsed.find(digest); it != parsed.end()) {
+        Certificate c = it->second;
+        c.source_ = std::string(source);
+        return c;
+    }
+    auto c = parse_der(der, source);
+    if (c) {
+        if (parsed.size() >= 256) parsed.clear();  // a bound, not a policy: parse again
+        parsed.emplace(digest, *c);
+    }
+    return c;
+}
+
+Result<Certificate> Certificate::parse_der(std::span<const std::uint8_t> der,
+                                           std::string_view source) {
     const unsigned char* p = der.data();
     X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
     if (!x) return make_error(Errc::malformed, detail::at(source, "DER"), detail::openssl_error());

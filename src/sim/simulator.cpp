@@ -207,10 +207,13 @@ Status World::setup() {
 Status World::make_engine(Ue& ue, creds::IssuedCredentials issued) {
     const auto& s = scenario;
     const auto& u = ue.spec;
-    // What this UE hears: the UEs of its zone (discovery of end UEs, TS 23.304 6.3.2.3).
+    // What a relay hears: the UEs of its zone (discovery of end UEs, TS 23.304 6.3.2.3). Only
+    // relays look names up (link/relay.cpp, sigauth/relay.cpp and discovery answers): an end
+    // UE's copy would cost the zone's size per UE, and the zone's size squared in time.
     std::map<std::string, pc5::L2Id> directory;
-    for (auto i : zones[u.zone])
-        directory[ues[i]->spec.name] = ues[i]->spec.l2;
+    if (u.relay)
+        for (auto i : zones[u.zone])
+            directory[ues[i]->spec.name] = ues[i]->spec.l2;
     auto level = [](const std::string& text) { return *policy_level_from_name(text, "policy"); };
     // Step 0, for A and B-hardened alike: in coverage the provisioning function renews
     // credentials (seed 000 FFS); out of coverage an expired one is refused with #6.

@@ -474,6 +474,24 @@ TEST_F(Creds, GarbageDerNamesTheFile) {
     EXPECT_EQ(Certificate::from_der(junk, "x.der").error().field, "x.der: DER");
 }
 
+// A certificate parsed again (from the thread's parsed certificates) is the same one, named by
+// the source of this call; a damaged copy of the same DER is parsed on its own and refused.
+TEST_F(Creds, ParsedAgainIsTheSameNamedByItsOwnSource) {
+    const auto& der = alice_->certificate.der();
+    const auto a = Certificate::from_der(der, "first.der").value();
+    const auto b = Certificate::from_der(der, "second.der").value();
+    EXPECT_EQ(a.source(), "first.der");
+    EXPECT_EQ(b.source(), "second.der");
+    EXPECT_EQ(a.der(), b.der());
+    EXPECT_EQ(a.subject(), b.subject());
+    EXPECT_EQ(a.digest(), b.digest());
+    EXPECT_TRUE(trust_->verify(b, now_));
+    auto cut = der;
+    cut.pop_back();
+    EXPECT_EQ(Certificate::from_der(cut, "cut.der").error().field, "cut.der: DER");
+    EXPECT_TRUE(Certificate::from_der(der, "third.der"));
+}
+
 // ---- authorisation decisions ----
 
 TEST_F(Creds, WrongRole) {

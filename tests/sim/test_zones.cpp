@@ -2,6 +2,9 @@
 // octets on 1, 2 or 5 threads and over 2 or 3 ranks; the capture stays in time order; a scenario
 // whose zones cannot run apart is refused more than one thread, saying why; a rank's tally
 // that arrives damaged is refused, never half-read.
+#include <cstdlib>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -128,6 +131,15 @@ TEST(Ranks, ADamagedShareIsRefusedNeverHalfRead) {
     const auto& share = parts[1];
     ASSERT_GT(share.size(), 100u);
     ASSERT_TRUE(Tally::deserialize(share));
+    // fuzz/corpus/tally/ is made of these shares.
+    if (const char* dir = std::getenv("PC5SEC_TALLY_CORPUS")) {
+        std::ofstream(std::string(dir) + "/share-a-l3", std::ios::binary)
+            .write(reinterpret_cast<const char*>(share.data()),
+                   static_cast<std::streamsize>(share.size()));
+        std::ofstream(std::string(dir) + "/share-a-l3-rank0", std::ios::binary)
+            .write(reinterpret_cast<const char*>(parts[0].data()),
+                   static_cast<std::streamsize>(parts[0].size()));
+    }
     // Every cut short is refused; flipped octets give a tally or an error, never a crash.
     for (std::size_t n = 0; n < share.size(); n += 1 + n / 50)
         EXPECT_FALSE(Tally::deserialize(std::span(share).first(n))) << n << " octets";
