@@ -318,8 +318,13 @@ Result<Tally> Tally::deserialize(std::span<const std::uint8_t> octets) {
         l.id = r.s();
         l.initiator = r.s();
         l.peer = r.s();
-        l.kind = static_cast<pc5::LinkKind>(r.u());
-        l.solution = static_cast<pc5::Solution>(r.u());
+        // Enumerations within their values (another rank's octets may be damaged).
+        const auto kind = r.u(), solution = r.u();
+        if (kind > static_cast<std::uint64_t>(pc5::LinkKind::e2e) ||
+            solution > static_cast<std::uint64_t>(pc5::Solution::b_hardened))
+            return make_error(Errc::malformed, "tally", "a link's kind or solution is unknown");
+        l.kind = static_cast<pc5::LinkKind>(kind);
+        l.solution = static_cast<pc5::Solution>(solution);
         const auto flags = r.u();
         l.established = flags & 1;
         l.failed = flags & 2;
