@@ -278,8 +278,7 @@ std::vector<Builtin> make() {
         out.push_back(
             {s.name, s.summary, render(s)});  // Scale: pairs through relays, each relay with its
                                               // own zone (discovery stays local).
-    auto scale = [](const char* name, const char* summary, int pairs, int relays,
-                    int zone_relays) {
+    auto scale = [](const char* name, const char* summary, int pairs, int relays, int zone_relays) {
         return Builtin{name, summary,
                        fmt::format("name = \"{}\"\ndescription = \"{}\"\nsolution = \"A\"\n"
                                    "path = \"l3\"\nseed = 1\nduration_s = 60\n\n"
