@@ -215,6 +215,7 @@ std::vector<std::uint8_t> Tally::serialize() const {
     w.u(ues);
     w.u(relays);
     w.t(end_time);
+    w.u(events);
     w.u(links.size());
     for (const auto& [id, r] : links) {
         w.s(r.id);
@@ -313,6 +314,7 @@ Result<Tally> Tally::deserialize(std::span<const std::uint8_t> octets) {
     t.ues = r.u();
     t.relays = r.u();
     t.end_time = r.t();
+    t.events = r.u();
     for (auto n = r.count(); n > 0 && r.ok(); --n) {
         LinkRecord l;
         l.id = r.s();

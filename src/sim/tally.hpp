@@ -52,7 +52,7 @@ struct AirCount {
 struct Tally {
     std::uint64_t ues = 0, relays = 0;  // end UEs and relays
     pc5::Time end_time{};               // the latest virtual time reached
-    std::uint64_t events = 0;           // events handled (not in the report: progress)
+    std::uint64_t events = 0;           // events handled (progress; not in the report)
     std::map<std::string, LinkRecord> links;
     struct PairResult {
         std::size_t index = 0;  // in the scenario's [[connect]] order
@@ -106,7 +106,8 @@ struct Tally {
     // Adds `other`'s (a later zone's): sums, the longer waits, links and pairs by id and index,
     // the captures and the key log after this one's.
     void merge(Tally&& other);
-    // For MPI: the tally as octets, and back (long-term keys are not carried).
+    // The tally as octets, and back (long-term keys are not carried): a zone's until the merge,
+    // and a rank's share for rank 0.
     std::vector<std::uint8_t> serialize() const;
     static Result<Tally> deserialize(std::span<const std::uint8_t> octets);
 };
