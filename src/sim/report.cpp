@@ -723,8 +723,11 @@ Report make_report(const Scenario& s, const Options& options, const Tally& t) {
         ready, pairs, mean_latency, msg_count, msg_bytes, t.retransmissions, ops.sign, ops.verify,
         ops.cert_verify, ops.key_agreement, ops.kdf, t.data_offered, t.data_delivered,
         s.traffic.echo ? fmt::format(" ({} echoes back)", t.data_echoed) : "", dropped,
-        data_drops.empty() ? "" : " " + nlohmann::json(data_drops).dump(), medium.frames,
-        medium.lost, medium.corrupted,
+        data_drops.empty() ? ""
+                           : " " + escape_text(nlohmann::json(data_drops)
+                                                   .dump(-1, ' ', false,
+                                                         nlohmann::json::error_handler_t::replace)),
+        medium.frames, medium.lost, medium.corrupted,
         medium.crc_discarded
             ? fmt::format(" ({} transmissions discarded by CRC)", medium.crc_discarded)
             : "",
