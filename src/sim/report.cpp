@@ -22,9 +22,6 @@ namespace pc5sec::sim {
 
 namespace {
 
-double ms(pc5::Time t) {
-    return std::chrono::duration<double, std::milli>(t).count();
-}
 // Milliseconds rounded to the microsecond: stable text in JSON.
 double ms3(pc5::Time t) {
     return std::round(ms(t) * 1000.0) / 1000.0;

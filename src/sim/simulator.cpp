@@ -36,9 +36,6 @@ namespace {
 pc5::Time from_ms(double ms) {
     return pc5::Time{static_cast<std::int64_t>(std::llround(ms * 1e6))};
 }
-double ms(pc5::Time t) {
-    return std::chrono::duration<double, std::milli>(t).count();
-}
 
 }  // namespace
 

@@ -126,6 +126,11 @@ struct SharedCa {
     std::array<std::uint8_t, 32> group_key{};
 };
 
+// Virtual time in milliseconds.
+inline double ms(pc5::Time t) {
+    return std::chrono::duration<double, std::milli>(t).count();
+}
+
 // The scenario's CA, from the scenario's generator (the first thing drawn from it).
 Result<std::shared_ptr<creds::ProvisioningFunction>> make_ca(Rng& rng);
 
