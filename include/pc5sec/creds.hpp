@@ -214,6 +214,12 @@ class VerificationCache {
 // Each takes certificates already verified by a TrustStore and returns Errc::policy with the
 // PC5 cause the deciding UE sends in its reject.
 
+// What a UE's own certificate says of it, for the decisions below. No chain check: the
+// certificate was checked against the anchor when the bundle was loaded (Bundle::load) or when
+// the provisioning function issued it, and CredentialManager::ensure_fresh checks its validity
+// before each link (step 0). Each peer verifies it in full. Both engines use it.
+VerifiedPeer own_view(const Certificate& own);
+
 // May `relay` act as a UE-to-UE relay for `rsc`? Needs role u2u-relay AND `rsc` in its list.
 // No: cause #11 (required service not allowed), field "<file>: prose-authorisation.roles" or
 // ".rscs". Asked by the relay of itself before it announces, and by an end UE of a relay.

@@ -232,6 +232,11 @@ Status need_rsc(const VerifiedPeer& p, Rsc rsc, std::string_view source, std::st
 
 }  // namespace
 
+VerifiedPeer own_view(const Certificate& own) {
+    return VerifiedPeer{own.subject(),    own.authorisation(), own.public_key(),
+                        own.not_before(), own.not_after(),     own.serial_hex()};
+}
+
 Status may_act_as_relay(const VerifiedPeer& relay, Rsc rsc, std::string_view source) {
     PC5SEC_TRY(need_role(relay, Role::u2u_relay, source, cause::kRequiredServiceNotAllowed,
                          "needed to act as a UE-to-UE relay"));

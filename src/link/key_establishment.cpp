@@ -150,18 +150,15 @@ Result<void> Engine::Impl::authorise(const Link& link, const creds::VerifiedPeer
     if (via_relay && config.role == UeRole::relay) {
         // TR 33.740 KI#3 (seed 000 step 3 FFS): the relay serves an end UE only for an RSC both
         // are authorised for; no: cause #11.
-        auto self = config.verification_cache->verify(config.credentials->trust(), certificate(),
-                                                      wall(link.started));  // cached
-        if (!self) return self.error();
-        return creds::may_use_relay(peer, *self, link.rsc, "end UE " + peer.user_info_id,
+        // Our own certificate: checked at step 0 (ensure_fresh), as solution B does (creds.hpp).
+        const auto self = creds::own_view(certificate());
+        return creds::may_use_relay(peer, self, link.rsc, "end UE " + peer.user_info_id,
                                     "relay " + config.user_info);
     }
     if (via_relay) {
         // The end UE asks of the relay: may it relay this RSC, and may we use it? (#11)
-        auto self = config.verification_cache->verify(config.credentials->trust(), certificate(),
-                                                      wall(link.started));  // cached
-        if (!self) return self.error();
-        PC5SEC_TRY(creds::may_use_relay(*self, peer, link.rsc, "end UE " + config.user_info,
+        const auto self = creds::own_view(certificate());
+        PC5SEC_TRY(creds::may_use_relay(self, peer, link.rsc, "end UE " + config.user_info,
                                         "relay " + peer.user_info_id));
         if (link.side == Side::initiator && !link.peer.empty())
             PC5SEC_TRY(creds::check_target_user_info(peer, link.peer, "relay"));

@@ -16,13 +16,6 @@ Refusal refuse(const Error& e, Cause fallback, std::string_view what) {
     return Refusal{c, fmt::format("{}: {}", what, e.describe())};
 }
 
-namespace {
-creds::VerifiedPeer self_of(const creds::Certificate& c) {
-    return creds::VerifiedPeer{c.subject(),    c.authorisation(), c.public_key(),
-                               c.not_before(), c.not_after(),     c.serial_hex()};
-}
-}  // namespace
-
 const PrivateKey& Engine::Impl::key() const {
     return cfg.credentials ? cfg.credentials->key() : *cfg.key;
 }
@@ -41,7 +34,8 @@ bool Engine::Impl::step0(Time now, Refusal& why) {
         why = refuse(st.error(), Cause::authentication_failure, "own credentials (step 0)");
         return false;
     }
-    if (!self || self->serial_hex != certificate().serial_hex()) self = self_of(certificate());
+    if (!self || self->serial_hex != certificate().serial_hex())
+        self = creds::own_view(certificate());
     return true;
 }
 

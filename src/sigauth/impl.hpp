@@ -384,7 +384,7 @@ struct Engine::Impl {
     pc5::Counters counters;
     std::deque<pc5::Frame> tx;
     std::deque<pc5::Event> events;
-    std::optional<creds::VerifiedPeer> self;  // hardened: our own certificate, verified
+    std::optional<creds::VerifiedPeer> self;  // hardened: our own certificate (creds::own_view)
     // A relay's secret for the layer-3 path, random, in memory for the engine's life only: its
     // ephemeral key for a request is KDF(hop_seed, FC 0xB4, request digest), so every copy of
     // one request it forwards (a retransmission after its route expired, a delayed copy) carries
