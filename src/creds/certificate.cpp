@@ -8,10 +8,13 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -273,6 +276,41 @@ Result<std::string> read_file(const std::filesystem::path& file) {
 
 // ---- Certificate ----
 
+namespace {
+
+// The certificates this thread made or parsed that someone still holds, by the SHA-256 of their
+// DER. Where one process holds both ends of a link (the simulator), the DER a peer receives is
+// often that of a certificate a UE of the same thread holds, and decoding it again is pure waste:
+// on OpenSSL 3.0, d2i_X509 decodes the subject public key through the provider decoders, about
+// 90 us a certificate, more than the chain check (openssl/openssl#17950). Only weak references
+// are kept, so this holds no certificate alive; expired entries are swept as the map grows.
+struct Digest32Hash {
+    std::size_t operator()(const std::array<std::uint8_t, 32>& d) const noexcept {
+        std::size_t h = 0;
+        std::memcpy(&h, d.data(), sizeof h);  // already a uniform hash
+        return h;
+    }
+};
+struct LiveCertificates {
+    std::unordered_map<std::array<std::uint8_t, 32>, std::weak_ptr<X509>, Digest32Hash> held;
+    std::size_t sweep_at = 1024;
+
+    void remember(const std::array<std::uint8_t, 32>& digest, const std::shared_ptr<X509>& x) {
+        if (held.size() >= sweep_at) {
+            std::erase_if(held, [](const auto& e) { return e.second.expired(); });
+            sweep_at = std::max<std::size_t>(1024, 2 * held.size());
+        }
+        held.insert_or_assign(digest, x);
+    }
+    std::shared_ptr<X509> recall(const std::array<std::uint8_t, 32>& digest) {
+        const auto it = held.find(digest);
+        return it == held.end() ? nullptr : it->second.lock();
+    }
+};
+thread_local LiveCertificates live;
+
+}  // namespace
+
 Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
     detail::X509Ptr owned(x509);
     if (!x509) return make_error(Errc::invalid_argument, std::string(source), "no certificate");
@@ -362,6 +400,7 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
         throw CryptoLibraryError("SHA-256 failed");
 
     c.x509_ = std::shared_ptr<X509>(owned.release(), X509_free);
+    live.remember(c.digest_, c.x509_);
     return c;
 }
 
@@ -380,6 +419,12 @@ Result<Certificate> Certificate::from_der(std::span<const std::uint8_t> der,
         Certificate c = it->second;
         c.source_ = std::string(source);
         return c;
+    }
+    // The same DER as a certificate held on this thread: the same certificate, decoded already.
+    if (auto held = live.recall(digest)) {
+        X509_up_ref(held.get());
+        auto c = adopt(held.get(), source);
+        if (c) return c;
     }
     auto c = parse_der(der, source);
     if (c) {

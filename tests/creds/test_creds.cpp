@@ -492,6 +492,52 @@ TEST_F(Creds, ParsedAgainIsTheSameNamedByItsOwnSource) {
     EXPECT_TRUE(Certificate::from_der(der, "third.der"));
 }
 
+// A certificate held on this thread is not decoded again when its DER comes back (the simulator:
+// the relay receives the certificate the source UE holds). The recalled certificate is the same
+// X509 and verifies; DER that differs by one bit is a different certificate, decoded on its own.
+TEST_F(Creds, AHeldCertificateIsRecalledNotDecodedAgain) {
+    auto issued = pf_->issue(profile("dora", {Role::end_ue}, {1}), now_ - kDay, kDay * 30).value();
+    const auto der = issued.certificate.der();
+    const auto digest = issued.certificate.digest();
+    {
+        const auto recalled = Certificate::from_der(der, "dora.der").value();
+        EXPECT_EQ(recalled.x509(), issued.certificate.x509());
+        EXPECT_EQ(recalled.source(), "dora.der");
+        EXPECT_EQ(recalled.digest(), digest);
+        EXPECT_EQ(recalled.subject(), "dora");
+        EXPECT_TRUE(trust_->verify(recalled, now_));
+    }
+
+    auto flipped = der;
+    flipped[flipped.size() - 5] ^= 0x01;  // inside the signature
+    const auto forged = Certificate::from_der(flipped, "forged.der");
+    if (forged) {
+        EXPECT_NE(forged->x509(), issued.certificate.x509());
+        EXPECT_EQ(trust_->verify(*forged, now_).error().field, "forged.der: signature");
+    }
+
+    // Once nobody holds it, the DER is decoded afresh, to the same certificate.
+    issued = pf_->issue(profile("erin", {Role::end_ue}, {1}), now_ - kDay, kDay * 30).value();
+    const auto again = Certificate::from_der(der, "dora-again.der").value();
+    EXPECT_EQ(again.digest(), digest);
+    EXPECT_EQ(again.subject(), "dora");
+    EXPECT_TRUE(trust_->verify(again, now_));
+}
+
+// What a UE's own certificate says of it (creds::own_view): its claims, with no chain check.
+TEST_F(Creds, OwnViewIsWhatTheCertificateSays) {
+    const auto own = own_view(relay_->certificate);
+    const auto verified = trust_->verify(relay_->certificate, now_).value();
+    EXPECT_EQ(own.user_info_id, verified.user_info_id);
+    EXPECT_EQ(own.authorisation.roles, verified.authorisation.roles);
+    EXPECT_EQ(own.authorisation.rscs, verified.authorisation.rscs);
+    EXPECT_EQ(own.public_key, verified.public_key);
+    EXPECT_EQ(own.serial_hex, verified.serial_hex);
+    EXPECT_EQ(own.not_after, verified.not_after);
+    EXPECT_TRUE(may_act_as_relay(own, 0xABCDEF));
+    EXPECT_EQ(may_act_as_relay(own, 2).error().pc5_cause, cause::kRequiredServiceNotAllowed);
+}
+
 // ---- authorisation decisions ----
 
 TEST_F(Creds, WrongRole) {
