@@ -87,34 +87,43 @@ class Certificate {
     static Result<Certificate> load(const std::filesystem::path& file);
     // Takes ownership of `x509` (used by the provisioning function).
     static Result<Certificate> adopt(X509* x509, std::string_view source);
+    // Copies share what was decoded. No move: a moved-from certificate stays whole.
+    Certificate(const Certificate&) = default;
+    Certificate& operator=(const Certificate&) = default;
 
     const std::string& source() const noexcept { return source_; }
-    const std::string& subject() const noexcept { return subject_; }  // CN = user info ID
-    TimePoint not_before() const noexcept { return not_before_; }
-    TimePoint not_after() const noexcept { return not_after_; }
-    const std::string& serial_hex() const noexcept { return serial_hex_; }
+    const std::string& subject() const noexcept { return decoded_->subject; }  // CN = user info ID
+    TimePoint not_before() const noexcept { return decoded_->not_before; }
+    TimePoint not_after() const noexcept { return decoded_->not_after; }
+    const std::string& serial_hex() const noexcept { return decoded_->serial_hex; }
     // The ProSe authorisations; empty for a CA certificate, which carries none.
-    const Authorisation& authorisation() const noexcept { return authorisation_; }
-    bool has_authorisation() const noexcept { return has_authorisation_; }
-    const PublicKey& public_key() const noexcept { return *public_key_; }
-    const std::vector<std::uint8_t>& der() const noexcept { return der_; }
+    const Authorisation& authorisation() const noexcept { return decoded_->authorisation; }
+    bool has_authorisation() const noexcept { return decoded_->has_authorisation; }
+    const PublicKey& public_key() const noexcept { return *decoded_->public_key; }
+    const std::vector<std::uint8_t>& der() const noexcept { return decoded_->der; }
     // SHA-256 of the DER: the cache key.
-    const std::array<std::uint8_t, 32>& digest() const noexcept { return digest_; }
+    const std::array<std::uint8_t, 32>& digest() const noexcept { return decoded_->digest; }
     std::string to_pem() const;
-    X509* x509() const noexcept { return x509_.get(); }
+    X509* x509() const noexcept { return decoded_->x509.get(); }
 
   private:
     static Result<Certificate> parse_der(std::span<const std::uint8_t> der,
                                          std::string_view source);
     Certificate() = default;
-    std::shared_ptr<X509> x509_;
-    std::string source_, subject_, serial_hex_;
-    TimePoint not_before_{}, not_after_{};
-    Authorisation authorisation_;
-    bool has_authorisation_ = false;
-    std::optional<PublicKey> public_key_;  // always set by the factories
-    std::vector<std::uint8_t> der_;
-    std::array<std::uint8_t, 32> digest_{};
+    // What the DER says, decoded once and shared, immutable, by every copy (a relay's
+    // certificate reaches every UE of its zone). Always set by the factories.
+    struct Decoded {
+        std::shared_ptr<X509> x509;
+        std::string subject, serial_hex;
+        TimePoint not_before{}, not_after{};
+        Authorisation authorisation;
+        bool has_authorisation = false;
+        std::optional<PublicKey> public_key;
+        std::vector<std::uint8_t> der;
+        std::array<std::uint8_t, 32> digest{};
+    };
+    std::shared_ptr<const Decoded> decoded_;
+    std::string source_;
 };
 
 class RevocationList {

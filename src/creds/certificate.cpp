@@ -292,17 +292,17 @@ struct Digest32Hash {
     }
 };
 struct LiveCertificates {
-    std::unordered_map<std::array<std::uint8_t, 32>, std::weak_ptr<X509>, Digest32Hash> held;
+    std::unordered_map<std::array<std::uint8_t, 32>, std::weak_ptr<const void>, Digest32Hash> held;
     std::size_t sweep_at = 1024;
 
-    void remember(const std::array<std::uint8_t, 32>& digest, const std::shared_ptr<X509>& x) {
+    void remember(const std::array<std::uint8_t, 32>& digest, std::shared_ptr<const void> x) {
         if (held.size() >= sweep_at) {
             std::erase_if(held, [](const auto& e) { return e.second.expired(); });
             sweep_at = std::max<std::size_t>(1024, 2 * held.size());
         }
-        held.insert_or_assign(digest, x);
+        held.insert_or_assign(digest, std::move(x));
     }
-    std::shared_ptr<X509> recall(const std::array<std::uint8_t, 32>& digest) {
+    std::shared_ptr<const void> recall(const std::array<std::uint8_t, 32>& digest) {
         const auto it = held.find(digest);
         return it == held.end() ? nullptr : it->second.lock();
     }
@@ -314,8 +314,7 @@ thread_local LiveCertificates live;
 Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
     detail::X509Ptr owned(x509);
     if (!x509) return make_error(Errc::invalid_argument, std::string(source), "no certificate");
-    Certificate c;
-    c.source_ = std::string(source);
+    auto d = std::make_shared<Decoded>();
 
     const X509_NAME* subject = X509_get_subject_name(x509);
     const int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
@@ -329,9 +328,9 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
         if (n < 0)
             return make_error(Errc::malformed, detail::at(source, "subject"),
                               "CN is not a valid string");
-        c.subject_.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
+        d->subject.assign(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
         OPENSSL_free(utf8);
-        if (std::any_of(c.subject_.begin(), c.subject_.end(),
+        if (std::any_of(d->subject.begin(), d->subject.end(),
                         [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
             return make_error(Errc::malformed, detail::at(source, "subject"),
                               "the CN holds control characters");
@@ -341,8 +340,8 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
     if (!nb) return std::move(nb).error();
     auto na = detail::from_asn1(X509_get0_notAfter(x509), detail::at(source, "notAfter"));
     if (!na) return std::move(na).error();
-    c.not_before_ = *nb;
-    c.not_after_ = *na;
+    d->not_before = *nb;
+    d->not_after = *na;
 
     BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x509), nullptr);
     if (!bn)
@@ -351,9 +350,9 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
     char* hex = BN_bn2hex(bn);
     BN_free(bn);
     if (!hex) throw CryptoLibraryError("BN_bn2hex failed");
-    c.serial_hex_ = hex;
+    d->serial_hex = hex;
     OPENSSL_free(hex);
-    std::transform(c.serial_hex_.begin(), c.serial_hex_.end(), c.serial_hex_.begin(),
+    std::transform(d->serial_hex.begin(), d->serial_hex.end(), d->serial_hex.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
 
     ASN1_OBJECT* oid = OBJ_txt2obj(kProSeAuthorisationOid, 1);
@@ -374,8 +373,8 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
                                           static_cast<std::size_t>(ASN1_STRING_length(data))),
             detail::at(source, fmt::format("prose-authorisation ({})", kProSeAuthorisationOid)));
         if (!a) return std::move(a).error();
-        c.authorisation_ = std::move(*a);
-        c.has_authorisation_ = true;
+        d->authorisation = std::move(*a);
+        d->has_authorisation = true;
     }
 
     EVP_PKEY* pk = X509_get_pubkey(x509);  // a new reference
@@ -386,21 +385,24 @@ Result<Certificate> Certificate::adopt(X509* x509, std::string_view source) {
     if (!pub)
         return make_error(Errc::unsupported, detail::at(source, "subjectPublicKeyInfo"),
                           pub.error().message);
-    c.public_key_ = std::move(*pub);
+    d->public_key = std::move(*pub);
 
     const int der_len = i2d_X509(x509, nullptr);
     if (der_len <= 0)
         return make_error(Errc::malformed, std::string(source), detail::openssl_error());
-    c.der_.resize(static_cast<std::size_t>(der_len));
-    unsigned char* p = c.der_.data();
+    d->der.resize(static_cast<std::size_t>(der_len));
+    unsigned char* p = d->der.data();
     i2d_X509(x509, &p);
     unsigned int md_len = 0;
-    if (EVP_Digest(c.der_.data(), c.der_.size(), c.digest_.data(), &md_len, EVP_sha256(),
+    if (EVP_Digest(d->der.data(), d->der.size(), d->digest.data(), &md_len, EVP_sha256(),
                    nullptr) != 1)
         throw CryptoLibraryError("SHA-256 failed");
 
-    c.x509_ = std::shared_ptr<X509>(owned.release(), X509_free);
-    live.remember(c.digest_, c.x509_);
+    d->x509 = std::shared_ptr<X509>(owned.release(), X509_free);
+    Certificate c;
+    c.source_ = std::string(source);
+    c.decoded_ = std::move(d);
+    live.remember(c.decoded_->digest, c.decoded_);
     return c;
 }
 
@@ -408,8 +410,8 @@ Result<Certificate> Certificate::from_der(std::span<const std::uint8_t> der,
                                           std::string_view source) {
     // Parsing is pure: the same DER always gives the same certificate, and a parsed one is
     // immutable. Where one process holds many UEs (the simulator: a relay's certificate reaches
-    // every UE of its zone), each is parsed once per thread; OpenSSL's X509 and subject public
-    // key decoding cost about what a chain check does. Failures are not kept.
+    // every UE of its zone), each is decoded once per thread: a certificate someone on this
+    // thread holds is recalled, and the last 256 decoded are kept. Failures are not kept.
     thread_local std::map<std::array<std::uint8_t, 32>, Certificate> parsed;
     std::array<std::uint8_t, 32> digest{};
     unsigned int md_len = 0;
@@ -422,9 +424,10 @@ Result<Certificate> Certificate::from_der(std::span<const std::uint8_t> der,
     }
     // The same DER as a certificate held on this thread: the same certificate, decoded already.
     if (auto held = live.recall(digest)) {
-        X509_up_ref(held.get());
-        auto c = adopt(held.get(), source);
-        if (c) return c;
+        Certificate c;
+        c.source_ = std::string(source);
+        c.decoded_ = std::static_pointer_cast<const Decoded>(std::move(held));
+        return c;
     }
     auto c = parse_der(der, source);
     if (c) {
@@ -464,7 +467,7 @@ Result<Certificate> Certificate::load(const std::filesystem::path& file) {
 
 std::string Certificate::to_pem() const {
     detail::BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_X509(bio.get(), x509_.get()) != 1)
+    if (!bio || PEM_write_bio_X509(bio.get(), x509()) != 1)
         throw CryptoLibraryError("cannot write a certificate as PEM");
     return detail::bio_string(bio.get());
 }
