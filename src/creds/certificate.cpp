@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -286,9 +285,7 @@ namespace {
 // are kept, so this holds no certificate alive; expired entries are swept as the map grows.
 struct Digest32Hash {
     std::size_t operator()(const std::array<std::uint8_t, 32>& d) const noexcept {
-        std::size_t h = 0;
-        std::memcpy(&h, d.data(), sizeof h);  // already a uniform hash
-        return h;
+        return detail::digest_hash(d);
     }
 };
 struct LiveCertificates {

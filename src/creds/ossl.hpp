@@ -6,6 +6,9 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -25,6 +28,14 @@ using CrlPtr = std::unique_ptr<X509_CRL, Deleter<X509_CRL, X509_CRL_free>>;
 using ossl::bio_string;
 inline std::string openssl_error() {
     return ossl::last_error();
+}
+
+// A hash-table hash of a SHA-256 digest (a certificate's cache key): its first octets, already
+// uniform.
+inline std::size_t digest_hash(const std::array<std::uint8_t, 32>& d) noexcept {
+    std::size_t h = 0;
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
 }
 
 // "<source>: <field>"

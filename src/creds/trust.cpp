@@ -5,7 +5,6 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -152,9 +151,7 @@ Result<VerifiedPeer> TrustStore::verify(const Certificate& cert, TimePoint now) 
 
 std::size_t VerificationCache::DigestHash::operator()(
     const std::array<std::uint8_t, 32>& d) const noexcept {
-    std::size_t h = 0;
-    std::memcpy(&h, d.data(), sizeof h);  // already a uniform hash
-    return h;
+    return detail::digest_hash(d);
 }
 
 Result<VerifiedPeer> VerificationCache::verify(const TrustStore& store, const Certificate& cert,
