@@ -141,7 +141,7 @@ Result<std::vector<std::uint8_t>> SecurityContext::unprotect(std::uint8_t bearer
     }
     MacI mac{};
     std::copy(plain.end() - kMacSize, plain.end(), mac.begin());
-    plain.resize(plain.size() - kMacSize);
+    plain.erase(plain.end() - kMacSize, plain.end());  // peek_header: the PDU holds a MAC-I
     if (integrity_) {
         auto ok = integrity_->verify(in, plain, plain.size() * 8, mac);
         if (!ok)
