@@ -123,6 +123,24 @@ TEST(Pdcp, MalformedHeaders) {
     EXPECT_EQ(p.b.unprotect(2, pdu).error().field, "pdcp.reserved");
 }
 
+// Every truncation of a genuine PDU, as an attacker on the air can cut it: shorter than the header
+// and MAC-I, it is malformed; from there on the MAC-I no longer matches (the MAC-I is cut off the
+// end, so an empty payload is checked like any other). None of them moves the receiver's state.
+TEST(Pdcp, EveryTruncationIsRefusedAndTheGenuinePduStillOpens) {
+    auto p = make_pair(CipheringAlgorithm::nea2, IntegrityAlgorithm::nia2);
+    auto pdu = p.a.protect(2, kMsg);
+    ASSERT_TRUE(pdu);
+    for (std::size_t n = 0; n < pdu->size(); ++n) {
+        const std::vector<std::uint8_t> cut(pdu->begin(), pdu->begin() + static_cast<long>(n));
+        auto r = p.b.unprotect(2, cut);
+        ASSERT_FALSE(r) << n;
+        EXPECT_EQ(r.error().field, n < pdcp::kOverhead ? "pdcp.header" : "MAC-I") << n;
+    }
+    auto r = p.b.unprotect(2, *pdu);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, kMsg);
+}
+
 TEST(Pdcp, Nia0MacMustBeZero) {
     auto p = make_pair(CipheringAlgorithm::nea0, IntegrityAlgorithm::nia0);
     auto pdu = *p.a.protect(2, kMsg);
