@@ -63,6 +63,37 @@ TEST_P(Builtins, EndsAsExpected) {
     }
 }
 
+// The credential attacks are refused by the defending UE, at the check the attack names, not by
+// the attacker's own UE looking at its own certificate (a UE takes its own certificate's claims
+// as they are: creds::own_view). The revoked source offers its cached KNRP ID, and the relay
+// refuses it at the cached KNRP's revocation check (docs/solution-a.md, invariant 4); the relay
+// refuses the target's certificate from another CA at its chain check.
+TEST(Builtins, ACredentialAttackIsRefusedByTheDefender) {
+    struct Case {
+        const char* scenario;
+        const char* link;    // the failed link's ends
+        const char* reason;  // how its reason begins
+    };
+    for (const Case c :
+         {Case{"attack-revoked-with-cached-knrp", "alice>relay-1",
+               "cached KNRP: peer certificate: serialNumber: certificate of 'alice'"},
+          Case{"attack-foreign-ca", "relay-1>bob",
+               "peer certificate: issuer: certificate of 'bob'"}}) {
+        SCOPED_TRACE(c.scenario);
+        const auto r = run_builtin(c.scenario);
+        EXPECT_TRUE(r.expectations_met) << r.summary;
+        const auto j = json::parse(r.json);
+        bool found = false;
+        for (const auto& l : j["links"]) {
+            if (l["state"] != "failed" || !l["id"].get<std::string>().starts_with(c.link)) continue;
+            found = true;
+            EXPECT_EQ(l["cause"], 6) << l.dump();
+            EXPECT_TRUE(l["reason"].get<std::string>().starts_with(c.reason)) << l.dump();
+        }
+        EXPECT_TRUE(found) << r.summary;
+    }
+}
+
 // Solution B's re-keying and release run in the simulator as in the engine tests: 100 PDUs,
 // a new key every 25 (three re-keyings, each end reports them), all delivered under keys both
 // ends agree on, then the source releases; the key log holds each generation.
